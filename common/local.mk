@@ -1,0 +1,8 @@
+noinst_LIBRARIES += common/libcommon.a
+common_libcommon_a_SOURCES = \
+	common/common.h \
+	common/daemon.c \
+	common/listen.c \
+	common/log.c \
+	common/num.c \
+	common/str.c

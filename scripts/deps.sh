@@ -1,0 +1,22 @@
+#!/bin/sh
+# Installs what building and testing oprov needs on Debian 12, skipping what is
+# already there.  Uses sudo when not run as root.
+set -eu
+
+PKGS="build-essential autoconf automake pkg-config
+libssl-dev libmicrohttpd-dev libxml2-dev libjansson-dev libsqlite3-dev libcriterion-dev
+openssl libxml2-utils sqlite3 curl clang
+tftp-hpa atftp sip-tester stunnel4 socat procps iproute2"
+
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+echo "oprov: installing:$missing"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing

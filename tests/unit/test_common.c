@@ -1,0 +1,125 @@
+/* Unit tests for common/: number parsing, sanitizing, listener specs. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/common.h"
+
+Test(num, accepts_in_range)
+{
+	long long v = 0;
+	cr_assert_eq(num_parse("1428", 4, 8, 65464, &v), 0);
+	cr_assert_eq(v, 1428);
+	cr_assert_eq(num_parse("-5", 2, -10, 10, &v), 0);
+	cr_assert_eq(v, -5);
+	cr_assert_eq(num_parse_str("9223372036854775807", 0, LLONG_MAX, &v), 0);
+	cr_assert_eq(v, LLONG_MAX);
+	cr_assert_eq(num_parse_str("-9223372036854775808", LLONG_MIN, 0, &v), 0);
+	cr_assert_eq(v, LLONG_MIN);
+}
+
+Test(num, refuses_bad_text)
+{
+	long long v = 77;
+	const char *bad[] = { "", "-", "+1", " 1", "1 ", "0x10", "1e3", "12a",
+	                      "9223372036854775808", "-9223372036854775809",
+	                      "99999999999999999999999" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_assert_eq(num_parse_str(bad[i], LLONG_MIN, LLONG_MAX, &v), -1,
+		             "accepted \"%s\"", bad[i]);
+	cr_assert_eq(num_parse_str("7", 8, 10, &v), -1);
+	cr_assert_eq(num_parse_str("11", 8, 10, &v), -1);
+	cr_assert_eq(v, 77, "output written on failure");
+}
+
+Test(num, does_not_read_past_len)
+{
+	long long v;
+	/* "12" followed by bytes that must not be looked at. */
+	cr_assert_eq(num_parse("12x", 2, 0, 100, &v), 0);
+	cr_assert_eq(v, 12);
+}
+
+Test(str, sanitize_escapes_controls)
+{
+	char out[64];
+	str_sanitize(out, sizeof(out), "a\r\nb\"\\\x01\xff", 8);
+	cr_assert_str_eq(out, "a\\x0d\\x0ab\\x22\\x5c\\x01\\xff");
+}
+
+Test(str, sanitize_truncates_with_marker)
+{
+	char out[8];
+	str_sanitize(out, sizeof(out), "abcdefghijkl", 12);
+	cr_assert_eq(strlen(out), 7);
+	cr_assert_str_eq(out, "abcd...");
+	str_sanitize(out, sizeof(out), "\n\n\n", 3);
+	cr_assert(strlen(out) < sizeof(out));
+}
+
+Test(str, ct_compare)
+{
+	cr_assert_eq(mem_equal_ct("abc", "abc", 3), 0);
+	cr_assert_neq(mem_equal_ct("abc", "abd", 3), 0);
+}
+
+Test(listen, parses_forms)
+{
+	struct listen_addr la;
+	char err[128];
+
+	cr_assert_eq(listen_parse("6971", 1, &la, err, sizeof(err)), 0);
+	cr_assert(la.any);
+	cr_assert_str_eq(la.text, "[::]:6971");
+	cr_assert_eq(listen_parse("127.0.0.1:0", 1, &la, err, sizeof(err)), 0);
+	cr_assert_str_eq(la.text, "127.0.0.1:0");
+	cr_assert_eq(listen_parse("[::1]:5090", 1, &la, err, sizeof(err)), 0);
+	cr_assert_str_eq(la.text, "[::1]:5090");
+	cr_assert_eq(listen_parse("127.0.0.1", 69, &la, err, sizeof(err)), 0);
+	cr_assert_str_eq(la.text, "127.0.0.1:69");
+	cr_assert_eq(listen_parse("off", 1, &la, err, sizeof(err)), 0);
+	cr_assert(la.off);
+	cr_assert_eq(listen_parse(NULL, 8443, &la, err, sizeof(err)), 0);
+	cr_assert_str_eq(la.text, "[::]:8443");
+}
+
+Test(listen, refuses_bad)
+{
+	struct listen_addr la;
+	char err[128];
+	const char *bad[] = { "65536", "-1", "host:80", "[::1", "[::1]x", "1.2.3.4:",
+	                      "1.2.3.4:99999", "", "[]:80" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_assert_eq(listen_parse(bad[i], 1, &la, err, sizeof(err)), -1,
+		             "accepted \"%s\"", bad[i]);
+}
+
+Test(listen, binds_port_zero_and_reports)
+{
+	struct listen_addr la;
+	char err[128];
+	int fd, port;
+
+	cr_assert_eq(listen_parse("127.0.0.1:0", 0, &la, err, sizeof(err)), 0);
+	fd = listen_socket(&la, SOCK_DGRAM, 1, 0, err, sizeof(err));
+	cr_assert_geq(fd, 0, "%s", err);
+	port = listen_bound_port(fd);
+	cr_assert_gt(port, 0);
+	close(fd);
+}
+
+Test(listen, ntop_unmaps_v4)
+{
+	struct sockaddr_in6 s6;
+	char buf[64];
+
+	memset(&s6, 0, sizeof(s6));
+	s6.sin6_family = AF_INET6;
+	inet_pton(AF_INET6, "::ffff:192.0.2.7", &s6.sin6_addr);
+	cr_assert_str_eq(sockaddr_ntop((struct sockaddr *)&s6, buf, sizeof(buf)), "192.0.2.7");
+}
