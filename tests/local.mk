@@ -5,3 +5,16 @@ tests_unit_test_common_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
 tests_unit_test_common_LDADD = common/libcommon.a $(CRITERION_LIBS)
 
 TESTS += tests/unit/test_common
+
+# Fuzz harnesses.  Normally each is linked with tests/fuzz/driver.c and run over
+# its seed corpus (tests/fuzz/corpus/NAME) by `make check`; with
+# --enable-fuzzing they are linked with libFuzzer instead:
+#   ./tests/fuzz/fuzz_NAME -max_total_time=600 tests/fuzz/corpus/NAME
+# A module adds its harness with three lines in its own local.mk:
+#   FUZZERS += tests/fuzz/fuzz_NAME
+#   tests_fuzz_fuzz_NAME_SOURCES = tests/fuzz/fuzz_NAME.c
+#   tests_fuzz_fuzz_NAME_LDADD = $(FUZZ_DRIVER) <libs>
+FUZZERS = tests/fuzz/fuzz_common_num
+tests_fuzz_fuzz_common_num_SOURCES = tests/fuzz/fuzz_common_num.c
+tests_fuzz_fuzz_common_num_LDADD = $(FUZZ_DRIVER) common/libcommon.a
+EXTRA_DIST += tests/fuzz/corpus tests/data
