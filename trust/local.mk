@@ -15,3 +15,16 @@ trust_libtrust_a_SOURCES = \
 	trust/token.c
 trust_libtrust_a_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS) $(JANSSON_CFLAGS)
 TRUST_LIBS = trust/libtrust.a $(OPENSSL_LIBS) $(JANSSON_LIBS) -lm
+
+# One Criterion program for the module, split by area.
+check_PROGRAMS += tests/unit/test_trust
+TESTS += tests/unit/test_trust
+tests_unit_test_trust_SOURCES = \
+	tests/unit/test_trust.h \
+	tests/unit/test_trust.c \
+	tests/unit/test_trust_cert.c \
+	tests/unit/test_trust_keys.c \
+	tests/unit/test_trust_policy.c \
+	tests/unit/test_trust_token.c
+tests_unit_test_trust_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) $(JANSSON_CFLAGS)
+tests_unit_test_trust_LDADD = $(TRUST_LIBS) $(CRITERION_LIBS)
