@@ -79,10 +79,41 @@ trust_free_secret(char *s)
 	free(s);
 }
 
+/* Digests fetched once: SHA256() and EVP_sha256() in OpenSSL 3 look the
+ * implementation up on every call (a locked table search that costs more
+ * than hashing a token), which the cache's hot path cannot afford. */
+static EVP_MD *md_sha256, *md_sha384, *md_sha512;
+static pthread_once_t md_once = PTHREAD_ONCE_INIT;
+
+static void
+md_fetch(void)
+{
+	md_sha256 = EVP_MD_fetch(NULL, "SHA2-256", NULL);
+	md_sha384 = EVP_MD_fetch(NULL, "SHA2-384", NULL);
+	md_sha512 = EVP_MD_fetch(NULL, "SHA2-512", NULL);
+}
+
+static const EVP_MD *
+md_get(int bits)
+{
+	pthread_once(&md_once, md_fetch);
+	if (bits == 384 && md_sha384 != NULL)
+		return md_sha384;
+	if (bits == 512 && md_sha512 != NULL)
+		return md_sha512;
+	if (bits == 256 && md_sha256 != NULL)
+		return md_sha256;
+	/* Fetching failed (no default provider?): the slow legacy path. */
+	return bits == 384 ? EVP_sha384() : bits == 512 ? EVP_sha512() : EVP_sha256();
+}
+
 void
 trust_sha256(const void *p, size_t n, uint8_t out[32])
 {
-	SHA256(p, n, out);
+	if (EVP_Digest(p, n, out, NULL, md_get(256), NULL) != 1) {
+		ERR_clear_error();
+		SHA256(p, n, out);
+	}
 }
 
 static void
@@ -102,7 +133,7 @@ trust_sha256_hex(const void *p, size_t n, char out[65])
 {
 	uint8_t d[32];
 
-	SHA256(p, n, d);
+	trust_sha256(p, n, d);
 	hex_encode(d, 32, out);
 }
 
@@ -114,7 +145,7 @@ trust_hmac_sha256(const void *key, size_t keylen, const void *p, size_t n,
 
 	if (keylen > INT32_MAX)
 		return -1;
-	if (HMAC(EVP_sha256(), key, (int)keylen, p, n, out, &olen) == NULL ||
+	if (HMAC(md_get(256), key, (int)keylen, p, n, out, &olen) == NULL ||
 	    olen != 32) {
 		ERR_clear_error();
 		return -1;
@@ -145,7 +176,7 @@ trust_secret_hash(const char *kind, const void *secret, size_t n, char out[65])
 	uint8_t d[32];
 	unsigned int dl = 0;
 
-	if (c == NULL || EVP_DigestInit_ex(c, EVP_sha256(), NULL) != 1 ||
+	if (c == NULL || EVP_DigestInit_ex(c, md_get(256), NULL) != 1 ||
 	    EVP_DigestUpdate(c, "oprov-", 6) != 1 ||
 	    EVP_DigestUpdate(c, kind, strlen(kind)) != 1 ||
 	    EVP_DigestUpdate(c, ":", 1) != 1 ||
@@ -542,16 +573,16 @@ cpk_bind(struct cpk *c, enum jws_alg alg, char *err, size_t errlen)
 	c->alg = alg;
 	switch (alg) {
 	case JWS_RS384: case JWS_ES384:
-		c->md = EVP_sha384();
+		c->md = md_get(384);
 		break;
 	case JWS_RS512:
-		c->md = EVP_sha512();
+		c->md = md_get(512);
 		break;
 	case JWS_EDDSA:
 		c->md = NULL;
 		break;
 	default:
-		c->md = EVP_sha256();
+		c->md = md_get(256);
 	}
 	/* Prove the context can be made now rather than on the first token. */
 	if ((it = ctx_make(c)) == NULL) {

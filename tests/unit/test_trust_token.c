@@ -528,6 +528,10 @@ Test(token, required_and_typed_claims)
 	EXPECT(signed_case(rs, HDR_RS, "scope", NULL), TOK_OK);
 	EXPECT(signed_case(rs, HDR_RS, "dev", NULL), TOK_OK);
 	EXPECT(signed_case(rs, HDR_RS, "sub", "7"), TOK_INVALID_CLAIM);
+	/* Found by fuzz_token: empty required strings. */
+	EXPECT(signed_case(rs, HDR_RS, "jti", "\"\""), TOK_INVALID_CLAIM);
+	EXPECT(signed_case(rs, HDR_RS, "sub", "\"\""), TOK_INVALID_CLAIM);
+	EXPECT(signed_case(rs, HDR_RS, "client_id", "\"\""), TOK_INVALID_CLAIM);
 	EXPECT(signed_case(rs, HDR_RS, "scope", "[\"config\"]"), TOK_INVALID_CLAIM);
 	EXPECT(signed_case(rs, HDR_RS, "dev", "\"SEP\\u0000\""), TOK_MALFORMED);
 	memset(big, 'a', sizeof(big));
