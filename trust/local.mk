@@ -48,3 +48,7 @@ bench_token_verify_SOURCES = bench/token_verify.c
 bench_token_verify_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 bench_token_verify_LDADD = $(TRUST_LIBS)
 EXTRA_DIST += bench/token-verify
+FUZZERS += tests/fuzz/fuzz_jsonscan
+tests_fuzz_fuzz_jsonscan_SOURCES = tests/fuzz/fuzz_jsonscan.c
+tests_fuzz_fuzz_jsonscan_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+tests_fuzz_fuzz_jsonscan_LDADD = $(FUZZ_DRIVER) $(TRUST_LIBS)
