@@ -944,6 +944,25 @@ certstore_free(certstore *cs)
 	free(cs);
 }
 
+static int
+store_has(certstore *cs, X509 *x)
+{
+	STACK_OF(X509_OBJECT) *objs;
+	int found = 0;
+
+	if (X509_STORE_lock(cs->store) != 1)
+		return 0;
+	objs = X509_STORE_get0_objects(cs->store);
+	for (int i = 0; i < sk_X509_OBJECT_num(objs) && !found; i++) {
+		X509 *y = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, i));
+		found = y != NULL && X509_cmp(x, y) == 0;
+	}
+	X509_STORE_unlock(cs->store);
+	return found;
+}
+
+/* Returns the number of certificates newly added (0 when all were already
+ * there). */
 int
 certstore_add_pem(certstore *cs, const char *pem, size_t len, char *err,
                   size_t errlen)
@@ -953,16 +972,26 @@ certstore_add_pem(certstore *cs, const char *pem, size_t len, char *err,
 
 	if (sk == NULL)
 		return -1;
-	n = sk_X509_num(sk);
 	pthread_mutex_lock(&cs->mu);
+	/* A certificate already present (or twice in the bundle) is not an
+	 * error, but it is not counted twice against the limit either. */
+	for (int i = 0; i < sk_X509_num(sk); ) {
+		X509 *x = sk_X509_value(sk, i);
+		int dup = store_has(cs, x);
+		for (int j = 0; j < i && !dup; j++)
+			dup = X509_cmp(sk_X509_value(sk, j), x) == 0;
+		if (dup)
+			X509_free(sk_X509_delete(sk, i));
+		else
+			i++;
+	}
+	n = sk_X509_num(sk);
 	if (cs->count + (size_t)n > cs->limit) {
 		trust_err(err, errlen, "store holds %zu, adding %d exceeds its limit of %zu",
 		          cs->count, n, cs->limit);
 		goto out;
 	}
 	for (int i = 0; i < n; i++) {
-		/* A certificate already present is not an error (OpenSSL 3
-		 * ignores duplicates) but is not counted twice either. */
 		if (X509_STORE_add_cert(cs->store, sk_X509_value(sk, i)) != 1) {
 			ossl_err(err, errlen, "cannot add certificate");
 			goto out;

@@ -285,7 +285,7 @@ tok_inspect(const char *token, size_t len, json_t **header, json_t **claims,
 	if (!json_is_object(*header)) {
 		json_decref(*header);
 		*header = NULL;
-		trust_err(err, errlen, "header is not a JSON object");
+		trust_err(err, errlen, "header is not a JSON object (or repeats a name)");
 		goto out;
 	}
 	if (b64url_decode(d1 + 1, (size_t)(d2 - d1 - 1), buf, len, &n) < 0) {
