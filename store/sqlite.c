@@ -205,6 +205,18 @@ sq_bump(struct sq *q, unsigned which, char *err, size_t errlen)
 }
 
 int
+sq_step_done(struct sq *q, const char *sql, sqlite3_stmt *st,
+             const char *what, char *err, size_t errlen)
+{
+	int rc = sqlite3_step(st);
+
+	sq_done(q, sql, st);
+	if (rc != SQLITE_DONE)
+		return sq_err(q, err, errlen, what);
+	return 0;
+}
+
+int
 sq_bind_text(sqlite3_stmt *st, int i, const char *s)
 {
 	return sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
@@ -828,7 +840,17 @@ fail:
 			sqlite3_close(q->db);
 		free(q);
 	}
-	if (created)
+	if (created) {
+		/* A store we just created and could not set up is removed
+		 * whole, so the next `oprovctl init` starts clean. */
 		unlink(path);
+		for (size_t i = 0; i < 2; i++) {
+			static const char *const sfx[] = { "-wal", "-shm" };
+			char side[sizeof(path) + 8];
+
+			snprintf(side, sizeof(side), "%s%s", path, sfx[i]);
+			unlink(side);
+		}
+	}
 	return NULL;
 }

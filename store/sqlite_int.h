@@ -45,6 +45,9 @@ void sq_done(struct sq *q, const char *sql, sqlite3_stmt *st);
 
 /* "what: <sqlite message>", returns -1. */
 int sq_err(struct sq *q, char *err, size_t errlen, const char *what);
+/* Steps a bound statement that returns no rows, releases it. 0 / -1. */
+int sq_step_done(struct sq *q, const char *sql, sqlite3_stmt *st,
+                 const char *what, char *err, size_t errlen);
 /* One-shot statement without results. 0 / -1. */
 int sq_exec(struct sq *q, const char *sql, char *err, size_t errlen);
 

@@ -15,19 +15,6 @@
 
 #include "store/sqlite_int.h"
 
-/* Runs a statement already bound; DONE expected. */
-static int
-step_done(struct sq *q, const char *sql, sqlite3_stmt *st, const char *what,
-          char *err, size_t errlen)
-{
-	int rc = sqlite3_step(st);
-
-	sq_done(q, sql, st);
-	if (rc != SQLITE_DONE)
-		return sq_err(q, err, errlen, what);
-	return 0;
-}
-
 /* Generic "delete by name" for one table with a pre-check hook. */
 static int
 delete_named(struct sq *q, const char *sql, const char *name,
@@ -38,7 +25,7 @@ delete_named(struct sq *q, const char *sql, const char *name,
 	if (st == NULL)
 		return -1;
 	sq_bind_text(st, 1, name);
-	if (step_done(q, sql, st, what, err, errlen) < 0)
+	if (sq_step_done(q, sql, st, what, err, errlen) < 0)
 		return -1;
 	return sqlite3_changes(q->db) > 0 ? 0 : STORE_NOTFOUND;
 }
@@ -92,7 +79,7 @@ sq_node_put(struct store *s, const struct cfg_node *n, char *err,
 	sqlite3_bind_int(st, 6, n->secured_sip_port);
 	sqlite3_bind_int(st, 7, n->sip_oauth_port);
 	sqlite3_bind_int(st, 8, n->sip_mra_oauth_port);
-	if (step_done(q, sql, st, "writing a node", err, errlen) < 0 ||
+	if (sq_step_done(q, sql, st, "writing a node", err, errlen) < 0 ||
 	    sq_bump(q, SQ_GEN_CONFIG, err, errlen) < 0)
 		goto fail;
 	return sq_commit(q, err, errlen);
@@ -261,7 +248,7 @@ sq_pool_put(struct store *s, const struct cfg_pool *p, char *err,
 	sq_bind_text(st, 1, p->name);
 	sq_bind_text(st, 2, p->time_zone);
 	sq_bind_text(st, 3, p->date_template);
-	if (step_done(q, pool_sql, st, "writing a device pool", err, errlen) < 0)
+	if (sq_step_done(q, pool_sql, st, "writing a device pool", err, errlen) < 0)
 		goto fail;
 	if (delete_named(q, clear_ntp_sql, p->name, "writing a device pool", err,
 	                 errlen) < 0 ||
@@ -274,7 +261,7 @@ sq_pool_put(struct store *s, const struct cfg_pool *p, char *err,
 		sq_bind_text(st, 1, p->name);
 		sqlite3_bind_int(st, 2, (int)i);
 		sq_bind_text(st, 3, p->ntp[i]);
-		if (step_done(q, ntp_sql, st, "writing NTP servers", err,
+		if (sq_step_done(q, ntp_sql, st, "writing NTP servers", err,
 		              errlen) < 0)
 			goto fail;
 	}
@@ -284,7 +271,7 @@ sq_pool_put(struct store *s, const struct cfg_pool *p, char *err,
 		sq_bind_text(st, 1, p->name);
 		sqlite3_bind_int(st, 2, (int)i);
 		sq_bind_text(st, 3, p->nodes[i]);
-		if (step_done(q, node_sql, st, "writing the node group", err,
+		if (sq_step_done(q, node_sql, st, "writing the node group", err,
 		              errlen) < 0)
 			goto fail;
 	}
@@ -329,8 +316,8 @@ pool_children(struct sq *q, struct cfg_pool *p, char *err, size_t errlen)
 	return 0;
 }
 
-int
-sq_pool_get(struct store *s, const char *name, struct cfg_pool *out,
+static int
+pool_get_snap(struct store *s, const char *name, struct cfg_pool *out,
             char *err, size_t errlen)
 {
 	static const char sql[] =
@@ -428,8 +415,8 @@ sq_pool_delete(struct store *s, const char *name, char *err, size_t errlen)
 	                     name, err, errlen);
 }
 
-int
-sq_pool_list(struct store *s, store_pool_cb cb, void *ctx, char *err,
+static int
+pool_list_snap(struct store *s, store_pool_cb cb, void *ctx, char *err,
              size_t errlen)
 {
 	static const char sql[] =
@@ -502,7 +489,7 @@ sq_profile_put(struct store *s, const struct cfg_profile *p, char *err,
 	sqlite3_bind_int(st, 5, p->oauth != 0);
 	sqlite3_bind_int(st, 6, p->digest != 0);
 	sqlite3_bind_int(st, 7, p->tftp_encrypted_config != 0);
-	if (step_done(q, sql, st, "writing a security profile", err, errlen) < 0 ||
+	if (sq_step_done(q, sql, st, "writing a security profile", err, errlen) < 0 ||
 	    sq_bump(q, SQ_GEN_CONFIG, err, errlen) < 0)
 		goto fail;
 	return sq_commit(q, err, errlen);
@@ -687,7 +674,7 @@ device_write(struct sq *q, const struct cfg_device *in, unsigned flags,
 	sqlite3_bind_int(st, 8, in->require_activation_code != 0);
 	sqlite3_bind_int(st, 9, in->allow_activation_code_mra != 0);
 	sq_bind_text(st, 10, in->mra_domain);
-	if (step_done(q, sql, st, "writing a device", err, errlen) < 0)
+	if (sq_step_done(q, sql, st, "writing a device", err, errlen) < 0)
 		return -1;
 	/* A new device has no lines to clear; skipping the DELETE keeps the
 	 * bulk import at one statement per row. */
@@ -708,7 +695,7 @@ device_write(struct sq *q, const struct cfg_device *in, unsigned flags,
 		sqlite3_bind_int(st, 7, l->call_waiting != 0);
 		sqlite3_bind_int(st, 8, (int)l->max_calls);
 		sqlite3_bind_int(st, 9, (int)l->busy_trigger);
-		if (step_done(q, line_sql, st, "writing a line", err, errlen) < 0)
+		if (sq_step_done(q, line_sql, st, "writing a line", err, errlen) < 0)
 			return -1;
 	}
 	return 0;
@@ -837,8 +824,8 @@ fail:
 	return -1;
 }
 
-int
-sq_device_list(struct store *s, const char *after, size_t limit,
+static int
+device_list_snap(struct store *s, const char *after, size_t limit,
                store_device_cb cb, void *ctx, char *err, size_t errlen)
 {
 	static const char sql[] =
@@ -866,5 +853,47 @@ sq_device_list(struct store *s, const char *after, size_t limit,
 	if (ret == 0 && rc != SQLITE_DONE)
 		ret = sq_err(q, err, errlen, "listing devices");
 	sq_done(q, sql, st);
+	return ret;
+}
+
+/* One read snapshot: the record and its child rows agree. */
+int
+sq_pool_get(struct store *s, const char *name, struct cfg_pool *out,
+            char *err, size_t errlen)
+{
+	int opened, ret;
+
+	if (sq_read_begin(SQ(s), &opened, err, errlen) < 0)
+		return -1;
+	ret = pool_get_snap(s, name, out, err, errlen);
+	sq_read_end(SQ(s), opened);
+	return ret;
+}
+
+/* One read snapshot: the record and its child rows agree. */
+int
+sq_pool_list(struct store *s, store_pool_cb cb, void *ctx, char *err,
+             size_t errlen)
+{
+	int opened, ret;
+
+	if (sq_read_begin(SQ(s), &opened, err, errlen) < 0)
+		return -1;
+	ret = pool_list_snap(s, cb, ctx, err, errlen);
+	sq_read_end(SQ(s), opened);
+	return ret;
+}
+
+/* One read snapshot: the record and its child rows agree. */
+int
+sq_device_list(struct store *s, const char *after, size_t limit,
+               store_device_cb cb, void *ctx, char *err, size_t errlen)
+{
+	int opened, ret;
+
+	if (sq_read_begin(SQ(s), &opened, err, errlen) < 0)
+		return -1;
+	ret = device_list_snap(s, after, limit, cb, ctx, err, errlen);
+	sq_read_end(SQ(s), opened);
 	return ret;
 }

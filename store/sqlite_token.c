@@ -11,18 +11,6 @@
 #include "store/sqlite_int.h"
 
 static int
-step_done(struct sq *q, const char *sql, sqlite3_stmt *st, const char *what,
-          char *err, size_t errlen)
-{
-	int rc = sqlite3_step(st);
-
-	sq_done(q, sql, st);
-	if (rc != SQLITE_DONE)
-		return sq_err(q, err, errlen, what);
-	return 0;
-}
-
-static int
 device_key(const char *device, char key[CFG_DEVNAME_MAX], char *err,
            size_t errlen)
 {
@@ -73,7 +61,7 @@ sq_code_issue(struct store *s, const char *device, const char *code_hash,
 	if ((st = sq_stmt(q, drop_sql, err, errlen)) == NULL)
 		goto fail;
 	sq_bind_text(st, 1, key);
-	if (step_done(q, drop_sql, st, "replacing an activation code", err,
+	if (sq_step_done(q, drop_sql, st, "replacing an activation code", err,
 	              errlen) < 0)
 		goto fail;
 	if ((st = sq_stmt(q, ins_sql, err, errlen)) == NULL)
@@ -176,7 +164,7 @@ sq_code_revoke(struct store *s, const char *device, char *err, size_t errlen)
 	if ((st = sq_stmt(q, sql, err, errlen)) == NULL)
 		goto fail;
 	sq_bind_text(st, 1, key);
-	if (step_done(q, sql, st, "revoking activation codes", err, errlen) < 0)
+	if (sq_step_done(q, sql, st, "revoking activation codes", err, errlen) < 0)
 		goto fail;
 	if (sqlite3_changes(q->db) == 0) {
 		sq_rollback(q);
@@ -311,7 +299,7 @@ sq_client_delete(struct store *s, const char *name, char *err, size_t errlen)
 	if ((st = sq_stmt(q, sql, err, errlen)) == NULL)
 		goto fail;
 	sq_bind_text(st, 1, name);
-	if (step_done(q, sql, st, "deleting a client", err, errlen) < 0)
+	if (sq_step_done(q, sql, st, "deleting a client", err, errlen) < 0)
 		goto fail;
 	if (sqlite3_changes(q->db) == 0) {
 		sq_rollback(q);
@@ -601,7 +589,7 @@ sq_refresh_rotate(struct store *s, const char *old_hash, const char *new_hash,
 	if ((st = sq_stmt(q, swap_sql, err, errlen)) == NULL)
 		goto fail;
 	sq_bind_text(st, 1, old_hash);
-	if (step_done(q, swap_sql, st, "rotating a refresh token", err,
+	if (sq_step_done(q, swap_sql, st, "rotating a refresh token", err,
 	              errlen) < 0)
 		goto fail;
 	if (sqlite3_changes(q->db) != 1) {
@@ -654,7 +642,7 @@ sq_revoke_in_tx(struct sq *q, enum store_revocation_kind kind,
 	sqlite3_bind_int64(st, 3, issued_before);
 	sqlite3_bind_int64(st, 4, purge_after);
 	sqlite3_bind_int64(st, 5, now);
-	if (step_done(q, rev_sql, st, "recording a revocation", err, errlen) < 0)
+	if (sq_step_done(q, rev_sql, st, "recording a revocation", err, errlen) < 0)
 		return -1;
 	switch (kind) {
 	case STORE_REVOKE_FAMILY: fam_sql = fam_id_sql; break;
@@ -669,7 +657,7 @@ sq_revoke_in_tx(struct sq *q, enum store_revocation_kind kind,
 		return -1;
 	sq_bind_text(st, 1, value);
 	sqlite3_bind_int64(st, 2, now);
-	return step_done(q, fam_sql, st, "revoking refresh families", err, errlen);
+	return sq_step_done(q, fam_sql, st, "revoking refresh families", err, errlen);
 }
 
 static int
@@ -872,7 +860,7 @@ binding_write(struct sq *q, const struct store_binding_change *c, char *err,
 		sqlite3_bind_int64(st, 7, b->expires);
 		sqlite3_bind_int64(st, 8, (int64_t)b->conn_id);
 	}
-	return step_done(q, sql, st, "writing a SIP binding", err, errlen);
+	return sq_step_done(q, sql, st, "writing a SIP binding", err, errlen);
 }
 
 int
@@ -927,7 +915,7 @@ sq_binding_delete(struct store *s, const char *aor, const char *instance,
 	sq_bind_text(st, 1, aor);
 	sq_bind_text(st, 2, instance);
 	sqlite3_bind_int64(st, 3, reg_id);
-	if (step_done(q, sql, st, "deleting a SIP binding", err, errlen) < 0)
+	if (sq_step_done(q, sql, st, "deleting a SIP binding", err, errlen) < 0)
 		goto fail;
 	if (sqlite3_changes(q->db) == 0) {
 		sq_rollback(q);
@@ -957,7 +945,7 @@ sq_binding_drop_node(struct store *s, const char *node, uint64_t conn_id,
 		goto fail;
 	sq_bind_text(st, 1, node);
 	sqlite3_bind_int64(st, 2, (int64_t)conn_id);
-	if (step_done(q, sql, st, "dropping SIP bindings", err, errlen) < 0)
+	if (sq_step_done(q, sql, st, "dropping SIP bindings", err, errlen) < 0)
 		goto fail;
 	return sq_commit(q, err, errlen);
 fail:

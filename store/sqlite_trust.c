@@ -347,8 +347,8 @@ expressway_names(struct sq *q, struct store_expressway *e, char *err,
 	return 0;
 }
 
-int
-sq_expressway_get(struct store *s, const char *host,
+static int
+expressway_get_snap(struct store *s, const char *host,
                   struct store_expressway *out, char *err, size_t errlen)
 {
 	static const char sql[] =
@@ -414,8 +414,8 @@ fail:
 	return -1;
 }
 
-int
-sq_expressway_list(struct store *s, store_expressway_cb cb, void *ctx,
+static int
+expressway_list_snap(struct store *s, store_expressway_cb cb, void *ctx,
                    char *err, size_t errlen)
 {
 	static const char sql[] =
@@ -607,4 +607,32 @@ sq_key_list_verify(struct store *s, store_key_cb cb, void *ctx, char *err,
 		" ORDER BY state";
 
 	return key_list(SQ(s), sql, cb, ctx, err, errlen);
+}
+
+/* One read snapshot: the record and its child rows agree. */
+int
+sq_expressway_get(struct store *s, const char *host,
+                  struct store_expressway *out, char *err, size_t errlen)
+{
+	int opened, ret;
+
+	if (sq_read_begin(SQ(s), &opened, err, errlen) < 0)
+		return -1;
+	ret = expressway_get_snap(s, host, out, err, errlen);
+	sq_read_end(SQ(s), opened);
+	return ret;
+}
+
+/* One read snapshot: the record and its child rows agree. */
+int
+sq_expressway_list(struct store *s, store_expressway_cb cb, void *ctx,
+                   char *err, size_t errlen)
+{
+	int opened, ret;
+
+	if (sq_read_begin(SQ(s), &opened, err, errlen) < 0)
+		return -1;
+	ret = expressway_list_snap(s, cb, ctx, err, errlen);
+	sq_read_end(SQ(s), opened);
+	return ret;
 }

@@ -10,9 +10,11 @@
  * statements: use it from one thread at a time.  Daemons open one store per
  * thread / event loop (opening costs about one millisecond); several
  * processes and threads may have the same DATADIR open at once, SQLite
- * serialises writers and WAL lets readers run beside a writer.  Iteration
- * callbacks may call read functions of the same store; they must not call
- * functions that write.
+ * serialises writers and WAL lets readers run beside a writer.  A get or a
+ * list reads one consistent snapshot (a device never comes back with half
+ * of a concurrent change to its lines).  Iteration callbacks may call read
+ * functions of the same store; they must not call functions that write
+ * (those fail while the list's snapshot is open).
  *
  * RESULTS.  Functions returning int answer 0 on success, -1 on failure with
  * a one-line message in `err` (which names the rule that refused, e.g.

@@ -1364,3 +1364,53 @@ Test(store, counts)
 	cr_assert_eq(c.codes_active, 0);
 	cr_assert_eq(c.families_active, 0);
 }
+
+Test(store, param_apply_is_all_or_nothing)
+{
+	char v[STORE_PARAM_VALUE_MAX], longname[STORE_NAME_MAX + 8];
+	struct store_param_change ch[2];
+
+	S = open_new();
+	memset(longname, 'p', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	ch[0].name = "cluster-id";
+	ch[0].value = "Lab";
+	ch[1].name = longname;
+	ch[1].value = "x";
+	cr_assert_eq(store_param_apply(S, ch, 2, err, sizeof(err)), -1);
+	cr_assert_not_null(strstr(err, "parameter name"), "%s", err);
+	cr_assert_eq(store_param_get(S, "cluster-id", v, sizeof(v), err,
+	                             sizeof(err)), STORE_NOTFOUND);
+}
+
+static int
+write_in_callback(void *ctx, const struct cfg_device *d)
+{
+	struct cfg_device copy = *d;
+
+	return store_device_put(ctx, &copy, STORE_PUT_REPLACE, NULL, 0) == 0 ?
+	       100 : 7;
+}
+
+Test(store, callbacks_cannot_write)
+{
+	S = open_new();
+	add_profile(S, "P", 0);
+	add_device(S, "SEP0000000000CB", "P");
+	cr_assert_eq(store_device_list(S, NULL, 0, write_in_callback, S, err,
+	                               sizeof(err)), 7);
+}
+
+Test(store, revocation_check_with_odd_claims)
+{
+	char longdev[200];
+
+	S = open_new();
+	memset(longdev, 'A', sizeof(longdev) - 1);
+	longdev[sizeof(longdev) - 1] = '\0';
+	cr_assert_eq(store_revoke_device(S, "SEP0000000000AA", 100, err,
+	                                 sizeof(err)), 0);
+	cr_assert_eq(revoked(S, "", longdev, "", "", 50), 0);
+	cr_assert_eq(revoked(S, NULL, NULL, NULL, NULL, 50), 0);
+	cr_assert_eq(store_revoke_device(S, longdev, 100, err, sizeof(err)), -1);
+}
