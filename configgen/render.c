@@ -80,17 +80,25 @@ text(struct wr *w, const char *name, const char *s, size_t size)
 	chk(w, xmlTextWriterWriteElement(w->w, BAD_CAST name, BAD_CAST clean));
 }
 
+/* <name>value</name> for text oprov itself chose (constants, numbers): it
+ * needs no escaping, and writing it raw spares libxml2 an escaped copy. */
 static void
-str(struct wr *w, const char *name, const char *s)
+lit(struct wr *w, const char *name, const char *value)
 {
-	text(w, name, s, s ? strlen(s) + 1 : 0);
+	start(w, name);
+	if (!w->failed && value[0] != '\0')
+		chk(w, xmlTextWriterWriteRaw(w->w, BAD_CAST value));
+	if (!w->failed)
+		chk(w, xmlTextWriterFullEndElement(w->w));
 }
 
 static void
 num(struct wr *w, const char *name, long v)
 {
-	if (!w->failed)
-		chk(w, xmlTextWriterWriteFormatElement(w->w, BAD_CAST name, "%ld", v));
+	char buf[24];
+
+	snprintf(buf, sizeof(buf), "%ld", v);
+	lit(w, name, buf);
 }
 
 /* A URL parameter with every "{host}" replaced by the file server's name.
@@ -145,8 +153,8 @@ node_group(struct wr *w, const struct cfg_render_ctx *ctx, const char *group_nam
 		n = CFG_GROUP_MAX;
 	start(w, "callManagerGroup");
 	if (group_name != NULL) {
-		str(w, "name", group_name);
-		str(w, "tftpDefault", "true");
+		text(w, "name", group_name, CFG_NAME_MAX);
+		lit(w, "tftpDefault", "true");
 	}
 	start(w, "members");
 	for (size_t i = 0; i < n; i++) {
@@ -201,7 +209,7 @@ device_pool(struct wr *w, const struct cfg_render_ctx *ctx)
 	for (size_t i = 0; i < ntp; i++) {
 		start(w, "ntp");
 		text(w, "name", pool->ntp[i], sizeof(pool->ntp[i]));
-		str(w, "ntpMode", "Unicast");
+		lit(w, "ntpMode", "Unicast");
 		end(w);
 	}
 	end(w);
@@ -219,7 +227,7 @@ sip_line(struct wr *w, const struct cfg_line *l, unsigned index, unsigned port,
 	attr_uint(w, "lineIndex", index);
 	num(w, "featureID", 9);
 	text(w, "featureLabel", l->label, sizeof(l->label));
-	str(w, "proxy", "USECALLMANAGER");
+	lit(w, "proxy", "USECALLMANAGER");
 	num(w, "port", (long)port);
 	text(w, "name", l->dn, sizeof(l->dn));
 	text(w, "displayName", l->display_name, sizeof(l->display_name));
@@ -228,14 +236,14 @@ sip_line(struct wr *w, const struct cfg_line *l, unsigned index, unsigned port,
 	 * Legacy devices get their number as digest user and no password (oprov
 	 * stores none; legacy registration is the call-control system's job). */
 	text(w, "authName", oauth ? "" : l->dn, sizeof(l->dn));
-	str(w, "authPassword", "");
+	lit(w, "authPassword", "");
 	start(w, "autoAnswer");
 	num(w, "autoAnswerEnabled", l->auto_answer ? 1 : 0);
 	end(w);
 	num(w, "callWaiting", l->call_waiting ? 1 : 0);
-	str(w, "sharedLine", "false");
+	lit(w, "sharedLine", "false");
 	num(w, "messageWaitingLampPolicy", 1);
-	str(w, "messagesNumber", "");
+	lit(w, "messagesNumber", "");
 	num(w, "maxNumCalls", (long)l->max_calls);
 	num(w, "busyTrigger", (long)l->busy_trigger);
 	end(w);
@@ -260,7 +268,7 @@ sip_profile(struct wr *w, const struct cfg_render_ctx *ctx, int sip_oauth)
 
 	start(w, "sipProfile");
 	start(w, "sipProxies");
-	str(w, "registerWithProxy", "true");
+	lit(w, "registerWithProxy", "true");
 	end(w);
 	start(w, "sipStack");
 	num(w, "timerRegisterExpires", 3600);
@@ -272,8 +280,8 @@ sip_profile(struct wr *w, const struct cfg_render_ctx *ctx, int sip_oauth)
 		sip_line(w, &d->lines[i], (unsigned)i + 1, port, pr->oauth);
 	end(w);
 	num(w, "voipControlPort", CFG_DEFAULT_SIP_PORT);
-	str(w, "dialTemplate", "dialplan.xml");
-	str(w, "softKeyFile", "");
+	lit(w, "dialTemplate", "dialplan.xml");
+	lit(w, "softKeyFile", "");
 	end(w);
 }
 
@@ -369,19 +377,19 @@ cfg_render_device(const struct cfg_render_ctx *ctx, struct cfg_output *out,
 	if (begin(&buf, &w) < 0)
 		goto fail;
 	start(&w, "device");
-	str(&w, "fullConfig", "true");
-	str(&w, "deviceProtocol", "SIP");
-	str(&w, "sshUserId", "");
-	str(&w, "sshPassword", "");
+	lit(&w, "fullConfig", "true");
+	lit(&w, "deviceProtocol", "SIP");
+	lit(&w, "sshUserId", "");
+	lit(&w, "sshPassword", "");
 	num(&w, "ipAddressMode", 0);
 	device_pool(&w, ctx);
 	sip_profile(&w, ctx, sip_oauth);
 	start(&w, "commonProfile");
-	str(&w, "phonePassword", "");
+	lit(&w, "phonePassword", "");
 	end(&w);
 	text(&w, "loadInformation", d->load, sizeof(d->load));
-	str(&w, "vendorConfig", "");
-	str(&w, "versionStamp", STAMP_PLACEHOLDER);
+	lit(&w, "vendorConfig", "");
+	lit(&w, "versionStamp", STAMP_PLACEHOLDER);
 	start(&w, "userLocale");
 	text(&w, "name", ctx->params->user_locale, sizeof(ctx->params->user_locale));
 	text(&w, "langCode", ctx->params->lang_code, sizeof(ctx->params->lang_code));
@@ -392,8 +400,8 @@ cfg_render_device(const struct cfg_render_ctx *ctx, struct cfg_output *out,
 	num(&w, "deviceSecurityMode", (long)pr->mode);
 	num(&w, "transportLayerProtocol", (long)pr->transport);
 	num(&w, "capfAuthMode", 0);
-	str(&w, "certHash", "");
-	str(&w, "encrConfig", "false");
+	lit(&w, "certHash", "");
+	lit(&w, "encrConfig", "false");
 	num(&w, "TLSResumptionTimer", 3600);
 	text(&w, "userId", owner, sizeof(d->owner));
 	text(&w, "ownerId", owner, sizeof(d->owner));
