@@ -24,3 +24,8 @@ EXTRA_DIST += tests/smoke/configgen-xmllint.sh
 FUZZERS += tests/fuzz/fuzz_filename
 tests_fuzz_fuzz_filename_SOURCES = tests/fuzz/fuzz_filename.c
 tests_fuzz_fuzz_filename_LDADD = $(FUZZ_DRIVER) $(CONFIGGEN_LIBS)
+
+FUZZERS += tests/fuzz/fuzz_render
+tests_fuzz_fuzz_render_SOURCES = tests/fuzz/fuzz_render.c
+tests_fuzz_fuzz_render_CFLAGS = $(AM_CFLAGS) $(XML_CFLAGS)
+tests_fuzz_fuzz_render_LDADD = $(FUZZ_DRIVER) $(CONFIGGEN_LIBS)
