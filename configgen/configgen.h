@@ -184,6 +184,8 @@ struct cfg_model {
 	const char *name;                /* "8845", "CSF" */
 	const char *product;             /* "Cisco 8845": model attribute in XMLDefault */
 	unsigned    flags;
+	unsigned    type_id;             /* NNN of <loadInformationNNN> in XMLDefault,
+	                                    0 when not known (no element rendered) */
 };
 
 const struct cfg_model *cfg_model_table(size_t *count);
@@ -233,7 +235,7 @@ int cfg_line_validate(const struct cfg_line *l, char *err, size_t errlen);
 int cfg_device_validate(const struct cfg_device *d, const struct cfg_profile *profile,
                         char *err, size_t errlen);
 /* Non-zero when the device's config is token-gated: its profile has OAuth
- * (whatever the cluster mode says: fail closed). */
+ * (whatever the cluster mode says), or no profile is known (fail closed). */
 int cfg_device_needs_token(const struct cfg_profile *profile);
 
 /* ---- rendering ------------------------------------------------------------------
