@@ -4,6 +4,7 @@ store_libstore_a_SOURCES = \
 	store/store.h \
 	store/store_int.h \
 	store/store.c \
+	store/params.c \
 	store/sqlite_int.h \
 	store/sqlite.c \
 	store/sqlite_schema.c \
@@ -11,7 +12,8 @@ store_libstore_a_SOURCES = \
 	store/sqlite_trust.c \
 	store/sqlite_token.c
 store_libstore_a_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
-STORE_LIBS = store/libstore.a common/libcommon.a $(SQLITE_LIBS)
+# What a program linking store/libstore.a also needs.
+STORE_LIBS = store/libstore.a $(CONFIGGEN_LIBS) $(SQLITE_LIBS)
 
 check_PROGRAMS += tests/unit/test_store
 TESTS += tests/unit/test_store

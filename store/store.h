@@ -145,6 +145,17 @@ struct store_param_change {
 int store_param_apply(struct store *s, const struct store_param_change *ch,
                       size_t n, char *err, size_t errlen);
 
+/* The parameters as configgen's struct: cfg_params_init defaults with every
+ * stored value applied through cfg_param_set.  A stored name this oprov does
+ * not know (written by a newer one) is skipped; a stored value configgen
+ * refuses is an error naming it. */
+int store_params_load(struct store *s, struct cfg_params *out, char *err,
+                      size_t errlen);
+/* Stores every parameter of `p` (after cfg_params_validate) in one
+ * transaction: the text form of cfg_param_get for each table entry. */
+int store_params_save(struct store *s, const struct cfg_params *p, char *err,
+                      size_t errlen);
+
 /* ---- nodes ---------------------------------------------------------------
  * Names are case-sensitive keys.  put adds or replaces.  A node in a device
  * pool's node group cannot be deleted. */

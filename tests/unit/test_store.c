@@ -1414,3 +1414,35 @@ Test(store, revocation_check_with_odd_claims)
 	cr_assert_eq(revoked(S, NULL, NULL, NULL, NULL, 50), 0);
 	cr_assert_eq(store_revoke_device(S, longdev, 100, err, sizeof(err)), -1);
 }
+
+Test(store, params_struct_round_trip)
+{
+	struct cfg_params p, q;
+	const struct cfg_param_info *t;
+	size_t n;
+	int rows = 0;
+
+	S = open_new();
+	cr_assert_eq(store_params_load(S, &p, err, sizeof(err)), 0, "%s", err);
+	cfg_params_init(&q);
+	cr_assert_eq(memcmp(&p, &q, sizeof(p)), 0, "defaults differ");
+	cr_assert_eq(cfg_param_set(&p, "oauth-access-token-minutes", "15", err,
+	                           sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_params_save(S, &p, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_params_load(S, &q, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(q.access_token_minutes, 15);
+	cr_assert_eq(memcmp(&p, &q, sizeof(p)), 0);
+	t = cfg_param_table(&n);
+	(void)t;
+	cr_assert_eq(store_param_list(S, count_param, &rows, err, sizeof(err)), 0);
+	cr_assert_eq((size_t)rows, n);
+
+	/* a newer oprov's parameter is skipped; a refused value is an error */
+	cr_assert_eq(store_param_set(S, "from-the-future", "1", err, sizeof(err)),
+	             0);
+	cr_assert_eq(store_params_load(S, &q, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_param_set(S, "oauth-access-token-minutes", "0", err,
+	                             sizeof(err)), 0);
+	cr_assert_eq(store_params_load(S, &q, err, sizeof(err)), -1);
+	cr_assert_not_null(strstr(err, "oauth-access-token-minutes"), "%s", err);
+}
