@@ -233,6 +233,30 @@ int store_device_import_array(struct store *s, const struct cfg_device *devs,
                               size_t n, unsigned flags, char *err,
                               size_t errlen);
 
+/* ---- everything one rendering needs, in one snapshot -----------------------
+ * For daemons: the device, its profile, its pool (if any) with the pool's
+ * node group, the enterprise parameters and the cluster mode, all read in
+ * one consistent snapshot, with the config generation they belong to (cache
+ * the rendered file under that generation).  A pool node that does not
+ * exist is left out of nodes[].  STORE_NOTFOUND when the device does not
+ * exist.  About 12 KiB: allocate it, don't put it on a small stack. */
+struct store_render {
+	struct store_generation gen;
+	struct cfg_device device;
+	struct cfg_profile profile;
+	int has_pool;
+	struct cfg_pool pool;
+	size_t node_count;
+	struct cfg_node nodes[CFG_GROUP_MAX];
+	struct cfg_params params;
+	struct cfg_cluster cluster;
+};
+int store_render_load(struct store *s, const char *device,
+                      struct store_render *out, char *err, size_t errlen);
+/* Points ctx at r's records (borrowed from r); file_server and loads are
+ * left NULL for the caller. */
+void store_render_ctx(const struct store_render *r, struct cfg_render_ctx *ctx);
+
 /* ---- certificates by purpose ------------------------------------------ */
 #define STORE_PURPOSE_TOMCAT "tomcat"            /* key + cert, one only */
 #define STORE_PURPOSE_TOMCAT_TRUST "tomcat-trust"

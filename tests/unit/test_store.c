@@ -1446,3 +1446,62 @@ Test(store, params_struct_round_trip)
 	cr_assert_eq(store_params_load(S, &q, err, sizeof(err)), -1);
 	cr_assert_not_null(strstr(err, "oauth-access-token-minutes"), "%s", err);
 }
+
+Test(store, render_load_gathers_one_snapshot)
+{
+	struct store_render *r = calloc(1, sizeof(*r));
+	struct cfg_render_ctx ctx;
+	struct cfg_output o;
+	struct cfg_device d;
+	struct cfg_node n;
+	struct cfg_pool p;
+	struct cfg_cluster c = { 1 };
+	struct store_generation g;
+
+	S = open_new();
+	add_profile(S, "OAuth", 1);
+	memset(&n, 0, sizeof(n));
+	snprintf(n.name, sizeof(n.name), "node1");
+	snprintf(n.host, sizeof(n.host), "cucm.example.com");
+	n.phone_port = 2000;
+	n.sip_port = 5060;
+	n.secured_sip_port = 5061;
+	n.sip_oauth_port = 5090;
+	n.sip_mra_oauth_port = 5091;
+	cr_assert_eq(store_node_put(S, &n, err, sizeof(err)), 0);
+	memset(&p, 0, sizeof(p));
+	snprintf(p.name, sizeof(p.name), "HQ");
+	p.node_count = 1;
+	snprintf(p.nodes[0], sizeof(p.nodes[0]), "node1");
+	cr_assert_eq(store_pool_put(S, &p, err, sizeof(err)), 0);
+	make_device(&d, "SEP00AABBCCDDEE", "OAuth", 2);
+	snprintf(d.pool, sizeof(d.pool), "HQ");
+	cr_assert_eq(store_device_put(S, &d, 0, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_cluster_set(S, &c, err, sizeof(err)), 0);
+	cr_assert_eq(store_param_set(S, "oauth-access-token-minutes", "20", err,
+	                             sizeof(err)), 0);
+
+	cr_assert_eq(store_render_load(S, "sep00aabbccddee", r, err, sizeof(err)),
+	             0, "%s", err);
+	gen(S, &g);
+	cr_assert_eq(r->gen.config, g.config);
+	cr_assert_str_eq(r->device.name, "SEP00AABBCCDDEE");
+	cr_assert_eq(r->device.line_count, 2);
+	cr_assert_eq(r->profile.oauth, 1);
+	cr_assert_eq(r->has_pool, 1);
+	cr_assert_eq(r->node_count, 1);
+	cr_assert_str_eq(r->nodes[0].host, "cucm.example.com");
+	cr_assert_eq(r->params.access_token_minutes, 20);
+	cr_assert_eq(r->cluster.sip_oauth_mode, 1);
+
+	/* what the daemons then do with it */
+	store_render_ctx(r, &ctx);
+	memset(&o, 0, sizeof(o));
+	cr_assert_eq(cfg_render_device(&ctx, &o, err, sizeof(err)), 0, "%s", err);
+	cr_assert_not_null(strstr(o.data, "<sipOAuthMode>1</sipOAuthMode>"));
+	cfg_output_free(&o);
+
+	cr_assert_eq(store_render_load(S, "SEP000000000000", r, err, sizeof(err)),
+	             STORE_NOTFOUND);
+	free(r);
+}
