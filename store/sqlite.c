@@ -708,6 +708,7 @@ static const struct store_ops sqlite_ops = {
 	.binding_delete = sq_binding_delete,
 	.binding_apply = sq_binding_apply,
 	.binding_drop_node = sq_binding_drop_node,
+	.binding_purge = sq_binding_purge,
 	.binding_list = sq_binding_list,
 	.purge = sq_purge,
 	.counts = sq_counts,
