@@ -391,8 +391,11 @@ cfg_device_validate(const struct cfg_device *d, const struct cfg_profile *profil
 	if (cfg_charset_check("device model", d->model, sizeof(d->model), 0, 1, "",
 	                      err, errlen) < 0)
 		return -1;
-	if ((m = cfg_model_find(d->model)) == NULL || strcmp(m->name, d->model) != 0)
+	if ((m = cfg_model_find(d->model)) == NULL)
 		return cfg_fail(err, errlen, "model %s is not a known model", d->model);
+	/* Stored as the table spells it, so lookups and exports agree. */
+	if (strcmp(m->name, d->model) != 0)
+		return cfg_fail(err, errlen, "model %s must be written %s", d->model, m->name);
 	if (cfg_name_check("device profile", d->profile, sizeof(d->profile), err, errlen) < 0 ||
 	    cfg_text_check("device owner", d->owner, sizeof(d->owner), 1, err, errlen) < 0 ||
 	    (d->pool[0] != '\0' &&

@@ -469,6 +469,8 @@ Test(device, rules)
 	world_init(&w);
 	strcpy(w.oauth_dev.model, "7940x");
 	REFUSED(cfg_device_validate(&w.oauth_dev, NULL, E), "model 7940x is not a known model");
+	strcpy(w.oauth_dev.model, "csf");
+	REFUSED(cfg_device_validate(&w.oauth_dev, NULL, E), "model csf must be written CSF");
 	world_init(&w);
 	w.oauth_dev.profile[0] = '\0';
 	REFUSED(cfg_device_validate(&w.oauth_dev, NULL, E), "device profile: must not be empty");
