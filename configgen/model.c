@@ -391,8 +391,11 @@ cfg_device_validate(const struct cfg_device *d, const struct cfg_profile *profil
 	if (cfg_charset_check("device model", d->model, sizeof(d->model), 0, 1, "",
 	                      err, errlen) < 0)
 		return -1;
-	if ((m = cfg_model_find(d->model)) == NULL || strcmp(m->name, d->model) != 0)
+	if ((m = cfg_model_find(d->model)) == NULL)
 		return cfg_fail(err, errlen, "model %s is not a known model", d->model);
+	/* Stored as the table spells it, so lookups and exports agree. */
+	if (strcmp(m->name, d->model) != 0)
+		return cfg_fail(err, errlen, "model %s must be written %s", d->model, m->name);
 	if (cfg_name_check("device profile", d->profile, sizeof(d->profile), err, errlen) < 0 ||
 	    cfg_text_check("device owner", d->owner, sizeof(d->owner), 1, err, errlen) < 0 ||
 	    (d->pool[0] != '\0' &&
@@ -426,13 +429,20 @@ cfg_device_validate(const struct cfg_device *d, const struct cfg_profile *profil
 				                d->lines[i].button);
 	}
 	if (profile != NULL) {
-		if (strcmp(profile->name, d->profile) != 0)
-			return cfg_fail(err, errlen, "device uses profile %s, not %s",
-			                d->profile, profile->name);
+		size_t plen = cfg_field_len(profile->name, sizeof(profile->name));
+		if (plen >= sizeof(profile->name) || strcmp(profile->name, d->profile) != 0)
+			return cfg_fail(err, errlen, "device uses profile %s, not %.*s",
+			                d->profile, (int)plen, profile->name);
 		if (profile->oauth && !(m->flags & CFG_MODEL_OAUTH))
 			return cfg_fail(err, errlen,
 			                "model %s cannot use a profile with OAuth (profile %s)",
 			                m->name, profile->name);
+		/* cisco.md, admin workflow step 8: onboarding over MRA needs an
+		 * OAuth profile; the device then proves itself with tokens only. */
+		if (d->allow_activation_code_mra && !profile->oauth)
+			return cfg_fail(err, errlen,
+			                "activation code via MRA requires a profile with OAuth "
+			                "(profile %s has none)", profile->name);
 	}
 	return 0;
 }
