@@ -313,8 +313,14 @@ cpk_from_pem(const char *pem, size_t len, char *err, size_t errlen)
 	return cpk_wrap(pk, priv, err, errlen);
 }
 
+/* check: run EVP_PKEY_public_check (EC point on the curve, not infinity).
+ * RSA does its own checks instead: OpenSSL's RSA public check is
+ * probabilistic (SP 800-56B, random Miller-Rabin bases), so a malformed
+ * modulus could load on one try and not the next; fuzz_jwk found exactly
+ * that. */
 static EVP_PKEY *
-pkey_fromdata(const char *type, OSSL_PARAM_BLD *bld, char *err, size_t errlen)
+pkey_fromdata(const char *type, OSSL_PARAM_BLD *bld, int check, char *err,
+              size_t errlen)
 {
 	OSSL_PARAM *params = NULL;
 	EVP_PKEY_CTX *ctx = NULL;
@@ -329,7 +335,10 @@ pkey_fromdata(const char *type, OSSL_PARAM_BLD *bld, char *err, size_t errlen)
 		goto out;
 	}
 	EVP_PKEY_CTX_free(ctx);
-	/* Imported points and moduli are attacker-chosen: check them. */
+	ctx = NULL;
+	if (!check)
+		goto out;
+	/* Imported points are attacker-chosen: check them. */
 	ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pk, NULL);
 	if (ctx == NULL || EVP_PKEY_public_check(ctx) != 1) {
 		ossl_err(err, errlen, "public key check failed");
@@ -357,6 +366,14 @@ cpk_from_rsa(const uint8_t *n, size_t nlen, const uint8_t *e, size_t elen,
 		trust_err(err, errlen, "bad RSA n or e");
 		return NULL;
 	}
+	/* Deterministic sanity (RFC 8017 §3.1): an odd modulus, an odd
+	 * exponent of at least 3 that is smaller than the modulus.  The size
+	 * floor (2048 bits) is enforced when the key is bound. */
+	if ((n[nlen - 1] & 1) == 0 || (e[elen - 1] & 1) == 0 ||
+	    (elen == 1 && e[0] < 3) || elen >= nlen) {
+		trust_err(err, errlen, "RSA n or e fails sanity checks");
+		return NULL;
+	}
 	bn = BN_bin2bn(n, (int)nlen, NULL);
 	be = BN_bin2bn(e, (int)elen, NULL);
 	bld = OSSL_PARAM_BLD_new();
@@ -366,7 +383,7 @@ cpk_from_rsa(const uint8_t *n, size_t nlen, const uint8_t *e, size_t elen,
 		ossl_err(err, errlen, "out of memory");
 		goto out;
 	}
-	pk = pkey_fromdata("RSA", bld, err, errlen);
+	pk = pkey_fromdata("RSA", bld, 0, err, errlen);
 out:
 	OSSL_PARAM_BLD_free(bld);
 	BN_free(bn);
@@ -401,7 +418,7 @@ cpk_from_ec(enum cpk_kty curve, const uint8_t *x, size_t xlen,
 		ossl_err(err, errlen, "out of memory");
 		goto out;
 	}
-	pk = pkey_fromdata("EC", bld, err, errlen);
+	pk = pkey_fromdata("EC", bld, 1, err, errlen);
 out:
 	OSSL_PARAM_BLD_free(bld);
 	return pk ? cpk_wrap(pk, 0, err, errlen) : NULL;

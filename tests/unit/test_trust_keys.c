@@ -446,3 +446,33 @@ Test(keystore, rotation_under_load)
 	free(claims);
 	json_decref(cj);
 }
+
+/* Found by fuzz_jwk: OpenSSL's RSA public check is probabilistic, so a
+ * malformed modulus loaded on some tries only.  The checks are now
+ * deterministic: odd n, odd e >= 3, e shorter than n, n >= 2048 bits. */
+Test(keys, rsa_jwk_sanity_is_deterministic)
+{
+	uint8_t n[256];
+	char *nb, doc[1024], err[200];
+	static const char *const es[] = { "AQAB", "Aw", "AQ", "Ag", "AQAA" };
+	static const int ok[] = { 1, 1, 0, 0, 0 };
+
+	memset(n, 0x5a, sizeof(n));
+	n[0] = 0xc1;
+	for (int odd = 0; odd < 2; odd++) {
+		n[255] = odd ? 0x01 : 0x02;
+		nb = b64url_encode_alloc(n, sizeof(n));
+		for (size_t i = 0; i < sizeof(es) / sizeof(es[0]); i++) {
+			snprintf(doc, sizeof(doc), "{\"kty\":\"RSA\",\"n\":\"%s\",\"e\":\"%s\"}", nb, es[i]);
+			json_t *j = json_loads(doc, 0, NULL);
+			for (int rep = 0; rep < 20; rep++) {
+				trust_key *k = key_from_jwk(j, JWS_ALG_INVALID, err, sizeof(err));
+				cr_assert_eq(k != NULL, odd && ok[i], "n %s, e %s (try %d): %s",
+				             odd ? "odd" : "even", es[i], rep, err);
+				key_unref(k);
+			}
+			json_decref(j);
+		}
+		free(nb);
+	}
+}
