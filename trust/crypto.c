@@ -201,6 +201,14 @@ trust_secret_hash(const char *kind, const void *secret, size_t n, char out[65])
  * thread of a small machine; more are created and freed on demand. */
 #define CPK_POOL 16
 
+/* One verification's worth of contexts.  RSA/ECDSA: p is set up to verify
+ * a digest and m hashes the message.  EdDSA: m is set up by
+ * EVP_DigestVerifyInit (Ed25519 takes the message itself), p unused. */
+struct vctx {
+	EVP_PKEY_CTX *p;
+	EVP_MD_CTX *m;
+};
+
 struct cpk {
 	EVP_PKEY *pkey;
 	enum cpk_kty kty;
@@ -209,9 +217,7 @@ struct cpk {
 	enum jws_alg alg;          /* bound by cpk_bind */
 	const EVP_MD *md;          /* NULL for EdDSA */
 	pthread_mutex_t mu;
-	/* RSA/ECDSA: EVP_PKEY_CTX set up for verify of a digest.
-	 * EdDSA: EVP_MD_CTX set up by EVP_DigestVerifyInit. */
-	void *pool[CPK_POOL];
+	struct vctx *pool[CPK_POOL];
 	int npool;
 };
 
@@ -468,12 +474,13 @@ cpk_generate(enum key_type t, char *err, size_t errlen)
 }
 
 static void
-pool_item_free(const struct cpk *c, void *it)
+pool_item_free(struct vctx *it)
 {
-	if (c->kty == CPK_ED25519)
-		EVP_MD_CTX_free(it);
-	else
-		EVP_PKEY_CTX_free(it);
+	if (it == NULL)
+		return;
+	EVP_PKEY_CTX_free(it->p);
+	EVP_MD_CTX_free(it->m);
+	free(it);
 }
 
 void
@@ -482,7 +489,7 @@ cpk_free(struct cpk *c)
 	if (c == NULL)
 		return;
 	for (int i = 0; i < c->npool; i++)
-		pool_item_free(c, c->pool[i]);
+		pool_item_free(c->pool[i]);
 	pthread_mutex_destroy(&c->mu);
 	EVP_PKEY_free(c->pkey);
 	free(c);
@@ -492,48 +499,48 @@ enum cpk_kty cpk_kty(const struct cpk *c) { return c->kty; }
 int cpk_bits(const struct cpk *c) { return c->bits; }
 int cpk_is_private(const struct cpk *c) { return c->priv; }
 
-/* A verification context for the bound algorithm, ready to use. */
-static void *
+/* Verification contexts for the bound algorithm, ready to use. */
+static struct vctx *
 ctx_make(struct cpk *c)
 {
+	struct vctx *it = calloc(1, sizeof(*it));
+
+	if (it == NULL || (it->m = EVP_MD_CTX_new()) == NULL)
+		goto fail;
 	if (c->kty == CPK_ED25519) {
-		EVP_MD_CTX *m = EVP_MD_CTX_new();
 		/* EdDSA signs the message itself (RFC 8032): no digest. */
-		if (m == NULL || EVP_DigestVerifyInit_ex(m, NULL, NULL, NULL,
-		    NULL, c->pkey, NULL) != 1) {
-			EVP_MD_CTX_free(m);
-			ERR_clear_error();
-			return NULL;
-		}
-		return m;
+		if (EVP_DigestVerifyInit_ex(it->m, NULL, NULL, NULL, NULL, c->pkey,
+		                            NULL) != 1)
+			goto fail;
+		return it;
 	}
-	EVP_PKEY_CTX *p = EVP_PKEY_CTX_new_from_pkey(NULL, c->pkey, NULL);
-	if (p == NULL || EVP_PKEY_verify_init(p) != 1 ||
-	    EVP_PKEY_CTX_set_signature_md(p, c->md) != 1)
+	it->p = EVP_PKEY_CTX_new_from_pkey(NULL, c->pkey, NULL);
+	if (it->p == NULL || EVP_PKEY_verify_init(it->p) != 1 ||
+	    EVP_PKEY_CTX_set_signature_md(it->p, c->md) != 1)
 		goto fail;
 	if (c->kty == CPK_RSA) {
 		if (c->alg == JWS_PS256) {
 			/* RFC 7518 §3.5: MGF1 with the same hash, salt = hash
 			 * length. */
-			if (EVP_PKEY_CTX_set_rsa_padding(p, RSA_PKCS1_PSS_PADDING) != 1 ||
-			    EVP_PKEY_CTX_set_rsa_mgf1_md(p, c->md) != 1 ||
-			    EVP_PKEY_CTX_set_rsa_pss_saltlen(p, RSA_PSS_SALTLEN_DIGEST) != 1)
+			if (EVP_PKEY_CTX_set_rsa_padding(it->p, RSA_PKCS1_PSS_PADDING) != 1 ||
+			    EVP_PKEY_CTX_set_rsa_mgf1_md(it->p, c->md) != 1 ||
+			    EVP_PKEY_CTX_set_rsa_pss_saltlen(it->p, RSA_PSS_SALTLEN_DIGEST) != 1)
 				goto fail;
-		} else if (EVP_PKEY_CTX_set_rsa_padding(p, RSA_PKCS1_PADDING) != 1) {
+		} else if (EVP_PKEY_CTX_set_rsa_padding(it->p, RSA_PKCS1_PADDING) != 1) {
 			goto fail;
 		}
 	}
-	return p;
+	return it;
 fail:
-	EVP_PKEY_CTX_free(p);
+	pool_item_free(it);
 	ERR_clear_error();
 	return NULL;
 }
 
-static void *
+static struct vctx *
 ctx_get(struct cpk *c)
 {
-	void *it = NULL;
+	struct vctx *it = NULL;
 
 	pthread_mutex_lock(&c->mu);
 	if (c->npool > 0)
@@ -543,7 +550,7 @@ ctx_get(struct cpk *c)
 }
 
 static void
-ctx_put(struct cpk *c, void *it)
+ctx_put(struct cpk *c, struct vctx *it)
 {
 	pthread_mutex_lock(&c->mu);
 	if (c->npool < CPK_POOL) {
@@ -551,15 +558,14 @@ ctx_put(struct cpk *c, void *it)
 		it = NULL;
 	}
 	pthread_mutex_unlock(&c->mu);
-	if (it != NULL)
-		pool_item_free(c, it);
+	pool_item_free(it);
 }
 
 int
 cpk_bind(struct cpk *c, enum jws_alg alg, char *err, size_t errlen)
 {
 	int ok;
-	void *it;
+	struct vctx *it;
 
 	switch (alg) {
 	case JWS_RS256: case JWS_RS384: case JWS_RS512: case JWS_PS256:
@@ -773,7 +779,7 @@ cpk_verify(struct cpk *c, const void *msg, size_t msglen, const uint8_t *sig,
 {
 	uint8_t dgst[EVP_MAX_MD_SIZE], der[8 + 2 * (3 + 48)];
 	unsigned int dlen = 0;
-	void *it;
+	struct vctx *it;
 	int rc;
 
 	if (c->alg == JWS_ALG_INVALID)
@@ -795,16 +801,19 @@ cpk_verify(struct cpk *c, const void *msg, size_t msglen, const uint8_t *sig,
 	if ((it = ctx_get(c)) == NULL)
 		return -1;
 	if (c->kty == CPK_ED25519) {
-		rc = EVP_DigestVerify(it, sig, siglen, msg, msglen);
-	} else if (EVP_Digest(msg, msglen, dgst, &dlen, c->md, NULL) != 1) {
+		rc = EVP_DigestVerify(it->m, sig, siglen, msg, msglen);
+	} else if (EVP_DigestInit_ex2(it->m, c->md, NULL) != 1 ||
+	           EVP_DigestUpdate(it->m, msg, msglen) != 1 ||
+	           EVP_DigestFinal_ex(it->m, dgst, &dlen) != 1) {
 		rc = -1;
 	} else {
-		rc = EVP_PKEY_verify(it, sig, siglen, dgst, dlen);
+		rc = EVP_PKEY_verify(it->p, sig, siglen, dgst, dlen);
 	}
-	ERR_clear_error();
+	if (rc != 1)
+		ERR_clear_error();      /* failures queue reasons; success none */
 	if (rc < 0) {
 		/* A context that failed internally is not trusted again. */
-		pool_item_free(c, it);
+		pool_item_free(it);
 		return -1;
 	}
 	ctx_put(c, it);
