@@ -10,9 +10,11 @@
  * statements: use it from one thread at a time.  Daemons open one store per
  * thread / event loop (opening costs about one millisecond); several
  * processes and threads may have the same DATADIR open at once, SQLite
- * serialises writers and WAL lets readers run beside a writer.  Iteration
- * callbacks may call read functions of the same store; they must not call
- * functions that write.
+ * serialises writers and WAL lets readers run beside a writer.  A get or a
+ * list reads one consistent snapshot (a device never comes back with half
+ * of a concurrent change to its lines).  Iteration callbacks may call read
+ * functions of the same store; they must not call functions that write
+ * (those fail while the list's snapshot is open).
  *
  * RESULTS.  Functions returning int answer 0 on success, -1 on failure with
  * a one-line message in `err` (which names the rule that refused, e.g.
@@ -142,6 +144,17 @@ struct store_param_change {
 };
 int store_param_apply(struct store *s, const struct store_param_change *ch,
                       size_t n, char *err, size_t errlen);
+
+/* The parameters as configgen's struct: cfg_params_init defaults with every
+ * stored value applied through cfg_param_set.  A stored name this oprov does
+ * not know (written by a newer one) is skipped; a stored value configgen
+ * refuses is an error naming it. */
+int store_params_load(struct store *s, struct cfg_params *out, char *err,
+                      size_t errlen);
+/* Stores every parameter of `p` (after cfg_params_validate) in one
+ * transaction: the text form of cfg_param_get for each table entry. */
+int store_params_save(struct store *s, const struct cfg_params *p, char *err,
+                      size_t errlen);
 
 /* ---- nodes ---------------------------------------------------------------
  * Names are case-sensitive keys.  put adds or replaces.  A node in a device
