@@ -15,3 +15,18 @@ tests_unit_test_httpsd_LDADD = httpsd/libhttpsd.a common/libcommon.a $(CRITERION
 FUZZERS += tests/fuzz/fuzz_http_auth
 tests_fuzz_fuzz_http_auth_SOURCES = tests/fuzz/fuzz_http_auth.c
 tests_fuzz_fuzz_http_auth_LDADD = $(FUZZ_DRIVER) httpsd/libhttpsd.a common/libcommon.a
+
+sbin_PROGRAMS += httpsd/oprov-httpsd
+httpsd_oprov_httpsd_SOURCES = \
+	httpsd/httpsd_int.h \
+	httpsd/config.c \
+	httpsd/files.c \
+	httpsd/main.c \
+	httpsd/metrics.c \
+	httpsd/oauth.c \
+	httpsd/render.c \
+	httpsd/server.c \
+	httpsd/state.c
+httpsd_oprov_httpsd_CFLAGS = $(AM_CFLAGS) $(MHD_CFLAGS) $(JANSSON_CFLAGS)
+httpsd_oprov_httpsd_LDADD = httpsd/libhttpsd.a $(STORE_LIBS) $(TRUST_LIBS) \
+	common/libcommon.a $(MHD_LIBS)
