@@ -103,6 +103,16 @@ struct revocation_set {
 	size_t n;
 };
 
+/* One open connection, for the request-header deadline: libmicrohttpd's
+ * timeout is an idle timeout, so a client sending one byte a second would
+ * never hit it.  The main loop shuts down connections whose request has not
+ * fully arrived by its deadline. */
+struct conn_watch {
+	struct conn_watch *prev, *next;
+	int fd;
+	atomic_int_fast64_t deadline;       /* monotonic seconds; INT64_MAX: none */
+};
+
 struct rate_slot {
 	char addr[64];
 	int64_t window_start;
@@ -137,6 +147,9 @@ struct httpsd {
 	char *jwks_text;                    /* public keys, RFC 7517 document */
 	struct revocation_set rev;
 	struct cfg_cache_entry *cache[HTTPSD_CONFIG_CACHE];
+
+	pthread_mutex_t conn_lock;
+	struct conn_watch *conns;           /* under conn_lock */
 
 	pthread_mutex_t rate_lock;
 	struct rate_slot rate[HTTPSD_RATE_SLOTS];
@@ -191,6 +204,8 @@ int httpsd_render_device(struct store *st, const struct cfg_device *dev,
 /* ---- server.c ------------------------------------------------------------- */
 /* Starts libmicrohttpd on l->fd with the daemon's limits.  0 / -1. */
 int httpsd_listener_start(struct httpsd_listener *l, char *err, size_t errlen);
+/* Cuts off connections past their request-header deadline (main loop). */
+void httpsd_sweep(struct httpsd *h);
 /* Stops it; keep_socket leaves l->fd open for the next start (reload). */
 void httpsd_listener_stop(struct httpsd_listener *l, int keep_socket);
 

@@ -317,6 +317,7 @@ main(int argc, char **argv)
 			if (reload(&h) < 0)
 				goto out;
 		}
+		httpsd_sweep(&h);
 		sleep(1);   /* a signal ends it early */
 	}
 	log_msg(LOG_INFO, "stopping");

@@ -10,9 +10,29 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "httpsd/httpsd_int.h"
+
+static int64_t
+mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec;
+}
+
+static struct conn_watch *
+watch_of(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci != NULL ? ci->socket_context : NULL;
+}
 
 /* MHD hands the raw request-target here before unescaping it; keeping it
  * lets the handlers decode strictly themselves (an encoded NUL or "..",
@@ -42,10 +62,14 @@ on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	struct httpsd_req *r = *con_cls;
 	unsigned st;
 
-	(void)c;
 	(void)toe;
 	if (r == NULL)
 		return;
+	{
+		struct conn_watch *w = watch_of(c);
+		if (w != NULL)      /* the next request gets a fresh deadline */
+			atomic_store(&w->deadline, mono_now() + (int64_t)l->h->o.timeout);
+	}
 	st = (unsigned)r->status;
 	if (st >= 200 && st < 600) {
 		atomic_fetch_add(&l->h->m.requests[l->kind][st / 100 - 2], 1);
@@ -64,13 +88,66 @@ on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
               enum MHD_ConnectionNotificationCode toe)
 {
 	struct httpsd_listener *l = cls;
+	struct httpsd *h = l->h;
+	struct conn_watch *w;
 
-	(void)c;
-	(void)socket_context;
-	if (toe == MHD_CONNECTION_NOTIFY_STARTED)
-		atomic_fetch_add(&l->h->m.active[l->kind], 1);
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *ci =
+			MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+		atomic_fetch_add(&h->m.active[l->kind], 1);
+		w = calloc(1, sizeof(*w));
+		if (w == NULL || ci == NULL) {
+			free(w);
+			return;
+		}
+		w->fd = ci->connect_fd;
+		atomic_init(&w->deadline, mono_now() + (int64_t)h->o.timeout);
+		pthread_mutex_lock(&h->conn_lock);
+		w->next = h->conns;
+		if (h->conns != NULL)
+			h->conns->prev = w;
+		h->conns = w;
+		pthread_mutex_unlock(&h->conn_lock);
+		*socket_context = w;
+		return;
+	}
+	atomic_fetch_sub(&h->m.active[l->kind], 1);
+	w = *socket_context;
+	if (w == NULL)
+		return;
+	/* libmicrohttpd reports the close before it closes the socket, so
+	 * the sweeper never sees a reused descriptor. */
+	pthread_mutex_lock(&h->conn_lock);
+	if (w->prev != NULL)
+		w->prev->next = w->next;
 	else
-		atomic_fetch_sub(&l->h->m.active[l->kind], 1);
+		h->conns = w->next;
+	if (w->next != NULL)
+		w->next->prev = w->prev;
+	pthread_mutex_unlock(&h->conn_lock);
+	free(w);
+	*socket_context = NULL;
+}
+
+void
+httpsd_sweep(struct httpsd *h)
+{
+	int64_t now = mono_now();
+	unsigned cut = 0;
+
+	pthread_mutex_lock(&h->conn_lock);
+	for (struct conn_watch *w = h->conns; w != NULL; w = w->next) {
+		if (atomic_load(&w->deadline) < now) {
+			/* libmicrohttpd sees the read fail and closes it. */
+			(void)shutdown(w->fd, SHUT_RDWR);
+			atomic_store(&w->deadline, INT64_MAX);
+			cut++;
+		}
+	}
+	pthread_mutex_unlock(&h->conn_lock);
+	if (cut > 0)
+		log_msg(LOG_NOTICE, "cut off %u connection(s) whose request did not "
+		        "arrive within %u s", cut, h->o.timeout);
 }
 
 /* The request-target's path alone, identity: handlers decode it. */
@@ -259,7 +336,11 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 		return MHD_YES;
 	}
 	if (!r->seen) {
-		/* First call: the headers are in; the body (if any) follows. */
+		/* First call: the headers are in; the body (if any) follows
+		 * and is bounded by the idle timeout and HTTPSD_FORM_MAX. */
+		struct conn_watch *w = watch_of(c);
+		if (w != NULL)
+			atomic_store(&w->deadline, INT64_MAX);
 		r->seen = 1;
 		return MHD_YES;
 	}

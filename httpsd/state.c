@@ -552,6 +552,7 @@ httpsd_state_init(struct httpsd *h, char *err, size_t errlen)
 {
 	pthread_rwlock_init(&h->lock, NULL);
 	pthread_mutex_init(&h->rate_lock, NULL);
+	pthread_mutex_init(&h->conn_lock, NULL);
 	if (pthread_key_create(&h->store_key, store_destroy) != 0) {
 		snprintf(err, errlen, "pthread_key_create failed");
 		return -1;
