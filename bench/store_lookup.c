@@ -6,6 +6,9 @@
  * For each N: a fresh store in a temporary directory, N devices with two
  * lines each imported in one transaction (timed), then 200,000 lookups of
  * random existing names given in lower case (timed, microseconds per lookup).
+ * Then 20,000 rounds of what a daemon does for an uncached config:
+ * store_render_load (device, profile, pool, nodes, parameters, cluster mode
+ * in one snapshot) plus cfg_render_device.
  * A measurement, not a test: it prints numbers and asserts nothing.
  */
 #include "config.h"
@@ -21,6 +24,7 @@
 #include "store/store.h"
 
 #define LOOKUPS 200000
+#define RENDERS 20000
 
 struct gen {
 	struct cfg_device d;
@@ -80,7 +84,8 @@ run(long n)
 	struct store *s;
 	struct gen *g;
 	size_t count = 0;
-	double t0, t_import, t_lookup;
+	struct store_render *r;
+	double t0, t_import, t_lookup, t_render;
 	unsigned seed = 12345;
 	long found = 0;
 
@@ -130,9 +135,33 @@ run(long n)
 			found++;
 	}
 	t_lookup = now_s() - t0;
+
+	r = malloc(sizeof(*r));
+	t0 = now_s();
+	for (long i = 0; i < RENDERS; i++) {
+		long k = (long)(rand_r(&seed) % (unsigned)n);
+		struct cfg_render_ctx ctx;
+		struct cfg_output o;
+
+		snprintf(name, sizeof(name), "SEP%012lX", k);
+		if (store_render_load(s, name, r, err, sizeof(err)) != 0) {
+			fprintf(stderr, "render_load: %s\n", err);
+			return -1;
+		}
+		store_render_ctx(r, &ctx);
+		memset(&o, 0, sizeof(o));
+		if (cfg_render_device(&ctx, &o, err, sizeof(err)) < 0) {
+			fprintf(stderr, "render: %s\n", err);
+			return -1;
+		}
+		cfg_output_free(&o);
+	}
+	t_render = now_s() - t0;
+	free(r);
 	printf("devices %7ld: import %.3f s (%.0f devices/s); get by name "
-	       "%.2f us/lookup (%ld/%d found)\n", n, t_import,
-	       (double)count / t_import, t_lookup * 1e6 / LOOKUPS, found, LOOKUPS);
+	       "%.2f us/lookup (%ld/%d found); load+render %.1f us/config\n", n,
+	       t_import, (double)count / t_import, t_lookup * 1e6 / LOOKUPS, found,
+	       LOOKUPS, t_render * 1e6 / RENDERS);
 	free(g);
 	store_close(s);
 	rm_dir(dir);

@@ -5,6 +5,7 @@ store_libstore_a_SOURCES = \
 	store/store_int.h \
 	store/store.c \
 	store/params.c \
+	store/render.c \
 	store/sqlite_int.h \
 	store/sqlite.c \
 	store/sqlite_schema.c \

@@ -629,9 +629,23 @@ sq_close(struct store *s)
 	free(q);
 }
 
+static int
+sq_snapshot_begin(struct store *s, int *opened, char *err, size_t errlen)
+{
+	return sq_read_begin(SQ(s), opened, err, errlen);
+}
+
+static void
+sq_snapshot_end(struct store *s, int opened)
+{
+	sq_read_end(SQ(s), opened);
+}
+
 static const struct store_ops sqlite_ops = {
 	.name = "sqlite",
 	.close = sq_close,
+	.snapshot_begin = sq_snapshot_begin,
+	.snapshot_end = sq_snapshot_end,
 	.generation = sq_generation,
 	.cluster_get = sq_cluster_get,
 	.cluster_set = sq_cluster_set,
@@ -694,6 +708,7 @@ static const struct store_ops sqlite_ops = {
 	.binding_delete = sq_binding_delete,
 	.binding_apply = sq_binding_apply,
 	.binding_drop_node = sq_binding_drop_node,
+	.binding_purge = sq_binding_purge,
 	.binding_list = sq_binding_list,
 	.purge = sq_purge,
 	.counts = sq_counts,

@@ -712,6 +712,13 @@ store_binding_drop_node(struct store *s, const char *node, uint64_t conn_id,
 }
 
 int
+store_binding_purge(struct store *s, int64_t now, uint64_t *removed,
+                    char *err, size_t errlen)
+{
+	return s->ops->binding_purge(s, now, removed, err, errlen);
+}
+
+int
 store_binding_list(struct store *s, store_binding_cb cb, void *ctx, char *err,
                    size_t errlen)
 {

@@ -233,6 +233,30 @@ int store_device_import_array(struct store *s, const struct cfg_device *devs,
                               size_t n, unsigned flags, char *err,
                               size_t errlen);
 
+/* ---- everything one rendering needs, in one snapshot -----------------------
+ * For daemons: the device, its profile, its pool (if any) with the pool's
+ * node group, the enterprise parameters and the cluster mode, all read in
+ * one consistent snapshot, with the config generation they belong to (cache
+ * the rendered file under that generation).  A pool node that does not
+ * exist is left out of nodes[].  STORE_NOTFOUND when the device does not
+ * exist.  About 12 KiB: allocate it, don't put it on a small stack. */
+struct store_render {
+	struct store_generation gen;
+	struct cfg_device device;
+	struct cfg_profile profile;
+	int has_pool;
+	struct cfg_pool pool;
+	size_t node_count;
+	struct cfg_node nodes[CFG_GROUP_MAX];
+	struct cfg_params params;
+	struct cfg_cluster cluster;
+};
+int store_render_load(struct store *s, const char *device,
+                      struct store_render *out, char *err, size_t errlen);
+/* Points ctx at r's records (borrowed from r); file_server and loads are
+ * left NULL for the caller. */
+void store_render_ctx(const struct store_render *r, struct cfg_render_ctx *ctx);
+
 /* ---- certificates by purpose ------------------------------------------ */
 #define STORE_PURPOSE_TOMCAT "tomcat"            /* key + cert, one only */
 #define STORE_PURPOSE_TOMCAT_TRUST "tomcat-trust"
@@ -405,7 +429,8 @@ int store_refresh_find(struct store *s, const char *token_hash,
 /* ---- revocations ---------------------------------------------------------
  * Revoking by device, user or all revokes the matching refresh families too
  * and stops every access token issued at or before `now`; later tokens are
- * valid again (a re-onboarded device works).  Revoking a family stops its
+ * valid again (a re-onboarded device works).  Revoking a user also revokes
+ * each device the user owns (device tokens carry the device in `sub`).  Revoking a family stops its
  * refresh tokens and every access token carrying its `family` claim. */
 int store_revoke_jti(struct store *s, const char *jti, int64_t exp,
                      int64_t now, char *err, size_t errlen);
@@ -474,6 +499,10 @@ int store_binding_apply(struct store *s,
  * start; else those of one closed connection). */
 int store_binding_drop_node(struct store *s, const char *node,
                             uint64_t conn_id, char *err, size_t errlen);
+/* Deletes bindings with expires <= now; *removed (may be NULL) gets the
+ * count. */
+int store_binding_purge(struct store *s, int64_t now, uint64_t *removed,
+                        char *err, size_t errlen);
 typedef int (*store_binding_cb)(void *ctx, const struct store_binding *b);
 int store_binding_list(struct store *s, store_binding_cb cb, void *ctx,
                        char *err, size_t errlen);

@@ -19,6 +19,11 @@
 struct store_ops {
 	const char *name;
 	void (*close)(struct store *s);
+	/* A read snapshot spanning several calls (no-op when one is open);
+	 * *opened tells snapshot_end whether to close it. */
+	int (*snapshot_begin)(struct store *s, int *opened, char *err,
+	                      size_t errlen);
+	void (*snapshot_end)(struct store *s, int opened);
 	int (*generation)(struct store *s, struct store_generation *out,
 	                char *err, size_t errlen);
 	int (*cluster_get)(struct store *s, struct cfg_cluster *out, char *err,
@@ -152,6 +157,8 @@ struct store_ops {
 	                char *err, size_t errlen);
 	int (*binding_drop_node)(struct store *s, const char *node,
 	                uint64_t conn_id, char *err, size_t errlen);
+	int (*binding_purge)(struct store *s, int64_t now, uint64_t *removed,
+	                     char *err, size_t errlen);
 	int (*binding_list)(struct store *s, store_binding_cb cb, void *ctx,
 	                char *err, size_t errlen);
 	int (*purge)(struct store *s, int64_t now, uint64_t *removed, char *err,
