@@ -194,13 +194,6 @@ char *httpsd_jwks(struct httpsd *h);
 /* New reference to the signing key, or NULL. */
 trust_key *httpsd_signing_key(struct httpsd *h);
 
-/* ---- render.c: store records -> SEP<MAC>.cnf.xml ---------------------------- */
-int httpsd_params_load(struct store *st, struct cfg_params *out, char *err,
-                       size_t errlen);
-int httpsd_render_device(struct store *st, const struct cfg_device *dev,
-                         const struct cfg_profile *prof, struct cfg_output *out,
-                         char *err, size_t errlen);
-
 /* ---- server.c ------------------------------------------------------------- */
 /* Starts libmicrohttpd on l->fd with the daemon's limits.  0 / -1. */
 int httpsd_listener_start(struct httpsd_listener *l, char *err, size_t errlen);

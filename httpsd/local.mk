@@ -24,7 +24,6 @@ httpsd_oprov_httpsd_SOURCES = \
 	httpsd/main.c \
 	httpsd/metrics.c \
 	httpsd/oauth.c \
-	httpsd/render.c \
 	httpsd/server.c \
 	httpsd/state.c
 httpsd_oprov_httpsd_CFLAGS = $(AM_CFLAGS) $(MHD_CFLAGS) $(JANSSON_CFLAGS)

@@ -213,27 +213,35 @@ static struct cfg_cache_entry *
 cfg_render(struct httpsd *h, struct store *st, const char *device)
 {
 	struct cfg_cache_entry *e = calloc(1, sizeof(*e));
-	struct cfg_device dev;
-	struct cfg_profile prof;
+	struct store_render *sr = malloc(sizeof(*sr));
+	struct cfg_render_ctx ctx;
 	struct cfg_output out;
-	char err[STORE_ERR_MAX], hex[65];
+	char err[STORE_ERR_MAX] = "out of memory", hex[65];
 	int r;
 
-	if (e == NULL)
-		return NULL;
+	(void)h;
+	if (e == NULL || sr == NULL)
+		goto fail;
 	atomic_init(&e->refs, 1);
 	snprintf(e->device, sizeof(e->device), "%s", device);
-	r = store_device_get(st, device, &dev, err, sizeof(err));
-	if (r == STORE_NOTFOUND)
+	/* The same snapshot `oprovctl device config` renders from. */
+	r = store_render_load(st, device, sr, err, sizeof(err));
+	if (r == STORE_NOTFOUND) {
+		free(sr);
 		return e;                        /* exists = 0 */
-	if (r != 0 || store_profile_get(st, dev.profile, &prof, err, sizeof(err)) != 0)
+	}
+	if (r != 0)
 		goto fail;
+	store_render_ctx(sr, &ctx);
+	ctx.file_server = sr->node_count > 0 ? sr->nodes[0].host : NULL;
 	memset(&out, 0, sizeof(out));
-	if (httpsd_render_device(st, &dev, &prof, &out, err, sizeof(err)) < 0)
+	if (cfg_render_device(&ctx, &out, err, sizeof(err)) < 0)
 		goto fail;
 	e->exists = 1;
-	e->oauth = cfg_device_needs_token(&prof);
-	snprintf(e->owner, sizeof(e->owner), "%s", dev.owner);
+	e->oauth = cfg_device_needs_token(&sr->profile);
+	snprintf(e->owner, sizeof(e->owner), "%s", sr->device.owner);
+	free(sr);
+	sr = NULL;
 	e->body = out.data;                  /* ownership moves to the entry */
 	e->len = out.len;
 	trust_sha256_hex(e->body, e->len, hex);
@@ -251,7 +259,9 @@ cfg_render(struct httpsd *h, struct store *st, const char *device)
 	return e;
 fail:
 	log_msg(LOG_ERR, "render %s: %s", device, err);
-	entry_free(e);
+	free(sr);
+	if (e != NULL)
+		entry_free(e);
 	return NULL;
 }
 
@@ -394,7 +404,7 @@ config_reload(struct httpsd *h, struct store *st)
 	}
 	if (aud[0] == '\0')
 		snprintf(aud, sizeof(aud), "%s", iss);
-	if (httpsd_params_load(st, &h->params, err, sizeof(err)) < 0 ||
+	if (store_params_load(st, &h->params, err, sizeof(err)) < 0 ||
 	    store_cluster_get(st, &h->cluster, err, sizeof(err)) != 0) {
 		log_msg(LOG_ERR, "store: %s", err);
 		goto fail;
