@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "httpsd/httpsd_int.h"
@@ -252,18 +253,29 @@ httpsd_handle_files(struct httpsd_listener *l, struct MHD_Connection *c,
 	pthread_rwlock_unlock(&h->lock);
 	if (in.token_present && in.verdict != TOK_OK)
 		claims.jti[0] = '\0';            /* never log what failed to verify */
+	/* A valid token asking for another device's file gets the same 403
+	 * whether or not that device exists (issue 4): only the device the
+	 * token is bound to may learn that its own file is missing. */
+	if (gated && in.target.device_specific && !in.target.exists &&
+	    in.verdict == TOK_OK && strcasecmp(claims.dev, cf.device) != 0) {
+		in.target.exists = 1;
+		in.target.oauth_enabled = 1;
+		in.target.owner = NULL;
+	}
 
 	pr = policy_decide(&in);
 	if ((unsigned)pr.reason < MET_REASONS)
 		atomic_fetch_add(&h->m.verdicts[pr.reason], 1);
 	if (pr.reason != POLICY_ALLOW) {
-		char detail[96];
-		snprintf(detail, sizeof(detail), "%s%s%s", pr.why ? pr.why : "",
-		         in.token_present && in.verdict != TOK_OK ? " token=" : "",
+		char detail[160];
+		snprintf(detail, sizeof(detail), "%s%s%s%s%.80s", pr.why ? pr.why : "",
+		         in.token_present && in.verdict != TOK_OK ? "; token " : "",
 		         in.token_present && in.verdict != TOK_OK
-		             ? tok_verdict_name(in.verdict) : "");
+		             ? tok_verdict_name(in.verdict) : "",
+		         in.target.device_specific ? "" : "; file ",
+		         in.target.device_specific ? "" : path);
 		httpsd_log_denial(l, c, policy_reason_name(pr.reason),
-		                  in.target.device_specific ? cf.device : path,
+		                  in.target.device_specific ? cf.device : NULL,
 		                  claims.jti, detail);
 	}
 

@@ -66,10 +66,10 @@ httpsd_file_open(struct httpsd *h, const char *rel)
 	struct open_how how;
 
 	memset(&how, 0, sizeof(how));
-	how.flags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW;
+	how.flags = O_RDONLY | O_CLOEXEC;
 	/* RESOLVE_BENEATH refuses "..", absolute paths and symlinks that
-	 * leave the root; NO_MAGICLINKS refuses /proc-style links;
-	 * NO_SYMLINKS would also refuse harmless links inside the root. */
+	 * leave the root (checked on every step, so a link pointing inside
+	 * the root still works); NO_MAGICLINKS refuses /proc-style links. */
 	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
 	fd = (int)syscall(SYS_openat2, h->root_fd, rel, &how, sizeof(how));
 	if (fd < 0 && (errno == ENOSYS || errno == EPERM))

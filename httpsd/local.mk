@@ -29,3 +29,7 @@ httpsd_oprov_httpsd_SOURCES = \
 httpsd_oprov_httpsd_CFLAGS = $(AM_CFLAGS) $(MHD_CFLAGS) $(JANSSON_CFLAGS)
 httpsd_oprov_httpsd_LDADD = httpsd/libhttpsd.a $(STORE_LIBS) $(TRUST_LIBS) \
 	common/libcommon.a $(MHD_LIBS)
+
+# Real clients against a real daemon (needs cli/oprovctl).
+TESTS += tests/smoke/httpsd.sh
+EXTRA_DIST += tests/smoke/httpsd.sh
