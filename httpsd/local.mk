@@ -33,3 +33,6 @@ httpsd_oprov_httpsd_LDADD = httpsd/libhttpsd.a $(STORE_LIBS) $(TRUST_LIBS) \
 # Real clients against a real daemon (needs cli/oprovctl).
 TESTS += tests/smoke/httpsd.sh
 EXTRA_DIST += tests/smoke/httpsd.sh
+
+dist_man_MANS += docs/oprov-httpsd.8
+EXTRA_DIST += docs/oprov-httpsd.service
