@@ -181,7 +181,7 @@ httpsd_handle_files(struct httpsd_listener *l, struct MHD_Connection *c,
 		return bad_request(l, c, r, "bad file name");
 
 	st = httpsd_store(h);
-	if (st == NULL || httpsd_sync(h, st) < 0)
+	if (st == NULL || httpsd_sync(h, st, 0) < 0)
 		return httpsd_reply(c, r, 503, "text/plain", "unavailable\n", 12, NULL);
 
 	memset(&in, 0, sizeof(in));

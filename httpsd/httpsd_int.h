@@ -25,12 +25,25 @@
 #define HTTPSD_CONN_LIMIT        4096   /* per listener, split over threads */
 #define HTTPSD_PER_IP_LIMIT      64     /* connections from one address */
 #define HTTPSD_TIMEOUT           15     /* seconds of idleness, also mid-request */
-/* Room for the request line, headers with an 8 KiB token, and MHD's own
- * read/write buffers; 32 KiB (MHD's default) is just under what a maximal
- * token plus usual headers needs once MHD splits it for reading. */
-#define HTTPSD_CONN_MEMORY       (48 * 1024)
+/* Room for the request line and headers with an 8 KiB token plus about
+ * 4 KiB of other headers (measured: libmicrohttpd 0.9.75 reads the request
+ * into this pool).  No larger: libmicrohttpd clears the whole pool for
+ * every request, so its size is paid per request (48 KiB cost a third of
+ * the keep-alive throughput). */
+#define HTTPSD_CONN_MEMORY       (20 * 1024)
+/* How often the store's generations are read (milliseconds): every change
+ * an administrator makes, revocations included, applies within this time.
+ * Reading them on every request cost a SQLite read transaction (and its
+ * file locks) per request. */
+#define HTTPSD_SYNC_MS           50
+/* TLS 1.2 and 1.3 only.  X25519 first: GnuTLS's NORMAL order starts with
+ * SECP256R1, but clients (OpenSSL, curl, wrk) send an X25519 key share, so
+ * the stock order costs every new connection a HelloRetryRequest round trip
+ * and a slower curve. */
 #define HTTPSD_PRIORITIES \
-	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:%SERVER_PRECEDENCE"
+	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-GROUP-ALL:+GROUP-X25519:" \
+	"+GROUP-SECP256R1:+GROUP-SECP384R1:+GROUP-SECP521R1:+GROUP-X448:" \
+	"+GROUP-FFDHE2048:+GROUP-FFDHE3072:%SERVER_PRECEDENCE"
 #define HTTPSD_REALM             "oprov"
 #define HTTPSD_CODE_FAILS        10     /* failed activation codes per window */
 #define HTTPSD_CODE_WINDOW       300    /* seconds */
@@ -138,6 +151,7 @@ struct httpsd {
 	 * it; readers take it shared. */
 	pthread_rwlock_t lock;
 	uint64_t config_gen, revocation_gen;
+	atomic_int_fast64_t next_sync_ms;   /* monotonic ms of the next read */
 	int have_gen;
 	char issuer[STORE_PARAM_VALUE_MAX];
 	char audience[STORE_PARAM_VALUE_MAX];
@@ -172,9 +186,10 @@ int httpsd_state_init(struct httpsd *h, char *err, size_t errlen);
 void httpsd_state_free(struct httpsd *h);
 /* This thread's store handle (opened on first use).  NULL on failure. */
 struct store *httpsd_store(struct httpsd *h);
-/* Cheap check of the store's generations; reloads keys, parameters,
- * revocations and drops rendered configs when they moved.  0 / -1. */
-int httpsd_sync(struct httpsd *h, struct store *st);
+/* Check of the store's generations (at most every HTTPSD_SYNC_MS, unless
+ * `force`); reloads keys, parameters, revocations and drops rendered configs
+ * when they moved.  0 / -1. */
+int httpsd_sync(struct httpsd *h, struct store *st, int force);
 /* Loads the tomcat pair into h->tls_cert / h->tls_key.  0 / -1. */
 int httpsd_tls_load(struct httpsd *h, char *err, size_t errlen);
 /* A device's rendered config: a new reference to the cache entry (found or

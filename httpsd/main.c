@@ -41,7 +41,7 @@ static const char usage_text[] =
 "      --max-connections N    connections per listener (default 4096)\n"
 "      --per-ip-connections N connections from one address (default 64)\n"
 "      --timeout SECONDS      idle / slow-client timeout (default 15)\n"
-"      --connection-memory B  memory per connection (default 49152)\n"
+"      --connection-memory B  memory per connection (default 20480)\n"
 "      --tls-priorities S     GnuTLS priority string (default\n"
 "                             " HTTPSD_PRIORITIES ")\n"
 "      --realm REALM          Bearer realm (default " HTTPSD_REALM ")\n"
@@ -130,7 +130,7 @@ parse_args(int argc, char **argv, struct httpsd_opts *o)
 			o->timeout = (unsigned)v;
 			break;
 		case OPT_MEMORY:
-			if (num_opt("connection-memory", optarg, 16384, 1048576, &v) < 0)
+			if (num_opt("connection-memory", optarg, 12288, 1048576, &v) < 0)
 				return -1;
 			o->conn_memory = (size_t)v;
 			break;
@@ -265,7 +265,7 @@ main(int argc, char **argv)
 	st = httpsd_store(&h);
 	if (st == NULL)
 		goto out;
-	if (httpsd_sync(&h, st) < 0) {
+	if (httpsd_sync(&h, st, 1) < 0) {
 		log_msg(LOG_ERR, "cannot load settings and keys from the store in %s",
 		        h.o.datadir);
 		goto out;

@@ -364,6 +364,7 @@ grant_refresh(struct httpsd_listener *l, struct MHD_Connection *c,
 		log_msg(LOG_WARNING, "refresh token reuse: family=%s device=%s peer=%s: "
 		        "family revoked", fam.id, fam.device[0] ? fam.device : "-", peer);
 		httpsd_log_denial(l, c, "REFRESH_REUSE", fam.device, NULL, fam.id);
+		(void)httpsd_sync(h, st, 1);    /* the family's revocation */
 		ret = httpsd_reply_oauth_error(c, r, 400, "invalid_grant", NULL, NULL);
 		goto out;
 	}
@@ -493,6 +494,7 @@ handle_revoke(struct httpsd_listener *l, struct MHD_Connection *c,
 			else
 				log_msg(LOG_NOTICE, "revoked access token jti=%s device=%s by client=%s",
 				        cl.jti, cl.dev[0] ? cl.dev : "-", client);
+			(void)httpsd_sync(h, st, 1);
 		}
 	} else {
 		struct store_family fam;
@@ -504,6 +506,7 @@ handle_revoke(struct httpsd_listener *l, struct MHD_Connection *c,
 			else
 				log_msg(LOG_NOTICE, "revoked refresh family=%s device=%s by client=%s",
 				        fam.id, fam.device[0] ? fam.device : "-", client);
+			(void)httpsd_sync(h, st, 1);
 		}
 	}
 	return httpsd_reply_json(c, r, 200, "{}", NULL);
@@ -619,7 +622,9 @@ httpsd_handle_oauth(struct httpsd_listener *l, struct MHD_Connection *c,
 	int post = strcmp(method, "POST") == 0, which = -1;
 	enum MHD_Result ret;
 
-	if (st == NULL || httpsd_sync(h, st) < 0)
+	/* The token endpoint reads parameters that decide what it issues:
+	 * always current. */
+	if (st == NULL || httpsd_sync(h, st, 1) < 0)
 		return httpsd_reply_oauth_error(c, r, 503, "temporarily_unavailable",
 		                                NULL, NULL);
 	if (strcmp(uri, "/.well-known/oauth-authorization-server") == 0) {

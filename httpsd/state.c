@@ -445,13 +445,31 @@ fail:
 	return -1;
 }
 
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 int
-httpsd_sync(struct httpsd *h, struct store *st)
+httpsd_sync(struct httpsd *h, struct store *st, int force)
 {
 	struct store_generation g;
 	char err[STORE_ERR_MAX];
 	int rc = 0;
 
+	if (!force && h->have_gen) {
+		int_fast64_t now = mono_ms(), next = atomic_load(&h->next_sync_ms);
+		/* One thread reads per interval; the others go on with what
+		 * is in memory. */
+		if (now < next || !atomic_compare_exchange_strong(&h->next_sync_ms,
+		                                                   &next,
+		                                                   now + HTTPSD_SYNC_MS))
+			return 0;
+	}
 	if (store_generation(st, &g, err, sizeof(err)) != 0) {
 		log_msg(LOG_ERR, "store: generation: %s", err);
 		return -1;

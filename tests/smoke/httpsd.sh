@@ -40,6 +40,8 @@ fail() {
 	tail -n 30 "$tmp/log" >&2 2>/dev/null
 	exit 1
 }
+# The daemon reads the store's generations at most every 50 ms.
+settle() { sleep 0.2; }
 ok() {
 	n=$((n + 1))
 	echo "ok $n - $*"
@@ -328,6 +330,7 @@ ok "revoking an access token (RFC 7009) stops it on the next request"
 
 # ---- store changes without SIGHUP -----------------------------------------------------------------
 ctl param set oauth-refresh-login-flow off >/dev/null || fail "param set off"
+settle
 call 400 -d "grant_type=refresh_token" -d "refresh_token=whatever" "$AS/oauth/token"
 [ "$(json error)" = unsupported_grant_type ] || fail "refresh while off: $(json error)"
 code4=$(ctl activation-code issue SEP001122334455 2>/dev/null)
@@ -337,11 +340,13 @@ call 200 -d "grant_type=urn:oprov:params:oauth:grant-type:activation-code" \
 AT5=$(json access_token)
 ok "refresh login flow off: refresh grant refused, no refresh token (no reload)"
 ctl device delete SEP00AABBCCDDEE >/dev/null || fail "device delete"
+settle
 call 403 -H "Authorization: Bearer $AT5" "$CFG/SEP00AABBCCDDEE.cnf.xml"
 call 200 -H "Authorization: Bearer $AT5" "$CFG/SEP001122334455.cnf.xml"
 call 200 -u "admin:$secret" --data-urlencode "token=$AT5" "$AS/oauth/introspect"
 ok "config served after a store change"
 ctl token revoke --device SEP001122334455 >/dev/null || fail "token revoke --device"
+settle
 call 401 -H "Authorization: Bearer $AT5" "$CFG/SEP001122334455.cnf.xml"
 ok "oprovctl token revoke --device takes effect without a reload"
 
