@@ -61,6 +61,7 @@ struct httpsd_opts {
 	const char *priorities;
 	const char *realm;
 	int foreground;
+	int use_poll;                       /* poll(2) instead of epoll */
 	unsigned threads;                   /* 0: one per core */
 	unsigned conn_limit;
 	unsigned per_ip_limit;

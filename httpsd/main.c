@@ -38,6 +38,7 @@ static const char usage_text[] =
 "                             without ADDR all IPv4 and IPv6 addresses\n"
 "      --files DIR            file root (default DATADIR/files)\n"
 "      --threads N            threads per listener (default: one per core)\n"
+"      --event-loop epoll|poll  libmicrohttpd's loop in each thread (default epoll)\n"
 "      --max-connections N    connections per listener (default 4096)\n"
 "      --per-ip-connections N connections from one address (default 64)\n"
 "      --timeout SECONDS      idle / slow-client timeout (default 15)\n"
@@ -53,7 +54,7 @@ static const char usage_text[] =
 enum {
 	OPT_USER = 256, OPT_CONFIG, OPT_HTTP, OPT_OAUTH, OPT_FILES, OPT_THREADS,
 	OPT_MAXCONN, OPT_PERIP, OPT_TIMEOUT, OPT_MEMORY, OPT_PRIO, OPT_REALM,
-	OPT_CODES, OPT_WINDOW
+	OPT_CODES, OPT_WINDOW, OPT_LOOP
 };
 
 static const struct option long_opts[] = {
@@ -74,6 +75,7 @@ static const struct option long_opts[] = {
 	{ "realm", required_argument, NULL, OPT_REALM },
 	{ "code-attempts", required_argument, NULL, OPT_CODES },
 	{ "code-window", required_argument, NULL, OPT_WINDOW },
+	{ "event-loop", required_argument, NULL, OPT_LOOP },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -135,6 +137,16 @@ parse_args(int argc, char **argv, struct httpsd_opts *o)
 			o->conn_memory = (size_t)v;
 			break;
 		case OPT_PRIO: o->priorities = optarg; break;
+		case OPT_LOOP:
+			if (strcmp(optarg, "epoll") == 0)
+				o->use_poll = 0;
+			else if (strcmp(optarg, "poll") == 0)
+				o->use_poll = 1;
+			else {
+				fprintf(stderr, PROG ": --event-loop: epoll or poll\n");
+				return -1;
+			}
+			break;
 		case OPT_REALM:
 			if (optarg[0] == '\0' || strpbrk(optarg, "\"\\\r\n") != NULL) {
 				fprintf(stderr, PROG ": --realm: no quotes, backslashes or newlines\n");

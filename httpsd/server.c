@@ -364,8 +364,9 @@ int
 httpsd_listener_start(struct httpsd_listener *l, char *err, size_t errlen)
 {
 	struct httpsd *h = l->h;
-	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC |
-	                 MHD_USE_ERROR_LOG;
+	unsigned flags = (h->o.use_poll ? MHD_USE_POLL_INTERNAL_THREAD
+	                                : MHD_USE_EPOLL_INTERNAL_THREAD) |
+	                 MHD_USE_ITC | MHD_USE_ERROR_LOG;
 	struct MHD_OptionItem ops[24];
 	size_t n = 0;
 	unsigned threads = h->o.threads;
