@@ -3,6 +3,7 @@ bin_PROGRAMS += cli/oprovctl
 cli_oprovctl_SOURCES = \
 	cli/cli.h \
 	cli/oprovctl.c \
+	cli/args.c \
 	cli/devjson.h \
 	cli/devjson.c \
 	cli/render_device.h \
@@ -31,7 +32,8 @@ dist_man_MANS += docs/oprovctl.8
 # Pure helpers of cli/ (device JSON, --line syntax).
 check_PROGRAMS += tests/unit/test_cli
 TESTS += tests/unit/test_cli
-tests_unit_test_cli_SOURCES = tests/unit/test_cli.c cli/devjson.c cli/devjson.h
+tests_unit_test_cli_SOURCES = tests/unit/test_cli.c cli/devjson.c cli/devjson.h \
+	cli/args.c cli/cli.h
 tests_unit_test_cli_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) $(JANSSON_CFLAGS)
 tests_unit_test_cli_LDADD = $(CONFIGGEN_LIBS) $(JANSSON_LIBS) $(CRITERION_LIBS)
 

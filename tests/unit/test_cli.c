@@ -5,6 +5,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
+#include "cli/cli.h"
 #include "cli/devjson.h"
 
 static json_t *
@@ -233,4 +234,63 @@ Test(line_spec, refusals)
 	label[sizeof(label) - 1] = '\0';
 	cr_assert_eq(devjson_line_spec(label, 1, &l, err, sizeof(err)), -1);
 	cr_assert_not_null(strstr(err, "label longer than"), "%s", err);
+}
+
+Test(args, copy_refuses_instead_of_cutting)
+{
+	char buf[5] = "old", err[128];
+
+	cr_assert_eq(cli_copy(buf, sizeof(buf), "abcd", "--x", err, sizeof(err)), 0);
+	cr_assert_str_eq(buf, "abcd");
+	cr_assert_eq(cli_copy(buf, sizeof(buf), "abcde", "--x", err, sizeof(err)), -1);
+	cr_assert_str_eq(buf, "abcd", "a refused copy leaves the field alone");
+	cr_assert_str_eq(err, "--x: longer than 4 bytes");
+}
+
+Test(args, int_range_and_syntax)
+{
+	long long v = 7;
+	char err[128];
+
+	cr_assert_eq(cli_int("--hours", "1", 1, 8760, &v, err, sizeof(err)), 0);
+	cr_assert_eq(v, 1);
+	cr_assert_eq(cli_int("--hours", "8760", 1, 8760, &v, err, sizeof(err)), 0);
+	cr_assert_eq(v, 8760);
+	static const char *const bad[] = { "0", "8761", "", " 5", "5 ", "+5", "0x10", "1e3",
+	                                   "99999999999999999999", "5h", NULL };
+	for (size_t i = 0; bad[i] != NULL; i++) {
+		v = 7;
+		cr_assert_eq(cli_int("--hours", bad[i], 1, 8760, &v, err, sizeof(err)), -1,
+		             "accepted \"%s\"", bad[i]);
+		cr_assert_eq(v, 7, "\"%s\" changed the value", bad[i]);
+		cr_assert_not_null(strstr(err, "--hours"), "%s", err);
+		cr_assert_not_null(strstr(err, "1-8760"), "%s", err);
+	}
+}
+
+Test(args, int_message_is_log_safe)
+{
+	char err[256];
+	long long v;
+
+	cr_assert_eq(cli_int("--minutes", "1\n2", 1, 1440, &v, err, sizeof(err)), -1);
+	cr_assert_null(strchr(err, '\n'), "a newline reached the message: %s", err);
+}
+
+Test(args, word)
+{
+	static const char *const words[] = { "enable", "disable", "status", NULL };
+
+	cr_assert_eq(cli_word("enable", words), 0);
+	cr_assert_eq(cli_word("status", words), 2);
+	cr_assert_eq(cli_word("Enable", words), -1);
+	cr_assert_eq(cli_word("", words), -1);
+}
+
+Test(args, time_format)
+{
+	char buf[40];
+
+	cr_assert_str_eq(cli_time(0, buf, sizeof(buf)), "-");
+	cr_assert_str_eq(cli_time(1795771377, buf, sizeof(buf)), "2026-11-27 09:22:57 UTC");
 }
