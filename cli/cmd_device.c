@@ -263,7 +263,9 @@ device_delete(struct cli *c, const struct cli_cmd *self, int argc, char **argv)
 /* ---- import ------------------------------------------------------------ */
 
 struct import {
-	json_t *arr;
+	json_t *arr;            /* {"devices":[...]}: the parsed array */
+	const char *text;       /* [...]: read one device at a time */
+	size_t len, pos;
 	size_t next;
 	struct cfg_profile *profiles;
 	size_t n_profiles, cap_profiles;
@@ -298,13 +300,26 @@ import_next(void *ctx, const struct cfg_device **dev)
 	char e[CLI_ERR_MAX - 64];
 	json_t *o;
 
-	if (im->next >= json_array_size(im->arr))
-		return 0;
-	o = json_array_get(im->arr, im->next);
+	if (im->arr != NULL) {
+		if (im->next >= json_array_size(im->arr))
+			return 0;
+		o = json_incref(json_array_get(im->arr, im->next));
+	} else {
+		int r = devjson_array_next(im->text, im->len, &im->pos, im->next, &o, e,
+		                           sizeof(e));
+
+		if (r <= 0) {
+			if (r < 0)
+				snprintf(im->err, sizeof(im->err), "%s", e);
+			return r;
+		}
+	}
 	if (devjson_to_device(o, &im->dev, e, sizeof(e)) < 0) {
+		json_decref(o);
 		snprintf(im->err, sizeof(im->err), "device %zu: %s", im->next + 1, e);
 		return -1;
 	}
+	json_decref(o);
 	if (im->dev.pool[0] == '\0' && im->default_pool)
 		snprintf(im->dev.pool, sizeof(im->dev.pool), "%s", RENDER_DEFAULT_POOL);
 	for (size_t i = 0; i < im->n_profiles; i++)
@@ -355,17 +370,30 @@ device_import(struct cli *c, const struct cli_cmd *self, int argc, char **argv)
 		cli_fail("device import: %s", err);
 		goto out;
 	}
-	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
-	free(text);
-	if (root == NULL) {
-		cli_fail("device import: %s line %d: %s", argv[optind], je.line, je.text);
-		goto out;
-	}
-	im.arr = json_is_object(root) ? json_object_get(root, "devices") : root;
-	if (!json_is_array(im.arr)) {
-		cli_fail("device import: %s: expected an array of devices (or {\"devices\":[...]})",
-		         argv[optind]);
-		goto out;
+	{
+		size_t p = 0;
+
+		while (p < len && (text[p] == ' ' || text[p] == '\t' || text[p] == '\n' ||
+		                   text[p] == '\r'))
+			p++;
+		if (p < len && text[p] == '[') {
+			/* The export form: streamed, one device in memory at a time. */
+			im.text = text;
+			im.len = len;
+		} else {
+			root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+			if (root == NULL) {
+				cli_fail("device import: %s line %d: %s", argv[optind], je.line,
+				         je.text);
+				goto out;
+			}
+			im.arr = json_object_get(root, "devices");
+			if (!json_is_array(im.arr)) {
+				cli_fail("device import: %s: expected an array of devices (or "
+				         "{\"devices\":[...]})", argv[optind]);
+				goto out;
+			}
+		}
 	}
 	if ((s = cli_store_open(c)) == NULL)
 		goto out;
@@ -385,6 +413,7 @@ out:
 	if (s != NULL)
 		store_close(s);
 	json_decref(root);
+	free(text);
 	free(im.profiles);
 	return rc;
 }

@@ -231,3 +231,63 @@ devjson_line_spec(const char *spec, unsigned button, struct cfg_line *l,
 	}
 	return 0;
 }
+
+static size_t
+skip_ws(const char *t, size_t len, size_t p)
+{
+	while (p < len && (t[p] == ' ' || t[p] == '\t' || t[p] == '\n' || t[p] == '\r'))
+		p++;
+	return p;
+}
+
+int
+devjson_array_next(const char *text, size_t len, size_t *pos, size_t index,
+                   json_t **out, char *err, size_t errlen)
+{
+	size_t p = skip_ws(text, len, *pos);
+	json_error_t je;
+	json_t *v;
+
+	if (index == 0 && *pos == 0) {
+		/* First call: the opening bracket. */
+		if (p >= len || text[p] != '[') {
+			snprintf(err, errlen, "byte %zu: expected '[' (an array of devices)", p);
+			return -1;
+		}
+		p = skip_ws(text, len, p + 1);
+		if (p < len && text[p] == ']')
+			goto end;
+	} else if (p >= len) {
+		snprintf(err, errlen, "byte %zu: the array is not closed", p);
+		return -1;
+	} else if (text[p] == ']') {
+		goto end;
+	} else {
+		if (p >= len || text[p] != ',') {
+			snprintf(err, errlen, "byte %zu: expected ',' or ']' after device %zu", p, index);
+			return -1;
+		}
+		p = skip_ws(text, len, p + 1);
+	}
+	if (p >= len) {
+		snprintf(err, errlen, "byte %zu: the array is not closed", p);
+		return -1;
+	}
+	v = json_loadb(text + p, len - p, JSON_REJECT_DUPLICATES | JSON_DISABLE_EOF_CHECK, &je);
+	if (v == NULL) {
+		snprintf(err, errlen, "device %zu (byte %zu): %s", index + 1,
+		         p + (je.position > 0 ? (size_t)je.position : 0), je.text);
+		return -1;
+	}
+	*pos = p + (size_t)je.position;
+	*out = v;
+	return 1;
+end:
+	p = skip_ws(text, len, p + 1);
+	if (p != len) {
+		snprintf(err, errlen, "byte %zu: data after the closing ']'", p);
+		return -1;
+	}
+	*pos = p;
+	return 0;
+}

@@ -32,6 +32,15 @@ json_t *devjson_from_device(const struct cfg_device *d);
  * 0 / -1 with the member at fault in err. */
 int devjson_to_device(const json_t *obj, struct cfg_device *d, char *err,
                       size_t errlen);
+/* Reads a JSON array one element at a time, so a file of 100,000 devices
+ * is never one document in memory.  text[0..len) holds the array; *pos
+ * starts at 0 and `index` counts the elements already returned.  Returns 1
+ * with a new reference in *out, 0 after the closing ']' (only white space
+ * may follow), -1 with the byte offset in err.  Duplicate member names are
+ * refused, as everywhere we read JSON. */
+int devjson_array_next(const char *text, size_t len, size_t *pos, size_t index,
+                       json_t **out, char *err, size_t errlen);
+
 /* "DN" or "DN:LABEL" for line `button` (defaults for everything else).
  * 0 / -1. */
 int devjson_line_spec(const char *spec, unsigned button, struct cfg_line *l,

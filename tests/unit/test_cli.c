@@ -294,3 +294,59 @@ Test(args, time_format)
 	cr_assert_str_eq(cli_time(0, buf, sizeof(buf)), "-");
 	cr_assert_str_eq(cli_time(1795771377, buf, sizeof(buf)), "2026-11-27 09:22:57 UTC");
 }
+
+/* Reads every element; returns the count, or -1 with err. */
+static int
+walk(const char *text, char *err, size_t errlen, json_t **last)
+{
+	size_t pos = 0, n = 0;
+	json_t *v;
+	int r;
+
+	while ((r = devjson_array_next(text, strlen(text), &pos, n, &v, err, errlen)) == 1) {
+		n++;
+		if (last != NULL) {
+			json_decref(*last);
+			*last = v;
+		} else
+			json_decref(v);
+	}
+	return r < 0 ? -1 : (int)n;
+}
+
+Test(array_next, reads_each_element_in_order)
+{
+	json_t *last = NULL;
+	char err[128];
+
+	cr_assert_eq(walk("[]", err, sizeof(err), NULL), 0);
+	cr_assert_eq(walk(" \n[ ] \n", err, sizeof(err), NULL), 0);
+	cr_assert_eq(walk("[{\"a\":1}]", err, sizeof(err), NULL), 1);
+	cr_assert_eq(walk("[\n  {\"a\":1},\n  {\"a\":2} ,{\"a\":[3,{\"b\":\"]\"}]}\n]\n", err,
+	                  sizeof(err), &last), 3, "%s", err);
+	cr_assert(json_is_array(json_object_get(last, "a")));
+	json_decref(last);
+}
+
+Test(array_next, refusals)
+{
+	static const struct refusal cases[] = {
+		{ "", "expected '['" },
+		{ "{\"devices\":[]}", "expected '['" },
+		{ "[{\"a\":1}", "not closed" },
+		{ "[{\"a\":1} {\"a\":2}]", "expected ',' or ']' after device 1" },
+		{ "[{\"a\":1},]", "device 2" },
+		{ "[{\"a\":1,\"a\":2}]", "device 1" },
+		{ "[{\"a\":1}] x", "after the closing ']'" },
+		{ "[{\"a\":1}][]", "after the closing ']'" },
+		{ "[{\"a\":", "device 1" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char err[128] = "";
+
+		cr_assert_eq(walk(cases[i].json, err, sizeof(err), NULL), -1, "accepted %s",
+		             cases[i].json);
+		cr_assert_not_null(strstr(err, cases[i].says), "%s: said \"%s\", not \"%s\"",
+		                   cases[i].json, err, cases[i].says);
+	}
+}
