@@ -40,3 +40,6 @@ tests_unit_test_cli_LDADD = $(CONFIGGEN_LIBS) $(JANSSON_LIBS) $(CRITERION_LIBS)
 # End to end, as an administrator would (docs/oprovctl.8 workflow).
 TESTS += tests/smoke/oprovctl.sh
 EXTRA_DIST += tests/smoke/oprovctl.sh
+# Every example of docs/oprovctl.8 runs as pasted.
+TESTS += tests/smoke/oprovctl-manpage.sh
+EXTRA_DIST += tests/smoke/oprovctl-manpage.sh
