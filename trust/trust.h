@@ -382,8 +382,9 @@ typedef struct certstore certstore;
 certstore *certstore_new(enum cert_purpose p);
 void certstore_free(certstore *cs);
 /* Adds every certificate of a PEM bundle.  All or nothing: a bad member or
- * going over the purpose's limit adds none.  Returns the number added or
- * -1. */
+ * going over the purpose's limit adds none.  Certificates already in the
+ * store are skipped (not counted twice).  Returns the number newly added,
+ * or -1. */
 int certstore_add_pem(certstore *cs, const char *pem, size_t len,
                       char *err, size_t errlen);
 size_t certstore_count(const certstore *cs);
