@@ -133,7 +133,6 @@ out:
 
 struct dev_list {
 	struct cli *c;
-	json_t *arr;
 	FILE *f;               /* export: streamed, one device per line */
 	size_t n;
 };
@@ -154,8 +153,6 @@ device_list_one(void *ctx, const struct cfg_device *d)
 		json_decref(o);
 		return rc;
 	}
-	if (l->arr != NULL)
-		return json_array_append_new(l->arr, devjson_from_device(d)) < 0 ? -1 : 0;
 	printf("%-16s %-8s %-24s %-16s %-12s %zu\n", d->name, d->model, d->profile,
 	       d->owner[0] ? d->owner : "-", d->pool[0] ? d->pool : RENDER_DEFAULT_POOL,
 	       d->line_count);
@@ -163,35 +160,9 @@ device_list_one(void *ctx, const struct cfg_device *d)
 }
 
 static int
-device_list(struct cli *c, const struct cli_cmd *self, int argc, char **argv)
-{
-	struct dev_list l = { c, NULL, NULL, 0 };
-	char err[CLI_ERR_MAX];
-	struct store *s;
-	int rc;
-
-	if ((rc = cli_positional(self, argc, argv, 0, "")) != 0)
-		return rc;
-	if ((s = cli_store_open(c)) == NULL)
-		return CLI_FAIL;
-	if (c->json)
-		l.arr = json_array();
-	else
-		printf("%-16s %-8s %-24s %-16s %-12s %s\n", "NAME", "MODEL", "PROFILE", "OWNER",
-		       "POOL", "LINES");
-	rc = store_device_list(s, NULL, 0, device_list_one, &l, err, sizeof(err));
-	store_close(s);
-	if (rc != 0) {
-		json_decref(l.arr);
-		return cli_fail("device list: %s", err);
-	}
-	return l.arr != NULL ? cli_json_print(l.arr) : CLI_OK;
-}
-
-static int
 device_export(struct cli *c, const struct cli_cmd *self, int argc, char **argv)
 {
-	struct dev_list l = { c, NULL, stdout, 0 };
+	struct dev_list l = { c, stdout, 0 };
 	char err[CLI_ERR_MAX];
 	struct store *s;
 	int rc;
@@ -206,6 +177,31 @@ device_export(struct cli *c, const struct cli_cmd *self, int argc, char **argv)
 	if (rc != 0)
 		return cli_fail("device export: %s", err);
 	fputs(l.n > 0 ? "\n]\n" : "]\n", stdout);
+	return CLI_OK;
+}
+
+static int
+device_list(struct cli *c, const struct cli_cmd *self, int argc, char **argv)
+{
+	struct dev_list l = { c, NULL, 0 };
+	char err[CLI_ERR_MAX];
+	struct store *s;
+	int rc;
+
+	if ((rc = cli_positional(self, argc, argv, 0, "")) != 0)
+		return rc;
+	/* JSON is the export form, streamed: a list of 100,000 devices is never
+	 * one document in memory. */
+	if (c->json)
+		return device_export(c, self, argc, argv);
+	if ((s = cli_store_open(c)) == NULL)
+		return CLI_FAIL;
+	printf("%-16s %-8s %-24s %-16s %-12s %s\n", "NAME", "MODEL", "PROFILE", "OWNER",
+	       "POOL", "LINES");
+	rc = store_device_list(s, NULL, 0, device_list_one, &l, err, sizeof(err));
+	store_close(s);
+	if (rc != 0)
+		return cli_fail("device list: %s", err);
 	return CLI_OK;
 }
 

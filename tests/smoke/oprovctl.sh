@@ -101,6 +101,9 @@ grep -q "CN=$HOST" "$tmp/out" || fail "no tomcat certificate for $HOST"
 ok param get oauth-issuer
 [ "$(cat "$tmp/out")" = "$ISS" ] || fail "oauth-issuer"
 db_sum=$(md5sum <"$OPROV_DATADIR/oprov.db")
+refused "https://" -d "$tmp/other" init --hostname "$HOST" --issuer "http://$HOST"
+refused "hostname" -d "$tmp/other" init --hostname "bad host"
+[ ! -e "$tmp/other" ] || fail "a refused init left $tmp/other behind"
 refused "refusing to overwrite" init --hostname other.example.test
 [ "$(md5sum <"$OPROV_DATADIR/oprov.db")" = "$db_sum" ] || fail "init touched the existing store"
 
@@ -279,7 +282,7 @@ EOF
 ok device import "$tmp/more.json"
 grep -q "2 device" "$tmp/out" || fail "import count"
 ok --json device list
-[ "$(grep -c '"name": "SEP' "$tmp/out")" -eq 3 ] || fail "device list --json"
+[ "$(grep -c '"name":"SEP' "$tmp/out")" -eq 3 ] || fail "device list --json"
 ok device config SEP0000000000A2
 cp "$tmp/out" "$tmp/config.xml"
 [ "$(xpath 'string(/device/sipOAuthMode)')" = 0 ] || fail "legacy device got sipOAuthMode 1"
