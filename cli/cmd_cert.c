@@ -108,6 +108,13 @@ cert_upload(struct cli *c, const struct cli_cmd *self, int argc, char **argv)
 		cli_fail("cert upload: %s", err);
 		goto out;
 	}
+	/* The certificate text is not kept as a secret (cert list, exports): a
+	 * key pasted into the same file must not end up beside it. */
+	if (memmem(pem, len, "PRIVATE KEY-----", 16) != NULL) {
+		cli_fail("cert upload: %s holds a private key; give the key with --key FILE "
+		         "(tomcat only)", file);
+		goto out;
+	}
 	if ((n = cert_pem_split(pem, len, &certs, err, sizeof(err))) <= 0) {
 		cli_fail("cert upload: %s: %s", file, n == 0 ? "no certificate" : err);
 		goto out;

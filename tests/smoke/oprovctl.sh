@@ -127,7 +127,14 @@ n=$("$OPROVCTL" cert list --purpose phone-edge-trust | grep -c phone-edge-trust)
 ok cert delete "$("$OPROVCTL" cert list --purpose phone-edge-trust | awk '/CN=edge15/ {print $1}')"
 ok cert upload --purpose tomcat-trust "$tmp/edge16.pem"
 refused "already holds" cert upload --purpose tomcat-trust "$tmp/edge16.pem"
+cat "$tmp/edge17.key" "$tmp/edge17.pem" >"$tmp/keyed.pem"
+refused "holds a private key" cert upload --purpose tomcat-trust "$tmp/keyed.pem"
 refused "does not belong" cert upload --purpose tomcat "$tmp/edge16.pem" --key "$tmp/edge17.key"
+usage cert upload --purpose tomcat "$tmp/edge16.pem"
+mkca web2
+ok cert upload --purpose tomcat "$tmp/web2.pem" --key "$tmp/web2.key"
+ok cert list --purpose tomcat
+grep -q "CN=web2" "$tmp/out" && ! grep -q "CN=$HOST" "$tmp/out" || fail "tomcat not replaced"
 
 step "OAuth with Refresh Login Flow"
 ok param set oauth-refresh-login-flow on
