@@ -77,6 +77,9 @@ struct cli_sub {
 /* Runs the subcommand argv[1] of group argv[0] from the NULL-terminated
  * table, or answers with a usage error. */
 int cli_dispatch(struct cli *c, const struct cli_sub *subs, int argc, char **argv);
+/* getopt_long returned '?': names the option that was unknown or lacked
+ * its value; returns CLI_USAGE. */
+int cli_bad_option(const struct cli_cmd *self, char **argv);
 /* After the getopt loop: exactly `want` positional arguments left (usage
  * error naming `what` otherwise).  0 / CLI_USAGE. */
 int cli_positional(const struct cli_cmd *self, int argc, char **argv, int want,
@@ -86,7 +89,7 @@ int cli_positional(const struct cli_cmd *self, int argc, char **argv, int want,
 /* getopt_long over a command's own arguments (argv[0] = command or
  * subcommand), with "--help"/"-h" answered by the caller: returns the option
  * character, -1 at the end, '?' on an unknown option or missing argument
- * (getopt has already printed why).  cli_getopt_reset() before each new
+ * (answer with cli_bad_option).  cli_getopt_reset() before each new
  * argument vector. */
 void cli_getopt_reset(void);
 /* Copies src into dst (size dstsz) or refuses with "FIELD: longer than N

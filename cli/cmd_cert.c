@@ -89,7 +89,7 @@ cert_upload(struct cli *c, const struct cli_cmd *self, int argc, char **argv)
 		switch (ch) {
 		case 'p': purpose = optarg; break;
 		case 'k': keyfile = optarg; break;
-		default: return cli_usage(self, "cert upload: bad option");
+		default: return cli_bad_option(self, argv);
 		}
 	}
 	if ((rc = cli_positional(self, argc, argv, 1, "FILE")) != 0)
@@ -265,7 +265,7 @@ cert_list(struct cli *c, const struct cli_cmd *self, int argc, char **argv)
 		if (ch == 'p')
 			purpose = optarg;
 		else
-			return cli_usage(self, "cert list: bad option");
+			return cli_bad_option(self, argv);
 	}
 	if ((rc = cli_positional(self, argc, argv, 0, "")) != 0)
 		return rc;

@@ -74,7 +74,7 @@ client_add(struct cli *c, const struct cli_cmd *self, int argc, char **argv)
 		if (ch == 's')
 			scope = optarg;
 		else
-			return cli_usage(self, "client add: bad option");
+			return cli_bad_option(self, argv);
 	}
 	if ((rc = cli_positional(self, argc, argv, 1, "NAME")) != 0)
 		return rc;

@@ -56,7 +56,7 @@ code_issue(struct cli *c, const struct cli_cmd *self, int argc, char **argv)
 		if (ch == 'H')
 			hours_text = optarg;
 		else
-			return cli_usage(self, "activation-code issue: bad option");
+			return cli_bad_option(self, argv);
 	}
 	if ((rc = cli_positional(self, argc, argv, 1, "NAME")) != 0)
 		return rc;

@@ -76,7 +76,7 @@ device_add(struct cli *c, const struct cli_cmd *self, int argc, char **argv)
 			lines[n_lines++] = optarg;
 			break;
 		default:
-			return cli_usage(self, "device add: bad option");
+			return cli_bad_option(self, argv);
 		}
 	}
 	if ((rc = cli_positional(self, argc, argv, 1, "NAME")) != 0)
@@ -356,7 +356,7 @@ device_import(struct cli *c, const struct cli_cmd *self, int argc, char **argv)
 		if (ch == 'r')
 			flags = STORE_PUT_REPLACE;
 		else
-			return cli_usage(self, "device import: bad option");
+			return cli_bad_option(self, argv);
 	}
 	if ((rc = cli_positional(self, argc, argv, 1, "FILE.json")) != 0)
 		return rc;

@@ -73,7 +73,7 @@ exp_add(struct cli *c, const struct cli_cmd *self, int argc, char **argv)
 			desc = optarg;
 			break;
 		default:
-			return cli_usage(self, "expressway add: bad option");
+			return cli_bad_option(self, argv);
 		}
 	}
 	if ((rc = cli_positional(self, argc, argv, 1, "HOST")) != 0)

@@ -235,7 +235,7 @@ cmd_init(struct cli *c, int argc, char **argv)
 				                 optarg);
 			break;
 		default:
-			return cli_usage(self, "init: bad option");
+			return cli_bad_option(self, argv);
 		}
 	}
 	if ((rc = cli_positional(self, argc, argv, 0, "")) != 0)

@@ -126,7 +126,7 @@ keys_rotate(struct cli *c, const struct cli_cmd *self, int argc, char **argv)
 		if (ch == 't')
 			type_text = optarg;
 		else
-			return cli_usage(self, "keys rotate: bad option");
+			return cli_bad_option(self, argv);
 	}
 	if ((rc = cli_positional(self, argc, argv, 0, "")) != 0)
 		return rc;

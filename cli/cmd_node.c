@@ -67,7 +67,7 @@ node_put(struct cli *c, const struct cli_cmd *self, int argc, char **argv, int c
 		case 's': port_text[2] = optarg; break;
 		case 'S': port_text[3] = optarg; break;
 		case 'p': port_text[4] = optarg; break;
-		default: return cli_usage(self, "node %s: bad option", argv[0]);
+		default: return cli_bad_option(self, argv);
 		}
 	}
 	if ((rc = cli_positional(self, argc, argv, 1, "NAME")) != 0)

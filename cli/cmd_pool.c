@@ -68,7 +68,7 @@ pool_put(struct cli *c, const struct cli_cmd *self, int argc, char **argv, int c
 				                "three members)", argv[0], CFG_GROUP_MAX);
 			nodes[n_nodes++] = optarg;
 			break;
-		default: return cli_usage(self, "pool %s: bad option", argv[0]);
+		default: return cli_bad_option(self, argv);
 		}
 	}
 	if ((rc = cli_positional(self, argc, argv, 1, "NAME")) != 0)

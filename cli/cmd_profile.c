@@ -57,7 +57,7 @@ profile_add(struct cli *c, const struct cli_cmd *self, int argc, char **argv)
 		case 'g': digest = 1; break;
 		case 'e': tftp_enc = 1; break;
 		case 'D': desc = optarg; break;
-		default: return cli_usage(self, "profile add: bad option");
+		default: return cli_bad_option(self, argv);
 		}
 	}
 	if ((rc = cli_positional(self, argc, argv, 1, "NAME")) != 0)

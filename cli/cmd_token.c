@@ -78,7 +78,7 @@ token_mint(struct cli *c, const struct cli_cmd *self, int argc, char **argv)
 		switch (ch) {
 		case 'd': device = optarg; break;
 		case 'm': minutes_text = optarg; break;
-		default: return cli_usage(self, "token mint: bad option");
+		default: return cli_bad_option(self, argv);
 		}
 	}
 	if ((rc = cli_positional(self, argc, argv, 0, "")) != 0)
@@ -184,7 +184,7 @@ token_verify(struct cli *c, const struct cli_cmd *self, int argc, char **argv)
 			if (cli_int("--skew", optarg, 0, TOK_SKEW_MAX, &skew, err, sizeof(err)) < 0)
 				return cli_usage(self, "token verify: %s", err);
 			break;
-		default: return cli_usage(self, "token verify: bad option");
+		default: return cli_bad_option(self, argv);
 		}
 	}
 	if ((rc = cli_positional(self, argc, argv, 1, "TOKEN")) != 0)
@@ -346,7 +346,7 @@ token_revoke(struct cli *c, const struct cli_cmd *self, int argc, char **argv)
 			n++;
 			break;
 		default:
-			return cli_usage(self, "token revoke: bad option");
+			return cli_bad_option(self, argv);
 		}
 	}
 	if ((rc = cli_positional(self, argc, argv, 0, "")) != 0)

@@ -229,12 +229,27 @@ cli_positional(const struct cli_cmd *self, int argc, char **argv, int want,
 	                 argv[optind + want]);
 }
 
+int
+cli_bad_option(const struct cli_cmd *self, char **argv)
+{
+	const char *arg = optind > 0 ? argv[optind - 1] : "?";
+
+	/* For "-x" and "--long" alike, argv[optind - 1] is the word at fault
+	 * (or the option whose value is missing at the end of the line). */
+	if (self != NULL && strcmp(self->name, argv[0]) != 0)
+		return cli_usage(self, "%s %s: unknown option, or option without its value: %s",
+		                 self->name, argv[0], arg);
+	return cli_usage(self, "%s: unknown option, or option without its value: %s",
+	                 argv[0], arg);
+}
+
 void
 cli_getopt_reset(void)
 {
-	/* glibc: 0 re-initialises getopt's internal state completely. */
+	/* glibc: 0 re-initialises getopt's internal state completely.  Errors
+	 * are reported by cli_bad_option, in our words. */
 	optind = 0;
-	opterr = 1;
+	opterr = 0;
 }
 
 int
