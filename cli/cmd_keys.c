@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "cli/render_device.h"
 #include "store/store.h"
 #include "trust/trust.h"
 
@@ -108,23 +109,69 @@ key_type_of_alg(const char *alg)
 	return KEY_RSA2048;
 }
 
+struct prev_key {
+	int found;
+	char kid[STORE_NAME_MAX];
+};
+
+static int
+prev_one(void *ctx, const struct store_key *k)
+{
+	struct prev_key *p = ctx;
+
+	if (k->state == STORE_KEY_PREVIOUS) {
+		p->found = 1;
+		snprintf(p->kid, sizeof(p->kid), "%s", k->kid);
+	}
+	return 0;
+}
+
+/* A rotation retires the previous key.  Its last tokens were signed just
+ * before the current key took over, so they live until the current key's
+ * creation plus the access-token lifetime; retiring it earlier would cut
+ * them off.  0 when a rotation is safe, else -1 with the reason. */
+static int
+rotation_safe(struct store *s, const struct store_key *cur, int64_t now, char *err,
+              size_t errlen)
+{
+	struct prev_key p = { 0, "" };
+	struct cfg_params params;
+	int64_t until;
+	char tb[40];
+
+	if (store_key_list(s, prev_one, &p, err, errlen) != 0 ||
+	    render_params_load(s, &params, err, errlen) < 0)
+		return -1;
+	until = cur->created + (int64_t)params.access_token_minutes * 60;
+	if (!p.found || now >= until)
+		return 0;
+	snprintf(err, errlen, "tokens signed by the previous key %s may be valid until %s "
+	         "(oauth-access-token-minutes after the last rotation); rotating now would "
+	         "retire it: wait, or give --force", p.kid, cli_time(until, tb, sizeof(tb)));
+	return -1;
+}
+
 static int
 keys_rotate(struct cli *c, const struct cli_cmd *self, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "key-type", required_argument, NULL, 't' },
+		{ "force", no_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char err[CLI_ERR_MAX];
 	const char *type_text = NULL;
 	struct store_key cur, nk;
 	enum key_type t = KEY_RSA2048;
+	int64_t now = time(NULL);
 	struct store *s;
-	int ch, rc = CLI_FAIL;
+	int ch, rc = CLI_FAIL, force = 0;
 
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (ch == 't')
 			type_text = optarg;
+		else if (ch == 'f')
+			force = 1;
 		else
 			return cli_bad_option(self, argv);
 	}
@@ -136,19 +183,25 @@ keys_rotate(struct cli *c, const struct cli_cmd *self, int argc, char **argv)
 	if ((s = cli_store_open(c)) == NULL)
 		return CLI_FAIL;
 	rc = CLI_FAIL;
-	if (type_text == NULL) {
+	{
 		int r = store_key_current(s, &cur, err, sizeof(err));
 
 		if (r < 0) {
-			cli_fail("%s", err);
+			cli_fail("keys rotate: %s", err);
 			goto out;
 		}
 		if (r == 0) {
-			t = (enum key_type)key_type_of_alg(cur.alg);
+			if (type_text == NULL)
+				t = (enum key_type)key_type_of_alg(cur.alg);
+			r = force ? 0 : rotation_safe(s, &cur, now, err, sizeof(err));
 			store_key_free(&cur);
+			if (r < 0) {
+				cli_fail("keys rotate: %s", err);
+				goto out;
+			}
 		}
 	}
-	if (cli_key_make(t, time(NULL), &nk, err, sizeof(err)) < 0) {
+	if (cli_key_make(t, now, &nk, err, sizeof(err)) < 0) {
 		cli_fail("keys rotate: %s", err);
 		goto out;
 	}
@@ -157,7 +210,8 @@ keys_rotate(struct cli *c, const struct cli_cmd *self, int argc, char **argv)
 	else {
 		printf("new signing key %s (%s); the previous key still verifies\n", nk.kid,
 		       nk.alg);
-		log_msg(LOG_NOTICE, "signing key rotated: new kid %s (%s)", nk.kid, nk.alg);
+		log_msg(LOG_NOTICE, "signing key rotated%s: new kid %s (%s)",
+		        force ? " (forced)" : "", nk.kid, nk.alg);
 		rc = CLI_OK;
 	}
 	store_key_free(&nk);

@@ -111,11 +111,13 @@ static const struct cli_cmd commands[] = {
 	  "  the store's issuer, audience and keys, and with --jwks (plus --issuer and\n"
 	  "  --audience) needs no store.  inspect decodes without verifying anything.\n" },
 	{ "keys", cmd_keys, "signing keys",
-	  "usage: oprovctl keys rotate [--key-type rsa2048|ec256|ed25519]\n"
+	  "usage: oprovctl keys rotate [--key-type rsa2048|ec256|ed25519] [--force]\n"
 	  "       oprovctl [--json] keys list\n"
 	  "       oprovctl keys jwks\n"
 	  "  rotate makes a new current key; the previous one still verifies until\n"
-	  "  the next rotation.  jwks prints the public keys that verify (RFC 7517).\n" },
+	  "  the next rotation, which is refused while its tokens may be valid\n"
+	  "  (--force: now, e.g. after a key compromise).  jwks prints the public\n"
+	  "  keys that verify (RFC 7517).\n" },
 	{ "client", cmd_client, "confidential OAuth clients (revocation, introspection)",
 	  "usage: oprovctl client add NAME [--scope S]\n"
 	  "       oprovctl [--json] client list\n"

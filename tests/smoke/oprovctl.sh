@@ -261,9 +261,21 @@ set +e
 set -e
 [ "$rc" -eq 1 ] && [ "$(wc -l <"$tmp/out")" -eq 1 ] && grep -q "^invalid_token: " "$tmp/out" ||
 	fail "bad signature: exit $rc, $(cat "$tmp/out")"
-# A rotation keeps the old key verifying.
+# A rotation keeps the old key verifying; a second one would retire it while
+# its tokens live, so it needs --force.
 ok keys rotate
 ok token verify "$tok"
+refused "may be valid until" keys rotate
+ok keys list
+[ "$(grep -c 'current\|previous' "$tmp/out")" -eq 2 ] || fail "keys list after a refused rotation"
+ok keys rotate --force --key-type ed25519
+grep -q EdDSA "$tmp/out" || fail "rotate --key-type"
+set +e
+"$OPROVCTL" token verify "$tok" >"$tmp/out" 2>"$tmp/err"; rc=$?
+set -e
+[ "$rc" -eq 1 ] && grep -qx "invalid_token: unknown_key" "$tmp/out" || fail "retired key still verifies"
+ok token mint --device "$DEV" --minutes 10
+tok=$(cat "$tmp/out")
 
 step "token revoked, then refused"
 ok token revoke --device "$DEV"
