@@ -37,6 +37,27 @@ pid_read(const char *path)
 	return pid;
 }
 
+/* Is `pid` still the daemon the pid file was written by?  A pid file left
+ * by a crash may name a pid since reused by an unrelated process, which a
+ * SIGHUP would kill.  Linux: /proc/PID/comm holds the program name (cut to
+ * 15 bytes).  1 yes, 0 no, -1 cannot tell (no /proc). */
+static int
+pid_is(long long pid, const char *daemon)
+{
+	char path[64], err[CLI_ERR_MAX], *buf;
+	size_t len;
+	int r;
+
+	snprintf(path, sizeof(path), "/proc/%lld/comm", pid);
+	if (cli_read_file(path, 64, &buf, &len, err, sizeof(err)) < 0)
+		return -1;
+	while (len > 0 && buf[len - 1] == '\n')
+		buf[--len] = '\0';
+	r = len > 0 && strncmp(buf, daemon, len) == 0 && (len == 15 || daemon[len] == '\0');
+	free(buf);
+	return r;
+}
+
 int
 cmd_reload(struct cli *c, int argc, char **argv)
 {
@@ -56,7 +77,7 @@ cmd_reload(struct cli *c, int argc, char **argv)
 			printf("%s: not running (no pid file)\n", daemons[i]);
 			continue;
 		}
-		if (kill((pid_t)pid, 0) < 0 && errno == ESRCH) {
+		if ((kill((pid_t)pid, 0) < 0 && errno == ESRCH) || pid_is(pid, daemons[i]) == 0) {
 			printf("%s: not running (stale pid file, pid %lld)\n", daemons[i], pid);
 			continue;
 		}

@@ -316,10 +316,14 @@ grep -q "requests_total *42" "$tmp/out" || fail "status: daemon statistics"
 grep -q "tomcat .*expires" "$tmp/out" || fail "status: certificate expiry"
 ok --json status
 grep -q '"requests_total": "42"' "$tmp/out" || fail "status --json: statistics"
-sleep 60 &
+# A stand-in daemon: `sleep` under the daemon's name (reload checks the
+# process name so a reused pid is never signalled).
+cp "$(command -v sleep)" "$tmp/oprov-sipd"
+"$tmp/oprov-sipd" 60 &
 sleeper=$!
 echo "$sleeper" >"$OPROV_DATADIR/run/oprov-sipd.pid"
-echo 4194000 >"$OPROV_DATADIR/run/oprov-tftpd.pid"
+# A pid file naming a live process that is not the daemon: this shell.
+echo "$$" >"$OPROV_DATADIR/run/oprov-tftpd.pid"
 ok reload
 grep -q "oprov-sipd: signalled (pid $sleeper)" "$tmp/out" || fail "reload: sipd not signalled"
 grep -q "oprov-tftpd: not running" "$tmp/out" || fail "reload: stale pid file"
