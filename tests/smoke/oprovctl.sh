@@ -308,6 +308,44 @@ cp "$tmp/out" "$tmp/config.xml"
 ok device delete SEP0000000000A2
 refused "" device show SEP0000000000A2
 
+step "the other records: pools, profiles, nodes, expressways, clients, codes"
+ok node add pbx2.example.test --host 192.0.2.10 --sip-oauth-port 5290 --sip-mra-oauth-port 5291
+ok pool add Branch --timezone Europe/Paris --ntp ntp1.example.test --ntp ntp2.example.test \
+	--node pbx2.example.test --node "$HOST"
+refused "at most 4" pool add Too-Many-NTP --ntp a --ntp b --ntp c --ntp d --ntp e
+refused "" pool add Ghost --node no-such-node
+ok --json pool show Branch
+grep -q '"timezone": "Europe/Paris"' "$tmp/out" || fail "pool timezone"
+ok device add SEP0000000000B1 --model 8841 --profile Phone-OAuth --pool Branch --line 3001
+ok device config SEP0000000000B1
+cp "$tmp/out" "$tmp/config.xml"
+[ "$(xpath 'string(//member[1]/callManager/name)')" = pbx2.example.test ] || fail "node group order"
+[ "$(xpath 'string(//member[1]/callManager/ports/sipOAuthPort)')" = 5290 ] || fail "second node's port"
+[ "$(xpath 'string(//dateTimeSetting/timeZone)')" = Europe/Paris ] || fail "pool time zone"
+refused "" node delete pbx2.example.test
+refused "" pool delete Branch
+refused "" profile delete Phone-OAuth
+ok device delete SEP0000000000B1
+ok pool delete Branch
+ok node delete pbx2.example.test
+ok expressway delete expc.example.test
+ok expressway list
+[ ! -s "$tmp/out" ] || fail "expressway not deleted"
+ok profile add Spare --mode authenticated --transport tls
+ok profile delete Spare
+ok client delete revoker
+ok --json client list
+[ "$(cat "$tmp/out")" = "[]" ] || fail "client not deleted"
+ok activation-code revoke "$DEV"
+ok --json activation-code list
+[ "$(cat "$tmp/out")" = "[]" ] || fail "activation code not revoked"
+ok --json registrations
+[ "$(cat "$tmp/out")" = "[]" ] || fail "registrations"
+ok param unset oauth-refresh-login-flow
+ok param get oauth-refresh-login-flow
+[ "$(cat "$tmp/out")" = off ] || fail "param unset"
+refused "no default" param unset oauth-issuer
+
 step "status and reload"
 printf 'requests_total 42\ncache_hits 40\n' >"$OPROV_DATADIR/run/oprov-httpsd.stats"
 ok status
