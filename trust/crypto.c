@@ -1093,7 +1093,6 @@ name_matches(X509 *x, const char *name)
 	size_t nl = strlen(name);
 	GENERAL_NAMES *gens;
 	X509_NAME *subj = X509_get_subject_name(x);
-	char buf[512];
 	int rc = 0;
 
 	if (nl == 0)
@@ -1132,8 +1131,9 @@ name_matches(X509 *x, const char *name)
 	}
 	BIO *b = BIO_new(BIO_s_mem());
 	if (b != NULL && X509_NAME_print_ex(b, subj, 0, XN_FLAG_RFC2253) >= 0) {
-		int l = BIO_read(b, buf, sizeof(buf) - 1);
-		if (l >= 0 && (size_t)l == nl && memcmp(buf, name, nl) == 0)
+		char *dn;
+		long l = BIO_get_mem_data(b, &dn);
+		if (l >= 0 && (size_t)l == nl && memcmp(dn, name, nl) == 0)
 			rc = 1;
 	}
 	BIO_free(b);
