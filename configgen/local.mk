@@ -29,3 +29,10 @@ FUZZERS += tests/fuzz/fuzz_render
 tests_fuzz_fuzz_render_SOURCES = tests/fuzz/fuzz_render.c
 tests_fuzz_fuzz_render_CFLAGS = $(AM_CFLAGS) $(XML_CFLAGS)
 tests_fuzz_fuzz_render_LDADD = $(FUZZ_DRIVER) $(CONFIGGEN_LIBS)
+
+# Measurement, not a test: bench/configgen_render [N] prints the time of one
+# render and one file-name classification, and allocations per render.
+noinst_PROGRAMS += bench/configgen_render
+bench_configgen_render_SOURCES = bench/configgen_render.c
+bench_configgen_render_CFLAGS = $(AM_CFLAGS) $(XML_CFLAGS)
+bench_configgen_render_LDADD = $(CONFIGGEN_LIBS)

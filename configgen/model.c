@@ -429,13 +429,20 @@ cfg_device_validate(const struct cfg_device *d, const struct cfg_profile *profil
 				                d->lines[i].button);
 	}
 	if (profile != NULL) {
-		if (strcmp(profile->name, d->profile) != 0)
-			return cfg_fail(err, errlen, "device uses profile %s, not %s",
-			                d->profile, profile->name);
+		size_t plen = cfg_field_len(profile->name, sizeof(profile->name));
+		if (plen >= sizeof(profile->name) || strcmp(profile->name, d->profile) != 0)
+			return cfg_fail(err, errlen, "device uses profile %s, not %.*s",
+			                d->profile, (int)plen, profile->name);
 		if (profile->oauth && !(m->flags & CFG_MODEL_OAUTH))
 			return cfg_fail(err, errlen,
 			                "model %s cannot use a profile with OAuth (profile %s)",
 			                m->name, profile->name);
+		/* cisco.md, admin workflow step 8: onboarding over MRA needs an
+		 * OAuth profile; the device then proves itself with tokens only. */
+		if (d->allow_activation_code_mra && !profile->oauth)
+			return cfg_fail(err, errlen,
+			                "activation code via MRA requires a profile with OAuth "
+			                "(profile %s has none)", profile->name);
 	}
 	return 0;
 }

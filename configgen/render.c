@@ -318,6 +318,11 @@ static int
 begin(xmlBufferPtr *bufp, struct wr *w)
 {
 	*bufp = xmlBufferCreateSize(RENDER_BUF_INITIAL);
+	/* Explicit, not the process-wide default: finish() hands the content
+	 * to the caller with xmlBufferDetach, which needs content to be the
+	 * start of the allocation (not true for XML_BUFFER_ALLOC_IO). */
+	if (*bufp != NULL)
+		xmlBufferSetAllocationScheme(*bufp, XML_BUFFER_ALLOC_DOUBLEIT);
 	w->failed = 0;
 	w->w = *bufp ? xmlNewTextWriterMemory(*bufp, 0) : NULL;
 	if (w->w == NULL)

@@ -128,7 +128,7 @@ store_check_str(const char *s, size_t max, int nonempty, const char *field,
 {
 	if (s == NULL)
 		return store_fail(err, errlen, "%s: missing", field);
-	if (memchr(s, '\0', max) == NULL)
+	if (strnlen(s, max) == max)
 		return store_fail(err, errlen, "%s: longer than %zu bytes", field,
 		                  max - 1);
 	if (nonempty && s[0] == '\0')

@@ -1580,3 +1580,17 @@ Test(store, failed_migration_rolls_back)
 	sqlite3_close(db);
 	cr_assert_eq(tables, 1, "migration left %d tables", tables);
 }
+
+Test(store, loose_mode_is_tightened_on_open)
+{
+	char path[128];
+
+	S = open_new();
+	store_close(S);
+	S = NULL;
+	snprintf(path, sizeof(path), "%s/oprov.db", dir);
+	cr_assert_eq(chmod(path, 0644), 0);
+	S = store_open(dir, 0, err, sizeof(err));
+	cr_assert_not_null(S, "%s", err);
+	cr_assert_eq(file_mode("oprov.db"), 0600);
+}
