@@ -227,7 +227,11 @@ call 401 -H "Authorization: Bearer a.b.c" "$CFG/SEP001122334455.cnf.xml"
 case "$(hdr WWW-Authenticate)" in *'error="invalid_token"'*) ;; *) fail "invalid_token challenge" ;; esac
 BAD=$(python3 -c 'import sys; t=sys.argv[1]; print(t[:-4] + ("AAAA" if t[-4:] != "AAAA" else "BBBB"))' "$AT")
 call 401 -H "Authorization: Bearer $BAD" "$CFG/SEP001122334455.cnf.xml"
-ok "6971 INVALID_TOKEN (malformed, bad signature) -> 401 invalid_token"
+BIG=$(python3 -c 'print("a" * 8192)')
+call 401 -H "Authorization: Bearer $BIG" -H "X-Pad: $(python3 -c 'print("p" * 2000)')" \
+	"$CFG/SEP001122334455.cnf.xml"
+call 401 -H "Authorization: Bearer ${BIG}a" "$CFG/SEP001122334455.cnf.xml"
+ok "6971 INVALID_TOKEN (malformed, bad signature, 8 KiB, too large) -> 401 invalid_token"
 call 400 "$CFG/SEP001122334455.cnf.xml?access_token=$AT"
 call 400 -H "$BEARER" -H "Authorization: Bearer $AT" "$CFG/SEP001122334455.cnf.xml"
 call 400 -H "Authorization: Bearer" "$CFG/SEP001122334455.cnf.xml"
