@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "store/store.h"
+
 /* ---- limits ---------------------------------------------------------------- */
 #define HTTPSD_TOKEN_MAX      8192   /* bearer token bytes (TOK_MAX_SIZE_DEFAULT) */
 #define HTTPSD_FORM_MAX       16384  /* POST body bytes on 8443 */
@@ -110,5 +112,25 @@ long httpsd_path_decode(const char *raw, size_t len, char *out, size_t outsz,
 long httpsd_bearer_challenge(char *buf, size_t sz, const char *realm,
                              const char *error, const char *desc,
                              const char *scope);
+
+/* ---- the revocation list in memory ---------------------------------------------
+ * Built from the store's list (store_revocation_list) whenever its revocation
+ * generation moves; consulted on every token use.  A token is revoked when
+ * its jti, its family (the part of the jti before the first '.', see
+ * oauth.c), its device (any case), its subject or "all" is listed with a
+ * cut-off at or after the token's iat (jti and family: always). */
+struct httpsd_revset {
+	struct store_revocation *r;         /* sorted, one per (kind, value) */
+	size_t n;
+};
+/* Takes ownership of the malloc'd array r[n] (sorted and merged in place). */
+void httpsd_revset_build(struct httpsd_revset *rs, struct store_revocation *r,
+                         size_t n);
+void httpsd_revset_free(struct httpsd_revset *rs);
+/* 1 when revoked.  Any argument may be NULL or "". */
+int httpsd_revset_revoked(const struct httpsd_revset *rs, const char *jti,
+                          const char *dev, const char *sub, int64_t iat);
+/* The family id a token's jti carries ("FAMILY.RANDOM"), or "". */
+void httpsd_jti_family(const char *jti, char *out, size_t outsz);
 
 #endif

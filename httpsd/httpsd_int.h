@@ -111,12 +111,6 @@ struct cfg_cache_entry {
 	struct MHD_Response *resp;          /* 200 with the gated headers */
 };
 
-/* The in-memory copy of the store's revocation list. */
-struct revocation_set {
-	struct store_revocation *r;
-	size_t n;
-};
-
 /* One open connection, for the request-header deadline: libmicrohttpd's
  * timeout is an idle timeout, so a client sending one byte a second would
  * never hit it.  The main loop shuts down connections whose request has not
@@ -160,7 +154,7 @@ struct httpsd {
 	struct cfg_cluster cluster;
 	trust_key *signing;                 /* current private key */
 	char *jwks_text;                    /* public keys, RFC 7517 document */
-	struct revocation_set rev;
+	struct httpsd_revset rev;
 	struct cfg_cache_entry *cache[HTTPSD_CONFIG_CACHE];
 
 	pthread_mutex_t conn_lock;
@@ -203,8 +197,6 @@ void httpsd_settings(struct httpsd *h, char *issuer, size_t isz,
                      struct cfg_params *params, struct cfg_cluster *cluster);
 /* Revocation check against the in-memory set (tok_revoked_fn). */
 int httpsd_revoked(void *arg, const struct tok_claims *c);
-/* The family id a token's jti carries ("FAMILY.RANDOM"), or "" (copied). */
-void httpsd_jti_family(const char *jti, char *out, size_t outsz);
 /* A copy of the JWKS document (malloc'd), or NULL. */
 char *httpsd_jwks(struct httpsd *h);
 /* New reference to the signing key, or NULL. */

@@ -4,7 +4,8 @@
 noinst_LIBRARIES += httpsd/libhttpsd.a
 httpsd_libhttpsd_a_SOURCES = \
 	httpsd/httpsd.h \
-	httpsd/parse.c
+	httpsd/parse.c \
+	httpsd/revset.c
 
 check_PROGRAMS += tests/unit/test_httpsd
 TESTS += tests/unit/test_httpsd

@@ -48,16 +48,6 @@ httpsd_store(struct httpsd *h)
 
 /* ---- revocations ------------------------------------------------------- */
 
-static int
-rev_cmp(const void *a, const void *b)
-{
-	const struct store_revocation *x = a, *y = b;
-
-	if (x->kind != y->kind)
-		return (int)x->kind - (int)y->kind;
-	return strcmp(x->value, y->value);
-}
-
 struct rev_load {
 	struct store_revocation *r;
 	size_t n, cap;
@@ -77,12 +67,6 @@ rev_one(void *ctx, const struct store_revocation *r)
 		rl->cap = nc;
 	}
 	rl->r[rl->n++] = *r;
-	if (r->kind == STORE_REVOKE_DEVICE) {
-		/* Device names are matched in canonical upper case. */
-		for (char *p = rl->r[rl->n - 1].value; *p; p++)
-			if (*p >= 'a' && *p <= 'z')
-				*p = (char)(*p - 32);
-	}
 	return 0;
 }
 
@@ -91,58 +75,15 @@ rev_reload(struct httpsd *h, struct store *st)
 {
 	struct rev_load rl = { NULL, 0, 0 };
 	char err[STORE_ERR_MAX];
-	size_t o = 0;
 
 	if (store_revocation_list(st, rev_one, &rl, err, sizeof(err)) != 0) {
 		log_msg(LOG_ERR, "store: revocations: %s", err);
 		free(rl.r);
 		return -1;
 	}
-	if (rl.n > 0)
-		qsort(rl.r, rl.n, sizeof(*rl.r), rev_cmp);
-	/* One entry per (kind, value), keeping the latest cut-off. */
-	for (size_t i = 0; i < rl.n; i++) {
-		if (o > 0 && rev_cmp(&rl.r[o - 1], &rl.r[i]) == 0) {
-			if (rl.r[i].issued_before > rl.r[o - 1].issued_before)
-				rl.r[o - 1].issued_before = rl.r[i].issued_before;
-			continue;
-		}
-		rl.r[o++] = rl.r[i];
-	}
-	free(h->rev.r);
-	h->rev.r = rl.r;
-	h->rev.n = o;
+	httpsd_revset_free(&h->rev);
+	httpsd_revset_build(&h->rev, rl.r, rl.n);
 	return 0;
-}
-
-static int
-rev_hit(const struct revocation_set *rs, enum store_revocation_kind kind,
-        const char *value, int64_t iat)
-{
-	struct store_revocation key;
-	const struct store_revocation *f;
-
-	if (rs->n == 0 || value == NULL || (value[0] == '\0' && kind != STORE_REVOKE_ALL))
-		return 0;
-	memset(&key, 0, sizeof(key));
-	key.kind = kind;
-	if (strlen(value) >= sizeof(key.value))
-		return 0;
-	memcpy(key.value, value, strlen(value) + 1);
-	f = bsearch(&key, rs->r, rs->n, sizeof(*rs->r), rev_cmp);
-	return f != NULL && iat <= f->issued_before;
-}
-
-void
-httpsd_jti_family(const char *jti, char *out, size_t outsz)
-{
-	const char *dot = strchr(jti, '.');
-	size_t n = dot ? (size_t)(dot - jti) : 0;
-
-	if (n == 0 || n >= outsz)
-		n = 0;
-	memcpy(out, jti, n);
-	out[n] = '\0';
 }
 
 /* Called from inside tok_validate, which requests run with h->lock held
@@ -151,18 +92,8 @@ int
 httpsd_revoked(void *arg, const struct tok_claims *c)
 {
 	struct httpsd *h = arg;
-	char fam[STORE_ID_MAX], dev[TOK_DEV_MAX];
 
-	httpsd_jti_family(c->jti, fam, sizeof(fam));
-	snprintf(dev, sizeof(dev), "%s", c->dev);
-	for (char *p = dev; *p; p++)
-		if (*p >= 'a' && *p <= 'z')
-			*p = (char)(*p - 32);
-	return rev_hit(&h->rev, STORE_REVOKE_JTI, c->jti, c->iat) ||
-	       rev_hit(&h->rev, STORE_REVOKE_FAMILY, fam, c->iat) ||
-	       rev_hit(&h->rev, STORE_REVOKE_DEVICE, dev, c->iat) ||
-	       rev_hit(&h->rev, STORE_REVOKE_USER, c->sub, c->iat) ||
-	       rev_hit(&h->rev, STORE_REVOKE_ALL, "", c->iat);
+	return httpsd_revset_revoked(&h->rev, c->jti, c->dev, c->sub, c->iat);
 }
 
 /* ---- rendered configs -------------------------------------------------- */
@@ -602,7 +533,7 @@ httpsd_state_free(struct httpsd *h)
 	tok_validator_free(h->validator);
 	keystore_free(h->keys);
 	key_unref(h->signing);
-	free(h->rev.r);
+	httpsd_revset_free(&h->rev);
 	free(h->jwks_text);
 	free(h->tls_cert);
 	trust_free_secret(h->tls_key);

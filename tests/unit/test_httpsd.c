@@ -252,3 +252,67 @@ Test(challenge, builds)
 	cr_assert_eq(httpsd_bearer_challenge(b, 10, "oprov", NULL, NULL, NULL), -1);
 	cr_assert_eq(httpsd_bearer_challenge(b, sizeof(b), "a\"b", NULL, NULL, NULL), -1);
 }
+
+static struct store_revocation
+rv(enum store_revocation_kind k, const char *v, int64_t before)
+{
+	struct store_revocation r;
+	memset(&r, 0, sizeof(r));
+	r.kind = k;
+	snprintf(r.value, sizeof(r.value), "%s", v);
+	r.issued_before = before;
+	return r;
+}
+
+Test(revset, matches_each_kind)
+{
+	struct httpsd_revset rs;
+	struct store_revocation *r = calloc(6, sizeof(*r));
+	r[0] = rv(STORE_REVOKE_JTI, "jti-1", INT64_MAX);
+	r[1] = rv(STORE_REVOKE_FAMILY, "famA", INT64_MAX);
+	r[2] = rv(STORE_REVOKE_DEVICE, "sep001122334455", 1000);
+	r[3] = rv(STORE_REVOKE_USER, "alice", 2000);
+	r[4] = rv(STORE_REVOKE_DEVICE, "SEP001122334455", 1500);  /* later cut-off wins */
+	r[5] = rv(STORE_REVOKE_JTI, "zzz", INT64_MAX);
+	httpsd_revset_build(&rs, r, 6);
+	cr_assert_eq(rs.n, 5);
+	cr_assert_eq(httpsd_revset_revoked(&rs, "jti-1", "", "", 5), 1);
+	cr_assert_eq(httpsd_revset_revoked(&rs, "jti-2", "", "", 5), 0);
+	cr_assert_eq(httpsd_revset_revoked(&rs, "famA.xyz", "", "", 99999), 1);
+	cr_assert_eq(httpsd_revset_revoked(&rs, "famB.xyz", "", "", 5), 0);
+	cr_assert_eq(httpsd_revset_revoked(&rs, "famA", "", "", 5), 0, "no dot: no family");
+	cr_assert_eq(httpsd_revset_revoked(&rs, "j", "SEP001122334455", "", 1500), 1);
+	cr_assert_eq(httpsd_revset_revoked(&rs, "j", "sep001122334455", "", 1400), 1);
+	cr_assert_eq(httpsd_revset_revoked(&rs, "j", "SEP001122334455", "", 1501), 0,
+	             "a token issued after the revocation is valid again");
+	cr_assert_eq(httpsd_revset_revoked(&rs, "j", "", "alice", 2000), 1);
+	cr_assert_eq(httpsd_revset_revoked(&rs, "j", "", "alice", 2001), 0);
+	cr_assert_eq(httpsd_revset_revoked(&rs, "j", "", "bob", 1), 0);
+	cr_assert_eq(httpsd_revset_revoked(&rs, NULL, NULL, NULL, 1), 0);
+	httpsd_revset_free(&rs);
+}
+
+Test(revset, all_and_empty)
+{
+	struct httpsd_revset rs = { NULL, 0 };
+	cr_assert_eq(httpsd_revset_revoked(&rs, "j", "SEP001122334455", "a", 1), 0);
+	struct store_revocation *r = calloc(1, sizeof(*r));
+	r[0] = rv(STORE_REVOKE_ALL, "", 100);
+	httpsd_revset_build(&rs, r, 1);
+	cr_assert_eq(httpsd_revset_revoked(&rs, "j", "", "", 100), 1);
+	cr_assert_eq(httpsd_revset_revoked(&rs, "j", "", "", 101), 0);
+	httpsd_revset_free(&rs);
+}
+
+Test(revset, jti_family)
+{
+	char f[8];
+	httpsd_jti_family("abc.def", f, sizeof(f));
+	cr_assert_str_eq(f, "abc");
+	httpsd_jti_family("abcdef", f, sizeof(f));
+	cr_assert_str_eq(f, "");
+	httpsd_jti_family(".x", f, sizeof(f));
+	cr_assert_str_eq(f, "");
+	httpsd_jti_family("abcdefghij.x", f, sizeof(f));
+	cr_assert_str_eq(f, "", "a family longer than the buffer is no family");
+}
