@@ -12,7 +12,7 @@ set -u
 CTL=${OPROVCTL:-$top_builddir/cli/oprovctl}
 HTTPSD=$top_builddir/httpsd/oprov-httpsd
 
-for t in curl python3; do
+for t in curl python3 openssl; do
 	command -v "$t" >/dev/null 2>&1 || { echo "SKIP: $t not installed"; exit 77; }
 done
 if [ ! -x "$CTL" ]; then
@@ -413,11 +413,25 @@ wait $slow || fail "slow client not cut off by the timeout"
 ok "a client sending one header byte per second is cut off; others served meanwhile"
 
 # ---- reload and stop ------------------------------------------------------------------------------------------
+leaf_cn() {
+	openssl s_client -connect "127.0.0.1:$1" -servername localhost </dev/null 2>/dev/null |
+		openssl x509 -noout -subject 2>/dev/null
+}
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=reloaded.test \
+	-addext subjectAltName=DNS:localhost -keyout "$tmp/new.key" -out "$tmp/new.pem" \
+	>/dev/null 2>&1 || fail "openssl req"
+ctl cert upload --purpose tomcat "$tmp/new.pem" --key "$tmp/new.key" >/dev/null 2>&1 ||
+	fail "cert upload"
+case "$(leaf_cn "$CP")" in *reloaded.test*) fail "certificate changed before SIGHUP" ;; esac
 kill -HUP "$pid"
 sleep 1
-call 200 -H "Authorization: Bearer $AT2" "$AS/healthz"
 kill -0 "$pid" || fail "daemon died on SIGHUP"
-ok "SIGHUP reloads certificates and listeners"
+case "$(leaf_cn "$CP")" in *reloaded.test*) ;; *) fail "6971 certificate not reloaded: $(leaf_cn "$CP")" ;; esac
+case "$(leaf_cn "$OP")" in *reloaded.test*) ;; *) fail "8443 certificate not reloaded" ;; esac
+cp "$tmp/new.pem" "$tmp/ca.pem"
+call 200 "$AS/healthz"
+call 200 "$PUB/RingList.xml"
+ok "SIGHUP reloads the certificate and restarts the listeners on their sockets"
 kill "$pid"
 wait "$pid"
 rc=$?
