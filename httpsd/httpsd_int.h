@@ -147,7 +147,7 @@ struct httpsd {
 	pthread_rwlock_t lock;
 	uint64_t config_gen, revocation_gen;
 	atomic_int_fast64_t next_sync_ms;   /* monotonic ms of the next read */
-	int have_gen;
+	atomic_int have_gen;                 /* read unlocked by the throttle */
 	char issuer[STORE_PARAM_VALUE_MAX];
 	char audience[STORE_PARAM_VALUE_MAX];
 	struct cfg_params params;

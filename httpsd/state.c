@@ -392,7 +392,7 @@ httpsd_sync(struct httpsd *h, struct store *st, int force)
 	char err[STORE_ERR_MAX];
 	int rc = 0;
 
-	if (!force && h->have_gen) {
+	if (!force && atomic_load(&h->have_gen)) {
 		int_fast64_t now = mono_ms(), next = atomic_load(&h->next_sync_ms);
 		/* One thread reads per interval; the others go on with what
 		 * is in memory. */
@@ -427,7 +427,7 @@ httpsd_sync(struct httpsd *h, struct store *st, int force)
 			h->revocation_gen = g.revocation;
 	}
 	if (rc == 0)
-		h->have_gen = 1;
+		atomic_store(&h->have_gen, 1);
 	pthread_rwlock_unlock(&h->lock);
 	return rc;
 }
