@@ -36,4 +36,4 @@ TESTS += tests/smoke/httpsd.sh
 EXTRA_DIST += tests/smoke/httpsd.sh
 
 dist_man_MANS += docs/oprov-httpsd.8
-EXTRA_DIST += docs/oprov-httpsd.service
+EXTRA_DIST += docs/oprov-httpsd.service bench/https-config
