@@ -253,16 +253,6 @@ httpsd_handle_files(struct httpsd_listener *l, struct MHD_Connection *c,
 	pthread_rwlock_unlock(&h->lock);
 	if (in.token_present && in.verdict != TOK_OK)
 		claims.jti[0] = '\0';            /* never log what failed to verify */
-	/* A valid token asking for another device's file gets the same 403
-	 * whether or not that device exists (issue 4): only the device the
-	 * token is bound to may learn that its own file is missing. */
-	if (gated && in.target.device_specific && !in.target.exists &&
-	    in.verdict == TOK_OK && strcasecmp(claims.dev, cf.device) != 0) {
-		in.target.exists = 1;
-		in.target.oauth_enabled = 1;
-		in.target.owner = NULL;
-	}
-
 	pr = policy_decide(&in);
 	if ((unsigned)pr.reason < MET_REASONS)
 		atomic_fetch_add(&h->m.verdicts[pr.reason], 1);

@@ -5,8 +5,9 @@
  *
  * Order matters and is chosen so an anonymous caller learns nothing:
  *  - 6971: token first (no token / invalid token), and only then whether
- *    the file or device exists (404 only after a valid token), then scope
- *    and device binding.
+ *    the file or device exists (404 only after a valid token, and for a
+ *    device's file only to a token bound to that device), then scope and
+ *    device binding.
  *  - 6970 and TFTP never look at tokens: a device's config is served only
  *    when the device's profile has OAuth off; an OAuth device's config is
  *    NEEDS_SECURE_CHANNEL whatever the cluster mode says (fail closed).
@@ -73,6 +74,21 @@ bound_to(const struct tok_claims *c, const struct policy_target *t)
 	return t->owner != NULL && t->owner[0] != '\0' && strcmp(c->sub, t->owner) == 0;
 }
 
+/* A device-specific target that does not exist.  Only a token that would
+ * be bound to that very name (and carries the scope) learns it is missing;
+ * any other valid token gets the same WRONG_DEVICE it would get if the
+ * device existed, so tokens cannot be used to enumerate devices (issue 4). */
+static struct policy_result
+missing_device(const struct policy_input *in, const char *scope)
+{
+	struct policy_target self = in->target;
+
+	self.owner = NULL;                      /* an unknown device has none */
+	if (tok_scope_has(in->claims, scope) && bound_to(in->claims, &self))
+		return res(POLICY_NOT_FOUND, "no such device");
+	return res(POLICY_WRONG_DEVICE, "token bound to another device or owner");
+}
+
 /* Shared by 6971 and SIP once the token is valid. */
 static struct policy_result
 device_check(const struct policy_input *in, const char *scope)
@@ -104,8 +120,10 @@ policy_decide(const struct policy_input *in)
 	case CH_HTTPS_CONFIG:
 		if ((r = token_check(in)).reason != POLICY_ALLOW)
 			return r;
+		if (t->device_specific && !t->exists)
+			return missing_device(in, SCOPE_CONFIG);
 		if (!t->exists)
-			return res(POLICY_NOT_FOUND, "no such file or device");
+			return res(POLICY_NOT_FOUND, "no such file");
 		if (!t->device_specific)
 			return res(POLICY_ALLOW, "public file with valid token");
 		return device_check(in, SCOPE_CONFIG);
@@ -131,8 +149,10 @@ policy_decide(const struct policy_input *in)
 			return res(POLICY_PORT_MISMATCH, "cluster SIP OAuth mode is off");
 		if ((r = token_check(in)).reason != POLICY_ALLOW)
 			return r;
-		if (!t->exists || !t->device_specific)
+		if (!t->device_specific)
 			return res(POLICY_NOT_FOUND, "no such device");
+		if (!t->exists)
+			return missing_device(in, SCOPE_SIP_REGISTER);
 		if (!t->oauth_enabled)
 			return res(POLICY_PORT_MISMATCH,
 			           "device security profile without OAuth");

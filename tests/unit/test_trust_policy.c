@@ -40,6 +40,9 @@ static const struct row rows[] = {
 	{ "6971 token without config scope", CH_HTTPS_CONFIG, 1, 1, 1, OK_SIP_ONLY, PEER_NONE, 1, POLICY_WRONG_DEVICE },
 	{ "6971 token without any scope", CH_HTTPS_CONFIG, 1, 1, 1, OK_NO_SCOPE, PEER_NONE, 1, POLICY_WRONG_DEVICE },
 	{ "6971 valid token, device unknown", CH_HTTPS_CONFIG, 1, 0, 0, OK_DEV, PEER_NONE, 1, POLICY_NOT_FOUND },
+	{ "6971 other device's token, device unknown: no 404", CH_HTTPS_CONFIG, 1, 0, 0, OK_OTHER_DEV, PEER_NONE, 1, POLICY_WRONG_DEVICE },
+	{ "6971 user token, device unknown: no 404", CH_HTTPS_CONFIG, 1, 0, 0, OK_OWNER, PEER_NONE, 1, POLICY_WRONG_DEVICE },
+	{ "6971 own token without config scope, device unknown", CH_HTTPS_CONFIG, 1, 0, 0, OK_SIP_ONLY, PEER_NONE, 1, POLICY_WRONG_DEVICE },
 	{ "6971 valid token, public file missing", CH_HTTPS_CONFIG, 0, 0, 0, OK_DEV, PEER_NONE, 1, POLICY_NOT_FOUND },
 	/* 6970 and TFTP */
 	{ "6970 public file", CH_HTTP_PUBLIC, 0, 1, 0, NONE, PEER_NONE, 1, POLICY_ALLOW },
@@ -62,6 +65,7 @@ static const struct row rows[] = {
 	{ "5090 cluster SIP OAuth mode off", CH_SIP_TLS, 1, 1, 1, OK_DEV, PEER_NONE, 0, POLICY_PORT_MISMATCH },
 	{ "5090 profile without OAuth", CH_SIP_TLS, 1, 1, 0, OK_DEV, PEER_NONE, 1, POLICY_PORT_MISMATCH },
 	{ "5090 valid token, unknown device", CH_SIP_TLS, 1, 0, 0, OK_DEV, PEER_NONE, 1, POLICY_NOT_FOUND },
+	{ "5090 other device's token, unknown device: no 404", CH_SIP_TLS, 1, 0, 0, OK_OTHER_DEV, PEER_NONE, 1, POLICY_WRONG_DEVICE },
 	{ "5090 no token, unknown device: no 404", CH_SIP_TLS, 1, 0, 0, NONE, PEER_NONE, 1, POLICY_NO_TOKEN },
 	/* SIP 5091 */
 	{ "5091 trusted Expressway-C, bound token", CH_SIP_MTLS, 1, 1, 1, OK_DEV, PEER_TRUSTED, 1, POLICY_ALLOW },
