@@ -27,3 +27,12 @@ TESTS += tests/unit/test_tftp
 FUZZERS += tests/fuzz/fuzz_tftp_packet
 tests_fuzz_fuzz_tftp_packet_SOURCES = tests/fuzz/fuzz_tftp_packet.c
 tests_fuzz_fuzz_tftp_packet_LDADD = $(FUZZ_DRIVER) tftp/libtftp.a common/libcommon.a
+
+# Helpers of the smoke tests (and the benchmark's load generator).
+check_PROGRAMS += bench/tftp/tftpload tests/smoke/udp_relay
+bench_tftp_tftpload_SOURCES = bench/tftp/tftpload.c
+bench_tftp_tftpload_LDADD = tftp/libtftp.a common/libcommon.a
+tests_smoke_udp_relay_SOURCES = tests/smoke/udp_relay.c
+tests_smoke_udp_relay_LDADD = common/libcommon.a
+TESTS += tests/smoke/tftp.sh
+EXTRA_DIST += tests/smoke/tftp.sh bench/tftp/run.sh

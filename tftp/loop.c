@@ -48,7 +48,14 @@ struct xfer {
 	char name[96];
 	char peername[INET6_ADDRSTRLEN];
 	struct xfer *prev, *next;
+	struct xfer *pnext;           /* chain of the by-peer table */
+	int acked_any;                /* the peer has acknowledged something */
 };
+
+/* Transfers by peer address and port, to recognise a retransmitted RRQ.
+ * SO_REUSEPORT hashes a given source to the same socket, so a per-loop
+ * table sees every duplicate. */
+#define LOOP_PEER_BUCKETS 4096
 
 struct loop {
 	int kind;                     /* EV_LISTEN */
@@ -60,6 +67,7 @@ struct loop {
 	struct xfer **heap;
 	size_t hn, hcap;
 	struct xfer *xfers;
+	struct xfer *bypeer[LOOP_PEER_BUCKETS];
 	struct tftp_cache cache;
 	struct tftp_resolver *res;
 	uint8_t *buf;                 /* LOOP_BATCH blocks of the largest size */
@@ -348,6 +356,52 @@ send_window(struct loop *l, struct xfer *t, uint64_t first, uint32_t count)
 }
 
 /* ---- transfer life ------------------------------------------------------- */
+static size_t
+peer_hash(const struct sockaddr_storage *ss)
+{
+	const uint8_t *p;
+	size_t n;
+	uint32_t h = 2166136261u;
+
+	if (ss->ss_family == AF_INET) {
+		p = (const uint8_t *)&((const struct sockaddr_in *)ss)->sin_addr;
+		n = 4;
+		h ^= ((const struct sockaddr_in *)ss)->sin_port;
+	} else {
+		p = (const uint8_t *)&((const struct sockaddr_in6 *)ss)->sin6_addr;
+		n = 16;
+		h ^= ((const struct sockaddr_in6 *)ss)->sin6_port;
+	}
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 16777619u;
+	return h % LOOP_PEER_BUCKETS;
+}
+
+static int same_peer(const struct sockaddr_storage *a, const struct sockaddr_storage *b);
+
+static struct xfer *
+peer_find(struct loop *l, const struct sockaddr_storage *ss)
+{
+	struct xfer *t;
+
+	for (t = l->bypeer[peer_hash(ss)]; t; t = t->pnext)
+		if (same_peer(&t->peer, ss))
+			return t;
+	return NULL;
+}
+
+static void
+peer_unlink(struct loop *l, struct xfer *t)
+{
+	struct xfer **pp = &l->bypeer[peer_hash(&t->peer)];
+
+	for (; *pp; pp = &(*pp)->pnext)
+		if (*pp == t) {
+			*pp = t->pnext;
+			return;
+		}
+}
+
 static void
 xfer_end(struct loop *l, struct xfer *t, int ok)
 {
@@ -362,6 +416,7 @@ xfer_end(struct loop *l, struct xfer *t, int ok)
 		STAT(l, transfers_failed, 1);
 	}
 	heap_del(l, t);
+	peer_unlink(l, t);
 	close(t->fd);
 	if (t->prev) t->prev->next = t->next; else l->xfers = t->next;
 	if (t->next) t->next->prev = t->prev;
@@ -453,6 +508,7 @@ on_xfer(struct loop *l, struct xfer *t)
 			continue;
 		if (buf[0] == 0 && buf[1] == TFTP_ACK) {
 			uint64_t before = t->x.acked;
+			t->acked_any = 1;
 			struct tftp_action a = tftp_xfer_ack(&t->x, (uint16_t)((buf[2] << 8) | buf[3]));
 			if (t->netascii && t->x.acked > before && a.kind == TFTP_ACT_SEND)
 				ascii_advance(l, t, t->x.acked - before);
@@ -560,6 +616,15 @@ on_request(struct loop *l, const uint8_t *buf, size_t n, struct sockaddr_storage
 		return;
 	}
 	str_sanitize(fname, sizeof(fname), req.filename, req.filename_len);
+	if ((t = peer_find(l, peer)) != NULL) {
+		/* The client resent its RRQ before our first answer reached
+		 * it: the running transfer's timer answers that.  Past the
+		 * first ACK it is a new request from a reused port. */
+		if (!t->acked_any)
+			return;
+		xfer_end(l, t, 0);
+		t = NULL;
+	}
 	if (req.opcode == TFTP_WRQ) {
 		STAT(l, refused_write, 1);
 		log_msg(LOG_NOTICE, "refused write of \"%s\" from %s: read-only server", fname, pname);
@@ -638,6 +703,11 @@ on_request(struct loop *l, const uint8_t *buf, size_t n, struct sockaddr_storage
 	if (l->xfers)
 		l->xfers->prev = t;
 	l->xfers = t;
+	{
+		size_t h = peer_hash(&t->peer);
+		t->pnext = l->bypeer[h];
+		l->bypeer[h] = t;
+	}
 	STAT(l, transfers_started, 1);
 	STAT(l, transfers_active, 1);
 	log_msg(LOG_DEBUG, "RRQ \"%s\" from %s, %s, blksize %u, windowsize %u", fname, pname,
