@@ -1,0 +1,528 @@
+/*
+ * store.h - the whole contract of store/: oprov's one persistent state.
+ *
+ * Backend: SQLite, DATADIR/oprov.db (WAL, busy timeout, foreign keys on,
+ * file mode 0600, also for the -wal and -shm files).  The backend sits
+ * behind an internal table of operations (store_int.h) so a PostgreSQL
+ * backend can be added without changing any caller.
+ *
+ * THREADS.  A `struct store` is one database connection with its prepared
+ * statements: use it from one thread at a time.  Daemons open one store per
+ * thread / event loop (opening costs about one millisecond); several
+ * processes and threads may have the same DATADIR open at once, SQLite
+ * serialises writers and WAL lets readers run beside a writer.  A get or a
+ * list reads one consistent snapshot (a device never comes back with half
+ * of a concurrent change to its lines).  Iteration callbacks may call read
+ * functions of the same store; they must not call functions that write
+ * (those fail while the list's snapshot is open).
+ *
+ * RESULTS.  Functions returning int answer 0 on success, -1 on failure with
+ * a one-line message in `err` (which names the rule that refused, e.g.
+ * "phone-edge-trust holds at most 16 certificates"), and STORE_NOTFOUND (1)
+ * when the named record does not exist (err then says which).  `err` may be
+ * NULL; errlen STORE_ERR_MAX is always enough.  Every change of several rows
+ * is one transaction: on failure nothing of it is written.
+ *
+ * STRINGS.  Short text fields are fixed arrays with a named limit (sizes
+ * include the terminating NUL); a longer value is refused, never cut.  Large
+ * texts (PEM, JWK JSON) are heap strings: filled by a get, they are owned by
+ * the record and released by its _free function; given to a put they are
+ * borrowed.  Records passed to iteration callbacks are borrowed for the
+ * duration of the call.
+ *
+ * TIME.  Seconds since the epoch (int64_t).  Functions whose outcome depends
+ * on the clock take `now` from the caller, so tests can move time.
+ *
+ * GENERATIONS.  Two counters, both read by store_generation():
+ *  - config: bumped by every administrative change that can alter what a
+ *    daemon serves or how it validates (devices, lines, profiles, pools,
+ *    nodes, enterprise parameters, cluster mode, certificates, Expressway-C
+ *    entries, signing keys).  Daemons drop rendered configs and reload keys,
+ *    certificates and settings when it changes.
+ *  - revocation: bumped by every change to the revocation list (explicit
+ *    revocations, a family revoked by reuse detection, device deletion).
+ *    Daemons reload their in-memory revocation set when it changes.
+ *  Neither moves on refresh rotation, activation-code issue or consumption,
+ *  OAuth client changes or SIP binding writes.  Reading costs one
+ *  `PRAGMA data_version` (no table read) when nothing was committed since the
+ *  last call, one primary-key row read otherwise.
+ */
+#ifndef OPROV_STORE_H
+#define OPROV_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "configgen/configgen.h"
+
+struct store;
+
+#define STORE_NOTFOUND 1
+#define STORE_ERR_MAX 256
+
+#define STORE_DB_NAME "oprov.db"
+/* How long a writer waits for another connection's transaction. */
+#define STORE_BUSY_TIMEOUT_MS 5000
+
+/* Field limits (bytes, including the NUL). */
+#define STORE_NAME_MAX 128          /* node, pool, profile, user, client, kid */
+#define STORE_DEVICE_NAME_MAX CFG_DEVNAME_MAX  /* as configgen: SEP + 12 hex */
+#define STORE_HASH_MAX 136          /* hex or base64url digests, salted hashes */
+#define STORE_PURPOSE_MAX 32
+#define STORE_SUBJECT_MAX 1024
+#define STORE_HOST_MAX 256
+#define STORE_DESC_MAX 256
+#define STORE_X509_NAME_MAX 256
+#define STORE_X509_NAMES_MAX 16     /* names per Expressway-C entry */
+#define STORE_SCOPE_MAX 512
+#define STORE_ALG_MAX 16
+#define STORE_ID_MAX 64             /* refresh family ids */
+#define STORE_JTI_MAX 128
+#define STORE_AOR_MAX 256
+#define STORE_INSTANCE_MAX 128
+#define STORE_CONTACT_MAX 1024
+#define STORE_PEM_MAX (64 * 1024)   /* one certificate or key, PEM text */
+#define STORE_JWK_MAX (16 * 1024)
+
+/* The longest lifetime an access token can have (1440 minutes): revocations
+ * by device/user/all are kept that long after the revocation time, a
+ * revoked family that long after the family's expiry, then purged. */
+#define STORE_ACCESS_MAX_LIFETIME (1440 * 60)
+
+/* ---- opening ------------------------------------------------------------ */
+enum store_open_flags {
+	STORE_CREATE = 1 << 0,   /* create DATADIR (0700) and the database */
+	STORE_EXCL = 1 << 1,     /* with CREATE: fail if the database exists */
+	STORE_READONLY = 1 << 2, /* no writes; schema must be current */
+};
+
+/* Opens DATADIR/oprov.db and applies pending schema migrations in one
+ * transaction.  A database whose schema is newer than this program's is
+ * refused ("database schema version N is newer than this oprov (M); upgrade
+ * oprov") and left untouched.  Returns NULL on failure. */
+struct store *store_open(const char *datadir, unsigned flags, char *err,
+                         size_t errlen);
+void store_close(struct store *s);
+
+/* The schema version this program writes. */
+int store_schema_version(void);
+
+struct store_generation {
+	uint64_t config;
+	uint64_t revocation;
+};
+int store_generation(struct store *s, struct store_generation *out, char *err,
+                     size_t errlen);
+
+/* ---- cluster SIP OAuth mode --------------------------------------------- */
+/* Defaults (mode off) when never set. */
+int store_cluster_get(struct store *s, struct cfg_cluster *out, char *err,
+                      size_t errlen);
+int store_cluster_set(struct store *s, const struct cfg_cluster *c, char *err,
+                      size_t errlen);
+
+/* ---- enterprise parameters ----------------------------------------------
+ * Kept as name/value text (the text form of cfg_param_get/cfg_param_set).
+ * The store does not judge values: validate with configgen before setting.
+ * A parameter never set is STORE_NOTFOUND (its default applies). */
+#define STORE_PARAM_VALUE_MAX 512
+int store_param_get(struct store *s, const char *name, char *value,
+                    size_t valuelen, char *err, size_t errlen);
+int store_param_set(struct store *s, const char *name, const char *value,
+                    char *err, size_t errlen);
+/* Back to the default (STORE_NOTFOUND when it was not set). */
+int store_param_unset(struct store *s, const char *name, char *err,
+                      size_t errlen);
+typedef int (*store_param_cb)(void *ctx, const char *name, const char *value);
+/* The parameters that were set, by name. */
+int store_param_list(struct store *s, store_param_cb cb, void *ctx,
+                     char *err, size_t errlen);
+/* Several parameters in one transaction (value NULL = unset). */
+struct store_param_change {
+	const char *name;
+	const char *value;
+};
+int store_param_apply(struct store *s, const struct store_param_change *ch,
+                      size_t n, char *err, size_t errlen);
+
+/* The parameters as configgen's struct: cfg_params_init defaults with every
+ * stored value applied through cfg_param_set.  A stored name this oprov does
+ * not know (written by a newer one) is skipped; a stored value configgen
+ * refuses is an error naming it. */
+int store_params_load(struct store *s, struct cfg_params *out, char *err,
+                      size_t errlen);
+/* Stores every parameter of `p` (after cfg_params_validate) in one
+ * transaction: the text form of cfg_param_get for each table entry. */
+int store_params_save(struct store *s, const struct cfg_params *p, char *err,
+                      size_t errlen);
+
+/* ---- nodes ---------------------------------------------------------------
+ * Names are case-sensitive keys.  put adds or replaces.  A node in a device
+ * pool's node group cannot be deleted. */
+int store_node_put(struct store *s, const struct cfg_node *n, char *err,
+                   size_t errlen);
+int store_node_get(struct store *s, const char *name, struct cfg_node *out,
+                   char *err, size_t errlen);
+int store_node_delete(struct store *s, const char *name, char *err,
+                      size_t errlen);
+typedef int (*store_node_cb)(void *ctx, const struct cfg_node *n);
+int store_node_list(struct store *s, store_node_cb cb, void *ctx, char *err,
+                    size_t errlen);
+
+/* ---- device pools ----------------------------------------------------------
+ * Every node of the node group must exist.  A pool used by a device cannot
+ * be deleted. */
+int store_pool_put(struct store *s, const struct cfg_pool *p, char *err,
+                   size_t errlen);
+int store_pool_get(struct store *s, const char *name, struct cfg_pool *out,
+                   char *err, size_t errlen);
+int store_pool_delete(struct store *s, const char *name, char *err,
+                      size_t errlen);
+typedef int (*store_pool_cb)(void *ctx, const struct cfg_pool *p);
+int store_pool_list(struct store *s, store_pool_cb cb, void *ctx, char *err,
+                    size_t errlen);
+
+/* ---- phone security profiles ----------------------------------------------
+ * A profile used by a device cannot be deleted.  The store keeps what it is
+ * given: validate with cfg_profile_validate first. */
+int store_profile_put(struct store *s, const struct cfg_profile *p, char *err,
+                      size_t errlen);
+int store_profile_get(struct store *s, const char *name,
+                      struct cfg_profile *out, char *err, size_t errlen);
+int store_profile_delete(struct store *s, const char *name, char *err,
+                         size_t errlen);
+typedef int (*store_profile_cb)(void *ctx, const struct cfg_profile *p);
+int store_profile_list(struct store *s, store_profile_cb cb, void *ctx,
+                       char *err, size_t errlen);
+
+/* ---- devices and their lines ------------------------------------------------
+ * Device names are keys in canonical form: ASCII upper case (the store
+ * upper-cases on write and on lookup, so "sep00aabbccddee" finds
+ * SEP00AABBCCDDEE through the primary-key index, never a scan).  The
+ * device's profile must exist, and its pool unless empty.  The store checks
+ * integrity, not the configgen rules: run cfg_device_validate first.
+ * Deleting a device deletes its lines, activation codes and refresh families
+ * and revokes its access tokens. */
+enum store_put_flags {
+	STORE_PUT_REPLACE = 0,   /* add or replace (device and all its lines) */
+	STORE_PUT_NEW = 1,       /* refuse a name that exists */
+};
+int store_device_put(struct store *s, const struct cfg_device *d,
+                     unsigned flags, char *err, size_t errlen);
+int store_device_get(struct store *s, const char *name, struct cfg_device *out,
+                     char *err, size_t errlen);
+int store_device_delete(struct store *s, const char *name, int64_t now,
+                        char *err, size_t errlen);
+typedef int (*store_device_cb)(void *ctx, const struct cfg_device *d);
+/* Devices in name order, with their lines.  after: start after this name
+ * (NULL = from the first); limit: at most this many (0 = all).  Pass the
+ * last name seen as `after` to page. */
+int store_device_list(struct store *s, const char *after, size_t limit,
+                      store_device_cb cb, void *ctx, char *err, size_t errlen);
+/* Bulk import in ONE transaction with prepared statements: `next` fills
+ * *dev with the next device (borrowed until the following call) and returns
+ * 1, or returns 0 at the end, -1 to abort.  Any refused device aborts the
+ * whole import (err names it and the rule); nothing is written then.
+ * *count (may be NULL) receives the number of devices written. */
+typedef int (*store_device_next_fn)(void *ctx, const struct cfg_device **dev);
+int store_device_import(struct store *s, store_device_next_fn next, void *ctx,
+                        unsigned flags, size_t *count, char *err,
+                        size_t errlen);
+/* The same for an array. */
+int store_device_import_array(struct store *s, const struct cfg_device *devs,
+                              size_t n, unsigned flags, char *err,
+                              size_t errlen);
+
+/* ---- everything one rendering needs, in one snapshot -----------------------
+ * For daemons: the device, its profile, its pool (if any) with the pool's
+ * node group, the enterprise parameters and the cluster mode, all read in
+ * one consistent snapshot, with the config generation they belong to (cache
+ * the rendered file under that generation).  A pool node that does not
+ * exist is left out of nodes[].  STORE_NOTFOUND when the device does not
+ * exist.  About 12 KiB: allocate it, don't put it on a small stack. */
+struct store_render {
+	struct store_generation gen;
+	struct cfg_device device;
+	struct cfg_profile profile;
+	int has_pool;
+	struct cfg_pool pool;
+	size_t node_count;
+	struct cfg_node nodes[CFG_GROUP_MAX];
+	struct cfg_params params;
+	struct cfg_cluster cluster;
+};
+int store_render_load(struct store *s, const char *device,
+                      struct store_render *out, char *err, size_t errlen);
+/* Points ctx at r's records (borrowed from r); file_server and loads are
+ * left NULL for the caller. */
+void store_render_ctx(const struct store_render *r, struct cfg_render_ctx *ctx);
+
+/* ---- certificates by purpose ------------------------------------------ */
+#define STORE_PURPOSE_TOMCAT "tomcat"            /* key + cert, one only */
+#define STORE_PURPOSE_TOMCAT_TRUST "tomcat-trust"
+#define STORE_PURPOSE_PHONE_EDGE_TRUST "phone-edge-trust"
+#define STORE_PHONE_EDGE_TRUST_MAX 16
+
+struct store_cert {
+	int64_t id;                             /* assigned by store_cert_add */
+	char purpose[STORE_PURPOSE_MAX];
+	char subject[STORE_SUBJECT_MAX];
+	int64_t not_after;
+	char sha256[STORE_HASH_MAX];            /* fingerprint, as the caller gives it */
+	const char *pem;                        /* certificate (chain) PEM */
+	const char *key_pem;                    /* private key, "tomcat" only; else NULL */
+};
+/* Adds a certificate.  "tomcat" replaces the current tomcat pair and needs
+ * key_pem; "phone-edge-trust" holds at most STORE_PHONE_EDGE_TRUST_MAX; the
+ * same fingerprint twice under one purpose is refused.  *id_out (may be
+ * NULL) receives the new id. */
+int store_cert_add(struct store *s, const struct store_cert *c,
+                   int64_t *id_out, char *err, size_t errlen);
+int store_cert_get(struct store *s, int64_t id, struct store_cert *out,
+                   char *err, size_t errlen);
+/* The current tomcat pair (STORE_NOTFOUND when none). */
+int store_cert_tomcat(struct store *s, struct store_cert *out, char *err,
+                      size_t errlen);
+int store_cert_delete(struct store *s, int64_t id, char *err, size_t errlen);
+/* Callback returns non-zero to stop; that value is returned.  purpose NULL
+ * lists all.  Listed records carry key_pem = NULL. */
+typedef int (*store_cert_cb)(void *ctx, const struct store_cert *c);
+int store_cert_list(struct store *s, const char *purpose, store_cert_cb cb,
+                    void *ctx, char *err, size_t errlen);
+void store_cert_free(struct store_cert *c);   /* frees pem/key_pem (wiped) */
+
+/* ---- Expressway-C entries --------------------------------------------- */
+struct store_expressway {
+	char host[STORE_HOST_MAX];              /* key, case-insensitive */
+	char description[STORE_DESC_MAX];
+	size_t n_names;
+	char names[STORE_X509_NAMES_MAX][STORE_X509_NAME_MAX];
+};
+/* Adds or replaces (with its names) atomically. */
+int store_expressway_put(struct store *s, const struct store_expressway *e,
+                         char *err, size_t errlen);
+int store_expressway_get(struct store *s, const char *host,
+                         struct store_expressway *out, char *err, size_t errlen);
+int store_expressway_delete(struct store *s, const char *host, char *err,
+                            size_t errlen);
+typedef int (*store_expressway_cb)(void *ctx, const struct store_expressway *e);
+int store_expressway_list(struct store *s, store_expressway_cb cb, void *ctx,
+                          char *err, size_t errlen);
+
+/* ---- signing keys ------------------------------------------------------ */
+enum store_key_state {
+	STORE_KEY_CURRENT = 0,   /* signs new tokens; exactly one (after init) */
+	STORE_KEY_PREVIOUS = 1,  /* verifies tokens signed before the rotation */
+	STORE_KEY_RETIRED = 2,   /* neither; private key dropped by the store */
+};
+struct store_key {
+	char kid[STORE_NAME_MAX];
+	char alg[STORE_ALG_MAX];                /* "RS256", "ES256", "EdDSA" */
+	const char *private_pem;                /* NULL for retired keys */
+	const char *public_jwk;                 /* JSON object text */
+	int64_t created;
+	enum store_key_state state;
+};
+/* In one transaction: previous -> retired, current -> previous, `k` ->
+ * current (k->state is ignored).  Also the way to install the first key. */
+int store_key_rotate(struct store *s, const struct store_key *k, char *err,
+                     size_t errlen);
+int store_key_current(struct store *s, struct store_key *out, char *err,
+                      size_t errlen);
+typedef int (*store_key_cb)(void *ctx, const struct store_key *k);
+/* All keys, newest first. */
+int store_key_list(struct store *s, store_key_cb cb, void *ctx, char *err,
+                   size_t errlen);
+/* Current and previous keys: what validators load. */
+int store_key_list_verify(struct store *s, store_key_cb cb, void *ctx,
+                          char *err, size_t errlen);
+void store_key_free(struct store_key *k);     /* wipes and frees the texts */
+
+/* ---- activation codes ---------------------------------------------------
+ * The store keeps only the hash the caller computed (e.g. hex SHA-256 of the
+ * 16 digits).  Device names are matched case-insensitively. */
+struct store_code {
+	char device[STORE_DEVICE_NAME_MAX];
+	char code_hash[STORE_HASH_MAX];
+	int64_t created;
+	int64_t expires;
+	int64_t used_at;                        /* 0 = unused */
+};
+/* Issues a code for a device, replacing its unused one.  The device must
+ * exist. */
+int store_code_issue(struct store *s, const char *device,
+                     const char *code_hash, int64_t created, int64_t expires,
+                     char *err, size_t errlen);
+/* Consumes a code atomically: exactly one caller wins, for an unused code
+ * with expires > now.  `device` may be NULL to match by hash alone; the
+ * device the code belongs to is copied to device_out (may be NULL).
+ * 0 = consumed, STORE_NOTFOUND = unknown, used, expired or other device. */
+int store_code_consume(struct store *s, const char *device,
+                       const char *code_hash, int64_t now, char *device_out,
+                       size_t device_outlen, char *err, size_t errlen);
+/* Deletes the device's codes (used or not); STORE_NOTFOUND when none. */
+int store_code_revoke(struct store *s, const char *device, char *err,
+                      size_t errlen);
+typedef int (*store_code_cb)(void *ctx, const struct store_code *c);
+int store_code_list(struct store *s, store_code_cb cb, void *ctx, char *err,
+                    size_t errlen);
+
+/* ---- OAuth clients ------------------------------------------------------ */
+struct store_client {
+	char name[STORE_NAME_MAX];              /* the client_id */
+	char secret_hash[STORE_HASH_MAX];
+	char scope[STORE_SCOPE_MAX];
+	int64_t created;
+};
+/* Adds a client; an existing name is refused. */
+int store_client_add(struct store *s, const struct store_client *c, char *err,
+                     size_t errlen);
+int store_client_get(struct store *s, const char *name,
+                     struct store_client *out, char *err, size_t errlen);
+int store_client_delete(struct store *s, const char *name, char *err,
+                        size_t errlen);
+typedef int (*store_client_cb)(void *ctx, const struct store_client *c);
+int store_client_list(struct store *s, store_client_cb cb, void *ctx,
+                      char *err, size_t errlen);
+
+/* ---- refresh-token families --------------------------------------------
+ * A family is one grant: created by the first refresh token, continued by
+ * each rotation.  Tokens are stored by hash only. */
+struct store_family {
+	char id[STORE_ID_MAX];
+	char device[STORE_DEVICE_NAME_MAX];     /* may be empty (user grant) */
+	char owner[STORE_NAME_MAX];             /* user id; may be empty */
+	char client_id[STORE_NAME_MAX];
+	char scope[STORE_SCOPE_MAX];
+	int64_t created;
+	int64_t expires;
+	int64_t revoked;                        /* 0 = live, else when */
+};
+/* Creates family `f` with `token_hash` as its current token. */
+int store_family_create(struct store *s, const struct store_family *f,
+                        const char *token_hash, char *err, size_t errlen);
+int store_family_get(struct store *s, const char *id, struct store_family *out,
+                     char *err, size_t errlen);
+typedef int (*store_family_cb)(void *ctx, const struct store_family *f);
+int store_family_list(struct store *s, store_family_cb cb, void *ctx,
+                      char *err, size_t errlen);
+
+enum store_rotate_result {
+	STORE_ROTATE_OK = 0,      /* old was current; new is current now */
+	STORE_ROTATE_REUSED = 2,  /* old was already rotated: family revoked */
+	STORE_ROTATE_INVALID = 3, /* unknown token, family expired or revoked */
+};
+/* Compare-and-swap in one transaction: if old_hash is the family's current
+ * token and the family is live (expires > now), old becomes rotated and
+ * new_hash current.  fam_out (may be NULL) receives the family for OK and
+ * REUSED.  Returns an enum store_rotate_result, or -1 on error. */
+int store_refresh_rotate(struct store *s, const char *old_hash,
+                         const char *new_hash, int64_t now,
+                         struct store_family *fam_out, char *err,
+                         size_t errlen);
+/* Finds the family of a refresh token (for introspection / RFC 7009).
+ * *is_current (may be NULL) is 1 when the token is the current one. */
+int store_refresh_find(struct store *s, const char *token_hash,
+                       struct store_family *out, int *is_current, char *err,
+                       size_t errlen);
+
+/* ---- revocations ---------------------------------------------------------
+ * Revoking by device, user or all revokes the matching refresh families too
+ * and stops every access token issued at or before `now`; later tokens are
+ * valid again (a re-onboarded device works).  Revoking a user also revokes
+ * each device the user owns (device tokens carry the device in `sub`).  Revoking a family stops its
+ * refresh tokens and every access token carrying its `family` claim. */
+int store_revoke_jti(struct store *s, const char *jti, int64_t exp,
+                     int64_t now, char *err, size_t errlen);
+int store_revoke_family(struct store *s, const char *family, int64_t now,
+                        char *err, size_t errlen);
+int store_revoke_device(struct store *s, const char *device, int64_t now,
+                        char *err, size_t errlen);
+int store_revoke_user(struct store *s, const char *user, int64_t now,
+                      char *err, size_t errlen);
+int store_revoke_all(struct store *s, int64_t now, char *err, size_t errlen);
+
+/* Is an access token revoked?  Any argument may be NULL or "" (claim
+ * absent).  1 = revoked, 0 = not, -1 = error.  Indexed lookups only. */
+int store_token_revoked(struct store *s, const char *jti, const char *dev,
+                        const char *sub, const char *family, int64_t iat,
+                        char *err, size_t errlen);
+
+enum store_revocation_kind {
+	STORE_REVOKE_JTI = 0,
+	STORE_REVOKE_DEVICE = 1,
+	STORE_REVOKE_USER = 2,
+	STORE_REVOKE_FAMILY = 3,
+	STORE_REVOKE_ALL = 4,
+};
+struct store_revocation {
+	enum store_revocation_kind kind;
+	char value[STORE_JTI_MAX];        /* jti, device, user or family; "" for ALL */
+	/* A token matching `value` is revoked when its iat <= issued_before;
+	 * INT64_MAX for JTI and FAMILY (whatever the iat). */
+	int64_t issued_before;
+	int64_t purge_after;              /* the row is dropped by store_purge() then */
+	int64_t created;
+};
+typedef int (*store_revocation_cb)(void *ctx, const struct store_revocation *r);
+/* Every revocation, for daemons that keep the set in memory. */
+int store_revocation_list(struct store *s, store_revocation_cb cb, void *ctx,
+                          char *err, size_t errlen);
+
+/* ---- current SIP bindings ---------------------------------------------- */
+struct store_binding {
+	char aor[STORE_AOR_MAX];
+	char instance[STORE_INSTANCE_MAX];      /* +sip.instance; may be empty */
+	int64_t reg_id;                         /* RFC 5626 reg-id; 0 = none */
+	char contact[STORE_CONTACT_MAX];
+	char device[STORE_DEVICE_NAME_MAX];
+	char node[STORE_NAME_MAX];              /* the sipd that holds it */
+	int64_t expires;
+	uint64_t conn_id;                       /* sipd's connection number */
+};
+/* Adds or replaces the binding keyed by (aor, instance, reg_id). */
+int store_binding_put(struct store *s, const struct store_binding *b,
+                      char *err, size_t errlen);
+int store_binding_delete(struct store *s, const char *aor,
+                         const char *instance, int64_t reg_id, char *err,
+                         size_t errlen);
+/* A batch of puts and deletes (del != 0: only the key fields count) in one
+ * transaction, for sipd's write-behind. */
+struct store_binding_change {
+	int del;
+	struct store_binding b;
+};
+int store_binding_apply(struct store *s,
+                        const struct store_binding_change *changes, size_t n,
+                        char *err, size_t errlen);
+/* Drops the bindings of one node (conn_id 0: all of them, e.g. at sipd
+ * start; else those of one closed connection). */
+int store_binding_drop_node(struct store *s, const char *node,
+                            uint64_t conn_id, char *err, size_t errlen);
+/* Deletes bindings with expires <= now; *removed (may be NULL) gets the
+ * count. */
+int store_binding_purge(struct store *s, int64_t now, uint64_t *removed,
+                        char *err, size_t errlen);
+typedef int (*store_binding_cb)(void *ctx, const struct store_binding *b);
+int store_binding_list(struct store *s, store_binding_cb cb, void *ctx,
+                       char *err, size_t errlen);
+
+/* ---- housekeeping --------------------------------------------------------
+ * Deletes expired bindings, activation codes, refresh families (with their
+ * tokens) and revocations past purge_after.  *removed (may be NULL) gets the
+ * number of rows deleted. */
+int store_purge(struct store *s, int64_t now, uint64_t *removed, char *err,
+                size_t errlen);
+
+struct store_counts {
+	uint64_t devices, lines, profiles, pools, nodes;
+	uint64_t certs, expressways, keys, clients;
+	uint64_t codes_active;          /* unused and not expired at `now` */
+	uint64_t families_active;       /* not revoked and not expired */
+	uint64_t revocations;
+	uint64_t bindings;              /* not expired */
+};
+int store_counts(struct store *s, int64_t now, struct store_counts *out,
+                 char *err, size_t errlen);
+
+#endif
