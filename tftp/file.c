@@ -368,6 +368,19 @@ tftp_cache_flush(struct tftp_cache *c)
 }
 
 void
+tftp_cache_drop_rendered(struct tftp_cache *c)
+{
+	for (size_t b = 0; b < TFTP_CACHE_BUCKETS; b++) {
+		struct tftp_src *s = c->bucket[b], *next;
+		for (; s; s = next) {
+			next = s->hnext;
+			if (s->key)
+				drop(c, s);
+		}
+	}
+}
+
+void
 tftp_cache_free(struct tftp_cache *c)
 {
 	tftp_cache_flush(c);

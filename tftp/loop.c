@@ -83,7 +83,7 @@ struct loop {
 
 struct tftp_server {
 	struct tftp_config cfg;
-	char *files, *listen, *datadir;
+	char *files, *listen, *datadir, *file_server;
 	struct listen_addr la;
 	int family;
 	int port;
@@ -868,6 +868,7 @@ tftp_server_new(const struct tftp_config *cfg, char *err, size_t errlen)
 	s->files = strdup(cfg->files ? cfg->files : ".");
 	s->listen = strdup(cfg->listen ? cfg->listen : "69");
 	s->datadir = cfg->datadir ? strdup(cfg->datadir) : NULL;
+	s->file_server = cfg->file_server ? strdup(cfg->file_server) : NULL;
 	if (s->files == NULL || s->listen == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
@@ -875,6 +876,7 @@ tftp_server_new(const struct tftp_config *cfg, char *err, size_t errlen)
 	s->cfg.files = s->files;
 	s->cfg.listen = s->listen;
 	s->cfg.datadir = s->datadir;
+	s->cfg.file_server = s->file_server;
 	if (listen_parse(s->listen, 69, &s->la, err, errlen) < 0)
 		goto fail;
 	if (s->la.off) {
@@ -937,7 +939,7 @@ tftp_server_new(const struct tftp_config *cfg, char *err, size_t errlen)
 			snprintf(err, errlen, "out of memory");
 			goto fail;
 		}
-		if ((l->res = tftp_resolver_new(s->files, s->datadir, err, errlen)) == NULL)
+		if ((l->res = tftp_resolver_new(s->files, s->datadir, s->file_server, err, errlen)) == NULL)
 			goto fail;
 	}
 	return s;
@@ -1005,5 +1007,6 @@ tftp_server_free(struct tftp_server *s)
 	free(s->files);
 	free(s->listen);
 	free(s->datadir);
+	free(s->file_server);
 	free(s);
 }

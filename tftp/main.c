@@ -31,6 +31,7 @@ usage(FILE *f)
 "  -u, --user USER          drop privileges to USER after binding\n"
 "  -l, --listen [ADDR:]PORT UDP address (default port 69, all addresses)\n"
 "  -F, --files DIR          file root (default DATADIR/files)\n"
+"  -H, --host NAME          file server host name put for \"{host}\" in rendered URLs\n"
 "      --threads N          event loops (default: one per CPU)\n"
 "      --max-transfers N    concurrent transfers in total (default 10000)\n"
 "      --max-per-client N   concurrent transfers per client address (default 128)\n"
@@ -62,6 +63,7 @@ static const struct option longopts[] = {
 	{ "user", required_argument, NULL, 'u' },
 	{ "listen", required_argument, NULL, 'l' },
 	{ "files", required_argument, NULL, 'F' },
+	{ "host", required_argument, NULL, 'H' },
 	{ "threads", required_argument, NULL, O_THREADS },
 	{ "max-transfers", required_argument, NULL, O_MAXT },
 	{ "max-per-client", required_argument, NULL, O_MAXC },
@@ -123,7 +125,7 @@ main(int argc, char **argv)
 	time_t last_stats = 0;
 
 	tftp_config_default(&cfg);
-	while ((c = getopt_long(argc, argv, "d:fvu:l:F:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:fvu:l:F:H:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd': datadir = optarg; break;
 		case 'f': foreground = 1; break;
@@ -131,6 +133,7 @@ main(int argc, char **argv)
 		case 'u': user = optarg; break;
 		case 'l': cfg.listen = optarg; break;
 		case 'F': files = optarg; break;
+		case 'H': cfg.file_server = optarg; break;
 		case O_THREADS: cfg.threads = (unsigned)num_arg("threads", optarg, 1, 256); break;
 		case O_MAXT: cfg.max_transfers = (unsigned)num_arg("max-transfers", optarg, 1, 1000000); break;
 		case O_MAXC: cfg.max_per_client = (unsigned)num_arg("max-per-client", optarg, 1, 1000000); break;

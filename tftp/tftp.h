@@ -215,7 +215,8 @@ struct tftp_src;
 struct tftp_config {
 	const char *listen;           /* "[ADDR:]PORT", default port 69 */
 	const char *files;            /* file root */
-	const char *datadir;          /* store location (device configs) */
+	const char *datadir;          /* store location (device configs); NULL = none */
+	const char *file_server;      /* host name for "{host}" in rendered URLs, may be NULL */
 	unsigned threads;             /* event loops; 0 = one per online CPU */
 	unsigned max_transfers;       /* in total, default 10000 */
 	unsigned max_per_client;      /* per client address, default 128 */

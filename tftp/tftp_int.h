@@ -43,6 +43,8 @@ struct tftp_cache {
 void tftp_cache_init(struct tftp_cache *c, size_t file_max, size_t bytes_max);
 /* Drops every idle entry and marks busy ones stale. */
 void tftp_cache_flush(struct tftp_cache *c);
+/* The same for rendered entries only (the store generation moved). */
+void tftp_cache_drop_rendered(struct tftp_cache *c);
 void tftp_cache_free(struct tftp_cache *c);
 /* Takes ownership of fd (an open regular file): returns the shared source
  * for that content (closing fd when one is cached), or NULL on a read
@@ -98,8 +100,10 @@ struct tftp_res {
 	int oauth;                    /* REFUSE: an OAuth device's file */
 };
 struct tftp_resolver;
+/* datadir NULL: no store, device files are refused.  file_server is the
+ * host name configgen puts for "{host}" in URLs (may be NULL). */
 struct tftp_resolver *tftp_resolver_new(const char *files, const char *datadir,
-                                        char *err, size_t errlen);
+                                        const char *file_server, char *err, size_t errlen);
 void tftp_resolver_free(struct tftp_resolver *r);
 /* Reopens the file root (after SIGHUP).  0 / -1 (the old root stays). */
 int tftp_resolver_reopen(struct tftp_resolver *r, char *err, size_t errlen);

@@ -13,6 +13,7 @@ B=$(cd "$top_builddir" && pwd)
 TFTPD="$B/tftp/oprov-tftpd"
 LOAD="$B/bench/tftp/tftpload"
 RELAY="$B/tests/smoke/udp_relay"
+FIXTURE="$B/tests/smoke/tftp_fixture"
 
 command -v tftp >/dev/null 2>&1 || { echo "tftp-hpa client missing (apt-get install tftp-hpa)"; exit 77; }
 command -v atftp >/dev/null 2>&1 || { echo "atftp missing (apt-get install atftp)"; exit 77; }
@@ -54,6 +55,14 @@ ln -s small.bin "$F/link-in"
 { head -c 511 /dev/zero | tr '\0' 'a'; printf '\r\nline two\r\nline three\r\n'; } >"$W/lf.wire"
 printf 'x\ry\n' >"$F/cr.txt"
 printf 'x\r\000y\r\n' >"$W/cr.wire"
+
+# The store: a legacy device SEP001122334455, an OAuth device
+# SEP00AABBCCDDEE.  tftp_fixture stands in for oprovctl (not merged yet): it
+# renders with store_render_load + cfg_render_device like `device config`.
+"$FIXTURE" "$D" init || { echo "fixture failed"; exit 1; }
+"$FIXTURE" "$D" config SEP001122334455 >"$W/legacy.xml" || exit 1
+# A config file planted in the root must not bypass the gate.
+cp "$W/legacy.xml" "$F/SEP00AABBCCDDEE.cnf.xml"
 
 # ---- daemon -------------------------------------------------------------------
 # Short retransmission timeouts keep the loss test quick; the backoff
@@ -113,7 +122,9 @@ check "netascii: tsize left out of the OACK" "$LOAD" -p "$PORT" -f lf.txt -a -t 
 
 # ---- refusals --------------------------------------------------------------------------
 check "not found -> error 1" hpa_error nothere.bin 1
-for n in ../outside/secret /etc/passwd sub/../small.bin 'sub\nested.bin' link-out sub/rel-out ./small.bin sub//nested.bin; do
+check "leading / is relative to the root: /etc/passwd -> error 1" hpa_error /etc/passwd 1
+check "leading / is relative to the root: /small.bin served" sh -c "tftp 127.0.0.1 $PORT -m binary -c get /sub/nested.bin $O/slash && cmp $O/slash $F/sub/nested.bin"
+for n in ../outside/secret //etc/passwd sub/../small.bin 'sub\nested.bin' link-out sub/rel-out ./small.bin sub//nested.bin; do
 	check "traversal $(printf '%s' "$n" | od -An -c | tr -d ' \n') -> error 2" hpa_error "$n" 2
 done
 check "atftp: traversal refused" sh -c "! atftp -g -r ../outside/secret -l $O/trav 127.0.0.1 $PORT"
@@ -121,6 +132,21 @@ check "WRQ -> error 2 (read-only)" sh -c "cd $O && cp $F/small.bin up.bin && tft
 check "nothing was written" test ! -e "$F/up.bin"
 check "bad option value -> error 8" sh -c "atftp --option 'blksize 7' -g -r small.bin -l $O/b8 127.0.0.1 $PORT 2>&1 | grep -qi 'error\|negotiation\|fail'"
 check "stray source gets ERROR 5 and the transfer completes" "$LOAD" -p "$PORT" -f rand.bin -s -e "$F/rand.bin" -q
+
+# ---- device files ---------------------------------------------------------------------------
+check "legacy device config equals the store's rendering (tftp-hpa)" sh -c "tftp 127.0.0.1 $PORT -m binary -c get SEP001122334455.cnf.xml $O/dev1 && cmp $O/dev1 $W/legacy.xml"
+check "legacy device config (atftp, blksize 1428)" sh -c "atftp --option 'blksize 1428' -g -r SEP001122334455.cnf.xml -l $O/dev2 127.0.0.1 $PORT && cmp $O/dev2 $W/legacy.xml"
+check ".cnf.xml.sgn answered with the unsigned file, any case" sh -c "tftp 127.0.0.1 $PORT -m binary -c get sep001122334455.cnf.xml.sgn $O/dev3 && cmp $O/dev3 $W/legacy.xml"
+for n in SEP00AABBCCDDEE.cnf.xml SEP00AABBCCDDEE.cnf.xml.sgn sep00aabbccddee.CNF.XML CTLSEP00AABBCCDDEE.tlv ITLSEP00AABBCCDDEE.tlv sub/SEP00AABBCCDDEE.cnf.xml /SEP00AABBCCDDEE.cnf.xml; do
+	check "OAuth device file $n -> error 2" hpa_error "$n" 2
+done
+check "OAuth refusal logged with HTTPS port 6971" grep -q 'NEEDS_SECURE_CHANNEL: device SEP00AABBCCDDEE .*6971' "$W/tftpd.log"
+check "unknown device -> error 1" hpa_error SEP0000000000FF.cnf.xml 1
+check "encrypted config name -> error 1" hpa_error SEP001122334455.cnf.xml.enc.sgn 1
+check "XMLDefault.cnf.xml rendered" sh -c "tftp 127.0.0.1 $PORT -m binary -c get XMLDefault.cnf.xml $O/xmld && grep -q '<Default>' $O/xmld && grep -q 'cucm1.example.com' $O/xmld"
+if command -v xmllint >/dev/null 2>&1; then
+	check "served configs are well-formed XML" xmllint --noout "$O/dev1" "$O/xmld"
+fi
 
 # ---- 200 at once ---------------------------------------------------------------------------
 CPIDS=""
@@ -170,6 +196,9 @@ sleep 0.5
 check "after SIGHUP the new content is served" sh -c "tftp 127.0.0.1 $PORT -m binary -c get small.bin $O/r1 && cmp $O/r1 $F/small.bin"
 check "log names refused files sanitized" sh -c "grep -q 'refused \"sub\\\\\\\\x5cnested.bin\"\\|refused \"sub\\\\x5cnested.bin\"' $W/tftpd.log"
 check "daemon still alive" kill -0 "$DPID"
+# A store change is picked up without restart or signal.
+"$FIXTURE" "$D" oauth SEP001122334455 || bad "fixture oauth"
+check "device moved to an OAuth profile is refused at once" hpa_error SEP001122334455.cnf.xml 2
 
 kill "$DPID"
 for _ in $(seq 1 30); do kill -0 "$DPID" 2>/dev/null || break; sleep 0.1; done
