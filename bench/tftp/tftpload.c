@@ -64,6 +64,7 @@ static uint8_t *expect_buf;
 static size_t expect_len;
 static long mismatches, completed, failed, stray_errors, strays_sent;
 static uint64_t total_bytes;
+static unsigned granted_blksize = 0xffffffffu, granted_windowsize = 0xffffffffu;
 
 static uint64_t
 now_ms(void)
@@ -188,6 +189,10 @@ finish(struct xfer *x, int ok, const char *why, const struct opts *o)
 	if (ok) {
 		completed++;
 		total_bytes += x->bytes;
+		if (x->blksize < granted_blksize)
+			granted_blksize = x->blksize;
+		if (x->windowsize < granted_windowsize)
+			granted_windowsize = x->windowsize;
 	} else {
 		failed++;
 		if (!o->quiet)
@@ -481,6 +486,8 @@ main(int argc, char **argv)
 	printf("transfers %ld ok %ld failed %ld bytes %llu seconds %.3f transfers_per_s %.1f MB_per_s %.2f",
 	       o.total, completed, failed, (unsigned long long)total_bytes, dt,
 	       dt > 0 ? completed / dt : 0.0, dt > 0 ? total_bytes / dt / 1e6 : 0.0);
+	if (completed)
+		printf(" blksize %u windowsize %u", granted_blksize, granted_windowsize);
 	if (o.stray)
 		printf(" strays %ld error5 %ld", strays_sent, stray_errors);
 	printf("\n");
