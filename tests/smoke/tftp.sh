@@ -204,5 +204,24 @@ kill "$DPID"
 for _ in $(seq 1 30); do kill -0 "$DPID" 2>/dev/null || break; sleep 0.1; done
 check "daemon stopped and removed its pid file" test ! -e "$D/run/oprov-tftpd.pid"
 
+# ---- IPv6 and dual stack -------------------------------------------------------------------------
+if [ -f /proc/net/if_inet6 ] && grep -q '^0*1 ' /proc/net/if_inet6; then
+	"$TFTPD" -d "$D" -f --listen 0 --rate 0 >"$W/tftpd6.log" 2>&1 &
+	D6=$!
+	PIDS="$PIDS $D6"
+	P6=""
+	for _ in $(seq 1 50); do
+		P6=$(sed -n 's/.*on UDP port \([0-9]*\).*/\1/p' "$W/tftpd6.log" | head -n 1)
+		[ -n "$P6" ] && break
+		sleep 0.1
+	done
+	check "IPv6: tftp-hpa over ::1" sh -c "tftp -6 ::1 $P6 -m binary -c get rand.bin $O/v6 && cmp $O/v6 $F/rand.bin"
+	check "IPv6: windowsize 8 and ERROR 5 to a stray source" "$LOAD" -H ::1 -p "$P6" -f rand.bin -b 1428 -w 8 -s -e "$F/rand.bin" -q
+	check "dual stack: IPv4 client of the IPv6 socket" sh -c "tftp 127.0.0.1 $P6 -m binary -c get rand.bin $O/v4m && cmp $O/v4m $F/rand.bin"
+	kill "$D6"
+else
+	echo "# no IPv6 loopback: IPv6 checks skipped"
+fi
+
 echo "# $fails failure(s)"
 [ $fails -eq 0 ]
