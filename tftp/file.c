@@ -60,8 +60,8 @@ code_of(int e)
 
 /* Without openat2: one component at a time, never following a symlink, so
  * nothing can lead out of the root (symlinks inside it are refused too). */
-static int
-walk_nofollow(int rootfd, const char *path)
+int
+tftp_open_nofollow(int rootfd, const char *path)
 {
 	char comp[TFTP_FILENAME_MAX + 1];
 	const char *p = path, *slash;
@@ -113,10 +113,10 @@ tftp_open_beneath(int rootfd, const char *name, size_t len, int *code,
 		how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
 		fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
 		if (fd < 0 && (errno == ENOSYS || errno == EPERM))
-			fd = walk_nofollow(rootfd, path);   /* old kernel or seccomp */
+			fd = tftp_open_nofollow(rootfd, path);   /* old kernel or seccomp */
 	}
 #else
-	fd = walk_nofollow(rootfd, path);
+	fd = tftp_open_nofollow(rootfd, path);
 #endif
 	if (fd < 0) {
 		*code = code_of(errno);

@@ -70,6 +70,9 @@ const uint8_t *tftp_src_read(const struct tftp_src *s, uint64_t off, size_t len,
  * TFTP_EACCESS and a reason in err. */
 int tftp_open_beneath(int rootfd, const char *name, size_t len, int *code,
                       char *err, size_t errlen);
+/* The fallback walk (exposed for its tests): path is NUL-terminated and
+ * already checked; returns an fd or -1 with errno. */
+int tftp_open_nofollow(int rootfd, const char *path);
 /* Our own check of a public name: no absolute path, "." or ".." component,
  * empty component, backslash or control byte.  0 / -1. */
 int tftp_name_check(const char *name, size_t len);

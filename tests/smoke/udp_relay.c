@@ -157,9 +157,14 @@ main(int argc, char **argv)
 						epoll_ctl(ep, EPOLL_CTL_ADD, pairs[k].up, &ev);
 						npairs++;
 					}
+					/* A request (also a client's resent one) goes to
+					 * the listening port, everything else to the
+					 * transfer's port, as the client itself would. */
+					int req = len >= 2 && buf[0] == 0 && (buf[1] == 1 || buf[1] == 2);
 					if (!lose(drop))
 						(void)sendto(pairs[k].up, buf, (size_t)len, 0,
-						             (struct sockaddr *)(pairs[k].have_tid ? &pairs[k].tid : &srv),
+						             (struct sockaddr *)(pairs[k].have_tid && !req ?
+						                                 &pairs[k].tid : &srv),
 						             sizeof(srv));
 				}
 			} else {

@@ -896,6 +896,25 @@ Test(root, only_beneath, .init = mkroot, .fini = rmroot)
 	close(rootfd);
 }
 
+/* The walk used where openat2 is missing follows no link at all. */
+Test(root, fallback_walk_follows_no_link, .init = mkroot, .fini = rmroot)
+{
+	int rootfd = open(root, O_RDONLY | O_DIRECTORY), fd;
+
+	cr_assert_geq(rootfd, 0);
+	fd = tftp_open_nofollow(rootfd, "sub/file");
+	cr_expect_geq(fd, 0);
+	if (fd >= 0)
+		close(fd);
+	cr_expect_lt(tftp_open_nofollow(rootfd, "out"), 0);
+	cr_expect_eq(errno, ELOOP);
+	cr_expect_lt(tftp_open_nofollow(rootfd, "rel"), 0);
+	cr_expect_lt(tftp_open_nofollow(rootfd, "inside"), 0, "even a link inside the root");
+	cr_expect_lt(tftp_open_nofollow(rootfd, "nothere/file"), 0);
+	cr_expect_eq(errno, ENOENT);
+	close(rootfd);
+}
+
 Test(root, name_check)
 {
 	cr_expect_eq(tftp_name_check("a/b.c", 5), 0);
