@@ -223,8 +223,11 @@ main(int argc, char **argv)
 	rc = 0;
 out:
 	tftp_server_free(srv);
-	if (pid_written)
+	if (pid_written) {
 		daemon_pidfile_remove(pidfile);
+		/* Counters of a stopped daemon would read as current. */
+		unlink(statsfile);
+	}
 	free(files_alloc);
 	free(rundir);
 	free(pidfile);

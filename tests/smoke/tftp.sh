@@ -209,7 +209,7 @@ check "device moved to an OAuth profile is refused at once" hpa_error SEP0011223
 
 kill "$DPID"
 for _ in $(seq 1 30); do kill -0 "$DPID" 2>/dev/null || break; sleep 0.1; done
-check "daemon stopped and removed its pid file" test ! -e "$D/run/oprov-tftpd.pid"
+check "daemon stopped and removed its pid and stats files" sh -c "test ! -e $D/run/oprov-tftpd.pid && test ! -e $D/run/oprov-tftpd.stats"
 wait "$DPID" 2>/dev/null
 # Under --enable-sanitizers a report lands in the daemon's log.
 check "no sanitizer report from the daemon" sh -c "! grep -q 'Sanitizer\|runtime error' $W/tftpd.log"
