@@ -12,11 +12,11 @@ tftp_libtftp_a_SOURCES = \
 	tftp/serve.c \
 	tftp/stats.c \
 	tftp/loop.c
-tftp_libtftp_a_CFLAGS = $(AM_CFLAGS) $(XML_CFLAGS)
+tftp_libtftp_a_CFLAGS = $(AM_CFLAGS) $(XML_CFLAGS) $(JANSSON_CFLAGS)
 
 sbin_PROGRAMS += tftp/oprov-tftpd
 tftp_oprov_tftpd_SOURCES = tftp/main.c
-tftp_oprov_tftpd_LDADD = tftp/libtftp.a $(STORE_LIBS) common/libcommon.a
+tftp_oprov_tftpd_LDADD = tftp/libtftp.a $(STORE_LIBS) $(TRUST_LIBS) common/libcommon.a
 dist_man_MANS += docs/oprov-tftpd.8
 
 check_PROGRAMS += tests/unit/test_tftp
@@ -30,12 +30,10 @@ tests_fuzz_fuzz_tftp_packet_SOURCES = tests/fuzz/fuzz_tftp_packet.c
 tests_fuzz_fuzz_tftp_packet_LDADD = $(FUZZ_DRIVER) tftp/libtftp.a common/libcommon.a
 
 # Helpers of the smoke tests (and the benchmark's load generator).
-check_PROGRAMS += bench/tftp/tftpload tests/smoke/udp_relay tests/smoke/tftp_fixture
+check_PROGRAMS += bench/tftp/tftpload tests/smoke/udp_relay
 bench_tftp_tftpload_SOURCES = bench/tftp/tftpload.c
 bench_tftp_tftpload_LDADD = tftp/libtftp.a common/libcommon.a
 tests_smoke_udp_relay_SOURCES = tests/smoke/udp_relay.c
 tests_smoke_udp_relay_LDADD = common/libcommon.a
-tests_smoke_tftp_fixture_SOURCES = tests/smoke/tftp_fixture.c
-tests_smoke_tftp_fixture_LDADD = $(STORE_LIBS) common/libcommon.a
 TESTS += tests/smoke/tftp.sh
 EXTRA_DIST += tests/smoke/tftp.sh bench/tftp/run.sh

@@ -13,6 +13,7 @@
 #include "common/common.h"
 #include "configgen/configgen.h"
 #include "store/store.h"
+#include "trust/trust.h"
 #include "tftp/tftp_int.h"
 
 /* A store that cannot be opened is retried this often; until then device
@@ -183,6 +184,16 @@ serve_bytes(struct tftp_resolver *r, struct tftp_cache *c, const char *key,
 	out->kind = TFTP_RES_BYTES;
 }
 
+/* "{host}" in URLs: --host, else the first node of the node group, the
+ * same choice `oprovctl device config` makes, so both print the same file. */
+static const char *
+file_server(const struct tftp_resolver *r, const struct cfg_node *nodes, size_t n)
+{
+	if (r->file_server != NULL)
+		return r->file_server;
+	return n > 0 ? nodes[0].host : NULL;
+}
+
 static int
 collect_node(void *ctx, const struct cfg_node *n)
 {
@@ -228,7 +239,7 @@ serve_default(struct tftp_resolver *r, struct tftp_cache *c, struct store *st,
 	ctx.node_count = d->node_count;
 	ctx.params = &d->params;
 	ctx.cluster = &d->cluster;
-	ctx.file_server = r->file_server;
+	ctx.file_server = file_server(r, d->nodes, d->node_count);
 	if (cfg_render_default(&ctx, &o, err, sizeof(err)) < 0)
 		goto fail;
 	serve_bytes(r, c, "XMLDefault.cnf.xml", &o, out);
@@ -246,6 +257,8 @@ serve_device(struct tftp_resolver *r, struct tftp_cache *c, struct store *st,
 	struct store_render *rb = r->rb;
 	struct cfg_render_ctx ctx;
 	struct cfg_output o;
+	struct policy_input pin;
+	struct policy_result verdict;
 	char err[STORE_ERR_MAX], why[160];
 	int rc;
 
@@ -258,7 +271,8 @@ serve_device(struct tftp_resolver *r, struct tftp_cache *c, struct store *st,
 	}
 	rc = store_render_load(st, f->device, rb, err, sizeof(err));
 	if (rc == STORE_NOTFOUND) {
-		snprintf(why, sizeof(why), "NOT_FOUND: no device %s", f->device);
+		snprintf(why, sizeof(why), "reason=NOT_FOUND channel=%s device=%s: no such device",
+		         policy_channel_name(CH_TFTP), f->device);
 		refuse(out, TFTP_ENOTFOUND, NULL, why);
 		return;
 	}
@@ -267,21 +281,32 @@ serve_device(struct tftp_resolver *r, struct tftp_cache *c, struct store *st,
 		refuse(out, TFTP_EUNDEF, "Server error", "store lookup failed");
 		return;
 	}
-	/* DESIGN.md "The one decision": a device whose profile has OAuth is
-	 * token-gated whatever the cluster mode says; over TFTP that is
-	 * NEEDS_SECURE_CHANNEL, for every one of its file names. */
-	if (cfg_device_needs_token(&rb->profile)) {
-		snprintf(why, sizeof(why), "NEEDS_SECURE_CHANNEL: device %s has OAuth enabled "
-		         "and must fetch its files over HTTPS port 6971", f->device);
-		refuse(out, TFTP_EACCESS, NULL, why);
-		out->oauth = 1;
+	/* DESIGN.md "The one decision": over TFTP a device whose profile has
+	 * OAuth is NEEDS_SECURE_CHANNEL, whatever the cluster mode says, for
+	 * every one of its file names. */
+	memset(&pin, 0, sizeof(pin));
+	pin.channel = CH_TFTP;
+	pin.target.device_specific = 1;
+	pin.target.exists = 1;
+	pin.target.oauth_enabled = cfg_device_needs_token(&rb->profile);
+	pin.target.name = rb->device.name;
+	pin.target.owner = rb->device.owner[0] ? rb->device.owner : NULL;
+	pin.cluster_sip_oauth = rb->cluster.sip_oauth_mode;
+	verdict = policy_decide(&pin);
+	if (verdict.reason != POLICY_ALLOW) {
+		int code = verdict.reason == POLICY_NOT_FOUND ? TFTP_ENOTFOUND : TFTP_EACCESS;
+		snprintf(why, sizeof(why), "reason=%s channel=%s device=%s: %s",
+		         policy_reason_name(verdict.reason), policy_channel_name(CH_TFTP),
+		         rb->device.name, verdict.why);
+		refuse(out, code, NULL, why);
+		out->oauth = verdict.reason == POLICY_NEEDS_SECURE_CHANNEL;
 		return;
 	}
 	switch (f->kind) {
 	case CFG_FILE_DEVICE_CONFIG:
 	case CFG_FILE_DEVICE_CONFIG_SIGNED:
 		store_render_ctx(rb, &ctx);
-		ctx.file_server = r->file_server;
+		ctx.file_server = file_server(r, ctx.nodes, ctx.node_count);
 		if (cfg_render_device(&ctx, &o, err, sizeof(err)) < 0) {
 			log_msg(LOG_ERR, "rendering %s: %s", f->device, err);
 			refuse(out, TFTP_EUNDEF, "Server error", "rendering failed");

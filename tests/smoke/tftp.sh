@@ -4,7 +4,9 @@
 # the job (windowed netascii on the wire, stray-source probe, many at once):
 # public files byte-identical, options, a 40 MB file past 65,535 blocks,
 # netascii, traversal refused, WRQ refused, 200 transfers at once, 10% loss
-# through a seeded lossy relay, counters file, SIGHUP.
+# through a seeded lossy relay, counters file, SIGHUP; device configs set up
+# with oprovctl: legacy served as `oprovctl device config` prints it, OAuth
+# refused with error 2, store changes seen without restart.
 set -u
 
 : "${top_builddir:=.}"
@@ -13,7 +15,7 @@ B=$(cd "$top_builddir" && pwd)
 TFTPD="$B/tftp/oprov-tftpd"
 LOAD="$B/bench/tftp/tftpload"
 RELAY="$B/tests/smoke/udp_relay"
-FIXTURE="$B/tests/smoke/tftp_fixture"
+OPROVCTL="$B/cli/oprovctl"
 
 command -v tftp >/dev/null 2>&1 || { echo "tftp-hpa client missing (apt-get install tftp-hpa)"; exit 77; }
 command -v atftp >/dev/null 2>&1 || { echo "atftp missing (apt-get install atftp)"; exit 77; }
@@ -22,7 +24,7 @@ W=$(mktemp -d /tmp/oprov-tftp-smoke.XXXXXX)
 D="$W/data"
 F="$D/files"
 O="$W/out"
-mkdir -p "$F/sub" "$O" "$W/outside"
+mkdir -p "$O" "$W/outside"
 PIDS=""
 cleanup() {
 	for p in $PIDS; do kill "$p" 2>/dev/null; done
@@ -38,6 +40,17 @@ check() { # description, command...
 	d=$1; shift
 	if "$@" >"$W/last.log" 2>&1; then ok "$d"; else bad "$d"; sed 's/^/     /' "$W/last.log" | tail -n 8; fi
 }
+
+# The store, set up with oprovctl as an administrator would: a legacy
+# device SEP001122334455 and an OAuth device SEP00AABBCCDDEE.
+ctl() { "$OPROVCTL" -d "$D" "$@" >>"$W/oprovctl.log" 2>&1 || { echo "oprovctl $* failed:"; cat "$W/oprovctl.log"; exit 1; }; }
+ctl init --hostname pbx.example.test
+ctl profile add Legacy --mode non-secure --transport tcp
+ctl profile add Phone-OAuth --mode encrypted --transport tls --oauth
+ctl device add SEP001122334455 --model 8845 --profile Legacy --owner alice --line "1001:Alice <&> \"front\""
+ctl device add sep00aabbccddee --model 8845 --profile Phone-OAuth --owner bob --line 1002
+"$OPROVCTL" -d "$D" device config SEP001122334455 >"$W/legacy.xml" || exit 1
+mkdir -p "$F/sub"
 
 # ---- files ----------------------------------------------------------------
 head -c 100000 /dev/urandom >"$F/rand.bin"
@@ -55,12 +68,6 @@ ln -s small.bin "$F/link-in"
 { head -c 511 /dev/zero | tr '\0' 'a'; printf '\r\nline two\r\nline three\r\n'; } >"$W/lf.wire"
 printf 'x\ry\n' >"$F/cr.txt"
 printf 'x\r\000y\r\n' >"$W/cr.wire"
-
-# The store: a legacy device SEP001122334455, an OAuth device
-# SEP00AABBCCDDEE.  tftp_fixture stands in for oprovctl (not merged yet): it
-# renders with store_render_load + cfg_render_device like `device config`.
-"$FIXTURE" "$D" init || { echo "fixture failed"; exit 1; }
-"$FIXTURE" "$D" config SEP001122334455 >"$W/legacy.xml" || exit 1
 # A config file planted in the root must not bypass the gate.
 cp "$W/legacy.xml" "$F/SEP00AABBCCDDEE.cnf.xml"
 
@@ -138,16 +145,16 @@ check "bad option value -> error 8" sh -c "atftp --option 'blksize 7' -g -r smal
 check "stray source gets ERROR 5 and the transfer completes" "$LOAD" -p "$PORT" -f rand.bin -s -e "$F/rand.bin" -q
 
 # ---- device files ---------------------------------------------------------------------------
-check "legacy device config equals the store's rendering (tftp-hpa)" sh -c "tftp 127.0.0.1 $PORT -m binary -c get SEP001122334455.cnf.xml $O/dev1 && cmp $O/dev1 $W/legacy.xml"
+check "legacy device config equals 'oprovctl device config' (tftp-hpa)" sh -c "tftp 127.0.0.1 $PORT -m binary -c get SEP001122334455.cnf.xml $O/dev1 && cmp $O/dev1 $W/legacy.xml"
 check "legacy device config (atftp, blksize 1428)" sh -c "atftp --option 'blksize 1428' -g -r SEP001122334455.cnf.xml -l $O/dev2 127.0.0.1 $PORT && cmp $O/dev2 $W/legacy.xml"
 check ".cnf.xml.sgn answered with the unsigned file, any case" sh -c "tftp 127.0.0.1 $PORT -m binary -c get sep001122334455.cnf.xml.sgn $O/dev3 && cmp $O/dev3 $W/legacy.xml"
 for n in SEP00AABBCCDDEE.cnf.xml SEP00AABBCCDDEE.cnf.xml.sgn sep00aabbccddee.CNF.XML CTLSEP00AABBCCDDEE.tlv ITLSEP00AABBCCDDEE.tlv sub/SEP00AABBCCDDEE.cnf.xml /SEP00AABBCCDDEE.cnf.xml; do
 	check "OAuth device file $n -> error 2" hpa_error "$n" 2
 done
-check "OAuth refusal logged with HTTPS port 6971" grep -q 'NEEDS_SECURE_CHANNEL: device SEP00AABBCCDDEE .*6971' "$W/tftpd.log"
+check "OAuth refusal logged with HTTPS port 6971" grep -q 'reason=NEEDS_SECURE_CHANNEL channel=tftp device=SEP00AABBCCDDEE: .*6971' "$W/tftpd.log"
 check "unknown device -> error 1" hpa_error SEP0000000000FF.cnf.xml 1
 check "encrypted config name -> error 1" hpa_error SEP001122334455.cnf.xml.enc.sgn 1
-check "XMLDefault.cnf.xml rendered" sh -c "tftp 127.0.0.1 $PORT -m binary -c get XMLDefault.cnf.xml $O/xmld && grep -q '<Default>' $O/xmld && grep -q 'cucm1.example.com' $O/xmld"
+check "XMLDefault.cnf.xml rendered" sh -c "tftp 127.0.0.1 $PORT -m binary -c get XMLDefault.cnf.xml $O/xmld && grep -q '<Default>' $O/xmld && grep -q 'pbx.example.test' $O/xmld"
 if command -v xmllint >/dev/null 2>&1; then
 	check "served configs are well-formed XML" xmllint --noout "$O/dev1" "$O/xmld"
 fi
@@ -198,13 +205,16 @@ sleep 1.5
 check "stats file has counters" sh -c "grep -q '^transfers_completed [1-9]' $D/run/oprov-tftpd.stats && grep -q '^refused_write 1$' $D/run/oprov-tftpd.stats && grep -q '^retransmits [1-9]' $D/run/oprov-tftpd.stats"
 check "pid file" sh -c "test \"\$(cat $D/run/oprov-tftpd.pid)\" = $DPID"
 printf 'changed after reload\n' >"$F/small.bin.new" && mv "$F/small.bin.new" "$F/small.bin"
-kill -HUP "$DPID"
+check "oprovctl status shows the counters" sh -c "'$OPROVCTL' -d '$D' status | grep -q 'transfers_completed *[1-9]'"
+check "oprovctl reload signals the daemon" "$OPROVCTL" -d "$D" reload
 sleep 0.5
-check "after SIGHUP the new content is served" sh -c "tftp 127.0.0.1 $PORT -m binary -c get small.bin $O/r1 && cmp $O/r1 $F/small.bin"
+check "reload logged" grep -q 'reload: dropping caches' "$W/tftpd.log"
+check "after the reload the new content is served" sh -c "tftp 127.0.0.1 $PORT -m binary -c get small.bin $O/r1 && cmp $O/r1 $F/small.bin"
 check "log names refused files sanitized" sh -c "grep -q 'refused \"sub\\\\\\\\x5cnested.bin\"\\|refused \"sub\\\\x5cnested.bin\"' $W/tftpd.log"
 check "daemon still alive" kill -0 "$DPID"
 # A store change is picked up without restart or signal.
-"$FIXTURE" "$D" oauth SEP001122334455 || bad "fixture oauth"
+ctl device delete SEP001122334455
+ctl device add SEP001122334455 --model 8845 --profile Phone-OAuth --owner alice --line 1001
 check "device moved to an OAuth profile is refused at once" hpa_error SEP001122334455.cnf.xml 2
 
 kill "$DPID"
