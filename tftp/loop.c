@@ -50,6 +50,7 @@ struct xfer {
 	struct xfer *prev, *next;
 	struct xfer *pnext;           /* chain of the by-peer table */
 	int acked_any;                /* the peer has acknowledged something */
+	int dead;                     /* ended; freed after the current batch */
 };
 
 /* Transfers by peer address and port, to recognise a retransmitted RRQ.
@@ -67,6 +68,10 @@ struct loop {
 	struct xfer **heap;
 	size_t hn, hcap;
 	struct xfer *xfers;
+	/* Ended transfers wait here until the epoll batch is done: an event
+	 * for one may still be queued behind the event that ended it (a new
+	 * RRQ from the same client port ends the old transfer). */
+	struct xfer *graveyard;
 	struct xfer *bypeer[LOOP_PEER_BUCKETS];
 	struct tftp_cache cache;
 	struct tftp_resolver *res;
@@ -418,12 +423,26 @@ xfer_end(struct loop *l, struct xfer *t, int ok)
 	heap_del(l, t);
 	peer_unlink(l, t);
 	close(t->fd);
+	t->fd = -1;
+	t->dead = 1;
 	if (t->prev) t->prev->next = t->next; else l->xfers = t->next;
 	if (t->next) t->next->prev = t->prev;
 	tftp_limiter_release(l->s->lim, (struct sockaddr *)&t->peer);
 	tftp_src_unref(&l->cache, t->src);
+	t->src = NULL;
 	STAT(l, transfers_active, (uint64_t)-1);
-	free(t);
+	t->next = l->graveyard;
+	l->graveyard = t;
+}
+
+static void
+bury(struct loop *l)
+{
+	while (l->graveyard) {
+		struct xfer *t = l->graveyard;
+		l->graveyard = t->next;
+		free(t);
+	}
 }
 
 /* Runs an action; returns 1 when the transfer is gone. */
@@ -484,6 +503,9 @@ static void
 on_xfer(struct loop *l, struct xfer *t)
 {
 	uint8_t buf[TFTP_REQUEST_MAX + 64];
+
+	if (t->dead)
+		return;
 
 	for (int k = 0; k < 32; k++) {
 		struct sockaddr_storage from;
@@ -816,6 +838,7 @@ loop_main(void *arg)
 				on_xfer(l, evs[i].data.ptr);
 		}
 		on_timers(l);
+		bury(l);
 		if (l->idx == 0 && tftp_now_ms() - l->last_sweep >= 5000) {
 			l->last_sweep = tftp_now_ms();
 			tftp_limiter_sweep(s->lim, l->last_sweep);
@@ -842,6 +865,7 @@ loop_close(struct loop *l)
 {
 	while (l->xfers)
 		xfer_end(l, l->xfers, 0);
+	bury(l);
 	tftp_cache_free(&l->cache);
 	tftp_resolver_free(l->res);
 	if (l->epfd >= 0)

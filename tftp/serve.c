@@ -321,7 +321,8 @@ serve_device(struct tftp_resolver *r, struct tftp_cache *c, struct store *st,
 		serve_public(r, name, len, out);
 		return;
 	default:
-		snprintf(why, sizeof(why), "NOT_FOUND: encrypted configs are not served");
+		snprintf(why, sizeof(why), "reason=NOT_FOUND channel=%s device=%s: encrypted "
+		         "configs are not served", policy_channel_name(CH_TFTP), rb->device.name);
 		refuse(out, TFTP_ENOTFOUND, NULL, why);
 		return;
 	}

@@ -7,7 +7,7 @@
  *
  *   tftpload -p PORT -f FILE [-H HOST] [-n TOTAL] [-c CONCURRENT]
  *            [-b BLKSIZE] [-w WINDOWSIZE] [-t] [-a] [-o OUT] [-e EXPECTED]
- *            [-T TIMEOUT_MS] [-r RETRIES] [-s] [-q]
+ *            [-T TIMEOUT_MS] [-r RETRIES] [-s] [-R] [-q]
  */
 #include "config.h"
 
@@ -33,7 +33,7 @@ struct opts {
 	int port;
 	long total, conc;
 	unsigned blksize, windowsize;
-	int tsize, netascii, stray, quiet;
+	int tsize, netascii, stray, quiet, rerequest;
 	unsigned timeout_ms, retries;
 };
 
@@ -51,6 +51,8 @@ struct xfer {
 	uint64_t deadline;
 	unsigned tries;
 	int stray_done, stray_answered;
+	uint8_t rrq[TFTP_REQUEST_MAX];
+	size_t rrqlen;
 	int fdstray;
 	int ok, failed;
 	long long oack_tsize;     /* -1: not in the OACK */
@@ -90,9 +92,10 @@ usage(void)
 	fprintf(stderr,
 "usage: tftpload -p PORT -f FILE [-H HOST] [-n TOTAL] [-c CONCURRENT] [-b BLKSIZE]\n"
 "                [-w WINDOWSIZE] [-t] [-a] [-o OUT] [-e EXPECTED] [-T TIMEOUT_MS]\n"
-"                [-r RETRIES] [-s] [-q]\n"
+"                [-r RETRIES] [-s] [-R] [-q]\n"
 "  -t tsize option, -a netascii, -s send a stray packet from another port\n"
-"  during each transfer and require ERROR 5 for it, -q quiet.\n");
+"  during each transfer and require ERROR 5 for it, -R ask again from the\n"
+"  same port right before the final ACK and require a new transfer, -q quiet.\n");
 	exit(2);
 }
 
@@ -160,6 +163,8 @@ start(struct xfer *x, const struct opts *o, int ep)
 	ev.events = EPOLLIN;
 	ev.data.ptr = x;
 	epoll_ctl(ep, EPOLL_CTL_ADD, x->fd, &ev);
+	memcpy(x->rrq, p, n);
+	x->rrqlen = n;
 	send_pkt(x, p, n, 1);
 	x->deadline = now_ms() + o->timeout_ms;
 	return 0;
@@ -253,6 +258,38 @@ check_stray(struct xfer *x)
 	}
 }
 
+/* -R: the client asks again from the same port right behind its final
+ * ACK (the request first, so the server sees it first): a new transfer
+ * must start, from a new TID.  Answers it with ERROR 0 to end it. */
+static int
+rerequest(struct xfer *x, uint16_t last)
+{
+	uint8_t b[TFTP_PACKET_MAX + 16], ack[4], e[32];
+	struct timeval tv = { 2, 0 };
+
+	(void)sendto(x->fd, x->rrq, x->rrqlen, 0, (struct sockaddr *)&server, serverlen);
+	tftp_build_ack(ack, sizeof(ack), last);
+	(void)sendto(x->fd, ack, 4, 0, (struct sockaddr *)&x->tid, x->tidlen);
+	setsockopt(x->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	fcntl(x->fd, F_SETFL, 0);
+	for (;;) {
+		struct sockaddr_storage from;
+		socklen_t fl = sizeof(from);
+		ssize_t n = recvfrom(x->fd, b, sizeof(b), 0, (struct sockaddr *)&from, &fl);
+
+		if (n < 0)
+			return -1;
+		if (same(&from, &x->tid) || n < 4)
+			continue;
+		if (b[1] == TFTP_DATA || b[1] == TFTP_OACK) {
+			size_t en = tftp_build_error(e, sizeof(e), TFTP_EUNDEF, "enough");
+			(void)sendto(x->fd, e, en, 0, (struct sockaddr *)&from, fl);
+			return 0;
+		}
+		return -1;
+	}
+}
+
 static void
 on_packet(struct xfer *x, const struct opts *o)
 {
@@ -337,6 +374,10 @@ on_packet(struct xfer *x, const struct opts *o)
 		if (o->stray && !x->stray_done && x->next == 2)
 			stray(x);
 		if (pk.datalen < x->blksize) {
+			if (o->rerequest) {
+				finish(x, rerequest(x, pk.block) == 0, "no new transfer for a re-request", o);
+				return;
+			}
 			send_ack(x, pk.block);
 			if (x->stray_done)
 				check_stray(x);
@@ -399,13 +440,13 @@ num(const char *s, long min, long max)
 int
 main(int argc, char **argv)
 {
-	struct opts o = { "127.0.0.1", NULL, NULL, NULL, 0, 1, 1, 0, 0, 0, 0, 0, 0, 1000, 5 };
+	struct opts o = { "127.0.0.1", NULL, NULL, NULL, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 1000, 5 };
 	struct xfer *xs;
 	long started = 0, active = 0;
 	int ep, c;
 	double t0, dt;
 
-	while ((c = getopt(argc, argv, "H:p:f:n:c:b:w:tao:e:T:r:sq")) != -1) {
+	while ((c = getopt(argc, argv, "H:p:f:n:c:b:w:tao:e:T:r:sqR")) != -1) {
 		switch (c) {
 		case 'H': o.host = optarg; break;
 		case 'p': o.port = (int)num(optarg, 1, 65535); break;
@@ -422,6 +463,7 @@ main(int argc, char **argv)
 		case 'r': o.retries = (unsigned)num(optarg, 0, 1000); break;
 		case 's': o.stray = 1; break;
 		case 'q': o.quiet = 1; break;
+		case 'R': o.rerequest = 1; break;
 		default: usage();
 		}
 	}

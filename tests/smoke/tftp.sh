@@ -142,6 +142,7 @@ check "atftp: traversal refused" sh -c "! atftp -g -r ../outside/secret -l $O/tr
 check "WRQ -> error 2 (read-only)" sh -c "cd $O && cp $F/small.bin up.bin && tftp 127.0.0.1 $PORT -m binary -c put up.bin up.bin 2>&1 | grep -q 'Error code 2'"
 check "nothing was written" test ! -e "$F/up.bin"
 check "bad option value -> error 8" sh -c "atftp --option 'blksize 7' -g -r small.bin -l $O/b8 127.0.0.1 $PORT 2>&1 | grep -qi 'error\|negotiation\|fail'"
+check "a new RRQ from a finished transfer's port starts a new transfer" "$LOAD" -p "$PORT" -f rand.bin -n 200 -c 20 -R -q
 check "stray source gets ERROR 5 and the transfer completes" "$LOAD" -p "$PORT" -f rand.bin -s -e "$F/rand.bin" -q
 
 # ---- device files ---------------------------------------------------------------------------
@@ -240,5 +241,9 @@ else
 	echo "# no IPv6 loopback: IPv6 checks skipped"
 fi
 
+if [ $fails -gt 0 ]; then
+	echo "# last lines of the daemon's log:"
+	tail -n 40 "$W/tftpd.log" | sed 's/^/#   /'
+fi
 echo "# $fails failure(s)"
 [ $fails -eq 0 ]
