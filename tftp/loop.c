@@ -25,6 +25,9 @@
 #define LOOP_TICK_MS    250     /* longest sleep: stop and reload flags are polled */
 #define LOOP_RECV_BURST 64      /* requests read per wake-up before serving others */
 #define LOOP_SNDBUF_MAX (4 * 1024 * 1024)
+/* Read-ahead of a transfer of a file too large to be held in memory: one
+ * pread per 64 KiB rather than one per block. */
+#define LOOP_READAHEAD  (64 * 1024)
 
 enum ev_kind { EV_LISTEN = 1, EV_XFER };
 
@@ -51,6 +54,9 @@ struct xfer {
 	struct xfer *pnext;           /* chain of the by-peer table */
 	int acked_any;                /* the peer has acknowledged something */
 	int dead;                     /* ended; freed after the current batch */
+	uint8_t *ra;                  /* read-ahead of a file source (lazily allocated) */
+	uint64_t ra_off;
+	size_t ra_len;
 };
 
 /* Transfers by peer address and port, to recognise a retransmitted RRQ.
@@ -294,6 +300,29 @@ ascii_advance(struct loop *l, struct xfer *t, uint64_t blocks)
 			return;
 }
 
+/* Octet bytes [off, off + len) of the source: from memory, from the
+ * transfer's read-ahead buffer, or (a window larger than the buffer) read
+ * into the loop's buffer.  *got is short only at the end of the source. */
+static const uint8_t *
+octet_bytes(struct loop *l, struct xfer *t, uint64_t off, size_t len, size_t *got)
+{
+	uint64_t end = off + len, have;
+
+	if (t->src->mem != NULL || len > LOOP_READAHEAD ||
+	    (t->ra == NULL && (t->ra = malloc(LOOP_READAHEAD)) == NULL))
+		return tftp_src_read(t->src, off, len, l->buf, got);
+	if (end > t->src->size)
+		end = t->src->size;
+	if (off < t->ra_off || end > t->ra_off + t->ra_len) {
+		if (tftp_src_read(t->src, off, LOOP_READAHEAD, t->ra, &t->ra_len) == NULL)
+			return NULL;
+		t->ra_off = off;
+	}
+	have = t->ra_off + t->ra_len;
+	*got = end < have ? (end > off ? (size_t)(end - off) : 0) : (size_t)(have - off);
+	return t->ra + (off - t->ra_off);
+}
+
 /* Sends blocks first .. first+count-1, stopping after a short block.
  * Returns -1 on a read error. */
 static int
@@ -311,7 +340,7 @@ send_window(struct loop *l, struct xfer *t, uint64_t first, uint32_t count)
 		int last = 0, sent;
 
 		if (!t->netascii) {
-			base = tftp_src_read(t->src, (idx - 1) * bs, (size_t)batch * bs, l->buf, &got);
+			base = octet_bytes(l, t, (idx - 1) * bs, (size_t)batch * bs, &got);
 			if (base == NULL)
 				return -1;
 		}
@@ -441,6 +470,7 @@ bury(struct loop *l)
 	while (l->graveyard) {
 		struct xfer *t = l->graveyard;
 		l->graveyard = t->next;
+		free(t->ra);
 		free(t);
 	}
 }
@@ -534,7 +564,10 @@ on_xfer(struct loop *l, struct xfer *t)
 			struct tftp_action a = tftp_xfer_ack(&t->x, (uint16_t)((buf[2] << 8) | buf[3]));
 			if (t->netascii && t->x.acked > before && a.kind == TFTP_ACT_SEND)
 				ascii_advance(l, t, t->x.acked - before);
-			if (act(l, t, a))
+			/* After a send, wait for the next wake-up rather than
+			 * spend a recvfrom on the EAGAIN that usually follows
+			 * (epoll is level-triggered: nothing is lost). */
+			if (act(l, t, a) || a.kind != TFTP_ACT_NONE)
 				return;
 		} else if (buf[0] == 0 && buf[1] == TFTP_ERROR) {
 			char m[96];
@@ -742,6 +775,7 @@ fail:
 		if (t->fd >= 0)
 			close(t->fd);
 		tftp_src_unref(&l->cache, t->src);
+		free(t->ra);
 		free(t);
 	} else if (res.kind == TFTP_RES_BYTES) {
 		tftp_src_unref(&l->cache, res.src);

@@ -4,8 +4,9 @@
 # (bench/tftp/tftpload):
 #   (a) one 20 MB file: blksize 1428; windowsize 16; blksize 1428 + windowsize 16
 #   (b) boot storm: 1,000 clients each fetching a 6 KB file, 100 at a time
-# Each case runs REPS times (default 3); the median time is reported, with
-# the ratio peer time / oprov time (> 1: oprov is faster).
+# Each case runs REPS times (default 3), the servers taking turns; the
+# median time is reported, with the ratio peer time / oprov time (> 1: oprov
+# is faster).
 #
 # Peers: atftpd from the Debian package atftpd; in.tftpd from tftpd-hpa.  The
 # two packages conflict (both ship /usr/sbin/in.tftpd), so when the installed
@@ -62,46 +63,39 @@ free_port() {
 	done
 }
 
-# Starts server $1 on a free port; sets PORT and SPID.
+# Starts server $1 on a free port; records it in PORT_<name>.
 start_server() {
-	PORT=$(free_port)
+	port=$(free_port)
 	case $1 in
 	oprov)
-		"$TFTPD" -d "$W/data" -f --listen "127.0.0.1:$PORT" --rate 0 \
+		"$TFTPD" -d "$W/data" -f --listen "127.0.0.1:$port" --rate 0 \
 			--max-per-client 100000 --max-transfers 100000 >"$W/oprov.log" 2>&1 &
 		;;
 	in.tftpd)
-		"$IN_TFTPD" -L -s "$F" -a "127.0.0.1:$PORT" -u nobody >"$W/hpa.log" 2>&1 &
+		"$IN_TFTPD" -L -s "$F" -a "127.0.0.1:$port" -u nobody >"$W/hpa.log" 2>&1 &
 		;;
 	atftpd)
-		"$ATFTPD" --daemon --no-fork --port "$PORT" --bind-address 127.0.0.1 \
+		"$ATFTPD" --daemon --no-fork --port "$port" --bind-address 127.0.0.1 \
 			--maxthread 1000 --user nobody --group nogroup --logfile /dev/null "$F" \
 			>"$W/atftpd.log" 2>&1 &
 		;;
 	esac
-	SPID=$!
-	SPIDS="$SPIDS $SPID"
-	sleep 0.5
+	SPIDS="$SPIDS $!"
+	echo "$port" >"$W/port.$1"
 }
 
-stop_server() {
-	kill "$SPID" 2>/dev/null || true
-	wait "$SPID" 2>/dev/null || true
+# run_once SERVER CASE: appends the time (or "fail") to res.SERVER.CASE and
+# the granted windowsize to win.SERVER.CASE.
+run_once() {
+	# shellcheck disable=SC2046
+	out=$("$LOAD" -p "$(cat "$W/port.$1")" -q $(case_args "$2") 2>/dev/null) || { echo fail >>"$W/res.$1.$2"; return; }
+	echo "$out" | sed -n 's/.* seconds \([0-9.]*\) .*/\1/p' >>"$W/res.$1.$2"
+	echo "$out" | sed -n 's/.* windowsize \([0-9]*\).*/\1/p' >"$W/win.$1.$2"
 }
 
-# run_case SERVER ARGS... -> prints "median_seconds granted_windowsize" or "fail"
-run_case() {
-	srv=$1; shift
-	times=""
-	win=""
-	for _ in $(seq 1 "$REPS"); do
-		out=$("$LOAD" -p "$PORT" -q "$@" 2>/dev/null) || { echo "fail"; return; }
-		t=$(echo "$out" | sed -n 's/.* seconds \([0-9.]*\) .*/\1/p')
-		win=$(echo "$out" | sed -n 's/.* windowsize \([0-9]*\).*/\1/p')
-		times="$times $t"
-	done
-	med=$(echo $times | tr ' ' '\n' | sort -n | sed -n "$(( (REPS + 1) / 2 ))p")
-	echo "$med $win"
+median() {
+	if grep -q fail "$1"; then echo fail; return; fi
+	sort -n "$1" | sed -n "$(( (REPS + 1) / 2 ))p"
 }
 
 CASES="big1428 big_w16 big1428_w16 storm"
@@ -127,29 +121,29 @@ SERVERS="oprov"
 [ -n "$IN_TFTPD" ] && SERVERS="$SERVERS in.tftpd" || echo "# in.tftpd (tftp-hpa) not available: skipped"
 [ -n "$ATFTPD" ] && SERVERS="$SERVERS atftpd" || echo "# atftpd not available: skipped"
 
-for s in $SERVERS; do
-	start_server "$s"
+for s in $SERVERS; do start_server "$s"; done
+sleep 0.5
+# Servers take turns within each repetition, so a burst of load from
+# elsewhere on the machine hits all of them alike.
+for _ in $(seq 1 "$REPS"); do
 	for c in $CASES; do
-		# shellcheck disable=SC2046
-		r=$(run_case "$s" $(case_args "$c"))
-		echo "$r" >"$W/res.$s.$c"
+		for s in $SERVERS; do run_once "$s" "$c"; done
 	done
-	stop_server
 done
 
 printf '%-42s %12s %12s %12s %10s %10s\n' "case (median of $REPS, seconds)" oprov-tftpd in.tftpd atftpd "hpa/oprov" "atftpd/oprov"
 for c in $CASES; do
-	o=$(cut -d' ' -f1 "$W/res.oprov.$c")
+	o=$(median "$W/res.oprov.$c")
 	line=$(printf '%-42s %12s' "$(case_name "$c")" "$o")
 	ratios=""
 	for s in in.tftpd atftpd; do
 		if [ ! -f "$W/res.$s.$c" ]; then
 			line="$line $(printf '%12s' -)"; ratios="$ratios $(printf '%10s' -)"; continue
 		fi
-		t=$(cut -d' ' -f1 "$W/res.$s.$c")
-		w=$(cut -d' ' -f2 "$W/res.$s.$c")
-		if [ "$t" = fail ]; then
-			line="$line $(printf '%12s' fail)"; ratios="$ratios $(printf '%10s' -)"; continue
+		t=$(median "$W/res.$s.$c")
+		w=$(cat "$W/win.$s.$c" 2>/dev/null)
+		if [ "$t" = fail ] || [ "$o" = fail ]; then
+			line="$line $(printf '%12s' "$t")"; ratios="$ratios $(printf '%10s' -)"; continue
 		fi
 		if wants_window "$c" && [ "${w:-1}" = 1 ]; then
 			line="$line $(printf '%12s' "n/a")"; ratios="$ratios $(printf '%10s' "n/a")"
