@@ -81,13 +81,17 @@ port_of() {
 	done
 }
 
+# --cache-file-max 65536: small.bin, exact.bin and the configs are served
+# from memory, rand.bin and big.bin through pread and the read-ahead buffer,
+# so both paths go through every test below, loss included.
 # Short retransmission timeouts keep the loss test quick; the backoff
 # ceiling stays above atftp's 1 s timeout, because atftp ignores a resent
 # DATA without re-acknowledging it and only recovers once a gap between
 # our resends exceeds its own timeout.
 start_daemon() {
 	"$TFTPD" -d "$D" -f --listen 127.0.0.1:0 --rexmit-ms 200 --rexmit-max-ms 3200 \
-		--max-per-client 1000 --rate 0 --stats-interval 1 "$@" >"$W/tftpd.log" 2>&1 &
+		--max-per-client 1000 --rate 0 --stats-interval 1 --cache-file-max 65536 \
+		"$@" >"$W/tftpd.log" 2>&1 &
 	DPID=$!
 	PIDS="$PIDS $DPID"
 	PORT=$(port_of "$W/tftpd.log")
