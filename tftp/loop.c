@@ -118,6 +118,7 @@ tftp_config_default(struct tftp_config *cfg)
 	cfg->rate = 200;
 	cfg->burst = 400;
 	cfg->retries = 5;
+	cfg->retries_first = 2;
 	cfg->rexmit_ms = 1000;
 	cfg->rexmit_max_ms = 8000;
 	cfg->cache_file_max = 1024 * 1024;
@@ -739,6 +740,8 @@ on_request(struct loop *l, const uint8_t *buf, size_t n, struct sockaddr_storage
 	tftp_xfer_init(&t->x, &t->neg,
 	               t->netascii ? 0 : t->src->size / t->neg.blksize + 1,
 	               s->cfg.rexmit_ms, s->cfg.rexmit_max_ms, s->cfg.retries);
+	if (s->cfg.retries_first < t->x.retries_max)
+		t->x.retries_first = s->cfg.retries_first;
 	if ((t->fd = xfer_socket(l, pa, ld)) < 0) {
 		log_msg(LOG_ERR, "transfer socket for %s: %s", pname, strerror(errno));
 		goto fail;

@@ -38,6 +38,7 @@ usage(FILE *f)
 "      --rate N             requests per second per client address (default 200, 0 = no limit)\n"
 "      --burst N            requests a client address may send at once (default 400)\n"
 "      --retries N          retransmissions of one packet before giving up (default 5)\n"
+"      --retries-first N    the same before the client's first ACK (default 2)\n"
 "      --rexmit-ms MS       first retransmission timeout (default 1000)\n"
 "      --rexmit-max-ms MS   retransmission timeout ceiling after backoff (default 8000)\n"
 "      --blksize-max N      largest blksize granted, 8-65464 (default 65464)\n"
@@ -52,7 +53,7 @@ usage(FILE *f)
 }
 
 enum {
-	O_THREADS = 256, O_MAXT, O_MAXC, O_RATE, O_BURST, O_RETRIES, O_REXMIT, O_REXMAX,
+	O_THREADS = 256, O_MAXT, O_MAXC, O_RATE, O_BURST, O_RETRIES, O_RETRIES1, O_REXMIT, O_REXMAX,
 	O_BLKMAX, O_WINMAX, O_TMOMIN, O_TMOMAX, O_NOTSIZE, O_CFMAX, O_CBYTES, O_STATS,
 };
 
@@ -70,6 +71,7 @@ static const struct option longopts[] = {
 	{ "rate", required_argument, NULL, O_RATE },
 	{ "burst", required_argument, NULL, O_BURST },
 	{ "retries", required_argument, NULL, O_RETRIES },
+	{ "retries-first", required_argument, NULL, O_RETRIES1 },
 	{ "rexmit-ms", required_argument, NULL, O_REXMIT },
 	{ "rexmit-max-ms", required_argument, NULL, O_REXMAX },
 	{ "blksize-max", required_argument, NULL, O_BLKMAX },
@@ -140,6 +142,7 @@ main(int argc, char **argv)
 		case O_RATE: cfg.rate = (unsigned)num_arg("rate", optarg, 0, 1000000); break;
 		case O_BURST: cfg.burst = (unsigned)num_arg("burst", optarg, 1, 1000000); break;
 		case O_RETRIES: cfg.retries = (unsigned)num_arg("retries", optarg, 0, 100); break;
+		case O_RETRIES1: cfg.retries_first = (unsigned)num_arg("retries-first", optarg, 0, 100); break;
 		case O_REXMIT: cfg.rexmit_ms = (unsigned)num_arg("rexmit-ms", optarg, 10, 255000); break;
 		case O_REXMAX: cfg.rexmit_max_ms = (unsigned)num_arg("rexmit-max-ms", optarg, 10, 255000); break;
 		case O_BLKMAX: cfg.limits.blksize_max = (uint32_t)num_arg("blksize-max", optarg, TFTP_BLKSIZE_MIN, TFTP_BLKSIZE_MAX); break;

@@ -183,6 +183,11 @@ struct tftp_xfer {
 	int oack;             /* an OACK is outstanding (waiting for ACK 0) */
 	uint32_t rto_ms, rto_base_ms, rto_max_ms;
 	unsigned retries, retries_max;
+	/* Until the peer acknowledges something its address is unproven (a
+	 * spoofed RRQ names a victim): the budget is then retries_first
+	 * (set to retries_max by init; lower it to curb reflection). */
+	unsigned retries_first;
+	int confirmed;
 	uint64_t retransmits; /* blocks and OACKs sent again, for the counters */
 };
 
@@ -223,6 +228,7 @@ struct tftp_config {
 	unsigned rate;                /* requests per second per address, default 200 (0 = off) */
 	unsigned burst;               /* bucket depth, default 400 */
 	unsigned retries;             /* retransmissions of one packet, default 5 */
+	unsigned retries_first;       /* ... before the client's first ACK, default 2 */
 	unsigned rexmit_ms;           /* first retransmission timeout, default 1000 */
 	unsigned rexmit_max_ms;       /* backoff ceiling, default 8000 */
 	size_t cache_file_max;        /* files up to this size are held in memory, default 1 MiB */

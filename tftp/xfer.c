@@ -25,6 +25,7 @@ tftp_xfer_init(struct tftp_xfer *x, const struct tftp_neg *neg, uint64_t nblocks
 	x->rto_ms = x->rto_base_ms = rto_ms;
 	x->rto_max_ms = rto_max_ms;
 	x->retries_max = retries_max;
+	x->retries_first = retries_max;
 }
 
 static struct tftp_action
@@ -58,6 +59,7 @@ tftp_xfer_ack(struct tftp_xfer *x, uint16_t block)
 		if (block != 0)
 			return none;
 		x->oack = 0;
+		x->confirmed = 1;
 		x->retries = 0;
 		x->rto_ms = x->rto_base_ms;
 		return window(x, 0);
@@ -68,6 +70,7 @@ tftp_xfer_ack(struct tftp_xfer *x, uint16_t block)
 	if (dist == 0 || i > x->sent)
 		return none;              /* duplicate or stale: never resend here */
 	x->acked = i;
+	x->confirmed = 1;
 	x->retries = 0;
 	x->rto_ms = x->rto_base_ms;
 	if (x->last && i >= x->last) {
@@ -91,7 +94,7 @@ tftp_xfer_timeout(struct tftp_xfer *x)
 	struct tftp_action fail = { TFTP_ACT_FAIL, 0, 0, 0 };
 	struct tftp_action a;
 
-	if (x->retries >= x->retries_max)
+	if (x->retries >= (x->confirmed ? x->retries_max : x->retries_first))
 		return fail;
 	x->retries++;
 	x->rto_ms = x->rto_ms > x->rto_max_ms / 2 ? x->rto_max_ms : x->rto_ms * 2;

@@ -759,6 +759,41 @@ Test(xfer, timeout_backoff_and_budget)
 	cr_expect_eq(x.retransmits, 5u);
 }
 
+Test(xfer, smaller_budget_until_the_peer_is_confirmed)
+{
+	struct tftp_xfer x;
+	struct tftp_action a;
+
+	xinit(&x, 0, 512, 1, 5000, 1);
+	x.retries_first = 2;
+	play(&x, tftp_xfer_start(&x), 5000);
+	cr_expect_eq(tftp_xfer_timeout(&x).kind, TFTP_ACT_SEND);
+	cr_expect_eq(tftp_xfer_timeout(&x).kind, TFTP_ACT_SEND);
+	cr_expect_eq(tftp_xfer_timeout(&x).kind, TFTP_ACT_FAIL, "spoofed source: two resends only");
+	xinit(&x, 0, 512, 1, 5000, 1);
+	x.retries_first = 2;
+	play(&x, tftp_xfer_start(&x), 5000);
+	a = tftp_xfer_ack(&x, 1);
+	play(&x, a, 5000);
+	for (int i = 0; i < 5; i++)
+		cr_expect_eq(tftp_xfer_timeout(&x).kind, TFTP_ACT_SEND, "confirmed: the full budget");
+	cr_expect_eq(tftp_xfer_timeout(&x).kind, TFTP_ACT_FAIL);
+}
+
+Test(xfer, oack_ack_zero_confirms)
+{
+	struct tftp_xfer x;
+
+	xinit(&x, TFTP_OPT_TSIZE, 512, 1, 5000, 1);
+	x.retries_first = 1;
+	tftp_xfer_start(&x);
+	cr_expect_eq(tftp_xfer_timeout(&x).kind, TFTP_ACT_SEND_OACK);
+	cr_expect_eq(tftp_xfer_ack(&x, 0).kind, TFTP_ACT_SEND);
+	cr_expect(x.confirmed);
+	cr_expect_eq(tftp_xfer_timeout(&x).kind, TFTP_ACT_SEND);
+	cr_expect_eq(tftp_xfer_timeout(&x).kind, TFTP_ACT_SEND);
+}
+
 Test(xfer, progress_resets_budget_and_timeout)
 {
 	struct tftp_xfer x;
