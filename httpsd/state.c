@@ -155,19 +155,27 @@ cfg_render(struct httpsd *h, struct store *st, const char *device)
 		goto fail;
 	atomic_init(&e->refs, 1);
 	snprintf(e->device, sizeof(e->device), "%s", device);
-	/* The same snapshot `oprovctl device config` renders from. */
-	r = store_render_load(st, device, sr, err, sizeof(err));
-	if (r == STORE_NOTFOUND) {
-		free(sr);
-		return e;                        /* exists = 0 */
-	}
-	if (r != 0)
-		goto fail;
-	store_render_ctx(sr, &ctx);
-	ctx.file_server = sr->node_count > 0 ? sr->nodes[0].host : NULL;
 	memset(&out, 0, sizeof(out));
-	if (cfg_render_device(&ctx, &out, err, sizeof(err)) < 0)
-		goto fail;
+	if (strcmp(device, CFG_DEFAULT_FILE) == 0) {
+		/* XMLDefault.cnf.xml: the same rendering oprov-tftpd serves. */
+		if (store_render_default_load(st, sr, err, sizeof(err)) != 0)
+			goto fail;
+		store_render_ctx(sr, &ctx);
+		if (cfg_render_default(&ctx, &out, err, sizeof(err)) < 0)
+			goto fail;
+	} else {
+		/* The same snapshot `oprovctl device config` renders from. */
+		r = store_render_load(st, device, sr, err, sizeof(err));
+		if (r == STORE_NOTFOUND) {
+			free(sr);
+			return e;                /* exists = 0 */
+		}
+		if (r != 0)
+			goto fail;
+		store_render_ctx(sr, &ctx);
+		if (cfg_render_device(&ctx, &out, err, sizeof(err)) < 0)
+			goto fail;
+	}
 	e->exists = 1;
 	e->oauth = cfg_device_needs_token(&sr->profile);
 	snprintf(e->owner, sizeof(e->owner), "%s", sr->device.owner);

@@ -255,8 +255,14 @@ struct store_render {
 };
 int store_render_load(struct store *s, const char *device,
                       struct store_render *out, char *err, size_t errlen);
-/* Points ctx at r's records (borrowed from r); file_server and loads are
- * left NULL for the caller. */
+/* The same for XMLDefault.cnf.xml (no device): the "Default" pool's node
+ * group, or without that pool the first CFG_GROUP_MAX nodes by name, plus
+ * parameters and cluster mode.  TFTP and HTTP render it from this. */
+int store_render_default_load(struct store *s, struct store_render *out,
+                              char *err, size_t errlen);
+/* Points ctx at r's records (borrowed from r).  file_server is the host of
+ * the first node of the device's node group (NULL without one); a caller
+ * with a configured file-server name may override it.  loads stay NULL. */
 void store_render_ctx(const struct store_render *r, struct cfg_render_ctx *ctx);
 
 /* ---- certificates by purpose ------------------------------------------ */

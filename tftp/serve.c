@@ -23,13 +23,6 @@
 
 /* XMLDefault.cnf.xml's inputs: the "Default" pool's node group, else the
  * first nodes by name. */
-struct default_in {
-	struct cfg_pool pool;
-	struct cfg_node nodes[CFG_GROUP_MAX];
-	size_t node_count;
-	struct cfg_params params;
-	struct cfg_cluster cluster;
-};
 
 struct tftp_resolver {
 	char *files;
@@ -40,7 +33,6 @@ struct tftp_resolver {
 	uint64_t store_next_try;
 	uint64_t gen;                 /* config generation the rendered cache is for */
 	struct store_render *rb;
-	struct default_in *din;
 };
 
 static int
@@ -62,8 +54,7 @@ tftp_resolver_new(const char *files, const char *datadir, const char *file_serve
 	if (r == NULL || (r->files = strdup(files)) == NULL ||
 	    (datadir && (r->datadir = strdup(datadir)) == NULL) ||
 	    (file_server && (r->file_server = strdup(file_server)) == NULL) ||
-	    (r->rb = malloc(sizeof(*r->rb))) == NULL ||
-	    (r->din = malloc(sizeof(*r->din))) == NULL) {
+	    (r->rb = malloc(sizeof(*r->rb))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -89,7 +80,6 @@ tftp_resolver_free(struct tftp_resolver *r)
 	free(r->datadir);
 	free(r->file_server);
 	free(r->rb);
-	free(r->din);
 	free(r);
 }
 
@@ -184,70 +174,32 @@ serve_bytes(struct tftp_resolver *r, struct tftp_cache *c, const char *key,
 	out->kind = TFTP_RES_BYTES;
 }
 
-/* "{host}" in URLs: --host, else the first node of the node group, the
- * same choice `oprovctl device config` makes, so both print the same file. */
-static const char *
-file_server(const struct tftp_resolver *r, const struct cfg_node *nodes, size_t n)
-{
-	if (r->file_server != NULL)
-		return r->file_server;
-	return n > 0 ? nodes[0].host : NULL;
-}
-
-static int
-collect_node(void *ctx, const struct cfg_node *n)
-{
-	struct default_in *d = ctx;
-
-	if (d->node_count >= CFG_GROUP_MAX)
-		return 1;
-	d->nodes[d->node_count++] = *n;
-	return 0;
-}
-
 static void
 serve_default(struct tftp_resolver *r, struct tftp_cache *c, struct store *st,
               struct tftp_res *out)
 {
-	struct default_in *d = r->din;
+	struct store_render *rb = r->rb;
 	struct cfg_render_ctx ctx;
 	struct cfg_output o;
 	char err[STORE_ERR_MAX];
-	int rc;
 
-	if ((out->src = tftp_cache_rendered_get(c, "XMLDefault.cnf.xml", r->gen)) != NULL) {
+	if ((out->src = tftp_cache_rendered_get(c, CFG_DEFAULT_FILE, r->gen)) != NULL) {
 		out->kind = TFTP_RES_BYTES;
 		return;
 	}
-	memset(d, 0, sizeof(*d));
-	if (store_params_load(st, &d->params, err, sizeof(err)) != 0 ||
-	    store_cluster_get(st, &d->cluster, err, sizeof(err)) != 0)
+	if (store_render_default_load(st, rb, err, sizeof(err)) != 0)
 		goto fail;
-	rc = store_pool_get(st, "Default", &d->pool, err, sizeof(err));
-	if (rc < 0)
-		goto fail;
-	if (rc == 0) {
-		for (size_t i = 0; i < d->pool.node_count && i < CFG_GROUP_MAX; i++)
-			if (store_node_get(st, d->pool.nodes[i], &d->nodes[d->node_count],
-			                   err, sizeof(err)) == 0)
-				d->node_count++;
-	} else if (store_node_list(st, collect_node, d, err, sizeof(err)) < 0) {
-		goto fail;
-	}
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.nodes = d->nodes;
-	ctx.node_count = d->node_count;
-	ctx.params = &d->params;
-	ctx.cluster = &d->cluster;
-	ctx.file_server = file_server(r, d->nodes, d->node_count);
+	store_render_ctx(rb, &ctx);
+	if (r->file_server != NULL)
+		ctx.file_server = r->file_server;
 	if (cfg_render_default(&ctx, &o, err, sizeof(err)) < 0)
 		goto fail;
-	serve_bytes(r, c, "XMLDefault.cnf.xml", &o, out);
+	serve_bytes(r, c, CFG_DEFAULT_FILE, &o, out);
 	cfg_output_free(&o);
 	return;
 fail:
-	log_msg(LOG_ERR, "XMLDefault.cnf.xml: %s", err);
-	refuse(out, TFTP_EUNDEF, "Server error", "rendering XMLDefault.cnf.xml failed");
+	log_msg(LOG_ERR, "%s: %s", CFG_DEFAULT_FILE, err);
+	refuse(out, TFTP_EUNDEF, "Server error", "rendering " CFG_DEFAULT_FILE " failed");
 }
 
 static void
@@ -306,7 +258,8 @@ serve_device(struct tftp_resolver *r, struct tftp_cache *c, struct store *st,
 	case CFG_FILE_DEVICE_CONFIG:
 	case CFG_FILE_DEVICE_CONFIG_SIGNED:
 		store_render_ctx(rb, &ctx);
-		ctx.file_server = file_server(r, ctx.nodes, ctx.node_count);
+		if (r->file_server != NULL)
+			ctx.file_server = r->file_server;
 		if (cfg_render_device(&ctx, &o, err, sizeof(err)) < 0) {
 			log_msg(LOG_ERR, "rendering %s: %s", f->device, err);
 			refuse(out, TFTP_EUNDEF, "Server error", "rendering failed");

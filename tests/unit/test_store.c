@@ -1538,6 +1538,43 @@ Test(store, render_load_device_without_pool_uses_default)
 	free(r);
 }
 
+Test(store, render_default_load_prefers_default_pool)
+{
+	struct store_render *r = calloc(1, sizeof(*r));
+	struct cfg_render_ctx ctx;
+	struct cfg_node n;
+	struct cfg_pool p;
+	const char *names[] = { "d-node", "c-node", "b-node", "a-node" };
+
+	S = open_new();
+	for (size_t i = 0; i < 4; i++) {
+		cfg_node_init(&n, names[i], names[i]);
+		cr_assert_eq(store_node_put(S, &n, err, sizeof(err)), 0, "%s", err);
+	}
+	/* without a "Default" pool: the first three nodes by name */
+	cr_assert_eq(store_render_default_load(S, r, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(r->has_pool, 0);
+	cr_assert_eq(r->node_count, CFG_GROUP_MAX);
+	cr_assert_str_eq(r->nodes[0].name, "a-node");
+	cr_assert_str_eq(r->nodes[2].name, "c-node");
+	store_render_ctx(r, &ctx);
+	cr_assert_null(ctx.device);
+	cr_assert_str_eq(ctx.file_server, "a-node");
+
+	/* with one: its node group, in its order */
+	cfg_pool_init(&p, STORE_DEFAULT_POOL);
+	p.node_count = 2;
+	snprintf(p.nodes[0], sizeof(p.nodes[0]), "d-node");
+	snprintf(p.nodes[1], sizeof(p.nodes[1]), "b-node");
+	cr_assert_eq(store_pool_put(S, &p, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_render_default_load(S, r, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(r->has_pool, 1);
+	cr_assert_eq(r->node_count, 2);
+	cr_assert_str_eq(r->nodes[0].name, "d-node");
+	cr_assert_str_eq(r->nodes[1].name, "b-node");
+	free(r);
+}
+
 Test(store, revoke_user_covers_owned_devices)
 {
 	struct cfg_device d;
