@@ -1,0 +1,23 @@
+# sip/: the SIP parser, framing and registrar core (libsip.a), the daemon
+# oprov-sipd with its TLS transport, unit tests and the fuzz harness.
+noinst_LIBRARIES += sip/libsip.a
+sip_libsip_a_SOURCES = \
+	sip/sip.h \
+	sip/sip_int.h \
+	sip/msg.c \
+	sip/hdrval.c \
+	sip/frame.c \
+	sip/registrar.c
+sip_libsip_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+
+check_PROGRAMS += tests/unit/test_sip
+tests_unit_test_sip_SOURCES = tests/unit/test_sip.c
+tests_unit_test_sip_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) $(JANSSON_CFLAGS)
+tests_unit_test_sip_CPPFLAGS = $(AM_CPPFLAGS) -DSIP_TEST_DATA='"$(abs_top_srcdir)/tests/data/sip"'
+tests_unit_test_sip_LDADD = sip/libsip.a common/libcommon.a $(CRITERION_LIBS)
+TESTS += tests/unit/test_sip
+
+FUZZERS += tests/fuzz/fuzz_sip
+tests_fuzz_fuzz_sip_SOURCES = tests/fuzz/fuzz_sip.c
+tests_fuzz_fuzz_sip_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+tests_fuzz_fuzz_sip_LDADD = $(FUZZ_DRIVER) sip/libsip.a common/libcommon.a
