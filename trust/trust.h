@@ -137,8 +137,8 @@ const char *key_type_name(enum key_type t);
  */
 typedef struct trust_key trust_key;
 
-/* PEM public key ("PUBLIC KEY", "RSA PUBLIC KEY"), private key (PKCS#8,
- * traditional) or certificate (its public key).  alg JWS_ALG_INVALID picks the
+/* PEM public key ("PUBLIC KEY"), private key (PKCS#8 or traditional,
+ * unencrypted) or certificate (its public key).  alg JWS_ALG_INVALID picks the
  * key type's default (RS256 / ES256 / ES384 / EdDSA).  kid may be NULL: then
  * the RFC 7638 thumbprint is used.  NULL on error. */
 trust_key *key_from_pem(const char *pem, size_t len, enum jws_alg alg,
@@ -291,6 +291,12 @@ typedef int (*tok_revoked_fn)(void *arg, const struct tok_claims *c);
 
 struct tok_config {
 	const char *issuer;      /* required: exact match of `iss` */
+	/* Further accepted issuers (external identity providers whose JWKS is
+	 * in the key store).  A token's kid is looked up under each issuer in
+	 * order (issuer first); `iss` must then be the issuer that owns the
+	 * key that verified it. */
+	const char *const *more_issuers;
+	size_t n_more_issuers;
 	const char *audience;    /* required: must be in `aud` */
 	int skew;                /* seconds; < 0 means default; capped at 60 */
 	int64_t max_lifetime;    /* seconds; 0 means default */
@@ -394,11 +400,12 @@ int certstore_verify_pem(certstore *cs, const char *pem, size_t len,
  * sip/tls.c).  Do not modify it. */
 void *certstore_x509_store(certstore *cs);
 
-/* Matches a leaf certificate (DER or PEM) against allowed names: each name is
- * compared with SAN DNS entries (X509_check_host, no partial wildcards), SAN
- * URI entries (exact), and, only when the certificate has no SAN DNS, the
- * subject CN (exact, case-insensitive).  Returns the index of the first
- * matching name, or -1. */
+/* Matches a leaf certificate (DER or PEM) against allowed names (as an
+ * administrator recorded them for an Expressway-C): each name is compared
+ * with the SAN DNS entries (X509_check_host, no partial wildcards, never the
+ * CN implicitly), the SAN URI entries (exact), the subject CN (exact,
+ * case-insensitive) and the whole subject in RFC 2253 form (exact).  Returns
+ * the index of the first matching name, or -1. */
 int cert_match_names_der(const uint8_t *der, size_t len,
                          const char *const *names, size_t n);
 int cert_match_names_pem(const char *pem, size_t len,

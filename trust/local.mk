@@ -1,0 +1,42 @@
+# trust/: the token core.  Depends on OpenSSL and jansson only; crypto.c is
+# the one file that includes OpenSSL.
+noinst_LIBRARIES += trust/libtrust.a
+trust_libtrust_a_SOURCES = \
+	trust/trust.h \
+	trust/trust_int.h \
+	trust/b64url.c \
+	trust/cache.c \
+	trust/certgen.c \
+	trust/crypto.c \
+	trust/jws.c \
+	trust/key.c \
+	trust/keystore.c \
+	trust/policy.c \
+	trust/token.c
+trust_libtrust_a_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS) $(JANSSON_CFLAGS)
+TRUST_LIBS = trust/libtrust.a $(OPENSSL_LIBS) $(JANSSON_LIBS) -lm
+
+# One Criterion program for the module, split by area.
+check_PROGRAMS += tests/unit/test_trust
+TESTS += tests/unit/test_trust
+tests_unit_test_trust_SOURCES = \
+	tests/unit/test_trust.h \
+	tests/unit/test_trust.c \
+	tests/unit/test_trust_cert.c \
+	tests/unit/test_trust_keys.c \
+	tests/unit/test_trust_policy.c \
+	tests/unit/test_trust_token.c
+tests_unit_test_trust_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) $(JANSSON_CFLAGS)
+tests_unit_test_trust_LDADD = $(TRUST_LIBS) $(CRITERION_LIBS)
+
+# Fuzz harnesses (see tests/local.mk); seed corpora in tests/fuzz/corpus/NAME.
+FUZZERS += tests/fuzz/fuzz_token tests/fuzz/fuzz_b64url tests/fuzz/fuzz_jwk
+tests_fuzz_fuzz_token_SOURCES = tests/fuzz/fuzz_token.c
+tests_fuzz_fuzz_token_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+tests_fuzz_fuzz_token_LDADD = $(FUZZ_DRIVER) $(TRUST_LIBS)
+tests_fuzz_fuzz_b64url_SOURCES = tests/fuzz/fuzz_b64url.c
+tests_fuzz_fuzz_b64url_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+tests_fuzz_fuzz_b64url_LDADD = $(FUZZ_DRIVER) $(TRUST_LIBS)
+tests_fuzz_fuzz_jwk_SOURCES = tests/fuzz/fuzz_jwk.c
+tests_fuzz_fuzz_jwk_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+tests_fuzz_fuzz_jwk_LDADD = $(FUZZ_DRIVER) $(TRUST_LIBS)

@@ -1,0 +1,125 @@
+/*
+ * trust_int.h - private to trust/: the narrow interface between crypto.c (the
+ * only file that includes OpenSSL) and the rest of the folder, which speaks
+ * in bytes and verdicts.
+ */
+#ifndef OPROV_TRUST_INT_H
+#define OPROV_TRUST_INT_H
+
+#include "trust/trust.h"
+
+/* Public-key material behind an EVP_PKEY, with a small pool of ready
+ * verification contexts so the hot path allocates nothing. */
+struct cpk;
+
+enum cpk_kty { CPK_RSA = 1, CPK_EC_P256, CPK_EC_P384, CPK_ED25519, CPK_OTHER };
+
+struct cpk *cpk_from_pem(const char *pem, size_t len, char *err, size_t errlen);
+struct cpk *cpk_from_rsa(const uint8_t *n, size_t nlen, const uint8_t *e,
+                         size_t elen, char *err, size_t errlen);
+/* x and y exactly the curve's coordinate length (RFC 7518 §6.2.1.2). */
+struct cpk *cpk_from_ec(enum cpk_kty curve, const uint8_t *x, size_t xlen,
+                        const uint8_t *y, size_t ylen, char *err, size_t errlen);
+struct cpk *cpk_from_ed25519(const uint8_t *x, size_t xlen, char *err,
+                             size_t errlen);
+struct cpk *cpk_generate(enum key_type t, char *err, size_t errlen);
+void cpk_free(struct cpk *c);
+
+enum cpk_kty cpk_kty(const struct cpk *c);
+int cpk_bits(const struct cpk *c);
+int cpk_is_private(const struct cpk *c);
+/* Binds the key to one algorithm before it is shared; prepares contexts.
+ * Fails when the algorithm does not fit the key.  0 / -1. */
+int cpk_bind(struct cpk *c, enum jws_alg alg, char *err, size_t errlen);
+
+/* Public members as big-endian bytes (malloc'd; caller frees). */
+int cpk_export_rsa(const struct cpk *c, uint8_t **n, size_t *nlen,
+                   uint8_t **e, size_t *elen);
+/* x and y padded to the coordinate length (32 or 48). */
+int cpk_export_ec(const struct cpk *c, uint8_t x[66], uint8_t y[66],
+                  size_t *coordlen);
+int cpk_export_ed25519(const struct cpk *c, uint8_t x[32]);
+char *cpk_public_pem(const struct cpk *c);
+char *cpk_private_pem(const struct cpk *c);
+
+/* 1 valid, 0 invalid, -1 internal error.  The alg is the bound one; ECDSA
+ * signatures are raw r||s of exactly twice the coordinate length. */
+int cpk_verify(struct cpk *c, const void *msg, size_t msglen,
+               const uint8_t *sig, size_t siglen);
+/* Signature into sig (capacity sigcap, 512 is enough for RSA 4096);
+ * ECDSA as raw r||s.  0 / -1. */
+int cpk_sign(struct cpk *c, const void *msg, size_t msglen, uint8_t *sig,
+             size_t sigcap, size_t *siglen, char *err, size_t errlen);
+
+/* ---- trust_key (key.c) ---- */
+struct trust_key {
+	int refs;                /* atomic */
+	enum jws_alg alg;
+	char kid[TOK_KID_MAX];
+	size_t kidlen;
+	struct cpk *pk;          /* NULL for HMAC */
+	uint8_t *secret;         /* HMAC secret */
+	size_t secretlen;
+};
+
+/* Signature check with the key's bound algorithm: 1 / 0 / -1. */
+int key_verify(trust_key *k, const void *msg, size_t msglen,
+               const uint8_t *sig, size_t siglen);
+int key_sign(const trust_key *k, const void *msg, size_t msglen, uint8_t *sig,
+             size_t sigcap, size_t *siglen, char *err, size_t errlen);
+
+/* ---- compact JWS (jws.c) ---- */
+#define JWS_SIG_MAX 512          /* RSA up to 4096 bits */
+#define JWS_PBUF (TOK_MAX_SIZE_DEFAULT / 4 * 3 + 4)
+
+/* A token split and decoded by steps 1-4 of the checklist.  The payload is
+ * decoded into pbuf when it fits (every token under the default 8 KiB cap),
+ * so the hot path allocates only what jansson does. */
+struct jws_parsed {
+	const char *signing_input;   /* header.payload, borrowed from token */
+	size_t silen;
+	json_t *header;              /* owned */
+	uint8_t *payload;            /* pbuf or malloc'd; NUL-terminated */
+	size_t plen;
+	uint8_t sig[JWS_SIG_MAX];
+	size_t siglen;
+	enum jws_alg alg;
+	const char *kid;             /* borrowed from header, may be NULL */
+	size_t kidlen;
+	uint8_t pbuf[JWS_PBUF];
+};
+/* Steps 1-4: size, shape, strict base64url, header JSON, crit, alg in the
+ * allowlist.  On TOK_OK the caller must jws_parsed_free(). */
+enum tok_verdict jws_parse(const char *tok, size_t len, size_t max,
+                           unsigned algs, struct jws_parsed *jp);
+void jws_parsed_free(struct jws_parsed *jp);
+/* Steps 6-7 with an already looked-up key. */
+enum tok_verdict jws_check_signature(trust_key *k, struct jws_parsed *jp);
+
+/* ---- verified-token cache (cache.c) ---- */
+struct tcache;
+struct tcache *tcache_new(size_t capacity);
+void tcache_free(struct tcache *c);
+/* 1 hit (claims copied to *out), 0 miss, -1 entry found but exp <= floor
+ * (removed).  Entries from an older key-store generation are misses. */
+int tcache_get(struct tcache *c, const uint8_t key[32], uint64_t gen,
+               int64_t floor, struct tok_claims *out);
+void tcache_put(struct tcache *c, const uint8_t key[32], uint64_t gen,
+                const struct tok_claims *cl);
+void tcache_stats(struct tcache *c, struct tok_cache_stats *out);
+void tcache_flush(struct tcache *c);
+
+/* OPENSSL_cleanse: wipes memory the compiler cannot optimize away. */
+void trust_wipe(void *p, size_t n);
+
+/* err helper shared by the folder's files. */
+void trust_err(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Bounded copy of a counted string into a fixed buffer; -1 when it does not
+ * fit (including its NUL) or contains a NUL byte. */
+int trust_strlcpy_n(char *dst, size_t dstsz, const char *src, size_t n);
+
+#define TRUST_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+#endif
