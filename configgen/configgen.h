@@ -184,6 +184,8 @@ struct cfg_model {
 	const char *name;                /* "8845", "CSF" */
 	const char *product;             /* "Cisco 8845": model attribute in XMLDefault */
 	unsigned    flags;
+	unsigned    type_id;             /* NNN of <loadInformationNNN> in XMLDefault,
+	                                    0 when not known (no element rendered) */
 };
 
 const struct cfg_model *cfg_model_table(size_t *count);
@@ -233,7 +235,7 @@ int cfg_line_validate(const struct cfg_line *l, char *err, size_t errlen);
 int cfg_device_validate(const struct cfg_device *d, const struct cfg_profile *profile,
                         char *err, size_t errlen);
 /* Non-zero when the device's config is token-gated: its profile has OAuth
- * (whatever the cluster mode says: fail closed). */
+ * (whatever the cluster mode says), or no profile is known (fail closed). */
 int cfg_device_needs_token(const struct cfg_profile *profile);
 
 /* ---- rendering ------------------------------------------------------------------
@@ -265,14 +267,26 @@ struct cfg_output {
 	char   version[CFG_VERSION_MAX]; /* versionStamp (device configs), else "" */
 };
 
-/* SEP<MAC>.cnf.xml for ctx->device.  The versionStamp is a hash of the rest
- * of the rendered file, so it changes exactly when the file's content does.
- * Text the administrator typed is escaped; bytes that are not valid UTF-8 or
- * not XML characters are dropped.  0 / -1. */
+/* SEP<MAC>.cnf.xml for ctx->device.
+ * - versionStamp: 16 hex digits, a 64-bit FNV-1a hash of the file rendered
+ *   with a placeholder stamp, so it changes exactly when the content does
+ *   (never from the clock); also returned in out->version.
+ * - sipOAuthMode is 1 only when ctx->cluster has SIP OAuth mode on and the
+ *   profile has OAuth.  Each line's <port> is the first node's sip OAuth
+ *   port in that case, else its secured SIP port for TLS, else its SIP port.
+ * - authPassword is always empty (oprov stores no digest passwords);
+ *   authName is empty for OAuth profiles and the line's number otherwise.
+ * - Text the administrator typed is escaped by libxml2; bytes that are not
+ *   valid UTF-8 and characters XML or phones cannot take (C0/C1 controls
+ *   including TAB/CR/LF, DEL, non-characters) are dropped; fields are read
+ *   only within their arrays even without a terminator.
+ * 0 / -1 (missing device, profile or params; out of memory). */
 int cfg_render_device(const struct cfg_render_ctx *ctx, struct cfg_output *out,
                       char *err, size_t errlen);
-/* XMLDefault.cnf.xml: root <Default>, the node group (ctx->nodes), per-model
- * load information, URLs.  ctx->device and ctx->profile are ignored. 0 / -1. */
+/* XMLDefault.cnf.xml: root <Default>, the node group (ctx->nodes), one
+ * <loadInformationNNN model="..."> per entry of ctx->loads whose model has a
+ * known type_id (in model-table order), URLs.  ctx->device, ctx->profile and
+ * ctx->pool are ignored.  0 / -1. */
 int cfg_render_default(const struct cfg_render_ctx *ctx, struct cfg_output *out,
                        char *err, size_t errlen);
 void cfg_output_free(struct cfg_output *out);
@@ -283,13 +297,16 @@ void cfg_output_free(struct cfg_output *out);
  *
  * The caller strips at most one leading "/" first (HTTP paths always start
  * with one; some TFTP clients send one); the rest is relative to the file
- * root.  Device files are recognised by the last
- * path component, case-insensitively (phones send upper case; any spelling of
- * a device's file is still that device's file, so gating cannot be bypassed by
- * case or by a directory prefix).  Names that no daemon may serve are
- * CFG_FILE_INVALID: empty, longer than CFG_FILENAME_MAX, containing NUL or
- * other control bytes or '\\', or with a "." or ".." path component, an empty
- * component ("a//b"), or a leading or trailing '/'. */
+ * root.  Device files are recognised by the last path component,
+ * case-insensitively: phones send upper case, but any spelling of a device's
+ * file is still that device's file, so gating cannot be bypassed by case or
+ * by a directory prefix.
+ *
+ * Names that no daemon may serve are CFG_FILE_INVALID: empty, longer than
+ * CFG_FILENAME_MAX, containing NUL, other control bytes, DEL, non-ASCII bytes
+ * (no phone file needs them; they would only add spellings) or '\\', or with
+ * a "." or ".." path component, an empty component ("a//b"), or a leading or
+ * trailing '/'. */
 enum cfg_file_kind {
 	CFG_FILE_INVALID = -1,
 	CFG_FILE_PUBLIC = 0,              /* anything else: served from the file root */

@@ -1,0 +1,987 @@
+/* Unit tests for configgen/: the validation rules (each refusal and its
+ * message), rendering against golden files, escaping of hostile admin text,
+ * versionStamp behaviour, and the file-name mapping. */
+#include "config.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <libxml/xpath.h>
+
+#include "configgen/configgen.h"
+
+#define ERRLEN 256
+
+/* ---- fixtures ----------------------------------------------------------------- */
+struct world {
+	struct cfg_params params;
+	struct cfg_cluster cluster;
+	struct cfg_node nodes[2];
+	struct cfg_pool pool;
+	struct cfg_profile oauth_profile, legacy_profile;
+	struct cfg_device oauth_dev, legacy_dev;
+	struct cfg_load loads[3];
+};
+
+static void
+world_init(struct world *w)
+{
+	memset(w, 0, sizeof(*w));
+	cfg_params_init(&w->params);
+	w->cluster.sip_oauth_mode = 1;
+
+	cfg_node_init(&w->nodes[0], "cucm-a", "cucm-a.example.com");
+	strcpy(w->nodes[0].description, "Primary node");
+	cfg_node_init(&w->nodes[1], "cucm-b", "192.0.2.12");
+	w->nodes[1].sip_oauth_port = 5190;
+	w->nodes[1].sip_mra_oauth_port = 5191;
+
+	cfg_pool_init(&w->pool, "HQ");
+	strcpy(w->pool.time_zone, "Europe/Berlin");
+	strcpy(w->pool.date_template, "D.M.Y");
+	w->pool.ntp_count = 2;
+	strcpy(w->pool.ntp[0], "ntp1.example.com");
+	strcpy(w->pool.ntp[1], "192.0.2.123");
+	w->pool.node_count = 2;
+	strcpy(w->pool.nodes[0], "cucm-a");
+	strcpy(w->pool.nodes[1], "cucm-b");
+
+	cfg_profile_init(&w->oauth_profile, "Secure-OAuth");
+	w->oauth_profile.mode = CFG_MODE_ENCRYPTED;
+	w->oauth_profile.transport = CFG_TRANSPORT_TLS;
+	w->oauth_profile.oauth = 1;
+
+	cfg_profile_init(&w->legacy_profile, "Standard-NonSecure");
+
+	cfg_device_init(&w->oauth_dev, "sep00aabbccddee");
+	strcpy(w->oauth_dev.model, "8845");
+	strcpy(w->oauth_dev.profile, "Secure-OAuth");
+	strcpy(w->oauth_dev.owner, "alice");
+	strcpy(w->oauth_dev.pool, "HQ");
+	strcpy(w->oauth_dev.description, "Alice's desk phone");
+	strcpy(w->oauth_dev.load, "sip8845_65.14-2-1-0101-30");
+	w->oauth_dev.require_activation_code = 1;
+	w->oauth_dev.allow_activation_code_mra = 1;
+	strcpy(w->oauth_dev.mra_domain, "mra.example.com");
+	w->oauth_dev.line_count = 2;
+	cfg_line_init(&w->oauth_dev.lines[0], 1, "+4930123451001");
+	strcpy(w->oauth_dev.lines[0].label, "Alice");
+	strcpy(w->oauth_dev.lines[0].display_name, "Alice Example");
+	cfg_line_init(&w->oauth_dev.lines[1], 2, "1002");
+	strcpy(w->oauth_dev.lines[1].label, "Sales queue");
+	strcpy(w->oauth_dev.lines[1].display_name, "Sales");
+	w->oauth_dev.lines[1].max_calls = 2;
+	w->oauth_dev.lines[1].busy_trigger = 1;
+
+	cfg_device_init(&w->legacy_dev, "SEP0011223344AA");
+	strcpy(w->legacy_dev.model, "7942");
+	strcpy(w->legacy_dev.profile, "Standard-NonSecure");
+	strcpy(w->legacy_dev.owner, "bob");
+	strcpy(w->legacy_dev.load, "SIP42.9-4-2SR4-3S");
+	w->legacy_dev.line_count = 1;
+	cfg_line_init(&w->legacy_dev.lines[0], 1, "2001");
+	strcpy(w->legacy_dev.lines[0].label, "Bob");
+	strcpy(w->legacy_dev.lines[0].display_name, "Bob Example");
+
+	strcpy(w->loads[0].model, "8851");
+	strcpy(w->loads[0].load, "sip88xx.14-2-1-0101-30");
+	strcpy(w->loads[1].model, "7942");
+	strcpy(w->loads[1].load, "SIP42.9-4-2SR4-3S");
+	strcpy(w->loads[2].model, "8845"); /* no known type id: not rendered */
+	strcpy(w->loads[2].load, "sip8845_65.14-2-1-0101-30");
+}
+
+static struct cfg_render_ctx
+ctx_for(struct world *w, const struct cfg_device *d, const struct cfg_profile *p,
+        const struct cfg_pool *pool)
+{
+	struct cfg_render_ctx c = {
+		.device = d, .profile = p, .pool = pool,
+		.nodes = w->nodes, .node_count = pool ? pool->node_count : 1,
+		.params = &w->params, .cluster = &w->cluster,
+		.file_server = "tftp.example.com",
+		.loads = w->loads, .load_count = 3,
+	};
+	return c;
+}
+
+static char *
+render(const struct cfg_render_ctx *c, char version[CFG_VERSION_MAX])
+{
+	struct cfg_output out;
+	char err[ERRLEN] = "";
+	char *copy;
+
+	cr_assert_eq(cfg_render_device(c, &out, err, sizeof(err)), 0, "render: %s", err);
+	cr_assert_eq(strlen(out.data), out.len);
+	if (version != NULL)
+		memcpy(version, out.version, CFG_VERSION_MAX);
+	copy = strdup(out.data);
+	cfg_output_free(&out);
+	return copy;
+}
+
+/* Expects a refusal whose message contains `want`. */
+#define REFUSED(call, want) do { \
+	char err_[ERRLEN] = ""; \
+	int rc_ = (call); \
+	cr_assert_eq(rc_, -1, "accepted, wanted refusal \"%s\"", want); \
+	cr_assert(strstr(err_, want) != NULL, "message \"%s\" lacks \"%s\"", err_, want); \
+} while (0)
+#define E err_, sizeof(err_)
+
+#define ACCEPTED(call) do { \
+	char err_[ERRLEN] = ""; \
+	cr_assert_eq((call), 0, "refused: %s", err_); \
+} while (0)
+
+/* ---- enterprise parameters --------------------------------------------------------- */
+Test(params, defaults_match_table)
+{
+	struct cfg_params p;
+	size_t n;
+	const struct cfg_param_info *t = cfg_param_table(&n);
+	char buf[CFG_URL_MAX];
+
+	cfg_params_init(&p);
+	cr_assert_geq(n, 4);
+	for (size_t i = 0; i < n; i++) {
+		cr_assert_eq(cfg_param_get(&p, t[i].name, buf, sizeof(buf)), 0, "%s", t[i].name);
+		cr_assert_str_eq(buf, t[i].def, "%s", t[i].name);
+		cr_assert_eq(cfg_param_find(t[i].name), &t[i]);
+	}
+	cr_assert_eq(p.refresh_login_flow, 0);
+	cr_assert_eq(p.access_token_minutes, 60);
+	cr_assert_eq(p.refresh_token_days, 60);
+	cr_assert_eq(p.activation_code_hours, 168);
+	ACCEPTED(cfg_params_validate(&p, E));
+}
+
+Test(params, ranges_refused_and_nothing_changed)
+{
+	struct cfg_params p, before;
+
+	cfg_params_init(&p);
+	before = p;
+	REFUSED(cfg_param_set(&p, "oauth-access-token-minutes", "0", E),
+	        "oauth-access-token-minutes: 0 out of range 1–1440");
+	REFUSED(cfg_param_set(&p, "oauth-access-token-minutes", "1441", E),
+	        "1441 out of range 1–1440");
+	REFUSED(cfg_param_set(&p, "oauth-refresh-token-days", "366", E),
+	        "oauth-refresh-token-days: 366 out of range 1–365");
+	REFUSED(cfg_param_set(&p, "oauth-refresh-token-days", "0", E), "out of range 1–365");
+	REFUSED(cfg_param_set(&p, "activation-code-hours", "8761", E),
+	        "activation-code-hours: 8761 out of range 1–8760");
+	REFUSED(cfg_param_set(&p, "oauth-access-token-minutes", "60m", E), "is not a number");
+	REFUSED(cfg_param_set(&p, "oauth-access-token-minutes", "", E), "is not a number");
+	REFUSED(cfg_param_set(&p, "oauth-refresh-login-flow", "maybe", E), "is not on or off");
+	REFUSED(cfg_param_set(&p, "no-such-param", "1", E), "unknown parameter");
+	REFUSED(cfg_param_set(&p, "time-zone", "Europe/Ber lin", E),
+	        "time-zone: character ' ' not allowed");
+	REFUSED(cfg_param_set(&p, "cluster-id", "", E), "cluster-id: must not be empty");
+	REFUSED(cfg_param_set(&p, "services-url", "http://x/\"><a", E), "not allowed");
+	{
+		char longurl[CFG_URL_MAX + 10];
+		memset(longurl, 'a', sizeof(longurl) - 1);
+		longurl[sizeof(longurl) - 1] = '\0';
+		REFUSED(cfg_param_set(&p, "services-url", longurl, E), "longer than 255 bytes");
+	}
+	cr_assert_eq(memcmp(&p, &before, sizeof(p)), 0, "a refused set changed the params");
+}
+
+Test(params, set_get_round_trip)
+{
+	struct cfg_params p, q;
+	size_t n;
+	const struct cfg_param_info *t = cfg_param_table(&n);
+	char buf[CFG_URL_MAX];
+
+	cfg_params_init(&p);
+	ACCEPTED(cfg_param_set(&p, "oauth-refresh-login-flow", "Enabled", E));
+	cr_assert_eq(p.refresh_login_flow, 1);
+	ACCEPTED(cfg_param_set(&p, "oauth-access-token-minutes", "1440", E));
+	ACCEPTED(cfg_param_set(&p, "oauth-refresh-token-days", "1", E));
+	ACCEPTED(cfg_param_set(&p, "activation-code-hours", "24", E));
+	ACCEPTED(cfg_param_set(&p, "services-url", "http://{host}:6970/services.xml", E));
+	cr_assert_eq(p.access_token_minutes, 1440);
+	cr_assert_eq(p.refresh_token_days, 1);
+	cr_assert_eq(p.activation_code_hours, 24);
+
+	/* What get prints, set accepts, giving the same struct. */
+	cfg_params_init(&q);
+	for (size_t i = 0; i < n; i++) {
+		cr_assert_eq(cfg_param_get(&p, t[i].name, buf, sizeof(buf)), 0);
+		ACCEPTED(cfg_param_set(&q, t[i].name, buf, E));
+	}
+	cr_assert_eq(memcmp(&p, &q, sizeof(p)), 0);
+	cr_assert_eq(cfg_param_get(&p, "no-such-param", buf, sizeof(buf)), -1);
+	cr_assert_eq(cfg_param_get(&p, "services-url", buf, 4), -1, "truncation not reported");
+}
+
+Test(params, validate_catches_bad_struct)
+{
+	struct cfg_params p;
+
+	cfg_params_init(&p);
+	p.access_token_minutes = 0;
+	REFUSED(cfg_params_validate(&p, E), "oauth-access-token-minutes: 0 out of range");
+	cfg_params_init(&p);
+	p.refresh_login_flow = 2;
+	REFUSED(cfg_params_validate(&p, E), "oauth-refresh-login-flow: 2 is not on or off");
+	cfg_params_init(&p);
+	memset(p.cluster_id, 'x', sizeof(p.cluster_id)); /* no terminator */
+	REFUSED(cfg_params_validate(&p, E), "cluster-id: longer than 63 bytes");
+}
+
+/* ---- nodes ------------------------------------------------------------------------ */
+Test(node, defaults_valid)
+{
+	struct cfg_node n;
+
+	cfg_node_init(&n, "cucm-a", "cucm-a.example.com");
+	cr_assert_eq(n.sip_port, 5060);
+	cr_assert_eq(n.secured_sip_port, 5061);
+	cr_assert_eq(n.sip_oauth_port, 5090);
+	cr_assert_eq(n.sip_mra_oauth_port, 5091);
+	ACCEPTED(cfg_node_validate(&n, E));
+}
+
+Test(node, port_rules)
+{
+	struct cfg_node n;
+	uint16_t port = 7;
+
+	cfg_node_init(&n, "cucm-a", "cucm-a.example.com");
+	n.sip_oauth_port = 1023;
+	REFUSED(cfg_node_validate(&n, E), "sip-oauth-port 1023 out of range 1024–49151");
+	n.sip_oauth_port = 49152;
+	REFUSED(cfg_node_validate(&n, E), "sip-oauth-port 49152 out of range 1024–49151");
+	n.sip_oauth_port = 5060;
+	REFUSED(cfg_node_validate(&n, E), "sip-oauth-port 5060 is already the sip-port of node cucm-a");
+	n.sip_oauth_port = 5090;
+	n.sip_mra_oauth_port = 5090;
+	REFUSED(cfg_node_validate(&n, E), "sip-mra-oauth-port 5090 is already the sip-oauth-port");
+	n.sip_mra_oauth_port = 1024;
+	ACCEPTED(cfg_node_validate(&n, E));
+	n.sip_mra_oauth_port = 49151;
+	ACCEPTED(cfg_node_validate(&n, E));
+
+	REFUSED(cfg_port_parse("1023", &port, E), "port 1023 out of range 1024–49151");
+	REFUSED(cfg_port_parse("49152", &port, E), "port 49152 out of range 1024–49151");
+	REFUSED(cfg_port_parse("70000", &port, E), "port 70000 out of range");
+	REFUSED(cfg_port_parse("50a", &port, E), "port \"50a\" is not a number");
+	cr_assert_eq(port, 7, "refused parse wrote the port");
+	ACCEPTED(cfg_port_parse("5090", &port, E));
+	cr_assert_eq(port, 5090);
+}
+
+Test(node, name_and_host)
+{
+	struct cfg_node n;
+
+	cfg_node_init(&n, "", "cucm-a.example.com");
+	REFUSED(cfg_node_validate(&n, E), "node name: must not be empty");
+	cfg_node_init(&n, "a", "bad host");
+	REFUSED(cfg_node_validate(&n, E), "node host: character ' ' not allowed");
+	cfg_node_init(&n, "a", "-x.example.com");
+	REFUSED(cfg_node_validate(&n, E), "is not a host name or IP address");
+	cfg_node_init(&n, "a", "2001:db8::5");
+	ACCEPTED(cfg_node_validate(&n, E));
+}
+
+/* ---- pools -------------------------------------------------------------------------- */
+Test(pool, rules)
+{
+	struct world w;
+
+	world_init(&w);
+	ACCEPTED(cfg_pool_validate(&w.pool, E));
+	w.pool.ntp_count = CFG_NTP_MAX + 1;
+	REFUSED(cfg_pool_validate(&w.pool, E), "5 NTP servers, at most 4");
+	world_init(&w);
+	w.pool.node_count = CFG_GROUP_MAX + 1;
+	REFUSED(cfg_pool_validate(&w.pool, E), "4 nodes in the node group, at most 3");
+	world_init(&w);
+	strcpy(w.pool.nodes[1], "cucm-a");
+	REFUSED(cfg_pool_validate(&w.pool, E), "node cucm-a appears twice in the node group");
+	world_init(&w);
+	strcpy(w.pool.time_zone, "Europe/Berlin;rm");
+	REFUSED(cfg_pool_validate(&w.pool, E), "pool time zone: character ';' not allowed");
+	world_init(&w);
+	strcpy(w.pool.ntp[1], "ntp server");
+	REFUSED(cfg_pool_validate(&w.pool, E), "pool NTP server 2");
+	world_init(&w);
+	strcpy(w.pool.date_template, "D/M/Z");
+	REFUSED(cfg_pool_validate(&w.pool, E), "pool date template: character 'Z' not allowed");
+}
+
+/* ---- security profiles ---------------------------------------------------------------- */
+Test(profile, oauth_rules)
+{
+	struct cfg_profile p;
+
+	cfg_profile_init(&p, "P");
+	p.mode = CFG_MODE_ENCRYPTED;
+	p.transport = CFG_TRANSPORT_TLS;
+	p.oauth = 1;
+	ACCEPTED(cfg_profile_validate(&p, E));
+
+	p.mode = CFG_MODE_AUTHENTICATED;
+	REFUSED(cfg_profile_validate(&p, E),
+	        "OAuth requires mode encrypted (profile mode is authenticated)");
+	p.mode = CFG_MODE_NON_SECURE;
+	REFUSED(cfg_profile_validate(&p, E),
+	        "OAuth requires mode encrypted (profile mode is non-secure)");
+	p.mode = CFG_MODE_ENCRYPTED;
+	p.transport = CFG_TRANSPORT_TCP;
+	REFUSED(cfg_profile_validate(&p, E),
+	        "OAuth requires transport tls (profile transport is tcp)");
+	p.transport = CFG_TRANSPORT_TLS;
+	p.digest = 1;
+	REFUSED(cfg_profile_validate(&p, E), "OAuth cannot be combined with digest authentication");
+	p.digest = 0;
+	p.tftp_encrypted_config = 1;
+	REFUSED(cfg_profile_validate(&p, E), "OAuth cannot be combined with TFTP encrypted config");
+	p.oauth = 0;
+	ACCEPTED(cfg_profile_validate(&p, E));
+}
+
+Test(profile, mode_transport_rules)
+{
+	struct cfg_profile p;
+	enum cfg_transport all[] = { CFG_TRANSPORT_TCP, CFG_TRANSPORT_UDP, CFG_TRANSPORT_TCP_UDP };
+
+	cfg_profile_init(&p, "P");
+	for (size_t i = 0; i < 3; i++) {
+		p.mode = CFG_MODE_NON_SECURE;
+		p.transport = all[i];
+		ACCEPTED(cfg_profile_validate(&p, E));
+		p.mode = CFG_MODE_AUTHENTICATED;
+		REFUSED(cfg_profile_validate(&p, E), "mode authenticated requires transport tls");
+		p.mode = CFG_MODE_ENCRYPTED;
+		REFUSED(cfg_profile_validate(&p, E), "mode encrypted requires transport tls");
+	}
+	p.mode = CFG_MODE_NON_SECURE;
+	p.transport = CFG_TRANSPORT_TLS;
+	REFUSED(cfg_profile_validate(&p, E),
+	        "transport tls requires mode authenticated or encrypted (profile mode is non-secure)");
+	p.mode = 9;
+	REFUSED(cfg_profile_validate(&p, E), "unknown security mode 9");
+	cfg_profile_init(&p, " P");
+	REFUSED(cfg_profile_validate(&p, E), "profile name: must not start or end with a space");
+}
+
+Test(profile, parse_names)
+{
+	enum cfg_sec_mode m;
+	enum cfg_transport t;
+
+	cr_assert_eq(cfg_sec_mode_parse("Encrypted", &m), 0);
+	cr_assert_eq(m, CFG_MODE_ENCRYPTED);
+	cr_assert_eq(cfg_sec_mode_parse("non-secure", &m), 0);
+	cr_assert_eq(m, CFG_MODE_NON_SECURE);
+	cr_assert_eq(cfg_sec_mode_parse("secure", &m), -1);
+	cr_assert_eq(cfg_transport_parse("TCP+UDP", &t), 0);
+	cr_assert_eq(t, CFG_TRANSPORT_TCP_UDP);
+	cr_assert_eq(cfg_transport_parse("tls", &t), 0);
+	cr_assert_eq(t, CFG_TRANSPORT_TLS);
+	cr_assert_eq(cfg_transport_parse("sctp", &t), -1);
+	cr_assert_str_eq(cfg_transport_name(CFG_TRANSPORT_TCP_UDP), "tcp+udp");
+	cr_assert_str_eq(cfg_sec_mode_name(CFG_MODE_AUTHENTICATED), "authenticated");
+}
+
+/* ---- models and devices ----------------------------------------------------------------- */
+Test(model, table)
+{
+	const char *oauth[] = { "7811", "7821", "7841", "7861", "7832", "8811", "8841", "8845",
+	                        "8851", "8851NR", "8861", "8865", "8865NR", "8832", "8832NR",
+	                        "CSF", "TCT", "BOT", "TAB" };
+	const char *legacy[] = { "7942", "7962", "7965", "8945", "8961", "9971", "6941" };
+
+	for (size_t i = 0; i < sizeof(oauth) / sizeof(oauth[0]); i++) {
+		const struct cfg_model *m = cfg_model_find(oauth[i]);
+		cr_assert_not_null(m, "%s", oauth[i]);
+		cr_assert(m->flags & CFG_MODEL_OAUTH, "%s", oauth[i]);
+	}
+	for (size_t i = 0; i < sizeof(legacy) / sizeof(legacy[0]); i++) {
+		const struct cfg_model *m = cfg_model_find(legacy[i]);
+		cr_assert_not_null(m, "%s", legacy[i]);
+		cr_assert_eq(m->flags & CFG_MODEL_OAUTH, 0, "%s", legacy[i]);
+	}
+	cr_assert(cfg_model_find("csf")->flags & CFG_MODEL_SOFT);
+	cr_assert_str_eq(cfg_model_find("8851nr")->name, "8851NR");
+	cr_assert_null(cfg_model_find("7940x"));
+	cr_assert_null(cfg_model_find(""));
+}
+
+Test(device, name_parse)
+{
+	char out[CFG_DEVNAME_MAX];
+	const char *bad[] = { "SEP00AABBCCDDE", "SEP00AABBCCDDEEF", "SEP00AABBCCDDEG",
+	                      "SEQ00AABBCCDDEE", "CSFALICE", "", "SEP00AABBCC DDE",
+	                      "SEP-0AABBCCDDEE" };
+
+	cr_assert_eq(cfg_device_name_parse("sep00aabbccddee", 15, out), 0);
+	cr_assert_str_eq(out, "SEP00AABBCCDDEE");
+	cr_assert_eq(cfg_device_name_parse("Sep00AaBbCcDdEe", 15, out), 0);
+	cr_assert_str_eq(out, "SEP00AABBCCDDEE");
+	/* Exactly len bytes: a longer buffer's tail is not looked at. */
+	cr_assert_eq(cfg_device_name_parse("SEP0123456789ABxyz", 15, out), 0);
+	cr_assert_str_eq(out, "SEP0123456789AB");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_assert_eq(cfg_device_name_parse(bad[i], strlen(bad[i]), out), -1, "%s", bad[i]);
+	cr_assert_eq(cfg_device_name_parse("SEP00AABBCC\0DEE", 15, out), -1);
+}
+
+Test(device, valid_fixtures)
+{
+	struct world w;
+
+	world_init(&w);
+	cr_assert_str_eq(w.oauth_dev.name, "SEP00AABBCCDDEE");
+	ACCEPTED(cfg_device_validate(&w.oauth_dev, &w.oauth_profile, E));
+	ACCEPTED(cfg_device_validate(&w.legacy_dev, &w.legacy_profile, E));
+	ACCEPTED(cfg_device_validate(&w.oauth_dev, NULL, E));
+	cr_assert(cfg_device_needs_token(&w.oauth_profile));
+	cr_assert_not(cfg_device_needs_token(&w.legacy_profile));
+	cr_assert(cfg_device_needs_token(NULL), "unknown profile must fail closed");
+}
+
+Test(device, rules)
+{
+	struct world w;
+
+	world_init(&w);
+	REFUSED(cfg_device_validate(&w.legacy_dev, &w.oauth_profile, E),
+	        "device uses profile Standard-NonSecure, not Secure-OAuth");
+	strcpy(w.legacy_dev.profile, "Secure-OAuth");
+	REFUSED(cfg_device_validate(&w.legacy_dev, &w.oauth_profile, E),
+	        "model 7942 cannot use a profile with OAuth");
+
+	world_init(&w);
+	strcpy(w.oauth_dev.name, "SEP00aabbccddee");
+	REFUSED(cfg_device_validate(&w.oauth_dev, NULL, E),
+	        "device name \"SEP00aabbccddee\" is not SEP followed by 12 upper-case hex digits");
+	world_init(&w);
+	strcpy(w.oauth_dev.model, "7940x");
+	REFUSED(cfg_device_validate(&w.oauth_dev, NULL, E), "model 7940x is not a known model");
+	strcpy(w.oauth_dev.model, "csf");
+	REFUSED(cfg_device_validate(&w.oauth_dev, NULL, E), "model csf must be written CSF");
+	world_init(&w);
+	w.oauth_dev.profile[0] = '\0';
+	REFUSED(cfg_device_validate(&w.oauth_dev, NULL, E), "device profile: must not be empty");
+	world_init(&w);
+	w.oauth_dev.mra_domain[0] = '\0';
+	REFUSED(cfg_device_validate(&w.oauth_dev, NULL, E),
+	        "activation code via MRA requires an MRA service domain");
+	world_init(&w);
+	w.oauth_dev.require_activation_code = 0;
+	REFUSED(cfg_device_validate(&w.oauth_dev, NULL, E),
+	        "activation code via MRA requires require-activation-code");
+	world_init(&w);
+	strcpy(w.oauth_dev.mra_domain, "mra example");
+	REFUSED(cfg_device_validate(&w.oauth_dev, NULL, E), "MRA service domain");
+	world_init(&w);
+	strcpy(w.oauth_dev.description, "tab\there");
+	REFUSED(cfg_device_validate(&w.oauth_dev, NULL, E),
+	        "device description: contains a control or non-character U+0009");
+	world_init(&w);
+	strcpy(w.oauth_dev.load, "../../etc/passwd");
+	REFUSED(cfg_device_validate(&w.oauth_dev, NULL, E), "device load: character '/' not allowed");
+	world_init(&w);
+	w.oauth_dev.line_count = CFG_LINES_MAX + 1;
+	REFUSED(cfg_device_validate(&w.oauth_dev, NULL, E), "17 lines, at most 16");
+	world_init(&w);
+	w.oauth_dev.lines[1].button = 1;
+	REFUSED(cfg_device_validate(&w.oauth_dev, NULL, E), "line button 1 used twice");
+}
+
+Test(device, line_rules)
+{
+	struct cfg_line l;
+
+	cfg_line_init(&l, 1, "1001");
+	ACCEPTED(cfg_line_validate(&l, E));
+	l.button = 0;
+	REFUSED(cfg_line_validate(&l, E), "line button 0 out of range 1–16");
+	l.button = 17;
+	REFUSED(cfg_line_validate(&l, E), "line button 17 out of range 1–16");
+	cfg_line_init(&l, 1, "");
+	REFUSED(cfg_line_validate(&l, E), "line 1 number: must not be empty");
+	cfg_line_init(&l, 2, "10a1");
+	REFUSED(cfg_line_validate(&l, E), "line 2 number: character 'a' not allowed");
+	cfg_line_init(&l, 1, "10+1");
+	REFUSED(cfg_line_validate(&l, E), "'+' is allowed only as the first character");
+	cfg_line_init(&l, 1, "*#+1");
+	REFUSED(cfg_line_validate(&l, E), "'+' is allowed only as the first character");
+	cfg_line_init(&l, 1, "+*97#");
+	ACCEPTED(cfg_line_validate(&l, E));
+	strcpy(l.label, "bad\xc3(utf8");
+	REFUSED(cfg_line_validate(&l, E), "line 1 label: not valid UTF-8 (byte 3)");
+	strcpy(l.label, "overlong \xc0\xaf");
+	REFUSED(cfg_line_validate(&l, E), "not valid UTF-8");
+	strcpy(l.label, "surrogate \xed\xa0\x80");
+	REFUSED(cfg_line_validate(&l, E), "not valid UTF-8");
+	strcpy(l.label, "nonchar \xef\xbf\xbe");
+	REFUSED(cfg_line_validate(&l, E), "U+FFFE");
+	strcpy(l.label, "C1 \xc2\x85");
+	REFUSED(cfg_line_validate(&l, E), "U+0085");
+	strcpy(l.label, "<&\"'> Zoë 日本 🎉");
+	ACCEPTED(cfg_line_validate(&l, E));
+	strcpy(l.display_name, "new\nline");
+	REFUSED(cfg_line_validate(&l, E), "line 1 display name: contains a control");
+	cfg_line_init(&l, 1, "1001");
+	l.max_calls = 0;
+	REFUSED(cfg_line_validate(&l, E), "line 1: max calls 0 out of range 1–16");
+	l.max_calls = 2;
+	l.busy_trigger = 3;
+	REFUSED(cfg_line_validate(&l, E), "line 1: busy trigger 3 out of range 1–2 (max calls)");
+	cfg_line_init(&l, 1, "1001");
+	memset(l.label, 'x', sizeof(l.label)); /* no terminator */
+	REFUSED(cfg_line_validate(&l, E), "line 1 label: longer than 127 bytes");
+}
+
+/* ---- rendering: golden files ---------------------------------------------------------------- */
+static char *
+read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long n;
+
+	if (f == NULL)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	buf = malloc((size_t)n + 1);
+	cr_assert_not_null(buf);
+	cr_assert_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
+	buf[n] = '\0';
+	fclose(f);
+	*len = (size_t)n;
+	return buf;
+}
+
+/* Byte-for-byte comparison with tests/data/configgen/NAME.  With
+ * OPROV_UPDATE_GOLDEN=1 in the environment the file is (re)written instead,
+ * for a reviewed update after an intended change. */
+static void
+golden(const char *name, const char *data)
+{
+	const char *top = getenv("top_srcdir");
+	char path[1024];
+	size_t len = 0;
+	char *want;
+
+	snprintf(path, sizeof(path), "%s/tests/data/configgen/%s", top ? top : ".", name);
+	if (getenv("OPROV_UPDATE_GOLDEN") != NULL) {
+		FILE *f = fopen(path, "wb");
+		cr_assert_not_null(f, "cannot write %s", path);
+		fputs(data, f);
+		fclose(f);
+		return;
+	}
+	want = read_file(path, &len);
+	cr_assert_not_null(want, "cannot read %s", path);
+	cr_assert_eq(len, strlen(data), "%s: length %zu, rendered %zu", name, len, strlen(data));
+	cr_assert_str_eq(data, want, "%s differs from the rendering", name);
+	free(want);
+}
+
+static xmlDocPtr
+parse(const char *data)
+{
+	xmlDocPtr doc = xmlReadMemory(data, (int)strlen(data), "config.xml", "UTF-8",
+	                              XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	cr_assert_not_null(doc, "rendering is not well-formed XML");
+	return doc;
+}
+
+/* Text of the node at `xpath`, or NULL when absent.  Caller frees. */
+static char *
+xp(xmlDocPtr doc, const char *xpath)
+{
+	xmlXPathContextPtr c = xmlXPathNewContext(doc);
+	xmlXPathObjectPtr o = xmlXPathEvalExpression(BAD_CAST xpath, c);
+	char *r = NULL;
+
+	if (o != NULL && o->nodesetval != NULL && o->nodesetval->nodeNr > 0) {
+		xmlChar *s = xmlNodeGetContent(o->nodesetval->nodeTab[0]);
+		r = strdup((const char *)s);
+		xmlFree(s);
+	}
+	xmlXPathFreeObject(o);
+	xmlXPathFreeContext(c);
+	return r;
+}
+
+static void
+assert_xp(xmlDocPtr doc, const char *xpath, const char *want)
+{
+	char *got = xp(doc, xpath);
+	cr_assert_not_null(got, "%s missing", xpath);
+	cr_assert_str_eq(got, want, "%s", xpath);
+	free(got);
+}
+
+Test(render, oauth_device_golden)
+{
+	struct world w;
+	struct cfg_render_ctx c;
+	char ver[CFG_VERSION_MAX];
+	char *xml;
+	xmlDocPtr doc;
+
+	world_init(&w);
+	c = ctx_for(&w, &w.oauth_dev, &w.oauth_profile, &w.pool);
+	xml = render(&c, ver);
+	golden("SEP00AABBCCDDEE.cnf.xml", xml);
+	doc = parse(xml);
+	assert_xp(doc, "/device/sipOAuthMode", "1");
+	assert_xp(doc, "/device/deviceSecurityMode", "3");
+	assert_xp(doc, "/device/transportLayerProtocol", "3");
+	assert_xp(doc, "/device/userId", "alice");
+	assert_xp(doc, "/device/ownerId", "alice");
+	assert_xp(doc, "/device/versionStamp", ver);
+	assert_xp(doc, "//member[@priority='0']/callManager/ports/sipOAuthPort", "5090");
+	assert_xp(doc, "//member[@priority='1']/callManager/ports/sipMRAOAuthPort", "5191");
+	assert_xp(doc, "//member[@priority='1']/callManager/processNodeName", "192.0.2.12");
+	assert_xp(doc, "//sipLines/line[@button='1']/name", "+4930123451001");
+	assert_xp(doc, "//sipLines/line[@button='2']/featureLabel", "Sales queue");
+	assert_xp(doc, "//sipLines/line[@button='1']/port", "5090");
+	assert_xp(doc, "//sipLines/line[@button='1']/authName", "");
+	assert_xp(doc, "//sipLines/line[@button='2']/authName", "");
+	assert_xp(doc, "//sipLines/line[@button='2']/authPassword", "");
+	assert_xp(doc, "//dateTimeSetting/olsonTimeZone", "Europe/Berlin");
+	assert_xp(doc, "//ntps/ntp[2]/name", "192.0.2.123");
+	cr_assert_eq(strlen(ver), 16);
+	xmlFreeDoc(doc);
+	free(xml);
+}
+
+Test(render, legacy_device_golden)
+{
+	struct world w;
+	struct cfg_render_ctx c;
+	char *xml;
+	xmlDocPtr doc;
+
+	world_init(&w);
+	/* No pool: "Default" with the parameter time zone, one node. */
+	c = ctx_for(&w, &w.legacy_dev, &w.legacy_profile, NULL);
+	xml = render(&c, NULL);
+	golden("SEP0011223344AA.cnf.xml", xml);
+	doc = parse(xml);
+	assert_xp(doc, "/device/sipOAuthMode", "0");
+	assert_xp(doc, "/device/deviceSecurityMode", "1");
+	assert_xp(doc, "/device/transportLayerProtocol", "1");
+	assert_xp(doc, "/device/devicePool/name", "Default");
+	assert_xp(doc, "//dateTimeSetting/olsonTimeZone", "Etc/UTC");
+	assert_xp(doc, "//sipLines/line[@button='1']/authName", "2001");
+	assert_xp(doc, "//sipLines/line[@button='1']/port", "5060");
+	assert_xp(doc, "/device/loadInformation", "SIP42.9-4-2SR4-3S");
+	cr_assert_null(xp(doc, "//member[@priority='1']"), "only one node was given");
+	xmlFreeDoc(doc);
+	free(xml);
+}
+
+Test(render, xmldefault_golden)
+{
+	struct world w;
+	struct cfg_render_ctx c;
+	struct cfg_output out;
+	char err[ERRLEN] = "";
+	xmlDocPtr doc;
+
+	world_init(&w);
+	strcpy(w.params.services_url, "http://{host}:6970/services.xml");
+	strcpy(w.params.authentication_url, "http://{host}:8080/auth");
+	c = ctx_for(&w, NULL, NULL, &w.pool);
+	cr_assert_eq(cfg_render_default(&c, &out, err, sizeof(err)), 0, "%s", err);
+	golden("XMLDefault.cnf.xml", out.data);
+	doc = parse(out.data);
+	assert_xp(doc, "/Default/loadInformation434[@model='Cisco 7942']", "SIP42.9-4-2SR4-3S");
+	assert_xp(doc, "/Default/loadInformation684[@model='Cisco 8851']", "sip88xx.14-2-1-0101-30");
+	assert_xp(doc, "/Default/servicesURL", "http://tftp.example.com:6970/services.xml");
+	assert_xp(doc, "/Default/directoryURL", "");
+	assert_xp(doc, "//member[@priority='0']/callManager/processNodeName", "cucm-a.example.com");
+	xmlFreeDoc(doc);
+	cfg_output_free(&out);
+
+	/* Without a file server a {host} URL is left empty, not "http:///". */
+	c.file_server = NULL;
+	cr_assert_eq(cfg_render_default(&c, &out, err, sizeof(err)), 0, "%s", err);
+	doc = parse(out.data);
+	assert_xp(doc, "/Default/servicesURL", "");
+	xmlFreeDoc(doc);
+	cfg_output_free(&out);
+}
+
+Test(render, oauth_mode_needs_cluster_and_profile)
+{
+	struct world w;
+	struct cfg_render_ctx c;
+	char *xml;
+	xmlDocPtr doc;
+
+	world_init(&w);
+	w.cluster.sip_oauth_mode = 0;
+	c = ctx_for(&w, &w.oauth_dev, &w.oauth_profile, &w.pool);
+	xml = render(&c, NULL);
+	doc = parse(xml);
+	assert_xp(doc, "/device/sipOAuthMode", "0");
+	/* Still an OAuth profile: no digest user, secure port for TLS. */
+	assert_xp(doc, "//sipLines/line[@button='1']/authName", "");
+	assert_xp(doc, "//sipLines/line[@button='1']/port", "5061");
+	xmlFreeDoc(doc);
+	free(xml);
+
+	c.cluster = NULL;
+	xml = render(&c, NULL);
+	doc = parse(xml);
+	assert_xp(doc, "/device/sipOAuthMode", "0");
+	xmlFreeDoc(doc);
+	free(xml);
+
+	world_init(&w);
+	c = ctx_for(&w, &w.legacy_dev, &w.legacy_profile, &w.pool);
+	xml = render(&c, NULL);
+	doc = parse(xml);
+	assert_xp(doc, "/device/sipOAuthMode", "0");
+	xmlFreeDoc(doc);
+	free(xml);
+}
+
+Test(render, refuses_missing_inputs)
+{
+	struct world w;
+	struct cfg_render_ctx c;
+	struct cfg_output out;
+
+	world_init(&w);
+	c = ctx_for(&w, &w.oauth_dev, NULL, &w.pool);
+	REFUSED(cfg_render_device(&c, &out, E), "device, profile and parameters are required");
+	cr_assert_null(out.data);
+	c.params = NULL;
+	REFUSED(cfg_render_default(&c, &out, E), "parameters are required");
+}
+
+/* ---- rendering: hostile text ------------------------------------------------------------------ */
+Test(render, hostile_text_escaped)
+{
+	const char *label = "<&\"'> Zoë 日本 🎉 </featureLabel><x>";
+	const char *disp = "a&amp;b ]]> \"q\" 'a' <!-- -->";
+	struct world w;
+	struct cfg_render_ctx c;
+	char *xml;
+	xmlDocPtr doc;
+
+	world_init(&w);
+	strcpy(w.oauth_dev.lines[0].label, label);
+	strcpy(w.oauth_dev.lines[0].display_name, disp);
+	strcpy(w.oauth_dev.owner, "o'brien&<co>");
+	strcpy(w.pool.name, "Pool <\"&'>");
+	strcpy(w.nodes[0].description, "Ünïcödé & <b>");
+	c = ctx_for(&w, &w.oauth_dev, &w.oauth_profile, &w.pool);
+	xml = render(&c, NULL);
+	cr_assert_null(strstr(xml, "<x>"), "markup from a label leaked into the file");
+	doc = parse(xml);
+	assert_xp(doc, "//sipLines/line[@button='1']/featureLabel", label);
+	assert_xp(doc, "//sipLines/line[@button='1']/displayName", disp);
+	assert_xp(doc, "/device/userId", "o'brien&<co>");
+	assert_xp(doc, "/device/devicePool/name", "Pool <\"&'>");
+	assert_xp(doc, "//member[@priority='0']/callManager/description", "Ünïcödé & <b>");
+	xmlFreeDoc(doc);
+	free(xml);
+}
+
+Test(render, invalid_bytes_dropped)
+{
+	struct world w;
+	struct cfg_render_ctx c;
+	char *xml;
+	xmlDocPtr doc;
+
+	/* Records that slipped past validation (or a corrupted store) still
+	 * give a well-formed file: invalid UTF-8 and non-XML characters are
+	 * dropped, valid neighbours kept. */
+	world_init(&w);
+	strcpy(w.oauth_dev.lines[0].label, "a\x01" "b\x1b[31m\xff\xfe" "c\xc3" "d\xed\xa0\x80" "e\xef\xbf\xbf" "f\r\n\tg é");
+	memset(w.oauth_dev.lines[1].display_name, 'z', sizeof(w.oauth_dev.lines[1].display_name));
+	strcpy(w.oauth_dev.owner, "\x7f" "bob\xc2\x80");
+	c = ctx_for(&w, &w.oauth_dev, &w.oauth_profile, &w.pool);
+	xml = render(&c, NULL);
+	doc = parse(xml);
+	assert_xp(doc, "//sipLines/line[@button='1']/featureLabel", "ab[31mcdefg é");
+	assert_xp(doc, "/device/userId", "bob");
+	{
+		/* An unterminated field is cut at its array, never read past. */
+		char *dn = xp(doc, "//sipLines/line[@button='2']/displayName");
+		cr_assert_eq(strlen(dn), CFG_TEXT_MAX);
+		free(dn);
+	}
+	xmlFreeDoc(doc);
+	free(xml);
+}
+
+/* ---- versionStamp ------------------------------------------------------------------------------- */
+Test(version, changes_with_config_only)
+{
+	struct world w;
+	struct cfg_render_ctx c, other;
+	char v1[CFG_VERSION_MAX], v2[CFG_VERSION_MAX], v3[CFG_VERSION_MAX];
+	char *a, *b;
+
+	world_init(&w);
+	c = ctx_for(&w, &w.oauth_dev, &w.oauth_profile, &w.pool);
+	a = render(&c, v1);
+	b = render(&c, v2);
+	cr_assert_str_eq(v1, v2, "re-render of an unchanged device changed the stamp");
+	cr_assert_str_eq(a, b, "rendering is not deterministic");
+	free(b);
+
+	/* Another device changes: this one's stamp does not. */
+	strcpy(w.legacy_dev.lines[0].label, "Bob (new)");
+	other = ctx_for(&w, &w.legacy_dev, &w.legacy_profile, NULL);
+	free(render(&other, NULL));
+	b = render(&c, v2);
+	cr_assert_str_eq(v1, v2);
+	free(b);
+
+	/* A field that does not reach the file changes nothing either. */
+	strcpy(w.oauth_dev.description, "moved to room 4");
+	b = render(&c, v2);
+	cr_assert_str_eq(v1, v2);
+	cr_assert_str_eq(a, b);
+	free(b);
+
+	/* A line label changes: new stamp, and only the label and stamp differ. */
+	strcpy(w.oauth_dev.lines[1].label, "Sales queue 2");
+	b = render(&c, v2);
+	cr_assert_str_neq(v1, v2, "label change kept the stamp");
+	cr_assert(strstr(b, v2) != NULL);
+	free(b);
+
+	/* Back to the old label: back to the old stamp (content-derived). */
+	strcpy(w.oauth_dev.lines[1].label, "Sales queue");
+	b = render(&c, v3);
+	cr_assert_str_eq(v1, v3);
+	free(b);
+
+	/* Cluster mode, node ports, parameters: all change the file. */
+	w.cluster.sip_oauth_mode = 0;
+	b = render(&c, v2);
+	cr_assert_str_neq(v1, v2);
+	free(b);
+	w.cluster.sip_oauth_mode = 1;
+	w.nodes[1].sip_oauth_port = 5290;
+	b = render(&c, v2);
+	cr_assert_str_neq(v1, v2);
+	free(b);
+	w.nodes[1].sip_oauth_port = 5190;
+	strcpy(w.params.network_locale, "Germany");
+	b = render(&c, v2);
+	cr_assert_str_neq(v1, v2);
+	free(b);
+	free(a);
+}
+
+/* ---- file names ---------------------------------------------------------------------------------- */
+struct fn_case {
+	const char *name;
+	size_t len;                     /* 0: strlen(name) */
+	enum cfg_file_kind kind;
+	const char *device;
+};
+
+Test(filename, mapping)
+{
+	static const struct fn_case cases[] = {
+		{ "SEP00AABBCCDDEE.cnf.xml", 0, CFG_FILE_DEVICE_CONFIG, "SEP00AABBCCDDEE" },
+		{ "SEP00AABBCCDDEE.cnf.xml.sgn", 0, CFG_FILE_DEVICE_CONFIG_SIGNED, "SEP00AABBCCDDEE" },
+		{ "SEP00AABBCCDDEE.cnf.xml.enc.sgn", 0, CFG_FILE_DEVICE_CONFIG_ENC, "SEP00AABBCCDDEE" },
+		{ "CTLSEP00AABBCCDDEE.tlv", 0, CFG_FILE_DEVICE_TRUSTLIST, "SEP00AABBCCDDEE" },
+		{ "ITLSEP00AABBCCDDEE.tlv", 0, CFG_FILE_DEVICE_TRUSTLIST, "SEP00AABBCCDDEE" },
+		{ "XMLDefault.cnf.xml", 0, CFG_FILE_DEFAULT_CONFIG, "" },
+		/* Case-insensitive: every spelling is the same device's file. */
+		{ "sep00aabbccddee.cnf.xml", 0, CFG_FILE_DEVICE_CONFIG, "SEP00AABBCCDDEE" },
+		{ "SEP00aAbBcCdDeE.CNF.XML.SGN", 0, CFG_FILE_DEVICE_CONFIG_SIGNED, "SEP00AABBCCDDEE" },
+		{ "itlsep00aabbccddee.TLV", 0, CFG_FILE_DEVICE_TRUSTLIST, "SEP00AABBCCDDEE" },
+		{ "xmldefault.cnf.xml", 0, CFG_FILE_DEFAULT_CONFIG, "" },
+		/* A directory prefix does not hide a device file. */
+		{ "configs/SEP00AABBCCDDEE.cnf.xml", 0, CFG_FILE_DEVICE_CONFIG, "SEP00AABBCCDDEE" },
+		/* Public files. */
+		{ "ITLFile.tlv", 0, CFG_FILE_PUBLIC, "" },
+		{ "CTLFile.tlv", 0, CFG_FILE_PUBLIC, "" },
+		{ "sip88xx.14-2-1-0101-30.loads", 0, CFG_FILE_PUBLIC, "" },
+		{ "English_United_States/mk-sccp.jar", 0, CFG_FILE_PUBLIC, "" },
+		{ "dialplan.xml", 0, CFG_FILE_PUBLIC, "" },
+		{ "SEP00AABBCCDDE.cnf.xml", 0, CFG_FILE_PUBLIC, "" },      /* 11 hex */
+		{ "SEP00AABBCCDDEEF.cnf.xml", 0, CFG_FILE_PUBLIC, "" },    /* 13 hex */
+		{ "SEP00AABBCCDDEG.cnf.xml", 0, CFG_FILE_PUBLIC, "" },     /* not hex */
+		{ "SEP00AABBCCDDEE.cnf.xml.bak", 0, CFG_FILE_PUBLIC, "" },
+		{ "SEP00AABBCCDDEE.cnf", 0, CFG_FILE_PUBLIC, "" },
+		{ "XSEP00AABBCCDDEE.cnf.xml", 0, CFG_FILE_PUBLIC, "" },
+		{ "CTLSEP00AABBCCDDEE.tlv.sgn", 0, CFG_FILE_PUBLIC, "" },
+		{ "XMLDefault.cnf.xml.sgn", 0, CFG_FILE_PUBLIC, "" },
+		{ ".cnf.xml", 0, CFG_FILE_PUBLIC, "" },
+		/* Refused by every daemon. */
+		{ "", 0, CFG_FILE_INVALID, "" },
+		{ "../SEP00AABBCCDDEE.cnf.xml", 0, CFG_FILE_INVALID, "" },
+		{ "a/../SEP00AABBCCDDEE.cnf.xml", 0, CFG_FILE_INVALID, "" },
+		{ "./SEP00AABBCCDDEE.cnf.xml", 0, CFG_FILE_INVALID, "" },
+		{ "..", 0, CFG_FILE_INVALID, "" },
+		{ "/SEP00AABBCCDDEE.cnf.xml", 0, CFG_FILE_INVALID, "" },
+		{ "dir/", 0, CFG_FILE_INVALID, "" },
+		{ "a//b", 0, CFG_FILE_INVALID, "" },
+		{ "..\\SEP00AABBCCDDEE.cnf.xml", 0, CFG_FILE_INVALID, "" },
+		{ "SEP00AABBCCDDEE.cnf.xml\r\n", 0, CFG_FILE_INVALID, "" },
+		{ "caf\xc3\xa9.txt", 0, CFG_FILE_INVALID, "" },
+		{ "SEP00AABBCCDDEE.cnf.xml\0.txt", 28, CFG_FILE_INVALID, "" },
+		{ "SEP00AABBCCDDEE.cnf.xml\0", 24, CFG_FILE_INVALID, "" },
+		/* Exactly len bytes are looked at: a prefix of a longer buffer. */
+		{ "SEP00AABBCCDDEE.cnf.xml.sgn", 23, CFG_FILE_DEVICE_CONFIG, "SEP00AABBCCDDEE" },
+		{ "SEP00AABBCCDDEE.cnf.xml", 22, CFG_FILE_PUBLIC, "" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct fn_case *t = &cases[i];
+		size_t len = t->len ? t->len : strlen(t->name);
+		struct cfg_file f;
+		/* Exact-size heap copy: a read past len would be caught by ASan. */
+		char *copy = malloc(len ? len : 1);
+		memcpy(copy, t->name, len);
+		cr_assert_eq(cfg_file_classify(copy, len, &f), t->kind, "case %zu \"%s\": %s",
+		             i, t->name, cfg_file_kind_name(f.kind));
+		cr_assert_eq(f.kind, t->kind);
+		cr_assert_str_eq(f.device, t->device, "case %zu \"%s\"", i, t->name);
+		free(copy);
+	}
+}
+
+Test(filename, length_limit)
+{
+	char name[CFG_FILENAME_MAX + 2];
+	struct cfg_file f;
+
+	memset(name, 'a', sizeof(name));
+	memcpy(name + CFG_FILENAME_MAX - 23, "SEP00AABBCCDDEE.cnf.xml", 23);
+	name[CFG_FILENAME_MAX - 24] = '/';
+	cr_assert_eq(cfg_file_classify(name, CFG_FILENAME_MAX, &f), CFG_FILE_DEVICE_CONFIG);
+	cr_assert_eq(cfg_file_classify(name, CFG_FILENAME_MAX + 1, &f), CFG_FILE_INVALID);
+	cr_assert_eq(cfg_file_classify(name, 100000, &f), CFG_FILE_INVALID);
+	cr_assert_str_eq(f.device, "");
+	cr_assert_eq(cfg_file_classify(NULL, 0, &f), CFG_FILE_INVALID);
+}
+
+Test(filename, kind_names)
+{
+	cr_assert_str_eq(cfg_file_kind_name(CFG_FILE_DEVICE_CONFIG_SIGNED), "device-config-signed");
+	cr_assert_str_eq(cfg_file_kind_name(CFG_FILE_INVALID), "invalid");
+	cr_assert_str_eq(cfg_file_kind_name(CFG_FILE_PUBLIC), "public");
+}
