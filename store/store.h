@@ -10,9 +10,11 @@
  * statements: use it from one thread at a time.  Daemons open one store per
  * thread / event loop (opening costs about one millisecond); several
  * processes and threads may have the same DATADIR open at once, SQLite
- * serialises writers and WAL lets readers run beside a writer.  Iteration
- * callbacks may call read functions of the same store; they must not call
- * functions that write.
+ * serialises writers and WAL lets readers run beside a writer.  A get or a
+ * list reads one consistent snapshot (a device never comes back with half
+ * of a concurrent change to its lines).  Iteration callbacks may call read
+ * functions of the same store; they must not call functions that write
+ * (those fail while the list's snapshot is open).
  *
  * RESULTS.  Functions returning int answer 0 on success, -1 on failure with
  * a one-line message in `err` (which names the rule that refused, e.g.
@@ -143,6 +145,17 @@ struct store_param_change {
 int store_param_apply(struct store *s, const struct store_param_change *ch,
                       size_t n, char *err, size_t errlen);
 
+/* The parameters as configgen's struct: cfg_params_init defaults with every
+ * stored value applied through cfg_param_set.  A stored name this oprov does
+ * not know (written by a newer one) is skipped; a stored value configgen
+ * refuses is an error naming it. */
+int store_params_load(struct store *s, struct cfg_params *out, char *err,
+                      size_t errlen);
+/* Stores every parameter of `p` (after cfg_params_validate) in one
+ * transaction: the text form of cfg_param_get for each table entry. */
+int store_params_save(struct store *s, const struct cfg_params *p, char *err,
+                      size_t errlen);
+
 /* ---- nodes ---------------------------------------------------------------
  * Names are case-sensitive keys.  put adds or replaces.  A node in a device
  * pool's node group cannot be deleted. */
@@ -219,6 +232,30 @@ int store_device_import(struct store *s, store_device_next_fn next, void *ctx,
 int store_device_import_array(struct store *s, const struct cfg_device *devs,
                               size_t n, unsigned flags, char *err,
                               size_t errlen);
+
+/* ---- everything one rendering needs, in one snapshot -----------------------
+ * For daemons: the device, its profile, its pool (if any) with the pool's
+ * node group, the enterprise parameters and the cluster mode, all read in
+ * one consistent snapshot, with the config generation they belong to (cache
+ * the rendered file under that generation).  A pool node that does not
+ * exist is left out of nodes[].  STORE_NOTFOUND when the device does not
+ * exist.  About 12 KiB: allocate it, don't put it on a small stack. */
+struct store_render {
+	struct store_generation gen;
+	struct cfg_device device;
+	struct cfg_profile profile;
+	int has_pool;
+	struct cfg_pool pool;
+	size_t node_count;
+	struct cfg_node nodes[CFG_GROUP_MAX];
+	struct cfg_params params;
+	struct cfg_cluster cluster;
+};
+int store_render_load(struct store *s, const char *device,
+                      struct store_render *out, char *err, size_t errlen);
+/* Points ctx at r's records (borrowed from r); file_server and loads are
+ * left NULL for the caller. */
+void store_render_ctx(const struct store_render *r, struct cfg_render_ctx *ctx);
 
 /* ---- certificates by purpose ------------------------------------------ */
 #define STORE_PURPOSE_TOMCAT "tomcat"            /* key + cert, one only */

@@ -1,0 +1,870 @@
+/*
+ * sqlite.c - the SQLite backend: opening DATADIR/oprov.db, the statement
+ * cache, transactions, generation counters, cluster mode, enterprise
+ * parameters, housekeeping and the operations table.
+ *
+ * Connection settings and why:
+ *  - journal_mode=WAL: daemons read while oprovctl or another daemon writes.
+ *  - synchronous=FULL: a committed refresh rotation or revocation survives a
+ *    power cut (with NORMAL the last commits may be lost in WAL mode, which
+ *    would resurrect a revoked token or strand a phone's new refresh token).
+ *  - foreign_keys=ON: lines, pool members, Expressway-C names and activation
+ *    codes cannot outlive what they belong to.
+ *  - busy_timeout STORE_BUSY_TIMEOUT_MS: writers queue instead of failing.
+ *  - mmap_size 256 MiB: reads come straight from the kernel's page
+ *    cache, shared by every connection, instead of a pread() per page miss
+ *    into each connection's private cache; lookups in a large store stay
+ *    close to lookups in a small one.
+ *  - The database file is created 0600 before SQLite opens it; SQLite
+ *    creates the -wal and -shm files with the database file's permissions.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "store/sqlite_int.h"
+
+/* Address space, not memory: pages are only touched as read. */
+#define STORE_MMAP_SIZE_STR "268435456"
+
+/* ---- statement cache ----------------------------------------------------- */
+
+static size_t
+slot_hash(const char *sql)
+{
+	uintptr_t p = (uintptr_t)sql;
+
+	p ^= p >> 17;
+	p *= 0x9e3779b97f4a7c15ull;
+	return (size_t)(p >> 24) % SQ_STMT_SLOTS;
+}
+
+static struct sq_slot *
+slot_find(struct sq *q, const char *sql)
+{
+	size_t h = slot_hash(sql);
+
+	for (size_t i = 0; i < SQ_STMT_SLOTS; i++) {
+		struct sq_slot *sl = &q->slots[(h + i) % SQ_STMT_SLOTS];
+
+		if (sl->sql == sql || sl->sql == NULL)
+			return sl;
+	}
+	return NULL;
+}
+
+sqlite3_stmt *
+sq_stmt(struct sq *q, const char *sql, char *err, size_t errlen)
+{
+	struct sq_slot *sl = slot_find(q, sql);
+	sqlite3_stmt *st = NULL;
+
+	if (sl != NULL && sl->st != NULL && !sqlite3_stmt_busy(sl->st))
+		return sl->st;
+	if (sl != NULL && sl->st == NULL) {
+		if (sqlite3_prepare_v3(q->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+		                       &st, NULL) != SQLITE_OK) {
+			sq_err(q, err, errlen, "preparing a statement");
+			return NULL;
+		}
+		sl->sql = sql;
+		sl->st = st;
+		return st;
+	}
+	/* In use by an enclosing list (or, a bug, the table is full): a
+	 * private statement, finalized by sq_done. */
+	if (sqlite3_prepare_v2(q->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		sq_err(q, err, errlen, "preparing a statement");
+		return NULL;
+	}
+	return st;
+}
+
+void
+sq_done(struct sq *q, const char *sql, sqlite3_stmt *st)
+{
+	struct sq_slot *sl;
+
+	if (st == NULL)
+		return;
+	sl = slot_find(q, sql);
+	if (sl != NULL && sl->st == st) {
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+	} else {
+		sqlite3_finalize(st);
+	}
+}
+
+/* ---- small helpers ------------------------------------------------------- */
+
+int
+sq_err(struct sq *q, char *err, size_t errlen, const char *what)
+{
+	return store_fail(err, errlen, "%s: %s", what, sqlite3_errmsg(q->db));
+}
+
+int
+sq_exec(struct sq *q, const char *sql, char *err, size_t errlen)
+{
+	if (sqlite3_exec(q->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return sq_err(q, err, errlen, "store");
+	return 0;
+}
+
+int
+sq_begin(struct sq *q, char *err, size_t errlen)
+{
+	if (q->readonly)
+		return store_fail(err, errlen, "the store was opened read-only");
+	if (sqlite3_exec(q->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		return sq_err(q, err, errlen, "starting a transaction");
+	return 0;
+}
+
+int
+sq_commit(struct sq *q, char *err, size_t errlen)
+{
+	if (sqlite3_exec(q->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		sq_err(q, err, errlen, "committing");
+		sq_rollback(q);
+		return -1;
+	}
+	q->gen_valid = 0;
+	return 0;
+}
+
+void
+sq_rollback(struct sq *q)
+{
+	if (!sqlite3_get_autocommit(q->db))
+		sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int
+sq_read_begin(struct sq *q, int *opened, char *err, size_t errlen)
+{
+	static const char sql[] = "BEGIN";
+	sqlite3_stmt *st;
+	int rc;
+
+	*opened = 0;
+	if (!sqlite3_get_autocommit(q->db))
+		return 0;
+	if ((st = sq_stmt(q, sql, err, errlen)) == NULL)
+		return -1;
+	rc = sqlite3_step(st);
+	sq_done(q, sql, st);
+	if (rc != SQLITE_DONE)
+		return sq_err(q, err, errlen, "starting a read");
+	*opened = 1;
+	return 0;
+}
+
+void
+sq_read_end(struct sq *q, int opened)
+{
+	static const char sql[] = "COMMIT";
+	sqlite3_stmt *st;
+
+	if (!opened)
+		return;
+	if ((st = sq_stmt(q, sql, NULL, 0)) != NULL) {
+		sqlite3_step(st);
+		sq_done(q, sql, st);
+	}
+	/* COMMIT of a read cannot fail short of misuse; make sure. */
+	if (!sqlite3_get_autocommit(q->db))
+		sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int
+sq_bump(struct sq *q, unsigned which, char *err, size_t errlen)
+{
+	static const char sql[] =
+		"UPDATE generation SET config = config + ?1,"
+		" revocation = revocation + ?2 WHERE id = 1";
+	sqlite3_stmt *st = sq_stmt(q, sql, err, errlen);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int(st, 1, (which & SQ_GEN_CONFIG) ? 1 : 0);
+	sqlite3_bind_int(st, 2, (which & SQ_GEN_REVOCATION) ? 1 : 0);
+	rc = sqlite3_step(st);
+	sq_done(q, sql, st);
+	if (rc != SQLITE_DONE)
+		return sq_err(q, err, errlen, "generation");
+	return 0;
+}
+
+int
+sq_step_done(struct sq *q, const char *sql, sqlite3_stmt *st,
+             const char *what, char *err, size_t errlen)
+{
+	int rc = sqlite3_step(st);
+
+	sq_done(q, sql, st);
+	if (rc != SQLITE_DONE)
+		return sq_err(q, err, errlen, what);
+	return 0;
+}
+
+int
+sq_bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	return sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+}
+
+int
+sq_bind_text_or_null(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s == NULL || s[0] == '\0')
+		return sqlite3_bind_null(st, i);
+	return sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+}
+
+void
+sq_col_copy(sqlite3_stmt *st, int i, char *dst, size_t dstsz)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	if (dstsz == 0)
+		return;
+	store_copy(dst, dstsz, t != NULL ? (const char *)t : "");
+}
+
+char *
+sq_col_dup(sqlite3_stmt *st, int i, int *oom)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+	char *d;
+
+	if (t == NULL)
+		return NULL;
+	d = strdup((const char *)t);
+	if (d == NULL)
+		*oom = 1;
+	return d;
+}
+
+int
+sq_count1(struct sq *q, const char *sql, const char *arg, int64_t *out,
+          char *err, size_t errlen)
+{
+	sqlite3_stmt *st = sq_stmt(q, sql, err, errlen);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	if (arg != NULL)
+		sq_bind_text(st, 1, arg);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(st, 0);
+	sq_done(q, sql, st);
+	if (rc != SQLITE_ROW)
+		return sq_err(q, err, errlen, "counting");
+	return 0;
+}
+
+/* ---- generation ---------------------------------------------------------- */
+
+int
+sq_generation(struct store *s, struct store_generation *out, char *err,
+              size_t errlen)
+{
+	static const char dv_sql[] = "PRAGMA data_version";
+	static const char gen_sql[] =
+		"SELECT config, revocation FROM generation WHERE id = 1";
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st;
+	int64_t dv;
+	int rc;
+
+	st = sq_stmt(q, dv_sql, err, errlen);
+	if (st == NULL)
+		return -1;
+	rc = sqlite3_step(st);
+	dv = sqlite3_column_int64(st, 0);
+	sq_done(q, dv_sql, st);
+	if (rc != SQLITE_ROW)
+		return sq_err(q, err, errlen, "data version");
+	if (q->gen_valid && dv == q->data_version) {
+		*out = q->gen;
+		return 0;
+	}
+	st = sq_stmt(q, gen_sql, err, errlen);
+	if (st == NULL)
+		return -1;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		q->gen.config = (uint64_t)sqlite3_column_int64(st, 0);
+		q->gen.revocation = (uint64_t)sqlite3_column_int64(st, 1);
+	}
+	sq_done(q, gen_sql, st);
+	if (rc != SQLITE_ROW)
+		return sq_err(q, err, errlen, "reading the generation");
+	q->data_version = dv;
+	q->gen_valid = 1;
+	*out = q->gen;
+	return 0;
+}
+
+/* ---- cluster mode ------------------------------------------------------------ */
+
+int
+sq_cluster_get(struct store *s, struct cfg_cluster *out, char *err,
+               size_t errlen)
+{
+	static const char sql[] = "SELECT sip_oauth_mode FROM cluster WHERE id = 1";
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = sq_stmt(q, sql, err, errlen);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	memset(out, 0, sizeof(*out));
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		out->sip_oauth_mode = sqlite3_column_int(st, 0) != 0;
+	sq_done(q, sql, st);
+	if (rc != SQLITE_ROW)
+		return sq_err(q, err, errlen, "reading the cluster mode");
+	return 0;
+}
+
+int
+sq_cluster_set(struct store *s, const struct cfg_cluster *c, char *err,
+               size_t errlen)
+{
+	static const char sql[] =
+		"UPDATE cluster SET sip_oauth_mode = ?1 WHERE id = 1";
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sq_begin(q, err, errlen) < 0)
+		return -1;
+	st = sq_stmt(q, sql, err, errlen);
+	if (st == NULL)
+		goto fail;
+	sqlite3_bind_int(st, 1, c->sip_oauth_mode != 0);
+	rc = sqlite3_step(st);
+	sq_done(q, sql, st);
+	if (rc != SQLITE_DONE) {
+		sq_err(q, err, errlen, "setting the cluster mode");
+		goto fail;
+	}
+	if (sq_bump(q, SQ_GEN_CONFIG, err, errlen) < 0)
+		goto fail;
+	return sq_commit(q, err, errlen);
+fail:
+	sq_rollback(q);
+	return -1;
+}
+
+/* ---- enterprise parameters ----------------------------------------------- */
+
+static int
+param_check(const char *name, const char *value, char *err, size_t errlen)
+{
+	if (store_check_str(name, STORE_NAME_MAX, 1, "parameter name", err,
+	                    errlen) < 0)
+		return -1;
+	if (value != NULL &&
+	    store_check_str(value, STORE_PARAM_VALUE_MAX, 0, "parameter value",
+	                    err, errlen) < 0)
+		return -1;
+	return 0;
+}
+
+int
+sq_param_get(struct store *s, const char *name, char *value, size_t valuelen,
+             char *err, size_t errlen)
+{
+	static const char sql[] = "SELECT value FROM param WHERE name = ?1";
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st;
+	int rc, ret = 0;
+
+	if (param_check(name, NULL, err, errlen) < 0)
+		return -1;
+	st = sq_stmt(q, sql, err, errlen);
+	if (st == NULL)
+		return -1;
+	sq_bind_text(st, 1, name);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		const unsigned char *t = sqlite3_column_text(st, 0);
+
+		if (store_copy(value, valuelen, t ? (const char *)t : "") < 0)
+			ret = store_fail(err, errlen, "parameter %s: value longer "
+			                 "than the buffer", name);
+	} else if (rc == SQLITE_DONE) {
+		ret = store_notfound(err, errlen, "parameter %s is not set", name);
+	} else {
+		ret = sq_err(q, err, errlen, "reading a parameter");
+	}
+	sq_done(q, sql, st);
+	return ret;
+}
+
+static int
+param_write(struct sq *q, const char *name, const char *value, int *changed,
+            char *err, size_t errlen)
+{
+	static const char set_sql[] =
+		"INSERT INTO param (name, value) VALUES (?1, ?2)"
+		" ON CONFLICT (name) DO UPDATE SET value = excluded.value";
+	static const char del_sql[] = "DELETE FROM param WHERE name = ?1";
+	const char *sql = value != NULL ? set_sql : del_sql;
+	sqlite3_stmt *st = sq_stmt(q, sql, err, errlen);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	sq_bind_text(st, 1, name);
+	if (value != NULL)
+		sq_bind_text(st, 2, value);
+	rc = sqlite3_step(st);
+	sq_done(q, sql, st);
+	if (rc != SQLITE_DONE)
+		return sq_err(q, err, errlen, "writing a parameter");
+	*changed = sqlite3_changes(q->db);
+	return 0;
+}
+
+int
+sq_param_apply(struct store *s, const struct store_param_change *ch, size_t n,
+               char *err, size_t errlen)
+{
+	struct sq *q = SQ(s);
+	int changed;
+
+	for (size_t i = 0; i < n; i++)
+		if (param_check(ch[i].name, ch[i].value, err, errlen) < 0)
+			return -1;
+	if (sq_begin(q, err, errlen) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (param_write(q, ch[i].name, ch[i].value, &changed, err,
+		                errlen) < 0)
+			goto fail;
+	if (sq_bump(q, SQ_GEN_CONFIG, err, errlen) < 0)
+		goto fail;
+	return sq_commit(q, err, errlen);
+fail:
+	sq_rollback(q);
+	return -1;
+}
+
+int
+sq_param_set(struct store *s, const char *name, const char *value, char *err,
+             size_t errlen)
+{
+	struct store_param_change ch = { name, value };
+
+	if (value == NULL)
+		return store_fail(err, errlen, "parameter %s: no value", name);
+	return sq_param_apply(s, &ch, 1, err, errlen);
+}
+
+int
+sq_param_unset(struct store *s, const char *name, char *err, size_t errlen)
+{
+	struct sq *q = SQ(s);
+	int changed = 0;
+
+	if (param_check(name, NULL, err, errlen) < 0)
+		return -1;
+	if (sq_begin(q, err, errlen) < 0)
+		return -1;
+	if (param_write(q, name, NULL, &changed, err, errlen) < 0)
+		goto fail;
+	if (changed == 0) {
+		sq_rollback(q);
+		return store_notfound(err, errlen, "parameter %s is not set", name);
+	}
+	if (sq_bump(q, SQ_GEN_CONFIG, err, errlen) < 0)
+		goto fail;
+	return sq_commit(q, err, errlen);
+fail:
+	sq_rollback(q);
+	return -1;
+}
+
+int
+sq_param_list(struct store *s, store_param_cb cb, void *ctx, char *err,
+              size_t errlen)
+{
+	static const char sql[] = "SELECT name, value FROM param ORDER BY name";
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = sq_stmt(q, sql, err, errlen);
+	int rc, ret = 0;
+
+	if (st == NULL)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		ret = cb(ctx, (const char *)sqlite3_column_text(st, 0),
+		         (const char *)sqlite3_column_text(st, 1));
+		if (ret != 0)
+			break;
+	}
+	if (ret == 0 && rc != SQLITE_DONE)
+		ret = sq_err(q, err, errlen, "listing parameters");
+	sq_done(q, sql, st);
+	return ret;
+}
+
+/* ---- housekeeping ---------------------------------------------------------- */
+
+int
+sq_purge(struct store *s, int64_t now, uint64_t *removed, char *err,
+         size_t errlen)
+{
+	static const char *const sqls[] = {
+		"DELETE FROM sip_binding WHERE expires <= ?1",
+		"DELETE FROM activation_code WHERE expires <= ?1",
+		"DELETE FROM refresh_family WHERE expires <= ?1",
+		"DELETE FROM revocation WHERE purge_after <= ?1",
+	};
+	struct sq *q = SQ(s);
+	uint64_t total = 0;
+	int revs = 0;
+
+	if (sq_begin(q, err, errlen) < 0)
+		return -1;
+	for (size_t i = 0; i < sizeof(sqls) / sizeof(sqls[0]); i++) {
+		sqlite3_stmt *st = sq_stmt(q, sqls[i], err, errlen);
+		int rc;
+
+		if (st == NULL)
+			goto fail;
+		sqlite3_bind_int64(st, 1, now);
+		rc = sqlite3_step(st);
+		sq_done(q, sqls[i], st);
+		if (rc != SQLITE_DONE) {
+			sq_err(q, err, errlen, "purging");
+			goto fail;
+		}
+		total += (uint64_t)sqlite3_changes(q->db);
+		if (i == 3)
+			revs = sqlite3_changes(q->db);
+	}
+	/* Dropped revocations cover only expired tokens, so verdicts do not
+	 * change; the bump lets daemons shrink their in-memory set. */
+	if (revs > 0 && sq_bump(q, SQ_GEN_REVOCATION, err, errlen) < 0)
+		goto fail;
+	if (sq_commit(q, err, errlen) < 0)
+		return -1;
+	if (removed != NULL)
+		*removed = total;
+	return 0;
+fail:
+	sq_rollback(q);
+	return -1;
+}
+
+int
+sq_counts(struct store *s, int64_t now, struct store_counts *out, char *err,
+          size_t errlen)
+{
+	static const char sql[] =
+		"SELECT (SELECT count(*) FROM device),"
+		" (SELECT count(*) FROM line),"
+		" (SELECT count(*) FROM profile),"
+		" (SELECT count(*) FROM pool),"
+		" (SELECT count(*) FROM node),"
+		" (SELECT count(*) FROM cert),"
+		" (SELECT count(*) FROM expressway),"
+		" (SELECT count(*) FROM signing_key),"
+		" (SELECT count(*) FROM oauth_client),"
+		" (SELECT count(*) FROM activation_code"
+		"   WHERE used_at = 0 AND expires > ?1),"
+		" (SELECT count(*) FROM refresh_family"
+		"   WHERE revoked = 0 AND expires > ?1),"
+		" (SELECT count(*) FROM revocation),"
+		" (SELECT count(*) FROM sip_binding WHERE expires > ?1)";
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = sq_stmt(q, sql, err, errlen);
+	uint64_t *f[] = { &out->devices, &out->lines, &out->profiles,
+	                  &out->pools, &out->nodes, &out->certs,
+	                  &out->expressways, &out->keys, &out->clients,
+	                  &out->codes_active, &out->families_active,
+	                  &out->revocations, &out->bindings };
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	memset(out, 0, sizeof(*out));
+	sqlite3_bind_int64(st, 1, now);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+			*f[i] = (uint64_t)sqlite3_column_int64(st, (int)i);
+	sq_done(q, sql, st);
+	if (rc != SQLITE_ROW)
+		return sq_err(q, err, errlen, "counting");
+	return 0;
+}
+
+/* ---- open / close ---------------------------------------------------------- */
+
+static void
+sq_close(struct store *s)
+{
+	struct sq *q = SQ(s);
+
+	for (size_t i = 0; i < SQ_STMT_SLOTS; i++)
+		if (q->slots[i].st != NULL)
+			sqlite3_finalize(q->slots[i].st);
+	sqlite3_close(q->db);
+	free(q);
+}
+
+static int
+sq_snapshot_begin(struct store *s, int *opened, char *err, size_t errlen)
+{
+	return sq_read_begin(SQ(s), opened, err, errlen);
+}
+
+static void
+sq_snapshot_end(struct store *s, int opened)
+{
+	sq_read_end(SQ(s), opened);
+}
+
+static const struct store_ops sqlite_ops = {
+	.name = "sqlite",
+	.close = sq_close,
+	.snapshot_begin = sq_snapshot_begin,
+	.snapshot_end = sq_snapshot_end,
+	.generation = sq_generation,
+	.cluster_get = sq_cluster_get,
+	.cluster_set = sq_cluster_set,
+	.param_get = sq_param_get,
+	.param_set = sq_param_set,
+	.param_unset = sq_param_unset,
+	.param_list = sq_param_list,
+	.param_apply = sq_param_apply,
+	.node_put = sq_node_put,
+	.node_get = sq_node_get,
+	.node_delete = sq_node_delete,
+	.node_list = sq_node_list,
+	.pool_put = sq_pool_put,
+	.pool_get = sq_pool_get,
+	.pool_delete = sq_pool_delete,
+	.pool_list = sq_pool_list,
+	.profile_put = sq_profile_put,
+	.profile_get = sq_profile_get,
+	.profile_delete = sq_profile_delete,
+	.profile_list = sq_profile_list,
+	.device_put = sq_device_put,
+	.device_get = sq_device_get,
+	.device_delete = sq_device_delete,
+	.device_list = sq_device_list,
+	.device_import = sq_device_import,
+	.cert_add = sq_cert_add,
+	.cert_get = sq_cert_get,
+	.cert_tomcat = sq_cert_tomcat,
+	.cert_delete = sq_cert_delete,
+	.cert_list = sq_cert_list,
+	.expressway_put = sq_expressway_put,
+	.expressway_get = sq_expressway_get,
+	.expressway_delete = sq_expressway_delete,
+	.expressway_list = sq_expressway_list,
+	.key_rotate = sq_key_rotate,
+	.key_current = sq_key_current,
+	.key_list = sq_key_list,
+	.key_list_verify = sq_key_list_verify,
+	.code_issue = sq_code_issue,
+	.code_consume = sq_code_consume,
+	.code_revoke = sq_code_revoke,
+	.code_list = sq_code_list,
+	.client_add = sq_client_add,
+	.client_get = sq_client_get,
+	.client_delete = sq_client_delete,
+	.client_list = sq_client_list,
+	.family_create = sq_family_create,
+	.family_get = sq_family_get,
+	.family_list = sq_family_list,
+	.refresh_rotate = sq_refresh_rotate,
+	.refresh_find = sq_refresh_find,
+	.revoke_jti = sq_revoke_jti,
+	.revoke_family = sq_revoke_family,
+	.revoke_device = sq_revoke_device,
+	.revoke_user = sq_revoke_user,
+	.revoke_all = sq_revoke_all,
+	.token_revoked = sq_token_revoked,
+	.revocation_list = sq_revocation_list,
+	.binding_put = sq_binding_put,
+	.binding_delete = sq_binding_delete,
+	.binding_apply = sq_binding_apply,
+	.binding_drop_node = sq_binding_drop_node,
+	.binding_list = sq_binding_list,
+	.purge = sq_purge,
+	.counts = sq_counts,
+};
+
+/* Creates the database file 0600 (whatever the umask) so SQLite, which
+ * copies its mode to -wal and -shm, never makes a readable file.  *created
+ * tells whether it is new. */
+static int
+precreate(const char *path, unsigned flags, int *created, char *err,
+          size_t errlen)
+{
+	int fd;
+
+	*created = 0;
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		if (errno == EEXIST) {
+			if (flags & STORE_EXCL)
+				return store_fail(err, errlen, "a store already "
+				                  "exists at %s; not overwriting it",
+				                  path);
+			return 0;
+		}
+		return store_fail(err, errlen, "creating %s: %s", path,
+		                  strerror(errno));
+	}
+	if (fchmod(fd, 0600) < 0) {
+		store_fail(err, errlen, "chmod %s: %s", path, strerror(errno));
+		close(fd);
+		unlink(path);
+		return -1;
+	}
+	close(fd);
+	*created = 1;
+	return 0;
+}
+
+static int
+pragma_text(struct sq *q, const char *sql, char *out, size_t outlen, char *err,
+            size_t errlen)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(q->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return sq_err(q, err, errlen, sql);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		sq_col_copy(st, 0, out, outlen);
+	else if (outlen > 0)
+		out[0] = '\0';
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return sq_err(q, err, errlen, sql);
+	return 0;
+}
+
+struct store *
+store_sqlite_open(const char *datadir, unsigned flags, char *err,
+                  size_t errlen)
+{
+	char path[4096], mode[32];
+	struct sq *q = NULL;
+	struct stat sb;
+	int created = 0, oflags, v, n;
+
+	n = snprintf(path, sizeof(path), "%s/%s", datadir, STORE_DB_NAME);
+	if (n < 0 || (size_t)n >= sizeof(path)) {
+		store_fail(err, errlen, "data directory path too long");
+		return NULL;
+	}
+	if (flags & STORE_CREATE) {
+		if (mkdir(datadir, 0700) < 0 && errno != EEXIST) {
+			store_fail(err, errlen, "creating %s: %s", datadir,
+			           strerror(errno));
+			return NULL;
+		}
+		if (precreate(path, flags, &created, err, errlen) < 0)
+			return NULL;
+	} else if (stat(path, &sb) < 0) {
+		store_fail(err, errlen, "no store at %s (%s); create it with "
+		           "`oprovctl init`", path, strerror(errno));
+		return NULL;
+	}
+
+	q = calloc(1, sizeof(*q));
+	if (q == NULL) {
+		store_fail(err, errlen, "out of memory");
+		goto fail;
+	}
+	q->base.ops = &sqlite_ops;
+	q->readonly = (flags & STORE_READONLY) != 0;
+	oflags = (q->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) |
+	         SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW;
+	if (sqlite3_open_v2(path, &q->db, oflags, NULL) != SQLITE_OK) {
+		if (q->db != NULL)
+			sq_err(q, err, errlen, path);
+		else
+			store_fail(err, errlen, "%s: out of memory", path);
+		goto fail;
+	}
+	sqlite3_extended_result_codes(q->db, 1);
+	sqlite3_busy_timeout(q->db, STORE_BUSY_TIMEOUT_MS);
+
+	/* Look at the version before changing anything, so a newer database
+	 * is left exactly as it was. */
+	if (sq_user_version(q, &v, err, errlen) < 0)
+		goto fail;
+	if (v > store_sqlite_schema_version()) {
+		store_fail(err, errlen,
+		           "database schema version %d is newer than this oprov "
+		           "(%d); upgrade oprov", v, store_sqlite_schema_version());
+		goto fail;
+	}
+	if (q->readonly && v < store_sqlite_schema_version()) {
+		store_fail(err, errlen,
+		           "database schema version %d is older than this oprov "
+		           "(%d); open it read-write once to upgrade it", v,
+		           store_sqlite_schema_version());
+		goto fail;
+	}
+	if (sq_exec(q, "PRAGMA foreign_keys = ON", err, errlen) < 0 ||
+	    sq_exec(q, "PRAGMA mmap_size = " STORE_MMAP_SIZE_STR, err, errlen) < 0)
+		goto fail;
+	if (!q->readonly) {
+		if (pragma_text(q, "PRAGMA journal_mode = WAL", mode, sizeof(mode),
+		                err, errlen) < 0)
+			goto fail;
+		if (strcmp(mode, "wal") != 0) {
+			store_fail(err, errlen, "%s: cannot switch to WAL mode "
+			           "(journal mode is %s)", path, mode);
+			goto fail;
+		}
+		if (sq_exec(q, "PRAGMA synchronous = FULL", err, errlen) < 0)
+			goto fail;
+		if (sq_migrate(q, err, errlen) < 0)
+			goto fail;
+	}
+	return &q->base;
+fail:
+	if (q != NULL) {
+		if (q->db != NULL)
+			sqlite3_close(q->db);
+		free(q);
+	}
+	if (created) {
+		/* A store we just created and could not set up is removed
+		 * whole, so the next `oprovctl init` starts clean. */
+		unlink(path);
+		for (size_t i = 0; i < 2; i++) {
+			static const char *const sfx[] = { "-wal", "-shm" };
+			char side[sizeof(path) + 8];
+
+			snprintf(side, sizeof(side), "%s%s", path, sfx[i]);
+			unlink(side);
+		}
+	}
+	return NULL;
+}

@@ -1,0 +1,1507 @@
+/* Unit tests for store/: schema, every record, transactions, generations,
+ * token state.  Each test gets its own temporary data directory. */
+#include "config.h"
+
+#include <dirent.h>
+#include <criterion/criterion.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "store/store.h"
+
+static char dir[64];
+static char err[STORE_ERR_MAX];
+static struct store *S;
+
+static void
+setup(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/oprov-test-store-XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+}
+
+static void
+teardown(void)
+{
+	DIR *d;
+	struct dirent *e;
+	char p[512];
+
+	if (S != NULL) {
+		store_close(S);
+		S = NULL;
+	}
+	d = opendir(dir);
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
+		unlink(p);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
+TestSuite(store, .init = setup, .fini = teardown);
+
+static struct store *
+open_new(void)
+{
+	struct store *s = store_open(dir, STORE_CREATE, err, sizeof(err));
+
+	cr_assert_not_null(s, "store_open: %s", err);
+	return s;
+}
+
+static void
+gen(struct store *s, struct store_generation *g)
+{
+	cr_assert_eq(store_generation(s, g, err, sizeof(err)), 0, "%s", err);
+}
+
+static void
+add_profile(struct store *s, const char *name, int oauth)
+{
+	struct cfg_profile p;
+
+	memset(&p, 0, sizeof(p));
+	snprintf(p.name, sizeof(p.name), "%s", name);
+	snprintf(p.description, sizeof(p.description), "profile %s", name);
+	p.mode = oauth ? CFG_MODE_ENCRYPTED : CFG_MODE_NON_SECURE;
+	p.transport = oauth ? CFG_TRANSPORT_TLS : CFG_TRANSPORT_TCP;
+	p.oauth = oauth;
+	cr_assert_eq(store_profile_put(s, &p, err, sizeof(err)), 0, "%s", err);
+}
+
+static void
+make_device(struct cfg_device *d, const char *name, const char *profile,
+            size_t lines)
+{
+	memset(d, 0, sizeof(*d));
+	snprintf(d->name, sizeof(d->name), "%s", name);
+	snprintf(d->model, sizeof(d->model), "8845");
+	snprintf(d->profile, sizeof(d->profile), "%s", profile);
+	snprintf(d->owner, sizeof(d->owner), "jdoe");
+	snprintf(d->description, sizeof(d->description), "desk <&\"'> é");
+	snprintf(d->load, sizeof(d->load), "sip88xx.14-2-1-0101-30");
+	d->require_activation_code = 1;
+	d->line_count = lines;
+	for (size_t i = 0; i < lines; i++) {
+		struct cfg_line *l = &d->lines[i];
+
+		l->button = (unsigned)(i + 1);
+		snprintf(l->dn, sizeof(l->dn), "10%zu", i);
+		snprintf(l->label, sizeof(l->label), "Line %zu", i + 1);
+		snprintf(l->display_name, sizeof(l->display_name), "J. Doe %zu", i);
+		l->call_waiting = 1;
+		l->max_calls = 4;
+		l->busy_trigger = 2;
+	}
+}
+
+static void
+add_device(struct store *s, const char *name, const char *profile)
+{
+	struct cfg_device d;
+
+	make_device(&d, name, profile, 1);
+	cr_assert_eq(store_device_put(s, &d, STORE_PUT_REPLACE, err, sizeof(err)),
+	             0, "%s", err);
+}
+
+/* ---- opening and schema --------------------------------------------------- */
+
+static int
+db_user_version(const char *path)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	int v = -1;
+
+	cr_assert_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL),
+	             SQLITE_OK);
+	cr_assert_eq(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL),
+	             SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
+Test(store, migrates_from_empty)
+{
+	struct store_generation g;
+	struct store_counts c;
+	char path[128];
+
+	S = open_new();
+	snprintf(path, sizeof(path), "%s/oprov.db", dir);
+	cr_assert_gt(store_schema_version(), 0);
+	cr_assert_eq(db_user_version(path), store_schema_version());
+	gen(S, &g);
+	cr_assert_eq(g.config, 1);
+	cr_assert_eq(g.revocation, 1);
+	cr_assert_eq(store_counts(S, 0, &c, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(c.devices + c.profiles + c.nodes + c.certs + c.keys, 0);
+	store_close(S);
+	/* reopening an up-to-date store changes nothing */
+	S = store_open(dir, 0, err, sizeof(err));
+	cr_assert_not_null(S, "%s", err);
+	gen(S, &g);
+	cr_assert_eq(g.config, 1);
+}
+
+Test(store, missing_store_needs_create)
+{
+	struct store *s = store_open(dir, 0, err, sizeof(err));
+
+	cr_assert_null(s);
+	cr_assert_not_null(strstr(err, "oprovctl init"), "%s", err);
+}
+
+Test(store, excl_refuses_existing)
+{
+	S = open_new();
+	cr_assert_null(store_open(dir, STORE_CREATE | STORE_EXCL, err,
+	                          sizeof(err)));
+	cr_assert_not_null(strstr(err, "already exists"), "%s", err);
+}
+
+static unsigned char *
+slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	unsigned char *buf;
+	long n;
+
+	cr_assert_not_null(f);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = malloc((size_t)n + 1);
+	cr_assert_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	*len = (size_t)n;
+	return buf;
+}
+
+Test(store, newer_schema_refused_and_untouched)
+{
+	char path[128], sql[64], want[160];
+	unsigned char *before, *after;
+	size_t blen, alen;
+	sqlite3 *db;
+	int newer = store_schema_version() + 3;
+
+	S = open_new();
+	add_profile(S, "P", 0);
+	store_close(S);
+	S = NULL;
+	snprintf(path, sizeof(path), "%s/oprov.db", dir);
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", newer);
+	cr_assert_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	/* leave a plain rollback-journal file: every byte is in oprov.db */
+	cr_assert_eq(sqlite3_exec(db, "PRAGMA journal_mode = DELETE", NULL, NULL,
+	                          NULL), SQLITE_OK);
+	sqlite3_close(db);
+	before = slurp(path, &blen);
+
+	cr_assert_null(store_open(dir, 0, err, sizeof(err)));
+	snprintf(want, sizeof(want), "database schema version %d is newer than "
+	         "this oprov (%d); upgrade oprov", newer, store_schema_version());
+	cr_assert_str_eq(err, want);
+	cr_assert_null(store_open(dir, STORE_CREATE, err, sizeof(err)));
+
+	after = slurp(path, &alen);
+	cr_assert_eq(alen, blen);
+	cr_assert_eq(memcmp(before, after, blen), 0, "database bytes changed");
+	cr_assert_eq(db_user_version(path), newer);
+	free(before);
+	free(after);
+}
+
+static mode_t
+file_mode(const char *name)
+{
+	char p[160];
+	struct stat sb;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	cr_assert_eq(stat(p, &sb), 0, "%s missing", name);
+	return sb.st_mode & 07777;
+}
+
+Test(store, files_are_0600)
+{
+	mode_t old = umask(0);          /* the most permissive umask */
+	struct cfg_cluster c = { 1 };
+
+	S = open_new();
+	umask(old);
+	cr_assert_eq(store_cluster_set(S, &c, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(file_mode("oprov.db"), 0600);
+	cr_assert_eq(file_mode("oprov.db-wal"), 0600);
+	cr_assert_eq(file_mode("oprov.db-shm"), 0600);
+}
+
+Test(store, readonly_refuses_writes)
+{
+	struct cfg_cluster c = { 1 };
+	struct store *ro;
+
+	S = open_new();
+	ro = store_open(dir, STORE_READONLY, err, sizeof(err));
+	cr_assert_not_null(ro, "%s", err);
+	cr_assert_eq(store_cluster_set(ro, &c, err, sizeof(err)), -1);
+	cr_assert_not_null(strstr(err, "read-only"), "%s", err);
+	cr_assert_eq(store_cluster_get(ro, &c, err, sizeof(err)), 0);
+	cr_assert_eq(c.sip_oauth_mode, 0);
+	store_close(ro);
+}
+
+/* ---- model records --------------------------------------------------------- */
+
+Test(store, cluster_and_params_round_trip)
+{
+	struct cfg_cluster c;
+	char v[STORE_PARAM_VALUE_MAX];
+	struct store_param_change ch[] = {
+		{ "oauth-access-token-minutes", "30" },
+		{ "oauth-refresh-login-flow", "on" },
+	};
+
+	S = open_new();
+	cr_assert_eq(store_cluster_get(S, &c, err, sizeof(err)), 0);
+	cr_assert_eq(c.sip_oauth_mode, 0);
+	c.sip_oauth_mode = 1;
+	cr_assert_eq(store_cluster_set(S, &c, err, sizeof(err)), 0);
+	memset(&c, 0, sizeof(c));
+	cr_assert_eq(store_cluster_get(S, &c, err, sizeof(err)), 0);
+	cr_assert_eq(c.sip_oauth_mode, 1);
+
+	cr_assert_eq(store_param_get(S, "oauth-access-token-minutes", v, sizeof(v),
+	                             err, sizeof(err)), STORE_NOTFOUND);
+	cr_assert_eq(store_param_apply(S, ch, 2, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_param_get(S, "oauth-access-token-minutes", v, sizeof(v),
+	                             err, sizeof(err)), 0);
+	cr_assert_str_eq(v, "30");
+	cr_assert_eq(store_param_set(S, "oauth-access-token-minutes", "45", err,
+	                             sizeof(err)), 0);
+	cr_assert_eq(store_param_get(S, "oauth-access-token-minutes", v, sizeof(v),
+	                             err, sizeof(err)), 0);
+	cr_assert_str_eq(v, "45");
+	cr_assert_eq(store_param_unset(S, "oauth-refresh-login-flow", err,
+	                               sizeof(err)), 0);
+	cr_assert_eq(store_param_unset(S, "oauth-refresh-login-flow", err,
+	                               sizeof(err)), STORE_NOTFOUND);
+	cr_assert_eq(store_param_get(S, "oauth-refresh-login-flow", v, sizeof(v),
+	                             err, sizeof(err)), STORE_NOTFOUND);
+	/* too small a buffer is an error, not a cut value */
+	cr_assert_eq(store_param_get(S, "oauth-access-token-minutes", v, 2, err,
+	                             sizeof(err)), -1);
+}
+
+static int
+count_param(void *ctx, const char *name, const char *value)
+{
+	(*(int *)ctx)++;
+	return 0;
+}
+
+Test(store, param_list)
+{
+	int n = 0;
+
+	S = open_new();
+	cr_assert_eq(store_param_set(S, "a", "1", err, sizeof(err)), 0);
+	cr_assert_eq(store_param_set(S, "b", "2", err, sizeof(err)), 0);
+	cr_assert_eq(store_param_list(S, count_param, &n, err, sizeof(err)), 0);
+	cr_assert_eq(n, 2);
+}
+
+Test(store, node_round_trip_and_delete_rules)
+{
+	struct cfg_node n, m;
+	struct cfg_pool p;
+
+	S = open_new();
+	memset(&n, 0, sizeof(n));
+	snprintf(n.name, sizeof(n.name), "cucm1");
+	snprintf(n.host, sizeof(n.host), "cucm1.example.com");
+	snprintf(n.description, sizeof(n.description), "first");
+	n.phone_port = 2000;
+	n.sip_port = 5060;
+	n.secured_sip_port = 5061;
+	n.sip_oauth_port = 5090;
+	n.sip_mra_oauth_port = 5091;
+	cr_assert_eq(store_node_put(S, &n, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_node_get(S, "cucm1", &m, err, sizeof(err)), 0);
+	cr_assert_eq(memcmp(&n, &m, sizeof(n)), 0);
+	n.sip_oauth_port = 6090;
+	cr_assert_eq(store_node_put(S, &n, err, sizeof(err)), 0);
+	cr_assert_eq(store_node_get(S, "cucm1", &m, err, sizeof(err)), 0);
+	cr_assert_eq(m.sip_oauth_port, 6090);
+	cr_assert_eq(store_node_get(S, "nope", &m, err, sizeof(err)),
+	             STORE_NOTFOUND);
+
+	memset(&p, 0, sizeof(p));
+	snprintf(p.name, sizeof(p.name), "HQ");
+	p.node_count = 1;
+	snprintf(p.nodes[0], sizeof(p.nodes[0]), "cucm1");
+	cr_assert_eq(store_pool_put(S, &p, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_node_delete(S, "cucm1", err, sizeof(err)), -1);
+	cr_assert_not_null(strstr(err, "node group of device pool HQ"), "%s", err);
+	cr_assert_eq(store_pool_delete(S, "HQ", err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_node_delete(S, "cucm1", err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_node_delete(S, "cucm1", err, sizeof(err)),
+	             STORE_NOTFOUND);
+}
+
+Test(store, pool_round_trip)
+{
+	struct cfg_node n;
+	struct cfg_pool p, q;
+
+	S = open_new();
+	memset(&n, 0, sizeof(n));
+	snprintf(n.name, sizeof(n.name), "a");
+	cr_assert_eq(store_node_put(S, &n, err, sizeof(err)), 0);
+	snprintf(n.name, sizeof(n.name), "b");
+	cr_assert_eq(store_node_put(S, &n, err, sizeof(err)), 0);
+
+	memset(&p, 0, sizeof(p));
+	snprintf(p.name, sizeof(p.name), "Branch");
+	snprintf(p.time_zone, sizeof(p.time_zone), "Europe/Zurich");
+	snprintf(p.date_template, sizeof(p.date_template), "D.M.Y");
+	p.ntp_count = 2;
+	snprintf(p.ntp[0], sizeof(p.ntp[0]), "ntp1.example.com");
+	snprintf(p.ntp[1], sizeof(p.ntp[1]), "10.0.0.1");
+	p.node_count = 2;
+	snprintf(p.nodes[0], sizeof(p.nodes[0]), "b");
+	snprintf(p.nodes[1], sizeof(p.nodes[1]), "a");
+	cr_assert_eq(store_pool_put(S, &p, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_pool_get(S, "Branch", &q, err, sizeof(err)), 0, "%s",
+	             err);
+	cr_assert_eq(memcmp(&p, &q, sizeof(p)), 0, "pool differs");
+
+	/* a node group naming an unknown node is refused, old pool kept */
+	snprintf(p.nodes[1], sizeof(p.nodes[1]), "zzz");
+	cr_assert_eq(store_pool_put(S, &p, err, sizeof(err)), -1);
+	cr_assert_not_null(strstr(err, "node zzz does not exist"), "%s", err);
+	cr_assert_eq(store_pool_get(S, "Branch", &q, err, sizeof(err)), 0);
+	cr_assert_str_eq(q.nodes[1], "a");
+}
+
+Test(store, profile_round_trip)
+{
+	struct cfg_profile p, q;
+
+	S = open_new();
+	memset(&p, 0, sizeof(p));
+	snprintf(p.name, sizeof(p.name), "OAuth-8845");
+	snprintf(p.description, sizeof(p.description), "enc + oauth");
+	p.mode = CFG_MODE_ENCRYPTED;
+	p.transport = CFG_TRANSPORT_TLS;
+	p.oauth = 1;
+	cr_assert_eq(store_profile_put(S, &p, err, sizeof(err)), 0);
+	cr_assert_eq(store_profile_get(S, "OAuth-8845", &q, err, sizeof(err)), 0);
+	cr_assert_eq(memcmp(&p, &q, sizeof(p)), 0);
+	cr_assert_eq(store_profile_get(S, "oauth-8845", &q, err, sizeof(err)),
+	             STORE_NOTFOUND);
+}
+
+Test(store, device_round_trip_case_insensitive)
+{
+	struct cfg_device d, e;
+
+	S = open_new();
+	add_profile(S, "P", 1);
+	make_device(&d, "SEP001122AABBCC", "P", 3);
+	cr_assert_eq(store_device_put(S, &d, STORE_PUT_NEW, err, sizeof(err)), 0,
+	             "%s", err);
+	cr_assert_eq(store_device_get(S, "sep001122aabbcc", &e, err, sizeof(err)),
+	             0, "%s", err);
+	cr_assert_eq(memcmp(&d, &e, sizeof(d)), 0, "device differs");
+	cr_assert_eq(store_device_put(S, &d, STORE_PUT_NEW, err, sizeof(err)), -1);
+	cr_assert_not_null(strstr(err, "already exists"), "%s", err);
+
+	/* replacing drops the old lines */
+	make_device(&d, "Sep001122aabbcc", "P", 1);
+	snprintf(d.lines[0].dn, sizeof(d.lines[0].dn), "2000");
+	cr_assert_eq(store_device_put(S, &d, STORE_PUT_REPLACE, err, sizeof(err)),
+	             0, "%s", err);
+	cr_assert_eq(store_device_get(S, "SEP001122AABBCC", &e, err, sizeof(err)),
+	             0);
+	cr_assert_str_eq(e.name, "SEP001122AABBCC");
+	cr_assert_eq(e.line_count, 1);
+	cr_assert_str_eq(e.lines[0].dn, "2000");
+	cr_assert_eq(store_device_get(S, "SEP000000000000", &e, err, sizeof(err)),
+	             STORE_NOTFOUND);
+}
+
+Test(store, device_needs_profile_and_pool)
+{
+	struct cfg_device d, e;
+
+	S = open_new();
+	add_profile(S, "P", 0);
+	make_device(&d, "SEP00000000000A", "Missing", 1);
+	cr_assert_eq(store_device_put(S, &d, 0, err, sizeof(err)), -1);
+	cr_assert_str_eq(err, "device SEP00000000000A: security profile Missing "
+	                 "does not exist");
+	make_device(&d, "SEP00000000000A", "P", 1);
+	snprintf(d.pool, sizeof(d.pool), "NoPool");
+	cr_assert_eq(store_device_put(S, &d, 0, err, sizeof(err)), -1);
+	cr_assert_not_null(strstr(err, "device pool NoPool does not exist"), "%s",
+	                   err);
+	make_device(&d, "SEP00000000000A", "P", 2);
+	d.lines[1].button = d.lines[0].button;
+	cr_assert_eq(store_device_put(S, &d, 0, err, sizeof(err)), -1);
+	cr_assert_not_null(strstr(err, "used twice"), "%s", err);
+	cr_assert_eq(store_device_get(S, "SEP00000000000A", &e, err, sizeof(err)),
+	             STORE_NOTFOUND);
+}
+
+Test(store, profile_and_pool_in_use_cannot_be_deleted)
+{
+	struct cfg_pool p;
+	struct cfg_device d;
+
+	S = open_new();
+	add_profile(S, "P", 0);
+	memset(&p, 0, sizeof(p));
+	snprintf(p.name, sizeof(p.name), "Pool1");
+	cr_assert_eq(store_pool_put(S, &p, err, sizeof(err)), 0);
+	make_device(&d, "SEP0000000000AA", "P", 0);
+	snprintf(d.pool, sizeof(d.pool), "Pool1");
+	cr_assert_eq(store_device_put(S, &d, 0, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_profile_delete(S, "P", err, sizeof(err)), -1);
+	cr_assert_str_eq(err, "security profile P is in use by device "
+	                 "SEP0000000000AA (and maybe others); a security profile "
+	                 "in use cannot be deleted");
+	cr_assert_eq(store_pool_delete(S, "Pool1", err, sizeof(err)), -1);
+	cr_assert_not_null(strstr(err, "in use by device SEP0000000000AA"));
+	cr_assert_eq(store_device_delete(S, "sep0000000000aa", 100, err,
+	                                 sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_pool_delete(S, "Pool1", err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_profile_delete(S, "P", err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_profile_delete(S, "P", err, sizeof(err)),
+	             STORE_NOTFOUND);
+}
+
+Test(store, over_long_text_is_refused_not_cut)
+{
+	struct cfg_device d;
+	struct store_client c;
+
+	S = open_new();
+	add_profile(S, "P", 0);
+	make_device(&d, "SEP00000000000B", "P", 1);
+	memset(d.description, 'x', sizeof(d.description));   /* no NUL */
+	cr_assert_eq(store_device_put(S, &d, 0, err, sizeof(err)), -1);
+	cr_assert_not_null(strstr(err, "longer than"), "%s", err);
+	memset(&c, 0, sizeof(c));
+	memset(c.name, 'n', sizeof(c.name));
+	cr_assert_eq(store_client_add(S, &c, err, sizeof(err)), -1);
+}
+
+struct collect {
+	char names[64][CFG_DEVNAME_MAX];
+	int n;
+	struct store *s;
+	int lookups_ok;
+};
+
+static int
+collect_device(void *ctx, const struct cfg_device *d)
+{
+	struct collect *c = ctx;
+	struct cfg_device again;
+
+	snprintf(c->names[c->n++], CFG_DEVNAME_MAX, "%s", d->name);
+	/* reading through the same store inside a callback works */
+	if (c->s != NULL &&
+	    store_device_get(c->s, d->name, &again, NULL, 0) == 0 &&
+	    again.line_count == d->line_count)
+		c->lookups_ok++;
+	return 0;
+}
+
+Test(store, device_list_pages_in_order)
+{
+	struct collect c;
+	char name[CFG_DEVNAME_MAX];
+	const char *after = NULL;
+
+	S = open_new();
+	add_profile(S, "P", 0);
+	for (int i = 24; i >= 0; i--) {
+		snprintf(name, sizeof(name), "SEP0000000000%02d", i);
+		add_device(S, name, "P");
+	}
+	memset(&c, 0, sizeof(c));
+	c.s = S;
+	for (int page = 0; page < 4; page++) {
+		int before = c.n;
+
+		cr_assert_eq(store_device_list(S, after, 10, collect_device, &c, err,
+		                               sizeof(err)), 0, "%s", err);
+		if (c.n == before)
+			break;
+		after = c.names[c.n - 1];
+	}
+	cr_assert_eq(c.n, 25);
+	cr_assert_eq(c.lookups_ok, 25);
+	for (int i = 0; i < 25; i++) {
+		snprintf(name, sizeof(name), "SEP0000000000%02d", i);
+		cr_assert_str_eq(c.names[i], name);
+	}
+}
+
+/* ---- bulk import -------------------------------------------------------------- */
+
+Test(store, import_is_all_or_nothing)
+{
+	struct cfg_device devs[3];
+	struct store_generation g0, g1;
+	struct store_counts c;
+	struct cfg_device e;
+
+	S = open_new();
+	add_profile(S, "P", 0);
+	make_device(&devs[0], "SEP000000000001", "P", 2);
+	make_device(&devs[1], "SEP000000000002", "P", 1);
+	make_device(&devs[2], "SEP000000000003", "Missing", 1);
+	gen(S, &g0);
+	cr_assert_eq(store_device_import_array(S, devs, 3, 0, err, sizeof(err)),
+	             -1);
+	cr_assert_str_eq(err, "device SEP000000000003: security profile Missing "
+	                 "does not exist");
+	cr_assert_eq(store_device_get(S, "SEP000000000001", &e, err, sizeof(err)),
+	             STORE_NOTFOUND);
+	cr_assert_eq(store_counts(S, 0, &c, err, sizeof(err)), 0);
+	cr_assert_eq(c.devices, 0);
+	cr_assert_eq(c.lines, 0);
+	gen(S, &g1);
+	cr_assert_eq(g1.config, g0.config, "failed import moved the generation");
+
+	snprintf(devs[2].profile, sizeof(devs[2].profile), "P");
+	cr_assert_eq(store_device_import_array(S, devs, 3, STORE_PUT_NEW, err,
+	                                       sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_counts(S, 0, &c, err, sizeof(err)), 0);
+	cr_assert_eq(c.devices, 3);
+	cr_assert_eq(c.lines, 4);
+	gen(S, &g1);
+	cr_assert_eq(g1.config, g0.config + 1, "one import, one bump");
+	/* importing the same names again as new is refused as a whole */
+	cr_assert_eq(store_device_import_array(S, devs, 3, STORE_PUT_NEW, err,
+	                                       sizeof(err)), -1);
+}
+
+struct gen_ctx {
+	struct cfg_device d;
+	int i, n, abort_at;
+};
+
+static int
+gen_next(void *ctx, const struct cfg_device **dev)
+{
+	struct gen_ctx *g = ctx;
+
+	if (g->i == g->abort_at)
+		return -1;
+	if (g->i == g->n)
+		return 0;
+	make_device(&g->d, "SEP000000000000", "P", 2);
+	snprintf(g->d.name, sizeof(g->d.name), "SEP%012X", g->i);
+	g->i++;
+	*dev = &g->d;
+	return 1;
+}
+
+Test(store, import_from_callback)
+{
+	struct gen_ctx g = { .n = 500, .abort_at = -1 };
+	struct cfg_device e;
+	size_t count = 0;
+
+	S = open_new();
+	add_profile(S, "P", 0);
+	cr_assert_eq(store_device_import(S, gen_next, &g, STORE_PUT_NEW, &count,
+	                                 err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(count, 500);
+	cr_assert_eq(store_device_get(S, "sep0000000001f3", &e, err, sizeof(err)),
+	             0, "%s", err);
+	cr_assert_eq(e.line_count, 2);
+
+	/* the producer aborting leaves nothing of its batch */
+	memset(&g, 0, sizeof(g));
+	g.i = 1000;
+	g.n = 2000;
+	g.abort_at = 1500;
+	cr_assert_eq(store_device_import(S, gen_next, &g, 0, &count, err,
+	                                 sizeof(err)), -1);
+	cr_assert_eq(store_device_get(S, "SEP0000000003E8", &e, err, sizeof(err)),
+	             STORE_NOTFOUND);
+}
+
+/* ---- certificates --------------------------------------------------------------- */
+
+static int
+add_cert(struct store *s, const char *purpose, int i, int64_t *id)
+{
+	struct store_cert c;
+	char pem[64];
+
+	memset(&c, 0, sizeof(c));
+	snprintf(c.purpose, sizeof(c.purpose), "%s", purpose);
+	snprintf(c.subject, sizeof(c.subject), "CN=Root %d", i);
+	snprintf(c.sha256, sizeof(c.sha256), "%064d", i);
+	snprintf(pem, sizeof(pem), "-----BEGIN CERTIFICATE-----\n%d\n", i);
+	c.pem = pem;
+	c.not_after = 2000000000 + i;
+	return store_cert_add(s, &c, id, err, sizeof(err));
+}
+
+Test(store, phone_edge_trust_holds_16)
+{
+	struct store_generation g0, g1;
+	struct store_counts c;
+	int64_t id;
+
+	S = open_new();
+	for (int i = 0; i < 16; i++)
+		cr_assert_eq(add_cert(S, "phone-edge-trust", i, &id), 0, "%s", err);
+	gen(S, &g0);
+	cr_assert_eq(add_cert(S, "phone-edge-trust", 16, &id), -1);
+	cr_assert_str_eq(err, "phone-edge-trust holds at most 16 certificates; "
+	                 "delete one first");
+	gen(S, &g1);
+	cr_assert_eq(g1.config, g0.config);
+	cr_assert_eq(store_counts(S, 0, &c, err, sizeof(err)), 0);
+	cr_assert_eq(c.certs, 16);
+	/* other purposes are not limited; duplicates are refused */
+	cr_assert_eq(add_cert(S, "tomcat-trust", 16, &id), 0, "%s", err);
+	cr_assert_eq(add_cert(S, "tomcat-trust", 16, &id), -1);
+	cr_assert_not_null(strstr(err, "already in tomcat-trust"), "%s", err);
+	cr_assert_eq(add_cert(S, "my-purpose", 1, &id), 0, "%s", err);
+}
+
+Test(store, cert_round_trip_and_tomcat_replace)
+{
+	struct store_cert c, out;
+	int64_t id1, id2;
+
+	S = open_new();
+	memset(&c, 0, sizeof(c));
+	snprintf(c.purpose, sizeof(c.purpose), "tomcat");
+	snprintf(c.subject, sizeof(c.subject), "CN=oprov.example.com");
+	snprintf(c.sha256, sizeof(c.sha256), "aa");
+	c.pem = "CERT1";
+	c.not_after = 1900000000;
+	cr_assert_eq(store_cert_add(S, &c, &id1, err, sizeof(err)), -1);
+	cr_assert_not_null(strstr(err, "tomcat private key"), "%s", err);
+	c.key_pem = "KEY1";
+	cr_assert_eq(store_cert_add(S, &c, &id1, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_cert_get(S, id1, &out, err, sizeof(err)), 0);
+	cr_assert_str_eq(out.purpose, "tomcat");
+	cr_assert_str_eq(out.subject, "CN=oprov.example.com");
+	cr_assert_str_eq(out.sha256, "aa");
+	cr_assert_str_eq(out.pem, "CERT1");
+	cr_assert_str_eq(out.key_pem, "KEY1");
+	cr_assert_eq(out.not_after, 1900000000);
+	store_cert_free(&out);
+
+	snprintf(c.sha256, sizeof(c.sha256), "bb");
+	c.pem = "CERT2";
+	c.key_pem = "KEY2";
+	cr_assert_eq(store_cert_add(S, &c, &id2, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_cert_get(S, id1, &out, err, sizeof(err)),
+	             STORE_NOTFOUND);
+	cr_assert_eq(store_cert_tomcat(S, &out, err, sizeof(err)), 0);
+	cr_assert_eq(out.id, id2);
+	cr_assert_str_eq(out.key_pem, "KEY2");
+	store_cert_free(&out);
+
+	/* a trust certificate must not carry a key */
+	snprintf(c.purpose, sizeof(c.purpose), "tomcat-trust");
+	cr_assert_eq(store_cert_add(S, &c, NULL, err, sizeof(err)), -1);
+	cr_assert_eq(store_cert_delete(S, id2, err, sizeof(err)), 0);
+	cr_assert_eq(store_cert_delete(S, id2, err, sizeof(err)), STORE_NOTFOUND);
+	cr_assert_eq(store_cert_tomcat(S, &out, err, sizeof(err)), STORE_NOTFOUND);
+}
+
+static int
+count_cert(void *ctx, const struct store_cert *c)
+{
+	if (c->key_pem == NULL && c->pem != NULL)
+		(*(int *)ctx)++;
+	return 0;
+}
+
+Test(store, cert_list_by_purpose)
+{
+	int n = 0;
+
+	S = open_new();
+	cr_assert_eq(add_cert(S, "phone-edge-trust", 1, NULL), 0);
+	cr_assert_eq(add_cert(S, "phone-edge-trust", 2, NULL), 0);
+	cr_assert_eq(add_cert(S, "tomcat-trust", 3, NULL), 0);
+	cr_assert_eq(store_cert_list(S, "phone-edge-trust", count_cert, &n, err,
+	                             sizeof(err)), 0);
+	cr_assert_eq(n, 2);
+	n = 0;
+	cr_assert_eq(store_cert_list(S, NULL, count_cert, &n, err, sizeof(err)), 0);
+	cr_assert_eq(n, 3);
+}
+
+/* ---- Expressway-C ------------------------------------------------------------------ */
+
+Test(store, expressway_round_trip)
+{
+	struct store_expressway *e = calloc(1, sizeof(*e));
+	struct store_expressway *o = calloc(1, sizeof(*o));
+
+	S = open_new();
+	snprintf(e->host, sizeof(e->host), "EXPC1.Example.COM");
+	snprintf(e->description, sizeof(e->description), "edge");
+	cr_assert_eq(store_expressway_put(S, e, err, sizeof(err)), -1);
+	cr_assert_not_null(strstr(err, "at least one X.509 name"), "%s", err);
+	e->n_names = 2;
+	snprintf(e->names[0], sizeof(e->names[0]), "expc1.example.com");
+	snprintf(e->names[1], sizeof(e->names[1]), "CN=expc1,O=Example");
+	cr_assert_eq(store_expressway_put(S, e, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_expressway_get(S, "expc1.example.com", o, err,
+	                                  sizeof(err)), 0, "%s", err);
+	cr_assert_str_eq(o->host, "expc1.example.com");
+	cr_assert_str_eq(o->description, "edge");
+	cr_assert_eq(o->n_names, 2);
+	cr_assert_str_eq(o->names[1], "CN=expc1,O=Example");
+	e->n_names = 1;
+	cr_assert_eq(store_expressway_put(S, e, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_expressway_get(S, "EXPC1.example.com", o, err,
+	                                  sizeof(err)), 0);
+	cr_assert_eq(o->n_names, 1);
+	cr_assert_eq(store_expressway_delete(S, "expc1.example.com", err,
+	                                     sizeof(err)), 0);
+	cr_assert_eq(store_expressway_get(S, "expc1.example.com", o, err,
+	                                  sizeof(err)), STORE_NOTFOUND);
+	free(e);
+	free(o);
+}
+
+/* ---- signing keys -------------------------------------------------------------------- */
+
+static void
+rotate(struct store *s, const char *kid, int64_t t)
+{
+	struct store_key k;
+	char priv[64], jwk[96];
+
+	memset(&k, 0, sizeof(k));
+	snprintf(k.kid, sizeof(k.kid), "%s", kid);
+	snprintf(k.alg, sizeof(k.alg), "RS256");
+	snprintf(priv, sizeof(priv), "PRIVATE %s", kid);
+	snprintf(jwk, sizeof(jwk), "{\"kty\":\"RSA\",\"kid\":\"%s\"}", kid);
+	k.private_pem = priv;
+	k.public_jwk = jwk;
+	k.created = t;
+	cr_assert_eq(store_key_rotate(s, &k, err, sizeof(err)), 0, "%s", err);
+}
+
+struct keyseen {
+	char kids[8][STORE_NAME_MAX];
+	int state[8];
+	int has_private[8];
+	int n;
+};
+
+static int
+see_key(void *ctx, const struct store_key *k)
+{
+	struct keyseen *ks = ctx;
+
+	snprintf(ks->kids[ks->n], STORE_NAME_MAX, "%s", k->kid);
+	ks->state[ks->n] = (int)k->state;
+	ks->has_private[ks->n] = k->private_pem != NULL;
+	ks->n++;
+	return 0;
+}
+
+Test(store, key_rotation)
+{
+	struct store_key cur;
+	struct keyseen ks;
+
+	S = open_new();
+	cr_assert_eq(store_key_current(S, &cur, err, sizeof(err)), STORE_NOTFOUND);
+	rotate(S, "k1", 10);
+	cr_assert_eq(store_key_current(S, &cur, err, sizeof(err)), 0);
+	cr_assert_str_eq(cur.kid, "k1");
+	cr_assert_str_eq(cur.private_pem, "PRIVATE k1");
+	cr_assert_str_eq(cur.public_jwk, "{\"kty\":\"RSA\",\"kid\":\"k1\"}");
+	cr_assert_eq(cur.created, 10);
+	store_key_free(&cur);
+	rotate(S, "k2", 20);
+	rotate(S, "k3", 30);
+
+	memset(&ks, 0, sizeof(ks));
+	cr_assert_eq(store_key_list(S, see_key, &ks, err, sizeof(err)), 0);
+	cr_assert_eq(ks.n, 3);
+	cr_assert_str_eq(ks.kids[0], "k3");
+	cr_assert_eq(ks.state[0], STORE_KEY_CURRENT);
+	cr_assert_eq(ks.state[1], STORE_KEY_PREVIOUS);
+	cr_assert_eq(ks.state[2], STORE_KEY_RETIRED);
+	cr_assert_eq(ks.has_private[2], 0, "retired key kept its private key");
+
+	memset(&ks, 0, sizeof(ks));
+	cr_assert_eq(store_key_list_verify(S, see_key, &ks, err, sizeof(err)), 0);
+	cr_assert_eq(ks.n, 2);
+	cr_assert_str_eq(ks.kids[0], "k3");
+	cr_assert_str_eq(ks.kids[1], "k2");
+
+	/* reusing a kid is refused and changes nothing */
+	{
+		struct store_key k = { .kid = "k2", .alg = "RS256",
+		                       .private_pem = "x", .public_jwk = "{}" };
+
+		cr_assert_eq(store_key_rotate(S, &k, err, sizeof(err)), -1);
+		cr_assert_eq(store_key_current(S, &cur, err, sizeof(err)), 0);
+		cr_assert_str_eq(cur.kid, "k3");
+		store_key_free(&cur);
+	}
+}
+
+/* ---- generation counters ------------------------------------------------------------- */
+
+Test(store, generation_moves_on_admin_changes_only)
+{
+	struct store_generation g0, g1, g2;
+	struct store_family f;
+	struct store_client cl;
+	struct store_binding b;
+	struct cfg_cluster c = { 1 };
+	struct store *other;
+
+	S = open_new();
+	other = store_open(dir, 0, err, sizeof(err));
+	cr_assert_not_null(other, "%s", err);
+	gen(S, &g0);
+	add_profile(S, "P", 1);
+	gen(S, &g1);
+	cr_assert_gt(g1.config, g0.config);
+	cr_assert_eq(g1.revocation, g0.revocation);
+	/* another connection sees it (PRAGMA data_version path) */
+	gen(other, &g2);
+	cr_assert_eq(g2.config, g1.config);
+	cr_assert_eq(store_cluster_set(other, &c, err, sizeof(err)), 0);
+	gen(S, &g2);
+	cr_assert_gt(g2.config, g1.config, "change by another connection missed");
+	add_device(S, "SEP0000000000C1", "P");
+	rotate(S, "k1", 1);
+	cr_assert_eq(add_cert(S, "tomcat-trust", 1, NULL), 0);
+	gen(S, &g0);
+	cr_assert_eq(g0.config, g2.config + 3);
+
+	/* token-only operations move neither counter */
+	cr_assert_eq(store_code_issue(S, "SEP0000000000C1", "h1", 100, 200, err,
+	                              sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_code_consume(S, "SEP0000000000C1", "h1", 150, NULL, 0,
+	                                err, sizeof(err)), 0, "%s", err);
+	memset(&f, 0, sizeof(f));
+	snprintf(f.id, sizeof(f.id), "fam1");
+	snprintf(f.device, sizeof(f.device), "SEP0000000000C1");
+	f.created = 100;
+	f.expires = 1000;
+	cr_assert_eq(store_family_create(S, &f, "r1", err, sizeof(err)), 0);
+	cr_assert_eq(store_refresh_rotate(S, "r1", "r2", 150, NULL, err,
+	                                  sizeof(err)), STORE_ROTATE_OK);
+	memset(&cl, 0, sizeof(cl));
+	snprintf(cl.name, sizeof(cl.name), "admin");
+	snprintf(cl.secret_hash, sizeof(cl.secret_hash), "hash");
+	cr_assert_eq(store_client_add(S, &cl, err, sizeof(err)), 0);
+	memset(&b, 0, sizeof(b));
+	snprintf(b.aor, sizeof(b.aor), "sip:1000@example.com");
+	snprintf(b.contact, sizeof(b.contact), "<sip:1000@10.0.0.5;transport=tls>");
+	b.expires = 500;
+	cr_assert_eq(store_binding_put(S, &b, err, sizeof(err)), 0, "%s", err);
+	gen(S, &g1);
+	cr_assert_eq(g1.config, g0.config);
+	cr_assert_eq(g1.revocation, g0.revocation);
+
+	/* a revocation moves only the revocation counter */
+	cr_assert_eq(store_revoke_jti(S, "jti-1", 5000, 150, err, sizeof(err)), 0);
+	gen(other, &g2);
+	cr_assert_eq(g2.config, g1.config);
+	cr_assert_eq(g2.revocation, g1.revocation + 1);
+	store_close(other);
+}
+
+/* ---- activation codes ------------------------------------------------------------------ */
+
+Test(store, activation_code_single_use_and_expiry)
+{
+	char dev[CFG_DEVNAME_MAX];
+
+	S = open_new();
+	add_profile(S, "P", 1);
+	add_device(S, "SEP0000000000D1", "P");
+	add_device(S, "SEP0000000000D2", "P");
+	cr_assert_eq(store_code_issue(S, "SEP0000000000FF", "h", 0, 10, err,
+	                              sizeof(err)), -1);
+	cr_assert_not_null(strstr(err, "does not exist"), "%s", err);
+
+	cr_assert_eq(store_code_issue(S, "sep0000000000d1", "hashA", 100, 200, err,
+	                              sizeof(err)), 0, "%s", err);
+	/* wrong device, expired, unknown */
+	cr_assert_eq(store_code_consume(S, "SEP0000000000D2", "hashA", 150, NULL,
+	                                0, err, sizeof(err)), STORE_NOTFOUND);
+	cr_assert_eq(store_code_consume(S, "SEP0000000000D1", "hashA", 200, NULL,
+	                                0, err, sizeof(err)), STORE_NOTFOUND);
+	cr_assert_eq(store_code_consume(S, "SEP0000000000D1", "hashB", 150, NULL,
+	                                0, err, sizeof(err)), STORE_NOTFOUND);
+	/* by hash alone, once */
+	cr_assert_eq(store_code_consume(S, NULL, "hashA", 199, dev, sizeof(dev),
+	                                err, sizeof(err)), 0, "%s", err);
+	cr_assert_str_eq(dev, "SEP0000000000D1");
+	cr_assert_eq(store_code_consume(S, "SEP0000000000D1", "hashA", 199, NULL,
+	                                0, err, sizeof(err)), STORE_NOTFOUND);
+
+	/* a new code replaces the unused one */
+	cr_assert_eq(store_code_issue(S, "SEP0000000000D2", "c1", 100, 300, err,
+	                              sizeof(err)), 0);
+	cr_assert_eq(store_code_issue(S, "SEP0000000000D2", "c2", 110, 300, err,
+	                              sizeof(err)), 0);
+	cr_assert_eq(store_code_consume(S, "SEP0000000000D2", "c1", 150, NULL, 0,
+	                                err, sizeof(err)), STORE_NOTFOUND);
+	cr_assert_eq(store_code_revoke(S, "SEP0000000000D2", err, sizeof(err)), 0);
+	cr_assert_eq(store_code_consume(S, "SEP0000000000D2", "c2", 150, NULL, 0,
+	                                err, sizeof(err)), STORE_NOTFOUND);
+	cr_assert_eq(store_code_revoke(S, "SEP0000000000D2", err, sizeof(err)),
+	             STORE_NOTFOUND);
+}
+
+/* Several processes race for one code; exactly one may win. */
+Test(store, activation_code_concurrent_consumers)
+{
+	enum { RACERS = 6 };
+	pid_t pids[RACERS];
+	int winners = 0, errors = 0;
+
+	S = open_new();
+	add_profile(S, "P", 1);
+	add_device(S, "SEP0000000000E1", "P");
+	cr_assert_eq(store_code_issue(S, "SEP0000000000E1", "race", 1, 1000, err,
+	                              sizeof(err)), 0);
+	for (int i = 0; i < RACERS; i++) {
+		pids[i] = fork();
+		cr_assert_neq(pids[i], -1);
+		if (pids[i] == 0) {
+			char e[STORE_ERR_MAX];
+			struct store *s = store_open(dir, 0, e, sizeof(e));
+			int rc;
+
+			if (s == NULL)
+				_exit(2);
+			rc = store_code_consume(s, "SEP0000000000E1", "race", 10,
+			                        NULL, 0, e, sizeof(e));
+			store_close(s);
+			_exit(rc == 0 ? 0 : rc == STORE_NOTFOUND ? 1 : 2);
+		}
+	}
+	for (int i = 0; i < RACERS; i++) {
+		int st;
+
+		cr_assert_eq(waitpid(pids[i], &st, 0), pids[i]);
+		cr_assert(WIFEXITED(st));
+		if (WEXITSTATUS(st) == 0)
+			winners++;
+		else if (WEXITSTATUS(st) == 2)
+			errors++;
+	}
+	cr_assert_eq(errors, 0);
+	cr_assert_eq(winners, 1);
+}
+
+/* ---- refresh tokens -------------------------------------------------------------------- */
+
+static void
+make_family(struct store *s, const char *id, const char *device,
+            const char *owner, const char *token, int64_t created,
+            int64_t expires)
+{
+	struct store_family f;
+
+	memset(&f, 0, sizeof(f));
+	snprintf(f.id, sizeof(f.id), "%s", id);
+	snprintf(f.device, sizeof(f.device), "%s", device);
+	snprintf(f.owner, sizeof(f.owner), "%s", owner);
+	snprintf(f.client_id, sizeof(f.client_id), "phone");
+	snprintf(f.scope, sizeof(f.scope), "config sip");
+	f.created = created;
+	f.expires = expires;
+	cr_assert_eq(store_family_create(s, &f, token, err, sizeof(err)), 0, "%s",
+	             err);
+}
+
+Test(store, refresh_rotation_and_reuse)
+{
+	struct store_family f;
+	int cur = -1;
+
+	S = open_new();
+	make_family(S, "F1", "sep0000000000f1", "jdoe", "t1", 100, 10000);
+	cr_assert_eq(store_family_get(S, "F1", &f, err, sizeof(err)), 0);
+	cr_assert_str_eq(f.device, "SEP0000000000F1");
+	cr_assert_str_eq(f.scope, "config sip");
+	cr_assert_eq(f.revoked, 0);
+
+	cr_assert_eq(store_refresh_rotate(S, "t1", "t2", 200, &f, err,
+	                                  sizeof(err)), STORE_ROTATE_OK);
+	cr_assert_str_eq(f.id, "F1");
+	cr_assert_eq(store_refresh_rotate(S, "t2", "t3", 300, NULL, err,
+	                                  sizeof(err)), STORE_ROTATE_OK);
+	cr_assert_eq(store_refresh_find(S, "t3", &f, &cur, err, sizeof(err)), 0);
+	cr_assert_eq(cur, 1);
+	cr_assert_eq(store_refresh_find(S, "t1", &f, &cur, err, sizeof(err)), 0);
+	cr_assert_eq(cur, 0);
+	cr_assert_eq(store_token_revoked(S, "j", "SEP0000000000F1", "jdoe", "F1",
+	                                 250, err, sizeof(err)), 0);
+
+	/* t1 again: stolen copy; the whole family ends */
+	cr_assert_eq(store_refresh_rotate(S, "t1", "t4", 400, &f, err,
+	                                  sizeof(err)), STORE_ROTATE_REUSED);
+	cr_assert_eq(f.revoked, 400);
+	cr_assert_eq(store_family_get(S, "F1", &f, err, sizeof(err)), 0);
+	cr_assert_eq(f.revoked, 400);
+	cr_assert_eq(store_refresh_rotate(S, "t3", "t5", 410, NULL, err,
+	                                  sizeof(err)), STORE_ROTATE_INVALID);
+	cr_assert_eq(store_refresh_find(S, "t4", &f, NULL, err, sizeof(err)),
+	             STORE_NOTFOUND, "t4 must not have been recorded");
+	/* its access tokens are refused too, whatever their iat */
+	cr_assert_eq(store_token_revoked(S, "j", "SEP0000000000F1", "jdoe", "F1",
+	                                 999999, err, sizeof(err)), 1);
+}
+
+Test(store, refresh_invalid_cases)
+{
+	S = open_new();
+	make_family(S, "F2", "SEP0000000000F2", "", "a1", 100, 1000);
+	cr_assert_eq(store_refresh_rotate(S, "unknown", "x", 200, NULL, err,
+	                                  sizeof(err)), STORE_ROTATE_INVALID);
+	cr_assert_eq(store_refresh_rotate(S, "a1", "a2", 1000, NULL, err,
+	                                  sizeof(err)), STORE_ROTATE_INVALID,
+	             "expired family rotated");
+	/* a hash collision with a recorded token is an error, nothing moves */
+	make_family(S, "F3", "SEP0000000000F3", "", "b1", 100, 5000);
+	cr_assert_eq(store_refresh_rotate(S, "b1", "a1", 200, NULL, err,
+	                                  sizeof(err)), -1);
+	cr_assert_eq(store_refresh_rotate(S, "b1", "b2", 200, NULL, err,
+	                                  sizeof(err)), STORE_ROTATE_OK, "%s", err);
+}
+
+Test(store, refresh_concurrent_rotation)
+{
+	enum { RACERS = 4 };
+	pid_t pids[RACERS];
+	int ok = 0, reused = 0, other = 0;
+
+	S = open_new();
+	make_family(S, "FR", "SEP0000000000AB", "", "r0", 1, 100000);
+	for (int i = 0; i < RACERS; i++) {
+		pids[i] = fork();
+		cr_assert_neq(pids[i], -1);
+		if (pids[i] == 0) {
+			char e[STORE_ERR_MAX], nh[32];
+			struct store *s = store_open(dir, 0, e, sizeof(e));
+			int rc;
+
+			if (s == NULL)
+				_exit(9);
+			snprintf(nh, sizeof(nh), "next-%d", i);
+			rc = store_refresh_rotate(s, "r0", nh, 10, NULL, e, sizeof(e));
+			store_close(s);
+			_exit(rc < 0 ? 9 : rc);
+		}
+	}
+	for (int i = 0; i < RACERS; i++) {
+		int st;
+
+		cr_assert_eq(waitpid(pids[i], &st, 0), pids[i]);
+		cr_assert(WIFEXITED(st));
+		switch (WEXITSTATUS(st)) {
+		case STORE_ROTATE_OK: ok++; break;
+		case STORE_ROTATE_REUSED: reused++; break;
+		case STORE_ROTATE_INVALID: break;   /* family already revoked */
+		default: other++; break;
+		}
+	}
+	cr_assert_eq(other, 0);
+	cr_assert_eq(ok, 1, "%d winners", ok);
+	cr_assert_geq(reused, 1);
+}
+
+/* ---- revocations ---------------------------------------------------------------------- */
+
+static int
+revoked(struct store *s, const char *jti, const char *dev, const char *sub,
+        const char *fam, int64_t iat)
+{
+	int rc = store_token_revoked(s, jti, dev, sub, fam, iat, err, sizeof(err));
+
+	cr_assert_neq(rc, -1, "%s", err);
+	return rc;
+}
+
+static int
+count_rev(void *ctx, const struct store_revocation *r)
+{
+	((int *)ctx)[r->kind]++;
+	return 0;
+}
+
+Test(store, revocation_checks)
+{
+	int kinds[5] = { 0 };
+	uint64_t removed = 0;
+
+	S = open_new();
+	cr_assert_eq(revoked(S, "j1", "SEP0000000000A1", "u1", "f1", 100), 0);
+
+	cr_assert_eq(store_revoke_jti(S, "j1", 500, 100, err, sizeof(err)), 0);
+	cr_assert_eq(revoked(S, "j1", NULL, NULL, NULL, 1), 1);
+	cr_assert_eq(revoked(S, "j2", NULL, NULL, NULL, 1), 0);
+
+	cr_assert_eq(store_revoke_device(S, "sep0000000000a1", 1000, err,
+	                                 sizeof(err)), 0);
+	cr_assert_eq(revoked(S, "j3", "SEP0000000000A1", NULL, NULL, 999), 1);
+	cr_assert_eq(revoked(S, "j3", "Sep0000000000a1", NULL, NULL, 1000), 1);
+	cr_assert_eq(revoked(S, "j3", "SEP0000000000A1", NULL, NULL, 1001), 0,
+	             "a token issued after the revocation is refused");
+	cr_assert_eq(revoked(S, "j3", "SEP0000000000A2", NULL, NULL, 999), 0);
+
+	cr_assert_eq(store_revoke_user(S, "alice", 2000, err, sizeof(err)), 0);
+	cr_assert_eq(revoked(S, "j4", "SEP0000000000A9", "alice", NULL, 1500), 1);
+	cr_assert_eq(revoked(S, "j4", "SEP0000000000A9", "bob", NULL, 1500), 0);
+	cr_assert_eq(revoked(S, "j4", "SEP0000000000A9", "alice", NULL, 2500), 0);
+
+	cr_assert_eq(store_revoke_family(S, "fam-x", 2000, err, sizeof(err)), 0);
+	cr_assert_eq(revoked(S, "j5", NULL, NULL, "fam-x", 99999), 1);
+	cr_assert_eq(revoked(S, "j5", NULL, NULL, "fam-y", 99999), 0);
+
+	cr_assert_eq(store_revoke_all(S, 3000, err, sizeof(err)), 0);
+	cr_assert_eq(revoked(S, "j6", "SEP0000000000B9", "carol", "z", 3000), 1);
+	cr_assert_eq(revoked(S, "j6", "SEP0000000000B9", "carol", "z", 3001), 0);
+	cr_assert_eq(revoked(S, NULL, NULL, NULL, NULL, 2999), 1);
+
+	cr_assert_eq(store_revocation_list(S, count_rev, kinds, err, sizeof(err)),
+	             0);
+	for (int k = 0; k < 5; k++)
+		cr_assert_eq(kinds[k], 1, "kind %d listed %d times", k, kinds[k]);
+
+	/* purge drops the jti row after its exp, keeps the rest (iat after
+	 * the "all" revocation, so only the jti row can match) */
+	cr_assert_eq(revoked(S, "j1", NULL, NULL, NULL, 3500), 1);
+	cr_assert_eq(store_purge(S, 600, &removed, err, sizeof(err)), 0);
+	cr_assert_eq(removed, 1);
+	cr_assert_eq(revoked(S, "j1", NULL, NULL, NULL, 3500), 0);
+	cr_assert_eq(revoked(S, "j3", "SEP0000000000A1", NULL, NULL, 999), 1);
+}
+
+Test(store, revoke_by_device_user_all_ends_families)
+{
+	struct store_family f;
+
+	S = open_new();
+	make_family(S, "D1", "SEP0000000000C1", "u1", "d1", 100, 10000);
+	make_family(S, "D2", "SEP0000000000C2", "u2", "d2", 100, 10000);
+	make_family(S, "D3", "SEP0000000000C3", "u3", "d3", 100, 10000);
+	cr_assert_eq(store_revoke_device(S, "SEP0000000000C1", 500, err,
+	                                 sizeof(err)), 0);
+	cr_assert_eq(store_refresh_rotate(S, "d1", "d1b", 600, NULL, err,
+	                                  sizeof(err)), STORE_ROTATE_INVALID);
+	cr_assert_eq(store_revoke_user(S, "u2", 500, err, sizeof(err)), 0);
+	cr_assert_eq(store_family_get(S, "D2", &f, err, sizeof(err)), 0);
+	cr_assert_eq(f.revoked, 500);
+	cr_assert_eq(store_refresh_rotate(S, "d3", "d3b", 600, NULL, err,
+	                                  sizeof(err)), STORE_ROTATE_OK);
+	cr_assert_eq(store_revoke_all(S, 700, err, sizeof(err)), 0);
+	cr_assert_eq(store_refresh_rotate(S, "d3b", "d3c", 800, NULL, err,
+	                                  sizeof(err)), STORE_ROTATE_INVALID);
+}
+
+Test(store, device_delete_takes_its_state_along)
+{
+	struct store_counts c;
+
+	S = open_new();
+	add_profile(S, "P", 1);
+	add_device(S, "SEP0000000000DD", "P");
+	cr_assert_eq(store_code_issue(S, "SEP0000000000DD", "cd", 1, 1000, err,
+	                              sizeof(err)), 0);
+	make_family(S, "FD", "SEP0000000000DD", "", "fd1", 1, 1000);
+	cr_assert_eq(store_device_delete(S, "SEP0000000000DD", 50, err,
+	                                 sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_counts(S, 10, &c, err, sizeof(err)), 0);
+	cr_assert_eq(c.devices, 0);
+	cr_assert_eq(c.lines, 0);
+	cr_assert_eq(c.codes_active, 0);
+	cr_assert_eq(c.families_active, 0);
+	cr_assert_eq(revoked(S, "x", "SEP0000000000DD", NULL, NULL, 49), 1);
+	cr_assert_eq(store_device_delete(S, "SEP0000000000DD", 50, err,
+	                                 sizeof(err)), STORE_NOTFOUND);
+}
+
+/* ---- clients ------------------------------------------------------------------------------ */
+
+Test(store, client_round_trip)
+{
+	struct store_client c, o;
+
+	S = open_new();
+	memset(&c, 0, sizeof(c));
+	snprintf(c.name, sizeof(c.name), "revoker");
+	snprintf(c.secret_hash, sizeof(c.secret_hash), "sha256$salt$hash");
+	snprintf(c.scope, sizeof(c.scope), "revoke introspect");
+	c.created = 42;
+	cr_assert_eq(store_client_add(S, &c, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_client_add(S, &c, err, sizeof(err)), -1);
+	cr_assert_str_eq(err, "client revoker already exists");
+	cr_assert_eq(store_client_get(S, "revoker", &o, err, sizeof(err)), 0);
+	cr_assert_eq(memcmp(&c, &o, sizeof(c)), 0);
+	cr_assert_eq(store_client_delete(S, "revoker", err, sizeof(err)), 0);
+	cr_assert_eq(store_client_get(S, "revoker", &o, err, sizeof(err)),
+	             STORE_NOTFOUND);
+}
+
+/* ---- SIP bindings -------------------------------------------------------------------------- */
+
+static int
+count_binding(void *ctx, const struct store_binding *b)
+{
+	(*(int *)ctx)++;
+	return 0;
+}
+
+Test(store, bindings_batch_and_purge)
+{
+	struct store_binding_change ch[4];
+	struct store_counts c;
+	uint64_t removed = 0;
+	int n = 0;
+
+	S = open_new();
+	memset(ch, 0, sizeof(ch));
+	for (int i = 0; i < 3; i++) {
+		struct store_binding *b = &ch[i].b;
+
+		snprintf(b->aor, sizeof(b->aor), "sip:10%d@example.com", i);
+		snprintf(b->instance, sizeof(b->instance),
+		         "<urn:uuid:00000000-0000-0000-0000-00000000000%d>", i);
+		b->reg_id = 1;
+		snprintf(b->contact, sizeof(b->contact), "<sip:10%d@10.0.0.%d>", i, i);
+		snprintf(b->device, sizeof(b->device), "sep00000000000%d", i);
+		snprintf(b->node, sizeof(b->node), "node1");
+		b->expires = 100 + i * 100;
+		b->conn_id = (uint64_t)(i + 1);
+	}
+	/* the last change deletes the first binding again */
+	ch[3].del = 1;
+	ch[3].b = ch[0].b;
+	cr_assert_eq(store_binding_apply(S, ch, 4, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_binding_list(S, count_binding, &n, err, sizeof(err)), 0);
+	cr_assert_eq(n, 2);
+
+	cr_assert_eq(store_binding_drop_node(S, "node1", 2, err, sizeof(err)), 0);
+	n = 0;
+	cr_assert_eq(store_binding_list(S, count_binding, &n, err, sizeof(err)), 0);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(store_binding_put(S, &ch[1].b, err, sizeof(err)), 0);
+	cr_assert_eq(store_counts(S, 250, &c, err, sizeof(err)), 0);
+	cr_assert_eq(c.bindings, 1, "expired binding counted");
+	cr_assert_eq(store_purge(S, 250, &removed, err, sizeof(err)), 0);
+	cr_assert_eq(removed, 1);
+	cr_assert_eq(store_binding_delete(S, ch[2].b.aor, ch[2].b.instance, 1, err,
+	                                  sizeof(err)), 0);
+	cr_assert_eq(store_binding_delete(S, ch[2].b.aor, ch[2].b.instance, 1, err,
+	                                  sizeof(err)), STORE_NOTFOUND);
+
+	/* a bad change anywhere in a batch writes none of it */
+	ch[1].b.contact[0] = '\0';
+	cr_assert_eq(store_binding_apply(S, ch, 3, err, sizeof(err)), -1);
+	n = 0;
+	cr_assert_eq(store_binding_list(S, count_binding, &n, err, sizeof(err)), 0);
+	cr_assert_eq(n, 0);
+}
+
+Test(store, counts)
+{
+	struct store_counts c;
+
+	S = open_new();
+	add_profile(S, "P", 1);
+	add_device(S, "SEP000000000011", "P");
+	add_device(S, "SEP000000000012", "P");
+	cr_assert_eq(store_code_issue(S, "SEP000000000011", "k1", 1, 100, err,
+	                              sizeof(err)), 0);
+	make_family(S, "C1", "SEP000000000011", "", "ct", 1, 100);
+	cr_assert_eq(store_counts(S, 50, &c, err, sizeof(err)), 0);
+	cr_assert_eq(c.devices, 2);
+	cr_assert_eq(c.lines, 2);
+	cr_assert_eq(c.profiles, 1);
+	cr_assert_eq(c.codes_active, 1);
+	cr_assert_eq(c.families_active, 1);
+	cr_assert_eq(store_counts(S, 100, &c, err, sizeof(err)), 0);
+	cr_assert_eq(c.codes_active, 0);
+	cr_assert_eq(c.families_active, 0);
+}
+
+Test(store, param_apply_is_all_or_nothing)
+{
+	char v[STORE_PARAM_VALUE_MAX], longname[STORE_NAME_MAX + 8];
+	struct store_param_change ch[2];
+
+	S = open_new();
+	memset(longname, 'p', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	ch[0].name = "cluster-id";
+	ch[0].value = "Lab";
+	ch[1].name = longname;
+	ch[1].value = "x";
+	cr_assert_eq(store_param_apply(S, ch, 2, err, sizeof(err)), -1);
+	cr_assert_not_null(strstr(err, "parameter name"), "%s", err);
+	cr_assert_eq(store_param_get(S, "cluster-id", v, sizeof(v), err,
+	                             sizeof(err)), STORE_NOTFOUND);
+}
+
+static int
+write_in_callback(void *ctx, const struct cfg_device *d)
+{
+	struct cfg_device copy = *d;
+
+	return store_device_put(ctx, &copy, STORE_PUT_REPLACE, NULL, 0) == 0 ?
+	       100 : 7;
+}
+
+Test(store, callbacks_cannot_write)
+{
+	S = open_new();
+	add_profile(S, "P", 0);
+	add_device(S, "SEP0000000000CB", "P");
+	cr_assert_eq(store_device_list(S, NULL, 0, write_in_callback, S, err,
+	                               sizeof(err)), 7);
+}
+
+Test(store, revocation_check_with_odd_claims)
+{
+	char longdev[200];
+
+	S = open_new();
+	memset(longdev, 'A', sizeof(longdev) - 1);
+	longdev[sizeof(longdev) - 1] = '\0';
+	cr_assert_eq(store_revoke_device(S, "SEP0000000000AA", 100, err,
+	                                 sizeof(err)), 0);
+	cr_assert_eq(revoked(S, "", longdev, "", "", 50), 0);
+	cr_assert_eq(revoked(S, NULL, NULL, NULL, NULL, 50), 0);
+	cr_assert_eq(store_revoke_device(S, longdev, 100, err, sizeof(err)), -1);
+}
+
+Test(store, params_struct_round_trip)
+{
+	struct cfg_params p, q;
+	const struct cfg_param_info *t;
+	size_t n;
+	int rows = 0;
+
+	S = open_new();
+	cr_assert_eq(store_params_load(S, &p, err, sizeof(err)), 0, "%s", err);
+	cfg_params_init(&q);
+	cr_assert_eq(memcmp(&p, &q, sizeof(p)), 0, "defaults differ");
+	cr_assert_eq(cfg_param_set(&p, "oauth-access-token-minutes", "15", err,
+	                           sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_params_save(S, &p, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_params_load(S, &q, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(q.access_token_minutes, 15);
+	cr_assert_eq(memcmp(&p, &q, sizeof(p)), 0);
+	t = cfg_param_table(&n);
+	(void)t;
+	cr_assert_eq(store_param_list(S, count_param, &rows, err, sizeof(err)), 0);
+	cr_assert_eq((size_t)rows, n);
+
+	/* a newer oprov's parameter is skipped; a refused value is an error */
+	cr_assert_eq(store_param_set(S, "from-the-future", "1", err, sizeof(err)),
+	             0);
+	cr_assert_eq(store_params_load(S, &q, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_param_set(S, "oauth-access-token-minutes", "0", err,
+	                             sizeof(err)), 0);
+	cr_assert_eq(store_params_load(S, &q, err, sizeof(err)), -1);
+	cr_assert_not_null(strstr(err, "oauth-access-token-minutes"), "%s", err);
+}
+
+Test(store, render_load_gathers_one_snapshot)
+{
+	struct store_render *r = calloc(1, sizeof(*r));
+	struct cfg_render_ctx ctx;
+	struct cfg_output o;
+	struct cfg_device d;
+	struct cfg_node n;
+	struct cfg_pool p;
+	struct cfg_cluster c = { 1 };
+	struct store_generation g;
+
+	S = open_new();
+	add_profile(S, "OAuth", 1);
+	memset(&n, 0, sizeof(n));
+	snprintf(n.name, sizeof(n.name), "node1");
+	snprintf(n.host, sizeof(n.host), "cucm.example.com");
+	n.phone_port = 2000;
+	n.sip_port = 5060;
+	n.secured_sip_port = 5061;
+	n.sip_oauth_port = 5090;
+	n.sip_mra_oauth_port = 5091;
+	cr_assert_eq(store_node_put(S, &n, err, sizeof(err)), 0);
+	memset(&p, 0, sizeof(p));
+	snprintf(p.name, sizeof(p.name), "HQ");
+	p.node_count = 1;
+	snprintf(p.nodes[0], sizeof(p.nodes[0]), "node1");
+	cr_assert_eq(store_pool_put(S, &p, err, sizeof(err)), 0);
+	make_device(&d, "SEP00AABBCCDDEE", "OAuth", 2);
+	snprintf(d.pool, sizeof(d.pool), "HQ");
+	cr_assert_eq(store_device_put(S, &d, 0, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_cluster_set(S, &c, err, sizeof(err)), 0);
+	cr_assert_eq(store_param_set(S, "oauth-access-token-minutes", "20", err,
+	                             sizeof(err)), 0);
+
+	cr_assert_eq(store_render_load(S, "sep00aabbccddee", r, err, sizeof(err)),
+	             0, "%s", err);
+	gen(S, &g);
+	cr_assert_eq(r->gen.config, g.config);
+	cr_assert_str_eq(r->device.name, "SEP00AABBCCDDEE");
+	cr_assert_eq(r->device.line_count, 2);
+	cr_assert_eq(r->profile.oauth, 1);
+	cr_assert_eq(r->has_pool, 1);
+	cr_assert_eq(r->node_count, 1);
+	cr_assert_str_eq(r->nodes[0].host, "cucm.example.com");
+	cr_assert_eq(r->params.access_token_minutes, 20);
+	cr_assert_eq(r->cluster.sip_oauth_mode, 1);
+
+	/* what the daemons then do with it */
+	store_render_ctx(r, &ctx);
+	memset(&o, 0, sizeof(o));
+	cr_assert_eq(cfg_render_device(&ctx, &o, err, sizeof(err)), 0, "%s", err);
+	cr_assert_not_null(strstr(o.data, "<sipOAuthMode>1</sipOAuthMode>"));
+	cfg_output_free(&o);
+
+	cr_assert_eq(store_render_load(S, "SEP000000000000", r, err, sizeof(err)),
+	             STORE_NOTFOUND);
+	free(r);
+}
