@@ -10,6 +10,18 @@ sip_libsip_a_SOURCES = \
 	sip/registrar.c
 sip_libsip_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 
+sbin_PROGRAMS += sip/oprov-sipd
+sip_oprov_sipd_SOURCES = \
+	sip/sipd_int.h \
+	sip/sipd.c \
+	sip/server.c \
+	sip/state.c \
+	sip/tls.c
+sip_oprov_sipd_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS) $(JANSSON_CFLAGS) -pthread
+sip_oprov_sipd_LDADD = sip/libsip.a $(STORE_LIBS) $(TRUST_LIBS) \
+	common/libcommon.a -lpthread
+dist_man_MANS += docs/oprov-sipd.8
+
 check_PROGRAMS += tests/unit/test_sip
 tests_unit_test_sip_SOURCES = tests/unit/test_sip.c
 tests_unit_test_sip_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) $(JANSSON_CFLAGS)
