@@ -33,3 +33,7 @@ FUZZERS += tests/fuzz/fuzz_sip
 tests_fuzz_fuzz_sip_SOURCES = tests/fuzz/fuzz_sip.c
 tests_fuzz_fuzz_sip_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 tests_fuzz_fuzz_sip_LDADD = $(FUZZ_DRIVER) sip/libsip.a common/libcommon.a
+
+# SIPp through stunnel against a real daemon (needs cli/oprovctl).
+TESTS += tests/smoke/sip.sh
+EXTRA_DIST += tests/smoke/sip.sh
