@@ -37,3 +37,11 @@ tests_fuzz_fuzz_sip_LDADD = $(FUZZ_DRIVER) sip/libsip.a common/libcommon.a
 # SIPp through stunnel against a real daemon (needs cli/oprovctl).
 TESTS += tests/smoke/sip.sh
 EXTRA_DIST += tests/smoke/sip.sh
+
+# Measurement, not a test: bench/sip-register (a script) drives
+# bench/sip_loadgen against oprov-sipd and Kamailio side by side.
+noinst_PROGRAMS += bench/sip_loadgen
+bench_sip_loadgen_SOURCES = bench/sip_loadgen.c
+bench_sip_loadgen_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS)
+bench_sip_loadgen_LDADD = $(OPENSSL_LIBS)
+EXTRA_DIST += bench/sip-register bench/sip-register.kamailio.cfg

@@ -66,11 +66,20 @@ static const struct hdr_name hdr_names[] = {
 enum sip_hdr_id
 sip_hdr_lookup(struct sip_str name)
 {
+	/* Called for every header of every message: compare only the names
+	 * of the same length, first letter first. */
+	int c0;
+
+	if (name.len == 0)
+		return SIP_H_OTHER;
+	c0 = sip_lower((unsigned char)name.p[0]);
 	for (size_t i = 0; i < sizeof(hdr_names) / sizeof(hdr_names[0]); i++) {
-		if (sip_str_ieq(name, hdr_names[i].name) ||
-		    (hdr_names[i].compact != NULL &&
-		     sip_str_ieq(name, hdr_names[i].compact)))
-			return hdr_names[i].id;
+		const struct hdr_name *h = &hdr_names[i];
+		if (h->name[0] == c0 && strlen(h->name) == name.len &&
+		    sip_str_ieq(name, h->name))
+			return h->id;
+		if (name.len == 1 && h->compact != NULL && h->compact[0] == c0)
+			return h->id;
 	}
 	return SIP_H_OTHER;
 }

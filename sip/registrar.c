@@ -451,13 +451,18 @@ w_finish(struct wbuf *w)
 static void
 w_date(struct wbuf *w, int64_t now)
 {
+	/* Formatted once a second per thread, not once per response. */
+	static __thread int64_t at = -1;
+	static __thread char buf[64];
 	struct tm tm;
 	time_t t = (time_t)now;
-	char buf[64];
 
-	if (gmtime_r(&t, &tm) == NULL ||
-	    strftime(buf, sizeof(buf), "%a, %d %b %Y %H:%M:%S GMT", &tm) == 0)
-		return;
+	if (now != at) {
+		if (gmtime_r(&t, &tm) == NULL ||
+		    strftime(buf, sizeof(buf), "%a, %d %b %Y %H:%M:%S GMT", &tm) == 0)
+			return;
+		at = now;
+	}
 	w_fmt(w, "Date: %s\r\n", buf);
 }
 
