@@ -11,8 +11,8 @@
  *     keeps PARALLEL sessions going: TCP connect, full TLS handshake (no
  *     resumption), one REGISTER, its answer, close; prints sessions per
  *     second.
- * TOKENS: a file of "MAC TOKEN" lines; connection i uses line i mod n and
- * sends `Authorization: Bearer TOKEN`.  Without it no credentials are sent
+ * TOKENS: a file of "MAC DN TOKEN" lines; connection i uses line i mod n,
+ * registers sip:DN@… and sends `Authorization: Bearer TOKEN`.  Without it no credentials are sent
  * (Kamailio runs without authentication).  Output: one "key value" line per
  * figure; any answer other than 200 is counted as an error.
  */
@@ -50,6 +50,7 @@ struct lconn {
 };
 
 static char (*macs)[13];
+static char **dns;
 static char **tokens;
 static int ntokens;
 static struct sockaddr_in dst;
@@ -98,20 +99,23 @@ load_tokens(const char *path)
 		exit(2);
 	}
 	while (fgets(line, sizeof(line), f) != NULL) {
-		char *sp = strchr(line, ' '), *nl;
-		if (sp == NULL || sp - line != 12)
+		char *sp = strchr(line, ' '), *sp2, *nl;
+		if (sp == NULL || sp - line != 12 || (sp2 = strchr(sp + 1, ' ')) == NULL)
 			continue;
-		nl = strchr(sp + 1, '\n');
+		*sp2 = '\0';
+		nl = strchr(sp2 + 1, '\n');
 		if (nl)
 			*nl = '\0';
 		if (ntokens == cap) {
 			cap = cap ? cap * 2 : 1024;
 			tokens = realloc(tokens, (size_t)cap * sizeof(*tokens));
+			dns = realloc(dns, (size_t)cap * sizeof(*dns));
 			macs = realloc(macs, (size_t)cap * sizeof(*macs));
 		}
 		memcpy(macs[ntokens], line, 12);
 		macs[ntokens][12] = '\0';
-		tokens[ntokens] = strdup(sp + 1);
+		dns[ntokens] = strdup(sp + 1);
+		tokens[ntokens] = strdup(sp2 + 1);
 		ntokens++;
 	}
 	fclose(f);
@@ -120,15 +124,17 @@ load_tokens(const char *path)
 static void
 make_register(struct lconn *c)
 {
-	char mac[13];
-	const char *tok = NULL;
+	char mac[13], dnbuf[16];
+	const char *tok = NULL, *dn = dnbuf;
 	int k, cap = LG_BUF;
 
 	if (ntokens > 0) {
 		memcpy(mac, macs[c->idx % ntokens], 13);
 		tok = tokens[c->idx % ntokens];
+		dn = dns[c->idx % ntokens];
 	} else {
 		snprintf(mac, sizeof(mac), "0000%08x", (unsigned)c->idx);
+		snprintf(dnbuf, sizeof(dnbuf), "%u", 100000u + (unsigned)c->idx);
 	}
 	if (c->out == NULL)
 		c->out = malloc((size_t)cap);
@@ -148,8 +154,8 @@ make_register(struct lconn *c)
 	    "%s%s%s"
 	    "User-Agent: oprov-bench\r\n"
 	    "Content-Length: 0\r\n\r\n",
-	    (unsigned)c->idx, c->cseq, mac, (unsigned)c->idx, mac, mac,
-	    mode_connect ? (int)hs_count : 0, c->cseq, mac, mac, mac,
+	    (unsigned)c->idx, c->cseq, dn, (unsigned)c->idx, dn, mac,
+	    mode_connect ? (int)hs_count : 0, c->cseq, dn, mac, mac,
 	    tok ? "Authorization: Bearer " : "", tok ? tok : "", tok ? "\r\n" : "");
 	c->outlen = (size_t)k;
 	c->outoff = 0;

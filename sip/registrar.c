@@ -23,12 +23,20 @@
 #include "sip/sip_int.h"
 
 #define BUCKETS 65536u          /* power of two; chains stay short */
+#define CONN_BUCKETS 4096u      /* connection id -> its bindings */
+
+struct conn_head {
+	uint64_t conn_id;
+	struct sip_binding *first;
+	struct conn_head *next;
+};
 
 struct sip_registrar {
 	struct sip_reg_config cfg;
 	sip_auth_fn auth;
 	void *auth_arg;
 	struct sip_binding *bucket[BUCKETS];
+	struct conn_head *cbucket[CONN_BUCKETS];
 	size_t count;
 	struct sip_binding **dirty;     /* write-behind puts */
 	size_t ndirty, dirty_cap;
@@ -79,6 +87,13 @@ sip_reg_free(sip_registrar *r)
 		for (; b != NULL; b = n) {
 			n = b->next;
 			free(b);
+		}
+	}
+	for (size_t i = 0; i < CONN_BUCKETS; i++) {
+		struct conn_head *h = r->cbucket[i], *n;
+		for (; h != NULL; h = n) {
+			n = h->next;
+			free(h);
 		}
 	}
 	free(r->dirty);
@@ -250,6 +265,62 @@ unlink_dirty(sip_registrar *r, struct sip_binding *b)
 	b->dirty = 0;
 }
 
+static struct conn_head **
+conn_slot(sip_registrar *r, uint64_t id)
+{
+	struct conn_head **hp = &r->cbucket[(id * 0x9e3779b97f4a7c15ull) >> 52];
+
+	while (*hp != NULL && (*hp)->conn_id != id)
+		hp = &(*hp)->next;
+	return hp;
+}
+
+static void
+conn_unlink(sip_registrar *r, struct sip_binding *b)
+{
+	if (b->cprev == NULL)
+		return;
+	*b->cprev = b->cnext;
+	if (b->cnext != NULL)
+		b->cnext->cprev = b->cprev;
+	b->cnext = NULL;
+	b->cprev = NULL;
+	{
+		struct conn_head **hp = conn_slot(r, b->conn_id), *h = *hp;
+		if (h != NULL && h->first == NULL) {
+			*hp = h->next;
+			free(h);
+		}
+	}
+}
+
+/* Files b under connection `id` (the binding follows its latest REGISTER's
+ * connection).  -1 only when out of memory (the binding then just expires). */
+static int
+conn_link(sip_registrar *r, struct sip_binding *b, uint64_t id)
+{
+	struct conn_head **hp, *h;
+
+	if (b->cprev != NULL && b->conn_id == id)
+		return 0;
+	conn_unlink(r, b);
+	b->conn_id = id;
+	hp = conn_slot(r, id);
+	if ((h = *hp) == NULL) {
+		h = calloc(1, sizeof(*h));
+		if (h == NULL)
+			return -1;
+		h->conn_id = id;
+		*hp = h;
+	}
+	b->cnext = h->first;
+	if (h->first != NULL)
+		h->first->cprev = &b->cnext;
+	h->first = b;
+	b->cprev = &h->first;
+	return 0;
+}
+
 /* Unlinks *pp (the binding) from its chain and frees it. */
 static void
 remove_at(sip_registrar *r, struct sip_binding **pp)
@@ -258,6 +329,7 @@ remove_at(sip_registrar *r, struct sip_binding **pp)
 
 	*pp = b->next;
 	unlink_dirty(r, b);
+	conn_unlink(r, b);
 	if (b->stored_expires != 0 &&
 	    grow((void **)&r->dels, &r->dels_cap, r->ndels + 1,
 	         sizeof(*r->dels)) == 0) {
@@ -294,12 +366,6 @@ sweep(sip_registrar *r, int (*match)(const struct sip_binding *, const void *),
 }
 
 static int
-match_conn(const struct sip_binding *b, const void *arg)
-{
-	return b->conn_id == *(const uint64_t *)arg;
-}
-
-static int
 match_expired(const struct sip_binding *b, const void *arg)
 {
 	return b->expires_at <= *(const int64_t *)arg;
@@ -308,7 +374,24 @@ match_expired(const struct sip_binding *b, const void *arg)
 size_t
 sip_reg_conn_closed(sip_registrar *r, uint64_t conn_id)
 {
-	return sweep(r, match_conn, &conn_id);
+	struct conn_head *h = *conn_slot(r, conn_id);
+	size_t n = 0;
+
+	/* Each removal may free the head when its list empties. */
+	while (h != NULL && h->first != NULL) {
+		struct sip_binding *b = h->first, **pp = bucket_of(r, b->aor);
+		int last = b->cnext == NULL;
+
+		while (*pp != NULL && *pp != b)
+			pp = &(*pp)->next;
+		if (*pp == NULL)
+			break;                  /* broken invariant: leave it */
+		remove_at(r, pp);
+		n++;
+		if (last)
+			break;
+	}
+	return n;
 }
 
 size_t
@@ -623,6 +706,12 @@ handle_register(sip_registrar *r, const struct sip_conn_info *ci,
 	memset(&q, 0, sizeof(q));
 	memset(&a, 0, sizeof(a));
 	q.device = device;
+	{
+		/* "sip:USER@host": the user part, for the line check. */
+		const char *c = strchr(aor, ':'), *at = strchr(aor, '@');
+		if (c != NULL && at != NULL && at > c)
+			q.aor_user = (struct sip_str){ c + 1, (size_t)(at - c - 1) };
+	}
 	q.token = tok.p;
 	q.token_len = tok.len;
 	q.token_present = cr != SIP_CRED_NONE;
@@ -788,7 +877,7 @@ handle_register(sip_registrar *r, const struct sip_conn_info *ci,
 		memcpy(b->call_id, call_id, sizeof(call_id));
 		b->cseq = m->cseq;
 		b->expires_at = now + granted[i];
-		b->conn_id = ci->conn_id;
+		(void)conn_link(r, b, ci->conn_id);
 	}
 
 	/* 200 with every current binding of the AOR. */

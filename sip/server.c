@@ -135,6 +135,9 @@ sipd_loop_device(struct sipd_loop *l, const char *name, struct sipd_dev *out)
 	if (r == 0) {
 		out->exists = 1;
 		snprintf(out->owner, sizeof(out->owner), "%s", dv.owner);
+		for (size_t i = 0; i < dv.line_count && i < CFG_LINES_MAX; i++)
+			snprintf(out->dn[out->nlines++], CFG_DN_MAX, "%s",
+			         dv.lines[i].dn);
 		r = store_profile_get(l->st, dv.profile, &pf, err, sizeof(err));
 		if (r == 0)
 			out->oauth = cfg_device_needs_token(&pf);

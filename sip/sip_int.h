@@ -58,6 +58,8 @@ void sip_reg_config_init(struct sip_reg_config *c);
  * policy_decide() (unit tests plug in their own). */
 struct sip_auth_query {
 	const char *device;             /* canonical "SEP…" or "" (none found) */
+	struct sip_str aor_user;        /* user part of the To URI (borrowed
+	                                 * for the duration of the call) */
 	const char *token;              /* NOT terminated; never log it */
 	size_t token_len;
 	int token_present;
@@ -88,6 +90,7 @@ struct sip_binding {
 	uint64_t conn_id;
 	int dirty;                      /* on the write-behind list */
 	struct sip_binding *next;       /* same AOR bucket chain */
+	struct sip_binding *cnext, **cprev; /* same connection */
 };
 
 /* A change for the write-behind (the daemon maps it to the store). */

@@ -407,13 +407,14 @@ out:
 	d.stop = 1;
 	for (int i = 0; i < started; i++)
 		pthread_join(thr[i], NULL);
+	if (started > 0)
+		write_stats(&d);        /* final counters, before the loops go */
 	for (int i = 0; i < d.nloops; i++)
 		sipd_loop_free(d.loop[i]);
 	if (st != NULL && d.o.node != NULL &&
 	    store_binding_drop_node(st, d.o.node, 0, err, sizeof(err)) != 0)
 		log_msg(LOG_WARNING, "store: dropping bindings: %s", err);
 	if (started > 0) {
-		write_stats(&d);
 		daemon_pidfile_remove(d.pid_path);
 		log_msg(LOG_NOTICE, "stopped");
 	}

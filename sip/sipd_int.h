@@ -27,7 +27,7 @@
 #define SIPD_TLS_SESSION_LIFETIME  3600   /* s, TLSResumptionTimer default */
 #define SIPD_LOOPS_MAX             64
 #define SIPD_FLUSH_BATCH           1024   /* binding changes per transaction */
-#define SIPD_DEVICE_CACHE          65536  /* device records kept per loop */
+#define SIPD_DEVICE_CACHE          32768  /* device records kept per loop */
 #define SIPD_EXPRESSWAY_NAMES_MAX  256
 
 /* ---- TLS (tls.c) -------------------------------------------------------------- */
@@ -146,6 +146,8 @@ struct sipd *sipd_loop_daemon(struct sipd_loop *l);
 struct sipd_dev {
 	int exists, oauth;
 	char owner[STORE_NAME_MAX];
+	size_t nlines;
+	char dn[CFG_LINES_MAX][CFG_DN_MAX];   /* the device's directory numbers */
 };
 void sipd_loop_device(struct sipd_loop *l, const char *name,
                       struct sipd_dev *out);

@@ -3,9 +3,10 @@
 # TCP into stunnel, which speaks TLS / mutual TLS to a daemon this script
 # starts on free ports.  Tokens reach SIPp through -inf CSV files.  Covers:
 # no token -> 407 (401 in rfc8898 style); both credential forms -> 200; the
-# token of another device -> 403; expired and revoked tokens -> challenge
-# with invalid_token; profile without OAuth and mode off -> 403 port
-# mismatch; 5091 without a client certificate, with an untrusted one, with a
+# token of another device, or an AOR not among the device's lines -> 403;
+# expired and revoked tokens -> challenge with invalid_token; profile
+# without OAuth and mode off -> 403 port mismatch; 5091 without a client
+# certificate, with an untrusted one, with a
 # trusted but unlisted one and with the listed Expressway-C certificate;
 # un-REGISTER; `oprovctl registrations` before and after.
 set -u
@@ -33,7 +34,7 @@ cleanup() {
 		kill "$p" 2>/dev/null
 		wait "$p" 2>/dev/null
 	done
-	rm -rf "$tmp"
+	[ -n "${KEEP_TMP:-}" ] && echo "kept $tmp" >&2 || rm -rf "$tmp"
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
@@ -192,6 +193,8 @@ csv 001122334455 "Proxy-Authorization: Bearer token=\"$T1\"" 1001
 expect_sipp "Proxy-Authorization: Bearer token=\"...\" -> 200" sipp-reg-200.xml "$S1"
 csv 001122334455 "Authorization: Bearer $T2" 1001
 expect_sipp "token of another device -> 403" sipp-reg-403.xml "$S1"
+csv 001122334455 "Authorization: Bearer $T1" 1002
+expect_sipp "valid token, AOR not a line of the device -> 403" sipp-reg-403.xml "$S1"
 csv 001122334455 "Authorization: Bearer $TEXP" 1001
 expect_sipp "expired token -> 407 error=invalid_token" sipp-reg-invalid.xml "$S1"
 csv 112233445566 "Authorization: Bearer $T3" 1003
@@ -295,4 +298,13 @@ ok "no token in the daemon log"
 [ -s "$D/run/oprov-sipd.stats" ] && grep -q '^registers [1-9]' "$D/run/oprov-sipd.stats" ||
 	fail "stats file"
 ok "stats file written"
+kill "$sipd_pid"
+wait "$sipd_pid"
+st=$?
+sipd_pid=""
+[ $st -eq 0 ] || fail "oprov-sipd exited with $st on SIGTERM"
+# Under --enable-sanitizers the daemon reports into its log.
+grep -E 'AddressSanitizer|LeakSanitizer|runtime error' "$tmp/sipd.log" >&2 &&
+	fail "sanitizer report from oprov-sipd"
+ok "daemon stopped cleanly"
 exit 0

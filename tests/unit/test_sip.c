@@ -737,3 +737,62 @@ Test(registrar, unregistered_binding_never_stored_is_not_deleted)
 	cr_assert_eq(sip_reg_take_changes(r, 1000, ch, 8), 0);
 	sip_reg_free(r);
 }
+
+Test(registrar, close_drops_only_that_connections_bindings)
+{
+	sip_registrar *r = new_reg();
+	char msg[4096], out[SIP_RESP_MAX + 1];
+	size_t len;
+
+	len = make_register(msg, sizeof(msg), "a", 1, MAC, DEV, "",
+	                    "Authorization: Bearer tok-" DEV "\r\n");
+	cr_assert_eq(handle(r, msg, len, 1, 1000, out), 200);
+	len = make_register(msg, sizeof(msg), "b", 1, "00aabbccddee",
+	                    "SEP00AABBCCDDEE", ";reg-id=1",
+	                    "Authorization: Bearer tok-SEP00AABBCCDDEE\r\n");
+	cr_assert_eq(handle(r, msg, len, 2, 1000, out), 200);
+	len = make_register(msg, sizeof(msg), "b", 2, "00aabbccddee",
+	                    "SEP00AABBCCDDEE", ";reg-id=2",
+	                    "Authorization: Bearer tok-SEP00AABBCCDDEE\r\n");
+	cr_assert_eq(handle(r, msg, len, 2, 1000, out), 200);
+	cr_assert_eq(sip_reg_count(r), 3);
+	/* the binding moves with its latest REGISTER's connection */
+	len = make_register(msg, sizeof(msg), "a", 2, MAC, DEV, "",
+	                    "Authorization: Bearer tok-" DEV "\r\n");
+	cr_assert_eq(handle(r, msg, len, 3, 1000, out), 200);
+	cr_assert_eq(sip_reg_conn_closed(r, 1), 0);
+	cr_assert_eq(sip_reg_conn_closed(r, 2), 2);
+	cr_assert_eq(sip_reg_count(r), 1);
+	cr_assert_eq(sip_reg_conn_closed(r, 2), 0);
+	cr_assert_eq(sip_reg_conn_closed(r, 3), 1);
+	cr_assert_eq(sip_reg_count(r), 0);
+	sip_reg_free(r);
+}
+
+/* q->aor_user is borrowed for the call only: copy it. */
+static void
+aor_auth(void *arg, const struct sip_auth_query *q, struct sip_auth_answer *a)
+{
+	char *seen = arg;
+
+	snprintf(seen, 32, "%.*s", (int)q->aor_user.len, q->aor_user.p);
+	a->reason = POLICY_ALLOW;
+	a->why = "test";
+}
+
+Test(registrar, aor_user_reaches_the_authenticator)
+{
+	struct sip_reg_config c;
+	char seen[32] = "";
+	sip_registrar *r;
+	char msg[4096], out[SIP_RESP_MAX + 1];
+	size_t len;
+
+	sip_reg_config_init(&c);
+	r = sip_reg_new(&c, aor_auth, seen);
+	len = make_register(msg, sizeof(msg), "a", 1, MAC, DEV, "",
+	                    "Authorization: Bearer x\r\n");
+	cr_assert_eq(handle(r, msg, len, 1, 1000, out), 200);
+	cr_assert_str_eq(seen, "1001");
+	sip_reg_free(r);
+}
