@@ -8,7 +8,8 @@
 # without OAuth and mode off -> 403 port mismatch; 5091 without a client
 # certificate, with an untrusted one, with a
 # trusted but unlisted one and with the listed Expressway-C certificate;
-# un-REGISTER; `oprovctl registrations` before and after.
+# un-REGISTER; `oprovctl registrations` before and after; the per-address
+# connection cap, the idle timeout, keepalives and SIGHUP.
 set -u
 
 : "${top_builddir:=$(pwd)}"
@@ -293,9 +294,53 @@ ctl sipoauth-mode disable >/dev/null || fail "sipoauth-mode disable"
 wait $held || fail "mode off: REGISTER on an open connection not refused with port Mismatch"
 ok "mode off -> 403 SIP OAuth Registration port Mismatch"
 
+# ---- connection caps, idle timeout, SIGHUP --------------------------------
+kill "$sipd_pid"; wait "$sipd_pid" 2>/dev/null; sipd_pid=""
+ctl sipoauth-mode enable >/dev/null || fail "sipoauth-mode enable"
+"$SIPD" -d "$D" -f --loops 1 --tls-listen "127.0.0.1:$TP2" --mtls-listen off \
+	--max-conn-per-addr 2 --idle-timeout 5 >>"$tmp/sipd.log" 2>&1 &
+sipd_pid=$!
+wait_port "$TP2" || fail "capped daemon did not listen"
+sleep 1        # wait_port's own probe connection is gone
+python3 - "$TP2" <<'EOF' || fail "per-address cap or idle timeout"
+import socket, ssl, sys, time
+port = int(sys.argv[1])
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+def tls():
+    return ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), 5))
+a, b = tls(), tls()
+try:
+    c = tls()
+    c.settimeout(3)
+    if c.recv(1) != b"":
+        sys.exit("third connection from one address not closed")
+except (ssl.SSLError, OSError):
+    pass
+# the two admitted ones still answer
+a.sendall(b"\r\n\r\n")
+a.settimeout(3)
+if a.recv(2) != b"\r\n":
+    sys.exit("keepalive not answered")
+time.sleep(7)
+b.settimeout(3)
+try:
+    if b.recv(1) != b"":
+        sys.exit("idle connection not closed")
+except (ssl.SSLError, OSError):
+    pass
+EOF
+ok "per-address cap and idle timeout; keepalive answered"
+grep -q 'over 2 connections from one address' "$tmp/sipd.log" || fail "cap not logged"
+kill -HUP "$sipd_pid"
+sleep 2
+grep -q 'TLS certificates reloaded' "$tmp/sipd.log" || fail "SIGHUP reload not logged"
+ok "SIGHUP reloads the certificates"
+
 grep -q "$T1" "$tmp/sipd.log" && fail "a token reached the log"
 ok "no token in the daemon log"
-[ -s "$D/run/oprov-sipd.stats" ] && grep -q '^registers [1-9]' "$D/run/oprov-sipd.stats" ||
+[ -s "$D/run/oprov-sipd.stats" ] && grep -q '^connections_total [1-9]' "$D/run/oprov-sipd.stats" ||
 	fail "stats file"
 ok "stats file written"
 kill "$sipd_pid"
