@@ -231,7 +231,8 @@ int cfg_line_validate(const struct cfg_line *l, char *err, size_t errlen);
 /* Checks the device on its own (name, model known, text fields, MRA rules,
  * lines valid with distinct buttons) and, when profile is not NULL, against
  * its profile (names match, a model without CFG_MODEL_OAUTH cannot use a
- * profile with OAuth).  0 / -1. */
+ * profile with OAuth, activation code via MRA needs a profile with OAuth).
+ * 0 / -1. */
 int cfg_device_validate(const struct cfg_device *d, const struct cfg_profile *profile,
                         char *err, size_t errlen);
 /* Non-zero when the device's config is token-gated: its profile has OAuth

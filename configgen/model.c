@@ -437,6 +437,12 @@ cfg_device_validate(const struct cfg_device *d, const struct cfg_profile *profil
 			return cfg_fail(err, errlen,
 			                "model %s cannot use a profile with OAuth (profile %s)",
 			                m->name, profile->name);
+		/* cisco.md, admin workflow step 8: onboarding over MRA needs an
+		 * OAuth profile; the device then proves itself with tokens only. */
+		if (d->allow_activation_code_mra && !profile->oauth)
+			return cfg_fail(err, errlen,
+			                "activation code via MRA requires a profile with OAuth "
+			                "(profile %s has none)", profile->name);
 	}
 	return 0;
 }

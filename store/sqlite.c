@@ -708,6 +708,7 @@ static const struct store_ops sqlite_ops = {
 	.binding_delete = sq_binding_delete,
 	.binding_apply = sq_binding_apply,
 	.binding_drop_node = sq_binding_drop_node,
+	.binding_purge = sq_binding_purge,
 	.binding_list = sq_binding_list,
 	.purge = sq_purge,
 	.counts = sq_counts,
@@ -792,6 +793,11 @@ store_sqlite_open(const char *datadir, unsigned flags, char *err,
 		store_fail(err, errlen, "no store at %s (%s); create it with "
 		           "`oprovctl init`", path, strerror(errno));
 		return NULL;
+	} else if (!(flags & STORE_READONLY) && (sb.st_mode & 077) != 0) {
+		/* e.g. restored from a backup with a loose umask: the file
+		 * holds private keys, and SQLite would copy the loose mode to
+		 * -wal and -shm.  Best effort: a file we do not own stays. */
+		(void)chmod(path, 0600);
 	}
 
 	q = calloc(1, sizeof(*q));

@@ -202,6 +202,8 @@ int sq_binding_apply(struct store *s, const struct store_binding_change *changes
                      size_t n, char *err, size_t errlen);
 int sq_binding_drop_node(struct store *s, const char *node, uint64_t conn_id,
                          char *err, size_t errlen);
+int sq_binding_purge(struct store *s, int64_t now, uint64_t *removed, char *err,
+                     size_t errlen);
 int sq_binding_list(struct store *s, store_binding_cb cb, void *ctx, char *err,
                     size_t errlen);
 

@@ -82,6 +82,7 @@ static const char *const migrations[] = {
 	"  mra_domain TEXT NOT NULL) WITHOUT ROWID;"
 	"CREATE INDEX device_profile ON device (profile);"
 	"CREATE INDEX device_pool ON device (pool);"
+	"CREATE INDEX device_owner ON device (owner);"
 	"CREATE TABLE line ("
 	"  device TEXT NOT NULL REFERENCES device (name) ON DELETE CASCADE,"
 	"  button INTEGER NOT NULL,"

@@ -632,6 +632,17 @@ sq_revoke_in_tx(struct sq *q, enum store_revocation_kind kind,
 	static const char fam_all_sql[] =
 		"UPDATE refresh_family SET revoked = ?2"
 		" WHERE revoked = 0 AND ?1 = ''";
+	/* Device tokens carry the device name in sub, not the owner: revoking
+	 * a user also revokes, as of now, every device the user owns. */
+	static const char owned_sql[] =
+		"INSERT INTO revocation (kind, value, issued_before, purge_after,"
+		" created) SELECT 1, name, ?2, ?3, ?4 FROM device WHERE owner = ?1"
+		" ON CONFLICT (kind, value) DO UPDATE SET"
+		" issued_before = max(issued_before, excluded.issued_before),"
+		" purge_after = max(purge_after, excluded.purge_after)";
+	static const char owned_fam_sql[] =
+		"UPDATE refresh_family SET revoked = ?2 WHERE revoked = 0 AND device"
+		" IN (SELECT name FROM device WHERE owner = ?1)";
 	const char *fam_sql = NULL;
 	sqlite3_stmt *st;
 
@@ -657,7 +668,26 @@ sq_revoke_in_tx(struct sq *q, enum store_revocation_kind kind,
 		return -1;
 	sq_bind_text(st, 1, value);
 	sqlite3_bind_int64(st, 2, now);
-	return sq_step_done(q, fam_sql, st, "revoking refresh families", err, errlen);
+	if (sq_step_done(q, fam_sql, st, "revoking refresh families", err,
+	                 errlen) < 0)
+		return -1;
+	if (kind != STORE_REVOKE_USER)
+		return 0;
+	if ((st = sq_stmt(q, owned_sql, err, errlen)) == NULL)
+		return -1;
+	sq_bind_text(st, 1, value);
+	sqlite3_bind_int64(st, 2, issued_before);
+	sqlite3_bind_int64(st, 3, purge_after);
+	sqlite3_bind_int64(st, 4, now);
+	if (sq_step_done(q, owned_sql, st, "revoking the user's devices", err,
+	                 errlen) < 0)
+		return -1;
+	if ((st = sq_stmt(q, owned_fam_sql, err, errlen)) == NULL)
+		return -1;
+	sq_bind_text(st, 1, value);
+	sqlite3_bind_int64(st, 2, now);
+	return sq_step_done(q, owned_fam_sql, st, "revoking refresh families",
+	                    err, errlen);
 }
 
 static int
@@ -948,6 +978,33 @@ sq_binding_drop_node(struct store *s, const char *node, uint64_t conn_id,
 	if (sq_step_done(q, sql, st, "dropping SIP bindings", err, errlen) < 0)
 		goto fail;
 	return sq_commit(q, err, errlen);
+fail:
+	sq_rollback(q);
+	return -1;
+}
+
+int
+sq_binding_purge(struct store *s, int64_t now, uint64_t *removed, char *err,
+                 size_t errlen)
+{
+	static const char sql[] = "DELETE FROM sip_binding WHERE expires <= ?1";
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st;
+	uint64_t n;
+
+	if (sq_begin(q, err, errlen) < 0)
+		return -1;
+	if ((st = sq_stmt(q, sql, err, errlen)) == NULL)
+		goto fail;
+	sqlite3_bind_int64(st, 1, now);
+	if (sq_step_done(q, sql, st, "purging SIP bindings", err, errlen) < 0)
+		goto fail;
+	n = (uint64_t)sqlite3_changes(q->db);
+	if (sq_commit(q, err, errlen) < 0)
+		return -1;
+	if (removed != NULL)
+		*removed = n;
+	return 0;
 fail:
 	sq_rollback(q);
 	return -1;

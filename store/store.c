@@ -128,7 +128,7 @@ store_check_str(const char *s, size_t max, int nonempty, const char *field,
 {
 	if (s == NULL)
 		return store_fail(err, errlen, "%s: missing", field);
-	if (memchr(s, '\0', max) == NULL)
+	if (strnlen(s, max) == max)
 		return store_fail(err, errlen, "%s: longer than %zu bytes", field,
 		                  max - 1);
 	if (nonempty && s[0] == '\0')
@@ -709,6 +709,13 @@ store_binding_drop_node(struct store *s, const char *node, uint64_t conn_id,
                         char *err, size_t errlen)
 {
 	return s->ops->binding_drop_node(s, node, conn_id, err, errlen);
+}
+
+int
+store_binding_purge(struct store *s, int64_t now, uint64_t *removed,
+                    char *err, size_t errlen)
+{
+	return s->ops->binding_purge(s, now, removed, err, errlen);
 }
 
 int

@@ -429,7 +429,8 @@ int store_refresh_find(struct store *s, const char *token_hash,
 /* ---- revocations ---------------------------------------------------------
  * Revoking by device, user or all revokes the matching refresh families too
  * and stops every access token issued at or before `now`; later tokens are
- * valid again (a re-onboarded device works).  Revoking a family stops its
+ * valid again (a re-onboarded device works).  Revoking a user also revokes
+ * each device the user owns (device tokens carry the device in `sub`).  Revoking a family stops its
  * refresh tokens and every access token carrying its `family` claim. */
 int store_revoke_jti(struct store *s, const char *jti, int64_t exp,
                      int64_t now, char *err, size_t errlen);
@@ -498,6 +499,10 @@ int store_binding_apply(struct store *s,
  * start; else those of one closed connection). */
 int store_binding_drop_node(struct store *s, const char *node,
                             uint64_t conn_id, char *err, size_t errlen);
+/* Deletes bindings with expires <= now; *removed (may be NULL) gets the
+ * count. */
+int store_binding_purge(struct store *s, int64_t now, uint64_t *removed,
+                        char *err, size_t errlen);
 typedef int (*store_binding_cb)(void *ctx, const struct store_binding *b);
 int store_binding_list(struct store *s, store_binding_cb cb, void *ctx,
                        char *err, size_t errlen);

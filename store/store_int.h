@@ -157,6 +157,8 @@ struct store_ops {
 	                char *err, size_t errlen);
 	int (*binding_drop_node)(struct store *s, const char *node,
 	                uint64_t conn_id, char *err, size_t errlen);
+	int (*binding_purge)(struct store *s, int64_t now, uint64_t *removed,
+	                     char *err, size_t errlen);
 	int (*binding_list)(struct store *s, store_binding_cb cb, void *ctx,
 	                char *err, size_t errlen);
 	int (*purge)(struct store *s, int64_t now, uint64_t *removed, char *err,

@@ -79,10 +79,41 @@ trust_free_secret(char *s)
 	free(s);
 }
 
+/* Digests fetched once: SHA256() and EVP_sha256() in OpenSSL 3 look the
+ * implementation up on every call (a locked table search that costs more
+ * than hashing a token), which the cache's hot path cannot afford. */
+static EVP_MD *md_sha256, *md_sha384, *md_sha512;
+static pthread_once_t md_once = PTHREAD_ONCE_INIT;
+
+static void
+md_fetch(void)
+{
+	md_sha256 = EVP_MD_fetch(NULL, "SHA2-256", NULL);
+	md_sha384 = EVP_MD_fetch(NULL, "SHA2-384", NULL);
+	md_sha512 = EVP_MD_fetch(NULL, "SHA2-512", NULL);
+}
+
+static const EVP_MD *
+md_get(int bits)
+{
+	pthread_once(&md_once, md_fetch);
+	if (bits == 384 && md_sha384 != NULL)
+		return md_sha384;
+	if (bits == 512 && md_sha512 != NULL)
+		return md_sha512;
+	if (bits == 256 && md_sha256 != NULL)
+		return md_sha256;
+	/* Fetching failed (no default provider?): the slow legacy path. */
+	return bits == 384 ? EVP_sha384() : bits == 512 ? EVP_sha512() : EVP_sha256();
+}
+
 void
 trust_sha256(const void *p, size_t n, uint8_t out[32])
 {
-	SHA256(p, n, out);
+	if (EVP_Digest(p, n, out, NULL, md_get(256), NULL) != 1) {
+		ERR_clear_error();
+		SHA256(p, n, out);
+	}
 }
 
 static void
@@ -102,7 +133,7 @@ trust_sha256_hex(const void *p, size_t n, char out[65])
 {
 	uint8_t d[32];
 
-	SHA256(p, n, d);
+	trust_sha256(p, n, d);
 	hex_encode(d, 32, out);
 }
 
@@ -114,7 +145,7 @@ trust_hmac_sha256(const void *key, size_t keylen, const void *p, size_t n,
 
 	if (keylen > INT32_MAX)
 		return -1;
-	if (HMAC(EVP_sha256(), key, (int)keylen, p, n, out, &olen) == NULL ||
+	if (HMAC(md_get(256), key, (int)keylen, p, n, out, &olen) == NULL ||
 	    olen != 32) {
 		ERR_clear_error();
 		return -1;
@@ -145,7 +176,7 @@ trust_secret_hash(const char *kind, const void *secret, size_t n, char out[65])
 	uint8_t d[32];
 	unsigned int dl = 0;
 
-	if (c == NULL || EVP_DigestInit_ex(c, EVP_sha256(), NULL) != 1 ||
+	if (c == NULL || EVP_DigestInit_ex(c, md_get(256), NULL) != 1 ||
 	    EVP_DigestUpdate(c, "oprov-", 6) != 1 ||
 	    EVP_DigestUpdate(c, kind, strlen(kind)) != 1 ||
 	    EVP_DigestUpdate(c, ":", 1) != 1 ||
@@ -542,16 +573,16 @@ cpk_bind(struct cpk *c, enum jws_alg alg, char *err, size_t errlen)
 	c->alg = alg;
 	switch (alg) {
 	case JWS_RS384: case JWS_ES384:
-		c->md = EVP_sha384();
+		c->md = md_get(384);
 		break;
 	case JWS_RS512:
-		c->md = EVP_sha512();
+		c->md = md_get(512);
 		break;
 	case JWS_EDDSA:
 		c->md = NULL;
 		break;
 	default:
-		c->md = EVP_sha256();
+		c->md = md_get(256);
 	}
 	/* Prove the context can be made now rather than on the first token. */
 	if ((it = ctx_make(c)) == NULL) {
@@ -913,6 +944,25 @@ certstore_free(certstore *cs)
 	free(cs);
 }
 
+static int
+store_has(certstore *cs, X509 *x)
+{
+	STACK_OF(X509_OBJECT) *objs;
+	int found = 0;
+
+	if (X509_STORE_lock(cs->store) != 1)
+		return 0;
+	objs = X509_STORE_get0_objects(cs->store);
+	for (int i = 0; i < sk_X509_OBJECT_num(objs) && !found; i++) {
+		X509 *y = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, i));
+		found = y != NULL && X509_cmp(x, y) == 0;
+	}
+	X509_STORE_unlock(cs->store);
+	return found;
+}
+
+/* Returns the number of certificates newly added (0 when all were already
+ * there). */
 int
 certstore_add_pem(certstore *cs, const char *pem, size_t len, char *err,
                   size_t errlen)
@@ -922,16 +972,26 @@ certstore_add_pem(certstore *cs, const char *pem, size_t len, char *err,
 
 	if (sk == NULL)
 		return -1;
-	n = sk_X509_num(sk);
 	pthread_mutex_lock(&cs->mu);
+	/* A certificate already present (or twice in the bundle) is not an
+	 * error, but it is not counted twice against the limit either. */
+	for (int i = 0; i < sk_X509_num(sk); ) {
+		X509 *x = sk_X509_value(sk, i);
+		int dup = store_has(cs, x);
+		for (int j = 0; j < i && !dup; j++)
+			dup = X509_cmp(sk_X509_value(sk, j), x) == 0;
+		if (dup)
+			X509_free(sk_X509_delete(sk, i));
+		else
+			i++;
+	}
+	n = sk_X509_num(sk);
 	if (cs->count + (size_t)n > cs->limit) {
 		trust_err(err, errlen, "store holds %zu, adding %d exceeds its limit of %zu",
 		          cs->count, n, cs->limit);
 		goto out;
 	}
 	for (int i = 0; i < n; i++) {
-		/* A certificate already present is not an error (OpenSSL 3
-		 * ignores duplicates) but is not counted twice either. */
 		if (X509_STORE_add_cert(cs->store, sk_X509_value(sk, i)) != 1) {
 			ossl_err(err, errlen, "cannot add certificate");
 			goto out;
@@ -1033,7 +1093,6 @@ name_matches(X509 *x, const char *name)
 	size_t nl = strlen(name);
 	GENERAL_NAMES *gens;
 	X509_NAME *subj = X509_get_subject_name(x);
-	char buf[512];
 	int rc = 0;
 
 	if (nl == 0)
@@ -1072,8 +1131,9 @@ name_matches(X509 *x, const char *name)
 	}
 	BIO *b = BIO_new(BIO_s_mem());
 	if (b != NULL && X509_NAME_print_ex(b, subj, 0, XN_FLAG_RFC2253) >= 0) {
-		int l = BIO_read(b, buf, sizeof(buf) - 1);
-		if (l >= 0 && (size_t)l == nl && memcmp(buf, name, nl) == 0)
+		char *dn;
+		long l = BIO_get_mem_data(b, &dn);
+		if (l >= 0 && (size_t)l == nl && memcmp(dn, name, nl) == 0)
 			rc = 1;
 	}
 	BIO_free(b);

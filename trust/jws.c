@@ -5,7 +5,6 @@
  */
 #include "config.h"
 
-#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -15,11 +14,68 @@
 void
 jws_parsed_free(struct jws_parsed *jp)
 {
-	json_decref(jp->header);
-	jp->header = NULL;
+	json_decref(jp->hjson);
+	jp->hjson = NULL;
 	if (jp->payload != jp->pbuf)
 		free(jp->payload);
 	jp->payload = NULL;
+}
+
+void
+jv_from_json(const json_t *j, struct jv *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->j = j;
+	if (j == NULL) {
+		out->k = JV_ABSENT;
+	} else if (json_is_string(j)) {
+		out->k = JV_STRING;
+		out->s = json_string_value(j);
+		out->n = json_string_length(j);
+	} else if (json_is_integer(j)) {
+		out->k = JV_INT;
+		out->i = (int64_t)json_integer_value(j);
+	} else if (json_is_real(j)) {
+		out->k = JV_REAL;
+		out->d = json_real_value(j);
+	} else if (json_is_array(j)) {
+		out->k = JV_ARRAY;
+	} else {
+		out->k = JV_OTHER;
+	}
+}
+
+static void
+jv_copy(const struct jv *v, struct jv *out)
+{
+	if (v == NULL)
+		memset(out, 0, sizeof(*out));
+	else
+		*out = *v;
+}
+
+/* Step 2: the header as an object with duplicate names refused (RFC 7515
+ * §5.2 step 4); the fast reader first, jansson for everything else. */
+static int
+header_members(struct jws_parsed *jp, int *crit)
+{
+	struct jscan js;
+
+	if (jscan_object(jp->hbuf, jp->hlen, &js) == 0) {
+		jv_copy(jscan_get(&js, "alg"), &jp->h_alg);
+		jv_copy(jscan_get(&js, "kid"), &jp->h_kid);
+		jv_copy(jscan_get(&js, "typ"), &jp->h_typ);
+		*crit = jscan_get(&js, "crit") != NULL;
+		return 0;
+	}
+	jp->hjson = json_loadb(jp->hbuf, jp->hlen, JSON_REJECT_DUPLICATES, NULL);
+	if (!json_is_object(jp->hjson))
+		return -1;
+	jv_from_json(json_object_get(jp->hjson, "alg"), &jp->h_alg);
+	jv_from_json(json_object_get(jp->hjson, "kid"), &jp->h_kid);
+	jv_from_json(json_object_get(jp->hjson, "typ"), &jp->h_typ);
+	*crit = json_object_get(jp->hjson, "crit") != NULL;
+	return 0;
 }
 
 enum tok_verdict
@@ -27,12 +83,11 @@ jws_parse(const char *tok, size_t len, size_t max, unsigned algs,
           struct jws_parsed *jp)
 {
 	const char *d1, *d2;
-	size_t hl, pl, sl, n;
-	uint8_t hdr[TOK_MAX_HEADER_JSON];
-	json_t *a;
-	const char *as;
+	size_t hl, pl, sl;
+	int crit;
 
-	memset(jp, 0, offsetof(struct jws_parsed, pbuf));
+	jp->hjson = NULL;
+	jp->payload = NULL;
 	/* 1. size, shape, strict base64url. */
 	if (len > max)
 		return TOK_TOO_LARGE;
@@ -45,13 +100,13 @@ jws_parse(const char *tok, size_t len, size_t max, unsigned algs,
 	sl = len - (size_t)(d2 + 1 - tok);
 	if (hl == 0 || pl == 0)
 		return TOK_MALFORMED;
-	if (b64url_decoded_max(hl) > sizeof(hdr))
+	if (b64url_decoded_max(hl) > sizeof(jp->hbuf))
 		return TOK_TOO_LARGE;
 	if (b64url_decoded_max(sl) > sizeof(jp->sig))
 		return TOK_MALFORMED;
-	if (b64url_decode(tok, hl, hdr, sizeof(hdr), &n) < 0)
+	if (b64url_decode(tok, hl, (uint8_t *)jp->hbuf, sizeof(jp->hbuf), &jp->hlen) < 0)
 		return TOK_MALFORMED;
-	if (b64url_decoded_max(pl) <= sizeof(jp->pbuf)) {
+	if (b64url_decoded_max(pl) < sizeof(jp->pbuf)) {
 		jp->payload = jp->pbuf;
 	} else if ((jp->payload = malloc(b64url_decoded_max(pl) + 1)) == NULL) {
 		return TOK_TOO_LARGE;
@@ -64,34 +119,26 @@ jws_parse(const char *tok, size_t len, size_t max, unsigned algs,
 	jp->signing_input = tok;
 	jp->silen = (size_t)(d2 - tok);
 
-	/* 2. header JSON, duplicate names refused (RFC 7515 §5.2 step 4). */
-	jp->header = json_loadb((const char *)hdr, n, JSON_REJECT_DUPLICATES, NULL);
-	if (!json_is_object(jp->header))
+	/* 2. */
+	if (header_members(jp, &crit) < 0)
 		goto malformed;
 
 	/* 3. We implement no extension, so any crit is unsupported (RFC 7515
 	 * §4.1.11).  jku, x5u, x5c and jwk are simply never read. */
-	if (json_object_get(jp->header, "crit") != NULL) {
+	if (crit) {
 		jws_parsed_free(jp);
 		return TOK_CRIT_UNSUPPORTED;
 	}
 
 	/* 4. alg: a known name in the allowlist; "none" in any spelling is
 	 * refused outright (RFC 8725 §3.1). */
-	a = json_object_get(jp->header, "alg");
-	if (!json_is_string(a))
+	if (jp->h_alg.k != JV_STRING)
 		goto malformed;
-	as = json_string_value(a);
-	jp->alg = jws_alg_parse(as, json_string_length(a));
-	if (strcasecmp(as, "none") == 0 || jp->alg == JWS_ALG_INVALID ||
-	    !(algs & JWS_ALG_BIT(jp->alg))) {
+	jp->alg = jws_alg_parse(jp->h_alg.s, jp->h_alg.n);
+	if ((jp->h_alg.n == 4 && strncasecmp(jp->h_alg.s, "none", 4) == 0) ||
+	    jp->alg == JWS_ALG_INVALID || !(algs & JWS_ALG_BIT(jp->alg))) {
 		jws_parsed_free(jp);
 		return TOK_ALG_NOT_ALLOWED;
-	}
-	a = json_object_get(jp->header, "kid");
-	if (json_is_string(a)) {
-		jp->kid = json_string_value(a);
-		jp->kidlen = json_string_length(a);
 	}
 	return TOK_OK;
 malformed:
@@ -238,7 +285,7 @@ tok_inspect(const char *token, size_t len, json_t **header, json_t **claims,
 	if (!json_is_object(*header)) {
 		json_decref(*header);
 		*header = NULL;
-		trust_err(err, errlen, "header is not a JSON object");
+		trust_err(err, errlen, "header is not a JSON object (or repeats a name)");
 		goto out;
 	}
 	if (b64url_decode(d1 + 1, (size_t)(d2 - d1 - 1), buf, len, &n) < 0) {

@@ -8,6 +8,7 @@ trust_libtrust_a_SOURCES = \
 	trust/cache.c \
 	trust/certgen.c \
 	trust/crypto.c \
+	trust/jsonscan.c \
 	trust/jws.c \
 	trust/key.c \
 	trust/keystore.c \
@@ -40,3 +41,14 @@ tests_fuzz_fuzz_b64url_LDADD = $(FUZZ_DRIVER) $(TRUST_LIBS)
 tests_fuzz_fuzz_jwk_SOURCES = tests/fuzz/fuzz_jwk.c
 tests_fuzz_fuzz_jwk_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 tests_fuzz_fuzz_jwk_LDADD = $(FUZZ_DRIVER) $(TRUST_LIBS)
+
+# bench/token-verify runs this (see bench/token-verify for the comparison).
+noinst_PROGRAMS += bench/token_verify
+bench_token_verify_SOURCES = bench/token_verify.c
+bench_token_verify_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+bench_token_verify_LDADD = $(TRUST_LIBS)
+EXTRA_DIST += bench/token-verify
+FUZZERS += tests/fuzz/fuzz_jsonscan
+tests_fuzz_fuzz_jsonscan_SOURCES = tests/fuzz/fuzz_jsonscan.c
+tests_fuzz_fuzz_jsonscan_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+tests_fuzz_fuzz_jsonscan_LDADD = $(FUZZ_DRIVER) $(TRUST_LIBS)

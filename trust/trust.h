@@ -323,8 +323,9 @@ void tok_validator_free(tok_validator *v);
  *   size → 3 segments + strict base64url → header JSON (duplicates refused) →
  *   crit → alg allowlist / none → kid in the store (issuer from the config) →
  *   key strength and alg binding → signature → typ → claims JSON (duplicates
- *   refused) → required claims → iss → aud → exp → nbf → iat → lifetime →
- *   revocation.
+ *   refused) → required claims (present; strings non-empty and within the
+ *   sizes above; dates numbers in range) → iss → aud → exp → nbf → iat →
+ *   lifetime → revocation.
  * jku, x5u, x5c and an embedded jwk are never used.  On TOK_OK *out holds the
  * claims; on any other verdict its contents are unspecified.  A verified
  * token is cached by SHA-256 until exp + skew; a cache hit skips signature and
@@ -342,8 +343,9 @@ void tok_cache_stats(tok_validator *v, struct tok_cache_stats *out);
 void tok_cache_flush(tok_validator *v);
 
 /* Verifies only the JWS layer (steps 1-7: shape, header, crit, alg, key,
- * signature) with one given key, without any claim or typ check; used for
- * published test vectors and by `oprovctl token verify` diagnostics.  On
+ * signature) with one given key, whatever the kid, and only for the key's
+ * own algorithm; no typ or claim check.  For published test vectors and
+ * `oprovctl token verify` diagnostics.  On
  * TOK_OK and payload != NULL, *payload is the decoded payload (malloc'd,
  * NUL-terminated, caller frees) and *plen its length. */
 enum tok_verdict jws_verify_compact(const trust_key *k, const char *token,
@@ -382,8 +384,9 @@ typedef struct certstore certstore;
 certstore *certstore_new(enum cert_purpose p);
 void certstore_free(certstore *cs);
 /* Adds every certificate of a PEM bundle.  All or nothing: a bad member or
- * going over the purpose's limit adds none.  Returns the number added or
- * -1. */
+ * going over the purpose's limit adds none.  Certificates already in the
+ * store are skipped (not counted twice).  Returns the number newly added,
+ * or -1. */
 int certstore_add_pem(certstore *cs, const char *pem, size_t len,
                       char *err, size_t errlen);
 size_t certstore_count(const certstore *cs);

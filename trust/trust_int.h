@@ -72,20 +72,53 @@ int key_sign(const trust_key *k, const void *msg, size_t msglen, uint8_t *sig,
 #define JWS_SIG_MAX 512          /* RSA up to 4096 bits */
 #define JWS_PBUF (TOK_MAX_SIZE_DEFAULT / 4 * 3 + 4)
 
+/* ---- flat JSON fast path (jsonscan.c) ---- */
+enum jv_kind { JV_ABSENT = 0, JV_STRING, JV_INT, JV_REAL, JV_ARRAY, JV_OTHER };
+/* One JSON value as the validator sees it.  Strings point into the parsed
+ * text (or into a json_t that outlives the view); arrays are either raw
+ * subset text (s, n) or a jansson array (j). */
+struct jv {
+	enum jv_kind k;
+	const char *s;
+	size_t n;
+	int64_t i;
+	double d;
+	const json_t *j;
+};
+#define JSCAN_MAX_MEMBERS 24
+struct jscan_member {
+	const char *key;
+	size_t klen;
+	struct jv v;
+};
+struct jscan {
+	struct jscan_member m[JSCAN_MAX_MEMBERS];
+	size_t n;
+};
+/* 0: text is a flat object in the fast subset, *out describes it.
+ * -1: not in the subset (which includes every invalid text): use jansson. */
+int jscan_object(const char *text, size_t len, struct jscan *out);
+const struct jv *jscan_get(const struct jscan *js, const char *key);
+/* Whether a subset array holds the string want. */
+int jscan_array_has(const struct jv *arr, const char *want, size_t wlen);
+/* The same view of a jansson value (NULL gives JV_ABSENT). */
+void jv_from_json(const json_t *j, struct jv *out);
+
 /* A token split and decoded by steps 1-4 of the checklist.  The payload is
  * decoded into pbuf when it fits (every token under the default 8 KiB cap),
- * so the hot path allocates only what jansson does. */
+ * so the hot path allocates nothing for the usual flat JSON. */
 struct jws_parsed {
 	const char *signing_input;   /* header.payload, borrowed from token */
 	size_t silen;
-	json_t *header;              /* owned */
+	json_t *hjson;               /* owned; only when the fast path declined */
+	struct jv h_alg, h_kid, h_typ;  /* header members */
 	uint8_t *payload;            /* pbuf or malloc'd; NUL-terminated */
 	size_t plen;
 	uint8_t sig[JWS_SIG_MAX];
 	size_t siglen;
 	enum jws_alg alg;
-	const char *kid;             /* borrowed from header, may be NULL */
-	size_t kidlen;
+	size_t hlen;
+	char hbuf[TOK_MAX_HEADER_JSON];
 	uint8_t pbuf[JWS_PBUF];
 };
 /* Steps 1-4: size, shape, strict base64url, header JSON, crit, alg in the

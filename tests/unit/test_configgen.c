@@ -463,6 +463,15 @@ Test(device, rules)
 	        "model 7942 cannot use a profile with OAuth");
 
 	world_init(&w);
+	w.legacy_dev.require_activation_code = 1;
+	w.legacy_dev.allow_activation_code_mra = 1;
+	strcpy(w.legacy_dev.mra_domain, "mra.example.com");
+	REFUSED(cfg_device_validate(&w.legacy_dev, &w.legacy_profile, E),
+	        "activation code via MRA requires a profile with OAuth (profile Standard-NonSecure has none)");
+	w.legacy_dev.allow_activation_code_mra = 0;
+	ACCEPTED(cfg_device_validate(&w.legacy_dev, &w.legacy_profile, E));
+
+	world_init(&w);
 	strcpy(w.oauth_dev.name, "SEP00aabbccddee");
 	REFUSED(cfg_device_validate(&w.oauth_dev, NULL, E),
 	        "device name \"SEP00aabbccddee\" is not SEP followed by 12 upper-case hex digits");

@@ -1505,3 +1505,92 @@ Test(store, render_load_gathers_one_snapshot)
 	             STORE_NOTFOUND);
 	free(r);
 }
+
+Test(store, revoke_user_covers_owned_devices)
+{
+	struct cfg_device d;
+
+	S = open_new();
+	add_profile(S, "P", 1);
+	make_device(&d, "SEP0000000000E7", "P", 1);
+	snprintf(d.owner, sizeof(d.owner), "alice");
+	cr_assert_eq(store_device_put(S, &d, 0, err, sizeof(err)), 0);
+	make_device(&d, "SEP0000000000E8", "P", 1);
+	snprintf(d.owner, sizeof(d.owner), "bob");
+	cr_assert_eq(store_device_put(S, &d, 0, err, sizeof(err)), 0);
+	make_family(S, "FA", "SEP0000000000E7", "", "fa1", 1, 10000);
+	cr_assert_eq(store_revoke_user(S, "alice", 100, err, sizeof(err)), 0);
+	/* a device token: sub is the device, not the owner */
+	cr_assert_eq(revoked(S, "j", "SEP0000000000E7", "SEP0000000000E7", NULL,
+	                     90), 1);
+	cr_assert_eq(revoked(S, "j", "SEP0000000000E7", "SEP0000000000E7", NULL,
+	                     101), 0);
+	cr_assert_eq(revoked(S, "j", "SEP0000000000E8", "SEP0000000000E8", NULL,
+	                     90), 0);
+	cr_assert_eq(store_refresh_rotate(S, "fa1", "fa2", 200, NULL, err,
+	                                  sizeof(err)), STORE_ROTATE_INVALID);
+}
+
+Test(store, binding_purge_only_expired)
+{
+	struct store_binding b;
+	uint64_t removed = 9;
+	int n = 0;
+
+	S = open_new();
+	memset(&b, 0, sizeof(b));
+	snprintf(b.aor, sizeof(b.aor), "sip:1@x");
+	snprintf(b.contact, sizeof(b.contact), "<sip:1@10.0.0.1>");
+	b.expires = 100;
+	cr_assert_eq(store_binding_put(S, &b, err, sizeof(err)), 0);
+	snprintf(b.aor, sizeof(b.aor), "sip:2@x");
+	b.expires = 300;
+	cr_assert_eq(store_binding_put(S, &b, err, sizeof(err)), 0);
+	cr_assert_eq(store_binding_purge(S, 100, &removed, err, sizeof(err)), 0);
+	cr_assert_eq(removed, 1);
+	cr_assert_eq(store_binding_list(S, count_binding, &n, err, sizeof(err)), 0);
+	cr_assert_eq(n, 1);
+}
+
+/* A migration that fails half-way leaves the database as it was. */
+Test(store, failed_migration_rolls_back)
+{
+	char path[128];
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	int tables = -1;
+
+	snprintf(path, sizeof(path), "%s/oprov.db", dir);
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	/* a table in the way of a later statement of migration 1 */
+	cr_assert_eq(sqlite3_exec(db, "CREATE TABLE sip_binding (x)", NULL, NULL,
+	                          NULL), SQLITE_OK);
+	sqlite3_close(db);
+
+	cr_assert_null(store_open(dir, 0, err, sizeof(err)));
+	cr_assert_not_null(strstr(err, "schema migration 1"), "%s", err);
+	cr_assert_eq(db_user_version(path), 0);
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_schema"
+	                                " WHERE type = 'table'", -1, &st, NULL),
+	             SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		tables = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	cr_assert_eq(tables, 1, "migration left %d tables", tables);
+}
+
+Test(store, loose_mode_is_tightened_on_open)
+{
+	char path[128];
+
+	S = open_new();
+	store_close(S);
+	S = NULL;
+	snprintf(path, sizeof(path), "%s/oprov.db", dir);
+	cr_assert_eq(chmod(path, 0644), 0);
+	S = store_open(dir, 0, err, sizeof(err));
+	cr_assert_not_null(S, "%s", err);
+	cr_assert_eq(file_mode("oprov.db"), 0600);
+}

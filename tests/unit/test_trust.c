@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "tests/unit/test_trust.h"
+#include "trust/trust_int.h"
 
 char *
 t_data(const char *name, size_t *len)
@@ -233,4 +234,51 @@ Test(primitives, secret_hash_is_labelled)
 	cr_assert_str_neq(r1, r2);
 	free(r1);
 	free(r2);
+}
+
+/* ---- the flat-JSON fast reader: what it takes, and that it declines ---- */
+
+Test(jsonscan, subset_accepted)
+{
+	struct jscan js;
+	const char *t = " {\"a\" : \"x y\", \"n\":-12,\"z\":0, \"arr\":[\"p\", 3, true],\"t\":null}\n";
+	const struct jv *v;
+
+	cr_assert_eq(jscan_object(t, strlen(t), &js), 0);
+	cr_assert_eq(js.n, 5);
+	v = jscan_get(&js, "a");
+	cr_assert_eq(v->k, JV_STRING);
+	cr_assert_eq(v->n, 3);
+	cr_assert_eq(memcmp(v->s, "x y", 3), 0);
+	cr_assert_eq(jscan_get(&js, "n")->i, -12);
+	cr_assert_eq(jscan_get(&js, "arr")->k, JV_ARRAY);
+	cr_assert(jscan_array_has(jscan_get(&js, "arr"), "p", 1));
+	cr_assert(!jscan_array_has(jscan_get(&js, "arr"), "3", 1));
+	cr_assert_eq(jscan_get(&js, "t")->k, JV_OTHER);
+	cr_assert_null(jscan_get(&js, "b"));
+	cr_assert_eq(jscan_object("{}", 2, &js), 0);
+	cr_assert_eq(js.n, 0);
+}
+
+Test(jsonscan, outside_subset_declined)
+{
+	static const char *const no[] = {
+		"", "[]", "{", "{\"a\":1,}", "{\"a\" 1}", "{\"a\":1}x", "{\"a\":01}",
+		"{\"a\":1.5}", "{\"a\":1e3}", "{\"a\":1234567890123456789}", "{\"a\":\"\\n\"}",
+		"{\"\\u0061\":1}", "{\"a\":\"\xc3\xa9\"}", "{\"a\":{}}", "{\"a\":[[1]]}",
+		"{\"a\":1,\"a\":2}", "{\"a\":tru}", "{\"a\":truex}", "{\"a\":-}", "{\"a\":\"\t\"}",
+		"{a:1}", "{\"a\":[1,]}", "{\"a\":1}{}",
+	};
+	struct jscan js;
+
+	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		cr_assert_eq(jscan_object(no[i], strlen(no[i]), &js), -1, "took %s", no[i]);
+	/* More members than the fast reader holds. */
+	char many[1024];
+	size_t o = 0;
+	o += (size_t)snprintf(many + o, sizeof(many) - o, "{");
+	for (int i = 0; i <= JSCAN_MAX_MEMBERS; i++)
+		o += (size_t)snprintf(many + o, sizeof(many) - o, "%s\"k%d\":%d", i ? "," : "", i, i);
+	snprintf(many + o, sizeof(many) - o, "}");
+	cr_assert_eq(jscan_object(many, strlen(many), &js), -1);
 }

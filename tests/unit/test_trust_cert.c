@@ -237,6 +237,9 @@ Test(cert, phone_edge_trust_limit_and_bundles)
 	cr_assert_eq(certstore_count(pe), 15);
 	cr_assert_eq(certstore_add_pem(pe, c[15], strlen(c[15]), err, sizeof(err)), 1);
 	cr_assert_eq(certstore_count(pe), 16);
+	/* Re-adding a present one is fine and does not count. */
+	cr_assert_eq(certstore_add_pem(pe, c[3], strlen(c[3]), err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(certstore_count(pe), 16);
 	cr_assert_eq(certstore_add_pem(pe, c[16], strlen(c[16]), err, sizeof(err)), -1, "17th accepted");
 	cr_assert_not_null(strstr(err, "16"), "%s", err);
 	cr_assert_eq(certstore_count(pe), 16);

@@ -320,6 +320,19 @@ Test(token, duplicate_json_members)
 	char *tok = t_sign(rs, HDR_RS, buf);
 	EXPECT(check(tok), TOK_MALFORMED);
 	free(tok);
+	/* Duplicates spelled with escapes (the fast reader declines these and
+	 * jansson must catch them). */
+	snprintf(buf, sizeof(buf), "%s,\"s\\u0075b\":\"bob\"}", cl);
+	tok = t_sign(rs, HDR_RS, buf);
+	EXPECT(check(tok), TOK_MALFORMED);
+	free(tok);
+	EXPECT(signed_case(rs, "{\"alg\":\"RS256\",\"kid\":\"rs1\",\"typ\":\"at+jwt\",\"\\u0061lg\":\"none\"}",
+	                   NULL, NULL), TOK_MALFORMED);
+	/* Escapes that are not duplicates are fine (jansson path). */
+	snprintf(buf, sizeof(buf), "%s,\"note\":\"caf\\u00e9\"}", cl);
+	tok = t_sign(rs, HDR_RS, buf);
+	EXPECT(check(tok), TOK_OK);
+	free(tok);
 	free(cl);
 }
 
@@ -528,6 +541,10 @@ Test(token, required_and_typed_claims)
 	EXPECT(signed_case(rs, HDR_RS, "scope", NULL), TOK_OK);
 	EXPECT(signed_case(rs, HDR_RS, "dev", NULL), TOK_OK);
 	EXPECT(signed_case(rs, HDR_RS, "sub", "7"), TOK_INVALID_CLAIM);
+	/* Found by fuzz_token: empty required strings. */
+	EXPECT(signed_case(rs, HDR_RS, "jti", "\"\""), TOK_INVALID_CLAIM);
+	EXPECT(signed_case(rs, HDR_RS, "sub", "\"\""), TOK_INVALID_CLAIM);
+	EXPECT(signed_case(rs, HDR_RS, "client_id", "\"\""), TOK_INVALID_CLAIM);
 	EXPECT(signed_case(rs, HDR_RS, "scope", "[\"config\"]"), TOK_INVALID_CLAIM);
 	EXPECT(signed_case(rs, HDR_RS, "dev", "\"SEP\\u0000\""), TOK_MALFORMED);
 	memset(big, 'a', sizeof(big));

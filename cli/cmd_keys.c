@@ -1,0 +1,313 @@
+/*
+ * cmd_keys.c - `oprovctl keys rotate|list|jwks`: the signing keys of our
+ * issuer.  A rotation keeps the previous key for verification, so tokens
+ * signed before it stay valid until they expire (or the next rotation).
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/cli.h"
+#include "cli/render_device.h"
+#include "store/store.h"
+#include "trust/trust.h"
+
+int
+cli_key_make(int key_type, int64_t now, struct store_key *out, char *err,
+             size_t errlen)
+{
+	trust_key *k;
+	json_t *jwk = NULL;
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	if ((k = key_generate((enum key_type)key_type, err, errlen)) == NULL)
+		return -1;
+	if (cli_copy(out->kid, sizeof(out->kid), key_kid(k), "kid", err, errlen) < 0 ||
+	    cli_copy(out->alg, sizeof(out->alg), jws_alg_name(key_alg(k)), "alg",
+	             err, errlen) < 0)
+		goto out;
+	if ((jwk = key_to_jwk(k)) == NULL ||
+	    (out->public_jwk = json_dumps(jwk, JSON_COMPACT | JSON_SORT_KEYS)) == NULL ||
+	    (out->private_pem = key_private_pem(k)) == NULL) {
+		snprintf(err, errlen, "cannot export the new %s key", key_type_name(key_type));
+		goto out;
+	}
+	out->created = now;
+	out->state = STORE_KEY_CURRENT;
+	rc = 0;
+out:
+	json_decref(jwk);
+	key_unref(k);
+	if (rc < 0)
+		store_key_free(out);
+	return rc;
+}
+
+struct ks_load {
+	keyset *ks;
+	char *err;
+	size_t errlen;
+	int failed;
+};
+
+static int
+ks_one(void *ctx, const struct store_key *sk)
+{
+	struct ks_load *l = ctx;
+	json_error_t je;
+	json_t *jwk;
+	trust_key *k;
+	int rc;
+
+	if ((jwk = json_loads(sk->public_jwk, 0, &je)) == NULL) {
+		snprintf(l->err, l->errlen, "key %s: stored JWK unreadable: %s", sk->kid, je.text);
+		l->failed = 1;
+		return -1;
+	}
+	k = key_from_jwk(jwk, jws_alg_parse(sk->alg, strlen(sk->alg)), l->err, l->errlen);
+	json_decref(jwk);
+	if (k == NULL) {
+		l->failed = 1;
+		return -1;
+	}
+	rc = keyset_add(l->ks, k, l->err, l->errlen);
+	key_unref(k);
+	if (rc < 0) {
+		l->failed = 1;
+		return -1;
+	}
+	return 0;
+}
+
+keyset *
+cli_keyset_load(struct store *s, char *err, size_t errlen)
+{
+	struct ks_load l = { NULL, err, errlen, 0 };
+
+	if ((l.ks = keyset_new()) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (store_key_list_verify(s, ks_one, &l, err, errlen) != 0 || l.failed) {
+		keyset_free(l.ks);
+		return NULL;
+	}
+	return l.ks;
+}
+
+static int
+key_type_of_alg(const char *alg)
+{
+	if (strcmp(alg, "ES256") == 0)
+		return KEY_EC256;
+	if (strcmp(alg, "EdDSA") == 0)
+		return KEY_ED25519;
+	return KEY_RSA2048;
+}
+
+struct prev_key {
+	int found;
+	char kid[STORE_NAME_MAX];
+};
+
+static int
+prev_one(void *ctx, const struct store_key *k)
+{
+	struct prev_key *p = ctx;
+
+	if (k->state == STORE_KEY_PREVIOUS) {
+		p->found = 1;
+		snprintf(p->kid, sizeof(p->kid), "%s", k->kid);
+	}
+	return 0;
+}
+
+/* A rotation retires the previous key.  Its last tokens were signed just
+ * before the current key took over, so they live until the current key's
+ * creation plus the access-token lifetime; retiring it earlier would cut
+ * them off.  0 when a rotation is safe, else -1 with the reason. */
+static int
+rotation_safe(struct store *s, const struct store_key *cur, int64_t now, char *err,
+              size_t errlen)
+{
+	struct prev_key p = { 0, "" };
+	struct cfg_params params;
+	int64_t until;
+	char tb[40];
+
+	if (store_key_list(s, prev_one, &p, err, errlen) != 0 ||
+	    render_params_load(s, &params, err, errlen) < 0)
+		return -1;
+	until = cur->created + (int64_t)params.access_token_minutes * 60;
+	if (!p.found || now >= until)
+		return 0;
+	snprintf(err, errlen, "tokens signed by the previous key %s may be valid until %s "
+	         "(oauth-access-token-minutes after the last rotation); rotating now would "
+	         "retire it: wait, or give --force", p.kid, cli_time(until, tb, sizeof(tb)));
+	return -1;
+}
+
+static int
+keys_rotate(struct cli *c, const struct cli_cmd *self, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "key-type", required_argument, NULL, 't' },
+		{ "force", no_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char err[CLI_ERR_MAX];
+	const char *type_text = NULL;
+	struct store_key cur, nk;
+	enum key_type t = KEY_RSA2048;
+	int64_t now = time(NULL);
+	struct store *s;
+	int ch, rc = CLI_FAIL, force = 0;
+
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (ch == 't')
+			type_text = optarg;
+		else if (ch == 'f')
+			force = 1;
+		else
+			return cli_bad_option(self, argv);
+	}
+	if ((rc = cli_positional(self, argc, argv, 0, "")) != 0)
+		return rc;
+	if (type_text != NULL && key_type_parse(type_text, &t) < 0)
+		return cli_usage(self, "--key-type: \"%s\" is not rsa2048, ec256 or ed25519",
+		                 type_text);
+	if ((s = cli_store_open(c)) == NULL)
+		return CLI_FAIL;
+	rc = CLI_FAIL;
+	{
+		int r = store_key_current(s, &cur, err, sizeof(err));
+
+		if (r < 0) {
+			cli_fail("keys rotate: %s", err);
+			goto out;
+		}
+		if (r == 0) {
+			if (type_text == NULL)
+				t = (enum key_type)key_type_of_alg(cur.alg);
+			r = force ? 0 : rotation_safe(s, &cur, now, err, sizeof(err));
+			store_key_free(&cur);
+			if (r < 0) {
+				cli_fail("keys rotate: %s", err);
+				goto out;
+			}
+		}
+	}
+	if (cli_key_make(t, now, &nk, err, sizeof(err)) < 0) {
+		cli_fail("keys rotate: %s", err);
+		goto out;
+	}
+	if (store_key_rotate(s, &nk, err, sizeof(err)) != 0)
+		cli_fail("keys rotate: %s", err);
+	else {
+		printf("new signing key %s (%s); the previous key still verifies\n", nk.kid,
+		       nk.alg);
+		log_msg(LOG_NOTICE, "signing key rotated%s: new kid %s (%s)",
+		        force ? " (forced)" : "", nk.kid, nk.alg);
+		rc = CLI_OK;
+	}
+	store_key_free(&nk);
+out:
+	store_close(s);
+	return rc;
+}
+
+struct key_list {
+	struct cli *c;
+	json_t *arr;
+};
+
+static const char *
+key_state_name(enum store_key_state st)
+{
+	switch (st) {
+	case STORE_KEY_CURRENT:
+		return "current";
+	case STORE_KEY_PREVIOUS:
+		return "previous";
+	default:
+		return "retired";
+	}
+}
+
+static int
+key_list_one(void *ctx, const struct store_key *k)
+{
+	struct key_list *l = ctx;
+	char tb[40];
+
+	if (l->c->json)
+		return json_array_append_new(l->arr, json_pack("{s:s, s:s, s:s, s:I}",
+		    "kid", k->kid, "alg", k->alg, "state", key_state_name(k->state),
+		    "created", (json_int_t)k->created)) < 0 ? -1 : 0;
+	printf("%-44s %-6s %-9s %s\n", k->kid, k->alg, key_state_name(k->state),
+	       cli_time(k->created, tb, sizeof(tb)));
+	return 0;
+}
+
+static int
+keys_list(struct cli *c, const struct cli_cmd *self, int argc, char **argv)
+{
+	struct key_list l = { c, NULL };
+	char err[CLI_ERR_MAX];
+	struct store *s;
+	int rc;
+
+	if ((rc = cli_positional(self, argc, argv, 0, "")) != 0)
+		return rc;
+	if ((s = cli_store_open(c)) == NULL)
+		return CLI_FAIL;
+	if (c->json)
+		l.arr = json_array();
+	else
+		printf("%-44s %-6s %-9s %s\n", "KID", "ALG", "STATE", "CREATED");
+	if (store_key_list(s, key_list_one, &l, err, sizeof(err)) != 0) {
+		json_decref(l.arr);
+		store_close(s);
+		return cli_fail("keys list: %s", err);
+	}
+	store_close(s);
+	return c->json ? cli_json_print(l.arr) : CLI_OK;
+}
+
+static int
+keys_jwks(struct cli *c, const struct cli_cmd *self, int argc, char **argv)
+{
+	char err[CLI_ERR_MAX];
+	struct store *s;
+	keyset *ks;
+	int rc;
+
+	if ((rc = cli_positional(self, argc, argv, 0, "")) != 0)
+		return rc;
+	if ((s = cli_store_open(c)) == NULL)
+		return CLI_FAIL;
+	ks = cli_keyset_load(s, err, sizeof(err));
+	store_close(s);
+	if (ks == NULL)
+		return cli_fail("keys jwks: %s", err);
+	rc = cli_json_print(keyset_to_jwks(ks));
+	keyset_free(ks);
+	return rc;
+}
+
+int
+cmd_keys(struct cli *c, int argc, char **argv)
+{
+	static const struct cli_sub subs[] = {
+		{ "rotate", keys_rotate },
+		{ "list", keys_list },
+		{ "jwks", keys_jwks },
+		{ NULL, NULL },
+	};
+
+	return cli_dispatch(c, subs, argc, argv);
+}

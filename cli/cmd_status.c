@@ -1,0 +1,239 @@
+/*
+ * cmd_status.c - `oprovctl status`: one look at the whole deployment: SIP
+ * OAuth mode, parameters, nodes, record counts, signing keys, certificate
+ * expiry, and what the running daemons report in DATADIR/run/NAME.stats
+ * ("key value" lines they rewrite from time to time).
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/cli.h"
+#include "cli/render_device.h"
+#include "store/store.h"
+
+#define STATS_FILE_MAX (64 * 1024)
+#define STATS_SUFFIX ".stats"
+
+struct status {
+	json_t *o;             /* --json: the document being built */
+	int64_t now;
+};
+
+static int
+st_node(void *ctx, const struct cfg_node *n)
+{
+	struct status *st = ctx;
+
+	if (st->o != NULL)
+		return json_array_append_new(json_object_get(st->o, "nodes"),
+		    json_pack("{s:s, s:s, s:i, s:i}", "name", n->name, "host", n->host,
+		              "sip_oauth_port", n->sip_oauth_port,
+		              "sip_mra_oauth_port", n->sip_mra_oauth_port)) < 0 ? -1 : 0;
+	printf("  %-20s %-28s SIP OAuth %u, MRA OAuth %u\n", n->name, n->host,
+	       n->sip_oauth_port, n->sip_mra_oauth_port);
+	return 0;
+}
+
+static int
+st_key(void *ctx, const struct store_key *k)
+{
+	struct status *st = ctx;
+	const char *state = k->state == STORE_KEY_CURRENT ? "current"
+	                    : k->state == STORE_KEY_PREVIOUS ? "previous" : "retired";
+
+	if (k->state == STORE_KEY_RETIRED)
+		return 0;
+	if (st->o != NULL)
+		return json_array_append_new(json_object_get(st->o, "keys"),
+		    json_pack("{s:s, s:s, s:s}", "kid", k->kid, "alg", k->alg, "state", state)) < 0
+		       ? -1 : 0;
+	printf("  %-44s %-6s %s\n", k->kid, k->alg, state);
+	return 0;
+}
+
+static int
+st_cert(void *ctx, const struct store_cert *c)
+{
+	struct status *st = ctx;
+	char tb[40];
+	long long days = (c->not_after - st->now) / 86400;
+
+	if (st->o != NULL)
+		return json_array_append_new(json_object_get(st->o, "certificates"),
+		    json_pack("{s:I, s:s, s:s, s:I}", "id", (json_int_t)c->id, "purpose",
+		              c->purpose, "subject", c->subject, "not_after",
+		              (json_int_t)c->not_after)) < 0 ? -1 : 0;
+	printf("  %-4lld %-17s expires %s (%s%lld days)  %s\n", (long long)c->id, c->purpose,
+	       cli_time(c->not_after, tb, sizeof(tb)), days < 0 ? "EXPIRED " : "",
+	       days < 0 ? -days : days, c->subject);
+	return 0;
+}
+
+/* DATADIR/run/NAME.stats: "key value" per line; anything else is skipped. */
+static void
+st_stats(const struct cli *c, struct status *st)
+{
+	char dir[CLI_PATH_MAX], path[CLI_PATH_MAX], err[CLI_ERR_MAX];
+	struct dirent *de;
+	json_t *all = NULL;
+	DIR *d;
+	int header = 0;
+
+	if (cli_path(c, CLI_RUN_DIR, dir, sizeof(dir)) < 0 || (d = opendir(dir)) == NULL)
+		return;
+	if (st->o != NULL)
+		all = json_object();
+	while ((de = readdir(d)) != NULL) {
+		size_t n = strlen(de->d_name), sl = strlen(STATS_SUFFIX);
+		char *buf, *line, *save = NULL, name[256];
+		json_t *one = NULL;
+		size_t len;
+
+		if (n <= sl || strcmp(de->d_name + n - sl, STATS_SUFFIX) != 0 || de->d_name[0] == '.')
+			continue;
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >= sizeof(path) ||
+		    cli_read_file(path, STATS_FILE_MAX, &buf, &len, err, sizeof(err)) < 0)
+			continue;
+		snprintf(name, sizeof(name), "%.*s", (int)(n - sl), de->d_name);
+		if (all != NULL)
+			one = json_object();
+		else {
+			if (!header)
+				printf("daemon statistics (%s/*%s):\n", dir, STATS_SUFFIX);
+			header = 1;
+			printf("  %s:\n", name);
+		}
+		for (line = strtok_r(buf, "\n", &save); line != NULL;
+		     line = strtok_r(NULL, "\n", &save)) {
+			char *sp = strchr(line, ' ');
+			char k[128], v[256];
+
+			if (sp == NULL || sp == line)
+				continue;
+			str_sanitize(k, sizeof(k), line, (size_t)(sp - line));
+			str_sanitize(v, sizeof(v), sp + 1, strlen(sp + 1));
+			if (one != NULL)
+				json_object_set_new(one, k, json_string(v));
+			else
+				printf("    %-28s %s\n", k, v);
+		}
+		if (all != NULL)
+			json_object_set_new(all, name, one);
+		free(buf);
+	}
+	closedir(d);
+	if (all != NULL)
+		json_object_set_new(st->o, "stats", all);
+}
+
+int
+cmd_status(struct cli *c, int argc, char **argv)
+{
+	const struct cli_cmd *self = cli_cmd_find("status");
+	struct status st = { NULL, time(NULL) };
+	char err[CLI_ERR_MAX], val[STORE_PARAM_VALUE_MAX], iss[CFG_URL_MAX], aud[CFG_URL_MAX];
+	const struct cfg_param_info *t;
+	struct store_generation gen;
+	struct store_counts cnt;
+	struct cfg_cluster cl;
+	struct cfg_params p;
+	struct store *s;
+	json_t *params = NULL;
+	size_t n;
+	int rc;
+
+	if ((rc = cli_positional(self, argc, argv, 0, "")) != 0)
+		return rc;
+	if ((s = cli_store_open(c)) == NULL)
+		return CLI_FAIL;
+	rc = CLI_FAIL;
+	if (store_cluster_get(s, &cl, err, sizeof(err)) != 0 ||
+	    render_params_load(s, &p, err, sizeof(err)) < 0 ||
+	    cli_issuer(s, iss, sizeof(iss), err, sizeof(err)) < 0 ||
+	    cli_audience(s, aud, sizeof(aud), err, sizeof(err)) < 0 ||
+	    store_counts(s, st.now, &cnt, err, sizeof(err)) != 0 ||
+	    store_generation(s, &gen, err, sizeof(err)) != 0) {
+		cli_fail("status: %s", err);
+		goto out;
+	}
+	t = cfg_param_table(&n);
+	if (c->json) {
+		params = json_object();
+		for (size_t i = 0; i < n; i++)
+			if (cfg_param_get(&p, t[i].name, val, sizeof(val)) == 0)
+				json_object_set_new(params, t[i].name, json_string(val));
+		json_object_set_new(params, CLI_PARAM_ISSUER, json_string(iss));
+		json_object_set_new(params, CLI_PARAM_AUDIENCE, json_string(aud));
+		st.o = json_pack("{s:s, s:b, s:o, s:[], s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+		    "s:I, s:I, s:I, s:I, s:I}, s:[], s:[], s:{s:I, s:I}}",
+		    "datadir", c->datadir, "sip_oauth_mode", cl.sip_oauth_mode, "parameters",
+		    params, "nodes", "counts", "devices", (json_int_t)cnt.devices,
+		    "lines", (json_int_t)cnt.lines, "profiles", (json_int_t)cnt.profiles,
+		    "pools", (json_int_t)cnt.pools, "nodes", (json_int_t)cnt.nodes,
+		    "certificates", (json_int_t)cnt.certs, "expressways",
+		    (json_int_t)cnt.expressways, "keys", (json_int_t)cnt.keys,
+		    "clients", (json_int_t)cnt.clients, "activation_codes_active",
+		    (json_int_t)cnt.codes_active, "refresh_families_active",
+		    (json_int_t)cnt.families_active, "revocations", (json_int_t)cnt.revocations,
+		    "registrations", (json_int_t)cnt.bindings, "keys", "certificates",
+		    "generation", "config", (json_int_t)gen.config, "revocation",
+		    (json_int_t)gen.revocation);
+		if (st.o == NULL) {
+			cli_fail("out of memory");
+			goto out;
+		}
+	} else {
+		printf("datadir:        %s\n", c->datadir);
+		printf("SIP OAuth mode: %s\n", cl.sip_oauth_mode ? "enabled" : "disabled");
+		printf("generation:     config %llu, revocation %llu\n",
+		       (unsigned long long)gen.config, (unsigned long long)gen.revocation);
+		printf("parameters:\n");
+		for (size_t i = 0; i < n; i++)
+			if (cfg_param_get(&p, t[i].name, val, sizeof(val)) == 0)
+				printf("  %-28s %s\n", t[i].name, val);
+		printf("  %-28s %s\n  %-28s %s\n", CLI_PARAM_ISSUER, iss, CLI_PARAM_AUDIENCE, aud);
+		printf("counts:\n  devices %llu, lines %llu, profiles %llu, pools %llu, nodes %llu\n"
+		       "  certificates %llu, expressways %llu, keys %llu, clients %llu\n"
+		       "  active activation codes %llu, active refresh families %llu, "
+		       "revocations %llu, registrations %llu\n",
+		       (unsigned long long)cnt.devices, (unsigned long long)cnt.lines,
+		       (unsigned long long)cnt.profiles, (unsigned long long)cnt.pools,
+		       (unsigned long long)cnt.nodes, (unsigned long long)cnt.certs,
+		       (unsigned long long)cnt.expressways, (unsigned long long)cnt.keys,
+		       (unsigned long long)cnt.clients, (unsigned long long)cnt.codes_active,
+		       (unsigned long long)cnt.families_active,
+		       (unsigned long long)cnt.revocations, (unsigned long long)cnt.bindings);
+		printf("nodes:\n");
+	}
+	if (store_node_list(s, st_node, &st, err, sizeof(err)) != 0) {
+		cli_fail("status: %s", err);
+		goto out;
+	}
+	if (st.o == NULL)
+		printf("signing keys:\n");
+	if (store_key_list(s, st_key, &st, err, sizeof(err)) != 0) {
+		cli_fail("status: %s", err);
+		goto out;
+	}
+	if (st.o == NULL)
+		printf("certificates:\n");
+	if (store_cert_list(s, NULL, st_cert, &st, err, sizeof(err)) != 0) {
+		cli_fail("status: %s", err);
+		goto out;
+	}
+	st_stats(c, &st);
+	if (st.o != NULL) {
+		rc = cli_json_print(st.o);
+		st.o = NULL;
+	} else
+		rc = CLI_OK;
+out:
+	json_decref(st.o);
+	store_close(s);
+	return rc;
+}

@@ -1,0 +1,481 @@
+/*
+ * oprovctl.c - the administrator's tool: global options, the dispatch table
+ * of command groups, usage texts and the helpers every group shares.
+ *
+ * Every command checks everything it was given before it writes anything,
+ * so a refused command leaves the store as it was (a multi-row change is
+ * one store transaction).  Exit codes: 0 done, 1 refused or failed, 2 usage.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "store/store.h"
+
+static const struct cli_cmd commands[] = {
+	{ "init", cmd_init, "create the store, signing key, CA and web certificate",
+	  "usage: oprovctl init [--issuer URL] [--hostname H] [--key-type rsa2048|ec256|ed25519]\n"
+	  "  Creates DATADIR (0700) with files/ and run/, the store, a signing key,\n"
+	  "  a self-signed CA and a web (tomcat) certificate for H, a node named H,\n"
+	  "  the device pool \"Default\" and the profiles \"Standard-Non-Secure\" and\n"
+	  "  \"Standard-OAuth\".  Issuer default: https://H:8443.  H defaults to this\n"
+	  "  machine's host name.  Refuses to overwrite an existing store.\n" },
+	{ "status", cmd_status, "mode, parameters, nodes, counts, keys, certificates",
+	  "usage: oprovctl [--json] status\n"
+	  "  Cluster SIP OAuth mode, parameters, nodes, record counts, signing key ids,\n"
+	  "  certificate expiry dates and the daemons' DATADIR/run/*.stats files.\n" },
+	{ "sipoauth-mode", cmd_mode, "cluster-wide SIP OAuth mode",
+	  "usage: oprovctl sipoauth-mode enable|disable|status\n"
+	  "  Running daemons pick the change up by themselves; `oprovctl reload`\n"
+	  "  re-binds the SIP OAuth ports.\n" },
+	{ "param", cmd_param, "enterprise parameters",
+	  "usage: oprovctl [--json] param list\n"
+	  "       oprovctl param get NAME\n"
+	  "       oprovctl param set NAME VALUE\n"
+	  "       oprovctl param unset NAME\n"
+	  "  Besides configgen's enterprise parameters: oauth-issuer (the `iss` of our\n"
+	  "  tokens) and oauth-audience (their `aud`, default: the issuer).\n" },
+	{ "node", cmd_node, "cluster nodes and their ports",
+	  "usage: oprovctl node add NAME [--host H] [--description D] [--sip-oauth-port P]\n"
+	  "                 [--sip-mra-oauth-port P] [--sip-port P] [--secured-sip-port P]\n"
+	  "                 [--phone-port P]\n"
+	  "       oprovctl node set NAME [same options]\n"
+	  "       oprovctl [--json] node list\n"
+	  "       oprovctl [--json] node show NAME\n"
+	  "       oprovctl node delete NAME\n"
+	  "  Ports: 1024-49151, distinct on one node.  --host defaults to NAME.\n" },
+	{ "pool", cmd_pool, "device pools (time zone, NTP, node group)",
+	  "usage: oprovctl pool add NAME [--timezone TZ] [--ntp HOST]... [--node NODE]...\n"
+	  "       oprovctl pool set NAME [same options; given lists replace]\n"
+	  "       oprovctl [--json] pool list\n"
+	  "       oprovctl [--json] pool show NAME\n"
+	  "       oprovctl pool delete NAME\n"
+	  "  At most 4 NTP servers and 3 nodes (highest priority first).\n" },
+	{ "cert", cmd_cert, "certificates by purpose",
+	  "usage: oprovctl cert upload --purpose tomcat|tomcat-trust|phone-edge-trust FILE [--key FILE]\n"
+	  "       oprovctl [--json] cert list [--purpose P]\n"
+	  "       oprovctl cert delete ID\n"
+	  "  tomcat needs --key (the matching private key) and replaces the current\n"
+	  "  pair; each certificate of a trust bundle becomes one entry;\n"
+	  "  phone-edge-trust holds at most 16.\n" },
+	{ "expressway", cmd_expressway, "Expressway-C entries allowed on 5091",
+	  "usage: oprovctl expressway add HOST --x509-name NAME... [--description D]\n"
+	  "       oprovctl [--json] expressway list\n"
+	  "       oprovctl expressway delete HOST\n" },
+	{ "profile", cmd_profile, "phone security profiles",
+	  "usage: oprovctl profile add NAME --mode non-secure|authenticated|encrypted\n"
+	  "                 --transport tcp|udp|tcp+udp|tls [--oauth] [--digest]\n"
+	  "                 [--tftp-encrypted-config] [--description D]\n"
+	  "       oprovctl [--json] profile list\n"
+	  "       oprovctl [--json] profile show NAME\n"
+	  "       oprovctl profile delete NAME\n"
+	  "  OAuth only with encrypted + tls, without digest or TFTP encrypted config.\n" },
+	{ "device", cmd_device, "devices, lines, import/export, rendered configs",
+	  "usage: oprovctl device add NAME --model M --profile P [--owner USER] [--pool POOL]\n"
+	  "                 [--line DN[:LABEL]]... [--description D] [--load LOAD]\n"
+	  "                 [--require-activation-code]\n"
+	  "                 [--allow-activation-code-via-mra --mra-domain D]\n"
+	  "       oprovctl [--json] device list\n"
+	  "       oprovctl [--json] device show NAME\n"
+	  "       oprovctl device delete NAME\n"
+	  "       oprovctl device import [--replace] FILE.json\n"
+	  "       oprovctl device export\n"
+	  "       oprovctl device config NAME\n"
+	  "  NAME is SEP + 12 hex digits (any case).  export writes the JSON that\n"
+	  "  import reads (\"-\" reads stdin).  config prints SEP<MAC>.cnf.xml exactly\n"
+	  "  as the daemons serve it.\n" },
+	{ "activation-code", cmd_code, "onboarding activation codes",
+	  "usage: oprovctl activation-code issue NAME [--hours H]\n"
+	  "       oprovctl [--json] activation-code list\n"
+	  "       oprovctl activation-code revoke NAME\n"
+	  "  issue prints the 16-digit code once; only its hash is kept.  --hours\n"
+	  "  defaults to the activation-code-hours parameter (1-8760).\n" },
+	{ "token", cmd_token, "access tokens: mint, verify, inspect, revoke, list",
+	  "usage: oprovctl token mint --device NAME [--minutes N]\n"
+	  "       oprovctl [--json] token verify [--jwks FILE] [--issuer URL] [--audience AUD]\n"
+	  "                 [--skew S] TOKEN\n"
+	  "       oprovctl [--json] token inspect TOKEN\n"
+	  "       oprovctl token revoke --device NAME | --user U | --family ID | --all\n"
+	  "       oprovctl [--json] token list\n"
+	  "  TOKEN \"-\" reads the token from stdin.  verify prints the claims and exits 0\n"
+	  "  when valid, else prints `invalid_token: REASON` and exits 1; it defaults to\n"
+	  "  the store's issuer, audience and keys, and with --jwks (plus --issuer and\n"
+	  "  --audience) needs no store.  inspect decodes without verifying anything.\n" },
+	{ "keys", cmd_keys, "signing keys",
+	  "usage: oprovctl keys rotate [--key-type rsa2048|ec256|ed25519] [--force]\n"
+	  "       oprovctl [--json] keys list\n"
+	  "       oprovctl keys jwks\n"
+	  "  rotate makes a new current key; the previous one still verifies until\n"
+	  "  the next rotation, which is refused while its tokens may be valid\n"
+	  "  (--force: now, e.g. after a key compromise).  jwks prints the public\n"
+	  "  keys that verify (RFC 7517).\n" },
+	{ "client", cmd_client, "confidential OAuth clients (revocation, introspection)",
+	  "usage: oprovctl client add NAME [--scope S]\n"
+	  "       oprovctl [--json] client list\n"
+	  "       oprovctl client delete NAME\n"
+	  "  add prints the client secret once; only its hash is kept.  --scope\n"
+	  "  defaults to \"revoke introspect\".\n" },
+	{ "registrations", cmd_registrations, "current SIP bindings",
+	  "usage: oprovctl [--json] registrations\n" },
+	{ "reload", cmd_reload, "signal running daemons to reload (SIGHUP)",
+	  "usage: oprovctl reload\n"
+	  "  Sends SIGHUP to each daemon whose pid file in DATADIR/run names a live\n"
+	  "  process (oprov-httpsd.pid, oprov-sipd.pid, oprov-tftpd.pid).\n" },
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void
+usage_tool(FILE *f)
+{
+	fprintf(f,
+	        "usage: oprovctl [-d DATADIR] [--json] COMMAND [ARGS...]\n"
+	        "       oprovctl COMMAND --help | oprovctl help [COMMAND]\n"
+	        "\n"
+	        "  -d DATADIR  state directory (default $" CLI_DATADIR_ENV
+	        ", else " CLI_DATADIR_DEFAULT ")\n"
+	        "  --json      JSON output for list, show and status commands\n"
+	        "\n"
+	        "commands:\n");
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		fprintf(f, "  %-16s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\nexit status: 0 done, 1 refused or failed (nothing written), 2 usage error\n");
+}
+
+const struct cli_cmd *
+cli_cmd_find(const char *name)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+int
+cli_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("oprovctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return CLI_FAIL;
+}
+
+int
+cli_usage(const struct cli_cmd *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("oprovctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	if (cmd != NULL)
+		fputs(cmd->usage, stderr);
+	else
+		usage_tool(stderr);
+	return CLI_USAGE;
+}
+
+int
+cli_help(const struct cli_cmd *cmd)
+{
+	fputs(cmd->usage, stdout);
+	return CLI_OK;
+}
+
+int
+cli_dispatch(struct cli *c, const struct cli_sub *subs, int argc, char **argv)
+{
+	const struct cli_cmd *self = cli_cmd_find(argv[0]);
+
+	if (argc < 2)
+		return cli_usage(self, "%s: which subcommand?", argv[0]);
+	for (size_t i = 0; subs[i].name != NULL; i++) {
+		if (strcmp(subs[i].name, argv[1]) == 0) {
+			cli_getopt_reset();
+			return subs[i].fn(c, self, argc - 1, argv + 1);
+		}
+	}
+	return cli_usage(self, "%s: unknown subcommand \"%s\"", argv[0], argv[1]);
+}
+
+int
+cli_positional(const struct cli_cmd *self, int argc, char **argv, int want,
+               const char *what)
+{
+	int have;
+
+	/* A subcommand without options never ran getopt. */
+	if (optind == 0)
+		optind = 1;
+	have = argc - optind;
+	if (have == want)
+		return 0;
+	if (have < want)
+		return cli_usage(self, "%s: missing %s", argv[0], what);
+	return cli_usage(self, "%s: unexpected argument \"%s\"", argv[0],
+	                 argv[optind + want]);
+}
+
+int
+cli_bad_option(const struct cli_cmd *self, char **argv)
+{
+	const char *arg = optind > 0 ? argv[optind - 1] : "?";
+
+	/* For "-x" and "--long" alike, argv[optind - 1] is the word at fault
+	 * (or the option whose value is missing at the end of the line). */
+	if (self != NULL && strcmp(self->name, argv[0]) != 0)
+		return cli_usage(self, "%s %s: unknown option, or option without its value: %s",
+		                 self->name, argv[0], arg);
+	return cli_usage(self, "%s: unknown option, or option without its value: %s",
+	                 argv[0], arg);
+}
+
+void
+cli_getopt_reset(void)
+{
+	/* glibc: 0 re-initialises getopt's internal state completely.  Errors
+	 * are reported by cli_bad_option, in our words. */
+	optind = 0;
+	opterr = 0;
+}
+
+int
+cli_read_file(const char *path, size_t max, char **buf, size_t *len,
+              char *err, size_t errlen)
+{
+	int fd = -1, rc = -1;
+	char *b = NULL;
+	size_t n = 0, cap = 0;
+
+	if (strcmp(path, "-") == 0)
+		fd = STDIN_FILENO;
+	else if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	for (;;) {
+		ssize_t r;
+
+		if (cap - n < 4096) {
+			size_t ncap = cap ? cap * 2 : 65536;
+			char *nb;
+
+			if (ncap > max + 1)
+				ncap = max + 1;
+			if (ncap <= n) {
+				snprintf(err, errlen, "%s: larger than %zu bytes", path, max);
+				goto out;
+			}
+			if ((nb = realloc(b, ncap + 1)) == NULL) {
+				snprintf(err, errlen, "%s: out of memory", path);
+				goto out;
+			}
+			b = nb;
+			cap = ncap;
+		}
+		r = read(fd, b + n, cap - n);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			goto out;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+		if (n > max) {
+			snprintf(err, errlen, "%s: larger than %zu bytes", path, max);
+			goto out;
+		}
+	}
+	if (b == NULL && (b = malloc(1)) == NULL) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		goto out;
+	}
+	b[n] = '\0';
+	*buf = b;
+	*len = n;
+	b = NULL;
+	rc = 0;
+out:
+	if (fd > STDIN_FILENO)
+		close(fd);
+	free(b);
+	return rc;
+}
+
+int
+cli_path(const struct cli *c, const char *name, char *buf, size_t buflen)
+{
+	int n = snprintf(buf, buflen, "%s/%s", c->datadir, name);
+
+	return n < 0 || (size_t)n >= buflen ? -1 : 0;
+}
+
+int
+cli_store_exists(const struct cli *c)
+{
+	char path[CLI_PATH_MAX];
+	struct stat st;
+
+	return cli_path(c, STORE_DB_NAME, path, sizeof(path)) == 0 &&
+	       stat(path, &st) == 0;
+}
+
+struct store *
+cli_store_open(const struct cli *c)
+{
+	char err[STORE_ERR_MAX];
+	struct store *s;
+
+	if (!cli_store_exists(c)) {
+		cli_fail("no store in %s (run `oprovctl init`, or give -d DATADIR)", c->datadir);
+		return NULL;
+	}
+	if ((s = store_open(c->datadir, 0, err, sizeof(err))) == NULL)
+		cli_fail("%s: %s", c->datadir, err);
+	return s;
+}
+
+static int
+setting_get(struct store *s, const char *name, char *buf, size_t buflen,
+            char *err, size_t errlen)
+{
+	int r = store_param_get(s, name, buf, buflen, err, errlen);
+
+	if (r == STORE_NOTFOUND) {
+		buf[0] = '\0';
+		return 0;
+	}
+	return r;
+}
+
+int
+cli_issuer(struct store *s, char *buf, size_t buflen, char *err, size_t errlen)
+{
+	if (setting_get(s, CLI_PARAM_ISSUER, buf, buflen, err, errlen) < 0)
+		return -1;
+	if (buf[0] == '\0') {
+		snprintf(err, errlen, "%s is not set (the store was not made by `oprovctl init`)",
+		         CLI_PARAM_ISSUER);
+		return -1;
+	}
+	return 0;
+}
+
+int
+cli_audience(struct store *s, char *buf, size_t buflen, char *err, size_t errlen)
+{
+	if (setting_get(s, CLI_PARAM_AUDIENCE, buf, buflen, err, errlen) < 0)
+		return -1;
+	/* RFC 9068 §3: the audience names the resource servers; ours are the
+	 * cluster's own config and SIP ports, so the issuer URL serves. */
+	if (buf[0] == '\0')
+		return cli_issuer(s, buf, buflen, err, errlen);
+	return 0;
+}
+
+int
+cli_json_print(json_t *v)
+{
+	int rc;
+
+	if (v == NULL)
+		return cli_fail("out of memory");
+	rc = json_dumpf(v, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(v);
+	if (rc < 0)
+		return cli_fail("cannot write JSON output");
+	fputc('\n', stdout);
+	return CLI_OK;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "datadir", required_argument, NULL, 'd' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cli c = { .prog = "oprovctl" };
+	const struct cli_cmd *cmd;
+	const char *env = getenv(CLI_DATADIR_ENV);
+	int ch, rc, first;
+
+	c.datadir = env != NULL && env[0] != '\0' ? env : CLI_DATADIR_DEFAULT;
+	/* '+': stop at the command name, so its options stay its own. */
+	while ((ch = getopt_long(argc, argv, "+d:jh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'd':
+			if (optarg[0] == '\0')
+				return cli_usage(NULL, "-d needs a directory");
+			c.datadir = optarg;
+			break;
+		case 'j':
+			c.json = 1;
+			break;
+		case 'h':
+			usage_tool(stdout);
+			return CLI_OK;
+		default:
+			usage_tool(stderr);
+			return CLI_USAGE;
+		}
+	}
+	if (optind >= argc)
+		return cli_usage(NULL, "no command given");
+	if (strcmp(argv[optind], "help") == 0) {
+		if (optind + 1 >= argc) {
+			usage_tool(stdout);
+			return CLI_OK;
+		}
+		if ((cmd = cli_cmd_find(argv[optind + 1])) == NULL)
+			return cli_usage(NULL, "unknown command \"%s\"", argv[optind + 1]);
+		return cli_help(cmd);
+	}
+	if ((cmd = cli_cmd_find(argv[optind])) == NULL)
+		return cli_usage(NULL, "unknown command \"%s\"", argv[optind]);
+	/* --help anywhere after the command answers with its usage; --json is
+	 * accepted after the command too ("oprovctl device list --json"). */
+	{
+		int j = optind + 1, rest = 0;
+
+		for (int i = optind + 1; i < argc; i++) {
+			if (rest || strcmp(argv[i], "--") == 0)
+				rest = 1;
+			else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+				return cli_help(cmd);
+			else if (strcmp(argv[i], "--json") == 0) {
+				c.json = 1;
+				continue;
+			}
+			argv[j++] = argv[i];
+		}
+		argc = j;
+		argv[argc] = NULL;
+	}
+	log_open("oprovctl", 0);
+	first = optind;
+	cli_getopt_reset();
+	rc = cmd->fn(&c, argc - first, argv + first);
+	if (fflush(stdout) != 0 && rc == CLI_OK)
+		rc = cli_fail("cannot write output");
+	return rc;
+}
