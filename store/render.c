@@ -29,14 +29,23 @@ store_render_load(struct store *s, const char *device,
 		                "missing", out->device.name, out->device.profile);
 		goto out;
 	}
-	if (out->device.pool[0] != '\0') {
-		rc = s->ops->pool_get(s, out->device.pool, &out->pool, err, errlen);
-		if (rc != 0) {
+	/* configgen's rule: a device without a pool is in "Default".  Only a
+	 * named pool is guarded by a foreign key; "Default" may be absent, and
+	 * then the file is rendered with the parameters' defaults and no node. */
+	{
+		const char *pool = out->device.pool[0] ? out->device.pool
+		                                       : STORE_DEFAULT_POOL;
+		rc = s->ops->pool_get(s, pool, &out->pool, err, errlen);
+		if (rc < 0)
+			goto out;
+		if (rc == STORE_NOTFOUND && out->device.pool[0] != '\0') {
 			rc = store_fail(err, errlen, "device %s: device pool %s "
 			                "missing", out->device.name, out->device.pool);
 			goto out;
 		}
-		out->has_pool = 1;
+		out->has_pool = rc == 0;
+	}
+	if (out->has_pool) {
 		for (size_t i = 0; i < out->pool.node_count; i++) {
 			rc = s->ops->node_get(s, out->pool.nodes[i],
 			                      &out->nodes[out->node_count], err,

@@ -237,9 +237,11 @@ int store_device_import_array(struct store *s, const struct cfg_device *devs,
  * For daemons: the device, its profile, its pool (if any) with the pool's
  * node group, the enterprise parameters and the cluster mode, all read in
  * one consistent snapshot, with the config generation they belong to (cache
- * the rendered file under that generation).  A pool node that does not
+ * the rendered file under that generation).  A device without a pool uses
+ * the pool named STORE_DEFAULT_POOL when it exists.  A pool node that does not
  * exist is left out of nodes[].  STORE_NOTFOUND when the device does not
  * exist.  About 12 KiB: allocate it, don't put it on a small stack. */
+#define STORE_DEFAULT_POOL "Default"   /* the pool of a device with none */
 struct store_render {
 	struct store_generation gen;
 	struct cfg_device device;

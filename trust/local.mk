@@ -43,11 +43,15 @@ tests_fuzz_fuzz_jwk_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 tests_fuzz_fuzz_jwk_LDADD = $(FUZZ_DRIVER) $(TRUST_LIBS)
 
 # bench/token-verify runs this (see bench/token-verify for the comparison).
+# Not in a --enable-fuzzing build: there every program is linked against
+# libFuzzer, which brings its own main().
+if !FUZZING
 noinst_PROGRAMS += bench/token_verify
+endif
 bench_token_verify_SOURCES = bench/token_verify.c
 bench_token_verify_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 bench_token_verify_LDADD = $(TRUST_LIBS)
-EXTRA_DIST += bench/token-verify
+EXTRA_DIST += bench/token-verify bench/token_verify.c
 FUZZERS += tests/fuzz/fuzz_jsonscan
 tests_fuzz_fuzz_jsonscan_SOURCES = tests/fuzz/fuzz_jsonscan.c
 tests_fuzz_fuzz_jsonscan_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)

@@ -180,6 +180,8 @@ char *key_generate_pem(enum key_type t, char *err, size_t errlen);
 /* ======================================================================
  * Key sets (one issuer's keys) and the key store
  * ====================================================================== */
+/* A key set is built by one thread and then handed over (keystore_set);
+ * it is not locked itself. */
 typedef struct keyset keyset;
 
 #define KEYSET_MAX_KEYS 64

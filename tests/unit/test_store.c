@@ -1506,6 +1506,38 @@ Test(store, render_load_gathers_one_snapshot)
 	free(r);
 }
 
+Test(store, render_load_device_without_pool_uses_default)
+{
+	struct store_render *r = calloc(1, sizeof(*r));
+	struct cfg_device d;
+	struct cfg_node n;
+	struct cfg_pool p;
+
+	S = open_new();
+	add_profile(S, "P", 0);
+	make_device(&d, "SEP00AABBCCDD01", "P", 1);
+	cr_assert_eq(store_device_put(S, &d, 0, err, sizeof(err)), 0, "%s", err);
+	/* no "Default" pool yet: rendered without pool and nodes */
+	cr_assert_eq(store_render_load(S, "SEP00AABBCCDD01", r, err, sizeof(err)),
+	             0, "%s", err);
+	cr_assert_eq(r->has_pool, 0);
+	cr_assert_eq(r->node_count, 0);
+
+	cfg_node_init(&n, "node1", "cucm.example.com");
+	cr_assert_eq(store_node_put(S, &n, err, sizeof(err)), 0, "%s", err);
+	cfg_pool_init(&p, STORE_DEFAULT_POOL);
+	p.node_count = 1;
+	snprintf(p.nodes[0], sizeof(p.nodes[0]), "node1");
+	cr_assert_eq(store_pool_put(S, &p, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_render_load(S, "SEP00AABBCCDD01", r, err, sizeof(err)),
+	             0, "%s", err);
+	cr_assert_eq(r->has_pool, 1);
+	cr_assert_str_eq(r->pool.name, STORE_DEFAULT_POOL);
+	cr_assert_eq(r->node_count, 1);
+	cr_assert_str_eq(r->nodes[0].host, "cucm.example.com");
+	free(r);
+}
+
 Test(store, revoke_user_covers_owned_devices)
 {
 	struct cfg_device d;

@@ -1,0 +1,263 @@
+/*
+ * httpsd_int.h - private to httpsd/: the daemon's shared state, the three
+ * listeners and what the handler files (files.c, config.c, oauth.c) share.
+ */
+#ifndef OPROV_HTTPSD_INT_H
+#define OPROV_HTTPSD_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <microhttpd.h>
+
+#include "common/common.h"
+#include "configgen/configgen.h"
+#include "httpsd/httpsd.h"
+#include "store/store.h"
+#include "trust/trust.h"
+
+/* ---- defaults of the tunables (documented in docs/oprov-httpsd.8) ------- */
+#define HTTPSD_CONFIG_PORT       6971
+#define HTTPSD_HTTP_PORT         6970
+#define HTTPSD_OAUTH_PORT        8443
+#define HTTPSD_CONN_LIMIT        4096   /* per listener, split over threads */
+#define HTTPSD_PER_IP_LIMIT      64     /* connections from one address */
+#define HTTPSD_TIMEOUT           15     /* seconds of idleness, also mid-request */
+/* Room for the request line and headers with an 8 KiB token plus about
+ * 4 KiB of other headers (measured: libmicrohttpd 0.9.75 reads the request
+ * into this pool).  No larger: libmicrohttpd clears the whole pool for
+ * every request, so its size is paid per request (48 KiB cost a third of
+ * the keep-alive throughput). */
+#define HTTPSD_CONN_MEMORY       (20 * 1024)
+/* How often the store's generations are read (milliseconds): every change
+ * an administrator makes, revocations included, applies within this time.
+ * Reading them on every request cost a SQLite read transaction (and its
+ * file locks) per request. */
+#define HTTPSD_SYNC_MS           50
+/* TLS 1.2 and 1.3 only.  X25519 first: GnuTLS's NORMAL order starts with
+ * SECP256R1, but clients (OpenSSL, curl, wrk) send an X25519 key share, so
+ * the stock order costs every new connection a HelloRetryRequest round trip
+ * and a slower curve. */
+#define HTTPSD_PRIORITIES \
+	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-GROUP-ALL:+GROUP-X25519:" \
+	"+GROUP-SECP256R1:+GROUP-SECP384R1:+GROUP-SECP521R1:+GROUP-X448:" \
+	"+GROUP-FFDHE2048:+GROUP-FFDHE3072:%SERVER_PRECEDENCE"
+#define HTTPSD_REALM             "oprov"
+#define HTTPSD_CODE_FAILS        10     /* failed activation codes per window */
+#define HTTPSD_CODE_WINDOW       300    /* seconds */
+#define HTTPSD_RATE_SLOTS        1024   /* client addresses tracked */
+#define HTTPSD_CONFIG_CACHE      4096   /* rendered configs kept (buckets) */
+#define HTTPSD_FILE_MAX_HEADER   512    /* our own response header texts */
+
+enum httpsd_listener_kind { LST_CONFIG = 0, LST_HTTP, LST_OAUTH, LST_COUNT };
+
+struct httpsd_opts {
+	const char *datadir;
+	const char *user;
+	const char *files;                  /* file root; default DATADIR/files */
+	const char *listen[LST_COUNT];      /* specs; NULL = default port */
+	const char *priorities;
+	const char *realm;
+	int foreground;
+	int use_poll;                       /* poll(2) instead of epoll */
+	unsigned threads;                   /* 0: one per core */
+	unsigned conn_limit;
+	unsigned per_ip_limit;
+	unsigned timeout;
+	size_t conn_memory;
+	unsigned code_fails;
+	unsigned code_window;
+};
+
+struct httpsd;
+
+struct httpsd_listener {
+	struct httpsd *h;
+	enum httpsd_listener_kind kind;
+	struct listen_addr addr;
+	int fd;                             /* bound socket (kept across reload) */
+	int port;                           /* bound port */
+	struct MHD_Daemon *mhd;
+	const char *name;                   /* "https-6971", for logs and metrics */
+};
+
+/* Status classes counted per listener. */
+enum { MET_2XX, MET_3XX, MET_4XX, MET_5XX, MET_CLASSES };
+#define MET_REASONS 8                   /* enum policy_reason values */
+
+struct httpsd_metrics {
+	atomic_uint_fast64_t requests[LST_COUNT][MET_CLASSES];
+	atomic_uint_fast64_t status[LST_COUNT][600];
+	atomic_uint_fast64_t verdicts[MET_REASONS];
+	atomic_int_fast64_t active[LST_COUNT];
+	atomic_uint_fast64_t tokens_issued, refresh_reuse, code_failures,
+	                     code_throttled;
+};
+
+/* A rendered device config, shared by every thread while its generation is
+ * current; the MHD response is built once and queued many times. */
+struct cfg_cache_entry {
+	struct cfg_cache_entry *next;
+	atomic_int refs;                    /* the cache's + each user's */
+	char device[CFG_DEVNAME_MAX];
+	int exists;                         /* 0: a cached "no such device" */
+	int oauth;                          /* profile has OAuth */
+	char owner[CFG_NAME_MAX];
+	char etag[48];
+	char *body;
+	size_t len;
+	struct MHD_Response *resp;          /* 200 with the gated headers */
+};
+
+/* One open connection, for the request-header deadline: libmicrohttpd's
+ * timeout is an idle timeout, so a client sending one byte a second would
+ * never hit it.  The main loop shuts down connections whose request has not
+ * fully arrived by its deadline. */
+struct conn_watch {
+	struct conn_watch *prev, *next;
+	int fd;
+	atomic_int_fast64_t deadline;       /* monotonic seconds; INT64_MAX: none */
+};
+
+struct rate_slot {
+	char addr[64];
+	int64_t window_start;
+	unsigned fails;
+};
+
+struct httpsd {
+	struct httpsd_opts o;
+	char files_path[4096];
+	int root_fd;                        /* O_PATH|O_DIRECTORY of the file root */
+	char pidfile[4096];
+	struct httpsd_listener lst[LST_COUNT];
+
+	/* TLS material from the store (tomcat pair), PEM text. */
+	char *tls_cert;
+	char *tls_key;                      /* secret: trust_free_secret */
+
+	keystore *keys;
+	tok_validator *validator;
+	pthread_key_t store_key;            /* one store per MHD thread */
+
+	/* Everything below changes with the store's generation.  `lock` guards
+	 * it; readers take it shared. */
+	pthread_rwlock_t lock;
+	uint64_t config_gen, revocation_gen;
+	atomic_int_fast64_t next_sync_ms;   /* monotonic ms of the next read */
+	atomic_int have_gen;                 /* read unlocked by the throttle */
+	char issuer[STORE_PARAM_VALUE_MAX];
+	char audience[STORE_PARAM_VALUE_MAX];
+	struct cfg_params params;
+	struct cfg_cluster cluster;
+	trust_key *signing;                 /* current private key */
+	char *jwks_text;                    /* public keys, RFC 7517 document */
+	struct httpsd_revset rev;
+	struct cfg_cache_entry *cache[HTTPSD_CONFIG_CACHE];
+
+	pthread_mutex_t conn_lock;
+	struct conn_watch *conns;           /* under conn_lock */
+
+	pthread_mutex_t rate_lock;
+	struct rate_slot rate[HTTPSD_RATE_SLOTS];
+
+	struct httpsd_metrics m;
+};
+
+/* Per-request state, made by the URI log callback (raw URI kept). */
+struct httpsd_req {
+	char *raw_uri;
+	char *body;                         /* POST body, up to HTTPSD_FORM_MAX */
+	size_t body_len;
+	int body_too_large;
+	int seen;                           /* the headers-only first call is over */
+	int status;                         /* for metrics */
+};
+
+/* ---- state.c ------------------------------------------------------------ */
+int httpsd_state_init(struct httpsd *h, char *err, size_t errlen);
+void httpsd_state_free(struct httpsd *h);
+/* This thread's store handle (opened on first use).  NULL on failure. */
+struct store *httpsd_store(struct httpsd *h);
+/* Check of the store's generations (at most every HTTPSD_SYNC_MS, unless
+ * `force`); reloads keys, parameters, revocations and drops rendered configs
+ * when they moved.  0 / -1. */
+int httpsd_sync(struct httpsd *h, struct store *st, int force);
+/* Loads the tomcat pair into h->tls_cert / h->tls_key.  0 / -1. */
+int httpsd_tls_load(struct httpsd *h, char *err, size_t errlen);
+/* A device's rendered config: a new reference to the cache entry (found or
+ * rendered now), or NULL on failure.  Release with httpsd_cfg_release. */
+struct cfg_cache_entry *httpsd_cfg_get(struct httpsd *h, struct store *st,
+                                       const char *device);
+void httpsd_cfg_release(struct cfg_cache_entry *e);
+/* Snapshot of settings under the lock. */
+void httpsd_settings(struct httpsd *h, char *issuer, size_t isz,
+                     struct cfg_params *params, struct cfg_cluster *cluster);
+/* Revocation check against the in-memory set (tok_revoked_fn). */
+int httpsd_revoked(void *arg, const struct tok_claims *c);
+/* A copy of the JWKS document (malloc'd), or NULL. */
+char *httpsd_jwks(struct httpsd *h);
+/* New reference to the signing key, or NULL. */
+trust_key *httpsd_signing_key(struct httpsd *h);
+
+/* ---- server.c ------------------------------------------------------------- */
+/* Starts libmicrohttpd on l->fd with the daemon's limits.  0 / -1. */
+int httpsd_listener_start(struct httpsd_listener *l, char *err, size_t errlen);
+/* Cuts off connections past their request-header deadline (main loop). */
+void httpsd_sweep(struct httpsd *h);
+/* Stops it; keep_socket leaves l->fd open for the next start (reload). */
+void httpsd_listener_stop(struct httpsd_listener *l, int keep_socket);
+
+/* ---- server.c: responses shared by the handlers ---------------------------- */
+/* Queues a response with a small body; adds common headers.  MHD_YES/NO. */
+enum MHD_Result httpsd_reply(struct MHD_Connection *c, struct httpsd_req *r,
+                             unsigned status, const char *ctype,
+                             const char *body, size_t len,
+                             const char *const *headers);
+/* JSON reply with Cache-Control: no-store, Pragma: no-cache (RFC 6749 §5.1). */
+enum MHD_Result httpsd_reply_json(struct MHD_Connection *c,
+                                  struct httpsd_req *r, unsigned status,
+                                  const char *json, const char *const *headers);
+/* {"error":…,"error_description":…} */
+enum MHD_Result httpsd_reply_oauth_error(struct MHD_Connection *c,
+                                         struct httpsd_req *r, unsigned status,
+                                         const char *error, const char *desc,
+                                         const char *const *headers);
+/* Peer address text of the connection. */
+const char *httpsd_peer(struct MHD_Connection *c, char *buf, size_t sz);
+/* One structured denial line: reason, listener, peer, device, jti. */
+void httpsd_log_denial(struct httpsd_listener *l, struct MHD_Connection *c,
+                       const char *reason, const char *device,
+                       const char *jti, const char *detail);
+/* Counts Authorization headers and returns the first (or NULL). */
+const char *httpsd_authorization(struct MHD_Connection *c, unsigned *count);
+
+/* ---- files.c ------------------------------------------------------------------ */
+/* Opens `rel` (decoded, checked) beneath the root.  fd or -1 (errno). */
+int httpsd_file_open(struct httpsd *h, const char *rel);
+/* Serves an open public file with ETag / If-None-Match / Range. Takes the fd. */
+enum MHD_Result httpsd_file_serve(struct httpsd_listener *l,
+                                  struct MHD_Connection *c,
+                                  struct httpsd_req *r, int fd,
+                                  const char *name, int gated);
+/* Content-Type by extension. */
+const char *httpsd_mime(const char *name);
+
+/* ---- config.c: 6971 and 6970 --------------------------------------------------- */
+enum MHD_Result httpsd_handle_files(struct httpsd_listener *l,
+                                    struct MHD_Connection *c,
+                                    struct httpsd_req *r, const char *method);
+
+/* ---- oauth.c: 8443 ---------------------------------------------------------------- */
+enum MHD_Result httpsd_handle_oauth(struct httpsd_listener *l,
+                                    struct MHD_Connection *c,
+                                    struct httpsd_req *r, const char *method);
+
+/* ---- metrics.c ------------------------------------------------------------------ */
+enum MHD_Result httpsd_handle_metrics(struct httpsd_listener *l,
+                                      struct MHD_Connection *c,
+                                      struct httpsd_req *r);
+
+#endif

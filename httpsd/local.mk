@@ -1,0 +1,39 @@
+# httpsd/: oprov-httpsd (6971 token-gated configs, 6970 public files, 8443
+# OAuth authorization server) on libmicrohttpd.  The pure parsers live in
+# libhttpsd.a so the unit tests and the fuzz harness link them alone.
+noinst_LIBRARIES += httpsd/libhttpsd.a
+httpsd_libhttpsd_a_SOURCES = \
+	httpsd/httpsd.h \
+	httpsd/parse.c \
+	httpsd/revset.c
+
+check_PROGRAMS += tests/unit/test_httpsd
+TESTS += tests/unit/test_httpsd
+tests_unit_test_httpsd_SOURCES = tests/unit/test_httpsd.c
+tests_unit_test_httpsd_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
+tests_unit_test_httpsd_LDADD = httpsd/libhttpsd.a common/libcommon.a $(CRITERION_LIBS)
+
+FUZZERS += tests/fuzz/fuzz_http_auth
+tests_fuzz_fuzz_http_auth_SOURCES = tests/fuzz/fuzz_http_auth.c
+tests_fuzz_fuzz_http_auth_LDADD = $(FUZZ_DRIVER) httpsd/libhttpsd.a common/libcommon.a
+
+sbin_PROGRAMS += httpsd/oprov-httpsd
+httpsd_oprov_httpsd_SOURCES = \
+	httpsd/httpsd_int.h \
+	httpsd/config.c \
+	httpsd/files.c \
+	httpsd/main.c \
+	httpsd/metrics.c \
+	httpsd/oauth.c \
+	httpsd/server.c \
+	httpsd/state.c
+httpsd_oprov_httpsd_CFLAGS = $(AM_CFLAGS) $(MHD_CFLAGS) $(JANSSON_CFLAGS)
+httpsd_oprov_httpsd_LDADD = httpsd/libhttpsd.a $(STORE_LIBS) $(TRUST_LIBS) \
+	common/libcommon.a $(MHD_LIBS)
+
+# Real clients against a real daemon (needs cli/oprovctl).
+TESTS += tests/smoke/httpsd.sh
+EXTRA_DIST += tests/smoke/httpsd.sh
+
+dist_man_MANS += docs/oprov-httpsd.8
+EXTRA_DIST += docs/oprov-httpsd.service bench/https-config

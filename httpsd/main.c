@@ -1,0 +1,348 @@
+/*
+ * main.c - oprov-httpsd: flags, start-up order (bind, load keys and
+ * certificates, drop privileges, pid file, serve), SIGHUP reload.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "httpsd/httpsd_int.h"
+
+#define PROG "oprov-httpsd"
+
+static const char usage_text[] =
+"usage: " PROG " -d DATADIR [-f] [--user U] [--config-listen [ADDR:]PORT]\n"
+"       [--http-listen [ADDR:]PORT] [--oauth-listen [ADDR:]PORT] [--files DIR]\n"
+"       [--threads N] [--max-connections N] [--per-ip-connections N]\n"
+"       [--timeout SECONDS] [--connection-memory BYTES] [--tls-priorities STRING]\n"
+"       [--realm REALM] [--code-attempts N] [--code-window SECONDS]\n"
+"\n"
+"Serves token-gated device configs over HTTPS (6971), public files over HTTP\n"
+"(6970) and the OAuth authorization server (8443) from the oprov store.\n"
+"\n"
+"  -d, --datadir DIR          the store (DIR/oprov.db), pid file DIR/run/" PROG ".pid\n"
+"  -f, --foreground           stay in the foreground, log to stderr (else syslog)\n"
+"      --user U               drop privileges to U after binding\n"
+"      --config-listen SPEC   HTTPS config port (default 6971)\n"
+"      --http-listen SPEC     HTTP public-file port (default 6970)\n"
+"      --oauth-listen SPEC    HTTPS OAuth port (default 8443)\n"
+"                             SPEC: PORT, ADDR:PORT, [V6ADDR]:PORT or off;\n"
+"                             without ADDR all IPv4 and IPv6 addresses\n"
+"      --files DIR            file root (default DATADIR/files)\n"
+"      --threads N            threads per listener (default: one per core)\n"
+"      --event-loop epoll|poll  libmicrohttpd's loop in each thread (default epoll)\n"
+"      --max-connections N    connections per listener (default 4096)\n"
+"      --per-ip-connections N connections from one address (default 64)\n"
+"      --timeout SECONDS      idle / slow-client timeout (default 15)\n"
+"      --connection-memory B  memory per connection (default 20480)\n"
+"      --tls-priorities S     GnuTLS priority string (default\n"
+"                             " HTTPSD_PRIORITIES ")\n"
+"      --realm REALM          Bearer realm (default " HTTPSD_REALM ")\n"
+"      --code-attempts N      failed activation codes per address and\n"
+"                             window (default 10)\n"
+"      --code-window SECONDS  that window (default 300)\n"
+"  -h, --help                 this text\n";
+
+enum {
+	OPT_USER = 256, OPT_CONFIG, OPT_HTTP, OPT_OAUTH, OPT_FILES, OPT_THREADS,
+	OPT_MAXCONN, OPT_PERIP, OPT_TIMEOUT, OPT_MEMORY, OPT_PRIO, OPT_REALM,
+	OPT_CODES, OPT_WINDOW, OPT_LOOP
+};
+
+static const struct option long_opts[] = {
+	{ "datadir", required_argument, NULL, 'd' },
+	{ "foreground", no_argument, NULL, 'f' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "user", required_argument, NULL, OPT_USER },
+	{ "config-listen", required_argument, NULL, OPT_CONFIG },
+	{ "http-listen", required_argument, NULL, OPT_HTTP },
+	{ "oauth-listen", required_argument, NULL, OPT_OAUTH },
+	{ "files", required_argument, NULL, OPT_FILES },
+	{ "threads", required_argument, NULL, OPT_THREADS },
+	{ "max-connections", required_argument, NULL, OPT_MAXCONN },
+	{ "per-ip-connections", required_argument, NULL, OPT_PERIP },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "connection-memory", required_argument, NULL, OPT_MEMORY },
+	{ "tls-priorities", required_argument, NULL, OPT_PRIO },
+	{ "realm", required_argument, NULL, OPT_REALM },
+	{ "code-attempts", required_argument, NULL, OPT_CODES },
+	{ "code-window", required_argument, NULL, OPT_WINDOW },
+	{ "event-loop", required_argument, NULL, OPT_LOOP },
+	{ NULL, 0, NULL, 0 }
+};
+
+static int
+num_opt(const char *name, const char *v, long long min, long long max,
+        long long *out)
+{
+	if (num_parse_str(v, min, max, out) < 0) {
+		fprintf(stderr, PROG ": --%s: %s is not a number in %lld-%lld\n",
+		        name, v, min, max);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+parse_args(int argc, char **argv, struct httpsd_opts *o)
+{
+	long long v;
+	int c;
+
+	o->conn_limit = HTTPSD_CONN_LIMIT;
+	o->per_ip_limit = HTTPSD_PER_IP_LIMIT;
+	o->timeout = HTTPSD_TIMEOUT;
+	o->conn_memory = HTTPSD_CONN_MEMORY;
+	o->priorities = HTTPSD_PRIORITIES;
+	o->realm = HTTPSD_REALM;
+	o->code_fails = HTTPSD_CODE_FAILS;
+	o->code_window = HTTPSD_CODE_WINDOW;
+	while ((c = getopt_long(argc, argv, "d:fh", long_opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': o->datadir = optarg; break;
+		case 'f': o->foreground = 1; break;
+		case 'h': fputs(usage_text, stdout); exit(0);
+		case OPT_USER: o->user = optarg; break;
+		case OPT_CONFIG: o->listen[LST_CONFIG] = optarg; break;
+		case OPT_HTTP: o->listen[LST_HTTP] = optarg; break;
+		case OPT_OAUTH: o->listen[LST_OAUTH] = optarg; break;
+		case OPT_FILES: o->files = optarg; break;
+		case OPT_THREADS:
+			if (num_opt("threads", optarg, 1, 256, &v) < 0) return -1;
+			o->threads = (unsigned)v;
+			break;
+		case OPT_MAXCONN:
+			if (num_opt("max-connections", optarg, 1, 1000000, &v) < 0) return -1;
+			o->conn_limit = (unsigned)v;
+			break;
+		case OPT_PERIP:
+			if (num_opt("per-ip-connections", optarg, 1, 1000000, &v) < 0) return -1;
+			o->per_ip_limit = (unsigned)v;
+			break;
+		case OPT_TIMEOUT:
+			if (num_opt("timeout", optarg, 1, 3600, &v) < 0) return -1;
+			o->timeout = (unsigned)v;
+			break;
+		case OPT_MEMORY:
+			if (num_opt("connection-memory", optarg, 12288, 1048576, &v) < 0)
+				return -1;
+			o->conn_memory = (size_t)v;
+			break;
+		case OPT_PRIO: o->priorities = optarg; break;
+		case OPT_LOOP:
+			if (strcmp(optarg, "epoll") == 0)
+				o->use_poll = 0;
+			else if (strcmp(optarg, "poll") == 0)
+				o->use_poll = 1;
+			else {
+				fprintf(stderr, PROG ": --event-loop: epoll or poll\n");
+				return -1;
+			}
+			break;
+		case OPT_REALM:
+			if (optarg[0] == '\0' || strpbrk(optarg, "\"\\\r\n") != NULL) {
+				fprintf(stderr, PROG ": --realm: no quotes, backslashes or newlines\n");
+				return -1;
+			}
+			o->realm = optarg;
+			break;
+		case OPT_CODES:
+			if (num_opt("code-attempts", optarg, 1, 1000000, &v) < 0) return -1;
+			o->code_fails = (unsigned)v;
+			break;
+		case OPT_WINDOW:
+			if (num_opt("code-window", optarg, 1, 86400, &v) < 0) return -1;
+			o->code_window = (unsigned)v;
+			break;
+		default:
+			fputs(usage_text, stderr);
+			return -1;
+		}
+	}
+	if (optind != argc || o->datadir == NULL) {
+		fprintf(stderr, PROG ": -d DATADIR is required\n");
+		fputs(usage_text, stderr);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+bind_listeners(struct httpsd *h)
+{
+	static const uint16_t defport[LST_COUNT] = {
+		HTTPSD_CONFIG_PORT, HTTPSD_HTTP_PORT, HTTPSD_OAUTH_PORT };
+	static const char *const names[LST_COUNT] = {
+		"https-config", "http-public", "https-oauth" };
+	char err[256];
+
+	for (int k = 0; k < LST_COUNT; k++) {
+		struct httpsd_listener *l = &h->lst[k];
+		const char *spec = h->o.listen[k];
+		char port[8];
+
+		l->h = h;
+		l->kind = (enum httpsd_listener_kind)k;
+		l->fd = -1;
+		l->name = names[k];
+		if (spec == NULL) {
+			snprintf(port, sizeof(port), "%u", defport[k]);
+			spec = port;
+		}
+		if (listen_parse(spec, defport[k], &l->addr, err, sizeof(err)) < 0) {
+			log_msg(LOG_ERR, "%s: %s", l->name, err);
+			return -1;
+		}
+		if (l->addr.off) {
+			l->name = NULL;
+			continue;
+		}
+		l->fd = listen_socket(&l->addr, SOCK_STREAM, 0, 1024, err, sizeof(err));
+		if (l->fd < 0) {
+			log_msg(LOG_ERR, "%s: %s", names[k], err);
+			return -1;
+		}
+		l->port = listen_bound_port(l->fd);
+	}
+	return 0;
+}
+
+static int
+start_all(struct httpsd *h)
+{
+	char err[256];
+
+	for (int k = 0; k < LST_COUNT; k++) {
+		struct httpsd_listener *l = &h->lst[k];
+		if (l->fd < 0)
+			continue;
+		if (httpsd_listener_start(l, err, sizeof(err)) < 0) {
+			log_msg(LOG_ERR, "%s", err);
+			return -1;
+		}
+		log_msg(LOG_INFO, "listening %s on %s port %d", l->name, l->addr.text,
+		        l->port);
+	}
+	return 0;
+}
+
+static void
+stop_all(struct httpsd *h, int keep)
+{
+	for (int k = 0; k < LST_COUNT; k++)
+		httpsd_listener_stop(&h->lst[k], keep);
+}
+
+static int
+reload(struct httpsd *h)
+{
+	char err[256];
+
+	log_msg(LOG_INFO, "reload: certificates and listeners");
+	stop_all(h, 1);
+	if (httpsd_tls_load(h, err, sizeof(err)) < 0)
+		log_msg(LOG_ERR, "reload: %s (keeping the previous certificate)", err);
+	return start_all(h);
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct httpsd h;
+	static volatile sig_atomic_t want_reload, want_stop;
+	char err[512], rundir[4000];
+	struct store *st;
+	int rc = 1, pid_written = 0;
+
+	if (parse_args(argc, argv, &h.o) < 0)
+		return 2;
+	log_open(PROG, h.o.foreground);
+	for (int k = 0; k < LST_COUNT; k++)
+		h.lst[k].fd = -1;
+	h.root_fd = -1;
+	if (httpsd_state_init(&h, err, sizeof(err)) < 0) {
+		log_msg(LOG_ERR, "%s", err);
+		return 1;
+	}
+	/* Load everything from the store before binding anything, so a store
+	 * that was never initialised is reported as such. */
+	st = httpsd_store(&h);
+	if (st == NULL)
+		goto out;
+	if (httpsd_sync(&h, st, 1) < 0) {
+		log_msg(LOG_ERR, "cannot load settings and keys from the store in %s",
+		        h.o.datadir);
+		goto out;
+	}
+	if (httpsd_tls_load(&h, err, sizeof(err)) < 0) {
+		log_msg(LOG_ERR, "%s", err);
+		goto out;
+	}
+	if (bind_listeners(&h) < 0)
+		goto out;
+	if (h.o.files != NULL)
+		snprintf(h.files_path, sizeof(h.files_path), "%s", h.o.files);
+	else
+		snprintf(h.files_path, sizeof(h.files_path), "%s/files", h.o.datadir);
+	h.root_fd = open(h.files_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (h.root_fd < 0) {
+		/* No file root yet: an empty one, so only generated files
+		 * (configs, caconfig.json) are served. */
+		if (h.o.files == NULL && mkdir(h.files_path, 0755) == 0)
+			h.root_fd = open(h.files_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (h.root_fd < 0) {
+			log_msg(LOG_ERR, "file root %s: %s", h.files_path, strerror(errno));
+			goto out;
+		}
+	}
+	snprintf(rundir, sizeof(rundir), "%s/run", h.o.datadir);
+	(void)mkdir(rundir, 0755);
+	snprintf(h.pidfile, sizeof(h.pidfile), "%s/" PROG ".pid", rundir);
+	if (!h.o.foreground && daemon_detach(err, sizeof(err)) < 0) {
+		log_msg(LOG_ERR, "%s", err);
+		goto out;
+	}
+	if (daemon_drop_privileges(h.o.user, err, sizeof(err)) < 0) {
+		log_msg(LOG_ERR, "%s", err);
+		goto out;
+	}
+	if (daemon_pidfile_write(h.pidfile, err, sizeof(err)) < 0) {
+		log_msg(LOG_ERR, "%s", err);
+		goto out;
+	}
+	pid_written = 1;
+	daemon_signals(&want_reload, &want_stop);
+	if (start_all(&h) < 0)
+		goto out;
+	log_msg(LOG_INFO, "ready: issuer %s, file root %s", h.issuer, h.files_path);
+	while (!want_stop) {
+		if (want_reload) {
+			want_reload = 0;
+			if (reload(&h) < 0)
+				goto out;
+		}
+		httpsd_sweep(&h);
+		sleep(1);   /* a signal ends it early */
+	}
+	log_msg(LOG_INFO, "stopping");
+	rc = 0;
+out:
+	stop_all(&h, 0);
+	for (int k = 0; k < LST_COUNT; k++)
+		if (h.lst[k].fd >= 0)
+			close(h.lst[k].fd);
+	if (h.root_fd >= 0)
+		close(h.root_fd);
+	if (pid_written)
+		daemon_pidfile_remove(h.pidfile);
+	httpsd_state_free(&h);
+	return rc;
+}

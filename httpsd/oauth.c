@@ -1,0 +1,698 @@
+/*
+ * oauth.c - the authorization server on 8443: the token endpoint
+ * (activation-code grant, refresh_token grant with rotation and reuse
+ * detection), revocation (RFC 7009), introspection (RFC 7662), metadata
+ * (RFC 8414) and the JWKS (RFC 7517).
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "httpsd/httpsd_int.h"
+
+#define GRANT_ACTIVATION_CODE "urn:oprov:params:oauth:grant-type:activation-code"
+#define GRANT_REFRESH         "refresh_token"
+#define DEFAULT_CLIENT_ID     "oprov-device"   /* phones are public clients */
+#define ACTIVATION_CODE_DIGITS 16
+#define FAMILY_ID_BYTES       16
+#define REFRESH_TOKEN_BYTES   32               /* 256 bits (RFC 9700 §4.14) */
+#define DEFAULT_SCOPE         SCOPE_CONFIG " " SCOPE_SIP_REGISTER
+
+static int64_t
+now_s(void)
+{
+	return (int64_t)time(NULL);
+}
+
+/* ---- failed activation codes, per client address ------------------------- */
+
+static struct rate_slot *
+rate_slot(struct httpsd *h, const char *addr)
+{
+	uint32_t x = 2166136261u;
+
+	for (const char *p = addr; *p; p++)
+		x = (x ^ (uint8_t)*p) * 16777619u;
+	return &h->rate[x % HTTPSD_RATE_SLOTS];
+}
+
+/* 1 when the address has used up its failures in the current window. */
+static int
+rate_limited(struct httpsd *h, const char *addr, int64_t now)
+{
+	struct rate_slot *s;
+	int limited;
+
+	pthread_mutex_lock(&h->rate_lock);
+	s = rate_slot(h, addr);
+	limited = strcmp(s->addr, addr) == 0 &&
+	          now - s->window_start < (int64_t)h->o.code_window &&
+	          s->fails >= h->o.code_fails;
+	pthread_mutex_unlock(&h->rate_lock);
+	return limited;
+}
+
+static void
+rate_fail(struct httpsd *h, const char *addr, int64_t now)
+{
+	struct rate_slot *s;
+
+	pthread_mutex_lock(&h->rate_lock);
+	s = rate_slot(h, addr);
+	/* A colliding address takes the slot over: the limit stays per
+	 * address at the cost of forgetting an older one. */
+	if (strcmp(s->addr, addr) != 0 ||
+	    now - s->window_start >= (int64_t)h->o.code_window) {
+		snprintf(s->addr, sizeof(s->addr), "%s", addr);
+		s->window_start = now;
+		s->fails = 0;
+	}
+	s->fails++;
+	pthread_mutex_unlock(&h->rate_lock);
+}
+
+/* ---- helpers ---------------------------------------------------------------- */
+
+static int
+is_form(struct MHD_Connection *c)
+{
+	const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	                                             MHD_HTTP_HEADER_CONTENT_TYPE);
+	const char *f = "application/x-www-form-urlencoded";
+
+	return ct != NULL && strncasecmp(ct, f, strlen(f)) == 0 &&
+	       (ct[strlen(f)] == '\0' || ct[strlen(f)] == ';' || ct[strlen(f)] == ' ');
+}
+
+/* Every scope word of `want` is in `have`. */
+static int
+scope_subset(const char *want, const char *have)
+{
+	const char *p = want;
+
+	while (*p) {
+		const char *e;
+		size_t n;
+		int found = 0;
+
+		while (*p == ' ')
+			p++;
+		if (*p == '\0')
+			break;
+		e = strchr(p, ' ');
+		n = e ? (size_t)(e - p) : strlen(p);
+		for (const char *q = have; *q;) {
+			const char *qe;
+			size_t m;
+			while (*q == ' ')
+				q++;
+			qe = strchr(q, ' ');
+			m = qe ? (size_t)(qe - q) : strlen(q);
+			if (m == n && m > 0 && memcmp(p, q, n) == 0)
+				found = 1;
+			q += m;
+		}
+		if (!found)
+			return 0;
+		p += n;
+	}
+	return 1;
+}
+
+/* Mints the access token.  family may be "" (no refresh token). */
+static char *
+mint_access(struct httpsd *h, const char *sub, const char *dev,
+            const char *client_id, const char *scope, const char *family,
+            int64_t now, int64_t lifetime, char *err, size_t errlen)
+{
+	char issuer[STORE_PARAM_VALUE_MAX], aud[STORE_PARAM_VALUE_MAX];
+	trust_key *k = httpsd_signing_key(h);
+	json_t *cl;
+	char *tok = NULL;
+
+	if (k == NULL) {
+		snprintf(err, errlen, "no signing key");
+		return NULL;
+	}
+	pthread_rwlock_rdlock(&h->lock);
+	snprintf(issuer, sizeof(issuer), "%s", h->issuer);
+	snprintf(aud, sizeof(aud), "%s", h->audience);
+	pthread_rwlock_unlock(&h->lock);
+	cl = tok_mint_claims(issuer, sub, aud, dev, client_id, scope, now, lifetime);
+	if (cl == NULL) {
+		snprintf(err, errlen, "cannot build claims");
+		goto out;
+	}
+	if (family[0] != '\0') {
+		/* The family rides in the jti ("FAMILY.RANDOM") so every
+		 * validator's revocation check, which sees only the standard
+		 * claims, can stop the family's access tokens; `fam` says the
+		 * same for readers. */
+		char *rnd = trust_random_b64url(16), jti[STORE_JTI_MAX];
+		if (rnd == NULL) {
+			snprintf(err, errlen, "no randomness");
+			goto out;
+		}
+		snprintf(jti, sizeof(jti), "%s.%s", family, rnd);
+		free(rnd);
+		json_object_set_new(cl, "jti", json_string(jti));
+		json_object_set_new(cl, "fam", json_string(family));
+	}
+	tok = tok_mint(k, cl, err, errlen);
+out:
+	json_decref(cl);
+	key_unref(k);
+	return tok;
+}
+
+static enum MHD_Result
+token_reply(struct httpsd *h, struct MHD_Connection *c, struct httpsd_req *r,
+            const char *access, int64_t lifetime, const char *scope,
+            const char *refresh)
+{
+	json_t *o = json_pack("{s:s, s:s, s:I, s:s}", "access_token", access,
+	                      "token_type", "Bearer", "expires_in",
+	                      (json_int_t)lifetime, "scope", scope);
+	char *text;
+	enum MHD_Result ret;
+
+	if (o == NULL)
+		return MHD_NO;
+	if (refresh != NULL)
+		json_object_set_new(o, "refresh_token", json_string(refresh));
+	text = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	if (text == NULL)
+		return MHD_NO;
+	atomic_fetch_add(&h->m.tokens_issued, 1);
+	ret = httpsd_reply_json(c, r, 200, text, NULL);
+	mem_wipe(text, strlen(text));
+	free(text);
+	return ret;
+}
+
+/* Creates a refresh family and its first token.  NULL on failure. */
+static char *
+family_new(struct store *st, const char *device, const char *owner,
+           const char *client_id, const char *scope, int64_t now,
+           const struct cfg_params *p, char *fam_id, size_t fam_sz)
+{
+	struct store_family f;
+	char err[STORE_ERR_MAX], hash[65];
+	char *id = trust_random_b64url(FAMILY_ID_BYTES);
+	char *rt = trust_random_b64url(REFRESH_TOKEN_BYTES);
+
+	if (id == NULL || rt == NULL)
+		goto fail;
+	memset(&f, 0, sizeof(f));
+	snprintf(f.id, sizeof(f.id), "%s", id);
+	snprintf(f.device, sizeof(f.device), "%s", device);
+	snprintf(f.owner, sizeof(f.owner), "%s", owner);
+	snprintf(f.client_id, sizeof(f.client_id), "%s", client_id);
+	snprintf(f.scope, sizeof(f.scope), "%s", scope);
+	f.created = now;
+	f.expires = now + (int64_t)p->refresh_token_days * 86400;
+	trust_secret_hash(SECRET_REFRESH_TOKEN, rt, strlen(rt), hash);
+	if (store_family_create(st, &f, hash, err, sizeof(err)) != 0) {
+		log_msg(LOG_ERR, "store: refresh family: %s", err);
+		goto fail;
+	}
+	snprintf(fam_id, fam_sz, "%s", id);
+	free(id);
+	return rt;
+fail:
+	free(id);
+	trust_free_secret(rt);
+	return NULL;
+}
+
+static enum MHD_Result
+grant_activation_code(struct httpsd_listener *l, struct MHD_Connection *c,
+                      struct httpsd_req *r, struct store *st,
+                      const struct httpsd_form *f)
+{
+	struct httpsd *h = l->h;
+	const char *code = httpsd_form_get(f, "activation_code");
+	const char *devname = httpsd_form_get(f, "device");
+	const char *client_id = httpsd_form_get(f, "client_id");
+	const char *scope = httpsd_form_get(f, "scope");
+	char dev[CFG_DEVNAME_MAX], peer[64], hash[65], err[STORE_ERR_MAX];
+	char fam[STORE_ID_MAX] = "", *access = NULL, *refresh = NULL;
+	struct cfg_params params;
+	struct cfg_device d;
+	int64_t now = now_s(), lifetime;
+	enum MHD_Result ret;
+	int rc;
+
+	httpsd_peer(c, peer, sizeof(peer));
+	if (code == NULL || devname == NULL)
+		return httpsd_reply_oauth_error(c, r, 400, "invalid_request",
+		                                "activation_code and device are required",
+		                                NULL);
+	if (client_id == NULL || client_id[0] == '\0')
+		client_id = DEFAULT_CLIENT_ID;
+	if (strlen(client_id) >= STORE_NAME_MAX)
+		return httpsd_reply_oauth_error(c, r, 400, "invalid_request",
+		                                "client_id too long", NULL);
+	if (scope == NULL || scope[0] == '\0')
+		scope = DEFAULT_SCOPE;
+	else if (!scope_subset(scope, DEFAULT_SCOPE))
+		return httpsd_reply_oauth_error(c, r, 400, "invalid_scope", NULL, NULL);
+	if (rate_limited(h, peer, now)) {
+		char ra[16];
+		const char *hd[] = { MHD_HTTP_HEADER_RETRY_AFTER, ra, NULL };
+		snprintf(ra, sizeof(ra), "%u", h->o.code_window);
+		atomic_fetch_add(&h->m.code_throttled, 1);
+		httpsd_log_denial(l, c, "RATE_LIMITED", devname, NULL,
+		                  "too many failed activation codes");
+		return httpsd_reply_oauth_error(c, r, 429, "invalid_grant",
+		                                "too many failed attempts; retry later",
+		                                hd);
+	}
+	if (cfg_device_name_parse(devname, strlen(devname), dev) < 0 ||
+	    strlen(code) != ACTIVATION_CODE_DIGITS ||
+	    strspn(code, "0123456789") != ACTIVATION_CODE_DIGITS) {
+		rc = STORE_NOTFOUND;
+	} else {
+		trust_secret_hash(SECRET_ACTIVATION_CODE, code, strlen(code), hash);
+		rc = store_code_consume(st, dev, hash, now, NULL, 0, err, sizeof(err));
+		if (rc < 0) {
+			log_msg(LOG_ERR, "store: activation code: %s", err);
+			return httpsd_reply_oauth_error(c, r, 500, "server_error", NULL, NULL);
+		}
+	}
+	if (rc != 0) {
+		rate_fail(h, peer, now);
+		atomic_fetch_add(&h->m.code_failures, 1);
+		httpsd_log_denial(l, c, "INVALID_GRANT", devname, NULL,
+		                  "activation code unknown, used, expired or of another device");
+		return httpsd_reply_oauth_error(c, r, 400, "invalid_grant", NULL, NULL);
+	}
+	if (store_device_get(st, dev, &d, err, sizeof(err)) != 0)
+		return httpsd_reply_oauth_error(c, r, 400, "invalid_grant", NULL, NULL);
+
+	httpsd_settings(h, NULL, 0, &params, NULL);
+	lifetime = (int64_t)params.access_token_minutes * 60;
+	if (params.refresh_login_flow) {
+		refresh = family_new(st, dev, d.owner, client_id, scope, now, &params,
+		                     fam, sizeof(fam));
+		if (refresh == NULL)
+			return httpsd_reply_oauth_error(c, r, 500, "server_error", NULL, NULL);
+	}
+	/* A device token: sub and dev name the device (DESIGN.md "Tokens"). */
+	access = mint_access(h, dev, dev, client_id, scope, fam, now, lifetime,
+	                     err, sizeof(err));
+	if (access == NULL) {
+		log_msg(LOG_ERR, "mint: %s", err);
+		trust_free_secret(refresh);
+		return httpsd_reply_oauth_error(c, r, 500, "server_error", NULL, NULL);
+	}
+	log_msg(LOG_INFO, "onboarded device=%s peer=%s client_id=%s refresh=%s",
+	        dev, peer, client_id, refresh ? "yes" : "no");
+	ret = token_reply(h, c, r, access, lifetime, scope, refresh);
+	trust_free_secret(access);
+	trust_free_secret(refresh);
+	return ret;
+}
+
+static enum MHD_Result
+grant_refresh(struct httpsd_listener *l, struct MHD_Connection *c,
+              struct httpsd_req *r, struct store *st,
+              const struct httpsd_form *f)
+{
+	struct httpsd *h = l->h;
+	const char *old = httpsd_form_get(f, "refresh_token");
+	const char *client_id = httpsd_form_get(f, "client_id");
+	const char *scope = httpsd_form_get(f, "scope");
+	char old_hash[65], new_hash[65], err[STORE_ERR_MAX], peer[64];
+	char *fresh = NULL, *access = NULL;
+	struct cfg_params params;
+	struct store_family fam;
+	int64_t now = now_s(), lifetime;
+	enum MHD_Result ret;
+	int rc;
+
+	httpsd_settings(h, NULL, 0, &params, NULL);
+	if (!params.refresh_login_flow)
+		return httpsd_reply_oauth_error(c, r, 400, "unsupported_grant_type",
+		                                "the refresh login flow is disabled",
+		                                NULL);
+	if (old == NULL || old[0] == '\0')
+		return httpsd_reply_oauth_error(c, r, 400, "invalid_request",
+		                                "refresh_token is required", NULL);
+	fresh = trust_random_b64url(REFRESH_TOKEN_BYTES);
+	if (fresh == NULL)
+		return httpsd_reply_oauth_error(c, r, 500, "server_error", NULL, NULL);
+	trust_secret_hash(SECRET_REFRESH_TOKEN, old, strlen(old), old_hash);
+	trust_secret_hash(SECRET_REFRESH_TOKEN, fresh, strlen(fresh), new_hash);
+	memset(&fam, 0, sizeof(fam));
+	rc = store_refresh_rotate(st, old_hash, new_hash, now, &fam, err, sizeof(err));
+	if (rc < 0) {
+		log_msg(LOG_ERR, "store: refresh rotate: %s", err);
+		ret = httpsd_reply_oauth_error(c, r, 500, "server_error", NULL, NULL);
+		goto out;
+	}
+	if (rc == STORE_ROTATE_REUSED) {
+		/* RFC 9700 §4.14.2: a rotated token came back, so one of its
+		 * holders is not the device; the store revoked the family. */
+		atomic_fetch_add(&h->m.refresh_reuse, 1);
+		httpsd_peer(c, peer, sizeof(peer));
+		log_msg(LOG_WARNING, "refresh token reuse: family=%s device=%s peer=%s: "
+		        "family revoked", fam.id, fam.device[0] ? fam.device : "-", peer);
+		httpsd_log_denial(l, c, "REFRESH_REUSE", fam.device, NULL, fam.id);
+		(void)httpsd_sync(h, st, 1);    /* the family's revocation */
+		ret = httpsd_reply_oauth_error(c, r, 400, "invalid_grant", NULL, NULL);
+		goto out;
+	}
+	if (rc != STORE_ROTATE_OK) {
+		httpsd_log_denial(l, c, "INVALID_GRANT", NULL, NULL,
+		                  "refresh token unknown, expired or revoked");
+		ret = httpsd_reply_oauth_error(c, r, 400, "invalid_grant", NULL, NULL);
+		goto out;
+	}
+	/* The token is bound to its client; and the scope may only narrow. */
+	if ((client_id != NULL && client_id[0] != '\0' &&
+	     strcmp(client_id, fam.client_id) != 0) ||
+	    (scope != NULL && scope[0] != '\0' && !scope_subset(scope, fam.scope))) {
+		httpsd_log_denial(l, c, "INVALID_GRANT", fam.device, NULL,
+		                  "client_id or scope does not match the grant");
+		ret = httpsd_reply_oauth_error(c, r, 400, "invalid_grant", NULL, NULL);
+		goto out;
+	}
+	if (scope == NULL || scope[0] == '\0')
+		scope = fam.scope;
+	lifetime = (int64_t)params.access_token_minutes * 60;
+	access = mint_access(h, fam.device[0] ? fam.device : fam.owner,
+	                     fam.device[0] ? fam.device : NULL, fam.client_id,
+	                     scope, fam.id, now, lifetime, err, sizeof(err));
+	if (access == NULL) {
+		log_msg(LOG_ERR, "mint: %s", err);
+		ret = httpsd_reply_oauth_error(c, r, 500, "server_error", NULL, NULL);
+		goto out;
+	}
+	ret = token_reply(h, c, r, access, lifetime, scope, fresh);
+out:
+	trust_free_secret(access);
+	trust_free_secret(fresh);
+	return ret;
+}
+
+static enum MHD_Result
+handle_token(struct httpsd_listener *l, struct MHD_Connection *c,
+             struct httpsd_req *r, struct store *st, const struct httpsd_form *f)
+{
+	const char *gt = httpsd_form_get(f, "grant_type");
+
+	if (gt == NULL)
+		return httpsd_reply_oauth_error(c, r, 400, "invalid_request",
+		                                "grant_type is required", NULL);
+	if (strcmp(gt, GRANT_ACTIVATION_CODE) == 0)
+		return grant_activation_code(l, c, r, st, f);
+	if (strcmp(gt, GRANT_REFRESH) == 0)
+		return grant_refresh(l, c, r, st, f);
+	return httpsd_reply_oauth_error(c, r, 400, "unsupported_grant_type", NULL, NULL);
+}
+
+/* client_secret_basic against the store's confidential clients.  0 when the
+ * caller is a known client with the right secret. */
+static int
+client_auth(struct httpsd *h, struct MHD_Connection *c, struct store *st,
+            char *name, size_t namesz)
+{
+	char secret[256], hash[65], err[STORE_ERR_MAX];
+	struct store_client cl;
+	unsigned n;
+	const char *auth = httpsd_authorization(c, &n);
+	int ok;
+
+	(void)h;
+	if (auth == NULL || n != 1 ||
+	    httpsd_basic_parse(auth, strlen(auth), name, namesz, secret,
+	                       sizeof(secret)) < 0)
+		return -1;
+	trust_secret_hash(SECRET_CLIENT_SECRET, secret, strlen(secret), hash);
+	mem_wipe(secret, sizeof(secret));
+	if (store_client_get(st, name, &cl, err, sizeof(err)) != 0) {
+		/* Same work either way, so timing does not tell names apart. */
+		(void)trust_memcmp_ct(hash, hash, sizeof(hash));
+		return -1;
+	}
+	ok = strlen(cl.secret_hash) == 64 &&
+	     trust_memcmp_ct(hash, cl.secret_hash, 64) == 0;
+	return ok ? 0 : -1;
+}
+
+static enum MHD_Result
+invalid_client(struct httpsd_listener *l, struct MHD_Connection *c,
+               struct httpsd_req *r)
+{
+	char ch[128];
+	const char *hd[] = { MHD_HTTP_HEADER_WWW_AUTHENTICATE, ch, NULL };
+
+	snprintf(ch, sizeof(ch), "Basic realm=\"%s\"", l->h->o.realm);
+	httpsd_log_denial(l, c, "INVALID_CLIENT", NULL, NULL,
+	                  "client authentication failed");
+	return httpsd_reply_oauth_error(c, r, 401, "invalid_client", NULL, hd);
+}
+
+static int
+looks_like_jwt(const char *t)
+{
+	const char *d1 = strchr(t, '.');
+	return d1 != NULL && strchr(d1 + 1, '.') != NULL;
+}
+
+static enum MHD_Result
+handle_revoke(struct httpsd_listener *l, struct MHD_Connection *c,
+              struct httpsd_req *r, struct store *st, const struct httpsd_form *f)
+{
+	struct httpsd *h = l->h;
+	const char *tok = httpsd_form_get(f, "token");
+	char client[STORE_NAME_MAX], err[STORE_ERR_MAX], hash[65];
+	int64_t now = now_s();
+
+	if (client_auth(h, c, st, client, sizeof(client)) < 0)
+		return invalid_client(l, c, r);
+	if (tok == NULL || tok[0] == '\0')
+		return httpsd_reply_oauth_error(c, r, 400, "invalid_request",
+		                                "token is required", NULL);
+	/* RFC 7009 §2.2: 200 whether or not the token was valid. */
+	if (looks_like_jwt(tok)) {
+		struct tok_claims cl;
+		enum tok_verdict v;
+		pthread_rwlock_rdlock(&h->lock);
+		v = h->validator ? tok_validate(h->validator, tok, strlen(tok), &cl)
+		                 : TOK_UNKNOWN_KEY;
+		pthread_rwlock_unlock(&h->lock);
+		if (v == TOK_OK) {
+			if (store_revoke_jti(st, cl.jti, cl.exp, now, err, sizeof(err)) != 0)
+				log_msg(LOG_ERR, "store: revoke: %s", err);
+			else
+				log_msg(LOG_NOTICE, "revoked access token jti=%s device=%s by client=%s",
+				        cl.jti, cl.dev[0] ? cl.dev : "-", client);
+			(void)httpsd_sync(h, st, 1);
+		}
+	} else {
+		struct store_family fam;
+		trust_secret_hash(SECRET_REFRESH_TOKEN, tok, strlen(tok), hash);
+		if (store_refresh_find(st, hash, &fam, NULL, err, sizeof(err)) == 0) {
+			/* Revoking the grant also stops its access tokens. */
+			if (store_revoke_family(st, fam.id, now, err, sizeof(err)) != 0)
+				log_msg(LOG_ERR, "store: revoke family: %s", err);
+			else
+				log_msg(LOG_NOTICE, "revoked refresh family=%s device=%s by client=%s",
+				        fam.id, fam.device[0] ? fam.device : "-", client);
+			(void)httpsd_sync(h, st, 1);
+		}
+	}
+	return httpsd_reply_json(c, r, 200, "{}", NULL);
+}
+
+static enum MHD_Result
+handle_introspect(struct httpsd_listener *l, struct MHD_Connection *c,
+                  struct httpsd_req *r, struct store *st,
+                  const struct httpsd_form *f)
+{
+	struct httpsd *h = l->h;
+	const char *tok = httpsd_form_get(f, "token");
+	char client[STORE_NAME_MAX], err[STORE_ERR_MAX], hash[65];
+	json_t *o = NULL;
+	char *text;
+	enum MHD_Result ret;
+	int64_t now = now_s();
+
+	if (client_auth(h, c, st, client, sizeof(client)) < 0)
+		return invalid_client(l, c, r);
+	if (tok == NULL || tok[0] == '\0')
+		return httpsd_reply_oauth_error(c, r, 400, "invalid_request",
+		                                "token is required", NULL);
+	if (looks_like_jwt(tok)) {
+		struct tok_claims cl;
+		enum tok_verdict v;
+		pthread_rwlock_rdlock(&h->lock);
+		v = h->validator ? tok_validate(h->validator, tok, strlen(tok), &cl)
+		                 : TOK_UNKNOWN_KEY;
+		if (v == TOK_OK)
+			o = json_pack("{s:b, s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:s}",
+			              "active", 1, "token_type", "access_token",
+			              "scope", cl.scope, "client_id", cl.client_id,
+			              "sub", cl.sub, "exp", (json_int_t)cl.exp,
+			              "iat", (json_int_t)cl.iat, "iss", cl.iss,
+			              "aud", h->audience, "jti", cl.jti);
+		pthread_rwlock_unlock(&h->lock);
+		if (o != NULL && cl.dev[0] != '\0')
+			json_object_set_new(o, "dev", json_string(cl.dev));
+	} else {
+		struct store_family fam;
+		int cur = 0;
+		trust_secret_hash(SECRET_REFRESH_TOKEN, tok, strlen(tok), hash);
+		if (store_refresh_find(st, hash, &fam, &cur, err, sizeof(err)) == 0 &&
+		    cur && fam.revoked == 0 && fam.expires > now)
+			o = json_pack("{s:b, s:s, s:s, s:s, s:I, s:I}", "active", 1,
+			              "token_type", "refresh_token", "scope", fam.scope,
+			              "client_id", fam.client_id, "exp",
+			              (json_int_t)fam.expires, "iat", (json_int_t)fam.created);
+	}
+	/* RFC 7662 §2.2: anything not active is just {"active":false}. */
+	if (o == NULL)
+		return httpsd_reply_json(c, r, 200, "{\"active\":false}", NULL);
+	text = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	if (text == NULL)
+		return MHD_NO;
+	ret = httpsd_reply_json(c, r, 200, text, NULL);
+	free(text);
+	return ret;
+}
+
+static enum MHD_Result
+handle_metadata(struct httpsd *h, struct MHD_Connection *c, struct httpsd_req *r)
+{
+	char iss[STORE_PARAM_VALUE_MAX], u[4][STORE_PARAM_VALUE_MAX + 32], *text;
+	json_t *o;
+	enum MHD_Result ret;
+	const char *paths[4] = { "/oauth/token", "/oauth/jwks.json",
+	                         "/oauth/revoke", "/oauth/introspect" };
+	const char *hd[] = { MHD_HTTP_HEADER_CACHE_CONTROL, "max-age=300", NULL };
+	size_t il;
+
+	httpsd_settings(h, iss, sizeof(iss), NULL, NULL);
+	il = strlen(iss);
+	while (il > 0 && iss[il - 1] == '/')
+		iss[--il] = '\0';
+	for (int i = 0; i < 4; i++)
+		snprintf(u[i], sizeof(u[i]), "%s%s", iss, paths[i]);
+	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:[s,s], s:[s], s:[s], s:[s],"
+	              " s:[], s:[s,s]}",
+	              "issuer", iss, "token_endpoint", u[0], "jwks_uri", u[1],
+	              "revocation_endpoint", u[2], "introspection_endpoint", u[3],
+	              "grant_types_supported", GRANT_ACTIVATION_CODE, GRANT_REFRESH,
+	              /* phones are public clients at the token endpoint */
+	              "token_endpoint_auth_methods_supported", "none",
+	              "revocation_endpoint_auth_methods_supported", "client_secret_basic",
+	              "introspection_endpoint_auth_methods_supported", "client_secret_basic",
+	              "response_types_supported",
+	              "scopes_supported", SCOPE_CONFIG, SCOPE_SIP_REGISTER);
+	if (o == NULL)
+		return MHD_NO;
+	text = json_dumps(o, JSON_INDENT(1));
+	json_decref(o);
+	if (text == NULL)
+		return MHD_NO;
+	ret = httpsd_reply(c, r, 200, "application/json", text, strlen(text), hd);
+	free(text);
+	return ret;
+}
+
+enum MHD_Result
+httpsd_handle_oauth(struct httpsd_listener *l, struct MHD_Connection *c,
+                    struct httpsd_req *r, const char *method)
+{
+	static const char *const posts[] = { "/oauth/token", "/oauth/revoke",
+	                                     "/oauth/introspect", NULL };
+	struct httpsd *h = l->h;
+	struct store *st = httpsd_store(h);
+	struct httpsd_form *f;
+	const char *uri = r->raw_uri;
+	int get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+	int post = strcmp(method, "POST") == 0, which = -1;
+	enum MHD_Result ret;
+
+	/* The token endpoint reads parameters that decide what it issues:
+	 * always current. */
+	if (st == NULL || httpsd_sync(h, st, 1) < 0)
+		return httpsd_reply_oauth_error(c, r, 503, "temporarily_unavailable",
+		                                NULL, NULL);
+	if (strcmp(uri, "/.well-known/oauth-authorization-server") == 0) {
+		if (!get)
+			goto not_allowed;
+		return handle_metadata(h, c, r);
+	}
+	if (strcmp(uri, "/oauth/jwks.json") == 0) {
+		char *j;
+		const char *hd[] = { MHD_HTTP_HEADER_CACHE_CONTROL, "max-age=300", NULL };
+		if (!get)
+			goto not_allowed;
+		j = httpsd_jwks(h);
+		if (j == NULL)
+			return httpsd_reply(c, r, 503, "text/plain", "no keys\n", 8, NULL);
+		ret = httpsd_reply(c, r, 200, "application/jwk-set+json", j, strlen(j), hd);
+		free(j);
+		return ret;
+	}
+	for (int i = 0; posts[i] != NULL; i++) {
+		/* A query string on these endpoints carries nothing we read. */
+		size_t n = strlen(posts[i]);
+		if (strncmp(uri, posts[i], n) == 0 && (uri[n] == '\0' || uri[n] == '?'))
+			which = i;
+	}
+	if (which < 0)
+		return httpsd_reply(c, r, 404, "text/plain", "not found\n", 10, NULL);
+	if (!post)
+		goto not_allowed;
+	if (!is_form(c) || r->body_too_large)
+		return httpsd_reply_oauth_error(c, r, 400, "invalid_request",
+		                                r->body_too_large ? "body too large"
+		                                : "expected application/x-www-form-urlencoded",
+		                                NULL);
+	f = malloc(sizeof(*f));
+	if (f == NULL)
+		return MHD_NO;
+	switch (httpsd_form_parse(r->body ? r->body : "", r->body_len, f)) {
+	case HTTPSD_FORM_OK:
+		break;
+	case HTTPSD_FORM_DUPLICATE:
+		free(f);
+		return httpsd_reply_oauth_error(c, r, 400, "invalid_request",
+		                                "a parameter is repeated", NULL);
+	default:
+		free(f);
+		return httpsd_reply_oauth_error(c, r, 400, "invalid_request",
+		                                "malformed form body", NULL);
+	}
+	switch (which) {
+	case 0:
+		ret = handle_token(l, c, r, st, f);
+		break;
+	case 1:
+		ret = handle_revoke(l, c, r, st, f);
+		break;
+	default:
+		ret = handle_introspect(l, c, r, st, f);
+		break;
+	}
+	mem_wipe(f, sizeof(*f));
+	free(f);
+	return ret;
+not_allowed:
+	{
+		const char *hd[] = { MHD_HTTP_HEADER_ALLOW, which >= 0 ? "POST" : "GET, HEAD",
+		                     NULL };
+		return httpsd_reply(c, r, 405, "text/plain", "method not allowed\n", 19,
+		                    hd);
+	}
+}

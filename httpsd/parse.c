@@ -1,0 +1,513 @@
+/*
+ * parse.c - bounded parsers for what an HTTP peer sends: Authorization,
+ * forms, Range, If-None-Match, paths; and the Bearer challenge builder.
+ * Every function reads exactly `len` bytes and never past them.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "common/common.h"
+#include "httpsd/httpsd.h"
+
+static int
+is_ows(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static void
+trim(const char **p, const char **end)
+{
+	while (*p < *end && is_ows(**p))
+		(*p)++;
+	while (*end > *p && is_ows((*end)[-1]))
+		(*end)--;
+}
+
+static int
+lower(int c)
+{
+	return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
+}
+
+/* Case-insensitive prefix test of an auth-scheme followed by SP or end. */
+static int
+scheme_is(const char *p, const char *end, const char *scheme)
+{
+	size_t n = strlen(scheme);
+
+	if ((size_t)(end - p) < n)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (lower((unsigned char)p[i]) != lower((unsigned char)scheme[i]))
+			return 0;
+	return (size_t)(end - p) == n || p[n] == ' ' || p[n] == '\t';
+}
+
+/* b64token characters (RFC 6750 §2.1), as a table: this runs over every
+ * byte of every token on every request. */
+static const uint8_t b64token_chars[256] = {
+	['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1,
+	['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1,
+	['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1,
+	['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
+	['Y'] = 1, ['Z'] = 1,
+	['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
+	['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1,
+	['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1,
+	['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
+	['y'] = 1, ['z'] = 1,
+	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
+	['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
+	['-'] = 1, ['.'] = 1, ['_'] = 1, ['~'] = 1, ['+'] = 1, ['/'] = 1,
+};
+
+static int
+is_b64token_char(unsigned char c)
+{
+	return b64token_chars[c];
+}
+
+enum httpsd_auth
+httpsd_bearer_parse(const char *v, size_t len, size_t max, const char **tok,
+                    size_t *toklen)
+{
+	const char *p = v, *end = v + len, *t;
+
+	if (v == NULL)
+		return HTTPSD_AUTH_NONE;
+	trim(&p, &end);
+	if (!scheme_is(p, end, "Bearer"))
+		return p == end ? HTTPSD_AUTH_MALFORMED : HTTPSD_AUTH_OTHER_SCHEME;
+	p += 6;
+	if (p == end || !is_ows(*p))
+		return HTTPSD_AUTH_MALFORMED;
+	while (p < end && is_ows(*p))
+		p++;
+	t = p;
+	while (p < end && is_b64token_char((unsigned char)*p))
+		p++;
+	if (p == t)
+		return HTTPSD_AUTH_MALFORMED;
+	while (p < end && *p == '=')
+		p++;
+	if (p != end)
+		return HTTPSD_AUTH_MALFORMED;
+	if ((size_t)(end - t) > max)
+		return HTTPSD_AUTH_TOO_LARGE;
+	*tok = t;
+	*toklen = (size_t)(end - t);
+	return HTTPSD_AUTH_BEARER;
+}
+
+static int
+hexval(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (unsigned char)lower(c);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* Form-url-decodes [p, end) into out (size outsz, NUL-terminated).  Refuses
+ * bad escapes, %00 and control bytes.  Returns the length or -1. */
+static long
+form_decode(const char *p, const char *end, char *out, size_t outsz)
+{
+	size_t o = 0;
+
+	while (p < end) {
+		unsigned char c = (unsigned char)*p++;
+		if (c == '+') {
+			c = ' ';
+		} else if (c == '%') {
+			int h, l;
+			if (end - p < 2)
+				return -1;
+			h = hexval((unsigned char)p[0]);
+			l = hexval((unsigned char)p[1]);
+			if (h < 0 || l < 0)
+				return -1;
+			c = (unsigned char)(h * 16 + l);
+			p += 2;
+			if (c == 0)
+				return -1;
+		} else if (c < 0x20 || c == 0x7f) {
+			return -1;
+		}
+		if (c < 0x20 && c != '\t')
+			return -1;
+		if (o + 1 >= outsz)
+			return -1;
+		out[o++] = (char)c;
+	}
+	if (o >= outsz)
+		return -1;
+	out[o] = '\0';
+	return (long)o;
+}
+
+enum httpsd_form_result
+httpsd_form_parse(const char *body, size_t len, struct httpsd_form *out)
+{
+	const char *p = body, *end = body + len;
+	size_t used = 0;
+
+	out->n = 0;
+	if (len > HTTPSD_FORM_MAX)
+		return HTTPSD_FORM_TOO_LARGE;
+	while (p < end) {
+		const char *amp = memchr(p, '&', (size_t)(end - p));
+		const char *pe = amp ? amp : end;
+		const char *eq = memchr(p, '=', (size_t)(pe - p));
+		const char *ne = eq ? eq : pe;
+		long nl, vl;
+		char *name, *value;
+
+		if (pe == p) {          /* "a=1&&b=2": tolerate empty pairs */
+			p = pe + 1;
+			continue;
+		}
+		if (out->n == HTTPSD_FORM_FIELDS)
+			return HTTPSD_FORM_TOO_LARGE;
+		name = out->buf + used;
+		nl = form_decode(p, ne, name, sizeof(out->buf) - used);
+		if (nl <= 0)
+			return HTTPSD_FORM_MALFORMED;
+		used += (size_t)nl + 1;
+		value = out->buf + used;
+		vl = form_decode(eq ? eq + 1 : pe, pe, value,
+		                 sizeof(out->buf) - used);
+		if (vl < 0)
+			return HTTPSD_FORM_MALFORMED;
+		used += (size_t)vl + 1;
+		for (size_t i = 0; i < out->n; i++)
+			if (strcmp(out->f[i].name, name) == 0)
+				return HTTPSD_FORM_DUPLICATE;
+		out->f[out->n].name = name;
+		out->f[out->n].value = value;
+		out->f[out->n].vlen = (size_t)vl;
+		out->n++;
+		p = amp ? amp + 1 : end;
+	}
+	return HTTPSD_FORM_OK;
+}
+
+const char *
+httpsd_form_get(const struct httpsd_form *f, const char *name)
+{
+	for (size_t i = 0; i < f->n; i++)
+		if (strcmp(f->f[i].name, name) == 0)
+			return f->f[i].value;
+	return NULL;
+}
+
+int
+httpsd_query_has(const char *q, size_t len, const char *name)
+{
+	const char *p = q, *end = q + len;
+	char dec[256];
+
+	while (p < end) {
+		const char *amp = memchr(p, '&', (size_t)(end - p));
+		const char *pe = amp ? amp : end;
+		const char *eq = memchr(p, '=', (size_t)(pe - p));
+		const char *ne = eq ? eq : pe;
+		long n = form_decode(p, ne, dec, sizeof(dec));
+		/* An undecodable name may still be meant as access_token by a
+		 * lenient client: compare the raw bytes too. */
+		if ((n >= 0 && strcmp(dec, name) == 0) ||
+		    ((size_t)(ne - p) == strlen(name) &&
+		     memcmp(p, name, strlen(name)) == 0))
+			return 1;
+		p = amp ? amp + 1 : end;
+	}
+	return 0;
+}
+
+/* Digits only, no sign, at most 19 of them (fits uint64_t). */
+static int
+parse_u64(const char *p, const char *end, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (p == end || end - p > 19)
+		return -1;
+	for (; p < end; p++) {
+		if (*p < '0' || *p > '9')
+			return -1;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+enum httpsd_range
+httpsd_range_parse(const char *v, size_t len, uint64_t size, uint64_t *start,
+                   uint64_t *count)
+{
+	const char *p = v, *end = v + len, *dash;
+	uint64_t a, b;
+
+	if (v == NULL)
+		return HTTPSD_RANGE_NONE;
+	trim(&p, &end);
+	if (end - p < 6 || strncmp(p, "bytes=", 6) != 0)
+		return HTTPSD_RANGE_NONE;
+	p += 6;
+	trim(&p, &end);
+	if (memchr(p, ',', (size_t)(end - p)) != NULL)
+		return HTTPSD_RANGE_NONE;      /* several ranges: send it all */
+	dash = memchr(p, '-', (size_t)(end - p));
+	if (dash == NULL)
+		return HTTPSD_RANGE_NONE;
+	if (dash == p) {                       /* suffix: last N bytes */
+		if (parse_u64(dash + 1, end, &b) < 0)
+			return HTTPSD_RANGE_NONE;
+		if (b == 0 || size == 0)
+			return HTTPSD_RANGE_UNSATISFIABLE;
+		if (b > size)
+			b = size;
+		*start = size - b;
+		*count = b;
+		return HTTPSD_RANGE_OK;
+	}
+	if (parse_u64(p, dash, &a) < 0)
+		return HTTPSD_RANGE_NONE;
+	if (dash + 1 == end) {
+		b = UINT64_MAX;
+	} else {
+		if (parse_u64(dash + 1, end, &b) < 0 || b < a)
+			return HTTPSD_RANGE_NONE;
+	}
+	if (a >= size)
+		return HTTPSD_RANGE_UNSATISFIABLE;
+	if (b >= size)
+		b = size - 1;
+	*start = a;
+	*count = b - a + 1;
+	return HTTPSD_RANGE_OK;
+}
+
+int
+httpsd_etag_match(const char *v, size_t len, const char *etag)
+{
+	const char *p = v, *end = v + len;
+	size_t elen = strlen(etag);
+
+	if (v == NULL)
+		return 0;
+	while (p < end) {
+		const char *t, *q;
+
+		while (p < end && (is_ows(*p) || *p == ','))
+			p++;
+		if (p == end)
+			break;
+		if (*p == '*')
+			return 1;
+		if (end - p >= 2 && p[0] == 'W' && p[1] == '/')
+			p += 2;
+		if (p == end || *p != '"')
+			return 0;
+		t = p;
+		q = memchr(p + 1, '"', (size_t)(end - p - 1));
+		if (q == NULL)
+			return 0;
+		if ((size_t)(q + 1 - t) == elen && memcmp(t, etag, elen) == 0)
+			return 1;
+		p = q + 1;
+	}
+	return 0;
+}
+
+long
+httpsd_path_decode(const char *raw, size_t len, char *out, size_t outsz,
+                   const char **query, size_t *qlen)
+{
+	const char *p = raw, *end = raw + len, *q;
+	size_t o = 0, comp = 0;
+
+	q = memchr(raw, '?', len);
+	if (q != NULL) {
+		*query = q + 1;
+		*qlen = (size_t)(end - q - 1);
+		end = q;
+	} else {
+		*query = end;
+		*qlen = 0;
+	}
+	if (p == end || *p != '/')
+		return -1;
+	p++;
+	while (p < end) {
+		unsigned char c = (unsigned char)*p++;
+		if (c == '%') {
+			int h, l;
+			if (end - p < 2)
+				return -1;
+			h = hexval((unsigned char)p[0]);
+			l = hexval((unsigned char)p[1]);
+			if (h < 0 || l < 0)
+				return -1;
+			c = (unsigned char)(h * 16 + l);
+			p += 2;
+		}
+		if (c < 0x20 || c == 0x7f || c == '\\')
+			return -1;
+		if (o + 1 >= outsz)
+			return -1;
+		out[o++] = (char)c;
+	}
+	out[o] = '\0';
+	if (o == 0)
+		return 0;                       /* "/" itself */
+	/* Component checks on the decoded text, so %2e%2e is "..". */
+	for (size_t i = 0; i <= o; i++) {
+		if (i == o || out[i] == '/') {
+			size_t clen = i - comp;
+			if (clen == 0)
+				return -1;      /* leading, trailing or double '/' */
+			if ((clen == 1 && out[comp] == '.') ||
+			    (clen == 2 && out[comp] == '.' && out[comp + 1] == '.'))
+				return -1;
+			comp = i + 1;
+		}
+	}
+	return (long)o;
+}
+
+static int
+append(char *buf, size_t sz, size_t *o, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (*o + n >= sz)
+		return -1;
+	memcpy(buf + *o, s, n);
+	*o += n;
+	buf[*o] = '\0';
+	return 0;
+}
+
+static int
+append_param(char *buf, size_t sz, size_t *o, const char *name,
+             const char *value)
+{
+	if (value == NULL)
+		return 0;
+	if (strpbrk(value, "\"\\\r\n") != NULL)
+		return -1;
+	if (append(buf, sz, o, ", ") < 0 || append(buf, sz, o, name) < 0 ||
+	    append(buf, sz, o, "=\"") < 0 || append(buf, sz, o, value) < 0 ||
+	    append(buf, sz, o, "\"") < 0)
+		return -1;
+	return 0;
+}
+
+long
+httpsd_bearer_challenge(char *buf, size_t sz, const char *realm,
+                        const char *error, const char *desc,
+                        const char *scope)
+{
+	size_t o = 0;
+
+	if (sz == 0 || realm == NULL || strpbrk(realm, "\"\\\r\n") != NULL)
+		return -1;
+	buf[0] = '\0';
+	if (append(buf, sz, &o, "Bearer realm=\"") < 0 ||
+	    append(buf, sz, &o, realm) < 0 || append(buf, sz, &o, "\"") < 0 ||
+	    append_param(buf, sz, &o, "error", error) < 0 ||
+	    append_param(buf, sz, &o, "error_description", desc) < 0 ||
+	    append_param(buf, sz, &o, "scope", scope) < 0)
+		return -1;
+	return (long)o;
+}
+
+static int
+b64val(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+/* Standard base64 with padding (RFC 4648 §4), as HTTP Basic uses it. */
+static long
+b64_decode(const char *p, const char *end, char *out, size_t outsz)
+{
+	size_t n = (size_t)(end - p), o = 0;
+	uint32_t acc = 0;
+	int bits = 0, pad = 0;
+
+	if (n == 0 || n % 4 != 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		int v;
+		if (p[i] == '=') {
+			if (i < n - 2)
+				return -1;
+			pad++;
+			continue;
+		}
+		if (pad)
+			return -1;
+		v = b64val((unsigned char)p[i]);
+		if (v < 0)
+			return -1;
+		acc = (acc << 6) | (uint32_t)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			if (o + 1 >= outsz)
+				return -1;
+			out[o++] = (char)((acc >> bits) & 0xff);
+		}
+	}
+	out[o] = '\0';
+	return (long)o;
+}
+
+int
+httpsd_basic_parse(const char *v, size_t len, char *id, size_t idsz,
+                   char *secret, size_t secretsz)
+{
+	const char *p = v, *end = v + len, *colon;
+	char creds[HTTPSD_CREDS_MAX];
+	long n;
+
+	if (v == NULL)
+		return -1;
+	trim(&p, &end);
+	if (!scheme_is(p, end, "Basic"))
+		return -1;
+	p += 5;
+	while (p < end && is_ows(*p))
+		p++;
+	n = b64_decode(p, end, creds, sizeof(creds));
+	if (n <= 0 || memchr(creds, '\0', (size_t)n) != NULL)
+		goto fail;
+	colon = memchr(creds, ':', (size_t)n);
+	if (colon == NULL)
+		goto fail;
+	if (form_decode(creds, colon, id, idsz) <= 0 ||
+	    form_decode(colon + 1, creds + n, secret, secretsz) < 0)
+		goto fail;
+	mem_wipe(creds, sizeof(creds));
+	return 0;
+fail:
+	mem_wipe(creds, sizeof(creds));
+	return -1;
+}

@@ -1,0 +1,436 @@
+/*
+ * server.c - the three libmicrohttpd daemons (6971, 6970, 8443): their
+ * options, the per-request state, dispatch to the handlers, and the reply
+ * helpers every handler uses.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "httpsd/httpsd_int.h"
+
+static int64_t
+mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec;
+}
+
+static struct conn_watch *
+watch_of(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci != NULL ? ci->socket_context : NULL;
+}
+
+/* MHD hands the raw request-target here before unescaping it; keeping it
+ * lets the handlers decode strictly themselves (an encoded NUL or "..",
+ * MHD would otherwise turn into plain bytes or cut the string at). */
+static void *
+on_uri(void *cls, const char *uri, struct MHD_Connection *c)
+{
+	struct httpsd_req *r = calloc(1, sizeof(*r));
+
+	(void)cls;
+	(void)c;
+	if (r == NULL)
+		return NULL;
+	r->raw_uri = strdup(uri);
+	if (r->raw_uri == NULL) {
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
+static void
+on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+             enum MHD_RequestTerminationCode toe)
+{
+	struct httpsd_listener *l = cls;
+	struct httpsd_req *r = *con_cls;
+	unsigned st;
+
+	(void)toe;
+	if (r == NULL)
+		return;
+	{
+		struct conn_watch *w = watch_of(c);
+		if (w != NULL)      /* the next request gets a fresh deadline */
+			atomic_store(&w->deadline, mono_now() + (int64_t)l->h->o.timeout);
+	}
+	st = (unsigned)r->status;
+	if (st >= 200 && st < 600) {
+		atomic_fetch_add(&l->h->m.requests[l->kind][st / 100 - 2], 1);
+		atomic_fetch_add(&l->h->m.status[l->kind][st], 1);
+	}
+	free(r->raw_uri);
+	if (r->body != NULL)
+		mem_wipe(r->body, r->body_len); /* codes and refresh tokens */
+	free(r->body);
+	free(r);
+	*con_cls = NULL;
+}
+
+static void
+on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+              enum MHD_ConnectionNotificationCode toe)
+{
+	struct httpsd_listener *l = cls;
+	struct httpsd *h = l->h;
+	struct conn_watch *w;
+
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *ci =
+			MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+		atomic_fetch_add(&h->m.active[l->kind], 1);
+		w = calloc(1, sizeof(*w));
+		if (w == NULL || ci == NULL) {
+			free(w);
+			return;
+		}
+		w->fd = ci->connect_fd;
+		atomic_init(&w->deadline, mono_now() + (int64_t)h->o.timeout);
+		pthread_mutex_lock(&h->conn_lock);
+		w->next = h->conns;
+		if (h->conns != NULL)
+			h->conns->prev = w;
+		h->conns = w;
+		pthread_mutex_unlock(&h->conn_lock);
+		*socket_context = w;
+		return;
+	}
+	atomic_fetch_sub(&h->m.active[l->kind], 1);
+	w = *socket_context;
+	if (w == NULL)
+		return;
+	/* libmicrohttpd reports the close before it closes the socket, so
+	 * the sweeper never sees a reused descriptor. */
+	pthread_mutex_lock(&h->conn_lock);
+	if (w->prev != NULL)
+		w->prev->next = w->next;
+	else
+		h->conns = w->next;
+	if (w->next != NULL)
+		w->next->prev = w->prev;
+	pthread_mutex_unlock(&h->conn_lock);
+	free(w);
+	*socket_context = NULL;
+}
+
+void
+httpsd_sweep(struct httpsd *h)
+{
+	int64_t now = mono_now();
+	unsigned cut = 0;
+
+	pthread_mutex_lock(&h->conn_lock);
+	for (struct conn_watch *w = h->conns; w != NULL; w = w->next) {
+		if (atomic_load(&w->deadline) < now) {
+			/* libmicrohttpd sees the read fail and closes it. */
+			(void)shutdown(w->fd, SHUT_RDWR);
+			atomic_store(&w->deadline, INT64_MAX);
+			cut++;
+		}
+	}
+	pthread_mutex_unlock(&h->conn_lock);
+	if (cut > 0)
+		log_msg(LOG_NOTICE, "cut off %u connection(s) whose request did not "
+		        "arrive within %u s", cut, h->o.timeout);
+}
+
+/* The request-target's path alone, identity: handlers decode it. */
+static size_t
+on_unescape(void *cls, struct MHD_Connection *c, char *uri)
+{
+	(void)cls;
+	(void)c;
+	return strlen(uri);
+}
+
+static void
+on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char line[LOG_LINE_MAX];
+	size_t n;
+
+	(void)cls;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	n = strlen(line);
+	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		line[--n] = '\0';
+	log_msg(LOG_DEBUG, "libmicrohttpd: %s", line);
+}
+
+struct auth_count {
+	unsigned n;
+	const char *first;
+};
+
+static enum MHD_Result
+count_auth(void *cls, enum MHD_ValueKind kind, const char *key,
+           const char *value)
+{
+	struct auth_count *a = cls;
+
+	(void)kind;
+	if (key != NULL && strcasecmp(key, MHD_HTTP_HEADER_AUTHORIZATION) == 0) {
+		if (a->n == 0)
+			a->first = value;
+		a->n++;
+	}
+	return MHD_YES;
+}
+
+/* MHD keeps every header line as its own entry (it never merges them), so
+ * two Authorization lines are seen as two here. */
+const char *
+httpsd_authorization(struct MHD_Connection *c, unsigned *count)
+{
+	struct auth_count a = { 0, NULL };
+
+	MHD_get_connection_values(c, MHD_HEADER_KIND, count_auth, &a);
+	*count = a.n;
+	return a.first;
+}
+
+const char *
+httpsd_peer(struct MHD_Connection *c, char *buf, size_t sz)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+
+	if (ci == NULL || ci->client_addr == NULL) {
+		snprintf(buf, sz, "?");
+		return buf;
+	}
+	return sockaddr_ntop(ci->client_addr, buf, sz);
+}
+
+void
+httpsd_log_denial(struct httpsd_listener *l, struct MHD_Connection *c,
+                  const char *reason, const char *device, const char *jti,
+                  const char *detail)
+{
+	char peer[64], dev[64], j[TOK_JTI_MAX + 16], d[160];
+
+	httpsd_peer(c, peer, sizeof(peer));
+	str_sanitize(dev, sizeof(dev), device ? device : "-",
+	             device ? strlen(device) : 1);
+	str_sanitize(j, sizeof(j), jti && *jti ? jti : "-",
+	             jti && *jti ? strlen(jti) : 1);
+	str_sanitize(d, sizeof(d), detail ? detail : "", detail ? strlen(detail) : 0);
+	log_msg(LOG_NOTICE, "deny reason=%s listener=%s peer=%s device=%s jti=%s%s%s",
+	        reason, l->name, peer, dev, j, d[0] ? " detail=" : "", d);
+}
+
+static const char *const security_headers[] = {
+	"X-Content-Type-Options", "nosniff",
+	NULL
+};
+
+enum MHD_Result
+httpsd_reply(struct MHD_Connection *c, struct httpsd_req *r, unsigned status,
+             const char *ctype, const char *body, size_t len,
+             const char *const *headers)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+
+	resp = MHD_create_response_from_buffer(len, (void *)body,
+	                                       MHD_RESPMEM_MUST_COPY);
+	if (resp == NULL)
+		return MHD_NO;
+	if (ctype != NULL)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+	for (size_t i = 0; security_headers[i] != NULL; i += 2)
+		MHD_add_response_header(resp, security_headers[i], security_headers[i + 1]);
+	for (size_t i = 0; headers != NULL && headers[i] != NULL; i += 2)
+		MHD_add_response_header(resp, headers[i], headers[i + 1]);
+	r->status = (int)status;
+	ret = MHD_queue_response(c, status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+enum MHD_Result
+httpsd_reply_json(struct MHD_Connection *c, struct httpsd_req *r,
+                  unsigned status, const char *json, const char *const *headers)
+{
+	const char *h[16];
+	size_t n = 0;
+
+	h[n++] = MHD_HTTP_HEADER_CACHE_CONTROL;
+	h[n++] = "no-store";
+	h[n++] = MHD_HTTP_HEADER_PRAGMA;
+	h[n++] = "no-cache";
+	for (size_t i = 0; headers != NULL && headers[i] != NULL && n < 14; i++)
+		h[n++] = headers[i];
+	h[n] = NULL;
+	return httpsd_reply(c, r, status, "application/json", json, strlen(json), h);
+}
+
+enum MHD_Result
+httpsd_reply_oauth_error(struct MHD_Connection *c, struct httpsd_req *r,
+                         unsigned status, const char *error, const char *desc,
+                         const char *const *headers)
+{
+	json_t *o = json_object();
+	char *text;
+	enum MHD_Result ret;
+
+	if (o == NULL)
+		return MHD_NO;
+	json_object_set_new(o, "error", json_string(error));
+	if (desc != NULL)
+		json_object_set_new(o, "error_description", json_string(desc));
+	text = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	if (text == NULL)
+		return MHD_NO;
+	ret = httpsd_reply_json(c, r, status, text, headers);
+	free(text);
+	return ret;
+}
+
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *c, const char *url,
+           const char *method, const char *version, const char *upload_data,
+           size_t *upload_size, void **con_cls)
+{
+	struct httpsd_listener *l = cls;
+	struct httpsd_req *r = *con_cls;
+
+	(void)url;
+	(void)version;
+	if (r == NULL)
+		return MHD_NO;
+	if (*upload_size > 0) {
+		/* Only 8443's POST bodies are kept; a body elsewhere is read
+		 * and dropped (still bounded by the connection timeout). */
+		if (l->kind == LST_OAUTH || l->kind == LST_CONFIG) {
+			if (r->body_len + *upload_size > HTTPSD_FORM_MAX) {
+				r->body_too_large = 1;
+			} else {
+				char *nb = realloc(r->body, r->body_len + *upload_size + 1);
+				if (nb == NULL)
+					return MHD_NO;
+				memcpy(nb + r->body_len, upload_data, *upload_size);
+				r->body = nb;
+				r->body_len += *upload_size;
+				r->body[r->body_len] = '\0';
+			}
+		}
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (!r->seen) {
+		/* First call: the headers are in; the body (if any) follows
+		 * and is bounded by the idle timeout and HTTPSD_FORM_MAX. */
+		struct conn_watch *w = watch_of(c);
+		if (w != NULL)
+			atomic_store(&w->deadline, INT64_MAX);
+		r->seen = 1;
+		return MHD_YES;
+	}
+	if (strcmp(r->raw_uri, "/healthz") == 0 &&
+	    (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0))
+		return httpsd_reply(c, r, 200, "text/plain", "ok\n", 3, NULL);
+	switch (l->kind) {
+	case LST_OAUTH:
+		if (strcmp(r->raw_uri, "/metrics") == 0 &&
+		    (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0))
+			return httpsd_handle_metrics(l, c, r);
+		return httpsd_handle_oauth(l, c, r, method);
+	case LST_CONFIG:
+	case LST_HTTP:
+	default:
+		return httpsd_handle_files(l, c, r, method);
+	}
+}
+
+int
+httpsd_listener_start(struct httpsd_listener *l, char *err, size_t errlen)
+{
+	struct httpsd *h = l->h;
+	unsigned flags = (h->o.use_poll ? MHD_USE_POLL_INTERNAL_THREAD
+	                                : MHD_USE_EPOLL_INTERNAL_THREAD) |
+	                 MHD_USE_ITC | MHD_USE_ERROR_LOG;
+	struct MHD_OptionItem ops[24];
+	size_t n = 0;
+	unsigned threads = h->o.threads;
+
+	if (threads == 0) {
+		long nc = sysconf(_SC_NPROCESSORS_ONLN);
+		threads = nc > 0 ? (unsigned)nc : 1;
+	}
+	if (l->kind != LST_HTTP) {
+		if (h->tls_cert == NULL || h->tls_key == NULL) {
+			snprintf(err, errlen, "%s: no TLS certificate (the store's tomcat pair)",
+			         l->name);
+			return -1;
+		}
+		flags |= MHD_USE_TLS;
+		ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0, h->tls_cert };
+		ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0, h->tls_key };
+		ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_PRIORITIES, 0,
+		                                    (void *)h->o.priorities };
+	}
+	ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_LISTEN_SOCKET, l->fd, NULL };
+	ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_THREAD_POOL_SIZE, threads, NULL };
+	ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_LIMIT,
+	                                    h->o.conn_limit, NULL };
+	ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+	                                    h->o.per_ip_limit, NULL };
+	ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_TIMEOUT,
+	                                    h->o.timeout, NULL };
+	ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+	                                    (intptr_t)h->o.conn_memory, NULL };
+	ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_URI_LOG_CALLBACK,
+	                                    (intptr_t)on_uri, NULL };
+	ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_NOTIFY_COMPLETED,
+	                                    (intptr_t)on_completed, l };
+	ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_NOTIFY_CONNECTION,
+	                                    (intptr_t)on_connection, l };
+	ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_UNESCAPE_CALLBACK,
+	                                    (intptr_t)on_unescape, NULL };
+	ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_EXTERNAL_LOGGER,
+	                                    (intptr_t)on_mhd_log, NULL };
+	/* We reply to every bad request ourselves; pedantic client checks
+	 * only add interop failures (MHD 0.9.75 default is 0). */
+	ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
+
+	l->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, l,
+	                          MHD_OPTION_ARRAY, ops, MHD_OPTION_END);
+	if (l->mhd == NULL) {
+		snprintf(err, errlen, "%s: libmicrohttpd refused to start (TLS "
+		         "material or priority string \"%s\"?)", l->name,
+		         h->o.priorities);
+		return -1;
+	}
+	return 0;
+}
+
+void
+httpsd_listener_stop(struct httpsd_listener *l, int keep_socket)
+{
+	if (l->mhd == NULL)
+		return;
+	if (keep_socket)
+		(void)MHD_quiesce_daemon(l->mhd);   /* MHD then leaves the fd open */
+	MHD_stop_daemon(l->mhd);
+	l->mhd = NULL;
+	if (!keep_socket)
+		l->fd = -1;                 /* MHD closed it */
+}

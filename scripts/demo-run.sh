@@ -1,0 +1,146 @@
+#!/bin/sh
+# The demo, step 2 (scripts/demo.sh builds, then runs this with its build
+# directory): makes a throw-away data directory ./demo with oprovctl, starts
+# the daemons on unprivileged ports in the background and prints what to try.
+#   scripts/demo-run.sh BUILDDIR
+# Re-running recreates ./demo (stopping the daemons it started before).
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+b=$(cd "${1:?usage: $0 BUILDDIR}" && pwd)
+cd "$top"
+demo=demo
+D=$top/$demo
+CTL=$b/cli/oprovctl
+DEV=SEP001122334455
+
+[ -x "$CTL" ] || { echo "demo: $CTL is not built" >&2; exit 1; }
+
+# A port: the preferred one when free, else one the kernel picks.
+free_port() {
+	python3 - "$1" <<'EOF'
+import socket, sys
+p = int(sys.argv[1])
+for cand in (p, 0):
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", cand))
+        print(s.getsockname()[1])
+        break
+    except OSError:
+        continue
+    finally:
+        s.close()
+EOF
+}
+
+# Stop what a previous run left, then start afresh.
+if [ -d "$D/run" ]; then
+	for f in "$D"/run/*.pid; do
+		[ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null || true
+	done
+	sleep 1
+fi
+rm -rf "$D"
+
+CONFIG_PORT=$(free_port 16971)
+HTTP_PORT=$(free_port 16970)
+OAUTH_PORT=$(free_port 18443)
+[ "$HTTP_PORT" != "$CONFIG_PORT" ] || HTTP_PORT=$(free_port 0)
+ctl() { "$CTL" -d "$D" "$@"; }
+
+ctl init --hostname localhost --issuer "https://localhost:$OAUTH_PORT" >"$D.init.log" 2>&1 ||
+	{ cat "$D.init.log" >&2; exit 1; }
+mv "$D.init.log" "$D/init.log"
+ctl param set oauth-refresh-login-flow on >/dev/null
+ctl sipoauth-mode enable >/dev/null
+ctl profile add Demo-OAuth --mode encrypted --transport tls --oauth \
+	--description "demo: SIP OAuth phones" >/dev/null
+ctl device add "$DEV" --model 8845 --profile Demo-OAuth --owner alice \
+	--line 1001:Alice >/dev/null
+CODE=$(ctl activation-code issue "$DEV" 2>/dev/null)
+SECRET=$(ctl client add demo-admin 2>/dev/null)
+mkdir -p "$D/files"
+printf '<ringlist><ring><displayName>Classic</displayName></ring></ringlist>\n' \
+	>"$D/files/RingList.xml"
+
+# Each daemon: "name binary args...".  A daemon whose binary is not built
+# (yet) is skipped, so adding oprov-tftpd or oprov-sipd is one line each.
+started=""
+start() {
+	name=$1
+	bin=$2
+	shift 2
+	if [ ! -x "$bin" ]; then
+		return 0
+	fi
+	"$bin" -d "$D" -f "$@" >>"$D/$name.log" 2>&1 &
+	started="$started $name"
+}
+start oprov-httpsd "$b/httpsd/oprov-httpsd" --config-listen "$CONFIG_PORT" \
+	--http-listen "$HTTP_PORT" --oauth-listen "$OAUTH_PORT"
+start oprov-tftpd "$b/tftp/oprov-tftpd" --listen "$(free_port 16969)"
+start oprov-sipd "$b/sip/oprov-sipd" --tls-listen "$(free_port 15090)" \
+	--mtls-listen "$(free_port 15091)"
+
+i=0
+until curl -s -o /dev/null "http://127.0.0.1:$HTTP_PORT/healthz"; do
+	i=$((i + 1))
+	if [ $i -ge 100 ]; then
+		echo "demo: oprov-httpsd did not start; see $demo/oprov-httpsd.log" >&2
+		tail -n 20 "$D/oprov-httpsd.log" >&2
+		exit 1
+	fi
+	sleep 0.1
+done
+# The CA phones trust (Phone Edge Trust), as 6970 publishes it.
+curl -s "http://127.0.0.1:$HTTP_PORT/caconfig.json" |
+	python3 -c 'import json,sys; print("".join(c["pem"] for c in json.load(sys.stdin)["certificates"]), end="")' \
+	>"$D/ca.pem"
+
+cat <<EOF
+
+oprov demo is running:$started (data in ./$demo, logs in ./$demo/*.log)
+  6971 -> https://localhost:$CONFIG_PORT   token-gated configs
+  6970 -> http://localhost:$HTTP_PORT    public files
+  8443 -> https://localhost:$OAUTH_PORT   OAuth authorization server
+Device $DEV (owner alice, profile Demo-OAuth), activation code $CODE.
+Copy and paste, from $(pwd):
+
+# 1. No token, no config (401 with a Bearer challenge):
+curl -si --cacert $demo/ca.pem https://localhost:$CONFIG_PORT/$DEV.cnf.xml | head -n 5
+
+# 2. Onboard the phone with its activation code:
+curl -s --cacert $demo/ca.pem https://localhost:$OAUTH_PORT/oauth/token \\
+  -d grant_type=urn:oprov:params:oauth:grant-type:activation-code \\
+  -d activation_code=$CODE -d device=$DEV | tee $demo/token.json
+AT=\$(python3 -c 'import json; print(json.load(open("$demo/token.json"))["access_token"])')
+RT=\$(python3 -c 'import json; print(json.load(open("$demo/token.json"))["refresh_token"])')
+
+# 3. Fetch the config with the token (the .sgn name gives the same file):
+curl -s --cacert $demo/ca.pem -H "Authorization: Bearer \$AT" https://localhost:$CONFIG_PORT/$DEV.cnf.xml
+
+# 4. The same config over plain HTTP is refused and points to HTTPS:
+curl -s http://localhost:$HTTP_PORT/$DEV.cnf.xml
+
+# 5. Refresh (the refresh token rotates; using the old one again revokes the grant):
+curl -s --cacert $demo/ca.pem https://localhost:$OAUTH_PORT/oauth/token \\
+  -d grant_type=refresh_token --data-urlencode refresh_token=\$RT | tee $demo/token.json
+AT=\$(python3 -c 'import json; print(json.load(open("$demo/token.json"))["access_token"])')
+RT=\$(python3 -c 'import json; print(json.load(open("$demo/token.json"))["refresh_token"])')
+
+# 6. Revoke the grant (client demo-admin); the access token stops working:
+curl -s --cacert $demo/ca.pem -u demo-admin:$SECRET https://localhost:$OAUTH_PORT/oauth/revoke \\
+  --data-urlencode token=\$RT
+curl -si --cacert $demo/ca.pem -H "Authorization: Bearer \$AT" https://localhost:$CONFIG_PORT/$DEV.cnf.xml | head -n 5
+
+# More: metadata, keys, introspection, metrics, the admin tool:
+curl -s --cacert $demo/ca.pem https://localhost:$OAUTH_PORT/.well-known/oauth-authorization-server
+curl -s --cacert $demo/ca.pem https://localhost:$OAUTH_PORT/oauth/jwks.json
+curl -s --cacert $demo/ca.pem -u demo-admin:$SECRET https://localhost:$OAUTH_PORT/oauth/introspect --data-urlencode token=\$AT
+curl -s --cacert $demo/ca.pem https://localhost:$OAUTH_PORT/metrics
+$CTL -d $demo device config $DEV
+$CTL -d $demo activation-code issue $DEV
+
+# Stop the daemons:
+kill \$(cat $demo/run/*.pid)
+EOF
