@@ -55,6 +55,9 @@ long sip_tls_write(sip_tls *t, const void *buf, size_t len, char *err,
                    size_t errlen);
 int sip_tls_wants_write(const sip_tls *t);
 int sip_tls_resumed(const sip_tls *t);
+/* Decrypted or undecrypted bytes already inside OpenSSL: read again before
+ * waiting for the socket. */
+int sip_tls_pending(const sip_tls *t);
 /* After the handshake on 5091: TRUSTED when the verified peer certificate
  * matches one of the names (trust/'s rules), else UNTRUSTED. */
 enum policy_peer sip_tls_peer(sip_tls *t, const char *const *names, size_t n);

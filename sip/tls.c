@@ -263,6 +263,12 @@ sip_tls_write(sip_tls *t, const void *buf, size_t len, char *err, size_t errlen)
 }
 
 int
+sip_tls_pending(const sip_tls *t)
+{
+	return SSL_has_pending(t->ssl);
+}
+
+int
 sip_tls_resumed(const sip_tls *t)
 {
 	return SSL_session_reused(t->ssl);
