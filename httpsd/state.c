@@ -48,41 +48,15 @@ httpsd_store(struct httpsd *h)
 
 /* ---- revocations ------------------------------------------------------- */
 
-struct rev_load {
-	struct store_revocation *r;
-	size_t n, cap;
-};
-
-static int
-rev_one(void *ctx, const struct store_revocation *r)
-{
-	struct rev_load *rl = ctx;
-
-	if (rl->n == rl->cap) {
-		size_t nc = rl->cap ? rl->cap * 2 : 64;
-		struct store_revocation *nr = realloc(rl->r, nc * sizeof(*nr));
-		if (nr == NULL)
-			return -1;
-		rl->r = nr;
-		rl->cap = nc;
-	}
-	rl->r[rl->n++] = *r;
-	return 0;
-}
-
 static int
 rev_reload(struct httpsd *h, struct store *st)
 {
-	struct rev_load rl = { NULL, 0, 0 };
 	char err[STORE_ERR_MAX];
 
-	if (store_revocation_list(st, rev_one, &rl, err, sizeof(err)) != 0) {
+	if (store_revset_load(st, &h->rev, err, sizeof(err)) < 0) {
 		log_msg(LOG_ERR, "store: revocations: %s", err);
-		free(rl.r);
 		return -1;
 	}
-	httpsd_revset_free(&h->rev);
-	httpsd_revset_build(&h->rev, rl.r, rl.n);
 	return 0;
 }
 
@@ -93,7 +67,7 @@ httpsd_revoked(void *arg, const struct tok_claims *c)
 {
 	struct httpsd *h = arg;
 
-	return httpsd_revset_revoked(&h->rev, c->jti, c->dev, c->sub, c->iat);
+	return store_revset_revoked(&h->rev, c->jti, c->dev, c->sub, c->iat);
 }
 
 /* ---- rendered configs -------------------------------------------------- */
@@ -541,7 +515,7 @@ httpsd_state_free(struct httpsd *h)
 	tok_validator_free(h->validator);
 	keystore_free(h->keys);
 	key_unref(h->signing);
-	httpsd_revset_free(&h->rev);
+	store_revset_free(&h->rev);
 	free(h->jwks_text);
 	free(h->tls_cert);
 	trust_free_secret(h->tls_key);

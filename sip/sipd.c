@@ -424,7 +424,7 @@ out:
 	certstore_free(d.trust);
 	tok_validator_free(d.validator);
 	keystore_free(d.keys);
-	free(d.rev);
+	store_revset_free(&d.rev);
 	free(d.xnames_buf);
 	return rc;
 }

@@ -97,8 +97,7 @@ struct sipd {
 	char issuer[512], audience[512];
 	keystore *keys;
 	tok_validator *validator;
-	struct store_revocation *rev;    /* sorted by (kind, value) */
-	size_t nrev;
+	struct store_revset rev;          /* revocations, in memory */
 	char *xnames_buf;                /* Expressway-C X.509 names */
 	const char *xnames[SIPD_EXPRESSWAY_NAMES_MAX];
 	size_t nxnames;

@@ -20,119 +20,24 @@
 
 /* ---- revocations ------------------------------------------------------------- */
 
-static int
-rev_cmp(const void *a, const void *b)
-{
-	const struct store_revocation *x = a, *y = b;
-
-	if (x->kind != y->kind)
-		return (int)x->kind - (int)y->kind;
-	return strcmp(x->value, y->value);
-}
-
-struct rev_vec {
-	struct store_revocation *r;
-	size_t n, cap;
-	int failed;
-};
-
-static void
-upcase(char *s)
-{
-	for (; *s; s++)
-		if (*s >= 'a' && *s <= 'z')
-			*s = (char)(*s - 32);
-}
-
-static int
-rev_add(void *ctx, const struct store_revocation *r)
-{
-	struct rev_vec *v = ctx;
-
-	if (v->n == v->cap) {
-		size_t nc = v->cap ? v->cap * 2 : 64;
-		struct store_revocation *n = realloc(v->r, nc * sizeof(*n));
-		if (n == NULL) {
-			v->failed = 1;
-			return 1;
-		}
-		v->r = n;
-		v->cap = nc;
-	}
-	v->r[v->n] = *r;
-	if (r->kind == STORE_REVOKE_DEVICE)
-		upcase(v->r[v->n].value);     /* device names compare upper case */
-	v->n++;
-	return 0;
-}
-
-static int
-rev_find(const struct sipd *d, enum store_revocation_kind kind,
-         const char *value, int64_t iat)
-{
-	struct store_revocation key;
-	const struct store_revocation *lo = d->rev, *hi = d->rev + d->nrev;
-	size_t n = strlen(value);
-
-	if (d->nrev == 0 || n >= sizeof(key.value) ||
-	    (n == 0 && kind != STORE_REVOKE_ALL))
-		return 0;
-	memset(&key, 0, sizeof(key));
-	key.kind = kind;
-	memcpy(key.value, value, n + 1);
-	/* lower bound, then every row of the same (kind, value) */
-	while (lo < hi) {
-		const struct store_revocation *mid = lo + (hi - lo) / 2;
-		if (rev_cmp(mid, &key) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	for (; lo < d->rev + d->nrev && rev_cmp(lo, &key) == 0; lo++)
-		if (iat <= lo->issued_before)
-			return 1;
-	return 0;
-}
-
-/* Runs inside tok_validate, under d->lock held shared by the caller.  The
- * refresh family of a token is the part of its jti before the first '.'
- * (how the authorization server mints them). */
+/* Runs inside tok_validate, under d->lock held shared by the caller. */
 static int
 sipd_revoked(void *arg, const struct tok_claims *c)
 {
 	const struct sipd *d = arg;
-	char fam[TOK_JTI_MAX], dev[TOK_DEV_MAX];
-	const char *dot = strchr(c->jti, '.');
-	size_t fl = dot ? (size_t)(dot - c->jti) : 0;
 
-	memcpy(fam, c->jti, fl);
-	fam[fl] = '\0';
-	snprintf(dev, sizeof(dev), "%s", c->dev);
-	upcase(dev);
-	return rev_find(d, STORE_REVOKE_JTI, c->jti, c->iat) ||
-	       rev_find(d, STORE_REVOKE_FAMILY, fam, c->iat) ||
-	       rev_find(d, STORE_REVOKE_DEVICE, dev, c->iat) ||
-	       rev_find(d, STORE_REVOKE_USER, c->sub, c->iat) ||
-	       rev_find(d, STORE_REVOKE_ALL, "", c->iat);
+	return store_revset_revoked(&d->rev, c->jti, c->dev, c->sub, c->iat);
 }
 
 static int
 rev_reload(struct sipd *d, struct store *st)
 {
-	struct rev_vec v = { NULL, 0, 0, 0 };
 	char err[STORE_ERR_MAX];
 
-	if (store_revocation_list(st, rev_add, &v, err, sizeof(err)) != 0 ||
-	    v.failed) {
-		log_msg(LOG_ERR, "store: revocations: %s", v.failed ? "no memory" : err);
-		free(v.r);
+	if (store_revset_load(st, &d->rev, err, sizeof(err)) < 0) {
+		log_msg(LOG_ERR, "store: revocations: %s", err);
 		return -1;
 	}
-	if (v.n > 1)
-		qsort(v.r, v.n, sizeof(*v.r), rev_cmp);
-	free(d->rev);
-	d->rev = v.r;
-	d->nrev = v.n;
 	return 0;
 }
 

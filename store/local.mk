@@ -6,6 +6,7 @@ store_libstore_a_SOURCES = \
 	store/store.c \
 	store/params.c \
 	store/render.c \
+	store/revset.c \
 	store/sqlite_int.h \
 	store/sqlite.c \
 	store/sqlite_schema.c \

@@ -477,6 +477,31 @@ typedef int (*store_revocation_cb)(void *ctx, const struct store_revocation *r);
 int store_revocation_list(struct store *s, store_revocation_cb cb, void *ctx,
                           char *err, size_t errlen);
 
+/* ---- the revocation list in memory, for daemons -------------------------
+ * Loaded from store_revocation_list whenever the revocation generation
+ * moves; consulted on every token use without a store read.  A token is
+ * revoked when its jti, its family, its device (any case), its subject or
+ * "all" is listed with a cut-off at or after the token's iat (jti and
+ * family: always).  Access tokens issued with a refresh token carry their
+ * family as the part of the jti before the first STORE_JTI_FAMILY_SEP
+ * ("FAMILY.RANDOM"), as the authorization server mints them. */
+#define STORE_JTI_FAMILY_SEP '.'
+struct store_revset {
+	struct store_revocation *r;         /* sorted, one per (kind, value) */
+	size_t n;
+};
+/* Replaces rs's contents with the store's current list.  rs starts zeroed.
+ * On failure rs is unchanged.  0 / -1. */
+int store_revset_load(struct store *s, struct store_revset *rs, char *err,
+                      size_t errlen);
+void store_revset_free(struct store_revset *rs);
+/* 1 when revoked.  Any argument may be NULL or "".  Read-only: safe from
+ * several threads while nobody reloads the set. */
+int store_revset_revoked(const struct store_revset *rs, const char *jti,
+                         const char *dev, const char *sub, int64_t iat);
+/* The family id a token's jti carries ("FAMILY.RANDOM"), or "". */
+void store_jti_family(const char *jti, char *out, size_t outsz);
+
 /* ---- current SIP bindings ---------------------------------------------- */
 struct store_binding {
 	char aor[STORE_AOR_MAX];

@@ -1217,6 +1217,66 @@ Test(store, revocation_checks)
 	cr_assert_eq(revoked(S, "j3", "SEP0000000000A1", NULL, NULL, 999), 1);
 }
 
+/* The in-memory set daemons consult must answer exactly as the store's
+ * own indexed check, for every kind, cut-off and spelling. */
+Test(store, revset_matches_store_check)
+{
+	struct store_revset rs = { NULL, 0 };
+	const char *jtis[] = { "j1", "j2", "fam-x.r1", "fam-y.r2", "fam-x", "", NULL };
+	const char *devs[] = { "SEP0000000000A1", "sep0000000000a1", "SEP0000000000A2", "", NULL };
+	const char *subs[] = { "alice", "bob", "", NULL };
+	const int64_t iats[] = { 1, 999, 1000, 1001, 1499, 1500, 1501, 2000, 2001, 3000, 3001 };
+	char fam[STORE_JTI_MAX];
+
+	S = open_new();
+	cr_assert_eq(store_revset_load(S, &rs, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_revset_revoked(&rs, "j1", "SEP0000000000A1", "alice", 1), 0);
+	cr_assert_eq(store_revoke_jti(S, "j1", 500, 100, err, sizeof(err)), 0);
+	cr_assert_eq(store_revoke_device(S, "sep0000000000a1", 1000, err, sizeof(err)), 0);
+	/* a second, later device revocation: the later cut-off wins */
+	cr_assert_eq(store_revoke_device(S, "SEP0000000000A1", 1500, err, sizeof(err)), 0);
+	cr_assert_eq(store_revoke_user(S, "alice", 2000, err, sizeof(err)), 0);
+	cr_assert_eq(store_revoke_family(S, "fam-x", 2000, err, sizeof(err)), 0);
+	cr_assert_eq(store_revset_load(S, &rs, err, sizeof(err)), 0, "%s", err);
+
+	for (size_t a = 0; a < sizeof(jtis) / sizeof(*jtis); a++)
+	for (size_t b = 0; b < sizeof(devs) / sizeof(*devs); b++)
+	for (size_t c = 0; c < sizeof(subs) / sizeof(*subs); c++)
+	for (size_t d = 0; d < sizeof(iats) / sizeof(*iats); d++) {
+		store_jti_family(jtis[a] ? jtis[a] : "", fam, sizeof(fam));
+		int want = revoked(S, jtis[a], devs[b], subs[c], fam, iats[d]);
+		int got = store_revset_revoked(&rs, jtis[a], devs[b], subs[c], iats[d]);
+		cr_assert_eq(got, want, "jti=%s dev=%s sub=%s iat=%lld: set %d, store %d",
+		             jtis[a] ? jtis[a] : "(null)", devs[b] ? devs[b] : "(null)",
+		             subs[c] ? subs[c] : "(null)", (long long)iats[d], got, want);
+	}
+	cr_assert_eq(store_revset_revoked(&rs, "q", "SEP0000000000A1", NULL, 1500), 1);
+	cr_assert_eq(store_revset_revoked(&rs, "q", "SEP0000000000A1", NULL, 1501), 0);
+	cr_assert_eq(store_revset_revoked(&rs, "fam-x.any", NULL, NULL, 99999), 1);
+	cr_assert_eq(store_revset_revoked(&rs, "fam-x", NULL, NULL, 99999), 0,
+	             "no separator: no family");
+
+	cr_assert_eq(store_revoke_all(S, 3000, err, sizeof(err)), 0);
+	cr_assert_eq(store_revset_load(S, &rs, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_revset_revoked(&rs, "z", "", "", 3000), 1);
+	cr_assert_eq(store_revset_revoked(&rs, "z", "", "", 3001), 0);
+	store_revset_free(&rs);
+}
+
+Test(store, jti_family)
+{
+	char f[8];
+
+	store_jti_family("abc.def", f, sizeof(f));
+	cr_assert_str_eq(f, "abc");
+	store_jti_family("abcdef", f, sizeof(f));
+	cr_assert_str_eq(f, "");
+	store_jti_family(".x", f, sizeof(f));
+	cr_assert_str_eq(f, "");
+	store_jti_family("abcdefghij.x", f, sizeof(f));
+	cr_assert_str_eq(f, "", "a family longer than the buffer is no family");
+}
+
 Test(store, revoke_by_device_user_all_ends_families)
 {
 	struct store_family f;
