@@ -94,7 +94,7 @@ struct sipd {
 	int have_gen;
 	struct store_generation gen;
 	int sip_oauth_mode;
-	char issuer[512], audience[512];
+	char issuer[STORE_PARAM_VALUE_MAX], audience[STORE_PARAM_VALUE_MAX];
 	keystore *keys;
 	tok_validator *validator;
 	struct store_revset rev;          /* revocations, in memory */

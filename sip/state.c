@@ -15,8 +15,6 @@
 
 #include "sip/sipd_int.h"
 
-#define PARAM_ISSUER   "oauth-issuer"     /* as oprovctl init keeps them */
-#define PARAM_AUDIENCE "oauth-audience"
 
 /* ---- revocations ------------------------------------------------------------- */
 
@@ -42,51 +40,6 @@ rev_reload(struct sipd *d, struct store *st)
 }
 
 /* ---- settings, keys, names -------------------------------------------------------- */
-
-static int
-setting(struct store *st, const char *name, char *buf, size_t sz)
-{
-	char err[STORE_ERR_MAX];
-	int r = store_param_get(st, name, buf, sz, err, sizeof(err));
-
-	if (r == STORE_NOTFOUND) {
-		buf[0] = '\0';
-		return 0;
-	}
-	if (r != 0)
-		log_msg(LOG_ERR, "store: %s: %s", name, err);
-	return r == 0 ? 0 : -1;
-}
-
-struct key_vec {
-	keyset *ks;
-	int failed;
-};
-
-static int
-key_add(void *ctx, const struct store_key *k)
-{
-	struct key_vec *kv = ctx;
-	char err[256];
-	json_error_t je;
-	json_t *jwk = json_loads(k->public_jwk ? k->public_jwk : "", 0, &je);
-	trust_key *tk;
-
-	if (jwk == NULL) {
-		log_msg(LOG_ERR, "signing key %s: public JWK is not JSON", k->kid);
-		kv->failed = 1;
-		return 0;
-	}
-	tk = key_from_jwk(jwk, jws_alg_parse(k->alg, strlen(k->alg)), err,
-	                  sizeof(err));
-	json_decref(jwk);
-	if (tk == NULL || keyset_add(kv->ks, tk, err, sizeof(err)) < 0) {
-		log_msg(LOG_ERR, "signing key %s: %s", k->kid, err);
-		kv->failed = 1;
-	}
-	key_unref(tk);
-	return 0;
-}
 
 struct xname_vec {
 	char *buf;
@@ -119,63 +72,50 @@ xname_add(void *ctx, const struct store_expressway *e)
 static int
 config_reload(struct sipd *d, struct store *st)
 {
-	char err[STORE_ERR_MAX], iss[sizeof(d->issuer)], aud[sizeof(d->audience)];
-	struct key_vec kv = { keyset_new(), 0 };
+	char err[STORE_ERR_MAX];
+	struct store_token_config tc;
+	keyset *ks = NULL;
 	struct xname_vec xv;
 	struct cfg_cluster cl;
 
 	memset(&xv, 0, sizeof(xv));
-	if (kv.ks == NULL)
-		return -1;
-	if (setting(st, PARAM_ISSUER, iss, sizeof(iss)) < 0 ||
-	    setting(st, PARAM_AUDIENCE, aud, sizeof(aud)) < 0)
-		goto fail;
-	if (iss[0] == '\0') {
-		log_msg(LOG_ERR, "store: %s is not set (run `oprovctl init`)",
-		        PARAM_ISSUER);
-		goto fail;
-	}
-	if (aud[0] == '\0')
-		snprintf(aud, sizeof(aud), "%s", iss);
-	if (store_cluster_get(st, &cl, err, sizeof(err)) != 0) {
-		log_msg(LOG_ERR, "store: cluster mode: %s", err);
-		goto fail;
-	}
-	if (store_key_list_verify(st, key_add, &kv, err, sizeof(err)) != 0) {
-		log_msg(LOG_ERR, "store: signing keys: %s", err);
+	if (store_token_config(st, &tc, err, sizeof(err)) < 0 ||
+	    store_cluster_get(st, &cl, err, sizeof(err)) != 0 ||
+	    (ks = store_verify_keyset(st, err, sizeof(err))) == NULL) {
+		log_msg(LOG_ERR, "store: %s", err);
 		goto fail;
 	}
 	if (store_expressway_list(st, xname_add, &xv, err, sizeof(err)) != 0) {
 		log_msg(LOG_ERR, "store: Expressway-C entries: %s", err);
 		goto fail;
 	}
-	if (strcmp(iss, d->issuer) != 0 || strcmp(aud, d->audience) != 0 ||
-	    d->validator == NULL) {
-		struct tok_config tc;
+	if (strcmp(tc.issuer, d->issuer) != 0 ||
+	    strcmp(tc.audience, d->audience) != 0 || d->validator == NULL) {
+		struct tok_config vc;
 		tok_validator *v;
 
-		memset(&tc, 0, sizeof(tc));
-		tc.issuer = iss;
-		tc.audience = aud;
-		tc.skew = -1;
-		tc.revoked = sipd_revoked;
-		tc.revoked_arg = d;
-		v = tok_validator_new(&tc, d->keys, err, sizeof(err));
+		memset(&vc, 0, sizeof(vc));
+		vc.issuer = tc.issuer;
+		vc.audience = tc.audience;
+		vc.skew = -1;
+		vc.revoked = sipd_revoked;
+		vc.revoked_arg = d;
+		v = tok_validator_new(&vc, d->keys, err, sizeof(err));
 		if (v == NULL) {
 			log_msg(LOG_ERR, "token validator: %s", err);
 			goto fail;
 		}
 		tok_validator_free(d->validator);
 		d->validator = v;
-		snprintf(d->issuer, sizeof(d->issuer), "%s", iss);
-		snprintf(d->audience, sizeof(d->audience), "%s", aud);
+		snprintf(d->issuer, sizeof(d->issuer), "%s", tc.issuer);
+		snprintf(d->audience, sizeof(d->audience), "%s", tc.audience);
 	}
-	if (keystore_set(d->keys, d->issuer, kv.ks, err, sizeof(err)) < 0) {
-		kv.ks = NULL;
+	if (keystore_set(d->keys, d->issuer, ks, err, sizeof(err)) < 0) {
+		ks = NULL;
 		log_msg(LOG_ERR, "key store: %s", err);
 		goto fail;
 	}
-	kv.ks = NULL;
+	ks = NULL;
 	if (d->sip_oauth_mode != cl.sip_oauth_mode || !d->have_gen)
 		log_msg(LOG_NOTICE, "cluster SIP OAuth mode is %s",
 		        cl.sip_oauth_mode ? "on" : "off");
@@ -188,7 +128,7 @@ config_reload(struct sipd *d, struct store *st)
 	return 0;
 fail:
 	free(xv.buf);
-	keyset_free(kv.ks);
+	keyset_free(ks);
 	return -1;
 }
 

@@ -54,6 +54,7 @@
 #include <stdint.h>
 
 #include "configgen/configgen.h"
+#include "trust/trust.h"
 
 struct store;
 
@@ -476,6 +477,26 @@ typedef int (*store_revocation_cb)(void *ctx, const struct store_revocation *r);
 /* Every revocation, for daemons that keep the set in memory. */
 int store_revocation_list(struct store *s, store_revocation_cb cb, void *ctx,
                           char *err, size_t errlen);
+
+/* ---- our access tokens: issuer, audience and keys ------------------------
+ * Kept as parameters by `oprovctl init`; the audience defaults to the
+ * issuer.  Shared by oprovctl and every daemon so they agree on what is
+ * "our" token. */
+#define STORE_PARAM_ISSUER   "oauth-issuer"
+#define STORE_PARAM_AUDIENCE "oauth-audience"
+struct store_token_config {
+	char issuer[STORE_PARAM_VALUE_MAX];
+	char audience[STORE_PARAM_VALUE_MAX];
+};
+/* -1 also when no issuer is set (a store not made by `oprovctl init`). */
+int store_token_config(struct store *s, struct store_token_config *out,
+                       char *err, size_t errlen);
+/* The public keys that verify our tokens (current + previous signing key),
+ * as a new key set for keystore_set().  NULL on error. */
+keyset *store_verify_keyset(struct store *s, char *err, size_t errlen);
+/* The current signing key with its private half (the PEM text read from
+ * the store is wiped).  NULL on error; key_unref() when done. */
+trust_key *store_signing_key(struct store *s, char *err, size_t errlen);
 
 /* ---- the revocation list in memory, for daemons -------------------------
  * Loaded from store_revocation_list whenever the revocation generation

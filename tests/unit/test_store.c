@@ -1277,6 +1277,81 @@ Test(store, jti_family)
 	cr_assert_str_eq(f, "", "a family longer than the buffer is no family");
 }
 
+/* Installs a freshly generated key of the given type as the current one. */
+static char *
+install_key(struct store *s, enum key_type t)
+{
+	trust_key *k = key_generate(t, err, sizeof(err));
+	json_t *jwk;
+	struct store_key sk;
+	char *kid;
+
+	cr_assert_not_null(k, "%s", err);
+	jwk = key_to_jwk(k);
+	memset(&sk, 0, sizeof(sk));
+	snprintf(sk.kid, sizeof(sk.kid), "%s", key_kid(k));
+	snprintf(sk.alg, sizeof(sk.alg), "%s", jws_alg_name(key_alg(k)));
+	sk.private_pem = key_private_pem(k);
+	sk.public_jwk = json_dumps(jwk, JSON_COMPACT);
+	sk.created = 1;
+	cr_assert_eq(store_key_rotate(s, &sk, err, sizeof(err)), 0, "%s", err);
+	kid = strdup(sk.kid);
+	trust_free_secret((char *)sk.private_pem);
+	free((char *)sk.public_jwk);
+	json_decref(jwk);
+	key_unref(k);
+	return kid;
+}
+
+Test(store, token_config_keys_and_signing)
+{
+	struct store_token_config tc;
+	keyset *ks;
+	trust_key *sign;
+	char *kid1, *kid2, *tok;
+
+	S = open_new();
+	/* a store without an issuer is not ours to issue from */
+	cr_assert_eq(store_token_config(S, &tc, err, sizeof(err)), -1);
+	cr_assert_not_null(strstr(err, STORE_PARAM_ISSUER), "%s", err);
+	cr_assert_null(store_signing_key(S, err, sizeof(err)));
+
+	cr_assert_eq(store_param_set(S, STORE_PARAM_ISSUER, "https://pbx.example:8443",
+	                             err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_token_config(S, &tc, err, sizeof(err)), 0, "%s", err);
+	cr_assert_str_eq(tc.audience, "https://pbx.example:8443", "audience defaults to issuer");
+	cr_assert_eq(store_param_set(S, STORE_PARAM_AUDIENCE, "urn:pbx", err, sizeof(err)), 0);
+	cr_assert_eq(store_token_config(S, &tc, err, sizeof(err)), 0, "%s", err);
+	cr_assert_str_eq(tc.audience, "urn:pbx");
+
+	kid1 = install_key(S, KEY_EC256);
+	kid2 = install_key(S, KEY_ED25519);
+	ks = store_verify_keyset(S, err, sizeof(err));
+	cr_assert_not_null(ks, "%s", err);
+	cr_assert_eq(keyset_count(ks), 2, "current + previous verify");
+	sign = store_signing_key(S, err, sizeof(err));
+	cr_assert_not_null(sign, "%s", err);
+	cr_assert_str_eq(key_kid(sign), kid2, "the current key signs");
+	cr_assert(key_is_private(sign));
+	/* what it signs verifies with the set's public key of the same kid */
+	tok = jws_sign(sign, "at+jwt", "{}", 2, err, sizeof(err));
+	cr_assert_not_null(tok, "%s", err);
+	for (size_t i = 0; i < keyset_count(ks); i++)
+		if (strcmp(key_kid(keyset_get(ks, i)), kid2) == 0)
+		{
+			char *payload = NULL;
+			size_t plen = 0;
+			cr_assert_eq(jws_verify_compact(keyset_get(ks, i), tok, strlen(tok),
+			                                &payload, &plen), TOK_OK);
+			free(payload);
+		}
+	free(tok);
+	key_unref(sign);
+	keyset_free(ks);
+	free(kid1);
+	free(kid2);
+}
+
 Test(store, revoke_by_device_user_all_ends_families)
 {
 	struct store_family f;
