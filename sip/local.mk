@@ -45,3 +45,4 @@ bench_sip_loadgen_SOURCES = bench/sip_loadgen.c
 bench_sip_loadgen_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS)
 bench_sip_loadgen_LDADD = $(OPENSSL_LIBS)
 EXTRA_DIST += bench/sip-register bench/sip-register.kamailio.cfg
+EXTRA_DIST += docs/oprov-sipd.service

@@ -37,3 +37,4 @@ tests_smoke_udp_relay_SOURCES = tests/smoke/udp_relay.c
 tests_smoke_udp_relay_LDADD = common/libcommon.a
 TESTS += tests/smoke/tftp.sh
 EXTRA_DIST += tests/smoke/tftp.sh bench/tftp/run.sh
+EXTRA_DIST += docs/oprov-tftpd.service
