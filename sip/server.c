@@ -314,7 +314,7 @@ conn_process(struct sipd_loop *l, struct conn *c, time_t now)
 	size_t off = 0;
 	struct sip_conn_info ci = { c->id, c->mtls, c->peer, c->addr, NULL };
 
-	ci.cfg = NULL;
+	ci.cfg = c->mtls ? &l->d->reg_mtls : &l->d->reg_tls;
 	while (off < c->rlen && !c->closing) {
 		size_t mo, ml, used, outlen = 0;
 		int status = 0;

@@ -20,7 +20,8 @@
 static const char usage_text[] =
 "usage: oprov-sipd -d DATADIR [-f] [--user U] [--node NAME]\n"
 "                  [--tls-listen [ADDR:]PORT] [--mtls-listen [ADDR:]PORT]\n"
-"                  [--challenge cisco|rfc8898] [--realm R] [--authz-server URL]\n"
+"                  [--challenge cisco|rfc8898] [--tls-challenge STYLE]\n"
+"                  [--mtls-challenge STYLE] [--realm R] [--authz-server URL]\n"
 "                  [--expires-default S] [--expires-min S] [--expires-max S]\n"
 "                  [--max-conn N] [--max-conn-per-addr N] [--idle-timeout S]\n"
 "                  [--loops N] [-v] [--help]\n"
@@ -37,6 +38,8 @@ static const char usage_text[] =
 "  --mtls-listen SPEC     override the mutual-TLS listener (\"off\" disables it)\n"
 "  --challenge STYLE      cisco: 407 Proxy-Authenticate (default);\n"
 "                         rfc8898: 401 WWW-Authenticate with authz_server\n"
+"  --tls-challenge STYLE  the style of the TLS listener only\n"
+"  --mtls-challenge STYLE the style of the mutual-TLS listener only\n"
 "  --realm R              challenge realm (default ccmsipline)\n"
 "  --authz-server URL     RFC 8898 authz_server (default: the token issuer)\n"
 "  --expires-default S    binding lifetime when none is asked (3600)\n"
@@ -48,8 +51,15 @@ static const char usage_text[] =
 "  --loops N              event loops (default: one per CPU)\n"
 "  -v                     log every connection close\n";
 
+static const char *
+style_name(enum sip_challenge_style s)
+{
+	return s == SIP_CHALLENGE_RFC8898 ? "rfc8898" : "cisco";
+}
+
 enum {
-	OPT_USER = 256, OPT_NODE, OPT_TLS, OPT_MTLS, OPT_CHALLENGE, OPT_REALM,
+	OPT_USER = 256, OPT_NODE, OPT_TLS, OPT_MTLS, OPT_CHALLENGE,
+	OPT_TLS_CHALLENGE, OPT_MTLS_CHALLENGE, OPT_REALM,
 	OPT_AUTHZ, OPT_EXP_DEF, OPT_EXP_MIN, OPT_EXP_MAX, OPT_MAXCONN,
 	OPT_PERADDR, OPT_IDLE, OPT_LOOPS, OPT_HELP
 };
@@ -60,6 +70,8 @@ static const struct option long_opts[] = {
 	{ "tls-listen", required_argument, NULL, OPT_TLS },
 	{ "mtls-listen", required_argument, NULL, OPT_MTLS },
 	{ "challenge", required_argument, NULL, OPT_CHALLENGE },
+	{ "tls-challenge", required_argument, NULL, OPT_TLS_CHALLENGE },
+	{ "mtls-challenge", required_argument, NULL, OPT_MTLS_CHALLENGE },
 	{ "realm", required_argument, NULL, OPT_REALM },
 	{ "authz-server", required_argument, NULL, OPT_AUTHZ },
 	{ "expires-default", required_argument, NULL, OPT_EXP_DEF },
@@ -99,6 +111,7 @@ parse_args(int argc, char **argv, struct sipd_opts *o)
 	o->conn_max = SIPD_CONN_MAX_DEFAULT;
 	o->conn_per_addr = SIPD_CONN_PER_ADDR_DEFAULT;
 	o->idle_timeout = SIPD_IDLE_TIMEOUT_DEFAULT;
+	o->tls_style = o->mtls_style = -1;
 	while ((c = getopt_long(argc, argv, "d:fvh", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'd': o->datadir = optarg; break;
@@ -109,15 +122,28 @@ parse_args(int argc, char **argv, struct sipd_opts *o)
 		case OPT_TLS: o->tls_listen = optarg; break;
 		case OPT_MTLS: o->mtls_listen = optarg; break;
 		case OPT_CHALLENGE:
+		case OPT_TLS_CHALLENGE:
+		case OPT_MTLS_CHALLENGE: {
+			int st;
 			if (strcmp(optarg, "cisco") == 0)
-				o->reg.style = SIP_CHALLENGE_CISCO;
+				st = SIP_CHALLENGE_CISCO;
 			else if (strcmp(optarg, "rfc8898") == 0)
-				o->reg.style = SIP_CHALLENGE_RFC8898;
+				st = SIP_CHALLENGE_RFC8898;
 			else {
-				fprintf(stderr, "oprov-sipd: --challenge: cisco or rfc8898\n");
+				fprintf(stderr, "oprov-sipd: --%s: cisco or rfc8898\n",
+				        c == OPT_CHALLENGE ? "challenge" :
+				        c == OPT_TLS_CHALLENGE ? "tls-challenge" :
+				        "mtls-challenge");
 				return -1;
 			}
+			if (c == OPT_CHALLENGE)
+				o->reg.style = (enum sip_challenge_style)st;
+			else if (c == OPT_TLS_CHALLENGE)
+				o->tls_style = st;
+			else
+				o->mtls_style = st;
 			break;
+		}
 		case OPT_REALM:
 		case OPT_AUTHZ: {
 			char *dst = c == OPT_REALM ? o->reg.realm : o->reg.authz_server;
@@ -318,6 +344,13 @@ main(int argc, char **argv)
 	if (d.o.reg.authz_server[0] == '\0')
 		snprintf(d.o.reg.authz_server, sizeof(d.o.reg.authz_server),
 		         "%.255s", d.issuer);
+	/* Each listener's registrar settings: the daemon's, with its own
+	 * challenge style when one was given for it. */
+	d.reg_tls = d.reg_mtls = d.o.reg;
+	if (d.o.tls_style >= 0)
+		d.reg_tls.style = (enum sip_challenge_style)d.o.tls_style;
+	if (d.o.mtls_style >= 0)
+		d.reg_mtls.style = (enum sip_challenge_style)d.o.mtls_style;
 	{
 		uint16_t p1 = fn.n.sip_oauth_port ? fn.n.sip_oauth_port :
 		              CFG_DEFAULT_SIP_OAUTH_PORT;
@@ -385,10 +418,10 @@ main(int argc, char **argv)
 			d.stop = 1;
 			break;
 		}
-	log_msg(LOG_NOTICE, "oprov-sipd node %s: %d event loops, TLS %s, mutual "
-	        "TLS %s, challenge %s", d.o.node, d.nloops, d.tls_la.text,
-	        d.mtls_la.text, d.o.reg.style == SIP_CHALLENGE_RFC8898 ?
-	        "rfc8898" : "cisco");
+	log_msg(LOG_NOTICE, "oprov-sipd node %s: %d event loops, TLS %s (challenge "
+	        "%s), mutual TLS %s (challenge %s)", d.o.node, d.nloops,
+	        d.tls_la.text, style_name(d.reg_tls.style), d.mtls_la.text,
+	        style_name(d.reg_mtls.style));
 	while (!d.stop) {
 		struct timespec ts = { 1, 0 };
 		nanosleep(&ts, NULL);

@@ -72,6 +72,7 @@ struct sipd_opts {
 	const char *mtls_listen;         /* NULL: the node's sip_mra_oauth_port */
 	int loops;                       /* 0: one per online CPU */
 	struct sip_reg_config reg;       /* challenge style, expiries, host */
+	int tls_style, mtls_style;       /* per-listener challenge style; -1: reg's */
 	unsigned conn_max, conn_per_addr, idle_timeout;
 	int verbose;
 };
@@ -86,6 +87,8 @@ struct sipd_stats {
 
 struct sipd {
 	struct sipd_opts o;
+	/* o.reg with each listener's challenge style; read-only once serving */
+	struct sip_reg_config reg_tls, reg_mtls;
 	char run_dir[512];
 	char pid_path[600];
 	char stats_path[600];

@@ -258,7 +258,7 @@ kill "$sipd_pid"; wait "$sipd_pid" 2>/dev/null; sipd_pid=""
 # ---- rfc8898 style, mode off on an explicit listener -------------------------
 ctl sipoauth-mode enable >/dev/null || fail "sipoauth-mode enable"
 "$SIPD" -d "$D" -f --loops 1 --tls-listen "127.0.0.1:$TP2" --mtls-listen off \
-	--challenge rfc8898 >>"$tmp/sipd.log" 2>&1 &
+	--tls-challenge rfc8898 >>"$tmp/sipd.log" 2>&1 &
 sipd_pid=$!
 wait_port "$TP2" || fail "rfc8898 daemon did not listen"
 csv 001122334455 "X-No-Credentials: 1" 1001
