@@ -35,20 +35,20 @@ world_init(struct world *w)
 	w->cluster.sip_oauth_mode = 1;
 
 	cfg_node_init(&w->nodes[0], "cucm-a", "cucm-a.example.com");
-	strcpy(w->nodes[0].description, "Primary node");
+	snprintf(w->nodes[0].description, sizeof(w->nodes[0].description), "%s", "Primary node");
 	cfg_node_init(&w->nodes[1], "cucm-b", "192.0.2.12");
 	w->nodes[1].sip_oauth_port = 5190;
 	w->nodes[1].sip_mra_oauth_port = 5191;
 
 	cfg_pool_init(&w->pool, "HQ");
-	strcpy(w->pool.time_zone, "Europe/Berlin");
-	strcpy(w->pool.date_template, "D.M.Y");
+	snprintf(w->pool.time_zone, sizeof(w->pool.time_zone), "%s", "Europe/Berlin");
+	snprintf(w->pool.date_template, sizeof(w->pool.date_template), "%s", "D.M.Y");
 	w->pool.ntp_count = 2;
-	strcpy(w->pool.ntp[0], "ntp1.example.com");
-	strcpy(w->pool.ntp[1], "192.0.2.123");
+	snprintf(w->pool.ntp[0], sizeof(w->pool.ntp[0]), "%s", "ntp1.example.com");
+	snprintf(w->pool.ntp[1], sizeof(w->pool.ntp[1]), "%s", "192.0.2.123");
 	w->pool.node_count = 2;
-	strcpy(w->pool.nodes[0], "cucm-a");
-	strcpy(w->pool.nodes[1], "cucm-b");
+	snprintf(w->pool.nodes[0], sizeof(w->pool.nodes[0]), "%s", "cucm-a");
+	snprintf(w->pool.nodes[1], sizeof(w->pool.nodes[1]), "%s", "cucm-b");
 
 	cfg_profile_init(&w->oauth_profile, "Secure-OAuth");
 	w->oauth_profile.mode = CFG_MODE_ENCRYPTED;
@@ -58,41 +58,41 @@ world_init(struct world *w)
 	cfg_profile_init(&w->legacy_profile, "Standard-NonSecure");
 
 	cfg_device_init(&w->oauth_dev, "sep00aabbccddee");
-	strcpy(w->oauth_dev.model, "8845");
-	strcpy(w->oauth_dev.profile, "Secure-OAuth");
-	strcpy(w->oauth_dev.owner, "alice");
-	strcpy(w->oauth_dev.pool, "HQ");
-	strcpy(w->oauth_dev.description, "Alice's desk phone");
-	strcpy(w->oauth_dev.load, "sip8845_65.14-2-1-0101-30");
+	snprintf(w->oauth_dev.model, sizeof(w->oauth_dev.model), "%s", "8845");
+	snprintf(w->oauth_dev.profile, sizeof(w->oauth_dev.profile), "%s", "Secure-OAuth");
+	snprintf(w->oauth_dev.owner, sizeof(w->oauth_dev.owner), "%s", "alice");
+	snprintf(w->oauth_dev.pool, sizeof(w->oauth_dev.pool), "%s", "HQ");
+	snprintf(w->oauth_dev.description, sizeof(w->oauth_dev.description), "%s", "Alice's desk phone");
+	snprintf(w->oauth_dev.load, sizeof(w->oauth_dev.load), "%s", "sip8845_65.14-2-1-0101-30");
 	w->oauth_dev.require_activation_code = 1;
 	w->oauth_dev.allow_activation_code_mra = 1;
-	strcpy(w->oauth_dev.mra_domain, "mra.example.com");
+	snprintf(w->oauth_dev.mra_domain, sizeof(w->oauth_dev.mra_domain), "%s", "mra.example.com");
 	w->oauth_dev.line_count = 2;
 	cfg_line_init(&w->oauth_dev.lines[0], 1, "+4930123451001");
-	strcpy(w->oauth_dev.lines[0].label, "Alice");
-	strcpy(w->oauth_dev.lines[0].display_name, "Alice Example");
+	snprintf(w->oauth_dev.lines[0].label, sizeof(w->oauth_dev.lines[0].label), "%s", "Alice");
+	snprintf(w->oauth_dev.lines[0].display_name, sizeof(w->oauth_dev.lines[0].display_name), "%s", "Alice Example");
 	cfg_line_init(&w->oauth_dev.lines[1], 2, "1002");
-	strcpy(w->oauth_dev.lines[1].label, "Sales queue");
-	strcpy(w->oauth_dev.lines[1].display_name, "Sales");
+	snprintf(w->oauth_dev.lines[1].label, sizeof(w->oauth_dev.lines[1].label), "%s", "Sales queue");
+	snprintf(w->oauth_dev.lines[1].display_name, sizeof(w->oauth_dev.lines[1].display_name), "%s", "Sales");
 	w->oauth_dev.lines[1].max_calls = 2;
 	w->oauth_dev.lines[1].busy_trigger = 1;
 
 	cfg_device_init(&w->legacy_dev, "SEP0011223344AA");
-	strcpy(w->legacy_dev.model, "7942");
-	strcpy(w->legacy_dev.profile, "Standard-NonSecure");
-	strcpy(w->legacy_dev.owner, "bob");
-	strcpy(w->legacy_dev.load, "SIP42.9-4-2SR4-3S");
+	snprintf(w->legacy_dev.model, sizeof(w->legacy_dev.model), "%s", "7942");
+	snprintf(w->legacy_dev.profile, sizeof(w->legacy_dev.profile), "%s", "Standard-NonSecure");
+	snprintf(w->legacy_dev.owner, sizeof(w->legacy_dev.owner), "%s", "bob");
+	snprintf(w->legacy_dev.load, sizeof(w->legacy_dev.load), "%s", "SIP42.9-4-2SR4-3S");
 	w->legacy_dev.line_count = 1;
 	cfg_line_init(&w->legacy_dev.lines[0], 1, "2001");
-	strcpy(w->legacy_dev.lines[0].label, "Bob");
-	strcpy(w->legacy_dev.lines[0].display_name, "Bob Example");
+	snprintf(w->legacy_dev.lines[0].label, sizeof(w->legacy_dev.lines[0].label), "%s", "Bob");
+	snprintf(w->legacy_dev.lines[0].display_name, sizeof(w->legacy_dev.lines[0].display_name), "%s", "Bob Example");
 
-	strcpy(w->loads[0].model, "8851");
-	strcpy(w->loads[0].load, "sip88xx.14-2-1-0101-30");
-	strcpy(w->loads[1].model, "7942");
-	strcpy(w->loads[1].load, "SIP42.9-4-2SR4-3S");
-	strcpy(w->loads[2].model, "8845"); /* no known type id: not rendered */
-	strcpy(w->loads[2].load, "sip8845_65.14-2-1-0101-30");
+	snprintf(w->loads[0].model, sizeof(w->loads[0].model), "%s", "8851");
+	snprintf(w->loads[0].load, sizeof(w->loads[0].load), "%s", "sip88xx.14-2-1-0101-30");
+	snprintf(w->loads[1].model, sizeof(w->loads[1].model), "%s", "7942");
+	snprintf(w->loads[1].load, sizeof(w->loads[1].load), "%s", "SIP42.9-4-2SR4-3S");
+	snprintf(w->loads[2].model, sizeof(w->loads[2].model), "%s", "8845"); /* no known type id: not rendered */
+	snprintf(w->loads[2].load, sizeof(w->loads[2].load), "%s", "sip8845_65.14-2-1-0101-30");
 }
 
 static struct cfg_render_ctx
@@ -306,16 +306,16 @@ Test(pool, rules)
 	w.pool.node_count = CFG_GROUP_MAX + 1;
 	REFUSED(cfg_pool_validate(&w.pool, E), "4 nodes in the node group, at most 3");
 	world_init(&w);
-	strcpy(w.pool.nodes[1], "cucm-a");
+	snprintf(w.pool.nodes[1], sizeof(w.pool.nodes[1]), "%s", "cucm-a");
 	REFUSED(cfg_pool_validate(&w.pool, E), "node cucm-a appears twice in the node group");
 	world_init(&w);
-	strcpy(w.pool.time_zone, "Europe/Berlin;rm");
+	snprintf(w.pool.time_zone, sizeof(w.pool.time_zone), "%s", "Europe/Berlin;rm");
 	REFUSED(cfg_pool_validate(&w.pool, E), "pool time zone: character ';' not allowed");
 	world_init(&w);
-	strcpy(w.pool.ntp[1], "ntp server");
+	snprintf(w.pool.ntp[1], sizeof(w.pool.ntp[1]), "%s", "ntp server");
 	REFUSED(cfg_pool_validate(&w.pool, E), "pool NTP server 2");
 	world_init(&w);
-	strcpy(w.pool.date_template, "D/M/Z");
+	snprintf(w.pool.date_template, sizeof(w.pool.date_template), "%s", "D/M/Z");
 	REFUSED(cfg_pool_validate(&w.pool, E), "pool date template: character 'Z' not allowed");
 }
 
@@ -458,27 +458,27 @@ Test(device, rules)
 	world_init(&w);
 	REFUSED(cfg_device_validate(&w.legacy_dev, &w.oauth_profile, E),
 	        "device uses profile Standard-NonSecure, not Secure-OAuth");
-	strcpy(w.legacy_dev.profile, "Secure-OAuth");
+	snprintf(w.legacy_dev.profile, sizeof(w.legacy_dev.profile), "%s", "Secure-OAuth");
 	REFUSED(cfg_device_validate(&w.legacy_dev, &w.oauth_profile, E),
 	        "model 7942 cannot use a profile with OAuth");
 
 	world_init(&w);
 	w.legacy_dev.require_activation_code = 1;
 	w.legacy_dev.allow_activation_code_mra = 1;
-	strcpy(w.legacy_dev.mra_domain, "mra.example.com");
+	snprintf(w.legacy_dev.mra_domain, sizeof(w.legacy_dev.mra_domain), "%s", "mra.example.com");
 	REFUSED(cfg_device_validate(&w.legacy_dev, &w.legacy_profile, E),
 	        "activation code via MRA requires a profile with OAuth (profile Standard-NonSecure has none)");
 	w.legacy_dev.allow_activation_code_mra = 0;
 	ACCEPTED(cfg_device_validate(&w.legacy_dev, &w.legacy_profile, E));
 
 	world_init(&w);
-	strcpy(w.oauth_dev.name, "SEP00aabbccddee");
+	snprintf(w.oauth_dev.name, sizeof(w.oauth_dev.name), "%s", "SEP00aabbccddee");
 	REFUSED(cfg_device_validate(&w.oauth_dev, NULL, E),
 	        "device name \"SEP00aabbccddee\" is not SEP followed by 12 upper-case hex digits");
 	world_init(&w);
-	strcpy(w.oauth_dev.model, "7940x");
+	snprintf(w.oauth_dev.model, sizeof(w.oauth_dev.model), "%s", "7940x");
 	REFUSED(cfg_device_validate(&w.oauth_dev, NULL, E), "model 7940x is not a known model");
-	strcpy(w.oauth_dev.model, "csf");
+	snprintf(w.oauth_dev.model, sizeof(w.oauth_dev.model), "%s", "csf");
 	REFUSED(cfg_device_validate(&w.oauth_dev, NULL, E), "model csf must be written CSF");
 	world_init(&w);
 	w.oauth_dev.profile[0] = '\0';
@@ -492,14 +492,14 @@ Test(device, rules)
 	REFUSED(cfg_device_validate(&w.oauth_dev, NULL, E),
 	        "activation code via MRA requires require-activation-code");
 	world_init(&w);
-	strcpy(w.oauth_dev.mra_domain, "mra example");
+	snprintf(w.oauth_dev.mra_domain, sizeof(w.oauth_dev.mra_domain), "%s", "mra example");
 	REFUSED(cfg_device_validate(&w.oauth_dev, NULL, E), "MRA service domain");
 	world_init(&w);
-	strcpy(w.oauth_dev.description, "tab\there");
+	snprintf(w.oauth_dev.description, sizeof(w.oauth_dev.description), "%s", "tab\there");
 	REFUSED(cfg_device_validate(&w.oauth_dev, NULL, E),
 	        "device description: contains a control or non-character U+0009");
 	world_init(&w);
-	strcpy(w.oauth_dev.load, "../../etc/passwd");
+	snprintf(w.oauth_dev.load, sizeof(w.oauth_dev.load), "%s", "../../etc/passwd");
 	REFUSED(cfg_device_validate(&w.oauth_dev, NULL, E), "device load: character '/' not allowed");
 	world_init(&w);
 	w.oauth_dev.line_count = CFG_LINES_MAX + 1;
@@ -529,19 +529,19 @@ Test(device, line_rules)
 	REFUSED(cfg_line_validate(&l, E), "'+' is allowed only as the first character");
 	cfg_line_init(&l, 1, "+*97#");
 	ACCEPTED(cfg_line_validate(&l, E));
-	strcpy(l.label, "bad\xc3(utf8");
+	snprintf(l.label, sizeof(l.label), "%s", "bad\xc3(utf8");
 	REFUSED(cfg_line_validate(&l, E), "line 1 label: not valid UTF-8 (byte 3)");
-	strcpy(l.label, "overlong \xc0\xaf");
+	snprintf(l.label, sizeof(l.label), "%s", "overlong \xc0\xaf");
 	REFUSED(cfg_line_validate(&l, E), "not valid UTF-8");
-	strcpy(l.label, "surrogate \xed\xa0\x80");
+	snprintf(l.label, sizeof(l.label), "%s", "surrogate \xed\xa0\x80");
 	REFUSED(cfg_line_validate(&l, E), "not valid UTF-8");
-	strcpy(l.label, "nonchar \xef\xbf\xbe");
+	snprintf(l.label, sizeof(l.label), "%s", "nonchar \xef\xbf\xbe");
 	REFUSED(cfg_line_validate(&l, E), "U+FFFE");
-	strcpy(l.label, "C1 \xc2\x85");
+	snprintf(l.label, sizeof(l.label), "%s", "C1 \xc2\x85");
 	REFUSED(cfg_line_validate(&l, E), "U+0085");
-	strcpy(l.label, "<&\"'> Zoë 日本 🎉");
+	snprintf(l.label, sizeof(l.label), "%s", "<&\"'> Zoë 日本 🎉");
 	ACCEPTED(cfg_line_validate(&l, E));
-	strcpy(l.display_name, "new\nline");
+	snprintf(l.display_name, sizeof(l.display_name), "%s", "new\nline");
 	REFUSED(cfg_line_validate(&l, E), "line 1 display name: contains a control");
 	cfg_line_init(&l, 1, "1001");
 	l.max_calls = 0;
@@ -708,8 +708,8 @@ Test(render, xmldefault_golden)
 	xmlDocPtr doc;
 
 	world_init(&w);
-	strcpy(w.params.services_url, "http://{host}:6970/services.xml");
-	strcpy(w.params.authentication_url, "http://{host}:8080/auth");
+	snprintf(w.params.services_url, sizeof(w.params.services_url), "%s", "http://{host}:6970/services.xml");
+	snprintf(w.params.authentication_url, sizeof(w.params.authentication_url), "%s", "http://{host}:8080/auth");
 	c = ctx_for(&w, NULL, NULL, &w.pool);
 	cr_assert_eq(cfg_render_default(&c, &out, err, sizeof(err)), 0, "%s", err);
 	golden("XMLDefault.cnf.xml", out.data);
@@ -791,11 +791,11 @@ Test(render, hostile_text_escaped)
 	xmlDocPtr doc;
 
 	world_init(&w);
-	strcpy(w.oauth_dev.lines[0].label, label);
-	strcpy(w.oauth_dev.lines[0].display_name, disp);
-	strcpy(w.oauth_dev.owner, "o'brien&<co>");
-	strcpy(w.pool.name, "Pool <\"&'>");
-	strcpy(w.nodes[0].description, "Ünïcödé & <b>");
+	snprintf(w.oauth_dev.lines[0].label, sizeof(w.oauth_dev.lines[0].label), "%s", label);
+	snprintf(w.oauth_dev.lines[0].display_name, sizeof(w.oauth_dev.lines[0].display_name), "%s", disp);
+	snprintf(w.oauth_dev.owner, sizeof(w.oauth_dev.owner), "%s", "o'brien&<co>");
+	snprintf(w.pool.name, sizeof(w.pool.name), "%s", "Pool <\"&'>");
+	snprintf(w.nodes[0].description, sizeof(w.nodes[0].description), "%s", "Ünïcödé & <b>");
 	c = ctx_for(&w, &w.oauth_dev, &w.oauth_profile, &w.pool);
 	xml = render(&c, NULL);
 	cr_assert_null(strstr(xml, "<x>"), "markup from a label leaked into the file");
@@ -820,9 +820,9 @@ Test(render, invalid_bytes_dropped)
 	 * give a well-formed file: invalid UTF-8 and non-XML characters are
 	 * dropped, valid neighbours kept. */
 	world_init(&w);
-	strcpy(w.oauth_dev.lines[0].label, "a\x01" "b\x1b[31m\xff\xfe" "c\xc3" "d\xed\xa0\x80" "e\xef\xbf\xbf" "f\r\n\tg é");
+	snprintf(w.oauth_dev.lines[0].label, sizeof(w.oauth_dev.lines[0].label), "%s", "a\x01" "b\x1b[31m\xff\xfe" "c\xc3" "d\xed\xa0\x80" "e\xef\xbf\xbf" "f\r\n\tg é");
 	memset(w.oauth_dev.lines[1].display_name, 'z', sizeof(w.oauth_dev.lines[1].display_name));
-	strcpy(w.oauth_dev.owner, "\x7f" "bob\xc2\x80");
+	snprintf(w.oauth_dev.owner, sizeof(w.oauth_dev.owner), "%s", "\x7f" "bob\xc2\x80");
 	c = ctx_for(&w, &w.oauth_dev, &w.oauth_profile, &w.pool);
 	xml = render(&c, NULL);
 	doc = parse(xml);
@@ -855,7 +855,7 @@ Test(version, changes_with_config_only)
 	free(b);
 
 	/* Another device changes: this one's stamp does not. */
-	strcpy(w.legacy_dev.lines[0].label, "Bob (new)");
+	snprintf(w.legacy_dev.lines[0].label, sizeof(w.legacy_dev.lines[0].label), "%s", "Bob (new)");
 	other = ctx_for(&w, &w.legacy_dev, &w.legacy_profile, NULL);
 	free(render(&other, NULL));
 	b = render(&c, v2);
@@ -863,21 +863,21 @@ Test(version, changes_with_config_only)
 	free(b);
 
 	/* A field that does not reach the file changes nothing either. */
-	strcpy(w.oauth_dev.description, "moved to room 4");
+	snprintf(w.oauth_dev.description, sizeof(w.oauth_dev.description), "%s", "moved to room 4");
 	b = render(&c, v2);
 	cr_assert_str_eq(v1, v2);
 	cr_assert_str_eq(a, b);
 	free(b);
 
 	/* A line label changes: new stamp, and only the label and stamp differ. */
-	strcpy(w.oauth_dev.lines[1].label, "Sales queue 2");
+	snprintf(w.oauth_dev.lines[1].label, sizeof(w.oauth_dev.lines[1].label), "%s", "Sales queue 2");
 	b = render(&c, v2);
 	cr_assert_str_neq(v1, v2, "label change kept the stamp");
 	cr_assert(strstr(b, v2) != NULL);
 	free(b);
 
 	/* Back to the old label: back to the old stamp (content-derived). */
-	strcpy(w.oauth_dev.lines[1].label, "Sales queue");
+	snprintf(w.oauth_dev.lines[1].label, sizeof(w.oauth_dev.lines[1].label), "%s", "Sales queue");
 	b = render(&c, v3);
 	cr_assert_str_eq(v1, v3);
 	free(b);
@@ -893,7 +893,7 @@ Test(version, changes_with_config_only)
 	cr_assert_str_neq(v1, v2);
 	free(b);
 	w.nodes[1].sip_oauth_port = 5190;
-	strcpy(w.params.network_locale, "Germany");
+	snprintf(w.params.network_locale, sizeof(w.params.network_locale), "%s", "Germany");
 	b = render(&c, v2);
 	cr_assert_str_neq(v1, v2);
 	free(b);
