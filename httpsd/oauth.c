@@ -311,8 +311,13 @@ grant_activation_code(struct httpsd_listener *l, struct MHD_Connection *c,
 		trust_free_secret(refresh);
 		return httpsd_reply_oauth_error(c, r, 500, "server_error", NULL, NULL);
 	}
-	log_msg(LOG_INFO, "onboarded device=%s peer=%s client_id=%s refresh=%s",
-	        dev, peer, client_id, refresh ? "yes" : "no");
+	{
+		/* client_id is the phone's word, unauthenticated (public client). */
+		char cid[STORE_NAME_MAX * 4];
+		str_sanitize(cid, sizeof(cid), client_id, strlen(client_id));
+		log_msg(LOG_INFO, "onboarded device=%s peer=%s client_id=%s refresh=%s",
+		        dev, peer, cid, refresh ? "yes" : "no");
+	}
 	ret = token_reply(h, c, r, access, lifetime, scope, refresh);
 	trust_free_secret(access);
 	trust_free_secret(refresh);
