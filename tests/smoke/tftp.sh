@@ -87,9 +87,14 @@ port_of() {
 # Short retransmission timeouts keep the loss test quick; the backoff
 # ceiling stays above atftp's 1 s timeout, because atftp ignores a resent
 # DATA without re-acknowledging it and only recovers once a gap between
-# our resends exceeds its own timeout.
+# our resends exceeds its own timeout.  The budget before a client's first
+# ACK is 4 here, not the default 2: at these 5x-shortened timeouts, 2 gives
+# up about 1.4 s after DATA 1, and on a heavily loaded machine the tftp-hpa
+# loss case failed that way once (its client re-ACKs only every 1 s, its
+# minimum, when the re-ACK of a duplicate is lost too).
 start_daemon() {
 	"$TFTPD" -d "$D" -f --listen 127.0.0.1:0 --rexmit-ms 200 --rexmit-max-ms 3200 \
+		--retries-first 4 \
 		--max-per-client 1000 --rate 0 --stats-interval 1 --cache-file-max 65536 \
 		"$@" >"$W/tftpd.log" 2>&1 &
 	DPID=$!
