@@ -38,8 +38,6 @@ struct cfg_params;
 /* Settings oprovctl keeps in the store beside the enterprise parameters
  * (configgen's table has no issuer or audience): the token issuer and the
  * audience our access tokens carry. */
-#define CLI_PARAM_ISSUER   "oauth-issuer"
-#define CLI_PARAM_AUDIENCE "oauth-audience"
 
 struct cli {
 	const char *prog;       /* "oprovctl" */
@@ -154,6 +152,5 @@ int cli_key_make(int key_type, int64_t now, struct store_key *out, char *err,
 /* The store's verification keys (current + previous) as a key set, or NULL
  * with err filled.  The caller owns the result (a trust.h keyset *). */
 struct keyset;
-struct keyset *cli_keyset_load(struct store *s, char *err, size_t errlen);
 
 #endif

@@ -147,7 +147,7 @@ static int
 plan_write(struct store *s, const struct init_plan *p, char *err, size_t errlen)
 {
 	struct store_param_change ch[] = {
-		{ CLI_PARAM_ISSUER, p->issuer },
+		{ STORE_PARAM_ISSUER, p->issuer },
 	};
 
 	if (store_key_rotate(s, &p->key, err, errlen) != 0 ||

@@ -47,58 +47,6 @@ out:
 	return rc;
 }
 
-struct ks_load {
-	keyset *ks;
-	char *err;
-	size_t errlen;
-	int failed;
-};
-
-static int
-ks_one(void *ctx, const struct store_key *sk)
-{
-	struct ks_load *l = ctx;
-	json_error_t je;
-	json_t *jwk;
-	trust_key *k;
-	int rc;
-
-	if ((jwk = json_loads(sk->public_jwk, 0, &je)) == NULL) {
-		snprintf(l->err, l->errlen, "key %s: stored JWK unreadable: %s", sk->kid, je.text);
-		l->failed = 1;
-		return -1;
-	}
-	k = key_from_jwk(jwk, jws_alg_parse(sk->alg, strlen(sk->alg)), l->err, l->errlen);
-	json_decref(jwk);
-	if (k == NULL) {
-		l->failed = 1;
-		return -1;
-	}
-	rc = keyset_add(l->ks, k, l->err, l->errlen);
-	key_unref(k);
-	if (rc < 0) {
-		l->failed = 1;
-		return -1;
-	}
-	return 0;
-}
-
-keyset *
-cli_keyset_load(struct store *s, char *err, size_t errlen)
-{
-	struct ks_load l = { NULL, err, errlen, 0 };
-
-	if ((l.ks = keyset_new()) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
-	if (store_key_list_verify(s, ks_one, &l, err, errlen) != 0 || l.failed) {
-		keyset_free(l.ks);
-		return NULL;
-	}
-	return l.ks;
-}
-
 static int
 key_type_of_alg(const char *alg)
 {
@@ -290,7 +238,7 @@ keys_jwks(struct cli *c, const struct cli_cmd *self, int argc, char **argv)
 		return rc;
 	if ((s = cli_store_open(c)) == NULL)
 		return CLI_FAIL;
-	ks = cli_keyset_load(s, err, sizeof(err));
+	ks = store_verify_keyset(s, err, sizeof(err));
 	store_close(s);
 	if (ks == NULL)
 		return cli_fail("keys jwks: %s", err);

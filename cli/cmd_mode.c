@@ -52,8 +52,10 @@ cmd_mode(struct cli *c, int argc, char **argv)
 		cli_fail("sipoauth-mode: %s", err);
 		goto out;
 	}
-	printf("SIP OAuth mode %s; run `oprovctl reload` so oprov-sipd %s its OAuth ports\n",
-	       w == 0 ? "enabled" : "disabled", w == 0 ? "opens" : "closes");
+	/* oprov-sipd follows the store's generation: no reload needed. */
+	printf("SIP OAuth mode %s; running oprov-sipd daemons %s their OAuth ports "
+	       "within a second\n", w == 0 ? "enabled" : "disabled",
+	       w == 0 ? "open" : "close");
 	log_msg(LOG_NOTICE, "cluster SIP OAuth mode %s", w == 0 ? "enabled" : "disabled");
 	rc = CLI_OK;
 out:

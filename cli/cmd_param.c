@@ -15,7 +15,7 @@
 static int
 is_setting(const char *name)
 {
-	return strcmp(name, CLI_PARAM_ISSUER) == 0 || strcmp(name, CLI_PARAM_AUDIENCE) == 0;
+	return strcmp(name, STORE_PARAM_ISSUER) == 0 || strcmp(name, STORE_PARAM_AUDIENCE) == 0;
 }
 
 /* The issuer is compared byte for byte with `iss` (RFC 9068 §4): refuse
@@ -35,7 +35,7 @@ setting_check(const char *name, const char *value, char *err, size_t errlen)
 			return -1;
 		}
 	}
-	if (strcmp(name, CLI_PARAM_ISSUER) == 0 && strncmp(value, "https://", 8) != 0) {
+	if (strcmp(name, STORE_PARAM_ISSUER) == 0 && strncmp(value, "https://", 8) != 0) {
 		snprintf(err, errlen, "%s: must be an https:// URL (RFC 8414 §2)", name);
 		return -1;
 	}
@@ -80,15 +80,15 @@ param_list(struct cli *c, const struct cli_cmd *self, int argc, char **argv)
 	}
 	if (arr != NULL) {
 		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s}", "name",
-		                      CLI_PARAM_ISSUER, "value", iss, "default", "https://HOST:8443",
+		                      STORE_PARAM_ISSUER, "value", iss, "default", "https://HOST:8443",
 		                      "description", "issuer of our access tokens"));
 		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s}", "name",
-		                      CLI_PARAM_AUDIENCE, "value", aud, "default", "the issuer",
+		                      STORE_PARAM_AUDIENCE, "value", aud, "default", "the issuer",
 		                      "description", "audience of our access tokens"));
 		return cli_json_print(arr);
 	}
-	printf("%-28s %-24s %s\n", CLI_PARAM_ISSUER, iss, "issuer of our access tokens");
-	printf("%-28s %-24s %s\n", CLI_PARAM_AUDIENCE, aud, "audience of our access tokens");
+	printf("%-28s %-24s %s\n", STORE_PARAM_ISSUER, iss, "issuer of our access tokens");
+	printf("%-28s %-24s %s\n", STORE_PARAM_AUDIENCE, aud, "audience of our access tokens");
 	return CLI_OK;
 }
 
@@ -109,9 +109,9 @@ param_get(struct cli *c, const struct cli_cmd *self, int argc, char **argv)
 		                name);
 	if ((s = cli_store_open(c)) == NULL)
 		return CLI_FAIL;
-	if (strcmp(name, CLI_PARAM_ISSUER) == 0)
+	if (strcmp(name, STORE_PARAM_ISSUER) == 0)
 		rc = cli_issuer(s, val, sizeof(val), err, sizeof(err));
-	else if (strcmp(name, CLI_PARAM_AUDIENCE) == 0)
+	else if (strcmp(name, STORE_PARAM_AUDIENCE) == 0)
 		rc = cli_audience(s, val, sizeof(val), err, sizeof(err));
 	else if ((rc = render_params_load(s, &p, err, sizeof(err))) == 0 &&
 	         cfg_param_get(&p, name, val, sizeof(val)) < 0) {
@@ -175,7 +175,7 @@ param_unset(struct cli *c, const struct cli_cmd *self, int argc, char **argv)
 	if ((rc = cli_positional(self, argc, argv, 1, "NAME")) != 0)
 		return rc;
 	name = argv[optind];
-	if (strcmp(name, CLI_PARAM_ISSUER) == 0)
+	if (strcmp(name, STORE_PARAM_ISSUER) == 0)
 		return cli_fail("param unset: %s has no default; set it instead", name);
 	if (!is_setting(name) && cfg_param_find(name) == NULL)
 		return cli_fail("param unset: unknown parameter \"%s\"", name);

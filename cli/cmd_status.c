@@ -167,8 +167,8 @@ cmd_status(struct cli *c, int argc, char **argv)
 		for (size_t i = 0; i < n; i++)
 			if (cfg_param_get(&p, t[i].name, val, sizeof(val)) == 0)
 				json_object_set_new(params, t[i].name, json_string(val));
-		json_object_set_new(params, CLI_PARAM_ISSUER, json_string(iss));
-		json_object_set_new(params, CLI_PARAM_AUDIENCE, json_string(aud));
+		json_object_set_new(params, STORE_PARAM_ISSUER, json_string(iss));
+		json_object_set_new(params, STORE_PARAM_AUDIENCE, json_string(aud));
 		st.o = json_pack("{s:s, s:b, s:o, s:[], s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
 		    "s:I, s:I, s:I, s:I, s:I}, s:[], s:[], s:{s:I, s:I}}",
 		    "datadir", c->datadir, "sip_oauth_mode", cl.sip_oauth_mode, "parameters",
@@ -196,7 +196,7 @@ cmd_status(struct cli *c, int argc, char **argv)
 		for (size_t i = 0; i < n; i++)
 			if (cfg_param_get(&p, t[i].name, val, sizeof(val)) == 0)
 				printf("  %-28s %s\n", t[i].name, val);
-		printf("  %-28s %s\n  %-28s %s\n", CLI_PARAM_ISSUER, iss, CLI_PARAM_AUDIENCE, aud);
+		printf("  %-28s %s\n  %-28s %s\n", STORE_PARAM_ISSUER, iss, STORE_PARAM_AUDIENCE, aud);
 		printf("counts:\n  devices %llu, lines %llu, profiles %llu, pools %llu, nodes %llu\n"
 		       "  certificates %llu, expressways %llu, keys %llu, clients %llu\n"
 		       "  active activation codes %llu, active refresh families %llu, "

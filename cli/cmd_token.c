@@ -63,7 +63,6 @@ token_mint(struct cli *c, const struct cli_cmd *self, int argc, char **argv)
 	};
 	const char *device = NULL, *minutes_text = NULL;
 	char err[CLI_ERR_MAX], iss[CFG_URL_MAX], aud[CFG_URL_MAX], tb[40];
-	struct store_key sk;
 	struct cfg_params p;
 	struct cfg_device d;
 	long long minutes;
@@ -72,7 +71,7 @@ token_mint(struct cli *c, const struct cli_cmd *self, int argc, char **argv)
 	json_t *claims = NULL;
 	char *tok = NULL;
 	struct store *s;
-	int ch, rc, have_key = 0;
+	int ch, rc;
 
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
@@ -100,18 +99,8 @@ token_mint(struct cli *c, const struct cli_cmd *self, int argc, char **argv)
 	}
 	if (minutes_text == NULL)
 		minutes = p.access_token_minutes;
-	if ((rc = store_key_current(s, &sk, err, sizeof(err))) != 0) {
-		rc = cli_fail("token mint: %s", rc == STORE_NOTFOUND ? "no signing key" : err);
-		goto out;
-	}
-	rc = CLI_FAIL;
-	have_key = 1;
-	if (sk.private_pem == NULL ||
-	    (k = key_from_pem(sk.private_pem, strlen(sk.private_pem),
-	                      jws_alg_parse(sk.alg, strlen(sk.alg)), sk.kid, err,
-	                      sizeof(err))) == NULL) {
-		cli_fail("token mint: signing key %s: %s", sk.kid,
-		         sk.private_pem == NULL ? "no private key" : err);
+	if ((k = store_signing_key(s, err, sizeof(err))) == NULL) {
+		cli_fail("token mint: %s", err);
 		goto out;
 	}
 	if ((claims = tok_mint_claims(iss, d.name, aud, d.name, MINT_CLIENT_ID, MINT_SCOPE,
@@ -125,7 +114,7 @@ token_mint(struct cli *c, const struct cli_cmd *self, int argc, char **argv)
 		json_t *jti = json_object_get(claims, "jti");
 
 		log_msg(LOG_NOTICE, "access token minted by hand for %s: jti %s, kid %s, %lld min",
-		        d.name, json_is_string(jti) ? json_string_value(jti) : "?", sk.kid, minutes);
+		        d.name, json_is_string(jti) ? json_string_value(jti) : "?", key_kid(k), minutes);
 		fprintf(stderr, "oprovctl: minted for %s (jti %s), expires %s; logged\n", d.name,
 		        json_is_string(jti) ? json_string_value(jti) : "?",
 		        cli_time(now + minutes * 60, tb, sizeof(tb)));
@@ -136,8 +125,6 @@ out:
 		trust_free_secret(tok);
 	json_decref(claims);
 	key_unref(k);
-	if (have_key)
-		store_key_free(&sk);
 	store_close(s);
 	return rc;
 }
@@ -220,7 +207,7 @@ token_verify(struct cli *c, const struct cli_cmd *self, int argc, char **argv)
 			goto out;
 		}
 	} else {
-		keyset *set = cli_keyset_load(s, err, sizeof(err));
+		keyset *set = store_verify_keyset(s, err, sizeof(err));
 
 		if (set == NULL || keystore_set(ks, issuer, set, err, sizeof(err)) < 0) {
 			cli_fail("token verify: signing keys: %s", err);

@@ -352,41 +352,27 @@ cli_store_open(const struct cli *c)
 	return s;
 }
 
-static int
-setting_get(struct store *s, const char *name, char *buf, size_t buflen,
-            char *err, size_t errlen)
-{
-	int r = store_param_get(s, name, buf, buflen, err, errlen);
-
-	if (r == STORE_NOTFOUND) {
-		buf[0] = '\0';
-		return 0;
-	}
-	return r;
-}
-
+/* Both on top of store_token_config, which owns the rule that the audience
+ * defaults to the issuer. */
 int
 cli_issuer(struct store *s, char *buf, size_t buflen, char *err, size_t errlen)
 {
-	if (setting_get(s, CLI_PARAM_ISSUER, buf, buflen, err, errlen) < 0)
+	struct store_token_config tc;
+
+	if (store_token_config(s, &tc, err, errlen) < 0)
 		return -1;
-	if (buf[0] == '\0') {
-		snprintf(err, errlen, "%s is not set (the store was not made by `oprovctl init`)",
-		         CLI_PARAM_ISSUER);
-		return -1;
-	}
+	snprintf(buf, buflen, "%s", tc.issuer);
 	return 0;
 }
 
 int
 cli_audience(struct store *s, char *buf, size_t buflen, char *err, size_t errlen)
 {
-	if (setting_get(s, CLI_PARAM_AUDIENCE, buf, buflen, err, errlen) < 0)
+	struct store_token_config tc;
+
+	if (store_token_config(s, &tc, err, errlen) < 0)
 		return -1;
-	/* RFC 9068 §3: the audience names the resource servers; ours are the
-	 * cluster's own config and SIP ports, so the issuer URL serves. */
-	if (buf[0] == '\0')
-		return cli_issuer(s, buf, buflen, err, errlen);
+	snprintf(buf, buflen, "%s", tc.audience);
 	return 0;
 }
 

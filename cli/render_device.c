@@ -34,9 +34,8 @@ render_device_config(struct store *s, const char *device,
 	if ((rc = store_render_load(s, device, r, err, errlen)) != 0)
 		goto out;
 	store_render_ctx(r, &ctx);
-	if (file_server == NULL && ctx.node_count > 0)
-		file_server = ctx.nodes[0].host;
-	ctx.file_server = file_server;
+	if (file_server != NULL)
+		ctx.file_server = file_server;
 	rc = cfg_render_device(&ctx, out, err, errlen) < 0 ? -1 : 0;
 out:
 	free(r);

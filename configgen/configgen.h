@@ -284,6 +284,7 @@ struct cfg_output {
  * 0 / -1 (missing device, profile or params; out of memory). */
 int cfg_render_device(const struct cfg_render_ctx *ctx, struct cfg_output *out,
                       char *err, size_t errlen);
+#define CFG_DEFAULT_FILE "XMLDefault.cnf.xml"
 /* XMLDefault.cnf.xml: root <Default>, the node group (ctx->nodes), one
  * <loadInformationNNN model="..."> per entry of ctx->loads whose model has a
  * known type_id (in model-table order), URLs.  ctx->device, ctx->profile and

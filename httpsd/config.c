@@ -204,12 +204,18 @@ httpsd_handle_files(struct httpsd_listener *l, struct MHD_Connection *c,
 		in.target.name = cf.device;
 		in.target.owner = e->owner[0] ? e->owner : NULL;
 		break;
-	case CFG_FILE_DEVICE_TRUSTLIST:
 	case CFG_FILE_DEFAULT_CONFIG:
+		/* What phones without a device file fall back to: public,
+		 * rendered from the store like oprov-tftpd does. */
+		if ((e = httpsd_cfg_get(h, st, CFG_DEFAULT_FILE)) == NULL)
+			return httpsd_reply(c, r, 500, "text/plain", "error\n", 6, NULL);
+		in.target.device_specific = 0;
+		in.target.exists = e->exists;
+		break;
+	case CFG_FILE_DEVICE_TRUSTLIST:
 	case CFG_FILE_PUBLIC:
 	default:
-		/* Trust lists and XMLDefault are public files of the root
-		 * (what phones without a device file fall back to). */
+		/* Trust lists are public files of the root. */
 		in.target.device_specific = 0;
 		is_ca = strcmp(path, CACONFIG_NAME) == 0;
 		if (!is_ca)
@@ -271,7 +277,7 @@ httpsd_handle_files(struct httpsd_listener *l, struct MHD_Connection *c,
 
 	switch (pr.reason) {
 	case POLICY_ALLOW:
-		if (in.target.device_specific)
+		if (e != NULL)                   /* rendered from the store */
 			ret = serve_config(c, r, e);
 		else if (is_ca)
 			ret = serve_caconfig(l, c, r, st);

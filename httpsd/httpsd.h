@@ -113,24 +113,5 @@ long httpsd_bearer_challenge(char *buf, size_t sz, const char *realm,
                              const char *error, const char *desc,
                              const char *scope);
 
-/* ---- the revocation list in memory ---------------------------------------------
- * Built from the store's list (store_revocation_list) whenever its revocation
- * generation moves; consulted on every token use.  A token is revoked when
- * its jti, its family (the part of the jti before the first '.', see
- * oauth.c), its device (any case), its subject or "all" is listed with a
- * cut-off at or after the token's iat (jti and family: always). */
-struct httpsd_revset {
-	struct store_revocation *r;         /* sorted, one per (kind, value) */
-	size_t n;
-};
-/* Takes ownership of the malloc'd array r[n] (sorted and merged in place). */
-void httpsd_revset_build(struct httpsd_revset *rs, struct store_revocation *r,
-                         size_t n);
-void httpsd_revset_free(struct httpsd_revset *rs);
-/* 1 when revoked.  Any argument may be NULL or "". */
-int httpsd_revset_revoked(const struct httpsd_revset *rs, const char *jti,
-                          const char *dev, const char *sub, int64_t iat);
-/* The family id a token's jti carries ("FAMILY.RANDOM"), or "". */
-void httpsd_jti_family(const char *jti, char *out, size_t outsz);
 
 #endif

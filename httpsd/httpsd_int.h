@@ -154,7 +154,7 @@ struct httpsd {
 	struct cfg_cluster cluster;
 	trust_key *signing;                 /* current private key */
 	char *jwks_text;                    /* public keys, RFC 7517 document */
-	struct httpsd_revset rev;
+	struct store_revset rev;
 	struct cfg_cache_entry *cache[HTTPSD_CONFIG_CACHE];
 
 	pthread_mutex_t conn_lock;

@@ -4,8 +4,7 @@
 noinst_LIBRARIES += httpsd/libhttpsd.a
 httpsd_libhttpsd_a_SOURCES = \
 	httpsd/httpsd.h \
-	httpsd/parse.c \
-	httpsd/revset.c
+	httpsd/parse.c
 
 check_PROGRAMS += tests/unit/test_httpsd
 TESTS += tests/unit/test_httpsd

@@ -157,7 +157,7 @@ mint_access(struct httpsd *h, const char *sub, const char *dev,
 			snprintf(err, errlen, "no randomness");
 			goto out;
 		}
-		snprintf(jti, sizeof(jti), "%s.%s", family, rnd);
+		snprintf(jti, sizeof(jti), "%s%c%s", family, STORE_JTI_FAMILY_SEP, rnd);
 		free(rnd);
 		json_object_set_new(cl, "jti", json_string(jti));
 		json_object_set_new(cl, "fam", json_string(family));

@@ -159,7 +159,7 @@ on_unescape(void *cls, struct MHD_Connection *c, char *uri)
 	return strlen(uri);
 }
 
-static void
+static void OPROV_PRINTF(2, 0)
 on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	char line[LOG_LINE_MAX];

@@ -19,8 +19,6 @@
 
 #include "httpsd/httpsd_int.h"
 
-#define PARAM_ISSUER   "oauth-issuer"     /* as oprovctl keeps them */
-#define PARAM_AUDIENCE "oauth-audience"
 #define CACHE_ENTRIES_MAX 65536           /* rendered configs + misses kept */
 
 static void
@@ -48,41 +46,15 @@ httpsd_store(struct httpsd *h)
 
 /* ---- revocations ------------------------------------------------------- */
 
-struct rev_load {
-	struct store_revocation *r;
-	size_t n, cap;
-};
-
-static int
-rev_one(void *ctx, const struct store_revocation *r)
-{
-	struct rev_load *rl = ctx;
-
-	if (rl->n == rl->cap) {
-		size_t nc = rl->cap ? rl->cap * 2 : 64;
-		struct store_revocation *nr = realloc(rl->r, nc * sizeof(*nr));
-		if (nr == NULL)
-			return -1;
-		rl->r = nr;
-		rl->cap = nc;
-	}
-	rl->r[rl->n++] = *r;
-	return 0;
-}
-
 static int
 rev_reload(struct httpsd *h, struct store *st)
 {
-	struct rev_load rl = { NULL, 0, 0 };
 	char err[STORE_ERR_MAX];
 
-	if (store_revocation_list(st, rev_one, &rl, err, sizeof(err)) != 0) {
+	if (store_revset_load(st, &h->rev, err, sizeof(err)) < 0) {
 		log_msg(LOG_ERR, "store: revocations: %s", err);
-		free(rl.r);
 		return -1;
 	}
-	httpsd_revset_free(&h->rev);
-	httpsd_revset_build(&h->rev, rl.r, rl.n);
 	return 0;
 }
 
@@ -93,7 +65,7 @@ httpsd_revoked(void *arg, const struct tok_claims *c)
 {
 	struct httpsd *h = arg;
 
-	return httpsd_revset_revoked(&h->rev, c->jti, c->dev, c->sub, c->iat);
+	return store_revset_revoked(&h->rev, c->jti, c->dev, c->sub, c->iat);
 }
 
 /* ---- rendered configs -------------------------------------------------- */
@@ -155,19 +127,27 @@ cfg_render(struct httpsd *h, struct store *st, const char *device)
 		goto fail;
 	atomic_init(&e->refs, 1);
 	snprintf(e->device, sizeof(e->device), "%s", device);
-	/* The same snapshot `oprovctl device config` renders from. */
-	r = store_render_load(st, device, sr, err, sizeof(err));
-	if (r == STORE_NOTFOUND) {
-		free(sr);
-		return e;                        /* exists = 0 */
-	}
-	if (r != 0)
-		goto fail;
-	store_render_ctx(sr, &ctx);
-	ctx.file_server = sr->node_count > 0 ? sr->nodes[0].host : NULL;
 	memset(&out, 0, sizeof(out));
-	if (cfg_render_device(&ctx, &out, err, sizeof(err)) < 0)
-		goto fail;
+	if (strcmp(device, CFG_DEFAULT_FILE) == 0) {
+		/* XMLDefault.cnf.xml: the same rendering oprov-tftpd serves. */
+		if (store_render_default_load(st, sr, err, sizeof(err)) != 0)
+			goto fail;
+		store_render_ctx(sr, &ctx);
+		if (cfg_render_default(&ctx, &out, err, sizeof(err)) < 0)
+			goto fail;
+	} else {
+		/* The same snapshot `oprovctl device config` renders from. */
+		r = store_render_load(st, device, sr, err, sizeof(err));
+		if (r == STORE_NOTFOUND) {
+			free(sr);
+			return e;                /* exists = 0 */
+		}
+		if (r != 0)
+			goto fail;
+		store_render_ctx(sr, &ctx);
+		if (cfg_render_device(&ctx, &out, err, sizeof(err)) < 0)
+			goto fail;
+	}
 	e->exists = 1;
 	e->oauth = cfg_device_needs_token(&sr->profile);
 	snprintf(e->owner, sizeof(e->owner), "%s", sr->device.owner);
@@ -236,64 +216,6 @@ httpsd_cfg_get(struct httpsd *h, struct store *st, const char *device)
 /* ---- settings and keys --------------------------------------------------- */
 
 static int
-setting(struct store *st, const char *name, char *buf, size_t sz)
-{
-	char err[STORE_ERR_MAX];
-	int r = store_param_get(st, name, buf, sz, err, sizeof(err));
-
-	if (r == STORE_NOTFOUND) {
-		buf[0] = '\0';
-		return 0;
-	}
-	if (r != 0)
-		log_msg(LOG_ERR, "store: %s: %s", name, err);
-	return r == 0 ? 0 : -1;
-}
-
-struct key_load {
-	keyset *ks;
-	trust_key *signing;
-	int failed;
-};
-
-static int
-key_one(void *ctx, const struct store_key *k)
-{
-	struct key_load *kl = ctx;
-	char err[256];
-	json_t *jwk;
-	json_error_t je;
-	trust_key *tk;
-
-	jwk = json_loads(k->public_jwk ? k->public_jwk : "", 0, &je);
-	if (jwk == NULL) {
-		log_msg(LOG_ERR, "signing key %s: public JWK is not JSON", k->kid);
-		kl->failed = 1;
-		return 0;
-	}
-	tk = key_from_jwk(jwk, jws_alg_parse(k->alg, strlen(k->alg)), err, sizeof(err));
-	json_decref(jwk);
-	if (tk == NULL || keyset_add(kl->ks, tk, err, sizeof(err)) < 0) {
-		log_msg(LOG_ERR, "signing key %s: %s", k->kid, err);
-		kl->failed = 1;
-		key_unref(tk);
-		return 0;
-	}
-	key_unref(tk);
-	if (k->state == STORE_KEY_CURRENT && k->private_pem != NULL &&
-	    kl->signing == NULL) {
-		kl->signing = key_from_pem(k->private_pem, strlen(k->private_pem),
-		                           jws_alg_parse(k->alg, strlen(k->alg)),
-		                           k->kid, err, sizeof(err));
-		if (kl->signing == NULL) {
-			log_msg(LOG_ERR, "signing key %s: %s", k->kid, err);
-			kl->failed = 1;
-		}
-	}
-	return 0;
-}
-
-static int
 validator_make(struct httpsd *h)
 {
 	struct tok_config tc;
@@ -320,32 +242,25 @@ validator_make(struct httpsd *h)
 static int
 config_reload(struct httpsd *h, struct store *st)
 {
-	char err[STORE_ERR_MAX], iss[sizeof(h->issuer)], aud[sizeof(h->audience)];
-	struct key_load kl = { keyset_new(), NULL, 0 };
+	char err[STORE_ERR_MAX];
+	struct store_token_config tc;
+	keyset *ks = NULL;
+	trust_key *signing = NULL;
 	int issuer_changed;
 
-	if (kl.ks == NULL)
-		return -1;
-	if (setting(st, PARAM_ISSUER, iss, sizeof(iss)) < 0 ||
-	    setting(st, PARAM_AUDIENCE, aud, sizeof(aud)) < 0)
-		goto fail;
-	if (iss[0] == '\0') {
-		log_msg(LOG_ERR, "store: %s is not set (run `oprovctl init`)", PARAM_ISSUER);
-		goto fail;
-	}
-	if (aud[0] == '\0')
-		snprintf(aud, sizeof(aud), "%s", iss);
-	if (store_params_load(st, &h->params, err, sizeof(err)) < 0 ||
-	    store_cluster_get(st, &h->cluster, err, sizeof(err)) != 0) {
+	if (store_token_config(st, &tc, err, sizeof(err)) < 0 ||
+	    store_params_load(st, &h->params, err, sizeof(err)) < 0 ||
+	    store_cluster_get(st, &h->cluster, err, sizeof(err)) != 0 ||
+	    (ks = store_verify_keyset(st, err, sizeof(err))) == NULL) {
 		log_msg(LOG_ERR, "store: %s", err);
 		goto fail;
 	}
-	if (store_key_list_verify(st, key_one, &kl, err, sizeof(err)) != 0) {
-		log_msg(LOG_ERR, "store: signing keys: %s", err);
-		goto fail;
-	}
+	/* Without a signing key configs are still served to valid tokens;
+	 * only the token endpoint cannot issue new ones. */
+	if ((signing = store_signing_key(st, err, sizeof(err))) == NULL)
+		log_msg(LOG_ERR, "store: %s; the token endpoint cannot issue tokens", err);
 	{
-		json_t *j = keyset_to_jwks(kl.ks);
+		json_t *j = keyset_to_jwks(ks);
 		char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
 		json_decref(j);
 		if (text == NULL)
@@ -353,26 +268,27 @@ config_reload(struct httpsd *h, struct store *st)
 		free(h->jwks_text);
 		h->jwks_text = text;
 	}
-	issuer_changed = strcmp(iss, h->issuer) != 0 || strcmp(aud, h->audience) != 0;
-	snprintf(h->issuer, sizeof(h->issuer), "%s", iss);
-	snprintf(h->audience, sizeof(h->audience), "%s", aud);
-	/* Takes kl.ks.  Tokens of a rotated-out key fail from now on. */
-	if (keystore_set(h->keys, h->issuer, kl.ks, err, sizeof(err)) < 0) {
-		kl.ks = NULL;
+	issuer_changed = strcmp(tc.issuer, h->issuer) != 0 ||
+	                 strcmp(tc.audience, h->audience) != 0;
+	snprintf(h->issuer, sizeof(h->issuer), "%s", tc.issuer);
+	snprintf(h->audience, sizeof(h->audience), "%s", tc.audience);
+	/* Takes ks.  Tokens of a rotated-out key fail from now on. */
+	if (keystore_set(h->keys, h->issuer, ks, err, sizeof(err)) < 0) {
+		ks = NULL;
 		log_msg(LOG_ERR, "key store: %s", err);
 		goto fail;
 	}
-	kl.ks = NULL;
+	ks = NULL;
 	key_unref(h->signing);
-	h->signing = kl.signing;
-	kl.signing = NULL;
+	h->signing = signing;
+	signing = NULL;
 	if ((issuer_changed || h->validator == NULL) && validator_make(h) < 0)
 		return -1;
 	cache_flush(h);
 	return 0;
 fail:
-	keyset_free(kl.ks);
-	key_unref(kl.signing);
+	keyset_free(ks);
+	key_unref(signing);
 	return -1;
 }
 
@@ -535,7 +451,7 @@ httpsd_state_free(struct httpsd *h)
 	tok_validator_free(h->validator);
 	keystore_free(h->keys);
 	key_unref(h->signing);
-	httpsd_revset_free(&h->rev);
+	store_revset_free(&h->rev);
 	free(h->jwks_text);
 	httpsd_tls_free(h->tls);
 	h->tls = NULL;

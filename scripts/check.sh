@@ -39,6 +39,9 @@ if ! make -j"$jobs" -s check; then
 	done
 	exit 1
 fi
+# One plain closing line for whoever reads the log.
+awk '/^# (PASS|XFAIL):/ {p += $3} /^# (FAIL|XPASS|ERROR):/ {f += $3} /^# SKIP:/ {k += $3}
+     END {printf "oprov: %d passed, %d failed, %d skipped\n", p, f, k}' test-suite.log
 if [ "$dist" = yes ]; then
 	make -j"$jobs" -s distcheck DISTCHECK_CONFIGURE_FLAGS="--enable-werror"
 fi

@@ -78,8 +78,10 @@ start() {
 }
 start oprov-httpsd "$b/httpsd/oprov-httpsd" --config-listen "$CONFIG_PORT" \
 	--http-listen "$HTTP_PORT" --oauth-listen "$OAUTH_PORT"
-start oprov-tftpd "$b/tftp/oprov-tftpd" --listen "$(free_port 16969)"
-start oprov-sipd "$b/sip/oprov-sipd" --tls-listen "$(free_port 15090)" \
+TFTP_PORT=$(free_port 16969)
+SIP_PORT=$(free_port 15090)
+start oprov-tftpd "$b/tftp/oprov-tftpd" --listen "$TFTP_PORT"
+start oprov-sipd "$b/sip/oprov-sipd" --tls-listen "$SIP_PORT" \
 	--mtls-listen "$(free_port 15091)"
 
 i=0
@@ -121,6 +123,24 @@ curl -s --cacert $demo/ca.pem -H "Authorization: Bearer \$AT" https://localhost:
 
 # 4. The same config over plain HTTP is refused and points to HTTPS:
 curl -s http://localhost:$HTTP_PORT/$DEV.cnf.xml
+EOF
+case "$started" in *oprov-tftpd*) cat <<EOF
+
+# 4b. TFTP serves public files, never an OAuth device's config (error 2):
+tftp localhost $TFTP_PORT -m binary -c get XMLDefault.cnf.xml /tmp/XMLDefault.cnf.xml
+tftp localhost $TFTP_PORT -m binary -c get $DEV.cnf.xml /tmp/$DEV.cnf.xml
+EOF
+esac
+case "$started" in *oprov-sipd*) cat <<EOF
+
+# 4c. SIP registration on the OAuth port: 407 without a token, 200 with it:
+sipreg() { printf 'REGISTER sip:localhost SIP/2.0\r\nVia: SIP/2.0/TLS 127.0.0.1:5061;branch=z9hG4bKdemo%s\r\nMax-Forwards: 70\r\nFrom: <sip:1001@localhost>;tag=demo\r\nTo: <sip:1001@localhost>\r\nCall-ID: demo-call\r\nCSeq: %s REGISTER\r\nContact: <sip:1001@127.0.0.1:5061;transport=tls>;+sip.instance="<urn:uuid:00000000-0000-0000-0000-${DEV#SEP}>"\r\n%bContent-Length: 0\r\n\r\n' "\$1" "\$1" "\$2" | timeout 3 openssl s_client -quiet -CAfile $demo/ca.pem -connect localhost:$SIP_PORT 2>/dev/null | head -n 1; }
+sipreg 1 ''
+# (a binding lives as long as its TLS connection: list it while connected)
+sipreg 2 "Authorization: Bearer \$AT\r\n" & sleep 2; $CTL -d $demo registrations; wait
+EOF
+esac
+cat <<EOF
 
 # 5. Refresh (the refresh token rotates; using the old one again revokes the grant):
 curl -s --cacert $demo/ca.pem https://localhost:$OAUTH_PORT/oauth/token \\

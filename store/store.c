@@ -93,7 +93,7 @@ store_device_import_array(struct store *s, const struct cfg_device *devs,
 
 /* ---- shared helpers ------------------------------------------------------ */
 
-static void
+static void OPROV_PRINTF(3, 0)
 vfmt(char *err, size_t errlen, const char *fmt, va_list ap)
 {
 	if (err != NULL && errlen > 0)

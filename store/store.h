@@ -54,6 +54,7 @@
 #include <stdint.h>
 
 #include "configgen/configgen.h"
+#include "trust/trust.h"
 
 struct store;
 
@@ -255,8 +256,14 @@ struct store_render {
 };
 int store_render_load(struct store *s, const char *device,
                       struct store_render *out, char *err, size_t errlen);
-/* Points ctx at r's records (borrowed from r); file_server and loads are
- * left NULL for the caller. */
+/* The same for XMLDefault.cnf.xml (no device): the "Default" pool's node
+ * group, or without that pool the first CFG_GROUP_MAX nodes by name, plus
+ * parameters and cluster mode.  TFTP and HTTP render it from this. */
+int store_render_default_load(struct store *s, struct store_render *out,
+                              char *err, size_t errlen);
+/* Points ctx at r's records (borrowed from r).  file_server is the host of
+ * the first node of the device's node group (NULL without one); a caller
+ * with a configured file-server name may override it.  loads stay NULL. */
 void store_render_ctx(const struct store_render *r, struct cfg_render_ctx *ctx);
 
 /* ---- certificates by purpose ------------------------------------------ */
@@ -470,6 +477,51 @@ typedef int (*store_revocation_cb)(void *ctx, const struct store_revocation *r);
 /* Every revocation, for daemons that keep the set in memory. */
 int store_revocation_list(struct store *s, store_revocation_cb cb, void *ctx,
                           char *err, size_t errlen);
+
+/* ---- our access tokens: issuer, audience and keys ------------------------
+ * Kept as parameters by `oprovctl init`; the audience defaults to the
+ * issuer.  Shared by oprovctl and every daemon so they agree on what is
+ * "our" token. */
+#define STORE_PARAM_ISSUER   "oauth-issuer"
+#define STORE_PARAM_AUDIENCE "oauth-audience"
+struct store_token_config {
+	char issuer[STORE_PARAM_VALUE_MAX];
+	char audience[STORE_PARAM_VALUE_MAX];
+};
+/* -1 also when no issuer is set (a store not made by `oprovctl init`). */
+int store_token_config(struct store *s, struct store_token_config *out,
+                       char *err, size_t errlen);
+/* The public keys that verify our tokens (current + previous signing key),
+ * as a new key set for keystore_set().  NULL on error. */
+keyset *store_verify_keyset(struct store *s, char *err, size_t errlen);
+/* The current signing key with its private half (the PEM text read from
+ * the store is wiped).  NULL on error; key_unref() when done. */
+trust_key *store_signing_key(struct store *s, char *err, size_t errlen);
+
+/* ---- the revocation list in memory, for daemons -------------------------
+ * Loaded from store_revocation_list whenever the revocation generation
+ * moves; consulted on every token use without a store read.  A token is
+ * revoked when its jti, its family, its device (any case), its subject or
+ * "all" is listed with a cut-off at or after the token's iat (jti and
+ * family: always).  Access tokens issued with a refresh token carry their
+ * family as the part of the jti before the first STORE_JTI_FAMILY_SEP
+ * ("FAMILY.RANDOM"), as the authorization server mints them. */
+#define STORE_JTI_FAMILY_SEP '.'
+struct store_revset {
+	struct store_revocation *r;         /* sorted, one per (kind, value) */
+	size_t n;
+};
+/* Replaces rs's contents with the store's current list.  rs starts zeroed.
+ * On failure rs is unchanged.  0 / -1. */
+int store_revset_load(struct store *s, struct store_revset *rs, char *err,
+                      size_t errlen);
+void store_revset_free(struct store_revset *rs);
+/* 1 when revoked.  Any argument may be NULL or "".  Read-only: safe from
+ * several threads while nobody reloads the set. */
+int store_revset_revoked(const struct store_revset *rs, const char *jti,
+                         const char *dev, const char *sub, int64_t iat);
+/* The family id a token's jti carries ("FAMILY.RANDOM"), or "". */
+void store_jti_family(const char *jti, char *out, size_t outsz);
 
 /* ---- current SIP bindings ---------------------------------------------- */
 struct store_binding {

@@ -283,6 +283,12 @@ ok "6970 legacy device config served"
 call 404 "$PUB/SEP999999999999.cnf.xml"
 call 404 "$PUB/nothing.xml"
 ok "6970 NOT_FOUND -> 404"
+call 200 "$PUB/XMLDefault.cnf.xml"
+xmllint --noout "$tmp/body" || fail "XMLDefault.cnf.xml not well formed"
+grep -q '<Default>' "$tmp/body" || fail "XMLDefault.cnf.xml has no <Default> root"
+grep -q '<processNodeName>localhost</processNodeName>' "$tmp/body" ||
+	fail "XMLDefault.cnf.xml does not name the init node"
+ok "6970 XMLDefault.cnf.xml rendered from the store"
 
 # ---- refresh, rotation, reuse detection ---------------------------------------------------
 call 200 -d "grant_type=refresh_token" --data-urlencode "refresh_token=$RT" "$AS/oauth/token"

@@ -1217,6 +1217,141 @@ Test(store, revocation_checks)
 	cr_assert_eq(revoked(S, "j3", "SEP0000000000A1", NULL, NULL, 999), 1);
 }
 
+/* The in-memory set daemons consult must answer exactly as the store's
+ * own indexed check, for every kind, cut-off and spelling. */
+Test(store, revset_matches_store_check)
+{
+	struct store_revset rs = { NULL, 0 };
+	const char *jtis[] = { "j1", "j2", "fam-x.r1", "fam-y.r2", "fam-x", "", NULL };
+	const char *devs[] = { "SEP0000000000A1", "sep0000000000a1", "SEP0000000000A2", "", NULL };
+	const char *subs[] = { "alice", "bob", "", NULL };
+	const int64_t iats[] = { 1, 999, 1000, 1001, 1499, 1500, 1501, 2000, 2001, 3000, 3001 };
+	char fam[STORE_JTI_MAX];
+
+	S = open_new();
+	cr_assert_eq(store_revset_load(S, &rs, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_revset_revoked(&rs, "j1", "SEP0000000000A1", "alice", 1), 0);
+	cr_assert_eq(store_revoke_jti(S, "j1", 500, 100, err, sizeof(err)), 0);
+	cr_assert_eq(store_revoke_device(S, "sep0000000000a1", 1000, err, sizeof(err)), 0);
+	/* a second, later device revocation: the later cut-off wins */
+	cr_assert_eq(store_revoke_device(S, "SEP0000000000A1", 1500, err, sizeof(err)), 0);
+	cr_assert_eq(store_revoke_user(S, "alice", 2000, err, sizeof(err)), 0);
+	cr_assert_eq(store_revoke_family(S, "fam-x", 2000, err, sizeof(err)), 0);
+	cr_assert_eq(store_revset_load(S, &rs, err, sizeof(err)), 0, "%s", err);
+
+	for (size_t a = 0; a < sizeof(jtis) / sizeof(*jtis); a++)
+	for (size_t b = 0; b < sizeof(devs) / sizeof(*devs); b++)
+	for (size_t c = 0; c < sizeof(subs) / sizeof(*subs); c++)
+	for (size_t d = 0; d < sizeof(iats) / sizeof(*iats); d++) {
+		store_jti_family(jtis[a] ? jtis[a] : "", fam, sizeof(fam));
+		int want = revoked(S, jtis[a], devs[b], subs[c], fam, iats[d]);
+		int got = store_revset_revoked(&rs, jtis[a], devs[b], subs[c], iats[d]);
+		cr_assert_eq(got, want, "jti=%s dev=%s sub=%s iat=%lld: set %d, store %d",
+		             jtis[a] ? jtis[a] : "(null)", devs[b] ? devs[b] : "(null)",
+		             subs[c] ? subs[c] : "(null)", (long long)iats[d], got, want);
+	}
+	cr_assert_eq(store_revset_revoked(&rs, "q", "SEP0000000000A1", NULL, 1500), 1);
+	cr_assert_eq(store_revset_revoked(&rs, "q", "SEP0000000000A1", NULL, 1501), 0);
+	cr_assert_eq(store_revset_revoked(&rs, "fam-x.any", NULL, NULL, 99999), 1);
+	cr_assert_eq(store_revset_revoked(&rs, "fam-x", NULL, NULL, 99999), 0,
+	             "no separator: no family");
+
+	cr_assert_eq(store_revoke_all(S, 3000, err, sizeof(err)), 0);
+	cr_assert_eq(store_revset_load(S, &rs, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_revset_revoked(&rs, "z", "", "", 3000), 1);
+	cr_assert_eq(store_revset_revoked(&rs, "z", "", "", 3001), 0);
+	store_revset_free(&rs);
+}
+
+Test(store, jti_family)
+{
+	char f[8];
+
+	store_jti_family("abc.def", f, sizeof(f));
+	cr_assert_str_eq(f, "abc");
+	store_jti_family("abcdef", f, sizeof(f));
+	cr_assert_str_eq(f, "");
+	store_jti_family(".x", f, sizeof(f));
+	cr_assert_str_eq(f, "");
+	store_jti_family("abcdefghij.x", f, sizeof(f));
+	cr_assert_str_eq(f, "", "a family longer than the buffer is no family");
+}
+
+/* Installs a freshly generated key of the given type as the current one. */
+static char *
+install_key(struct store *s, enum key_type t)
+{
+	trust_key *k = key_generate(t, err, sizeof(err));
+	json_t *jwk;
+	struct store_key sk;
+	char *kid;
+
+	cr_assert_not_null(k, "%s", err);
+	jwk = key_to_jwk(k);
+	memset(&sk, 0, sizeof(sk));
+	snprintf(sk.kid, sizeof(sk.kid), "%s", key_kid(k));
+	snprintf(sk.alg, sizeof(sk.alg), "%s", jws_alg_name(key_alg(k)));
+	sk.private_pem = key_private_pem(k);
+	sk.public_jwk = json_dumps(jwk, JSON_COMPACT);
+	sk.created = 1;
+	cr_assert_eq(store_key_rotate(s, &sk, err, sizeof(err)), 0, "%s", err);
+	kid = strdup(sk.kid);
+	trust_free_secret((char *)sk.private_pem);
+	free((char *)sk.public_jwk);
+	json_decref(jwk);
+	key_unref(k);
+	return kid;
+}
+
+Test(store, token_config_keys_and_signing)
+{
+	struct store_token_config tc;
+	keyset *ks;
+	trust_key *sign;
+	char *kid1, *kid2, *tok;
+
+	S = open_new();
+	/* a store without an issuer is not ours to issue from */
+	cr_assert_eq(store_token_config(S, &tc, err, sizeof(err)), -1);
+	cr_assert_not_null(strstr(err, STORE_PARAM_ISSUER), "%s", err);
+	cr_assert_null(store_signing_key(S, err, sizeof(err)));
+
+	cr_assert_eq(store_param_set(S, STORE_PARAM_ISSUER, "https://pbx.example:8443",
+	                             err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_token_config(S, &tc, err, sizeof(err)), 0, "%s", err);
+	cr_assert_str_eq(tc.audience, "https://pbx.example:8443", "audience defaults to issuer");
+	cr_assert_eq(store_param_set(S, STORE_PARAM_AUDIENCE, "urn:pbx", err, sizeof(err)), 0);
+	cr_assert_eq(store_token_config(S, &tc, err, sizeof(err)), 0, "%s", err);
+	cr_assert_str_eq(tc.audience, "urn:pbx");
+
+	kid1 = install_key(S, KEY_EC256);
+	kid2 = install_key(S, KEY_ED25519);
+	ks = store_verify_keyset(S, err, sizeof(err));
+	cr_assert_not_null(ks, "%s", err);
+	cr_assert_eq(keyset_count(ks), 2, "current + previous verify");
+	sign = store_signing_key(S, err, sizeof(err));
+	cr_assert_not_null(sign, "%s", err);
+	cr_assert_str_eq(key_kid(sign), kid2, "the current key signs");
+	cr_assert(key_is_private(sign));
+	/* what it signs verifies with the set's public key of the same kid */
+	tok = jws_sign(sign, "at+jwt", "{}", 2, err, sizeof(err));
+	cr_assert_not_null(tok, "%s", err);
+	for (size_t i = 0; i < keyset_count(ks); i++)
+		if (strcmp(key_kid(keyset_get(ks, i)), kid2) == 0)
+		{
+			char *payload = NULL;
+			size_t plen = 0;
+			cr_assert_eq(jws_verify_compact(keyset_get(ks, i), tok, strlen(tok),
+			                                &payload, &plen), TOK_OK);
+			free(payload);
+		}
+	free(tok);
+	key_unref(sign);
+	keyset_free(ks);
+	free(kid1);
+	free(kid2);
+}
+
 Test(store, revoke_by_device_user_all_ends_families)
 {
 	struct store_family f;
@@ -1535,6 +1670,43 @@ Test(store, render_load_device_without_pool_uses_default)
 	cr_assert_str_eq(r->pool.name, STORE_DEFAULT_POOL);
 	cr_assert_eq(r->node_count, 1);
 	cr_assert_str_eq(r->nodes[0].host, "cucm.example.com");
+	free(r);
+}
+
+Test(store, render_default_load_prefers_default_pool)
+{
+	struct store_render *r = calloc(1, sizeof(*r));
+	struct cfg_render_ctx ctx;
+	struct cfg_node n;
+	struct cfg_pool p;
+	const char *names[] = { "d-node", "c-node", "b-node", "a-node" };
+
+	S = open_new();
+	for (size_t i = 0; i < 4; i++) {
+		cfg_node_init(&n, names[i], names[i]);
+		cr_assert_eq(store_node_put(S, &n, err, sizeof(err)), 0, "%s", err);
+	}
+	/* without a "Default" pool: the first three nodes by name */
+	cr_assert_eq(store_render_default_load(S, r, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(r->has_pool, 0);
+	cr_assert_eq(r->node_count, CFG_GROUP_MAX);
+	cr_assert_str_eq(r->nodes[0].name, "a-node");
+	cr_assert_str_eq(r->nodes[2].name, "c-node");
+	store_render_ctx(r, &ctx);
+	cr_assert_null(ctx.device);
+	cr_assert_str_eq(ctx.file_server, "a-node");
+
+	/* with one: its node group, in its order */
+	cfg_pool_init(&p, STORE_DEFAULT_POOL);
+	p.node_count = 2;
+	snprintf(p.nodes[0], sizeof(p.nodes[0]), "d-node");
+	snprintf(p.nodes[1], sizeof(p.nodes[1]), "b-node");
+	cr_assert_eq(store_pool_put(S, &p, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_render_default_load(S, r, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(r->has_pool, 1);
+	cr_assert_eq(r->node_count, 2);
+	cr_assert_str_eq(r->nodes[0].name, "d-node");
+	cr_assert_str_eq(r->nodes[1].name, "b-node");
 	free(r);
 }
 

@@ -1,14 +1,16 @@
 /*
- * revset.c - the in-memory copy of the store's revocation list: sorted by
- * (kind, value) once per revocation generation, then looked up by binary
- * search on every token use, so a request costs O(log n) and no store read.
+ * revset.c - the in-memory copy of the store's revocation list that every
+ * daemon consults: sorted by (kind, value) once per revocation generation,
+ * then looked up by binary search on every token use, so a request costs
+ * O(log n) and no store read.
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "httpsd/httpsd.h"
+#include "store/store.h"
 
 static int
 rev_cmp(const void *a, const void *b)
@@ -28,9 +30,8 @@ upcase(char *s)
 			*s = (char)(*s - ('a' - 'A'));
 }
 
-void
-httpsd_revset_build(struct httpsd_revset *rs, struct store_revocation *r,
-                    size_t n)
+static void
+revset_build(struct store_revset *rs, struct store_revocation *r, size_t n)
 {
 	size_t o = 0;
 
@@ -53,8 +54,51 @@ httpsd_revset_build(struct httpsd_revset *rs, struct store_revocation *r,
 	rs->n = o;
 }
 
+struct rev_load {
+	struct store_revocation *r;
+	size_t n, cap;
+	int failed;
+};
+
+static int
+rev_one(void *ctx, const struct store_revocation *r)
+{
+	struct rev_load *rl = ctx;
+
+	if (rl->n == rl->cap) {
+		size_t nc = rl->cap ? rl->cap * 2 : 64;
+		struct store_revocation *nr = realloc(rl->r, nc * sizeof(*nr));
+		if (nr == NULL) {
+			rl->failed = 1;
+			return 1;                /* stops the listing */
+		}
+		rl->r = nr;
+		rl->cap = nc;
+	}
+	rl->r[rl->n++] = *r;
+	return 0;
+}
+
+int
+store_revset_load(struct store *s, struct store_revset *rs, char *err,
+                  size_t errlen)
+{
+	struct rev_load rl = { NULL, 0, 0, 0 };
+	int rc = store_revocation_list(s, rev_one, &rl, err, errlen);
+
+	if (rc != 0 || rl.failed) {
+		if (rl.failed)
+			snprintf(err, errlen, "revocation list: out of memory");
+		free(rl.r);
+		return -1;
+	}
+	store_revset_free(rs);
+	revset_build(rs, rl.r, rl.n);
+	return 0;
+}
+
 void
-httpsd_revset_free(struct httpsd_revset *rs)
+store_revset_free(struct store_revset *rs)
 {
 	free(rs->r);
 	rs->r = NULL;
@@ -62,7 +106,7 @@ httpsd_revset_free(struct httpsd_revset *rs)
 }
 
 static int
-hit(const struct httpsd_revset *rs, enum store_revocation_kind kind,
+hit(const struct store_revset *rs, enum store_revocation_kind kind,
     const char *value, int64_t iat)
 {
 	struct store_revocation key;
@@ -82,9 +126,9 @@ hit(const struct httpsd_revset *rs, enum store_revocation_kind kind,
 }
 
 void
-httpsd_jti_family(const char *jti, char *out, size_t outsz)
+store_jti_family(const char *jti, char *out, size_t outsz)
 {
-	const char *dot = strchr(jti, '.');
+	const char *dot = strchr(jti, STORE_JTI_FAMILY_SEP);
 	size_t n = dot ? (size_t)(dot - jti) : 0;
 
 	if (n >= outsz)
@@ -94,13 +138,13 @@ httpsd_jti_family(const char *jti, char *out, size_t outsz)
 }
 
 int
-httpsd_revset_revoked(const struct httpsd_revset *rs, const char *jti,
+store_revset_revoked(const struct store_revset *rs, const char *jti,
                       const char *dev, const char *sub, int64_t iat)
 {
-	char fam[STORE_ID_MAX], d[STORE_DEVICE_NAME_MAX];
+	char fam[STORE_JTI_MAX], d[STORE_DEVICE_NAME_MAX];
 	size_t dl = dev ? strlen(dev) : 0;
 
-	httpsd_jti_family(jti ? jti : "", fam, sizeof(fam));
+	store_jti_family(jti ? jti : "", fam, sizeof(fam));
 	if (dl >= sizeof(d))
 		dl = 0;          /* longer than any device name: matches none */
 	memcpy(d, dev ? dev : "", dl);

@@ -1,0 +1,1001 @@
+/*
+ * registrar.c - REGISTER and OPTIONS handling (RFC 3261 §10.3, §11; RFC 5626
+ * §6; RFC 8898) gated by bearer tokens, and the in-memory binding table with
+ * its write-behind list.
+ *
+ * Processing order follows RFC 3261 §10.3: Require (420) → credentials →
+ * authorization for the device (policy_decide through the callback) → AOR
+ * from To → Contacts and their expiry (400 / 423) → Call-ID/CSeq ordering →
+ * all-or-nothing update → 200 listing every current binding of the AOR.
+ * The table is per event loop and used from that loop's thread only.
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "common/common.h"
+#include "sip/sip.h"
+#include "sip/sip_int.h"
+
+#define BUCKETS 65536u          /* power of two; chains stay short */
+#define CONN_BUCKETS 4096u      /* connection id -> its bindings */
+
+struct conn_head {
+	uint64_t conn_id;
+	struct sip_binding *first;
+	struct conn_head *next;
+};
+
+struct sip_registrar {
+	struct sip_reg_config cfg;
+	sip_auth_fn auth;
+	void *auth_arg;
+	struct sip_binding *bucket[BUCKETS];
+	struct conn_head *cbucket[CONN_BUCKETS];
+	size_t count;
+	struct sip_binding **dirty;     /* write-behind puts */
+	size_t ndirty, dirty_cap;
+	struct sip_binding_change *dels;/* write-behind deletes */
+	size_t ndels, dels_cap;
+	char tag[17];                   /* To tag we add */
+	uint64_t tag_seq;
+	struct sip_reg_stats st;
+};
+
+void
+sip_reg_config_init(struct sip_reg_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->style = SIP_CHALLENGE_CISCO;
+	snprintf(c->realm, sizeof(c->realm), "%s", "ccmsipline");
+	snprintf(c->host, sizeof(c->host), "%s", "oprov");
+	c->expires_default = 3600;
+	c->expires_min = 60;
+	c->expires_max = 120;
+}
+
+sip_registrar *
+sip_reg_new(const struct sip_reg_config *cfg, sip_auth_fn auth, void *auth_arg)
+{
+	sip_registrar *r = calloc(1, sizeof(*r));
+	uint8_t rnd[8];
+
+	if (r == NULL)
+		return NULL;
+	r->cfg = *cfg;
+	r->auth = auth;
+	r->auth_arg = auth_arg;
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		memset(rnd, 0x5a, sizeof(rnd));
+	for (size_t i = 0; i < sizeof(rnd); i++)
+		snprintf(r->tag + 2 * i, 3, "%02x", rnd[i]);
+	return r;
+}
+
+void
+sip_reg_free(sip_registrar *r)
+{
+	if (r == NULL)
+		return;
+	for (size_t i = 0; i < BUCKETS; i++) {
+		struct sip_binding *b = r->bucket[i], *n;
+		for (; b != NULL; b = n) {
+			n = b->next;
+			free(b);
+		}
+	}
+	for (size_t i = 0; i < CONN_BUCKETS; i++) {
+		struct conn_head *h = r->cbucket[i], *n;
+		for (; h != NULL; h = n) {
+			n = h->next;
+			free(h);
+		}
+	}
+	free(r->dirty);
+	free(r->dels);
+	free(r);
+}
+
+void
+sip_reg_set_config(sip_registrar *r, const struct sip_reg_config *cfg)
+{
+	r->cfg = *cfg;
+}
+
+void
+sip_reg_stats(const sip_registrar *r, struct sip_reg_stats *out)
+{
+	*out = r->st;
+}
+
+size_t
+sip_reg_count(const sip_registrar *r)
+{
+	return r->count;
+}
+
+/* ---- device names --------------------------------------------------------- */
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = sip_lower(c);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+static void
+devname_from_hex(const char *hex12, char out[SIP_DEVNAME_MAX])
+{
+	memcpy(out, "SEP", 3);
+	for (int i = 0; i < 12; i++) {
+		int c = (unsigned char)hex12[i];
+		out[3 + i] = (char)((c >= 'a' && c <= 'f') ? c - 32 : c);
+	}
+	out[15] = '\0';
+}
+
+int
+sip_device_from_name(struct sip_str name, char out[SIP_DEVNAME_MAX])
+{
+	if (name.len != 15 || sip_lower(name.p[0]) != 's' ||
+	    sip_lower(name.p[1]) != 'e' || sip_lower(name.p[2]) != 'p')
+		return -1;
+	for (int i = 3; i < 15; i++)
+		if (hexval((unsigned char)name.p[i]) < 0)
+			return -1;
+	devname_from_hex(name.p + 3, out);
+	return 0;
+}
+
+int
+sip_device_from_instance(struct sip_str inst, char out[SIP_DEVNAME_MAX])
+{
+	/* urn:uuid:8-4-4-4-12; the vendor puts the MAC in the last group. */
+	static const char pre[] = "urn:uuid:";
+	const char *u;
+
+	if (inst.len != sizeof(pre) - 1 + 36 ||
+	    !sip_str_ieq((struct sip_str){ inst.p, sizeof(pre) - 1 }, pre))
+		return -1;
+	u = inst.p + sizeof(pre) - 1;
+	for (int i = 0; i < 36; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (u[i] != '-')
+				return -1;
+		} else if (hexval((unsigned char)u[i]) < 0) {
+			return -1;
+		}
+	}
+	devname_from_hex(u + 24, out);
+	return 0;
+}
+
+/* ---- the table ------------------------------------------------------------ */
+
+static uint32_t
+hash_str(const char *s)
+{
+	uint32_t h = 2166136261u;       /* FNV-1a */
+
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 16777619u;
+	}
+	return h;
+}
+
+static struct sip_binding **
+bucket_of(sip_registrar *r, const char *aor)
+{
+	return &r->bucket[hash_str(aor) & (BUCKETS - 1)];
+}
+
+static struct sip_binding *
+find(sip_registrar *r, const char *aor, const char *instance, int64_t reg_id)
+{
+	for (struct sip_binding *b = *bucket_of(r, aor); b; b = b->next)
+		if (b->reg_id == reg_id && strcmp(b->aor, aor) == 0 &&
+		    strcmp(b->instance, instance) == 0)
+			return b;
+	return NULL;
+}
+
+static size_t
+aor_count(sip_registrar *r, const char *aor)
+{
+	size_t n = 0;
+
+	for (struct sip_binding *b = *bucket_of(r, aor); b; b = b->next)
+		if (strcmp(b->aor, aor) == 0)
+			n++;
+	return n;
+}
+
+static int
+grow(void **arr, size_t *cap, size_t need, size_t elem)
+{
+	size_t nc;
+	void *n;
+
+	if (need <= *cap)
+		return 0;
+	nc = *cap ? *cap * 2 : 64;
+	while (nc < need)
+		nc *= 2;
+	n = realloc(*arr, nc * elem);
+	if (n == NULL)
+		return -1;
+	*arr = n;
+	*cap = nc;
+	return 0;
+}
+
+static void
+mark_dirty(sip_registrar *r, struct sip_binding *b)
+{
+	if (b->dirty)
+		return;
+	if (grow((void **)&r->dirty, &r->dirty_cap, r->ndirty + 1,
+	         sizeof(*r->dirty)) != 0)
+		return;                 /* the store catches up at next refresh */
+	r->dirty[r->ndirty++] = b;
+	b->dirty = (int)r->ndirty;
+}
+
+static void
+unlink_dirty(sip_registrar *r, struct sip_binding *b)
+{
+	size_t i;
+
+	if (!b->dirty)
+		return;
+	i = (size_t)b->dirty - 1;
+	r->dirty[i] = r->dirty[--r->ndirty];
+	if (i < r->ndirty)
+		r->dirty[i]->dirty = (int)i + 1;
+	b->dirty = 0;
+}
+
+static struct conn_head **
+conn_slot(sip_registrar *r, uint64_t id)
+{
+	struct conn_head **hp = &r->cbucket[(id * 0x9e3779b97f4a7c15ull) >> 52];
+
+	while (*hp != NULL && (*hp)->conn_id != id)
+		hp = &(*hp)->next;
+	return hp;
+}
+
+static void
+conn_unlink(sip_registrar *r, struct sip_binding *b)
+{
+	if (b->cprev == NULL)
+		return;
+	*b->cprev = b->cnext;
+	if (b->cnext != NULL)
+		b->cnext->cprev = b->cprev;
+	b->cnext = NULL;
+	b->cprev = NULL;
+	{
+		struct conn_head **hp = conn_slot(r, b->conn_id), *h = *hp;
+		if (h != NULL && h->first == NULL) {
+			*hp = h->next;
+			free(h);
+		}
+	}
+}
+
+/* Files b under connection `id` (the binding follows its latest REGISTER's
+ * connection).  -1 only when out of memory (the binding then just expires). */
+static int
+conn_link(sip_registrar *r, struct sip_binding *b, uint64_t id)
+{
+	struct conn_head **hp, *h;
+
+	if (b->cprev != NULL && b->conn_id == id)
+		return 0;
+	conn_unlink(r, b);
+	b->conn_id = id;
+	hp = conn_slot(r, id);
+	if ((h = *hp) == NULL) {
+		h = calloc(1, sizeof(*h));
+		if (h == NULL)
+			return -1;
+		h->conn_id = id;
+		*hp = h;
+	}
+	b->cnext = h->first;
+	if (h->first != NULL)
+		h->first->cprev = &b->cnext;
+	h->first = b;
+	b->cprev = &h->first;
+	return 0;
+}
+
+/* Unlinks *pp (the binding) from its chain and frees it. */
+static void
+remove_at(sip_registrar *r, struct sip_binding **pp)
+{
+	struct sip_binding *b = *pp;
+
+	*pp = b->next;
+	unlink_dirty(r, b);
+	conn_unlink(r, b);
+	if (b->stored_expires != 0 &&
+	    grow((void **)&r->dels, &r->dels_cap, r->ndels + 1,
+	         sizeof(*r->dels)) == 0) {
+		struct sip_binding_change *c = &r->dels[r->ndels++];
+		c->del = 1;
+		c->b = *b;
+		c->b.next = NULL;
+	}
+	free(b);
+	r->count--;
+	r->st.bindings_removed++;
+}
+
+static size_t
+sweep(sip_registrar *r, int (*match)(const struct sip_binding *, const void *),
+      const void *arg)
+{
+	size_t n = 0;
+
+	if (r->count == 0)
+		return 0;
+	for (size_t i = 0; i < BUCKETS; i++) {
+		struct sip_binding **pp = &r->bucket[i];
+		while (*pp != NULL) {
+			if (match(*pp, arg)) {
+				remove_at(r, pp);
+				n++;
+			} else {
+				pp = &(*pp)->next;
+			}
+		}
+	}
+	return n;
+}
+
+static int
+match_expired(const struct sip_binding *b, const void *arg)
+{
+	return b->expires_at <= *(const int64_t *)arg;
+}
+
+size_t
+sip_reg_conn_closed(sip_registrar *r, uint64_t conn_id)
+{
+	struct conn_head *h = *conn_slot(r, conn_id);
+	size_t n = 0;
+
+	/* Each removal may free the head when its list empties. */
+	while (h != NULL && h->first != NULL) {
+		struct sip_binding *b = h->first, **pp = bucket_of(r, b->aor);
+		int last = b->cnext == NULL;
+
+		while (*pp != NULL && *pp != b)
+			pp = &(*pp)->next;
+		if (*pp == NULL)
+			break;                  /* broken invariant: leave it */
+		remove_at(r, pp);
+		n++;
+		if (last)
+			break;
+	}
+	return n;
+}
+
+size_t
+sip_reg_expire(sip_registrar *r, int64_t now)
+{
+	return sweep(r, match_expired, &now);
+}
+
+void
+sip_reg_foreach(sip_registrar *r,
+                int (*cb)(void *ctx, const struct sip_binding *b), void *ctx)
+{
+	for (size_t i = 0; i < BUCKETS; i++)
+		for (struct sip_binding *b = r->bucket[i]; b; b = b->next)
+			if (cb(ctx, b) != 0)
+				return;
+}
+
+size_t
+sip_reg_take_changes(sip_registrar *r, int64_t now,
+                     struct sip_binding_change *out, size_t max)
+{
+	size_t n = 0;
+
+	(void)now;
+	while (n < max && r->ndels > 0)
+		out[n++] = r->dels[--r->ndels];
+	while (n < max && r->ndirty > 0) {
+		struct sip_binding *b = r->dirty[--r->ndirty];
+		b->dirty = 0;
+		b->stored_expires = b->expires_at;
+		out[n].del = 0;
+		out[n].b = *b;
+		out[n].b.next = NULL;
+		n++;
+	}
+	return n;
+}
+
+/* ---- responses --------------------------------------------------------------- */
+
+struct wbuf {
+	char *p;
+	size_t len, cap;
+	int overflow;
+};
+
+static void
+w_mem(struct wbuf *w, const void *s, size_t n)
+{
+	if (w->overflow || n > w->cap - w->len) {
+		w->overflow = 1;
+		return;
+	}
+	memcpy(w->p + w->len, s, n);
+	w->len += n;
+}
+
+static void
+w_str(struct wbuf *w, const char *s)
+{
+	w_mem(w, s, strlen(s));
+}
+
+static void OPROV_PRINTF(2, 3)
+w_fmt(struct wbuf *w, const char *fmt, ...)
+{
+	va_list ap;
+	int k;
+
+	if (w->overflow)
+		return;
+	va_start(ap, fmt);
+	k = vsnprintf(w->p + w->len, w->cap - w->len, fmt, ap);
+	va_end(ap);
+	if (k < 0 || (size_t)k >= w->cap - w->len) {
+		w->overflow = 1;
+		return;
+	}
+	w->len += (size_t)k;
+}
+
+static void
+w_hdr(struct wbuf *w, const char *name, struct sip_str v)
+{
+	w_str(w, name);
+	w_str(w, ": ");
+	w_mem(w, v.p, v.len);
+	w_str(w, "\r\n");
+}
+
+static const char *
+reason_phrase(int code)
+{
+	switch (code) {
+	case 200: return "OK";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 407: return "Proxy Authentication Required";
+	case 420: return "Bad Extension";
+	case 423: return "Interval Too Brief";
+	case 500: return "Server Internal Error";
+	case 503: return "Service Unavailable";
+	case 505: return "Version Not Supported";
+	case 513: return "Message Too Large";
+	default: return "Error";
+	}
+}
+
+/* Status line and the copied headers (RFC 3261 §8.2.6.2): every Via in
+ * order, From, To (with our tag when it had none), Call-ID, CSeq. */
+static void
+w_start(sip_registrar *r, struct wbuf *w, const struct sip_msg *m, int code)
+{
+	struct sip_str tag;
+
+	w_fmt(w, "SIP/2.0 %d %s\r\n", code, reason_phrase(code));
+	for (size_t i = 0; i < m->nhdr; i++)
+		if (m->hdr[i].id == SIP_H_VIA)
+			w_hdr(w, "Via", m->hdr[i].value);
+	w_hdr(w, "From", m->from->value);
+	w_str(w, "To: ");
+	w_mem(w, m->to->value.p, m->to->value.len);
+	if (sip_hdr_param(m->to->value, "tag", &tag) == 0)
+		w_fmt(w, ";tag=%s%llx", r->tag, (unsigned long long)++r->tag_seq);
+	w_str(w, "\r\n");
+	w_hdr(w, "Call-ID", m->call_id->value);
+	w_hdr(w, "CSeq", m->cseq_hdr->value);
+}
+
+static void
+w_finish(struct wbuf *w)
+{
+	w_str(w, "Content-Length: 0\r\n\r\n");
+}
+
+static void
+w_date(struct wbuf *w, int64_t now)
+{
+	/* Formatted once a second per thread, not once per response. */
+	static __thread int64_t at = -1;
+	static __thread char buf[64];
+	struct tm tm;
+	time_t t = (time_t)now;
+
+	if (now != at) {
+		if (gmtime_r(&t, &tm) == NULL ||
+		    strftime(buf, sizeof(buf), "%a, %d %b %Y %H:%M:%S GMT", &tm) == 0)
+			return;
+		at = now;
+	}
+	w_fmt(w, "Date: %s\r\n", buf);
+}
+
+/* ---- request handling --------------------------------------------------------- */
+
+struct reply {
+	int code;
+	const char *warning;            /* Warning 399 text or NULL */
+	int challenge;                  /* 1 plain, 2 with invalid_token */
+	struct sip_str unsupported;
+	unsigned min_expires;
+	int allow;
+};
+
+static void
+log_refusal(const struct sip_conn_info *ci, const char *what,
+            const char *device, const char *jti)
+{
+	char dev[64];
+
+	str_sanitize(dev, sizeof(dev), device, strlen(device));
+	log_msg(LOG_NOTICE, "sip refuse reason=%s channel=%s peer=%s device=%s "
+	        "jti=%s conn=%llu", what, ci->mtls ? "sip-5091" : "sip-5090",
+	        ci->peer_addr ? ci->peer_addr : "-", dev[0] ? dev : "-",
+	        jti && jti[0] ? jti : "-", (unsigned long long)ci->conn_id);
+}
+
+static size_t
+write_reply(sip_registrar *r, const struct sip_reg_config *cfg,
+            const struct sip_msg *m, const struct reply *rp, char *out)
+{
+	struct wbuf w = { out, 0, SIP_RESP_MAX, 0 };
+
+	w_start(r, &w, m, rp->code);
+	if (rp->challenge) {
+		const char *err = rp->challenge == 2 ? ", error=\"invalid_token\"" : "";
+		if (cfg->style == SIP_CHALLENGE_RFC8898)
+			w_fmt(&w, "WWW-Authenticate: Bearer realm=\"%s\", "
+			      "authz_server=\"%s\"%s\r\n", cfg->realm,
+			      cfg->authz_server, err);
+		else
+			w_fmt(&w, "Proxy-Authenticate: Bearer realm=\"%s\"%s\r\n",
+			      cfg->realm, err);
+	}
+	if (rp->warning != NULL)
+		w_fmt(&w, "Warning: 399 %s \"%s\"\r\n", cfg->host, rp->warning);
+	if (rp->unsupported.len)
+		w_hdr(&w, "Unsupported", rp->unsupported);
+	if (rp->min_expires)
+		w_fmt(&w, "Min-Expires: %u\r\n", rp->min_expires);
+	if (rp->allow || rp->code == 405)
+		w_str(&w, "Allow: REGISTER, OPTIONS, ACK\r\n");
+	if (rp->code == 503)
+		w_str(&w, "Retry-After: 30\r\n");
+	w_finish(&w);
+	return w.overflow ? 0 : w.len;
+}
+
+/* Copies a counted string into a fixed field; -1 when it does not fit. */
+static int
+copy_field(char *dst, size_t dstsz, struct sip_str s)
+{
+	if (s.len >= dstsz)
+		return -1;
+	memcpy(dst, s.p, s.len);
+	dst[s.len] = '\0';
+	return 0;
+}
+
+static void
+count_verdict(sip_registrar *r, int code, const char *warning, int challenge)
+{
+	if (code == 200)
+		r->st.ok++;
+	else if (challenge)
+		(challenge == 2 ? r->st.invalid_token++ : r->st.challenges++);
+	else if (code == 403 && warning && strstr(warning, "Mismatch"))
+		r->st.port_mismatch++;
+	else if (code == 403 && warning)
+		r->st.tls_auth_failure++;
+	else if (code == 403)
+		r->st.forbidden++;
+	else if (code == 400)
+		r->st.bad_request++;
+	else
+		r->st.other_errors++;
+}
+
+static enum sip_reg_outcome
+handle_register(sip_registrar *r, const struct sip_conn_info *ci,
+                const struct sip_reg_config *cfg, const struct sip_msg *m,
+                int64_t now, char *out, size_t *outlen, int *status)
+{
+	struct sip_contact ct[SIP_CONTACTS_MAX];
+	struct sip_auth_query q;
+	struct sip_auth_answer a;
+	struct reply rp = { 0 };
+	struct sip_str uri, tok = { NULL, 0 };
+	char aor[SIP_AOR_MAX], device[SIP_DEVNAME_MAX] = "";
+	char call_id[SIP_CALLID_MAX];
+	uint32_t granted[SIP_CONTACTS_MAX];
+	const char *why;
+	int n, star = 0;
+	enum sip_cred_result cr;
+
+	r->st.registers++;
+	if (sip_require_unknown(m, &rp.unsupported)) {
+		rp.code = 420;
+		goto reply;
+	}
+	n = sip_contacts_parse(m, ct, SIP_CONTACTS_MAX, &why);
+	if (n < 0) {
+		rp.code = 400;
+		log_refusal(ci, why, "", "");
+		goto reply;
+	}
+	/* The device named by the Contacts: +u.sip!devicename when it is a
+	 * device name, else the MAC in the +sip.instance UUID.  Two Contacts
+	 * naming different devices cannot both be authorized by one token. */
+	for (int i = 0; i < n; i++) {
+		char d[SIP_DEVNAME_MAX];
+		if (ct[i].star) {
+			star = 1;
+			continue;
+		}
+		if (sip_device_from_name(ct[i].devicename, d) != 0 &&
+		    sip_device_from_instance(ct[i].instance, d) != 0)
+			continue;
+		if (device[0] && strcmp(device, d) != 0) {
+			rp.code = 400;
+			log_refusal(ci, "Contacts name two devices", device, "");
+			goto reply;
+		}
+		memcpy(device, d, sizeof(d));
+	}
+	if (sip_nameaddr_uri(m->to->value, &uri) != 0 ||
+	    sip_aor(uri, aor, sizeof(aor)) != 0) {
+		rp.code = 400;
+		log_refusal(ci, "To is not a sip/sips AOR", device, "");
+		goto reply;
+	}
+	if (!device[0]) {
+		/* Un-REGISTER with "*" or a query: the device of the AOR's
+		 * current bindings (all must be the same device). */
+		for (struct sip_binding *b = *bucket_of(r, aor); b; b = b->next)
+			if (strcmp(b->aor, aor) == 0 && b->device[0]) {
+				memcpy(device, b->device, sizeof(device));
+				break;
+			}
+	}
+
+	cr = sip_bearer_token(m, &tok);
+	if (cr == SIP_CRED_CONFLICT) {
+		rp.code = 400;
+		log_refusal(ci, "conflicting bearer credentials", device, "");
+		goto reply;
+	}
+	memset(&q, 0, sizeof(q));
+	memset(&a, 0, sizeof(a));
+	q.device = device;
+	{
+		/* "sip:USER@host": the user part, for the line check. */
+		const char *c = strchr(aor, ':'), *at = strchr(aor, '@');
+		if (c != NULL && at != NULL && at > c)
+			q.aor_user = (struct sip_str){ c + 1, (size_t)(at - c - 1) };
+	}
+	q.token = tok.p;
+	q.token_len = tok.len;
+	q.token_present = cr != SIP_CRED_NONE;
+	q.token_unreadable = cr == SIP_CRED_BAD;
+	q.mtls = ci->mtls;
+	q.peer = ci->peer;
+	r->auth(r->auth_arg, &q, &a);
+	switch (a.reason) {
+	case POLICY_ALLOW:
+		break;
+	case POLICY_NO_TOKEN:
+		rp.code = cfg->style == SIP_CHALLENGE_RFC8898 ? 401 : 407;
+		rp.challenge = 1;
+		goto refused;
+	case POLICY_INVALID_TOKEN:
+		rp.code = cfg->style == SIP_CHALLENGE_RFC8898 ? 401 : 407;
+		rp.challenge = 2;
+		goto refused;
+	case POLICY_PORT_MISMATCH:
+		rp.code = 403;
+		rp.warning = "SIP OAuth Registration port Mismatch";
+		goto refused;
+	case POLICY_PEER_NOT_TRUSTED:
+		rp.code = 403;
+		rp.warning = "TLS authentication failure";
+		goto refused;
+	case POLICY_NOT_FOUND:
+		rp.code = 404;
+		goto refused;
+	default:
+		rp.code = 403;
+		goto refused;
+	}
+
+	/* Expiry of each Contact: its own parameter, else Expires, else the
+	 * default; shortened to the maximum; a non-zero request below the
+	 * minimum is refused with 423 (RFC 3261 §10.3 step 7). */
+	if (star) {
+		if (m->expires != 0) {
+			rp.code = 400;
+			log_refusal(ci, "Contact * without Expires: 0", device, a.jti);
+			goto reply;
+		}
+	}
+	for (int i = 0; i < n; i++) {
+		long long e = ct[i].expires >= 0 ? ct[i].expires :
+		              m->expires >= 0 ? m->expires : cfg->expires_default;
+		if (ct[i].star)
+			continue;
+		if (e > 0 && e < (long long)cfg->expires_min) {
+			rp.code = 423;
+			rp.min_expires = cfg->expires_min;
+			goto reply;
+		}
+		granted[i] = (uint32_t)(e > (long long)cfg->expires_max ?
+		                        cfg->expires_max : e);
+		if (ct[i].instance.len >= SIP_INSTANCE_MAX ||
+		    ct[i].uri.len >= SIP_CONTACT_MAX) {
+			rp.code = 400;
+			log_refusal(ci, "Contact too long", device, a.jti);
+			goto reply;
+		}
+	}
+	if (copy_field(call_id, sizeof(call_id), m->call_id->value) != 0) {
+		rp.code = 400;
+		goto reply;
+	}
+
+	/* Ordering (RFC 3261 §10.3 step 7): the same Call-ID needs a higher
+	 * CSeq; checked for every Contact before anything changes. */
+	for (int i = 0; i < n; i++) {
+		char inst[SIP_INSTANCE_MAX];
+		struct sip_binding *b;
+		if (ct[i].star)
+			continue;
+		if (copy_field(inst, sizeof(inst), ct[i].instance.len ?
+		               ct[i].instance : ct[i].uri) != 0)
+			continue;
+		b = find(r, aor, inst, ct[i].reg_id);
+		if (b != NULL && strcmp(b->call_id, call_id) == 0 &&
+		    m->cseq <= b->cseq) {
+			rp.code = 400;
+			log_refusal(ci, "CSeq not higher than the binding's",
+			            device, a.jti);
+			goto reply;
+		}
+	}
+	{
+		size_t have = aor_count(r, aor), add = 0;
+		for (int i = 0; i < n; i++) {
+			char inst[SIP_INSTANCE_MAX];
+			if (ct[i].star || granted[i] == 0)
+				continue;
+			if (copy_field(inst, sizeof(inst), ct[i].instance.len ?
+			               ct[i].instance : ct[i].uri) == 0 &&
+			    find(r, aor, inst, ct[i].reg_id) == NULL)
+				add++;
+		}
+		if (have + add > SIP_BINDINGS_PER_AOR) {
+			rp.code = 403;
+			log_refusal(ci, "too many bindings for the AOR", device, a.jti);
+			goto reply;
+		}
+		if (r->count + add > SIP_BINDINGS_MAX) {
+			rp.code = 503;
+			log_refusal(ci, "binding table full", device, a.jti);
+			goto reply;
+		}
+	}
+
+	/* Apply. */
+	if (star) {
+		struct sip_binding **pp = bucket_of(r, aor);
+		while (*pp != NULL) {
+			if (strcmp((*pp)->aor, aor) == 0)
+				remove_at(r, pp);
+			else
+				pp = &(*pp)->next;
+		}
+	}
+	for (int i = 0; i < n; i++) {
+		char inst[SIP_INSTANCE_MAX];
+		struct sip_binding *b, **pp;
+		if (ct[i].star)
+			continue;
+		if (copy_field(inst, sizeof(inst), ct[i].instance.len ?
+		               ct[i].instance : ct[i].uri) != 0)
+			continue;
+		for (pp = bucket_of(r, aor); *pp != NULL; pp = &(*pp)->next)
+			if ((*pp)->reg_id == ct[i].reg_id &&
+			    strcmp((*pp)->aor, aor) == 0 &&
+			    strcmp((*pp)->instance, inst) == 0)
+				break;
+		b = *pp;
+		if (granted[i] == 0) {
+			if (b != NULL)
+				remove_at(r, pp);
+			continue;
+		}
+		if (b == NULL) {
+			b = calloc(1, sizeof(*b));
+			if (b == NULL) {
+				rp.code = 503;
+				goto reply;
+			}
+			snprintf(b->aor, sizeof(b->aor), "%s", aor);
+			memcpy(b->instance, inst, sizeof(inst));
+			b->reg_id = ct[i].reg_id;
+			b->next = *bucket_of(r, aor);
+			*bucket_of(r, aor) = b;
+			r->count++;
+			r->st.bindings_added++;
+			mark_dirty(r, b);
+		}
+		if (b->conn_id != ci->conn_id ||
+		    b->contact[0] == '\0' ||
+		    strlen(b->contact) != ct[i].uri.len ||
+		    memcmp(b->contact, ct[i].uri.p, ct[i].uri.len) != 0 ||
+		    b->stored_expires - now < (int64_t)granted[i] / 2)
+			mark_dirty(r, b);
+		(void)copy_field(b->contact, sizeof(b->contact), ct[i].uri);
+		memcpy(b->device, device, sizeof(device));
+		memcpy(b->call_id, call_id, sizeof(call_id));
+		b->cseq = m->cseq;
+		b->expires_at = now + granted[i];
+		(void)conn_link(r, b, ci->conn_id);
+	}
+
+	/* 200 with every current binding of the AOR. */
+	{
+		struct wbuf w = { out, 0, SIP_RESP_MAX, 0 };
+		int outbound = 0;
+		uint32_t hdr_exp = 0;
+
+		w_start(r, &w, m, 200);
+		for (struct sip_binding *b = *bucket_of(r, aor); b; b = b->next) {
+			if (strcmp(b->aor, aor) != 0)
+				continue;
+			w_fmt(&w, "Contact: <%s>;expires=%lld", b->contact,
+			      (long long)(b->expires_at > now ? b->expires_at - now : 0));
+			if (b->instance[0] && strcmp(b->instance, b->contact) != 0)
+				w_fmt(&w, ";+sip.instance=\"<%s>\"", b->instance);
+			if (b->reg_id) {
+				w_fmt(&w, ";reg-id=%lld", (long long)b->reg_id);
+				outbound = 1;
+			}
+			w_str(&w, "\r\n");
+		}
+		for (int i = 0; i < n; i++)
+			if (!ct[i].star && granted[i] > hdr_exp)
+				hdr_exp = granted[i];
+		if (n > 0 && !star)
+			w_fmt(&w, "Expires: %u\r\n", hdr_exp);
+		if (outbound)
+			w_str(&w, "Require: outbound\r\n");
+		w_date(&w, now);
+		w_finish(&w);
+		if (w.overflow) {
+			rp.code = 500;
+			goto reply;
+		}
+		*outlen = w.len;
+		*status = 200;
+		r->st.ok++;
+		return SIP_REG_REPLY;
+	}
+
+refused:
+	log_refusal(ci, a.why ? a.why : "refused", device, a.jti);
+reply:
+	count_verdict(r, rp.code, rp.warning, rp.challenge);
+	*outlen = write_reply(r, cfg, m, &rp, out);
+	*status = rp.code;
+	return SIP_REG_REPLY;
+}
+
+enum sip_reg_outcome
+sip_reg_handle(sip_registrar *r, const struct sip_conn_info *ci, const char *p,
+               const char *end, int64_t now, char *out, size_t *outlen,
+               int *status)
+{
+	const struct sip_reg_config *cfg = ci->cfg ? ci->cfg : &r->cfg;
+	struct sip_msg msg, *m = &msg;
+	struct reply rp = { 0 };
+	enum sip_parse_result pr;
+	enum sip_reg_outcome oc = SIP_REG_REPLY;
+	const char *why;
+
+	*outlen = 0;
+	*status = 0;
+	r->st.requests++;
+	pr = sip_msg_parse(p, end, m, &why);
+	if (pr != SIP_PARSE_OK) {
+		char sane[96];
+		str_sanitize(sane, sizeof(sane), why, strlen(why));
+		log_msg(LOG_INFO, "sip bad message from %s: %s",
+		        ci->peer_addr ? ci->peer_addr : "-", sane);
+		r->st.bad_request++;
+		if (m->is_request && m->from && m->to && m->call_id &&
+		    m->cseq_hdr && m->nvia && pr != SIP_PARSE_TOO_BIG) {
+			/* enough to answer properly */
+			rp.code = pr == SIP_PARSE_BAD_VERSION ? 505 : 400;
+			*outlen = write_reply(r, cfg, m, &rp, out);
+			*status = rp.code;
+		} else if (!m->is_request && m->status) {
+			oc = SIP_REG_NOTHING;
+		} else {
+			*status = pr == SIP_PARSE_TOO_BIG ? 513 :
+			          pr == SIP_PARSE_BAD_VERSION ? 505 : 400;
+			*outlen = sip_reg_frame_error(*status, out, SIP_RESP_MAX);
+			oc = SIP_REG_REPLY_CLOSE;
+		}
+		goto out;
+	}
+	if (!m->is_request || m->method == SIP_M_ACK) {
+		oc = SIP_REG_NOTHING;   /* nothing answers a response or an ACK */
+		goto out;
+	}
+	switch (m->method) {
+	case SIP_M_REGISTER:
+		oc = handle_register(r, ci, cfg, m, now, out, outlen, status);
+		goto out;
+	case SIP_M_OPTIONS:
+		r->st.options++;
+		if (sip_require_unknown(m, &rp.unsupported))
+			rp.code = 420;
+		else
+			rp.code = 200, rp.allow = 1;
+		break;
+	default:
+		rp.code = 405;
+		break;
+	}
+	count_verdict(r, rp.code, NULL, 0);
+	*outlen = write_reply(r, cfg, m, &rp, out);
+	*status = rp.code;
+out:
+	return oc;
+}
+
+size_t
+sip_reg_frame_error(int code, char *out, size_t outsz)
+{
+	int k = snprintf(out, outsz, "SIP/2.0 %d %s\r\nContent-Length: 0\r\n\r\n",
+	                 code, reason_phrase(code));
+	return (k < 0 || (size_t)k >= outsz) ? 0 : (size_t)k;
+}

@@ -1,0 +1,161 @@
+/*
+ * sip_int.h - private to sip/: character classes shared by the scanners, the
+ * registrar core with its binding table, and the daemon's transport (TLS,
+ * event loops).  Unit tests include it; nothing outside sip/ and tests/ may.
+ */
+#ifndef OPROV_SIP_INT_H
+#define OPROV_SIP_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "sip/sip.h"
+#include "trust/trust.h"
+
+static inline int sip_lower(int c) { return (c >= 'A' && c <= 'Z') ? c + 32 : c; }
+static inline int sip_is_wsp(int c) { return c == ' ' || c == '\t'; }
+static inline int sip_is_lws(int c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+int sip_is_token(int c);
+enum sip_hdr_id sip_hdr_lookup(struct sip_str name);
+/* 1*DIGIT in [0, max]. 0 / -1. */
+int sip_digits(struct sip_str v, long long max, long long *out);
+
+/* ---- registrar -------------------------------------------------------------
+ * Limits: SIP_BINDINGS_PER_AOR bindings for one address-of-record (a phone
+ * line is shared by a few devices at most); SIP_BINDINGS_MAX per event loop
+ * (a REGISTER that would go over is answered 503 with Retry-After). */
+#define SIP_BINDINGS_PER_AOR   8
+#define SIP_BINDINGS_MAX       200000
+#define SIP_RESP_MAX           (8 * 1024)   /* one response we write */
+#define SIP_AOR_MAX            256
+#define SIP_INSTANCE_MAX       128
+#define SIP_CONTACT_MAX        1024
+#define SIP_CALLID_MAX         256
+#define SIP_DEVNAME_MAX        16
+
+enum sip_challenge_style {
+	SIP_CHALLENGE_CISCO = 0,        /* 407 Proxy-Authenticate realm=ccmsipline */
+	SIP_CHALLENGE_RFC8898           /* 401 WWW-Authenticate … authz_server */
+};
+
+struct sip_reg_config {
+	enum sip_challenge_style style;
+	char realm[128];                /* default "ccmsipline" */
+	char authz_server[256];         /* RFC 8898 authz_server URL */
+	char host[256];                 /* our name in Warning headers */
+	unsigned expires_default;       /* no expiry asked: 3600 (RFC 3261) */
+	unsigned expires_min;           /* below → 423 with Min-Expires: 60 */
+	unsigned expires_max;           /* granted at most: 120 (vendor) */
+};
+void sip_reg_config_init(struct sip_reg_config *c);
+
+/* What the authenticator is asked: the registrar gathered the facts, the
+ * daemon's callback validates the token, looks the device up and runs
+ * policy_decide() (unit tests plug in their own). */
+struct sip_auth_query {
+	const char *device;             /* canonical "SEP…" or "" (none found) */
+	struct sip_str aor_user;        /* user part of the To URI (borrowed
+	                                 * for the duration of the call) */
+	const char *token;              /* NOT terminated; never log it */
+	size_t token_len;
+	int token_present;
+	int token_unreadable;           /* a Bearer credential we cannot parse */
+	int mtls;                       /* the 5091 listener */
+	enum policy_peer peer;
+};
+struct sip_auth_answer {
+	enum policy_reason reason;
+	const char *why;                /* static text for the log */
+	char jti[TOK_JTI_MAX];          /* token id for the log, may be "" */
+};
+typedef void (*sip_auth_fn)(void *arg, const struct sip_auth_query *q,
+                            struct sip_auth_answer *a);
+
+/* One binding (RFC 3261 §10.3, keyed as RFC 5626 §6: AOR + instance +
+ * reg-id; without an instance the Contact URI stands in for it). */
+struct sip_binding {
+	char aor[SIP_AOR_MAX];
+	char instance[SIP_INSTANCE_MAX];
+	int64_t reg_id;
+	char contact[SIP_CONTACT_MAX];  /* the Contact URI */
+	char device[SIP_DEVNAME_MAX];
+	char call_id[SIP_CALLID_MAX];
+	uint32_t cseq;
+	int64_t expires_at;
+	int64_t stored_expires;         /* what the store holds, 0 = nothing */
+	uint64_t conn_id;
+	int dirty;                      /* on the write-behind list */
+	struct sip_binding *next;       /* same AOR bucket chain */
+	struct sip_binding *cnext, **cprev; /* same connection */
+};
+
+/* A change for the write-behind (the daemon maps it to the store). */
+struct sip_binding_change {
+	int del;
+	struct sip_binding b;           /* next pointer unused */
+};
+
+typedef struct sip_registrar sip_registrar;
+
+sip_registrar *sip_reg_new(const struct sip_reg_config *cfg, sip_auth_fn auth,
+                           void *auth_arg);
+void sip_reg_free(sip_registrar *r);
+void sip_reg_set_config(sip_registrar *r, const struct sip_reg_config *cfg);
+
+struct sip_conn_info {
+	uint64_t conn_id;
+	int mtls;
+	enum policy_peer peer;
+	const char *peer_addr;          /* for logs */
+	const struct sip_reg_config *cfg; /* the listener's; NULL: registrar's */
+};
+
+enum sip_reg_outcome {
+	SIP_REG_REPLY = 0,              /* send out[0..*outlen) */
+	SIP_REG_REPLY_CLOSE,            /* send, then close the connection */
+	SIP_REG_NOTHING                 /* a response or ACK: no answer */
+};
+/* Handles one framed message [p, end): parses it and writes the response.
+ * out must hold SIP_RESP_MAX bytes; *status gets the response code (0 for
+ * none). */
+enum sip_reg_outcome sip_reg_handle(sip_registrar *r,
+                                    const struct sip_conn_info *ci,
+                                    const char *p, const char *end,
+                                    int64_t now, char *out, size_t *outlen,
+                                    int *status);
+/* Response for a framing failure (400 / 513), with whatever headers of the
+ * broken message can be copied; always followed by a close. */
+size_t sip_reg_frame_error(int code, char *out, size_t outsz);
+
+/* Drops the bindings of a closed connection / past their expiry. */
+size_t sip_reg_conn_closed(sip_registrar *r, uint64_t conn_id);
+size_t sip_reg_expire(sip_registrar *r, int64_t now);
+size_t sip_reg_count(const sip_registrar *r);
+/* Visits every binding (tests, status).  cb returns non-zero to stop. */
+void sip_reg_foreach(sip_registrar *r,
+                     int (*cb)(void *ctx, const struct sip_binding *b),
+                     void *ctx);
+/* Takes the pending write-behind changes (at most max) into out; returns
+ * the count.  Refreshes are only written when the stored expiry is within
+ * half the granted interval, so a steady refresh costs no write. */
+size_t sip_reg_take_changes(sip_registrar *r, int64_t now,
+                            struct sip_binding_change *out, size_t max);
+
+/* Counters (per registrar; the daemon sums its loops). */
+struct sip_reg_stats {
+	uint64_t requests, registers, options, ok, challenges, invalid_token;
+	uint64_t forbidden, port_mismatch, tls_auth_failure, bad_request;
+	uint64_t other_errors, bindings_added, bindings_removed;
+};
+void sip_reg_stats(const sip_registrar *r, struct sip_reg_stats *out);
+
+/* "urn:uuid:00000000-0000-0000-0000-001122334455" → "SEP001122334455";
+ * "SEP…"/"sep…" device names canonicalised.  0 / -1. */
+int sip_device_from_instance(struct sip_str instance, char out[SIP_DEVNAME_MAX]);
+int sip_device_from_name(struct sip_str name, char out[SIP_DEVNAME_MAX]);
+
+#endif

@@ -1,0 +1,463 @@
+/*
+ * sipd.c - oprov-sipd's main(): flags, start-up in the order bind → load
+ * keys and certificates → drop privileges → pid file → serve, the signal
+ * loop (SIGHUP reloads the TLS certificates) and the stats file.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sip/sipd_int.h"
+
+static const char usage_text[] =
+"usage: oprov-sipd -d DATADIR [-f] [--user U] [--node NAME]\n"
+"                  [--tls-listen [ADDR:]PORT] [--mtls-listen [ADDR:]PORT]\n"
+"                  [--challenge cisco|rfc8898] [--tls-challenge STYLE]\n"
+"                  [--mtls-challenge STYLE] [--realm R] [--authz-server URL]\n"
+"                  [--expires-default S] [--expires-min S] [--expires-max S]\n"
+"                  [--max-conn N] [--max-conn-per-addr N] [--idle-timeout S]\n"
+"                  [--loops N] [-v] [--help]\n"
+"\n"
+"SIP OAuth registration listener: TLS (default: the node's SIP OAuth port,\n"
+"5090) and mutual TLS for Expressway-C (the node's SIP MRA OAuth port, 5091),\n"
+"listening only while the cluster SIP OAuth mode is on.\n"
+"\n"
+"  -d DATADIR             the oprov data directory (store, run/)\n"
+"  -f                     stay in the foreground, log to stderr\n"
+"  --user U               drop privileges to U after binding\n"
+"  --node NAME            this node (default: the first node in the store)\n"
+"  --tls-listen SPEC      override the TLS listener (\"off\" disables it)\n"
+"  --mtls-listen SPEC     override the mutual-TLS listener (\"off\" disables it)\n"
+"  --challenge STYLE      cisco: 407 Proxy-Authenticate (default);\n"
+"                         rfc8898: 401 WWW-Authenticate with authz_server\n"
+"  --tls-challenge STYLE  the style of the TLS listener only\n"
+"  --mtls-challenge STYLE the style of the mutual-TLS listener only\n"
+"  --realm R              challenge realm (default ccmsipline)\n"
+"  --authz-server URL     RFC 8898 authz_server (default: the token issuer)\n"
+"  --expires-default S    binding lifetime when none is asked (3600)\n"
+"  --expires-min S        shorter requests get 423 (60)\n"
+"  --expires-max S        longer requests are shortened to this (120)\n"
+"  --max-conn N           connections in total (20000)\n"
+"  --max-conn-per-addr N  connections from one address (256)\n"
+"  --idle-timeout S       close a connection silent this long (300)\n"
+"  --loops N              event loops (default: one per CPU)\n"
+"  -v                     log every connection close\n";
+
+static const char *
+style_name(enum sip_challenge_style s)
+{
+	return s == SIP_CHALLENGE_RFC8898 ? "rfc8898" : "cisco";
+}
+
+enum {
+	OPT_USER = 256, OPT_NODE, OPT_TLS, OPT_MTLS, OPT_CHALLENGE,
+	OPT_TLS_CHALLENGE, OPT_MTLS_CHALLENGE, OPT_REALM,
+	OPT_AUTHZ, OPT_EXP_DEF, OPT_EXP_MIN, OPT_EXP_MAX, OPT_MAXCONN,
+	OPT_PERADDR, OPT_IDLE, OPT_LOOPS, OPT_HELP
+};
+
+static const struct option long_opts[] = {
+	{ "user", required_argument, NULL, OPT_USER },
+	{ "node", required_argument, NULL, OPT_NODE },
+	{ "tls-listen", required_argument, NULL, OPT_TLS },
+	{ "mtls-listen", required_argument, NULL, OPT_MTLS },
+	{ "challenge", required_argument, NULL, OPT_CHALLENGE },
+	{ "tls-challenge", required_argument, NULL, OPT_TLS_CHALLENGE },
+	{ "mtls-challenge", required_argument, NULL, OPT_MTLS_CHALLENGE },
+	{ "realm", required_argument, NULL, OPT_REALM },
+	{ "authz-server", required_argument, NULL, OPT_AUTHZ },
+	{ "expires-default", required_argument, NULL, OPT_EXP_DEF },
+	{ "expires-min", required_argument, NULL, OPT_EXP_MIN },
+	{ "expires-max", required_argument, NULL, OPT_EXP_MAX },
+	{ "max-conn", required_argument, NULL, OPT_MAXCONN },
+	{ "max-conn-per-addr", required_argument, NULL, OPT_PERADDR },
+	{ "idle-timeout", required_argument, NULL, OPT_IDLE },
+	{ "loops", required_argument, NULL, OPT_LOOPS },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ NULL, 0, NULL, 0 }
+};
+
+static int
+num_opt(const char *name, const char *v, long long min, long long max,
+        unsigned *out)
+{
+	long long n;
+
+	if (num_parse_str(v, min, max, &n) != 0) {
+		fprintf(stderr, "oprov-sipd: --%s: %s is not a number in %lld..%lld\n",
+		        name, v, min, max);
+		return -1;
+	}
+	*out = (unsigned)n;
+	return 0;
+}
+
+static int
+parse_args(int argc, char **argv, struct sipd_opts *o)
+{
+	int c;
+	unsigned loops = 0;
+
+	memset(o, 0, sizeof(*o));
+	sip_reg_config_init(&o->reg);
+	o->conn_max = SIPD_CONN_MAX_DEFAULT;
+	o->conn_per_addr = SIPD_CONN_PER_ADDR_DEFAULT;
+	o->idle_timeout = SIPD_IDLE_TIMEOUT_DEFAULT;
+	o->tls_style = o->mtls_style = -1;
+	while ((c = getopt_long(argc, argv, "d:fvh", long_opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': o->datadir = optarg; break;
+		case 'f': o->foreground = 1; break;
+		case 'v': o->verbose = 1; break;
+		case OPT_USER: o->user = optarg; break;
+		case OPT_NODE: o->node = optarg; break;
+		case OPT_TLS: o->tls_listen = optarg; break;
+		case OPT_MTLS: o->mtls_listen = optarg; break;
+		case OPT_CHALLENGE:
+		case OPT_TLS_CHALLENGE:
+		case OPT_MTLS_CHALLENGE: {
+			int st;
+			if (strcmp(optarg, "cisco") == 0)
+				st = SIP_CHALLENGE_CISCO;
+			else if (strcmp(optarg, "rfc8898") == 0)
+				st = SIP_CHALLENGE_RFC8898;
+			else {
+				fprintf(stderr, "oprov-sipd: --%s: cisco or rfc8898\n",
+				        c == OPT_CHALLENGE ? "challenge" :
+				        c == OPT_TLS_CHALLENGE ? "tls-challenge" :
+				        "mtls-challenge");
+				return -1;
+			}
+			if (c == OPT_CHALLENGE)
+				o->reg.style = (enum sip_challenge_style)st;
+			else if (c == OPT_TLS_CHALLENGE)
+				o->tls_style = st;
+			else
+				o->mtls_style = st;
+			break;
+		}
+		case OPT_REALM:
+		case OPT_AUTHZ: {
+			char *dst = c == OPT_REALM ? o->reg.realm : o->reg.authz_server;
+			size_t sz = c == OPT_REALM ? sizeof(o->reg.realm) :
+			            sizeof(o->reg.authz_server);
+			/* Goes into a quoted-string of a response header. */
+			if (strlen(optarg) >= sz || strpbrk(optarg, "\"\\\r\n") != NULL) {
+				fprintf(stderr, "oprov-sipd: %s: too long or holds a "
+				        "quote, backslash or line break\n", optarg);
+				return -1;
+			}
+			snprintf(dst, sz, "%s", optarg);
+			break;
+		}
+		case OPT_EXP_DEF:
+			if (num_opt("expires-default", optarg, 1, 86400,
+			            &o->reg.expires_default) < 0)
+				return -1;
+			break;
+		case OPT_EXP_MIN:
+			if (num_opt("expires-min", optarg, 1, 86400, &o->reg.expires_min) < 0)
+				return -1;
+			break;
+		case OPT_EXP_MAX:
+			if (num_opt("expires-max", optarg, 1, 86400, &o->reg.expires_max) < 0)
+				return -1;
+			break;
+		case OPT_MAXCONN:
+			if (num_opt("max-conn", optarg, 1, 1000000, &o->conn_max) < 0)
+				return -1;
+			break;
+		case OPT_PERADDR:
+			if (num_opt("max-conn-per-addr", optarg, 1, 1000000,
+			            &o->conn_per_addr) < 0)
+				return -1;
+			break;
+		case OPT_IDLE:
+			if (num_opt("idle-timeout", optarg, 5, 86400, &o->idle_timeout) < 0)
+				return -1;
+			break;
+		case OPT_LOOPS:
+			if (num_opt("loops", optarg, 1, SIPD_LOOPS_MAX, &loops) < 0)
+				return -1;
+			break;
+		case OPT_HELP:
+		case 'h':
+			fputs(usage_text, stdout);
+			exit(0);
+		default:
+			fputs(usage_text, stderr);
+			return -1;
+		}
+	}
+	if (optind != argc || o->datadir == NULL) {
+		fputs(usage_text, stderr);
+		return -1;
+	}
+	if (o->reg.expires_min > o->reg.expires_max) {
+		fprintf(stderr, "oprov-sipd: --expires-min is above --expires-max\n");
+		return -1;
+	}
+	o->loops = (int)loops;
+	return 0;
+}
+
+struct first_node {
+	struct cfg_node n;
+	int found;
+};
+
+static int
+node_first(void *ctx, const struct cfg_node *n)
+{
+	struct first_node *f = ctx;
+
+	if (!f->found) {
+		f->n = *n;
+		f->found = 1;
+	}
+	return 0;
+}
+
+static void
+write_stats(struct sipd *d)
+{
+	struct sipd_stats s;
+	char tmp[700];
+	FILE *f;
+
+	memset(&s, 0, sizeof(s));
+	for (int i = 0; i < d->nloops; i++)
+		sipd_loop_stats(d->loop[i], &s);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", d->stats_path);
+	f = fopen(tmp, "w");
+	if (f == NULL)
+		return;
+	fprintf(f, "time %lld\n", (long long)time(NULL));
+	fprintf(f, "sip_oauth_mode %d\n", d->sip_oauth_mode);
+	fprintf(f, "connections_open %llu\n", (unsigned long long)s.conns_open);
+	fprintf(f, "connections_total %llu\n", (unsigned long long)s.conns_total);
+	fprintf(f, "tls_handshake_failures %llu\n",
+	        (unsigned long long)s.handshake_failures);
+	fprintf(f, "tls_resumed %llu\n", (unsigned long long)s.resumed);
+	fprintf(f, "refused_connection_cap %llu\n",
+	        (unsigned long long)s.refused_conn_cap);
+	fprintf(f, "refused_address_cap %llu\n",
+	        (unsigned long long)s.refused_addr_cap);
+	fprintf(f, "framing_errors %llu\n", (unsigned long long)s.framing_errors);
+	fprintf(f, "keepalive_pings %llu\n", (unsigned long long)s.pings);
+	fprintf(f, "requests %llu\n", (unsigned long long)s.reg.requests);
+	fprintf(f, "registers %llu\n", (unsigned long long)s.reg.registers);
+	fprintf(f, "options %llu\n", (unsigned long long)s.reg.options);
+	fprintf(f, "replies_ok %llu\n", (unsigned long long)s.reg.ok);
+	fprintf(f, "challenges %llu\n", (unsigned long long)s.reg.challenges);
+	fprintf(f, "invalid_token %llu\n", (unsigned long long)s.reg.invalid_token);
+	fprintf(f, "forbidden %llu\n", (unsigned long long)s.reg.forbidden);
+	fprintf(f, "port_mismatch %llu\n", (unsigned long long)s.reg.port_mismatch);
+	fprintf(f, "tls_auth_failure %llu\n",
+	        (unsigned long long)s.reg.tls_auth_failure);
+	fprintf(f, "bad_request %llu\n", (unsigned long long)s.reg.bad_request);
+	fprintf(f, "other_errors %llu\n", (unsigned long long)s.reg.other_errors);
+	fprintf(f, "bindings %llu\n", (unsigned long long)s.bindings);
+	fprintf(f, "bindings_added %llu\n", (unsigned long long)s.reg.bindings_added);
+	fprintf(f, "bindings_removed %llu\n",
+	        (unsigned long long)s.reg.bindings_removed);
+	fprintf(f, "store_batches %llu\n", (unsigned long long)s.store_writes);
+	fprintf(f, "store_errors %llu\n", (unsigned long long)s.store_errors);
+	if (fclose(f) == 0)
+		(void)rename(tmp, d->stats_path);
+}
+
+static int
+run_dir_make(struct sipd *d, char *err, size_t errlen)
+{
+	snprintf(d->run_dir, sizeof(d->run_dir), "%s/run", d->o.datadir);
+	if (mkdir(d->run_dir, 0755) != 0 && errno != EEXIST) {
+		snprintf(err, errlen, "%.300s: %s", d->run_dir, strerror(errno));
+		return -1;
+	}
+	if (d->o.user != NULL && d->o.user[0] != '\0' && geteuid() == 0) {
+		struct passwd *pw = getpwnam(d->o.user);
+		if (pw == NULL) {
+			snprintf(err, errlen, "unknown user %s", d->o.user);
+			return -1;
+		}
+		if (chown(d->run_dir, pw->pw_uid, pw->pw_gid) != 0) {
+			snprintf(err, errlen, "chown %.300s: %s", d->run_dir, strerror(errno));
+			return -1;
+		}
+	}
+	snprintf(d->pid_path, sizeof(d->pid_path), "%s/oprov-sipd.pid", d->run_dir);
+	snprintf(d->stats_path, sizeof(d->stats_path), "%s/oprov-sipd.stats",
+	         d->run_dir);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct sipd d;
+	struct store *st = NULL;
+	struct first_node fn;
+	char err[512];
+	pthread_t thr[SIPD_LOOPS_MAX];
+	int started = 0, rc = 1;
+	long ncpu;
+
+	if (parse_args(argc, argv, &d.o) < 0)
+		return 2;
+	log_open("oprov-sipd", d.o.foreground);
+	pthread_rwlock_init(&d.lock, NULL);
+	pthread_mutex_init(&d.addr_lock, NULL);
+	d.keys = keystore_new();
+	st = store_open(d.o.datadir, 0, err, sizeof(err));
+	if (st == NULL || d.keys == NULL) {
+		log_msg(LOG_ERR, "store: %s", err);
+		goto out;
+	}
+	if (sipd_sync(&d, st) < 0)
+		goto out;
+
+	/* This node: its ports and the host named in Warning headers. */
+	memset(&fn, 0, sizeof(fn));
+	if (d.o.node != NULL) {
+		if (store_node_get(st, d.o.node, &fn.n, err, sizeof(err)) != 0) {
+			log_msg(LOG_ERR, "node %s: %s", d.o.node, err);
+			goto out;
+		}
+		fn.found = 1;
+	} else if (store_node_list(st, node_first, &fn, err, sizeof(err)) != 0 ||
+	           !fn.found) {
+		log_msg(LOG_ERR, "no node in the store (oprovctl init adds one)");
+		goto out;
+	}
+	d.o.node = strdup(fn.n.name);
+	if (fn.n.host[0])
+		snprintf(d.o.reg.host, sizeof(d.o.reg.host), "%s", fn.n.host);
+	if (d.o.reg.authz_server[0] == '\0')
+		snprintf(d.o.reg.authz_server, sizeof(d.o.reg.authz_server),
+		         "%.255s", d.issuer);
+	/* Each listener's registrar settings: the daemon's, with its own
+	 * challenge style when one was given for it. */
+	d.reg_tls = d.reg_mtls = d.o.reg;
+	if (d.o.tls_style >= 0)
+		d.reg_tls.style = (enum sip_challenge_style)d.o.tls_style;
+	if (d.o.mtls_style >= 0)
+		d.reg_mtls.style = (enum sip_challenge_style)d.o.mtls_style;
+	{
+		uint16_t p1 = fn.n.sip_oauth_port ? fn.n.sip_oauth_port :
+		              CFG_DEFAULT_SIP_OAUTH_PORT;
+		uint16_t p2 = fn.n.sip_mra_oauth_port ? fn.n.sip_mra_oauth_port :
+		              CFG_DEFAULT_SIP_MRA_OAUTH_PORT;
+		char s1[16], s2[16];
+
+		snprintf(s1, sizeof(s1), "%u", (unsigned)p1);
+		snprintf(s2, sizeof(s2), "%u", (unsigned)p2);
+		if (listen_parse(d.o.tls_listen ? d.o.tls_listen : s1, p1, &d.tls_la,
+		                 err, sizeof(err)) != 0 ||
+		    listen_parse(d.o.mtls_listen ? d.o.mtls_listen : s2, p2,
+		                 &d.mtls_la, err, sizeof(err)) != 0) {
+			log_msg(LOG_ERR, "listen: %s", err);
+			goto out;
+		}
+	}
+	if (sipd_tls_load(&d, st, err, sizeof(err)) < 0) {
+		log_msg(LOG_ERR, "%s", err);
+		goto out;
+	}
+	if (run_dir_make(&d, err, sizeof(err)) < 0) {
+		log_msg(LOG_ERR, "%s", err);
+		goto out;
+	}
+	/* Bindings a previous run of this node left behind are stale: their
+	 * connections are gone. */
+	if (store_binding_drop_node(st, d.o.node, 0, err, sizeof(err)) != 0)
+		log_msg(LOG_WARNING, "store: dropping old bindings: %s", err);
+
+	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	d.nloops = d.o.loops ? d.o.loops : (int)(ncpu > 0 ? ncpu : 1);
+	if (d.nloops > SIPD_LOOPS_MAX)
+		d.nloops = SIPD_LOOPS_MAX;
+	for (int i = 0; i < d.nloops; i++) {
+		err[0] = '\0';
+		d.loop[i] = sipd_loop_new(&d, i, err, sizeof(err));
+		if (d.loop[i] == NULL) {
+			log_msg(LOG_ERR, "%s", err);
+			d.nloops = i;
+			goto out;
+		}
+	}
+	/* Bind now (listening only while the mode is on), before dropping
+	 * privileges. */
+	for (int i = 0; i < d.nloops; i++)
+		sipd_loop_listen(d.loop[i]);
+	if (daemon_drop_privileges(d.o.user, err, sizeof(err)) < 0) {
+		log_msg(LOG_ERR, "%s", err);
+		goto out;
+	}
+	if (!d.o.foreground && daemon_detach(err, sizeof(err)) < 0) {
+		log_msg(LOG_ERR, "%s", err);
+		goto out;
+	}
+	if (daemon_pidfile_write(d.pid_path, err, sizeof(err)) < 0) {
+		log_msg(LOG_ERR, "%s", err);
+		goto out;
+	}
+	daemon_signals(&d.reload, &d.stop);
+	for (started = 0; started < d.nloops; started++)
+		if (pthread_create(&thr[started], NULL, sipd_loop_run,
+		                   d.loop[started]) != 0) {
+			log_msg(LOG_ERR, "cannot start event loop %d", started);
+			d.stop = 1;
+			break;
+		}
+	log_msg(LOG_NOTICE, "oprov-sipd node %s: %d event loops, TLS %s (challenge "
+	        "%s), mutual TLS %s (challenge %s)", d.o.node, d.nloops,
+	        d.tls_la.text, style_name(d.reg_tls.style), d.mtls_la.text,
+	        style_name(d.reg_mtls.style));
+	while (!d.stop) {
+		struct timespec ts = { 1, 0 };
+		nanosleep(&ts, NULL);
+		if (d.reload) {
+			d.reload = 0;
+			if (sipd_tls_load(&d, st, err, sizeof(err)) < 0)
+				log_msg(LOG_ERR, "reload: %s (keeping the old "
+				        "certificates)", err);
+			else
+				log_msg(LOG_NOTICE, "reload: TLS certificates reloaded");
+		}
+		write_stats(&d);
+	}
+	rc = 0;
+out:
+	d.stop = 1;
+	for (int i = 0; i < started; i++)
+		pthread_join(thr[i], NULL);
+	if (started > 0)
+		write_stats(&d);        /* final counters, before the loops go */
+	for (int i = 0; i < d.nloops; i++)
+		sipd_loop_free(d.loop[i]);
+	if (st != NULL && d.o.node != NULL &&
+	    store_binding_drop_node(st, d.o.node, 0, err, sizeof(err)) != 0)
+		log_msg(LOG_WARNING, "store: dropping bindings: %s", err);
+	if (started > 0) {
+		daemon_pidfile_remove(d.pid_path);
+		log_msg(LOG_NOTICE, "stopped");
+	}
+	store_close(st);
+	sip_tls_ctx_free(d.tls_ctx);
+	sip_tls_ctx_free(d.mtls_ctx);
+	certstore_free(d.trust);
+	tok_validator_free(d.validator);
+	keystore_free(d.keys);
+	store_revset_free(&d.rev);
+	free(d.xnames_buf);
+	return rc;
+}

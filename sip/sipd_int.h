@@ -1,0 +1,160 @@
+/*
+ * sipd_int.h - private to oprov-sipd: the TLS layer (sip/tls.c, the only
+ * OpenSSL user in sip/), the event loops (sip/server.c) and the state the
+ * loops share (sip/state.c).  Limits are documented in oprov-sipd(8).
+ */
+#ifndef OPROV_SIPD_INT_H
+#define OPROV_SIPD_INT_H
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "common/common.h"
+#include "sip/sip_int.h"
+#include "store/store.h"
+#include "trust/trust.h"
+
+/* ---- limits and defaults ---------------------------------------------------- */
+#define SIPD_CONN_MAX_DEFAULT      20000  /* connections, all loops together */
+#define SIPD_CONN_PER_ADDR_DEFAULT 256    /* from one peer address */
+#define SIPD_IDLE_TIMEOUT_DEFAULT  300    /* s without a byte from the peer */
+#define SIPD_HANDSHAKE_TIMEOUT     10     /* s to finish the TLS handshake */
+#define SIPD_WBUF_MAX              (64 * 1024) /* unsent bytes per connection */
+#define SIPD_RBUF_MAX              SIP_MSG_MAX /* unread bytes per connection */
+#define SIPD_TLS_SESSION_CACHE     20480
+#define SIPD_TLS_SESSION_LIFETIME  3600   /* s, TLSResumptionTimer default */
+#define SIPD_LOOPS_MAX             64
+#define SIPD_FLUSH_BATCH           1024   /* binding changes per transaction */
+#define SIPD_DEVICE_CACHE          32768  /* device records kept per loop */
+#define SIPD_EXPRESSWAY_NAMES_MAX  256
+
+/* ---- TLS (tls.c) -------------------------------------------------------------- */
+typedef struct sip_tls_ctx sip_tls_ctx;
+typedef struct sip_tls sip_tls;
+
+enum { SIP_TLS_OK = 0, SIP_TLS_AGAIN = -1, SIP_TLS_CLOSED = -2,
+       SIP_TLS_ERROR = -3 };
+
+/* cert_pem: leaf then chain; key_pem: the private key (the caller wipes it
+ * afterwards).  mtls: require a client certificate verified against
+ * `trust` (its X509_STORE is shared by reference); trust_pem: the same CAs
+ * as PEM, named in the CertificateRequest. */
+sip_tls_ctx *sip_tls_ctx_new(const char *cert_pem, const char *key_pem,
+                             int mtls, certstore *trust, const char *trust_pem,
+                             char *err, size_t errlen);
+void sip_tls_ctx_free(sip_tls_ctx *c);
+sip_tls *sip_tls_new(sip_tls_ctx *c, int fd);
+void sip_tls_free(sip_tls *t);
+/* SIP_TLS_OK when done, else one of the negative codes above. */
+int sip_tls_handshake(sip_tls *t, char *err, size_t errlen);
+/* Bytes moved (> 0) or a negative code. */
+long sip_tls_read(sip_tls *t, void *buf, size_t len, char *err, size_t errlen);
+long sip_tls_write(sip_tls *t, const void *buf, size_t len, char *err,
+                   size_t errlen);
+int sip_tls_wants_write(const sip_tls *t);
+int sip_tls_resumed(const sip_tls *t);
+/* Decrypted or undecrypted bytes already inside OpenSSL: read again before
+ * waiting for the socket. */
+int sip_tls_pending(const sip_tls *t);
+/* After the handshake on 5091: TRUSTED when the verified peer certificate
+ * matches one of the names (trust/'s rules), else UNTRUSTED. */
+enum policy_peer sip_tls_peer(sip_tls *t, const char *const *names, size_t n);
+
+/* ---- options ---------------------------------------------------------------------- */
+struct sipd_opts {
+	const char *datadir;
+	int foreground;
+	const char *user;
+	const char *node;
+	const char *tls_listen;          /* NULL: the node's sip_oauth_port */
+	const char *mtls_listen;         /* NULL: the node's sip_mra_oauth_port */
+	int loops;                       /* 0: one per online CPU */
+	struct sip_reg_config reg;       /* challenge style, expiries, host */
+	int tls_style, mtls_style;       /* per-listener challenge style; -1: reg's */
+	unsigned conn_max, conn_per_addr, idle_timeout;
+	int verbose;
+};
+
+/* ---- shared state (state.c) ------------------------------------------------------- */
+struct sipd_stats {
+	struct sip_reg_stats reg;
+	uint64_t conns_open, conns_total, handshake_failures, resumed;
+	uint64_t refused_conn_cap, refused_addr_cap, framing_errors, pings;
+	uint64_t bindings, store_writes, store_errors;
+};
+
+struct sipd {
+	struct sipd_opts o;
+	/* o.reg with each listener's challenge style; read-only once serving */
+	struct sip_reg_config reg_tls, reg_mtls;
+	char run_dir[512];
+	char pid_path[600];
+	char stats_path[600];
+
+	pthread_rwlock_t lock;           /* everything below until `stop` */
+	int have_gen;
+	struct store_generation gen;
+	int sip_oauth_mode;
+	char issuer[STORE_PARAM_VALUE_MAX], audience[STORE_PARAM_VALUE_MAX];
+	keystore *keys;
+	tok_validator *validator;
+	struct store_revset rev;          /* revocations, in memory */
+	char *xnames_buf;                /* Expressway-C X.509 names */
+	const char *xnames[SIPD_EXPRESSWAY_NAMES_MAX];
+	size_t nxnames;
+	sip_tls_ctx *tls_ctx, *mtls_ctx; /* replaced on SIGHUP */
+	certstore *trust;
+	uint16_t tls_port, mtls_port;    /* from the node (0: not configured) */
+
+	volatile sig_atomic_t stop, reload;
+	atomic_uint_fast64_t conn_seq;
+	atomic_uint conns;               /* open connections, all loops */
+	pthread_mutex_t addr_lock;       /* per-address counts */
+	struct addr_count *addr_bucket[4096];
+
+	struct sipd_loop *loop[SIPD_LOOPS_MAX];
+	int nloops;
+	struct listen_addr tls_la, mtls_la;
+};
+
+/* Reads settings, keys, revocations and Expressway-C names when the store
+ * generation moved.  0 / -1. */
+int sipd_sync(struct sipd *d, struct store *st);
+/* Loads the tomcat pair and tomcat-trust into new TLS contexts and swaps
+ * them in (start-up and SIGHUP).  0 / -1. */
+int sipd_tls_load(struct sipd *d, struct store *st, char *err, size_t errlen);
+/* The authenticator plugged into each loop's registrar (arg: the loop). */
+void sipd_auth(void *arg, const struct sip_auth_query *q,
+               struct sip_auth_answer *a);
+/* Per-address connection accounting; 0 when under the cap. */
+int sipd_addr_take(struct sipd *d, const char *addr);
+void sipd_addr_release(struct sipd *d, const char *addr);
+
+/* ---- event loops (server.c) --------------------------------------------------------- */
+struct sipd_loop;
+struct sipd_loop *sipd_loop_new(struct sipd *d, int index, char *err,
+                                size_t errlen);
+void sipd_loop_free(struct sipd_loop *l);
+void *sipd_loop_run(void *arg);              /* thread body */
+struct store *sipd_loop_store(struct sipd_loop *l);
+/* Opens the loop's listeners while the cluster SIP OAuth mode is on, closes
+ * them while it is off (start-up and every tick). */
+void sipd_loop_listen(struct sipd_loop *l);
+/* Adds the loop's counters into *out (under the loop's stats lock). */
+void sipd_loop_stats(struct sipd_loop *l, struct sipd_stats *out);
+struct sipd *sipd_loop_daemon(struct sipd_loop *l);
+
+/* A device as the policy needs it, from the loop's cache (dropped when the
+ * config generation moves; SIPD_DEVICE_CACHE entries at most). */
+struct sipd_dev {
+	int exists, oauth;
+	char owner[STORE_NAME_MAX];
+	size_t nlines;
+	char dn[CFG_LINES_MAX][CFG_DN_MAX];   /* the device's directory numbers */
+};
+void sipd_loop_device(struct sipd_loop *l, const char *name,
+                      struct sipd_dev *out);
+
+#endif

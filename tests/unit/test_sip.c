@@ -1,0 +1,798 @@
+/*
+ * test_sip.c - the SIP parser, stream framing and registrar core.
+ * RFC 4475 cases come from tests/data/sip (rfc4475.list + NAME.sip).
+ */
+#include "config.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/common.h"
+#include "sip/sip.h"
+#include "sip/sip_int.h"
+
+#ifndef SIP_TEST_DATA
+#define SIP_TEST_DATA "tests/data/sip"
+#endif
+
+static char *
+slurp(const char *name, size_t *len)
+{
+	char path[512];
+	FILE *f;
+	char *buf;
+	long n;
+
+	snprintf(path, sizeof(path), "%s/%s", SIP_TEST_DATA, name);
+	f = fopen(path, "rb");
+	cr_assert_not_null(f, "cannot open %s", path);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = malloc((size_t)n + 1);
+	cr_assert_not_null(buf);
+	cr_assert_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	*len = (size_t)n;
+	return buf;
+}
+
+/* ---- a fake authenticator --------------------------------------------------
+ * "tok-SEPxxxxxxxxxxxx" is a valid token bound to that device; "expired" is
+ * invalid; "mode-off" stands for cluster mode off. */
+static void
+fake_auth(void *arg, const struct sip_auth_query *q, struct sip_auth_answer *a)
+{
+	(void)arg;
+	a->why = "test";
+	snprintf(a->jti, sizeof(a->jti), "%s", "jti-1");
+	if (q->mtls && q->peer != PEER_TRUSTED) {
+		a->reason = POLICY_PEER_NOT_TRUSTED;
+		return;
+	}
+	if (!q->token_present) {
+		a->reason = POLICY_NO_TOKEN;
+		return;
+	}
+	if (q->token_unreadable) {
+		a->reason = POLICY_INVALID_TOKEN;
+		return;
+	}
+	if (q->token_len == 8 && memcmp(q->token, "mode-off", 8) == 0) {
+		a->reason = POLICY_PORT_MISMATCH;
+		return;
+	}
+	if (q->token_len != 19 || memcmp(q->token, "tok-", 4) != 0) {
+		a->reason = POLICY_INVALID_TOKEN;
+		return;
+	}
+	if (strlen(q->device) != 15 || memcmp(q->token + 4, q->device, 15) != 0) {
+		a->reason = POLICY_WRONG_DEVICE;
+		return;
+	}
+	a->reason = POLICY_ALLOW;
+}
+
+static sip_registrar *
+new_reg(void)
+{
+	struct sip_reg_config c;
+	sip_registrar *r;
+
+	sip_reg_config_init(&c);
+	snprintf(c.host, sizeof(c.host), "%s", "node1.example.com");
+	snprintf(c.authz_server, sizeof(c.authz_server), "%s",
+	         "https://node1.example.com:8443/");
+	r = sip_reg_new(&c, fake_auth, NULL);
+	cr_assert_not_null(r);
+	return r;
+}
+
+static int
+handle(sip_registrar *r, const char *msg, size_t len, uint64_t conn,
+       int64_t now, char *out)
+{
+	struct sip_conn_info ci = { conn, 0, PEER_NONE, "192.0.2.1", NULL };
+	size_t outlen;
+	int status;
+
+	sip_reg_handle(r, &ci, msg, msg + len, now, out, &outlen, &status);
+	out[outlen] = '\0';
+	return status;
+}
+
+/* ---- RFC 4475 ------------------------------------------------------------- */
+
+Test(rfc4475, every_listed_message)
+{
+	size_t listlen, seen = 0;
+	char *list = slurp("rfc4475.list", &listlen);
+	char *save = NULL, *line;
+
+	list[listlen] = '\0';
+	for (line = strtok_r(list, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *name, *verdict, *st, *save2 = NULL, file[80];
+		long long status;
+		int got;
+		size_t len;
+		char *msg, *copy;
+		struct sip_msg m;
+		struct sip_contact ct[SIP_CONTACTS_MAX];
+		enum sip_parse_result pr;
+		int parsed;
+		sip_registrar *r;
+		char *out;
+
+		if (line[0] == '#' || line[0] == '\0')
+			continue;
+		name = strtok_r(line, " \t", &save2);
+		verdict = strtok_r(NULL, " \t", &save2);
+		st = strtok_r(NULL, " \t", &save2);
+		cr_assert(name && verdict && st);
+		cr_assert_eq(num_parse_str(st, 0, 999, &status), 0);
+		snprintf(file, sizeof(file), "%s.sip", name);
+		msg = slurp(file, &len);
+		/* exact-size copy: reads past the end would be caught by ASan */
+		copy = malloc(len);
+		memcpy(copy, msg, len);
+		pr = sip_msg_parse(copy, copy + len, &m, NULL);
+		parsed = pr == SIP_PARSE_OK;
+		if (parsed && m.is_request && m.method == SIP_M_REGISTER)
+			parsed = sip_contacts_parse(&m, ct, SIP_CONTACTS_MAX, NULL) >= 0;
+		cr_expect_eq(parsed, strcmp(verdict, "parse") == 0,
+		             "%s: expected %s", name, verdict);
+		r = new_reg();
+		out = malloc(SIP_RESP_MAX + 1);
+		got = handle(r, copy, len, 1, 1000000, out);
+		cr_expect_eq(got, status, "%s: status %d, expected %lld", name, got,
+		             status);
+		if (got != 0)
+			cr_expect(strncmp(out, "SIP/2.0 ", 8) == 0, "%s: %s", name, out);
+		sip_reg_free(r);
+		free(out);
+		free(copy);
+		free(msg);
+		seen++;
+	}
+	cr_assert_geq(seen, 30);
+	free(list);
+}
+
+Test(rfc4475, wsinv_folded_values)
+{
+	size_t len;
+	char *msg = slurp("wsinv.sip", &len);
+	struct sip_msg m;
+	struct sip_str uri, tag;
+
+	cr_assert_eq(sip_msg_parse(msg, msg + len, &m, NULL), SIP_PARSE_OK);
+	cr_assert_eq(m.cseq, 9);
+	cr_assert_eq(m.nvia, 2);            /* fields: Via, and v: holding two values */
+	cr_assert_eq(m.content_length, 150);
+	cr_assert_eq(sip_nameaddr_uri(m.to->value, &uri), 0);
+	cr_assert(uri.len == 33 && memcmp(uri.p, "sip:vivekg@chair-dnrc.example.com", 33) == 0);
+	cr_assert_eq(sip_hdr_param(m.to->value, "tag", &tag), 1);
+	cr_assert(tag.len == 11 && memcmp(tag.p, "1918181833n", 11) == 0);
+	cr_assert_eq(sip_hdr_param(m.from->value, "tag", &tag), 1);
+	cr_assert(tag.len == 7 && memcmp(tag.p, "98asjd8", 7) == 0);
+	free(msg);
+}
+
+Test(rfc4475, dblreq_is_two_messages_on_a_stream)
+{
+	size_t len, off = 0, mo, ml, used;
+	char *msg = slurp("dblreq.sip", &len);
+	struct sip_msg m;
+
+	cr_assert_eq(sip_frame(msg, len, &mo, &ml, &used), SIP_FRAME_MESSAGE);
+	cr_assert_eq(sip_msg_parse(msg + mo, msg + mo + ml, &m, NULL), SIP_PARSE_OK);
+	cr_assert_eq(m.method, SIP_M_REGISTER);
+	off += used;
+	cr_assert_eq(sip_frame(msg + off, len - off, &mo, &ml, &used),
+	             SIP_FRAME_MESSAGE);
+	cr_assert_eq(sip_msg_parse(msg + off + mo, msg + off + mo + ml, &m, NULL),
+	             SIP_PARSE_OK);
+	cr_assert_eq(m.method, SIP_M_INVITE);
+	cr_assert_eq(off + used, len);
+	free(msg);
+}
+
+/* ---- framing ----------------------------------------------------------------- */
+
+static const char reg_fmt[] =
+	"REGISTER sip:node1.example.com SIP/2.0\r\n"
+	"Via: SIP/2.0/TLS 192.0.2.10:51234;branch=z9hG4bK%u\r\n"
+	"From: <sip:1001@node1.example.com>;tag=abc\r\n"
+	"To: <sip:1001@node1.example.com>\r\n"
+	"Call-ID: %s\r\n"
+	"CSeq: %u REGISTER\r\n"
+	"Max-Forwards: 70\r\n"
+	"Contact: <sip:1001@192.0.2.10:51234;transport=tls>;"
+	"+sip.instance=\"<urn:uuid:00000000-0000-0000-0000-%s>\";"
+	"+u.sip!devicename.ccm.cisco.com=\"%s\"%s\r\n"
+	"%s"
+	"Content-Length: 0\r\n\r\n";
+
+static size_t
+make_register(char *buf, size_t sz, const char *callid, unsigned cseq,
+              const char *mac, const char *dev, const char *cparams,
+              const char *extra)
+{
+	int k = snprintf(buf, sz, reg_fmt, cseq, callid, cseq, mac, dev, cparams,
+	                 extra);
+	cr_assert(k > 0 && (size_t)k < sz);
+	return (size_t)k;
+}
+
+Test(frame, byte_at_a_time)
+{
+	char msg[2048];
+	size_t len = make_register(msg, sizeof(msg), "c1", 1, "001122334455",
+	                           "SEP001122334455", "", "");
+	size_t mo, ml, used;
+
+	for (size_t i = 1; i < len; i++)
+		cr_assert_eq(sip_frame(msg, i, &mo, &ml, &used),
+		             SIP_FRAME_NEED_MORE, "complete at %zu of %zu", i, len);
+	cr_assert_eq(sip_frame(msg, len, &mo, &ml, &used), SIP_FRAME_MESSAGE);
+	cr_assert_eq(ml, len);
+	cr_assert_eq(used, len);
+}
+
+Test(frame, pipelined_with_keepalives)
+{
+	char buf[8192];
+	size_t off = 0, mo, ml, used;
+	int msgs = 0, pings = 0, skips = 0;
+
+	memcpy(buf, "\r\n", 2);
+	off = 2;
+	off += make_register(buf + off, sizeof(buf) - off, "c1", 1, "001122334455",
+	                     "SEP001122334455", "", "");
+	memcpy(buf + off, "\r\n\r\n", 4);
+	off += 4;
+	off += make_register(buf + off, sizeof(buf) - off, "c1", 2, "001122334455",
+	                     "SEP001122334455", "", "");
+	off += make_register(buf + off, sizeof(buf) - off, "c1", 3, "001122334455",
+	                     "SEP001122334455", "", "");
+	for (size_t p = 0; p < off; p += used) {
+		enum sip_frame_result fr = sip_frame(buf + p, off - p, &mo, &ml, &used);
+		if (fr == SIP_FRAME_MESSAGE)
+			msgs++;
+		else if (fr == SIP_FRAME_PING)
+			pings++;
+		else if (fr == SIP_FRAME_SKIP)
+			skips++;
+		else
+			cr_assert_fail("unexpected %d at %zu", fr, p);
+	}
+	cr_assert_eq(msgs, 3);
+	cr_assert_eq(pings, 1);
+	cr_assert_eq(skips, 1);
+}
+
+Test(frame, keepalive_alone)
+{
+	size_t mo, ml, used;
+
+	cr_assert_eq(sip_frame("\r", 1, &mo, &ml, &used), SIP_FRAME_NEED_MORE);
+	cr_assert_eq(sip_frame("\r\n", 2, &mo, &ml, &used), SIP_FRAME_NEED_MORE);
+	cr_assert_eq(sip_frame("\r\n\r", 3, &mo, &ml, &used), SIP_FRAME_NEED_MORE);
+	cr_assert_eq(sip_frame("\r\n\r\n", 4, &mo, &ml, &used), SIP_FRAME_PING);
+	cr_assert_eq(used, 4);
+	cr_assert_eq(sip_frame("\r\nR", 3, &mo, &ml, &used), SIP_FRAME_SKIP);
+	cr_assert_eq(used, 2);
+	cr_assert_eq(sip_frame("\n", 1, &mo, &ml, &used), SIP_FRAME_ERROR);
+}
+
+Test(frame, content_length_mandatory)
+{
+	const char *m = "OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/TLS x\r\n\r\n";
+	const char *two = "OPTIONS sip:a@b SIP/2.0\r\nl: 0\r\nContent-Length: 0\r\n\r\n";
+	const char *bad = "OPTIONS sip:a@b SIP/2.0\r\nContent-Length: -1\r\n\r\n";
+	const char *body = "OPTIONS sip:a@b SIP/2.0\r\nContent-Length: 4\r\n\r\nab";
+	size_t mo, ml, used;
+
+	cr_assert_eq(sip_frame(m, strlen(m), &mo, &ml, &used), SIP_FRAME_ERROR);
+	cr_assert_eq(sip_frame(two, strlen(two), &mo, &ml, &used), SIP_FRAME_ERROR);
+	cr_assert_eq(sip_frame(bad, strlen(bad), &mo, &ml, &used), SIP_FRAME_ERROR);
+	cr_assert_eq(sip_frame(body, strlen(body), &mo, &ml, &used),
+	             SIP_FRAME_NEED_MORE);
+}
+
+Test(frame, headers_of_64k_refused)
+{
+	size_t n = 64 * 1024 + 200, off, mo, ml, used;
+	char *buf = malloc(n);
+	struct sip_msg m;
+
+	off = (size_t)snprintf(buf, n, "REGISTER sip:a@b SIP/2.0\r\n");
+	while (off + 40 < 64 * 1024 + 100) {
+		memcpy(buf + off, "X-Filler: 0123456789012345678901234\r\n", 37);
+		off += 37;
+	}
+	memcpy(buf + off, "Content-Length: 0\r\n\r\n", 21);
+	off += 21;
+	/* without the end in sight, and with it */
+	cr_assert_eq(sip_frame(buf, SIP_MSG_MAX, &mo, &ml, &used), SIP_FRAME_TOO_BIG);
+	cr_assert_eq(sip_frame(buf, off, &mo, &ml, &used), SIP_FRAME_TOO_BIG);
+	cr_assert_eq(sip_msg_parse(buf, buf + off, &m, NULL), SIP_PARSE_TOO_BIG);
+	{
+		char out[256];
+		size_t k = sip_reg_frame_error(513, out, sizeof(out));
+		cr_assert(k > 0 && strncmp(out, "SIP/2.0 513 ", 12) == 0);
+	}
+	free(buf);
+}
+
+/* ---- parser details ------------------------------------------------------------ */
+
+Test(parse, thousand_contacts_refused)
+{
+	size_t n = 80 * 1000 + 1024, off, mo, ml, used;
+	char *buf = malloc(n);
+	struct sip_msg m;
+	struct sip_contact ct[SIP_CONTACTS_MAX];
+	const char *why;
+	sip_registrar *r = new_reg();
+	char out[SIP_RESP_MAX + 1];
+
+	/* 1,000 Contacts in one comma-separated field (fits SIP_MSG_MAX
+	 * only when short), then the same as 1,000 fields. */
+	off = (size_t)snprintf(buf, n, "REGISTER sip:h SIP/2.0\r\nVia: SIP/2.0/TLS h\r\n"
+	                       "From: <sip:a@h>;tag=1\r\nTo: <sip:a@h>\r\n"
+	                       "Call-ID: x\r\nCSeq: 1 REGISTER\r\nContact: ");
+	for (int i = 0; i < 1000; i++)
+		off += (size_t)snprintf(buf + off, n - off, "%s<sip:%d@h>",
+		                        i ? "," : "", i);
+	off += (size_t)snprintf(buf + off, n - off, "\r\nContent-Length: 0\r\n\r\n");
+	cr_assert_eq(sip_frame(buf, off, &mo, &ml, &used), SIP_FRAME_MESSAGE);
+	cr_assert_eq(sip_msg_parse(buf, buf + off, &m, NULL), SIP_PARSE_OK);
+	cr_assert_eq(sip_contacts_parse(&m, ct, SIP_CONTACTS_MAX, &why), -1);
+	cr_assert_str_eq(why, "too many Contacts");
+	cr_assert_eq(handle(r, buf, off, 1, 1000, out), 400);
+
+	off = (size_t)snprintf(buf, n, "REGISTER sip:h SIP/2.0\r\nVia: SIP/2.0/TLS h\r\n"
+	                       "From: <sip:a@h>;tag=1\r\nTo: <sip:a@h>\r\n"
+	                       "Call-ID: x\r\nCSeq: 1 REGISTER\r\n");
+	for (int i = 0; i < 1000; i++)
+		off += (size_t)snprintf(buf + off, n - off, "m: <sip:%d@h>\r\n", i);
+	off += (size_t)snprintf(buf + off, n - off, "l: 0\r\n\r\n");
+	cr_assert_eq(sip_msg_parse(buf, buf + off, &m, NULL), SIP_PARSE_TOO_BIG);
+	cr_assert_eq(sip_frame(buf, off, &mo, &ml, &used), SIP_FRAME_MESSAGE);
+	cr_assert_eq(handle(r, buf, off, 1, 1000, out), 513);
+	sip_reg_free(r);
+	free(buf);
+}
+
+Test(parse, header_count_cap)
+{
+	char buf[16384];
+	size_t off;
+	struct sip_msg m;
+
+	off = (size_t)snprintf(buf, sizeof(buf), "OPTIONS sip:h SIP/2.0\r\n");
+	for (int i = 0; i < SIP_HEADERS_MAX + 1; i++)
+		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "X: %d\r\n", i);
+	off += (size_t)snprintf(buf + off, sizeof(buf) - off, "\r\n");
+	cr_assert_eq(sip_msg_parse(buf, buf + off, &m, NULL), SIP_PARSE_TOO_BIG);
+}
+
+Test(parse, no_nul_assumption)
+{
+	/* A NUL inside a header value is just a byte; the parse must not stop. */
+	static const char msg[] = "OPTIONS sip:h SIP/2.0\r\nVia: SIP/2.0/TLS h\r\n"
+		"From: <sip:a@h>;tag=1\r\nTo: <sip:a@h>\r\nX: a\0b\r\n"
+		"Call-ID: x\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
+	struct sip_msg m;
+
+	cr_assert_eq(sip_msg_parse(msg, msg + sizeof(msg) - 1, &m, NULL),
+	             SIP_PARSE_OK);
+	cr_assert_not_null(m.cseq_hdr);
+	cr_assert_eq(m.method, SIP_M_OPTIONS);
+}
+
+Test(parse, bare_lf_refused)
+{
+	static const char msg[] = "OPTIONS sip:h SIP/2.0\nVia: x\n\n";
+	struct sip_msg m;
+
+	cr_assert_eq(sip_msg_parse(msg, msg + sizeof(msg) - 1, &m, NULL),
+	             SIP_PARSE_BAD);
+}
+
+static enum sip_cred_result
+creds(const char *hdrs, char *tok, size_t toksz)
+{
+	char buf[4096];
+	struct sip_msg m;
+	struct sip_str t;
+	enum sip_cred_result r;
+	int k = snprintf(buf, sizeof(buf), "REGISTER sip:h SIP/2.0\r\n"
+	                 "Via: SIP/2.0/TLS h\r\nFrom: <sip:a@h>;tag=1\r\n"
+	                 "To: <sip:a@h>\r\nCall-ID: x\r\nCSeq: 1 REGISTER\r\n%s"
+	                 "Content-Length: 0\r\n\r\n", hdrs);
+
+	cr_assert_eq(sip_msg_parse(buf, buf + k, &m, NULL), SIP_PARSE_OK);
+	r = sip_bearer_token(&m, &t);
+	tok[0] = '\0';
+	if (r == SIP_CRED_FOUND)
+		snprintf(tok, toksz, "%.*s", (int)t.len, t.p);
+	return r;
+}
+
+Test(parse, bearer_credentials)
+{
+	char tok[256];
+
+	cr_assert_eq(creds("Authorization: Bearer eyJ.a-b_c.d~e\r\n", tok,
+	                   sizeof(tok)), SIP_CRED_FOUND);
+	cr_assert_str_eq(tok, "eyJ.a-b_c.d~e");
+	cr_assert_eq(creds("Proxy-Authorization: Bearer token=\"eyJ.x.y\"\r\n", tok,
+	                   sizeof(tok)), SIP_CRED_FOUND);
+	cr_assert_str_eq(tok, "eyJ.x.y");
+	cr_assert_eq(creds("Proxy-Authorization: bearer realm=\"r\", token=\"a.b.c\"\r\n",
+	                   tok, sizeof(tok)), SIP_CRED_FOUND);
+	cr_assert_str_eq(tok, "a.b.c");
+	cr_assert_eq(creds("Authorization: Bearer abc==\r\n", tok, sizeof(tok)),
+	             SIP_CRED_FOUND);
+	cr_assert_str_eq(tok, "abc==");
+	/* folded */
+	cr_assert_eq(creds("Authorization: Bearer\r\n  a.b.c\r\n", tok, sizeof(tok)),
+	             SIP_CRED_FOUND);
+	cr_assert_str_eq(tok, "a.b.c");
+	cr_assert_eq(creds("Authorization: Digest username=\"u\"\r\n", tok,
+	                   sizeof(tok)), SIP_CRED_NONE);
+	cr_assert_eq(creds("", tok, sizeof(tok)), SIP_CRED_NONE);
+	cr_assert_eq(creds("Authorization: Bearer\r\n", tok, sizeof(tok)),
+	             SIP_CRED_BAD);
+	cr_assert_eq(creds("Authorization: Bearer token=\"\"\r\n", tok, sizeof(tok)),
+	             SIP_CRED_BAD);
+	cr_assert_eq(creds("Authorization: Bearer a b\r\n", tok, sizeof(tok)),
+	             SIP_CRED_BAD);
+}
+
+Test(parse, duplicated_authorization)
+{
+	char tok[256];
+
+	cr_assert_eq(creds("Authorization: Bearer a.b.c\r\n"
+	                   "Authorization: Bearer a.b.d\r\n", tok, sizeof(tok)),
+	             SIP_CRED_CONFLICT);
+	cr_assert_eq(creds("Authorization: Bearer a.b.c\r\n"
+	                   "Proxy-Authorization: Bearer token=\"x.y.z\"\r\n", tok,
+	                   sizeof(tok)), SIP_CRED_CONFLICT);
+	/* the same token in both forms is one credential */
+	cr_assert_eq(creds("Authorization: Bearer a.b.c\r\n"
+	                   "Proxy-Authorization: Bearer token=\"a.b.c\"\r\n", tok,
+	                   sizeof(tok)), SIP_CRED_FOUND);
+}
+
+Test(parse, contact_parameters)
+{
+	char buf[2048];
+	size_t len = make_register(buf, sizeof(buf), "c1", 1, "00aabbccddee",
+	                           "SEP00AABBCCDDEE", ";reg-id=1;expires=300", "");
+	struct sip_msg m;
+	struct sip_contact ct[4];
+	char dev[SIP_DEVNAME_MAX];
+
+	cr_assert_eq(sip_msg_parse(buf, buf + len, &m, NULL), SIP_PARSE_OK);
+	cr_assert_eq(sip_contacts_parse(&m, ct, 4, NULL), 1);
+	cr_assert_eq(ct[0].expires, 300);
+	cr_assert_eq(ct[0].reg_id, 1);
+	cr_assert_eq(ct[0].instance.len, 45);
+	cr_assert_eq(sip_device_from_instance(ct[0].instance, dev), 0);
+	cr_assert_str_eq(dev, "SEP00AABBCCDDEE");
+	cr_assert_eq(sip_device_from_name(ct[0].devicename, dev), 0);
+	cr_assert_str_eq(dev, "SEP00AABBCCDDEE");
+	cr_assert_eq(sip_device_from_name((struct sip_str){ "CSFJOHN", 7 }, dev), -1);
+}
+
+Test(parse, aor_canonical)
+{
+	char aor[64];
+
+	cr_assert_eq(sip_aor((struct sip_str){ "SIP:Bob@Example.COM;transport=tls", 33 },
+	                     aor, sizeof(aor)), 0);
+	cr_assert_str_eq(aor, "sip:Bob@example.com");
+	cr_assert_eq(sip_aor((struct sip_str){ "tel:+1234", 9 }, aor, sizeof(aor)), -1);
+	cr_assert_eq(sip_aor((struct sip_str){ "sip:a@averyveryverylonghost", 27 },
+	                     aor, 10), -1);
+}
+
+/* ---- registrar ------------------------------------------------------------------- */
+
+#define MAC "001122334455"
+#define DEV "SEP001122334455"
+
+Test(registrar, challenge_then_register_both_forms)
+{
+	sip_registrar *r = new_reg();
+	char msg[4096], out[SIP_RESP_MAX + 1];
+	size_t len;
+
+	len = make_register(msg, sizeof(msg), "c1", 1, MAC, DEV, "", "");
+	cr_assert_eq(handle(r, msg, len, 7, 1000, out), 407);
+	cr_assert(strstr(out, "\r\nProxy-Authenticate: Bearer realm=\"ccmsipline\"\r\n"));
+	cr_assert(strstr(out, "\r\nVia: SIP/2.0/TLS 192.0.2.10:51234;branch=z9hG4bK1\r\n"));
+	cr_assert(strstr(out, "\r\nTo: <sip:1001@node1.example.com>;tag="));
+	cr_assert(strstr(out, "\r\nCSeq: 1 REGISTER\r\n"));
+	cr_assert(strstr(out, "\r\nCall-ID: c1\r\n"));
+
+	len = make_register(msg, sizeof(msg), "c1", 2, MAC, DEV, "",
+	                    "Proxy-Authorization: Bearer token=\"tok-" DEV "\"\r\n");
+	cr_assert_eq(handle(r, msg, len, 7, 1000, out), 200, "%s", out);
+	cr_assert(strstr(out, "\r\nExpires: 120\r\n"), "%s", out);
+	cr_assert(strstr(out, "\r\nContact: <sip:1001@192.0.2.10:51234;transport=tls>"
+	                 ";expires=120;+sip.instance=\"<urn:uuid:00000000-0000-0000-0000-"
+	                 MAC ">\"\r\n"), "%s", out);
+	cr_assert(strstr(out, "\r\nDate: "));
+	cr_assert_eq(sip_reg_count(r), 1);
+
+	len = make_register(msg, sizeof(msg), "c1", 3, MAC, DEV, "",
+	                    "Authorization: Bearer tok-" DEV "\r\n");
+	cr_assert_eq(handle(r, msg, len, 7, 1010, out), 200);
+	cr_assert_eq(sip_reg_count(r), 1);
+	sip_reg_free(r);
+}
+
+Test(registrar, rfc8898_style_and_invalid_token)
+{
+	struct sip_reg_config c;
+	sip_registrar *r;
+	char msg[4096], out[SIP_RESP_MAX + 1];
+	size_t len;
+
+	sip_reg_config_init(&c);
+	c.style = SIP_CHALLENGE_RFC8898;
+	snprintf(c.authz_server, sizeof(c.authz_server), "%s", "https://as.example/");
+	r = sip_reg_new(&c, fake_auth, NULL);
+	len = make_register(msg, sizeof(msg), "c1", 1, MAC, DEV, "", "");
+	cr_assert_eq(handle(r, msg, len, 1, 1000, out), 401);
+	cr_assert(strstr(out, "\r\nWWW-Authenticate: Bearer realm=\"ccmsipline\", "
+	                 "authz_server=\"https://as.example/\"\r\n"), "%s", out);
+	len = make_register(msg, sizeof(msg), "c1", 2, MAC, DEV, "",
+	                    "Authorization: Bearer expired\r\n");
+	cr_assert_eq(handle(r, msg, len, 1, 1000, out), 401);
+	cr_assert(strstr(out, ", error=\"invalid_token\"\r\n"), "%s", out);
+	sip_reg_free(r);
+
+	r = new_reg();
+	cr_assert_eq(handle(r, msg, len, 1, 1000, out), 407);
+	cr_assert(strstr(out, "\r\nProxy-Authenticate: Bearer realm=\"ccmsipline\", "
+	                 "error=\"invalid_token\"\r\n"), "%s", out);
+	sip_reg_free(r);
+}
+
+Test(registrar, wrong_device_and_port_mismatch)
+{
+	sip_registrar *r = new_reg();
+	char msg[4096], out[SIP_RESP_MAX + 1];
+	size_t len;
+
+	len = make_register(msg, sizeof(msg), "c1", 1, MAC, DEV, "",
+	                    "Authorization: Bearer tok-SEP00AABBCCDDEE\r\n");
+	cr_assert_eq(handle(r, msg, len, 1, 1000, out), 403);
+	cr_assert_null(strstr(out, "Warning"));
+	len = make_register(msg, sizeof(msg), "c1", 2, MAC, DEV, "",
+	                    "Authorization: Bearer mode-off\r\n");
+	cr_assert_eq(handle(r, msg, len, 1, 1000, out), 403);
+	cr_assert(strstr(out, "\r\nWarning: 399 node1.example.com \"SIP OAuth "
+	                 "Registration port Mismatch\"\r\n"), "%s", out);
+	cr_assert_eq(sip_reg_count(r), 0);
+	sip_reg_free(r);
+}
+
+Test(registrar, mtls_unlisted_peer)
+{
+	sip_registrar *r = new_reg();
+	char msg[4096], out[SIP_RESP_MAX + 1];
+	size_t len, outlen;
+	int status;
+	struct sip_conn_info ci = { 3, 1, PEER_UNTRUSTED, "192.0.2.9", NULL };
+
+	len = make_register(msg, sizeof(msg), "c1", 1, MAC, DEV, "",
+	                    "Authorization: Bearer tok-" DEV "\r\n");
+	sip_reg_handle(r, &ci, msg, msg + len, 1000, out, &outlen, &status);
+	out[outlen] = '\0';
+	cr_assert_eq(status, 403);
+	cr_assert(strstr(out, "\"TLS authentication failure\""), "%s", out);
+	ci.peer = PEER_TRUSTED;
+	sip_reg_handle(r, &ci, msg, msg + len, 1000, out, &outlen, &status);
+	cr_assert_eq(status, 200);
+	sip_reg_free(r);
+}
+
+Test(registrar, expiry_rules)
+{
+	sip_registrar *r = new_reg();
+	char msg[4096], out[SIP_RESP_MAX + 1];
+	size_t len;
+
+	len = make_register(msg, sizeof(msg), "c1", 1, MAC, DEV, ";expires=30",
+	                    "Authorization: Bearer tok-" DEV "\r\n");
+	cr_assert_eq(handle(r, msg, len, 1, 1000, out), 423);
+	cr_assert(strstr(out, "\r\nMin-Expires: 60\r\n"));
+	len = make_register(msg, sizeof(msg), "c1", 2, MAC, DEV, "",
+	                    "Expires: 90\r\nAuthorization: Bearer tok-" DEV "\r\n");
+	cr_assert_eq(handle(r, msg, len, 1, 1000, out), 200);
+	cr_assert(strstr(out, ";expires=90"), "%s", out);
+	cr_assert(strstr(out, "\r\nExpires: 90\r\n"));
+	/* older CSeq on the same Call-ID is refused, nothing changes */
+	len = make_register(msg, sizeof(msg), "c1", 2, MAC, DEV, ";expires=0",
+	                    "Authorization: Bearer tok-" DEV "\r\n");
+	cr_assert_eq(handle(r, msg, len, 1, 1000, out), 400);
+	cr_assert_eq(sip_reg_count(r), 1);
+	/* expiry */
+	cr_assert_eq(sip_reg_expire(r, 1089), 0);
+	cr_assert_eq(sip_reg_expire(r, 1090), 1);
+	cr_assert_eq(sip_reg_count(r), 0);
+	sip_reg_free(r);
+}
+
+static const char star_fmt[] =
+	"REGISTER sip:node1.example.com SIP/2.0\r\n"
+	"Via: SIP/2.0/TLS 192.0.2.10:51234;branch=z9hG4bKs\r\n"
+	"From: <sip:1001@node1.example.com>;tag=abc\r\n"
+	"To: <sip:1001@node1.example.com>\r\n"
+	"Call-ID: c1\r\nCSeq: %u REGISTER\r\n"
+	"Contact: *\r\n%s"
+	"Authorization: Bearer tok-" DEV "\r\n"
+	"Content-Length: 0\r\n\r\n";
+
+Test(registrar, unregister_star)
+{
+	sip_registrar *r = new_reg();
+	char msg[4096], out[SIP_RESP_MAX + 1];
+	size_t len;
+
+	len = make_register(msg, sizeof(msg), "c1", 1, MAC, DEV, "",
+	                    "Authorization: Bearer tok-" DEV "\r\n");
+	cr_assert_eq(handle(r, msg, len, 1, 1000, out), 200);
+	cr_assert_eq(sip_reg_count(r), 1);
+	len = (size_t)snprintf(msg, sizeof(msg), star_fmt, 5u, "");
+	cr_assert_eq(handle(r, msg, len, 1, 1000, out), 400);   /* no Expires: 0 */
+	len = (size_t)snprintf(msg, sizeof(msg), star_fmt, 6u, "Expires: 0\r\n");
+	cr_assert_eq(handle(r, msg, len, 1, 1000, out), 200, "%s", out);
+	cr_assert_null(strstr(out, "Contact:"));
+	cr_assert_eq(sip_reg_count(r), 0);
+	sip_reg_free(r);
+}
+
+Test(registrar, methods_and_require)
+{
+	sip_registrar *r = new_reg();
+	char out[SIP_RESP_MAX + 1];
+	static const char opt[] = "OPTIONS sip:h SIP/2.0\r\nVia: SIP/2.0/TLS h\r\n"
+		"From: <sip:a@h>;tag=1\r\nTo: <sip:a@h>\r\nCall-ID: x\r\n"
+		"CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
+	static const char bye[] = "BYE sip:h SIP/2.0\r\nVia: SIP/2.0/TLS h\r\n"
+		"From: <sip:a@h>;tag=1\r\nTo: <sip:a@h>\r\nCall-ID: x\r\n"
+		"CSeq: 1 BYE\r\nContent-Length: 0\r\n\r\n";
+	char msg[4096];
+	size_t len;
+
+	cr_assert_eq(handle(r, opt, sizeof(opt) - 1, 1, 1000, out), 200);
+	cr_assert(strstr(out, "\r\nAllow: REGISTER, OPTIONS, ACK\r\n"));
+	cr_assert_eq(handle(r, bye, sizeof(bye) - 1, 1, 1000, out), 405);
+	cr_assert(strstr(out, "\r\nAllow: "));
+	len = make_register(msg, sizeof(msg), "c1", 1, MAC, DEV, "",
+	                    "Require: foo, outbound\r\n");
+	cr_assert_eq(handle(r, msg, len, 1, 1000, out), 420);
+	cr_assert(strstr(out, "\r\nUnsupported: foo\r\n"), "%s", out);
+	len = make_register(msg, sizeof(msg), "c1", 2, MAC, DEV, ";reg-id=1",
+	                    "Require: outbound\r\nAuthorization: Bearer tok-" DEV "\r\n");
+	cr_assert_eq(handle(r, msg, len, 1, 1000, out), 200);
+	cr_assert(strstr(out, "\r\nRequire: outbound\r\n"));
+	sip_reg_free(r);
+}
+
+Test(registrar, connection_close_and_write_behind)
+{
+	sip_registrar *r = new_reg();
+	char msg[4096], out[SIP_RESP_MAX + 1];
+	struct sip_binding_change ch[8];
+	size_t len;
+
+	len = make_register(msg, sizeof(msg), "c1", 1, MAC, DEV, "",
+	                    "Authorization: Bearer tok-" DEV "\r\n");
+	cr_assert_eq(handle(r, msg, len, 42, 1000, out), 200);
+	cr_assert_eq(sip_reg_take_changes(r, 1000, ch, 8), 1);
+	cr_assert_eq(ch[0].del, 0);
+	cr_assert_str_eq(ch[0].b.device, DEV);
+	cr_assert_str_eq(ch[0].b.aor, "sip:1001@node1.example.com");
+	cr_assert_eq(ch[0].b.expires_at, 1120);
+	/* a refresh soon after costs no store write */
+	len = make_register(msg, sizeof(msg), "c1", 2, MAC, DEV, "",
+	                    "Authorization: Bearer tok-" DEV "\r\n");
+	cr_assert_eq(handle(r, msg, len, 42, 1010, out), 200);
+	cr_assert_eq(sip_reg_take_changes(r, 1010, ch, 8), 0);
+	/* late in the interval it does */
+	len = make_register(msg, sizeof(msg), "c1", 3, MAC, DEV, "",
+	                    "Authorization: Bearer tok-" DEV "\r\n");
+	cr_assert_eq(handle(r, msg, len, 42, 1070, out), 200);
+	cr_assert_eq(sip_reg_take_changes(r, 1070, ch, 8), 1);
+	cr_assert_eq(sip_reg_conn_closed(r, 41), 0);
+	cr_assert_eq(sip_reg_conn_closed(r, 42), 1);
+	cr_assert_eq(sip_reg_take_changes(r, 1071, ch, 8), 1);
+	cr_assert_eq(ch[0].del, 1);
+	sip_reg_free(r);
+}
+
+Test(registrar, unregistered_binding_never_stored_is_not_deleted)
+{
+	sip_registrar *r = new_reg();
+	char msg[4096], out[SIP_RESP_MAX + 1];
+	struct sip_binding_change ch[8];
+	size_t len;
+
+	len = make_register(msg, sizeof(msg), "c1", 1, MAC, DEV, "",
+	                    "Authorization: Bearer tok-" DEV "\r\n");
+	cr_assert_eq(handle(r, msg, len, 42, 1000, out), 200);
+	cr_assert_eq(sip_reg_conn_closed(r, 42), 1);
+	cr_assert_eq(sip_reg_take_changes(r, 1000, ch, 8), 0);
+	sip_reg_free(r);
+}
+
+Test(registrar, close_drops_only_that_connections_bindings)
+{
+	sip_registrar *r = new_reg();
+	char msg[4096], out[SIP_RESP_MAX + 1];
+	size_t len;
+
+	len = make_register(msg, sizeof(msg), "a", 1, MAC, DEV, "",
+	                    "Authorization: Bearer tok-" DEV "\r\n");
+	cr_assert_eq(handle(r, msg, len, 1, 1000, out), 200);
+	len = make_register(msg, sizeof(msg), "b", 1, "00aabbccddee",
+	                    "SEP00AABBCCDDEE", ";reg-id=1",
+	                    "Authorization: Bearer tok-SEP00AABBCCDDEE\r\n");
+	cr_assert_eq(handle(r, msg, len, 2, 1000, out), 200);
+	len = make_register(msg, sizeof(msg), "b", 2, "00aabbccddee",
+	                    "SEP00AABBCCDDEE", ";reg-id=2",
+	                    "Authorization: Bearer tok-SEP00AABBCCDDEE\r\n");
+	cr_assert_eq(handle(r, msg, len, 2, 1000, out), 200);
+	cr_assert_eq(sip_reg_count(r), 3);
+	/* the binding moves with its latest REGISTER's connection */
+	len = make_register(msg, sizeof(msg), "a", 2, MAC, DEV, "",
+	                    "Authorization: Bearer tok-" DEV "\r\n");
+	cr_assert_eq(handle(r, msg, len, 3, 1000, out), 200);
+	cr_assert_eq(sip_reg_conn_closed(r, 1), 0);
+	cr_assert_eq(sip_reg_conn_closed(r, 2), 2);
+	cr_assert_eq(sip_reg_count(r), 1);
+	cr_assert_eq(sip_reg_conn_closed(r, 2), 0);
+	cr_assert_eq(sip_reg_conn_closed(r, 3), 1);
+	cr_assert_eq(sip_reg_count(r), 0);
+	sip_reg_free(r);
+}
+
+/* q->aor_user is borrowed for the call only: copy it. */
+static void
+aor_auth(void *arg, const struct sip_auth_query *q, struct sip_auth_answer *a)
+{
+	char *seen = arg;
+
+	snprintf(seen, 32, "%.*s", (int)q->aor_user.len, q->aor_user.p);
+	a->reason = POLICY_ALLOW;
+	a->why = "test";
+}
+
+Test(registrar, aor_user_reaches_the_authenticator)
+{
+	struct sip_reg_config c;
+	char seen[32] = "";
+	sip_registrar *r;
+	char msg[4096], out[SIP_RESP_MAX + 1];
+	size_t len;
+
+	sip_reg_config_init(&c);
+	r = sip_reg_new(&c, aor_auth, seen);
+	len = make_register(msg, sizeof(msg), "a", 1, MAC, DEV, "",
+	                    "Authorization: Bearer x\r\n");
+	cr_assert_eq(handle(r, msg, len, 1, 1000, out), 200);
+	cr_assert_str_eq(seen, "1001");
+	sip_reg_free(r);
+}
