@@ -44,6 +44,7 @@
 	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-GROUP-ALL:+GROUP-X25519:" \
 	"+GROUP-SECP256R1:+GROUP-SECP384R1:+GROUP-SECP521R1:+GROUP-X448:" \
 	"+GROUP-FFDHE2048:+GROUP-FFDHE3072:%SERVER_PRECEDENCE"
+#define HTTPSD_TLS_CHAIN_MAX     8      /* certificates in the tomcat chain */
 #define HTTPSD_REALM             "oprov"
 #define HTTPSD_CODE_FAILS        10     /* failed activation codes per window */
 #define HTTPSD_CODE_WINDOW       300    /* seconds */
@@ -134,9 +135,8 @@ struct httpsd {
 	char pidfile[4096];
 	struct httpsd_listener lst[LST_COUNT];
 
-	/* TLS material from the store (tomcat pair), PEM text. */
-	char *tls_cert;
-	char *tls_key;                      /* secret: trust_free_secret */
+	/* The store's tomcat pair as the TLS listeners serve it. */
+	struct httpsd_tls *tls;
 
 	keystore *keys;
 	tok_validator *validator;
@@ -201,6 +201,19 @@ int httpsd_revoked(void *arg, const struct tok_claims *c);
 char *httpsd_jwks(struct httpsd *h);
 /* New reference to the signing key, or NULL. */
 trust_key *httpsd_signing_key(struct httpsd *h);
+
+/* ---- tls.c: the tomcat pair for GnuTLS, signing through trust/ ----------- */
+struct httpsd_tls;
+/* Chain (PEM, leaf first) and private key (PEM; the caller wipes it).  The
+ * key signs through OpenSSL (key_tls_from_pem).  NULL on error. */
+struct httpsd_tls *httpsd_tls_new(const char *cert_pem, const char *key_pem,
+                                  char *err, size_t errlen);
+void httpsd_tls_free(struct httpsd_tls *t);
+/* Makes t the pair every TLS listener started from now on serves. */
+void httpsd_tls_use(struct httpsd_tls *t);
+/* The gnutls_certificate_retrieve_function2 for
+ * MHD_OPTION_HTTPS_CERT_CALLBACK. */
+void *httpsd_tls_callback(void);
 
 /* ---- server.c ------------------------------------------------------------- */
 /* Starts libmicrohttpd on l->fd with the daemon's limits.  0 / -1. */

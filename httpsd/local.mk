@@ -25,14 +25,15 @@ httpsd_oprov_httpsd_SOURCES = \
 	httpsd/metrics.c \
 	httpsd/oauth.c \
 	httpsd/server.c \
-	httpsd/state.c
-httpsd_oprov_httpsd_CFLAGS = $(AM_CFLAGS) $(MHD_CFLAGS) $(JANSSON_CFLAGS)
+	httpsd/state.c \
+	httpsd/tls.c
+httpsd_oprov_httpsd_CFLAGS = $(AM_CFLAGS) $(MHD_CFLAGS) $(GNUTLS_CFLAGS) $(JANSSON_CFLAGS)
 httpsd_oprov_httpsd_LDADD = httpsd/libhttpsd.a $(STORE_LIBS) $(TRUST_LIBS) \
-	common/libcommon.a $(MHD_LIBS)
+	common/libcommon.a $(MHD_LIBS) $(GNUTLS_LIBS)
 
 # Real clients against a real daemon (needs cli/oprovctl).
-TESTS += tests/smoke/httpsd.sh
-EXTRA_DIST += tests/smoke/httpsd.sh
+TESTS += tests/smoke/httpsd.sh tests/smoke/httpsd-tls.sh
+EXTRA_DIST += tests/smoke/httpsd.sh tests/smoke/httpsd-tls.sh
 
 dist_man_MANS += docs/oprov-httpsd.8
 EXTRA_DIST += docs/oprov-httpsd.service bench/https-config

@@ -376,14 +376,16 @@ httpsd_listener_start(struct httpsd_listener *l, char *err, size_t errlen)
 		threads = nc > 0 ? (unsigned)nc : 1;
 	}
 	if (l->kind != LST_HTTP) {
-		if (h->tls_cert == NULL || h->tls_key == NULL) {
+		if (h->tls == NULL) {
 			snprintf(err, errlen, "%s: no TLS certificate (the store's tomcat pair)",
 			         l->name);
 			return -1;
 		}
 		flags |= MHD_USE_TLS;
-		ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0, h->tls_cert };
-		ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0, h->tls_key };
+		/* Chain and external key through the callback (tls.c):
+		 * the signatures are made by OpenSSL. */
+		ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_CERT_CALLBACK, 0,
+		                                    httpsd_tls_callback() };
 		ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_PRIORITIES, 0,
 		                                    (void *)h->o.priorities };
 	}

@@ -391,6 +391,7 @@ httpsd_tls_load(struct httpsd *h, char *err, size_t errlen)
 {
 	struct store *st = httpsd_store(h);
 	struct store_cert c;
+	struct httpsd_tls *t;
 	int r;
 
 	if (st == NULL) {
@@ -410,15 +411,16 @@ httpsd_tls_load(struct httpsd *h, char *err, size_t errlen)
 		snprintf(err, errlen, "the tomcat certificate has no key");
 		return -1;
 	}
-	free(h->tls_cert);
-	trust_free_secret(h->tls_key);
-	h->tls_cert = strdup(c.pem);
-	h->tls_key = strdup(c.key_pem);
+	/* The key lives on only inside OpenSSL; store_cert_free wipes the
+	 * PEM text. */
+	t = httpsd_tls_new(c.pem, c.key_pem, err, errlen);
 	store_cert_free(&c);
-	if (h->tls_cert == NULL || h->tls_key == NULL) {
-		snprintf(err, errlen, "out of memory");
+	if (t == NULL)
 		return -1;
-	}
+	/* Every TLS listener is stopped here (start-up or reload). */
+	httpsd_tls_free(h->tls);
+	h->tls = t;
+	httpsd_tls_use(t);
 	return 0;
 }
 
@@ -451,8 +453,8 @@ httpsd_state_free(struct httpsd *h)
 	key_unref(h->signing);
 	store_revset_free(&h->rev);
 	free(h->jwks_text);
-	free(h->tls_cert);
-	trust_free_secret(h->tls_key);
+	httpsd_tls_free(h->tls);
+	h->tls = NULL;
 	if (st != NULL) {
 		pthread_setspecific(h->store_key, NULL);
 		store_close(st);

@@ -4,7 +4,7 @@
 set -eu
 
 PKGS="build-essential autoconf automake pkg-config
-libssl-dev libmicrohttpd-dev libxml2-dev libjansson-dev libsqlite3-dev libcriterion-dev
+libssl-dev libmicrohttpd-dev libgnutls28-dev libxml2-dev libjansson-dev libsqlite3-dev libcriterion-dev
 openssl libxml2-utils sqlite3 curl clang
 tftp-hpa atftp sip-tester stunnel4 socat procps iproute2"
 

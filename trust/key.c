@@ -465,3 +465,94 @@ trust_strlcpy_n(char *dst, size_t dstsz, const char *src, size_t n)
 	dst[n] = '\0';
 	return 0;
 }
+
+/* ---- TLS server keys ---- */
+
+trust_key *
+key_tls_from_pem(const char *pem, size_t len, char *err, size_t errlen)
+{
+	struct cpk *pk = cpk_from_pem(pem, len, err, errlen);
+	trust_key *k;
+
+	if (pk == NULL)
+		return NULL;
+	if (!cpk_is_private(pk)) {
+		trust_err(err, errlen, "a TLS key must be a private key");
+		cpk_free(pk);
+		return NULL;
+	}
+	/* The same floor as for tokens (RFC 8725 §3.5; NIST SP 800-131A). */
+	if (cpk_kty(pk) == CPK_RSA && cpk_bits(pk) < 2048) {
+		trust_err(err, errlen, "RSA key of %d bits refused (minimum 2048)",
+		          cpk_bits(pk));
+		cpk_free(pk);
+		return NULL;
+	}
+	if ((k = calloc(1, sizeof(*k))) == NULL) {
+		trust_err(err, errlen, "out of memory");
+		cpk_free(pk);
+		return NULL;
+	}
+	/* alg stays JWS_ALG_INVALID and the cpk unbound: cpk_sign and
+	 * cpk_verify refuse an unbound key, so no token path can use it. */
+	k->refs = 1;
+	k->pk = pk;
+	if (key_thumbprint(k, k->kid) == 0)
+		k->kidlen = strlen(k->kid);
+	return k;
+}
+
+enum key_family
+key_family(const trust_key *k)
+{
+	if (k->pk == NULL)
+		return KEY_FAMILY_NONE;
+	switch (cpk_kty(k->pk)) {
+	case CPK_RSA: return KEY_FAMILY_RSA;
+	case CPK_EC_P256: case CPK_EC_P384: return KEY_FAMILY_EC;
+	case CPK_ED25519: return KEY_FAMILY_ED25519;
+	default: return KEY_FAMILY_NONE;
+	}
+}
+
+int
+key_sig_supported(const trust_key *k, enum trust_sig_scheme s)
+{
+	return k->pk != NULL && k->alg == JWS_ALG_INVALID &&
+	       cpk_sig_supported(k->pk, s);
+}
+
+static int
+tls_sign(const trust_key *k, enum trust_sig_scheme s, int prehashed,
+         const void *in, size_t len, uint8_t *sig, size_t sigcap,
+         size_t *siglen, char *err, size_t errlen)
+{
+	/* Only TLS keys: a token-signing key stays bound to its one JWS
+	 * algorithm (RFC 8725 §3.1) and never signs anything else. */
+	if (k->pk == NULL || k->alg != JWS_ALG_INVALID) {
+		trust_err(err, errlen, "not a TLS key");
+		return -1;
+	}
+	return cpk_sign_scheme(k->pk, s, prehashed, in, len, sig, sigcap, siglen,
+	                       err, errlen);
+}
+
+int
+key_sign_raw(const trust_key *k, enum trust_sig_scheme s, const void *data,
+             size_t len, uint8_t *sig, size_t sigcap, size_t *siglen,
+             char *err, size_t errlen)
+{
+	if (s == SIG_RSA_PKCS1_RAW) {
+		trust_err(err, errlen, "a raw DigestInfo goes through key_sign_digest");
+		return -1;
+	}
+	return tls_sign(k, s, 0, data, len, sig, sigcap, siglen, err, errlen);
+}
+
+int
+key_sign_digest(const trust_key *k, enum trust_sig_scheme s,
+                const void *digest, size_t len, uint8_t *sig, size_t sigcap,
+                size_t *siglen, char *err, size_t errlen)
+{
+	return tls_sign(k, s, 1, digest, len, sig, sigcap, siglen, err, errlen);
+}

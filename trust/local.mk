@@ -26,6 +26,7 @@ tests_unit_test_trust_SOURCES = \
 	tests/unit/test_trust_cert.c \
 	tests/unit/test_trust_keys.c \
 	tests/unit/test_trust_policy.c \
+	tests/unit/test_trust_tls.c \
 	tests/unit/test_trust_token.c
 tests_unit_test_trust_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) $(JANSSON_CFLAGS)
 tests_unit_test_trust_LDADD = $(TRUST_LIBS) $(CRITERION_LIBS)

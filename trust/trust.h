@@ -178,6 +178,57 @@ char *key_private_pem(const trust_key *k);
 char *key_generate_pem(enum key_type t, char *err, size_t errlen);
 
 /* ======================================================================
+ * TLS server keys: raw signatures for a TLS stack that keeps its own
+ * protocol code (oprov-httpsd hands these to GnuTLS as an external key)
+ * ====================================================================== */
+
+/* The signature schemes a TLS 1.2 / 1.3 server makes (RFC 8446 §4.2.3,
+ * RFC 5246 §7.4.1.4.1).  PSS is the "rsae" form (rsaEncryption key) with
+ * MGF1 over the same hash and salt length = hash length.  ECDSA signatures
+ * are DER (Ecdsa-Sig-Value), as TLS carries them; any supported curve with
+ * any of the hashes (TLS 1.3 ties P-256 to SHA-256, P-384 to SHA-384: that
+ * choice is the TLS stack's).  SIG_RSA_PKCS1_RAW signs a caller-made DER
+ * DigestInfo with PKCS#1 v1.5 type 1 padding, only through
+ * key_sign_digest(). */
+enum trust_sig_scheme {
+	SIG_SCHEME_INVALID = 0,
+	SIG_RSA_PKCS1_SHA256, SIG_RSA_PKCS1_SHA384, SIG_RSA_PKCS1_SHA512,
+	SIG_RSA_PKCS1_RAW,
+	SIG_RSA_PSS_SHA256, SIG_RSA_PSS_SHA384, SIG_RSA_PSS_SHA512,
+	SIG_ECDSA_SHA256, SIG_ECDSA_SHA384, SIG_ECDSA_SHA512,
+	SIG_ED25519,
+	SIG_SCHEME_COUNT
+};
+#define KEY_SIG_MAX 512          /* bytes: RSA 4096, DER ECDSA P-384 */
+
+/* Key families of a TLS key. */
+enum key_family { KEY_FAMILY_NONE = 0, KEY_FAMILY_RSA, KEY_FAMILY_EC,
+                  KEY_FAMILY_ED25519 };
+
+/* A PEM private key (PKCS#8 or traditional, unencrypted) for TLS: RSA of
+ * 2048 bits or more, EC P-256 / P-384, or Ed25519.  The key is bound to NO
+ * JWS algorithm: jws_sign(), tok_mint() and verification refuse it, so a TLS
+ * key can never sign or check a token.  The caller wipes its PEM copy.  NULL
+ * on error (public keys and certificates are refused). */
+trust_key *key_tls_from_pem(const char *pem, size_t len, char *err,
+                            size_t errlen);
+enum key_family key_family(const trust_key *k);
+/* 1 when k can sign with scheme s (family and curve fit), else 0. */
+int key_sig_supported(const trust_key *k, enum trust_sig_scheme s);
+/* Hashes data with the scheme's hash and signs it (Ed25519: signs the data
+ * itself, RFC 8032 PureEdDSA).  sig has room for sigcap bytes (KEY_SIG_MAX
+ * is enough).  Only keys from key_tls_from_pem() sign here.  0 / -1. */
+int key_sign_raw(const trust_key *k, enum trust_sig_scheme s,
+                 const void *data, size_t len, uint8_t *sig, size_t sigcap,
+                 size_t *siglen, char *err, size_t errlen);
+/* Signs a digest the caller computed: len must be the scheme's hash length
+ * (32/48/64); for SIG_RSA_PKCS1_RAW, digest is a whole DER DigestInfo (at
+ * most 128 bytes).  Ed25519 has no pre-hashed form here.  0 / -1. */
+int key_sign_digest(const trust_key *k, enum trust_sig_scheme s,
+                    const void *digest, size_t len, uint8_t *sig,
+                    size_t sigcap, size_t *siglen, char *err, size_t errlen);
+
+/* ======================================================================
  * Key sets (one issuer's keys) and the key store
  * ====================================================================== */
 /* A key set is built by one thread and then handed over (keystore_set);

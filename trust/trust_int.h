@@ -51,6 +51,14 @@ int cpk_verify(struct cpk *c, const void *msg, size_t msglen,
 int cpk_sign(struct cpk *c, const void *msg, size_t msglen, uint8_t *sig,
              size_t sigcap, size_t *siglen, char *err, size_t errlen);
 
+/* TLS raw signatures (key_sign_raw / key_sign_digest): the key need not be
+ * bound.  prehashed: `in` is the digest (or DigestInfo for PKCS1_RAW).
+ * 0 / -1. */
+int cpk_sig_supported(const struct cpk *c, enum trust_sig_scheme s);
+int cpk_sign_scheme(struct cpk *c, enum trust_sig_scheme s, int prehashed,
+                    const void *in, size_t inlen, uint8_t *sig, size_t sigcap,
+                    size_t *siglen, char *err, size_t errlen);
+
 /* ---- trust_key (key.c) ---- */
 struct trust_key {
 	int refs;                /* atomic */
