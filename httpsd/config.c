@@ -213,15 +213,25 @@ httpsd_handle_files(struct httpsd_listener *l, struct MHD_Connection *c,
 		in.target.exists = e->exists;
 		break;
 	case CFG_FILE_DEVICE_TRUSTLIST:
+		/* A device's CTL/ITL file lies in the root, but it is one of
+		 * the device's files: the same decision as its config, as
+		 * oprov-tftpd makes (an OAuth device gets it on 6971 only). */
+		if ((e = httpsd_cfg_get(h, st, cf.device)) == NULL)
+			return httpsd_reply(c, r, 500, "text/plain", "error\n", 6, NULL);
+		fd = httpsd_file_open(h, path);
+		in.target.device_specific = 1;
+		in.target.exists = e->exists && fd >= 0;
+		in.target.oauth_enabled = e->oauth;
+		in.target.name = cf.device;
+		in.target.owner = e->owner[0] ? e->owner : NULL;
+		break;
 	case CFG_FILE_PUBLIC:
 	default:
-		/* Trust lists are public files of the root. */
 		in.target.device_specific = 0;
 		is_ca = strcmp(path, CACONFIG_NAME) == 0;
 		if (!is_ca)
 			fd = httpsd_file_open(h, path);
 		in.target.exists = is_ca || fd >= 0;
-		in.target.name = cf.kind == CFG_FILE_DEVICE_TRUSTLIST ? cf.device : NULL;
 		break;
 	}
 
@@ -277,11 +287,11 @@ httpsd_handle_files(struct httpsd_listener *l, struct MHD_Connection *c,
 
 	switch (pr.reason) {
 	case POLICY_ALLOW:
-		if (e != NULL)                   /* rendered from the store */
+		if (e != NULL && fd < 0)         /* rendered from the store */
 			ret = serve_config(c, r, e);
 		else if (is_ca)
 			ret = serve_caconfig(l, c, r, st);
-		else {
+		else {                           /* a file of the root */
 			ret = httpsd_file_serve(l, c, r, fd, path, gated);
 			fd = -1;
 		}
