@@ -112,6 +112,16 @@ int cli_path(const struct cli *c, const char *name, char *buf, size_t buflen);
 /* ---- the store -------------------------------------------------------------- */
 /* Opens the existing store of DATADIR; prints why not and returns NULL. */
 struct store *cli_store_open(const struct cli *c);
+/* A subcommand that is one store call on one positional name, such as
+ * `node delete NAME`: checks the argument (named `arg` in usage errors),
+ * opens the store, calls fn, and prints "<done_pre>NAME<done_post>" or
+ * "oprovctl: <what>: <error>".  Returns CLI_OK, CLI_FAIL or CLI_USAGE. */
+typedef int (*cli_store_name_fn)(struct store *s, const char *name, char *err,
+                                 size_t errlen);
+int cli_store_by_name(struct cli *c, const struct cli_cmd *self, int argc,
+                      char **argv, const char *arg, cli_store_name_fn fn,
+                      const char *what, const char *done_pre,
+                      const char *done_post);
 /* Does DATADIR hold a store? */
 int cli_store_exists(const struct cli *c);
 /* The issuer and audience settings (defaults when never set). 0 / -1. */

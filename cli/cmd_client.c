@@ -153,20 +153,8 @@ client_list(struct cli *c, const struct cli_cmd *self, int argc, char **argv)
 static int
 client_delete(struct cli *c, const struct cli_cmd *self, int argc, char **argv)
 {
-	char err[CLI_ERR_MAX];
-	struct store *s;
-	int rc;
-
-	if ((rc = cli_positional(self, argc, argv, 1, "NAME")) != 0)
-		return rc;
-	if ((s = cli_store_open(c)) == NULL)
-		return CLI_FAIL;
-	rc = store_client_delete(s, argv[optind], err, sizeof(err));
-	store_close(s);
-	if (rc != 0)
-		return cli_fail("client delete: %s", err);
-	printf("client %s deleted\n", argv[optind]);
-	return CLI_OK;
+	return cli_store_by_name(c, self, argc, argv, "NAME", store_client_delete,
+	                         "client delete", "client ", " deleted");
 }
 
 int

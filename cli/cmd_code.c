@@ -154,20 +154,8 @@ code_list(struct cli *c, const struct cli_cmd *self, int argc, char **argv)
 static int
 code_revoke(struct cli *c, const struct cli_cmd *self, int argc, char **argv)
 {
-	char err[CLI_ERR_MAX];
-	struct store *s;
-	int rc;
-
-	if ((rc = cli_positional(self, argc, argv, 1, "NAME")) != 0)
-		return rc;
-	if ((s = cli_store_open(c)) == NULL)
-		return CLI_FAIL;
-	rc = store_code_revoke(s, argv[optind], err, sizeof(err));
-	store_close(s);
-	if (rc != 0)
-		return cli_fail("activation-code revoke: %s", err);
-	printf("activation codes of %s revoked\n", argv[optind]);
-	return CLI_OK;
+	return cli_store_by_name(c, self, argc, argv, "NAME", store_code_revoke,
+	                         "activation-code revoke", "activation codes of ", " revoked");
 }
 
 int

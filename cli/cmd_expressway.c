@@ -151,20 +151,8 @@ exp_list(struct cli *c, const struct cli_cmd *self, int argc, char **argv)
 static int
 exp_delete(struct cli *c, const struct cli_cmd *self, int argc, char **argv)
 {
-	char err[CLI_ERR_MAX];
-	struct store *s;
-	int rc;
-
-	if ((rc = cli_positional(self, argc, argv, 1, "HOST")) != 0)
-		return rc;
-	if ((s = cli_store_open(c)) == NULL)
-		return CLI_FAIL;
-	rc = store_expressway_delete(s, argv[optind], err, sizeof(err));
-	store_close(s);
-	if (rc != 0)
-		return cli_fail("expressway delete: %s", err);
-	printf("expressway %s deleted\n", argv[optind]);
-	return CLI_OK;
+	return cli_store_by_name(c, self, argc, argv, "HOST", store_expressway_delete,
+	                         "expressway delete", "expressway ", " deleted");
 }
 
 int

@@ -221,20 +221,8 @@ node_show(struct cli *c, const struct cli_cmd *self, int argc, char **argv)
 static int
 node_delete(struct cli *c, const struct cli_cmd *self, int argc, char **argv)
 {
-	char err[CLI_ERR_MAX];
-	struct store *s;
-	int rc;
-
-	if ((rc = cli_positional(self, argc, argv, 1, "NAME")) != 0)
-		return rc;
-	if ((s = cli_store_open(c)) == NULL)
-		return CLI_FAIL;
-	rc = store_node_delete(s, argv[optind], err, sizeof(err));
-	store_close(s);
-	if (rc != 0)
-		return cli_fail("node delete: %s", err);
-	printf("node %s deleted\n", argv[optind]);
-	return CLI_OK;
+	return cli_store_by_name(c, self, argc, argv, "NAME", store_node_delete,
+	                         "node delete", "node ", " deleted");
 }
 
 int

@@ -165,20 +165,8 @@ profile_show(struct cli *c, const struct cli_cmd *self, int argc, char **argv)
 static int
 profile_delete(struct cli *c, const struct cli_cmd *self, int argc, char **argv)
 {
-	char err[CLI_ERR_MAX];
-	struct store *s;
-	int rc;
-
-	if ((rc = cli_positional(self, argc, argv, 1, "NAME")) != 0)
-		return rc;
-	if ((s = cli_store_open(c)) == NULL)
-		return CLI_FAIL;
-	rc = store_profile_delete(s, argv[optind], err, sizeof(err));
-	store_close(s);
-	if (rc != 0)
-		return cli_fail("profile delete: %s", err);
-	printf("profile %s deleted\n", argv[optind]);
-	return CLI_OK;
+	return cli_store_by_name(c, self, argc, argv, "NAME", store_profile_delete,
+	                         "profile delete", "profile ", " deleted");
 }
 
 int

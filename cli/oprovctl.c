@@ -352,6 +352,27 @@ cli_store_open(const struct cli *c)
 	return s;
 }
 
+int
+cli_store_by_name(struct cli *c, const struct cli_cmd *self, int argc,
+                  char **argv, const char *arg, cli_store_name_fn fn,
+                  const char *what, const char *done_pre, const char *done_post)
+{
+	char err[CLI_ERR_MAX];
+	struct store *s;
+	int rc;
+
+	if ((rc = cli_positional(self, argc, argv, 1, arg)) != 0)
+		return rc;
+	if ((s = cli_store_open(c)) == NULL)
+		return CLI_FAIL;
+	rc = fn(s, argv[optind], err, sizeof(err));
+	store_close(s);
+	if (rc != 0)
+		return cli_fail("%s: %s", what, err);
+	printf("%s%s%s\n", done_pre, argv[optind], done_post);
+	return CLI_OK;
+}
+
 /* Both on top of store_token_config, which owns the rule that the audience
  * defaults to the issuer. */
 int
