@@ -267,6 +267,40 @@ sip_contacts_parse(const struct sip_msg *m, struct sip_contact *out,
 }
 
 int
+sip_uri_host(struct sip_str uri, struct sip_str *host)
+{
+	const char *p = uri.p, *end = uri.p + uri.len, *colon, *stop, *h, *e;
+
+	colon = memchr(p, ':', uri.len);
+	if (colon == NULL ||
+	    (!sip_str_ieq((struct sip_str){ p, (size_t)(colon - p) }, "sip") &&
+	     !sip_str_ieq((struct sip_str){ p, (size_t)(colon - p) }, "sips")))
+		return -1;
+	for (stop = colon + 1; stop < end && *stop != ';' && *stop != '?'; stop++)
+		;
+	h = colon + 1;
+	for (const char *q = colon + 1; q < stop; q++)
+		if (*q == '@')
+			h = q + 1;
+	if (h < stop && *h == '[') {
+		/* IPv6reference (RFC 3261 §25.1): the brackets are not the host. */
+		e = memchr(h, ']', (size_t)(stop - h));
+		if (e == NULL || e == h + 1 ||
+		    (e + 1 < stop && e[1] != ':'))
+			return -1;
+		*host = (struct sip_str){ h + 1, (size_t)(e - h - 1) };
+		return 0;
+	}
+	for (e = h; e < stop && *e != ':'; e++)
+		if (*e == '[' || *e == ']')
+			return -1;
+	if (e == h)
+		return -1;
+	*host = (struct sip_str){ h, (size_t)(e - h) };
+	return 0;
+}
+
+int
 sip_aor(struct sip_str uri, char *out, size_t outsz)
 {
 	const char *p = uri.p, *end = uri.p + uri.len, *colon, *stop, *at;

@@ -8,7 +8,7 @@ sip_libsip_a_SOURCES = \
 	sip/hdrval.c \
 	sip/frame.c \
 	sip/registrar.c
-sip_libsip_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+sip_libsip_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) -pthread
 
 sbin_PROGRAMS += sip/oprov-sipd
 sip_oprov_sipd_SOURCES = \
@@ -24,9 +24,9 @@ dist_man_MANS += docs/oprov-sipd.8
 
 check_PROGRAMS += tests/unit/test_sip
 tests_unit_test_sip_SOURCES = tests/unit/test_sip.c
-tests_unit_test_sip_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) $(JANSSON_CFLAGS)
+tests_unit_test_sip_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) $(JANSSON_CFLAGS) -pthread
 tests_unit_test_sip_CPPFLAGS = $(AM_CPPFLAGS) -DSIP_TEST_DATA='"$(abs_top_srcdir)/tests/data/sip"'
-tests_unit_test_sip_LDADD = sip/libsip.a common/libcommon.a $(CRITERION_LIBS)
+tests_unit_test_sip_LDADD = sip/libsip.a common/libcommon.a $(CRITERION_LIBS) -lpthread
 TESTS += tests/unit/test_sip
 
 FUZZERS += tests/fuzz/fuzz_sip

@@ -7,10 +7,17 @@
  * authorization for the device (policy_decide through the callback) → AOR
  * from To → Contacts and their expiry (400 / 423) → Call-ID/CSeq ordering →
  * all-or-nothing update → 200 listing every current binding of the AOR.
- * The table is per event loop and used from that loop's thread only.
+ *
+ * One table serves every event loop, so a 200 lists an AOR's bindings
+ * whichever loop holds the connections (a shared line's devices, a phone
+ * that reconnected).  The mutex covers the table and the write-behind lists
+ * only: token validation (the auth callback) runs outside it, and the
+ * check-and-apply of one REGISTER runs inside it, so two REGISTERs for the
+ * same AOR cannot interleave.  Counters are relaxed atomics.
  */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +42,8 @@ struct sip_registrar {
 	struct sip_reg_config cfg;
 	sip_auth_fn auth;
 	void *auth_arg;
+	sip_domain_fn domain_ok;
+	pthread_mutex_t lock;           /* everything below but tag, tag_seq, st */
 	struct sip_binding *bucket[BUCKETS];
 	struct conn_head *cbucket[CONN_BUCKETS];
 	size_t count;
@@ -43,9 +52,12 @@ struct sip_registrar {
 	struct sip_binding_change *dels;/* write-behind deletes */
 	size_t ndels, dels_cap;
 	char tag[17];                   /* To tag we add */
-	uint64_t tag_seq;
-	struct sip_reg_stats st;
+	uint64_t tag_seq;               /* atomic */
+	struct sip_reg_stats st;        /* atomic members */
 };
+
+#define ST_INC(r, field) \
+	((void)__atomic_fetch_add(&(r)->st.field, 1, __ATOMIC_RELAXED))
 
 void
 sip_reg_config_init(struct sip_reg_config *c)
@@ -70,6 +82,10 @@ sip_reg_new(const struct sip_reg_config *cfg, sip_auth_fn auth, void *auth_arg)
 	r->cfg = *cfg;
 	r->auth = auth;
 	r->auth_arg = auth_arg;
+	if (pthread_mutex_init(&r->lock, NULL) != 0) {
+		free(r);
+		return NULL;
+	}
 	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
 		memset(rnd, 0x5a, sizeof(rnd));
 	for (size_t i = 0; i < sizeof(rnd); i++)
@@ -98,6 +114,7 @@ sip_reg_free(sip_registrar *r)
 	}
 	free(r->dirty);
 	free(r->dels);
+	pthread_mutex_destroy(&r->lock);
 	free(r);
 }
 
@@ -108,15 +125,31 @@ sip_reg_set_config(sip_registrar *r, const struct sip_reg_config *cfg)
 }
 
 void
+sip_reg_set_domain_check(sip_registrar *r, sip_domain_fn fn)
+{
+	r->domain_ok = fn;
+}
+
+void
 sip_reg_stats(const sip_registrar *r, struct sip_reg_stats *out)
 {
-	*out = r->st;
+	/* The struct is made of uint64_t only: load it member-wise. */
+	const uint64_t *a = (const uint64_t *)&r->st;
+	uint64_t *o = (uint64_t *)out;
+
+	for (size_t i = 0; i < sizeof(*out) / sizeof(uint64_t); i++)
+		o[i] = __atomic_load_n(&a[i], __ATOMIC_RELAXED);
 }
 
 size_t
-sip_reg_count(const sip_registrar *r)
+sip_reg_count(sip_registrar *r)
 {
-	return r->count;
+	size_t n;
+
+	pthread_mutex_lock(&r->lock);
+	n = r->count;
+	pthread_mutex_unlock(&r->lock);
+	return n;
 }
 
 /* ---- device names --------------------------------------------------------- */
@@ -340,7 +373,7 @@ remove_at(sip_registrar *r, struct sip_binding **pp)
 	}
 	free(b);
 	r->count--;
-	r->st.bindings_removed++;
+	ST_INC(r, bindings_removed);
 }
 
 static size_t
@@ -374,9 +407,11 @@ match_expired(const struct sip_binding *b, const void *arg)
 size_t
 sip_reg_conn_closed(sip_registrar *r, uint64_t conn_id)
 {
-	struct conn_head *h = *conn_slot(r, conn_id);
+	struct conn_head *h;
 	size_t n = 0;
 
+	pthread_mutex_lock(&r->lock);
+	h = *conn_slot(r, conn_id);
 	/* Each removal may free the head when its list empties. */
 	while (h != NULL && h->first != NULL) {
 		struct sip_binding *b = h->first, **pp = bucket_of(r, b->aor);
@@ -391,23 +426,32 @@ sip_reg_conn_closed(sip_registrar *r, uint64_t conn_id)
 		if (last)
 			break;
 	}
+	pthread_mutex_unlock(&r->lock);
 	return n;
 }
 
 size_t
 sip_reg_expire(sip_registrar *r, int64_t now)
 {
-	return sweep(r, match_expired, &now);
+	size_t n;
+
+	pthread_mutex_lock(&r->lock);
+	n = sweep(r, match_expired, &now);
+	pthread_mutex_unlock(&r->lock);
+	return n;
 }
 
 void
 sip_reg_foreach(sip_registrar *r,
                 int (*cb)(void *ctx, const struct sip_binding *b), void *ctx)
 {
+	pthread_mutex_lock(&r->lock);
 	for (size_t i = 0; i < BUCKETS; i++)
 		for (struct sip_binding *b = r->bucket[i]; b; b = b->next)
 			if (cb(ctx, b) != 0)
-				return;
+				goto out;
+out:
+	pthread_mutex_unlock(&r->lock);
 }
 
 size_t
@@ -417,6 +461,7 @@ sip_reg_take_changes(sip_registrar *r, int64_t now,
 	size_t n = 0;
 
 	(void)now;
+	pthread_mutex_lock(&r->lock);
 	while (n < max && r->ndels > 0)
 		out[n++] = r->dels[--r->ndels];
 	while (n < max && r->ndirty > 0) {
@@ -428,6 +473,7 @@ sip_reg_take_changes(sip_registrar *r, int64_t now,
 		out[n].b.next = NULL;
 		n++;
 	}
+	pthread_mutex_unlock(&r->lock);
 	return n;
 }
 
@@ -519,7 +565,8 @@ w_start(sip_registrar *r, struct wbuf *w, const struct sip_msg *m, int code)
 	w_str(w, "To: ");
 	w_mem(w, m->to->value.p, m->to->value.len);
 	if (sip_hdr_param(m->to->value, "tag", &tag) == 0)
-		w_fmt(w, ";tag=%s%llx", r->tag, (unsigned long long)++r->tag_seq);
+		w_fmt(w, ";tag=%s%llx", r->tag, (unsigned long long)
+		      __atomic_add_fetch(&r->tag_seq, 1, __ATOMIC_RELAXED));
 	w_str(w, "\r\n");
 	w_hdr(w, "Call-ID", m->call_id->value);
 	w_hdr(w, "CSeq", m->cseq_hdr->value);
@@ -619,226 +666,100 @@ static void
 count_verdict(sip_registrar *r, int code, const char *warning, int challenge)
 {
 	if (code == 200)
-		r->st.ok++;
+		ST_INC(r, ok);
+	else if (challenge == 2)
+		ST_INC(r, invalid_token);
 	else if (challenge)
-		(challenge == 2 ? r->st.invalid_token++ : r->st.challenges++);
+		ST_INC(r, challenges);
 	else if (code == 403 && warning && strstr(warning, "Mismatch"))
-		r->st.port_mismatch++;
+		ST_INC(r, port_mismatch);
 	else if (code == 403 && warning)
-		r->st.tls_auth_failure++;
+		ST_INC(r, tls_auth_failure);
 	else if (code == 403)
-		r->st.forbidden++;
+		ST_INC(r, forbidden);
 	else if (code == 400)
-		r->st.bad_request++;
+		ST_INC(r, bad_request);
 	else
-		r->st.other_errors++;
+		ST_INC(r, other_errors);
 }
 
-static enum sip_reg_outcome
-handle_register(sip_registrar *r, const struct sip_conn_info *ci,
-                const struct sip_reg_config *cfg, const struct sip_msg *m,
-                int64_t now, char *out, size_t *outlen, int *status)
+/* The device of the AOR's bindings when they all belong to one ("" when
+ * there are none or several).  Under the lock. */
+static void
+aor_device(sip_registrar *r, const char *aor, char out[SIP_DEVNAME_MAX])
 {
-	struct sip_contact ct[SIP_CONTACTS_MAX];
-	struct sip_auth_query q;
-	struct sip_auth_answer a;
-	struct reply rp = { 0 };
-	struct sip_str uri, tok = { NULL, 0 };
-	char aor[SIP_AOR_MAX], device[SIP_DEVNAME_MAX] = "";
-	char call_id[SIP_CALLID_MAX];
-	uint32_t granted[SIP_CONTACTS_MAX];
-	const char *why;
-	int n, star = 0;
-	enum sip_cred_result cr;
-
-	r->st.registers++;
-	if (sip_require_unknown(m, &rp.unsupported)) {
-		rp.code = 420;
-		goto reply;
-	}
-	n = sip_contacts_parse(m, ct, SIP_CONTACTS_MAX, &why);
-	if (n < 0) {
-		rp.code = 400;
-		log_refusal(ci, why, "", "");
-		goto reply;
-	}
-	/* The device named by the Contacts: +u.sip!devicename when it is a
-	 * device name, else the MAC in the +sip.instance UUID.  Two Contacts
-	 * naming different devices cannot both be authorized by one token. */
-	for (int i = 0; i < n; i++) {
-		char d[SIP_DEVNAME_MAX];
-		if (ct[i].star) {
-			star = 1;
+	out[0] = '\0';
+	for (struct sip_binding *b = *bucket_of(r, aor); b; b = b->next) {
+		if (strcmp(b->aor, aor) != 0 || !b->device[0])
 			continue;
+		if (out[0] && strcmp(out, b->device) != 0) {
+			out[0] = '\0';
+			return;
 		}
-		if (sip_device_from_name(ct[i].devicename, d) != 0 &&
-		    sip_device_from_instance(ct[i].instance, d) != 0)
-			continue;
-		if (device[0] && strcmp(device, d) != 0) {
-			rp.code = 400;
-			log_refusal(ci, "Contacts name two devices", device, "");
-			goto reply;
-		}
-		memcpy(device, d, sizeof(d));
+		memcpy(out, b->device, SIP_DEVNAME_MAX);
 	}
-	if (sip_nameaddr_uri(m->to->value, &uri) != 0 ||
-	    sip_aor(uri, aor, sizeof(aor)) != 0) {
-		rp.code = 400;
-		log_refusal(ci, "To is not a sip/sips AOR", device, "");
-		goto reply;
-	}
-	if (!device[0]) {
-		/* Un-REGISTER with "*" or a query: the device of the AOR's
-		 * current bindings (all must be the same device). */
-		for (struct sip_binding *b = *bucket_of(r, aor); b; b = b->next)
-			if (strcmp(b->aor, aor) == 0 && b->device[0]) {
-				memcpy(device, b->device, sizeof(device));
-				break;
-			}
-	}
+}
 
-	cr = sip_bearer_token(m, &tok);
-	if (cr == SIP_CRED_CONFLICT) {
-		rp.code = 400;
-		log_refusal(ci, "conflicting bearer credentials", device, "");
-		goto reply;
-	}
-	memset(&q, 0, sizeof(q));
-	memset(&a, 0, sizeof(a));
-	q.device = device;
-	{
-		/* "sip:USER@host": the user part, for the line check. */
-		const char *c = strchr(aor, ':'), *at = strchr(aor, '@');
-		if (c != NULL && at != NULL && at > c)
-			q.aor_user = (struct sip_str){ c + 1, (size_t)(at - c - 1) };
-	}
-	q.token = tok.p;
-	q.token_len = tok.len;
-	q.token_present = cr != SIP_CRED_NONE;
-	q.token_unreadable = cr == SIP_CRED_BAD;
-	q.mtls = ci->mtls;
-	q.peer = ci->peer;
-	r->auth(r->auth_arg, &q, &a);
-	switch (a.reason) {
-	case POLICY_ALLOW:
-		break;
-	case POLICY_NO_TOKEN:
-		rp.code = cfg->style == SIP_CHALLENGE_RFC8898 ? 401 : 407;
-		rp.challenge = 1;
-		goto refused;
-	case POLICY_INVALID_TOKEN:
-		rp.code = cfg->style == SIP_CHALLENGE_RFC8898 ? 401 : 407;
-		rp.challenge = 2;
-		goto refused;
-	case POLICY_PORT_MISMATCH:
-		rp.code = 403;
-		rp.warning = "SIP OAuth Registration port Mismatch";
-		goto refused;
-	case POLICY_PEER_NOT_TRUSTED:
-		rp.code = 403;
-		rp.warning = "TLS authentication failure";
-		goto refused;
-	case POLICY_NOT_FOUND:
-		rp.code = 404;
-		goto refused;
-	default:
-		rp.code = 403;
-		goto refused;
-	}
+static int
+contact_key(const struct sip_contact *c, char inst[SIP_INSTANCE_MAX])
+{
+	return copy_field(inst, SIP_INSTANCE_MAX,
+	                  c->instance.len ? c->instance : c->uri);
+}
 
-	/* Expiry of each Contact: its own parameter, else Expires, else the
-	 * default; shortened to the maximum; a non-zero request below the
-	 * minimum is refused with 423 (RFC 3261 §10.3 step 7). */
-	if (star) {
-		if (m->expires != 0) {
-			rp.code = 400;
-			log_refusal(ci, "Contact * without Expires: 0", device, a.jti);
-			goto reply;
-		}
-	}
-	for (int i = 0; i < n; i++) {
-		long long e = ct[i].expires >= 0 ? ct[i].expires :
-		              m->expires >= 0 ? m->expires : cfg->expires_default;
-		if (ct[i].star)
-			continue;
-		if (e > 0 && e < (long long)cfg->expires_min) {
-			rp.code = 423;
-			rp.min_expires = cfg->expires_min;
-			goto reply;
-		}
-		granted[i] = (uint32_t)(e > (long long)cfg->expires_max ?
-		                        cfg->expires_max : e);
-		if (ct[i].instance.len >= SIP_INSTANCE_MAX ||
-		    ct[i].uri.len >= SIP_CONTACT_MAX) {
-			rp.code = 400;
-			log_refusal(ci, "Contact too long", device, a.jti);
-			goto reply;
-		}
-	}
-	if (copy_field(call_id, sizeof(call_id), m->call_id->value) != 0) {
-		rp.code = 400;
-		goto reply;
-	}
+/* Steps after authorization, under the lock: ordering, limits, the update
+ * and the 200.  Returns 200 (response written to out) or the error code,
+ * with *why set for the log when the refusal deserves a line. */
+static int
+apply_locked(sip_registrar *r, const struct sip_conn_info *ci,
+             const struct sip_msg *m, const struct sip_contact *ct, int n,
+             int star, const uint32_t *granted, const char *aor,
+             const char *device, const char *call_id, int64_t now,
+             char *out, size_t *outlen, const char **why)
+{
+	char inst[SIP_INSTANCE_MAX];
+	size_t have = 0, add = 0;
 
 	/* Ordering (RFC 3261 §10.3 step 7): the same Call-ID needs a higher
 	 * CSeq; checked for every Contact before anything changes. */
 	for (int i = 0; i < n; i++) {
-		char inst[SIP_INSTANCE_MAX];
 		struct sip_binding *b;
-		if (ct[i].star)
-			continue;
-		if (copy_field(inst, sizeof(inst), ct[i].instance.len ?
-		               ct[i].instance : ct[i].uri) != 0)
+		if (ct[i].star || contact_key(&ct[i], inst) != 0)
 			continue;
 		b = find(r, aor, inst, ct[i].reg_id);
 		if (b != NULL && strcmp(b->call_id, call_id) == 0 &&
-		    m->cseq <= b->cseq) {
-			rp.code = 400;
-			log_refusal(ci, "CSeq not higher than the binding's",
-			            device, a.jti);
-			goto reply;
-		}
+		    m->cseq <= b->cseq)
+			return (*why = "CSeq not higher than the binding's"), 400;
 	}
-	{
-		size_t have = aor_count(r, aor), add = 0;
-		for (int i = 0; i < n; i++) {
-			char inst[SIP_INSTANCE_MAX];
-			if (ct[i].star || granted[i] == 0)
-				continue;
-			if (copy_field(inst, sizeof(inst), ct[i].instance.len ?
-			               ct[i].instance : ct[i].uri) == 0 &&
-			    find(r, aor, inst, ct[i].reg_id) == NULL)
-				add++;
-		}
-		if (have + add > SIP_BINDINGS_PER_AOR) {
-			rp.code = 403;
-			log_refusal(ci, "too many bindings for the AOR", device, a.jti);
-			goto reply;
-		}
-		if (r->count + add > SIP_BINDINGS_MAX) {
-			rp.code = 503;
-			log_refusal(ci, "binding table full", device, a.jti);
-			goto reply;
-		}
+	have = aor_count(r, aor);
+	for (int i = 0; i < n; i++) {
+		if (ct[i].star || granted[i] == 0)
+			continue;
+		if (contact_key(&ct[i], inst) == 0 &&
+		    find(r, aor, inst, ct[i].reg_id) == NULL)
+			add++;
 	}
+	if (have + add > SIP_BINDINGS_PER_AOR)
+		return (*why = "too many bindings for the AOR"), 403;
+	if (r->count + add > SIP_BINDINGS_MAX)
+		return (*why = "binding table full"), 503;
 
-	/* Apply. */
+	/* Apply.  "*" removes the requesting device's bindings of the AOR: a
+	 * token speaks for one device, and on a shared line one device must
+	 * not unregister another. */
 	if (star) {
 		struct sip_binding **pp = bucket_of(r, aor);
 		while (*pp != NULL) {
-			if (strcmp((*pp)->aor, aor) == 0)
+			if (strcmp((*pp)->aor, aor) == 0 &&
+			    strcmp((*pp)->device, device) == 0)
 				remove_at(r, pp);
 			else
 				pp = &(*pp)->next;
 		}
 	}
 	for (int i = 0; i < n; i++) {
-		char inst[SIP_INSTANCE_MAX];
 		struct sip_binding *b, **pp;
-		if (ct[i].star)
-			continue;
-		if (copy_field(inst, sizeof(inst), ct[i].instance.len ?
-		               ct[i].instance : ct[i].uri) != 0)
+		if (ct[i].star || contact_key(&ct[i], inst) != 0)
 			continue;
 		for (pp = bucket_of(r, aor); *pp != NULL; pp = &(*pp)->next)
 			if ((*pp)->reg_id == ct[i].reg_id &&
@@ -853,17 +774,15 @@ handle_register(sip_registrar *r, const struct sip_conn_info *ci,
 		}
 		if (b == NULL) {
 			b = calloc(1, sizeof(*b));
-			if (b == NULL) {
-				rp.code = 503;
-				goto reply;
-			}
+			if (b == NULL)
+				return (*why = "out of memory"), 503;
 			snprintf(b->aor, sizeof(b->aor), "%s", aor);
 			memcpy(b->instance, inst, sizeof(inst));
 			b->reg_id = ct[i].reg_id;
 			b->next = *bucket_of(r, aor);
 			*bucket_of(r, aor) = b;
 			r->count++;
-			r->st.bindings_added++;
+			ST_INC(r, bindings_added);
 			mark_dirty(r, b);
 		}
 		if (b->conn_id != ci->conn_id ||
@@ -873,8 +792,8 @@ handle_register(sip_registrar *r, const struct sip_conn_info *ci,
 		    b->stored_expires - now < (int64_t)granted[i] / 2)
 			mark_dirty(r, b);
 		(void)copy_field(b->contact, sizeof(b->contact), ct[i].uri);
-		memcpy(b->device, device, sizeof(device));
-		memcpy(b->call_id, call_id, sizeof(call_id));
+		snprintf(b->device, sizeof(b->device), "%s", device);
+		snprintf(b->call_id, sizeof(b->call_id), "%s", call_id);
 		b->cseq = m->cseq;
 		b->expires_at = now + granted[i];
 		(void)conn_link(r, b, ci->conn_id);
@@ -909,19 +828,194 @@ handle_register(sip_registrar *r, const struct sip_conn_info *ci,
 			w_str(&w, "Require: outbound\r\n");
 		w_date(&w, now);
 		w_finish(&w);
-		if (w.overflow) {
-			rp.code = 500;
+		if (w.overflow)
+			return (*why = "response too large"), 500;
+		*outlen = w.len;
+	}
+	return 200;
+}
+
+static enum sip_reg_outcome
+handle_register(sip_registrar *r, const struct sip_conn_info *ci,
+                const struct sip_reg_config *cfg, const struct sip_msg *m,
+                int64_t now, char *out, size_t *outlen, int *status)
+{
+	struct sip_contact ct[SIP_CONTACTS_MAX];
+	struct sip_auth_query q;
+	struct sip_auth_answer a;
+	struct reply rp = { 0 };
+	struct sip_str uri, host, tok = { NULL, 0 };
+	char aor[SIP_AOR_MAX], device[SIP_DEVNAME_MAX] = "";
+	char hint[SIP_DEVNAME_MAX] = "";
+	char call_id[SIP_CALLID_MAX];
+	uint32_t granted[SIP_CONTACTS_MAX];
+	void *arg = ci->auth_arg ? ci->auth_arg : r->auth_arg;
+	const char *why = NULL;
+	int n, star = 0, code;
+	enum sip_cred_result cr;
+
+	memset(&a, 0, sizeof(a));
+	ST_INC(r, registers);
+	/* RFC 3261 §10.3 step 1: a domain we do not serve.  We are no proxy,
+	 * so there is nowhere to forward it. */
+	if (sip_uri_host(m->ruri, &host) != 0) {
+		rp.code = 400;
+		why = "Request-URI is not a sip/sips URI";
+		goto reply;
+	}
+	if (r->domain_ok != NULL && !r->domain_ok(arg, ci, host)) {
+		rp.code = 404;
+		why = "Request-URI domain not served here";
+		goto reply;
+	}
+	if (sip_require_unknown(m, &rp.unsupported)) {
+		rp.code = 420;
+		goto reply;
+	}
+	n = sip_contacts_parse(m, ct, SIP_CONTACTS_MAX, &why);
+	if (n < 0) {
+		rp.code = 400;
+		goto reply;
+	}
+	/* The device named by the Contacts: +u.sip!devicename when it is a
+	 * device name, else the MAC in the +sip.instance UUID.  Two Contacts
+	 * naming different devices cannot both be authorized by one token. */
+	for (int i = 0; i < n; i++) {
+		char d[SIP_DEVNAME_MAX];
+		if (ct[i].star) {
+			star = 1;
+			continue;
+		}
+		if (sip_device_from_name(ct[i].devicename, d) != 0 &&
+		    sip_device_from_instance(ct[i].instance, d) != 0)
+			continue;
+		if (device[0] && strcmp(device, d) != 0) {
+			rp.code = 400;
+			why = "Contacts name two devices";
 			goto reply;
 		}
-		*outlen = w.len;
-		*status = 200;
-		r->st.ok++;
-		return SIP_REG_REPLY;
+		memcpy(device, d, sizeof(d));
+	}
+	if (sip_nameaddr_uri(m->to->value, &uri) != 0 ||
+	    sip_aor(uri, aor, sizeof(aor)) != 0) {
+		rp.code = 400;
+		why = "To is not a sip/sips AOR";
+		goto reply;
+	}
+	if (!device[0]) {
+		pthread_mutex_lock(&r->lock);
+		aor_device(r, aor, hint);
+		pthread_mutex_unlock(&r->lock);
 	}
 
-refused:
-	log_refusal(ci, a.why ? a.why : "refused", device, a.jti);
+	cr = sip_bearer_token(m, &tok);
+	if (cr == SIP_CRED_CONFLICT) {
+		rp.code = 400;
+		why = "conflicting bearer credentials";
+		goto reply;
+	}
+	memset(&q, 0, sizeof(q));
+	q.device = device;
+	q.hint_device = hint;
+	{
+		/* "sip:USER@host": the user part, for the line check. */
+		const char *c = strchr(aor, ':'), *at = strchr(aor, '@');
+		if (c != NULL && at != NULL && at > c)
+			q.aor_user = (struct sip_str){ c + 1, (size_t)(at - c - 1) };
+	}
+	q.token = tok.p;
+	q.token_len = tok.len;
+	q.token_present = cr != SIP_CRED_NONE;
+	q.token_unreadable = cr == SIP_CRED_BAD;
+	q.mtls = ci->mtls;
+	q.peer = ci->peer;
+	r->auth(arg, &q, &a);
+	if (!device[0])
+		memcpy(device, a.device[0] ? a.device : hint, sizeof(device));
+	device[SIP_DEVNAME_MAX - 1] = '\0';
+	why = a.why ? a.why : "refused";
+	switch (a.reason) {
+	case POLICY_ALLOW:
+		why = NULL;
+		break;
+	case POLICY_NO_TOKEN:
+		rp.code = cfg->style == SIP_CHALLENGE_RFC8898 ? 401 : 407;
+		rp.challenge = 1;
+		goto reply;
+	case POLICY_INVALID_TOKEN:
+		rp.code = cfg->style == SIP_CHALLENGE_RFC8898 ? 401 : 407;
+		rp.challenge = 2;
+		goto reply;
+	case POLICY_PORT_MISMATCH:
+		rp.code = 403;
+		rp.warning = "SIP OAuth Registration port Mismatch";
+		goto reply;
+	case POLICY_PEER_NOT_TRUSTED:
+		rp.code = 403;
+		rp.warning = "TLS authentication failure";
+		goto reply;
+	case POLICY_NOT_FOUND:
+		rp.code = 404;
+		goto reply;
+	default:
+		rp.code = 403;
+		goto reply;
+	}
+	if (!device[0]) {
+		/* Allowed without knowing the device (an owner-bound token and a
+		 * request naming none): nothing to scope the update to. */
+		rp.code = 400;
+		why = "no device named by the Contacts or the token";
+		goto reply;
+	}
+
+	/* Expiry of each Contact: its own parameter, else Expires, else the
+	 * default; shortened to the maximum; a non-zero request below the
+	 * minimum is refused with 423 (RFC 3261 §10.3 step 7). */
+	if (star && m->expires != 0) {
+		rp.code = 400;
+		why = "Contact * without Expires: 0";
+		goto reply;
+	}
+	for (int i = 0; i < n; i++) {
+		long long e = ct[i].expires >= 0 ? ct[i].expires :
+		              m->expires >= 0 ? m->expires : cfg->expires_default;
+		if (ct[i].star)
+			continue;
+		if (e > 0 && e < (long long)cfg->expires_min) {
+			rp.code = 423;
+			rp.min_expires = cfg->expires_min;
+			goto reply;
+		}
+		granted[i] = (uint32_t)(e > (long long)cfg->expires_max ?
+		                        cfg->expires_max : e);
+		if (ct[i].instance.len >= SIP_INSTANCE_MAX ||
+		    ct[i].uri.len >= SIP_CONTACT_MAX) {
+			rp.code = 400;
+			why = "Contact too long";
+			goto reply;
+		}
+	}
+	if (copy_field(call_id, sizeof(call_id), m->call_id->value) != 0) {
+		rp.code = 400;
+		why = "Call-ID too long";
+		goto reply;
+	}
+
+	pthread_mutex_lock(&r->lock);
+	code = apply_locked(r, ci, m, ct, n, star, granted, aor, device, call_id,
+	                    now, out, outlen, &why);
+	pthread_mutex_unlock(&r->lock);
+	if (code == 200) {
+		*status = 200;
+		ST_INC(r, ok);
+		return SIP_REG_REPLY;
+	}
+	rp.code = code;
+
 reply:
+	if (why != NULL)
+		log_refusal(ci, why, device, a.jti);
 	count_verdict(r, rp.code, rp.warning, rp.challenge);
 	*outlen = write_reply(r, cfg, m, &rp, out);
 	*status = rp.code;
@@ -942,14 +1036,14 @@ sip_reg_handle(sip_registrar *r, const struct sip_conn_info *ci, const char *p,
 
 	*outlen = 0;
 	*status = 0;
-	r->st.requests++;
+	ST_INC(r, requests);
 	pr = sip_msg_parse(p, end, m, &why);
 	if (pr != SIP_PARSE_OK) {
 		char sane[96];
 		str_sanitize(sane, sizeof(sane), why, strlen(why));
 		log_msg(LOG_INFO, "sip bad message from %s: %s",
 		        ci->peer_addr ? ci->peer_addr : "-", sane);
-		r->st.bad_request++;
+		ST_INC(r, bad_request);
 		if (m->is_request && m->from && m->to && m->call_id &&
 		    m->cseq_hdr && m->nvia && pr != SIP_PARSE_TOO_BIG) {
 			/* enough to answer properly */
@@ -975,7 +1069,7 @@ sip_reg_handle(sip_registrar *r, const struct sip_conn_info *ci, const char *p,
 		oc = handle_register(r, ci, cfg, m, now, out, outlen, status);
 		goto out;
 	case SIP_M_OPTIONS:
-		r->st.options++;
+		ST_INC(r, options);
 		if (sip_require_unknown(m, &rp.unsupported))
 			rp.code = 420;
 		else

@@ -1,14 +1,16 @@
 /*
  * server.c - oprov-sipd's event loops: one thread per core, each with its
- * own SO_REUSEPORT listening sockets, epoll set, connections, registrar
- * (binding table) and store handle.  No thread or process per client.
+ * own SO_REUSEPORT listening sockets, epoll set, connections and store
+ * handle; the registrar's binding table is one for all loops (d->reg).
+ * No thread or process per client.
  *
  * A connection is: TLS handshake (deadline SIPD_HANDSHAKE_TIMEOUT) → on
  * 5091 the peer name check → read into a capped buffer, frame, answer each
  * message into a capped write buffer.  Once a second each loop syncs with
  * the store generation, opens or closes its listeners when the cluster SIP
- * OAuth mode flips, closes idle connections, expires bindings and writes
- * the binding changes of the last second in one transaction.
+ * OAuth mode flips and closes idle connections; loop 0 also expires
+ * bindings and writes the binding changes of the last second in one
+ * transaction, so the store sees them in the order they happened.
  */
 #include "config.h"
 
@@ -36,6 +38,7 @@ struct conn {
 	sip_tls *tls;
 	uint64_t id;
 	char addr[64];
+	struct sockaddr_storage local;   /* for the Request-URI domain check */
 	time_t last, hs_deadline;
 	char *rbuf;
 	size_t rlen;
@@ -56,7 +59,7 @@ struct sipd_loop {
 	int idx;
 	int ep;
 	int lfd[2];                      /* 0: 5090, 1: 5091; -1 when closed */
-	sip_registrar *reg;
+	sip_registrar *reg;              /* d->reg, not owned */
 	struct store *st;
 	struct conn *conns;
 	size_t nconns;
@@ -312,9 +315,14 @@ static int
 conn_process(struct sipd_loop *l, struct conn *c, time_t now)
 {
 	size_t off = 0;
-	struct sip_conn_info ci = { c->id, c->mtls, c->peer, c->addr, NULL };
+	struct sip_conn_info ci = {
+		.conn_id = c->id, .mtls = c->mtls, .peer = c->peer,
+		.peer_addr = c->addr,
+		.cfg = c->mtls ? &l->d->reg_mtls : &l->d->reg_tls,
+		.auth_arg = l,
+		.local = c->local.ss_family ? (const void *)&c->local : NULL,
+	};
 
-	ci.cfg = c->mtls ? &l->d->reg_mtls : &l->d->reg_tls;
 	while (off < c->rlen && !c->closing) {
 		size_t mo, ml, used, outlen = 0;
 		int status = 0;
@@ -502,6 +510,11 @@ do_accept(struct sipd_loop *l, int i, time_t now)
 			(void)setsockopt(fd, IPPROTO_TCP, 1 /* TCP_NODELAY */, &one,
 			                 sizeof(one));
 		}
+		{
+			socklen_t ll = sizeof(c->local);
+			if (getsockname(fd, (struct sockaddr *)&c->local, &ll) != 0)
+				c->local.ss_family = 0;
+		}
 		c->fd = fd;
 		c->mtls = i;
 		c->state = C_HANDSHAKE;
@@ -587,12 +600,17 @@ tick(struct sipd_loop *l, time_t now)
 			conn_close(l, c, "idle");
 		}
 	}
-	sip_reg_expire(l->reg, now);
-	flush_bindings(l, now);
+	if (l->idx == 0) {
+		sip_reg_expire(l->reg, now);
+		flush_bindings(l, now);
+	}
 	pthread_mutex_lock(&l->stats_lock);
 	l->snap = l->own;
-	sip_reg_stats(l->reg, &l->snap.reg);
-	l->snap.bindings = sip_reg_count(l->reg);
+	if (l->idx == 0) {
+		/* The registrar's counters once, in loop 0's share. */
+		sip_reg_stats(l->reg, &l->snap.reg);
+		l->snap.bindings = sip_reg_count(l->reg);
+	}
 	pthread_mutex_unlock(&l->stats_lock);
 }
 
@@ -635,9 +653,10 @@ sipd_loop_run(void *arg)
 			tick(l, now);
 		}
 	}
+	/* The bindings these connections held go with them; main() drops the
+	 * node's rows from the store once every loop has stopped. */
 	while (l->conns != NULL)
 		conn_close(l, l->conns, NULL);
-	flush_bindings(l, time(NULL));
 	for (int i = 0; i < 2; i++)
 		listener_close(l, i);
 	return NULL;
@@ -657,7 +676,7 @@ sipd_loop_new(struct sipd *d, int index, char *err, size_t errlen)
 	l->lfd[0] = l->lfd[1] = -1;
 	pthread_mutex_init(&l->stats_lock, NULL);
 	l->ep = epoll_create1(EPOLL_CLOEXEC);
-	l->reg = sip_reg_new(&d->o.reg, sipd_auth, l);
+	l->reg = d->reg;
 	l->chg = calloc(SIPD_FLUSH_BATCH, sizeof(*l->chg));
 	l->resp = malloc(SIP_RESP_MAX);
 	l->st = store_open(d->o.datadir, 0, err, errlen);
@@ -682,7 +701,6 @@ sipd_loop_free(struct sipd_loop *l)
 	if (l->ep >= 0)
 		close(l->ep);
 	dev_flush(l);
-	sip_reg_free(l->reg);
 	store_close(l->st);
 	free(l->chg);
 	free(l->resp);

@@ -131,6 +131,10 @@ int sip_hdr_param(struct sip_str value, const char *name, struct sip_str *out);
  * parameters and headers dropped and the scheme/host lower-cased into out
  * (size outsz).  0 / -1. */
 int sip_aor(struct sip_str uri, char *out, size_t outsz);
+/* The host of a sip/sips URI: the part after the userinfo, without port,
+ * parameters or (for an IPv6 reference) brackets.  Borrowed from uri.
+ * 0 / -1. */
+int sip_uri_host(struct sip_str uri, struct sip_str *host);
 
 /* ---- credentials ------------------------------------------------------------ */
 enum sip_cred_result {

@@ -26,8 +26,9 @@ int sip_digits(struct sip_str v, long long max, long long *out);
 
 /* ---- registrar -------------------------------------------------------------
  * Limits: SIP_BINDINGS_PER_AOR bindings for one address-of-record (a phone
- * line is shared by a few devices at most); SIP_BINDINGS_MAX per event loop
- * (a REGISTER that would go over is answered 503 with Retry-After). */
+ * line is shared by a few devices at most); SIP_BINDINGS_MAX in the table
+ * all event loops share (a REGISTER that would go over is answered 503 with
+ * Retry-After). */
 #define SIP_BINDINGS_PER_AOR   8
 #define SIP_BINDINGS_MAX       200000
 #define SIP_RESP_MAX           (8 * 1024)   /* one response we write */
@@ -58,6 +59,9 @@ void sip_reg_config_init(struct sip_reg_config *c);
  * policy_decide() (unit tests plug in their own). */
 struct sip_auth_query {
 	const char *device;             /* canonical "SEP…" or "" (none found) */
+	const char *hint_device;        /* no Contact names one ("*", a query):
+	                                 * the device of the AOR's bindings when
+	                                 * they all belong to one, else "" */
 	struct sip_str aor_user;        /* user part of the To URI (borrowed
 	                                 * for the duration of the call) */
 	const char *token;              /* NOT terminated; never log it */
@@ -71,6 +75,8 @@ struct sip_auth_answer {
 	enum policy_reason reason;
 	const char *why;                /* static text for the log */
 	char jti[TOK_JTI_MAX];          /* token id for the log, may be "" */
+	char device[SIP_DEVNAME_MAX];   /* the device decided for when the
+	                                 * query named none ("" = q->device) */
 };
 typedef void (*sip_auth_fn)(void *arg, const struct sip_auth_query *q,
                             struct sip_auth_answer *a);
@@ -112,7 +118,17 @@ struct sip_conn_info {
 	enum policy_peer peer;
 	const char *peer_addr;          /* for logs */
 	const struct sip_reg_config *cfg; /* the listener's; NULL: registrar's */
+	void *auth_arg;                 /* for the callbacks; NULL: registrar's */
+	const void *local;              /* our address of the connection, for
+	                                 * the domain check (struct sockaddr) */
 };
+
+/* RFC 3261 §10.3 step 1: 1 when the Request-URI's host (brackets of an
+ * IPv6 reference removed) names a domain this registrar serves.  Without
+ * a check set, every domain is served. */
+typedef int (*sip_domain_fn)(void *arg, const struct sip_conn_info *ci,
+                             struct sip_str host);
+void sip_reg_set_domain_check(sip_registrar *r, sip_domain_fn fn);
 
 enum sip_reg_outcome {
 	SIP_REG_REPLY = 0,              /* send out[0..*outlen) */
@@ -134,7 +150,7 @@ size_t sip_reg_frame_error(int code, char *out, size_t outsz);
 /* Drops the bindings of a closed connection / past their expiry. */
 size_t sip_reg_conn_closed(sip_registrar *r, uint64_t conn_id);
 size_t sip_reg_expire(sip_registrar *r, int64_t now);
-size_t sip_reg_count(const sip_registrar *r);
+size_t sip_reg_count(sip_registrar *r);
 /* Visits every binding (tests, status).  cb returns non-zero to stop. */
 void sip_reg_foreach(sip_registrar *r,
                      int (*cb)(void *ctx, const struct sip_binding *b),

@@ -24,7 +24,7 @@ static const char usage_text[] =
 "                  [--mtls-challenge STYLE] [--realm R] [--authz-server URL]\n"
 "                  [--expires-default S] [--expires-min S] [--expires-max S]\n"
 "                  [--max-conn N] [--max-conn-per-addr N] [--idle-timeout S]\n"
-"                  [--loops N] [-v] [--help]\n"
+"                  [--domain NAME]... [--loops N] [-v] [--help]\n"
 "\n"
 "SIP OAuth registration listener: TLS (default: the node's SIP OAuth port,\n"
 "5090) and mutual TLS for Expressway-C (the node's SIP MRA OAuth port, 5091),\n"
@@ -48,6 +48,9 @@ static const char usage_text[] =
 "  --max-conn N           connections in total (20000)\n"
 "  --max-conn-per-addr N  connections from one address (256)\n"
 "  --idle-timeout S       close a connection silent this long (300)\n"
+"  --domain NAME          also serve REGISTERs whose Request-URI names NAME\n"
+"                         (repeatable; \"*\" serves any).  Always served: the\n"
+"                         nodes' hosts and the address a client connected to\n"
 "  --loops N              event loops (default: one per CPU)\n"
 "  -v                     log every connection close\n";
 
@@ -61,7 +64,7 @@ enum {
 	OPT_USER = 256, OPT_NODE, OPT_TLS, OPT_MTLS, OPT_CHALLENGE,
 	OPT_TLS_CHALLENGE, OPT_MTLS_CHALLENGE, OPT_REALM,
 	OPT_AUTHZ, OPT_EXP_DEF, OPT_EXP_MIN, OPT_EXP_MAX, OPT_MAXCONN,
-	OPT_PERADDR, OPT_IDLE, OPT_LOOPS, OPT_HELP
+	OPT_PERADDR, OPT_IDLE, OPT_LOOPS, OPT_DOMAIN, OPT_HELP
 };
 
 static const struct option long_opts[] = {
@@ -81,6 +84,7 @@ static const struct option long_opts[] = {
 	{ "max-conn-per-addr", required_argument, NULL, OPT_PERADDR },
 	{ "idle-timeout", required_argument, NULL, OPT_IDLE },
 	{ "loops", required_argument, NULL, OPT_LOOPS },
+	{ "domain", required_argument, NULL, OPT_DOMAIN },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 }
 };
@@ -183,6 +187,14 @@ parse_args(int argc, char **argv, struct sipd_opts *o)
 		case OPT_IDLE:
 			if (num_opt("idle-timeout", optarg, 5, 86400, &o->idle_timeout) < 0)
 				return -1;
+			break;
+		case OPT_DOMAIN:
+			if (o->ndomain == SIPD_DOMAIN_OPTS_MAX || optarg[0] == '\0') {
+				fprintf(stderr, "oprov-sipd: --domain: %s\n",
+				        optarg[0] ? "given too often" : "empty name");
+				return -1;
+			}
+			o->domain[o->ndomain++] = optarg;
 			break;
 		case OPT_LOOPS:
 			if (num_opt("loops", optarg, 1, SIPD_LOOPS_MAX, &loops) < 0)
@@ -381,6 +393,13 @@ main(int argc, char **argv)
 	if (store_binding_drop_node(st, d.o.node, 0, err, sizeof(err)) != 0)
 		log_msg(LOG_WARNING, "store: dropping old bindings: %s", err);
 
+	d.reg = sip_reg_new(&d.o.reg, sipd_auth, NULL);
+	if (d.reg == NULL) {
+		log_msg(LOG_ERR, "registrar: no memory");
+		goto out;
+	}
+	sip_reg_set_domain_check(d.reg, sipd_domain_ok);
+
 	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	d.nloops = d.o.loops ? d.o.loops : (int)(ncpu > 0 ? ncpu : 1);
 	if (d.nloops > SIPD_LOOPS_MAX)
@@ -444,6 +463,7 @@ out:
 		write_stats(&d);        /* final counters, before the loops go */
 	for (int i = 0; i < d.nloops; i++)
 		sipd_loop_free(d.loop[i]);
+	sip_reg_free(d.reg);
 	if (st != NULL && d.o.node != NULL &&
 	    store_binding_drop_node(st, d.o.node, 0, err, sizeof(err)) != 0)
 		log_msg(LOG_WARNING, "store: dropping bindings: %s", err);
@@ -459,5 +479,6 @@ out:
 	keystore_free(d.keys);
 	store_revset_free(&d.rev);
 	free(d.xnames_buf);
+	free(d.domains_buf);
 	return rc;
 }

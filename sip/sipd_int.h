@@ -29,6 +29,8 @@
 #define SIPD_FLUSH_BATCH           1024   /* binding changes per transaction */
 #define SIPD_DEVICE_CACHE          32768  /* device records kept per loop */
 #define SIPD_EXPRESSWAY_NAMES_MAX  256
+#define SIPD_DOMAINS_MAX           256    /* served Request-URI hosts */
+#define SIPD_DOMAIN_OPTS_MAX       32     /* --domain given on the command line */
 
 /* ---- TLS (tls.c) -------------------------------------------------------------- */
 typedef struct sip_tls_ctx sip_tls_ctx;
@@ -75,6 +77,8 @@ struct sipd_opts {
 	int tls_style, mtls_style;       /* per-listener challenge style; -1: reg's */
 	unsigned conn_max, conn_per_addr, idle_timeout;
 	int verbose;
+	const char *domain[SIPD_DOMAIN_OPTS_MAX]; /* --domain, "*" = any */
+	size_t ndomain;
 };
 
 /* ---- shared state (state.c) ------------------------------------------------------- */
@@ -104,6 +108,9 @@ struct sipd {
 	char *xnames_buf;                /* Expressway-C X.509 names */
 	const char *xnames[SIPD_EXPRESSWAY_NAMES_MAX];
 	size_t nxnames;
+	char *domains_buf;               /* the nodes' hosts */
+	const char *domains[SIPD_DOMAINS_MAX];
+	size_t ndomains;
 	sip_tls_ctx *tls_ctx, *mtls_ctx; /* replaced on SIGHUP */
 	certstore *trust;
 	uint16_t tls_port, mtls_port;    /* from the node (0: not configured) */
@@ -114,6 +121,9 @@ struct sipd {
 	pthread_mutex_t addr_lock;       /* per-address counts */
 	struct addr_count *addr_bucket[4096];
 
+	/* One binding table for all loops; loop 0 expires it and writes
+	 * its changes to the store. */
+	sip_registrar *reg;
 	struct sipd_loop *loop[SIPD_LOOPS_MAX];
 	int nloops;
 	struct listen_addr tls_la, mtls_la;
@@ -125,9 +135,16 @@ int sipd_sync(struct sipd *d, struct store *st);
 /* Loads the tomcat pair and tomcat-trust into new TLS contexts and swaps
  * them in (start-up and SIGHUP).  0 / -1. */
 int sipd_tls_load(struct sipd *d, struct store *st, char *err, size_t errlen);
-/* The authenticator plugged into each loop's registrar (arg: the loop). */
+/* The authenticator plugged into the registrar (arg: the loop that asks).
+ * Without a device named by the Contacts it decides for the token's
+ * device, else for q->hint_device. */
 void sipd_auth(void *arg, const struct sip_auth_query *q,
                struct sip_auth_answer *a);
+/* RFC 3261 §10.3 step 1 (arg: the loop): the Request-URI host is served
+ * when it is a node's host, a --domain, or the address the connection
+ * came in on. */
+int sipd_domain_ok(void *arg, const struct sip_conn_info *ci,
+                   struct sip_str host);
 /* Per-address connection accounting; 0 when under the cap. */
 int sipd_addr_take(struct sipd *d, const char *addr);
 void sipd_addr_release(struct sipd *d, const char *addr);

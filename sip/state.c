@@ -9,9 +9,13 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
 
 #include "sip/sipd_int.h"
 
@@ -46,27 +50,45 @@ struct xname_vec {
 	size_t len, cap, n;
 	size_t off[SIPD_EXPRESSWAY_NAMES_MAX];
 };
+_Static_assert(SIPD_DOMAINS_MAX <= SIPD_EXPRESSWAY_NAMES_MAX,
+               "xname_vec also holds the nodes' hosts");
+
+/* Appends one string; 0, or 1 (stop the listing) when out of memory. */
+static int
+vec_push(struct xname_vec *v, const char *str, size_t max)
+{
+	size_t l = strlen(str) + 1;
+
+	if (v->n == max)
+		return 0;
+	if (v->len + l > v->cap) {
+		size_t nc = (v->cap + l) * 2;
+		char *nb = realloc(v->buf, nc);
+		if (nb == NULL)
+			return 1;
+		v->buf = nb;
+		v->cap = nc;
+	}
+	memcpy(v->buf + v->len, str, l);
+	v->off[v->n++] = v->len;
+	v->len += l;
+	return 0;
+}
 
 static int
 xname_add(void *ctx, const struct store_expressway *e)
 {
-	struct xname_vec *v = ctx;
-
-	for (size_t i = 0; i < e->n_names && v->n < SIPD_EXPRESSWAY_NAMES_MAX; i++) {
-		size_t l = strlen(e->names[i]) + 1;
-		if (v->len + l > v->cap) {
-			size_t nc = (v->cap + l) * 2;
-			char *nb = realloc(v->buf, nc);
-			if (nb == NULL)
-				return 1;
-			v->buf = nb;
-			v->cap = nc;
-		}
-		memcpy(v->buf + v->len, e->names[i], l);
-		v->off[v->n++] = v->len;
-		v->len += l;
-	}
+	for (size_t i = 0; i < e->n_names; i++)
+		if (vec_push(ctx, e->names[i], SIPD_EXPRESSWAY_NAMES_MAX) != 0)
+			return 1;
 	return 0;
+}
+
+/* The nodes' hosts, in the same packed form. */
+static int
+node_host_add(void *ctx, const struct cfg_node *n)
+{
+	return n->host[0] ? vec_push(ctx, n->host, SIPD_DOMAINS_MAX) : 0;
 }
 
 static int
@@ -75,10 +97,11 @@ config_reload(struct sipd *d, struct store *st)
 	char err[STORE_ERR_MAX];
 	struct store_token_config tc;
 	keyset *ks = NULL;
-	struct xname_vec xv;
+	struct xname_vec xv, hv;
 	struct cfg_cluster cl;
 
 	memset(&xv, 0, sizeof(xv));
+	memset(&hv, 0, sizeof(hv));
 	if (store_token_config(st, &tc, err, sizeof(err)) < 0 ||
 	    store_cluster_get(st, &cl, err, sizeof(err)) != 0 ||
 	    (ks = store_verify_keyset(st, err, sizeof(err))) == NULL) {
@@ -87,6 +110,10 @@ config_reload(struct sipd *d, struct store *st)
 	}
 	if (store_expressway_list(st, xname_add, &xv, err, sizeof(err)) != 0) {
 		log_msg(LOG_ERR, "store: Expressway-C entries: %s", err);
+		goto fail;
+	}
+	if (store_node_list(st, node_host_add, &hv, err, sizeof(err)) != 0) {
+		log_msg(LOG_ERR, "store: nodes: %s", err);
 		goto fail;
 	}
 	if (strcmp(tc.issuer, d->issuer) != 0 ||
@@ -125,9 +152,15 @@ config_reload(struct sipd *d, struct store *st)
 	d->nxnames = xv.n;
 	for (size_t i = 0; i < xv.n; i++)
 		d->xnames[i] = xv.buf + xv.off[i];
+	free(d->domains_buf);
+	d->domains_buf = hv.buf;
+	d->ndomains = hv.n;
+	for (size_t i = 0; i < hv.n; i++)
+		d->domains[i] = hv.buf + hv.off[i];
 	return 0;
 fail:
 	free(xv.buf);
+	free(hv.buf);
 	keyset_free(ks);
 	return -1;
 }
@@ -329,18 +362,13 @@ sipd_auth(void *arg, const struct sip_auth_query *q, struct sip_auth_answer *a)
 	struct policy_result pr;
 	struct tok_claims claims;
 	struct sipd_dev dev;
+	const char *name = q->device;
 
 	memset(&in, 0, sizeof(in));
 	in.channel = q->mtls ? CH_SIP_MTLS : CH_SIP_TLS;
 	in.peer = q->peer;
 	in.token_present = q->token_present;
 	in.verdict = TOK_MALFORMED;
-	sipd_loop_device(l, q->device, &dev);
-	in.target.device_specific = 1;
-	in.target.exists = dev.exists;
-	in.target.oauth_enabled = dev.oauth;
-	in.target.name = q->device;
-	in.target.owner = dev.owner;
 
 	pthread_rwlock_rdlock(&d->lock);
 	in.cluster_sip_oauth = d->sip_oauth_mode;
@@ -351,6 +379,23 @@ sipd_auth(void *arg, const struct sip_auth_query *q, struct sip_auth_answer *a)
 			in.claims = &claims;
 	}
 	pthread_rwlock_unlock(&d->lock);
+
+	/* "*" or a query names no device: the token's own device when it is
+	 * bound to one, else the device that holds the AOR's bindings. */
+	if (name[0] == '\0') {
+		if (in.claims != NULL && claims.dev[0] != '\0' &&
+		    strlen(claims.dev) < sizeof(a->device))
+			name = claims.dev;
+		else
+			name = q->hint_device;
+		snprintf(a->device, sizeof(a->device), "%s", name);
+	}
+	sipd_loop_device(l, name, &dev);
+	in.target.device_specific = 1;
+	in.target.exists = dev.exists;
+	in.target.oauth_enabled = dev.oauth;
+	in.target.name = name;
+	in.target.owner = dev.owner;
 	pr = policy_decide(&in);
 	if (pr.reason == POLICY_ALLOW) {
 		/* RFC 3261 §10.3 step 3: the credentials must also cover the
@@ -372,4 +417,56 @@ sipd_auth(void *arg, const struct sip_auth_query *q, struct sip_auth_answer *a)
 	else if (q->token_present && pr.reason == POLICY_INVALID_TOKEN)
 		snprintf(a->jti, sizeof(a->jti), "-(%s)", q->token_unreadable ?
 		         "unreadable" : tok_verdict_name(in.verdict));
+}
+
+/* An IP literal equal to the address the connection came in on (an IPv4
+ * client on a dual-stack socket arrives as ::ffff:a.b.c.d). */
+static int
+is_local_address(const struct sockaddr *sa, const char *host)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	if (sa == NULL)
+		return 0;
+	if (sa->sa_family == AF_INET && inet_pton(AF_INET, host, &a4) == 1)
+		return memcmp(&((const struct sockaddr_in *)(const void *)sa)->sin_addr,
+		              &a4, sizeof(a4)) == 0;
+	if (sa->sa_family != AF_INET6)
+		return 0;
+	{
+		const struct in6_addr *l =
+			&((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+		if (inet_pton(AF_INET6, host, &a6) == 1)
+			return memcmp(l, &a6, sizeof(a6)) == 0;
+		if (IN6_IS_ADDR_V4MAPPED(l) && inet_pton(AF_INET, host, &a4) == 1)
+			return memcmp(l->s6_addr + 12, &a4, sizeof(a4)) == 0;
+	}
+	return 0;
+}
+
+int
+sipd_domain_ok(void *arg, const struct sip_conn_info *ci, struct sip_str host)
+{
+	struct sipd *d = sipd_loop_daemon(arg);
+	char h[CFG_HOST_MAX];
+	int ok = 0;
+
+	if (host.len == 0 || host.len >= sizeof(h))
+		return 0;
+	memcpy(h, host.p, host.len);
+	h[host.len] = '\0';
+	/* A fully qualified name may end in a dot (RFC 1034 §3.1). */
+	if (host.len > 1 && h[host.len - 1] == '.')
+		h[host.len - 1] = '\0';
+	for (size_t i = 0; i < d->o.ndomain && !ok; i++)
+		ok = strcmp(d->o.domain[i], "*") == 0 ||
+		     strcasecmp(d->o.domain[i], h) == 0;
+	if (!ok) {
+		pthread_rwlock_rdlock(&d->lock);
+		for (size_t i = 0; i < d->ndomains && !ok; i++)
+			ok = strcasecmp(d->domains[i], h) == 0;
+		pthread_rwlock_unlock(&d->lock);
+	}
+	return ok || is_local_address(ci->local, h);
 }

@@ -21,6 +21,8 @@ fuzz_auth(void *arg, const struct sip_auth_query *q, struct sip_auth_answer *a)
 	a->why = "fuzz";
 	a->reason = !q->token_present ? POLICY_NO_TOKEN :
 	            q->token_len > 8 ? POLICY_ALLOW : POLICY_INVALID_TOKEN;
+	if (!q->device[0])
+		memcpy(a->device, "SEP000000000001", 16);
 }
 
 int
@@ -67,8 +69,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		enum sip_frame_result fr = sip_frame(buf + off, size - off, &mo,
 		                                     &ml, &used);
 		if (fr == SIP_FRAME_MESSAGE) {
-			struct sip_conn_info ci = { conn, (int)(conn & 1),
-			                            PEER_TRUSTED, "fuzz", NULL };
+			struct sip_conn_info ci = { .conn_id = conn,
+			                            .mtls = (int)(conn & 1),
+			                            .peer = PEER_TRUSTED,
+			                            .peer_addr = "fuzz" };
 			size_t outlen;
 			int status;
 			(void)sip_reg_handle(reg, &ci, buf + off + mo,

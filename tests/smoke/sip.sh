@@ -8,8 +8,10 @@
 # without OAuth and mode off -> 403 port mismatch; 5091 without a client
 # certificate, with an untrusted one, with a
 # trusted but unlisted one and with the listed Expressway-C certificate;
-# un-REGISTER; `oprovctl registrations` before and after; the per-address
-# connection cap, the idle timeout, keepalives and SIGHUP.
+# un-REGISTER; `oprovctl registrations` before and after; a line shared by
+# devices whose connections sit on different event loops; the Request-URI
+# domain check; the per-address connection cap, the idle timeout,
+# keepalives and SIGHUP.
 set -u
 
 : "${top_builddir:=$(pwd)}"
@@ -74,6 +76,15 @@ ctl device add SEP112233445566 --model 7841 --profile Standard-Non-Secure \
 T1=$(ctl token mint --device SEP001122334455 2>/dev/null) || fail "token mint"
 T2=$(ctl token mint --device SEP00AABBCCDDEE 2>/dev/null) || fail "token mint (second)"
 T3=$(ctl token mint --device SEP112233445566 2>/dev/null) || fail "token mint (no OAuth)"
+# A line shared by four devices (the daemon runs two event loops, so their
+# connections land on either).
+TS=""
+for m in 0000000000A1 0000000000A2 0000000000A3 0000000000A4; do
+	ctl device add "SEP$m" --model 8845 --profile Standard-OAuth --line 2000 \
+		>/dev/null || fail "device add SEP$m (shared line)"
+	t=$(ctl token mint --device "SEP$m" 2>/dev/null) || fail "token mint SEP$m"
+	TS="$TS $t"
+done
 
 # An expired token, signed with the store's current key: built with openssl
 # from the key row (the same claims oprovctl mints, with exp in the past).
@@ -242,6 +253,66 @@ no_sip_answer "5091 with an untrusted certificate: handshake refused" \
 after=$(grep -c 'TLS handshake refused' "$tmp/sipd.log")
 [ $((after - before)) -ge 2 ] || fail "refused handshakes not logged"
 ok "refused handshakes logged with their reason"
+
+# ---- one binding table for all event loops; Request-URI domain -------------
+python3 - "$TP" $TS <<'EOF' || fail "shared line across event loops / domain check"
+import socket, ssl, sys
+port, toks = int(sys.argv[1]), sys.argv[2:]
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+def conn():
+    return ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), 5))
+def register(s, mac, tok, ruri="node1.example.com", contact=True, n=1):
+    msg = ("REGISTER sip:%s SIP/2.0\r\nVia: SIP/2.0/TLS 127.0.0.1:9;branch=z9hG4bK%s%d\r\n"
+           "From: <sip:2000@node1.example.com>;tag=1\r\nTo: <sip:2000@node1.example.com>\r\n"
+           "Call-ID: shared-%s\r\nCSeq: %d REGISTER\r\n" % (ruri, mac, n, mac, n))
+    if contact:
+        msg += ("Contact: <sip:2000@127.0.0.1:9;transport=tls>;"
+                "+sip.instance=\"<urn:uuid:00000000-0000-0000-0000-%s>\"\r\n" % mac)
+    msg += "Authorization: Bearer %s\r\nContent-Length: 0\r\n\r\n" % tok
+    s.sendall(msg.encode())
+    s.settimeout(5)
+    d = b""
+    while b"\r\n\r\n" not in d:
+        c = s.recv(4096)
+        if not c:
+            break
+        d += c
+    return d.decode(errors="replace")
+macs = ["0000000000a1", "0000000000a2", "0000000000a3", "0000000000a4"]
+held = []
+for mac, tok in zip(macs, toks):
+    s = conn()
+    held.append(s)
+    r = register(s, mac, tok)
+    if not r.startswith("SIP/2.0 200 "):
+        sys.exit("shared line, %s: %s" % (mac, r.splitlines()[0] if r else "no answer"))
+# Whichever loop answers, the 200 lists every device's binding of the line.
+for i in range(3):
+    s = conn()
+    r = register(s, macs[0], toks[0], contact=False, n=10 + i)
+    s.close()
+    got = sorted(m for m in macs if m in r.lower())
+    if not r.startswith("SIP/2.0 200 ") or got != macs:
+        sys.exit("query %d lists %s, not all four devices:\n%s" % (i, got, r))
+print("# the 200 lists the bindings of all four connections")
+# RFC 3261 10.3 step 1: a domain nobody here serves -> 404, even with a valid
+# token; the node's host in any case with a trailing dot, and the address
+# the client connected to, are served.
+s = held[0]
+r = register(s, macs[0], toks[0], ruri="elsewhere.example.net", n=20)
+if not r.startswith("SIP/2.0 404 "):
+    sys.exit("foreign Request-URI domain: %s" % r.splitlines()[0])
+for n, ruri in ((21, "NODE1.Example.COM."), (22, "127.0.0.1:5090")):
+    r = register(s, macs[0], toks[0], ruri=ruri, n=n)
+    if not r.startswith("SIP/2.0 200 "):
+        sys.exit("Request-URI %s: %s" % (ruri, r.splitlines()[0]))
+print("# Request-URI domain: 404 for a foreign one, 200 for ours")
+EOF
+ok "one binding table for both event loops; Request-URI domain checked"
+grep -q 'reason=Request-URI domain not served here' "$tmp/sipd.log" ||
+	fail "foreign domain refusal not logged"
 
 # ---- revoked token -------------------------------------------------------------
 ctl token revoke --device SEP001122334455 >/dev/null 2>&1 || fail "token revoke"

@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <criterion/criterion.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +69,13 @@ fake_auth(void *arg, const struct sip_auth_query *q, struct sip_auth_answer *a)
 		a->reason = POLICY_INVALID_TOKEN;
 		return;
 	}
+	if (q->device[0] == '\0') {
+		/* As the daemon: no Contact names a device, the token does. */
+		memcpy(a->device, q->token + 4, 15);
+		a->device[15] = '\0';
+		a->reason = POLICY_ALLOW;
+		return;
+	}
 	if (strlen(q->device) != 15 || memcmp(q->token + 4, q->device, 15) != 0) {
 		a->reason = POLICY_WRONG_DEVICE;
 		return;
@@ -94,7 +102,8 @@ static int
 handle(sip_registrar *r, const char *msg, size_t len, uint64_t conn,
        int64_t now, char *out)
 {
-	struct sip_conn_info ci = { conn, 0, PEER_NONE, "192.0.2.1", NULL };
+	struct sip_conn_info ci = { .conn_id = conn, .peer = PEER_NONE,
+	                            .peer_addr = "192.0.2.1" };
 	size_t outlen;
 	int status;
 
@@ -593,7 +602,9 @@ Test(registrar, mtls_unlisted_peer)
 	char msg[4096], out[SIP_RESP_MAX + 1];
 	size_t len, outlen;
 	int status;
-	struct sip_conn_info ci = { 3, 1, PEER_UNTRUSTED, "192.0.2.9", NULL };
+	struct sip_conn_info ci = { .conn_id = 3, .mtls = 1,
+	                            .peer = PEER_UNTRUSTED,
+	                            .peer_addr = "192.0.2.9" };
 
 	len = make_register(msg, sizeof(msg), "c1", 1, MAC, DEV, "",
 	                    "Authorization: Bearer tok-" DEV "\r\n");
@@ -794,5 +805,202 @@ Test(registrar, aor_user_reaches_the_authenticator)
 	                    "Authorization: Bearer x\r\n");
 	cr_assert_eq(handle(r, msg, len, 1, 1000, out), 200);
 	cr_assert_str_eq(seen, "1001");
+	sip_reg_free(r);
+}
+
+Test(parse, uri_host)
+{
+	static const struct {
+		const char *uri, *host;
+	} ok[] = {
+		{ "sip:node1.example.com", "node1.example.com" },
+		{ "SIPS:1001@Node1.Example.com:5061;transport=tls", "Node1.Example.com" },
+		{ "sip:user:secret@192.0.2.1:5090", "192.0.2.1" },
+		{ "sip:[2001:db8::1]:5090;lr", "2001:db8::1" },
+		{ "sip:a@[::1]", "::1" },
+		{ "sip:h?subject=x", "h" },
+	};
+	static const char *const bad[] = {
+		"tel:+1234", "sip:", "sip:@", "sip:a@", "sip:[::1", "sip:[]",
+		"sip:[::1]x", "sip::5060", "http://h/", "sip:h]", "sip",
+	};
+	struct sip_str h;
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		cr_assert_eq(sip_uri_host((struct sip_str){ ok[i].uri,
+		             strlen(ok[i].uri) }, &h), 0, "%s", ok[i].uri);
+		cr_assert_eq(h.len, strlen(ok[i].host), "%s", ok[i].uri);
+		cr_assert_eq(memcmp(h.p, ok[i].host, h.len), 0, "%s", ok[i].uri);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_assert_eq(sip_uri_host((struct sip_str){ bad[i], strlen(bad[i]) },
+		             &h), -1, "%s", bad[i]);
+}
+
+static int
+only_node1(void *arg, const struct sip_conn_info *ci, struct sip_str host)
+{
+	(void)arg;
+	(void)ci;
+	return host.len == 17 && memcmp(host.p, "node1.example.com", 17) == 0;
+}
+
+Test(registrar, request_uri_domain_not_served_is_404)
+{
+	sip_registrar *r = new_reg();
+	char msg[4096], out[SIP_RESP_MAX + 1];
+	size_t len;
+
+	sip_reg_set_domain_check(r, only_node1);
+	len = make_register(msg, sizeof(msg), "a", 1, MAC, DEV, "",
+	                    "Authorization: Bearer tok-" DEV "\r\n");
+	cr_assert_eq(handle(r, msg, len, 1, 1000, out), 200);
+	/* Same request to another domain: refused before the token is
+	 * looked at, so even a valid token gets 404. */
+	memcpy(msg + 13, "x", 1);               /* sip:xode1.example.com */
+	cr_assert_eq(strncmp(msg, "REGISTER sip:xode1", 18), 0);
+	cr_assert_eq(handle(r, msg, len, 1, 1000, out), 404, "%s", out);
+	cr_assert_eq(sip_reg_count(r), 1);
+	/* A Request-URI that is no sip URI at all. */
+	len = (size_t)snprintf(msg, sizeof(msg), "%s",
+	        "REGISTER tel:+12345 SIP/2.0\r\n"
+	        "Via: SIP/2.0/TLS 192.0.2.10;branch=z9hG4bKt\r\n"
+	        "From: <sip:1001@node1.example.com>;tag=a\r\n"
+	        "To: <sip:1001@node1.example.com>\r\nCall-ID: t\r\n"
+	        "CSeq: 1 REGISTER\r\nContent-Length: 0\r\n\r\n");
+	cr_assert_eq(handle(r, msg, len, 1, 1000, out), 400, "%s", out);
+	sip_reg_free(r);
+}
+
+Test(registrar, star_leaves_other_devices_on_a_shared_line)
+{
+	sip_registrar *r = new_reg();
+	char msg[4096], out[SIP_RESP_MAX + 1];
+	size_t len;
+
+	len = make_register(msg, sizeof(msg), "a", 1, MAC, DEV, "",
+	                    "Authorization: Bearer tok-" DEV "\r\n");
+	cr_assert_eq(handle(r, msg, len, 1, 1000, out), 200);
+	len = make_register(msg, sizeof(msg), "b", 1, "00aabbccddee",
+	                    "SEP00AABBCCDDEE", "",
+	                    "Authorization: Bearer tok-SEP00AABBCCDDEE\r\n");
+	cr_assert_eq(handle(r, msg, len, 2, 1000, out), 200);
+	/* the 200 lists both devices' bindings of the line */
+	cr_assert_not_null(strstr(out, "-001122334455"), "%s", out);
+	cr_assert_not_null(strstr(out, "-00aabbccddee"), "%s", out);
+	/* "*" from the first device (its token names it) removes its own */
+	len = (size_t)snprintf(msg, sizeof(msg), star_fmt, 2u, "Expires: 0\r\n");
+	cr_assert_eq(handle(r, msg, len, 1, 1000, out), 200, "%s", out);
+	cr_assert_eq(sip_reg_count(r), 1);
+	cr_assert_null(strstr(out, "-001122334455"), "%s", out);
+	cr_assert_not_null(strstr(out, "-00aabbccddee"), "%s", out);
+	sip_reg_free(r);
+}
+
+/* ---- one table, several event loops ------------------------------------------ */
+
+static void
+allow_auth(void *arg, const struct sip_auth_query *q, struct sip_auth_answer *a)
+{
+	(void)arg;
+	a->reason = POLICY_ALLOW;
+	a->why = "test";
+	if (!q->device[0])
+		memcpy(a->device, DEV, sizeof(DEV));
+}
+
+#define LOOP_AORS 2000u
+
+struct loop_arg {
+	sip_registrar *r;
+	unsigned idx;
+	int fails;
+};
+
+static void *
+loop_thread(void *p)
+{
+	struct loop_arg *la = p;
+	struct sip_conn_info ci = { .conn_id = 100 + la->idx, .peer = PEER_NONE,
+	                            .peer_addr = "192.0.2.1" };
+	char msg[1024], *out = malloc(SIP_RESP_MAX);
+
+	for (unsigned i = 0; i <= LOOP_AORS && out != NULL; i++) {
+		size_t outlen;
+		int status, k;
+		/* LOOP_AORS lines of this loop's own, then the shared line 9999
+		 * with this loop's instance. */
+		unsigned user = i < LOOP_AORS ? la->idx * 100000u + i : 9999u;
+
+		k = snprintf(msg, sizeof(msg),
+		        "REGISTER sip:node1.example.com SIP/2.0\r\n"
+		        "Via: SIP/2.0/TLS 192.0.2.10;branch=z9hG4bK%u\r\n"
+		        "From: <sip:%u@node1.example.com>;tag=a\r\n"
+		        "To: <sip:%u@node1.example.com>\r\nCall-ID: l%u\r\n"
+		        "CSeq: 1 REGISTER\r\n"
+		        "Contact: <sip:%u@192.0.2.10>;+sip.instance="
+		        "\"<urn:uuid:00000000-0000-0000-0000-0000000000%02x>\"\r\n"
+		        "Authorization: Bearer x\r\nContent-Length: 0\r\n\r\n",
+		        i, user, user, la->idx, user, la->idx);
+		sip_reg_handle(la->r, &ci, msg, msg + k, 1000, out, &outlen, &status);
+		if (status != 200)
+			la->fails++;
+	}
+	free(out);
+	if (out == NULL)
+		la->fails++;
+	return NULL;
+}
+
+static void *
+close_thread(void *p)
+{
+	struct loop_arg *la = p;
+
+	if (sip_reg_conn_closed(la->r, 100 + la->idx) != LOOP_AORS + 1)
+		la->fails++;
+	return NULL;
+}
+
+Test(registrar, one_table_for_concurrent_loops)
+{
+	struct sip_reg_config c;
+	struct loop_arg la[2];
+	pthread_t t[2];
+	char msg[1024], out[SIP_RESP_MAX + 1];
+	size_t len;
+	sip_registrar *r;
+
+	sip_reg_config_init(&c);
+	r = sip_reg_new(&c, allow_auth, NULL);
+	cr_assert_not_null(r);
+	for (unsigned i = 0; i < 2; i++) {
+		la[i] = (struct loop_arg){ r, i + 1, 0 };
+		cr_assert_eq(pthread_create(&t[i], NULL, loop_thread, &la[i]), 0);
+	}
+	for (unsigned i = 0; i < 2; i++) {
+		cr_assert_eq(pthread_join(t[i], NULL), 0);
+		cr_assert_eq(la[i].fails, 0);
+	}
+	cr_assert_eq(sip_reg_count(r), 2 * LOOP_AORS + 2);
+	/* A query of the shared line from a third connection sees the
+	 * bindings both loops made. */
+	len = (size_t)snprintf(msg, sizeof(msg), "%s",
+	        "REGISTER sip:node1.example.com SIP/2.0\r\n"
+	        "Via: SIP/2.0/TLS 192.0.2.10;branch=z9hG4bKq\r\n"
+	        "From: <sip:9999@node1.example.com>;tag=a\r\n"
+	        "To: <sip:9999@node1.example.com>\r\nCall-ID: q\r\n"
+	        "CSeq: 1 REGISTER\r\nAuthorization: Bearer x\r\n"
+	        "Content-Length: 0\r\n\r\n");
+	cr_assert_eq(handle(r, msg, len, 7, 1000, out), 200, "%s", out);
+	cr_assert_not_null(strstr(out, "-000000000001>"), "%s", out);
+	cr_assert_not_null(strstr(out, "-000000000002>"), "%s", out);
+	for (unsigned i = 0; i < 2; i++)
+		cr_assert_eq(pthread_create(&t[i], NULL, close_thread, &la[i]), 0);
+	for (unsigned i = 0; i < 2; i++) {
+		cr_assert_eq(pthread_join(t[i], NULL), 0);
+		cr_assert_eq(la[i].fails, 0);
+	}
+	cr_assert_eq(sip_reg_count(r), 0);
 	sip_reg_free(r);
 }
