@@ -50,7 +50,7 @@ static const char usage_text[] =
 "  --idle-timeout S       close a connection silent this long (300)\n"
 "  --domain NAME          also serve REGISTERs whose Request-URI names NAME\n"
 "                         (repeatable; \"*\" serves any).  Always served: the\n"
-"                         nodes' hosts and the address a client connected to\n"
+"                         nodes' hosts, this host's name and addresses\n"
 "  --loops N              event loops (default: one per CPU)\n"
 "  -v                     log every connection close\n";
 
@@ -336,6 +336,7 @@ main(int argc, char **argv)
 	}
 	if (sipd_sync(&d, st) < 0)
 		goto out;
+	sipd_local_refresh(&d, time(NULL), 1);
 
 	/* This node: its ports and the host named in Warning headers. */
 	memset(&fn, 0, sizeof(fn));

@@ -8,6 +8,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
@@ -31,6 +32,8 @@
 #define SIPD_EXPRESSWAY_NAMES_MAX  256
 #define SIPD_DOMAINS_MAX           256    /* served Request-URI hosts */
 #define SIPD_DOMAIN_OPTS_MAX       32     /* --domain given on the command line */
+#define SIPD_LOCAL_ADDRS_MAX       256    /* this host's interface addresses */
+#define SIPD_LOCAL_ADDRS_REFRESH   60     /* s between re-reading them */
 
 /* ---- TLS (tls.c) -------------------------------------------------------------- */
 typedef struct sip_tls_ctx sip_tls_ctx;
@@ -111,6 +114,10 @@ struct sipd {
 	char *domains_buf;               /* the nodes' hosts */
 	const char *domains[SIPD_DOMAINS_MAX];
 	size_t ndomains;
+	char hostname[256];              /* gethostname(), "" if unknown */
+	struct sockaddr_storage local_addr[SIPD_LOCAL_ADDRS_MAX];
+	size_t nlocal_addr;
+	time_t local_addr_at;
 	sip_tls_ctx *tls_ctx, *mtls_ctx; /* replaced on SIGHUP */
 	certstore *trust;
 	uint16_t tls_port, mtls_port;    /* from the node (0: not configured) */
@@ -141,10 +148,13 @@ int sipd_tls_load(struct sipd *d, struct store *st, char *err, size_t errlen);
 void sipd_auth(void *arg, const struct sip_auth_query *q,
                struct sip_auth_answer *a);
 /* RFC 3261 §10.3 step 1 (arg: the loop): the Request-URI host is served
- * when it is a node's host, a --domain, or the address the connection
- * came in on. */
+ * when it is a node's host, a --domain, this host's name or one of its
+ * addresses, or localhost on a loopback connection. */
 int sipd_domain_ok(void *arg, const struct sip_conn_info *ci,
                    struct sip_str host);
+/* Re-reads this host's name and interface addresses for sipd_domain_ok()
+ * when they are older than SIPD_LOCAL_ADDRS_REFRESH (or force). */
+void sipd_local_refresh(struct sipd *d, time_t now, int force);
 /* Per-address connection accounting; 0 when under the cap. */
 int sipd_addr_take(struct sipd *d, const char *addr);
 void sipd_addr_release(struct sipd *d, const char *addr);

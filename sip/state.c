@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <ifaddrs.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -419,38 +420,87 @@ sipd_auth(void *arg, const struct sip_auth_query *q, struct sip_auth_answer *a)
 		         "unreadable" : tok_verdict_name(in.verdict));
 }
 
-/* An IP literal equal to the address the connection came in on (an IPv4
- * client on a dual-stack socket arrives as ::ffff:a.b.c.d). */
+/* An IP literal equal to `sa` (an IPv4 client on a dual-stack socket
+ * arrives as ::ffff:a.b.c.d). */
 static int
-is_local_address(const struct sockaddr *sa, const char *host)
+same_address(const struct sockaddr *sa, int fam, const void *bin)
 {
-	struct in6_addr a6;
-	struct in_addr a4;
-
 	if (sa == NULL)
 		return 0;
-	if (sa->sa_family == AF_INET && inet_pton(AF_INET, host, &a4) == 1)
-		return memcmp(&((const struct sockaddr_in *)(const void *)sa)->sin_addr,
-		              &a4, sizeof(a4)) == 0;
-	if (sa->sa_family != AF_INET6)
-		return 0;
-	{
+	if (sa->sa_family == AF_INET)
+		return fam == AF_INET &&
+		       memcmp(&((const struct sockaddr_in *)(const void *)sa)->sin_addr,
+		              bin, 4) == 0;
+	if (sa->sa_family == AF_INET6) {
 		const struct in6_addr *l =
 			&((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
-		if (inet_pton(AF_INET6, host, &a6) == 1)
-			return memcmp(l, &a6, sizeof(a6)) == 0;
-		if (IN6_IS_ADDR_V4MAPPED(l) && inet_pton(AF_INET, host, &a4) == 1)
-			return memcmp(l->s6_addr + 12, &a4, sizeof(a4)) == 0;
+		if (fam == AF_INET6)
+			return memcmp(l, bin, 16) == 0;
+		return IN6_IS_ADDR_V4MAPPED(l) && memcmp(l->s6_addr + 12, bin, 4) == 0;
 	}
 	return 0;
+}
+
+static int
+is_loopback(const struct sockaddr *sa)
+{
+	if (sa == NULL)
+		return 0;
+	if (sa->sa_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)(const void *)sa)
+		              ->sin_addr.s_addr) >> 24) == 127;
+	if (sa->sa_family == AF_INET6) {
+		const struct in6_addr *a =
+			&((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+		return IN6_IS_ADDR_LOOPBACK(a) ||
+		       (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+	}
+	return 0;
+}
+
+void
+sipd_local_refresh(struct sipd *d, time_t now, int force)
+{
+	struct sockaddr_storage *a;
+	struct ifaddrs *ifa = NULL;
+	char host[sizeof(d->hostname)];
+	size_t n = 0;
+
+	if (!force && now - d->local_addr_at < SIPD_LOCAL_ADDRS_REFRESH)
+		return;
+	d->local_addr_at = now;
+	a = calloc(SIPD_LOCAL_ADDRS_MAX, sizeof(*a));
+	if (a == NULL)
+		return;
+	if (getifaddrs(&ifa) == 0) {
+		for (struct ifaddrs *i = ifa; i && n < SIPD_LOCAL_ADDRS_MAX; i = i->ifa_next) {
+			if (i->ifa_addr == NULL)
+				continue;
+			if (i->ifa_addr->sa_family == AF_INET)
+				memcpy(&a[n++], i->ifa_addr, sizeof(struct sockaddr_in));
+			else if (i->ifa_addr->sa_family == AF_INET6)
+				memcpy(&a[n++], i->ifa_addr, sizeof(struct sockaddr_in6));
+		}
+		freeifaddrs(ifa);
+	}
+	if (gethostname(host, sizeof(host)) != 0)
+		host[0] = '\0';
+	host[sizeof(host) - 1] = '\0';
+	pthread_rwlock_wrlock(&d->lock);
+	memcpy(d->local_addr, a, n * sizeof(*a));
+	d->nlocal_addr = n;
+	memcpy(d->hostname, host, sizeof(host));
+	pthread_rwlock_unlock(&d->lock);
+	free(a);
 }
 
 int
 sipd_domain_ok(void *arg, const struct sip_conn_info *ci, struct sip_str host)
 {
 	struct sipd *d = sipd_loop_daemon(arg);
+	unsigned char bin[16];
 	char h[CFG_HOST_MAX];
-	int ok = 0;
+	int ok = 0, fam = 0;
 
 	if (host.len == 0 || host.len >= sizeof(h))
 		return 0;
@@ -459,14 +509,29 @@ sipd_domain_ok(void *arg, const struct sip_conn_info *ci, struct sip_str host)
 	/* A fully qualified name may end in a dot (RFC 1034 §3.1). */
 	if (host.len > 1 && h[host.len - 1] == '.')
 		h[host.len - 1] = '\0';
+	if (inet_pton(AF_INET, h, bin) == 1)
+		fam = AF_INET;
+	else if (inet_pton(AF_INET6, h, bin) == 1)
+		fam = AF_INET6;
 	for (size_t i = 0; i < d->o.ndomain && !ok; i++)
 		ok = strcmp(d->o.domain[i], "*") == 0 ||
 		     strcasecmp(d->o.domain[i], h) == 0;
-	if (!ok) {
+	if (fam != 0) {
+		/* An address of this host: the one the client reached, or any
+		 * of our interfaces'. */
+		ok = ok || same_address(ci->local, fam, bin);
 		pthread_rwlock_rdlock(&d->lock);
-		for (size_t i = 0; i < d->ndomains && !ok; i++)
-			ok = strcasecmp(d->domains[i], h) == 0;
-		pthread_rwlock_unlock(&d->lock);
+		for (size_t i = 0; i < d->nlocal_addr && !ok; i++)
+			ok = same_address((const struct sockaddr *)&d->local_addr[i],
+			                  fam, bin);
+	} else {
+		ok = ok || (strcasecmp(h, "localhost") == 0 && is_loopback(ci->local));
+		pthread_rwlock_rdlock(&d->lock);
+		ok = ok || (d->hostname[0] && strcasecmp(d->hostname, h) == 0);
 	}
-	return ok || is_local_address(ci->local, h);
+	/* Node hosts may be names or addresses. */
+	for (size_t i = 0; i < d->ndomains && !ok; i++)
+		ok = strcasecmp(d->domains[i], h) == 0;
+	pthread_rwlock_unlock(&d->lock);
+	return ok;
 }

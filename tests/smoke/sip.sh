@@ -298,13 +298,17 @@ for i in range(3):
         sys.exit("query %d lists %s, not all four devices:\n%s" % (i, got, r))
 print("# the 200 lists the bindings of all four connections")
 # RFC 3261 10.3 step 1: a domain nobody here serves -> 404, even with a valid
-# token; the node's host in any case with a trailing dot, and the address
-# the client connected to, are served.
+# token; the node's host in any case with a trailing dot, the address the
+# client connected to, localhost over loopback and this host's name are
+# served.
 s = held[0]
-r = register(s, macs[0], toks[0], ruri="elsewhere.example.net", n=20)
-if not r.startswith("SIP/2.0 404 "):
-    sys.exit("foreign Request-URI domain: %s" % r.splitlines()[0])
-for n, ruri in ((21, "NODE1.Example.COM."), (22, "127.0.0.1:5090")):
+for n, ruri in ((18, "elsewhere.example.net"), (19, "192.0.2.1"),
+                (20, "[2001:db8::1]:5090")):
+    r = register(s, macs[0], toks[0], ruri=ruri, n=n)
+    if not r.startswith("SIP/2.0 404 "):
+        sys.exit("foreign Request-URI domain %s: %s" % (ruri, r.splitlines()[0]))
+for n, ruri in ((21, "NODE1.Example.COM."), (22, "127.0.0.1:5090"),
+                (23, "localhost"), (24, socket.gethostname())):
     r = register(s, macs[0], toks[0], ruri=ruri, n=n)
     if not r.startswith("SIP/2.0 200 "):
         sys.exit("Request-URI %s: %s" % (ruri, r.splitlines()[0]))
