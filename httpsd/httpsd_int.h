@@ -25,6 +25,7 @@
 #define HTTPSD_CONN_LIMIT        4096   /* per listener, split over threads */
 #define HTTPSD_PER_IP_LIMIT      64     /* connections from one address */
 #define HTTPSD_TIMEOUT           15     /* seconds of idleness, also mid-request */
+#define HTTPSD_DRAIN             60     /* s a reload lets old connections finish */
 /* Room for the request line and headers with an 8 KiB token plus about
  * 4 KiB of other headers (measured: libmicrohttpd 0.9.75 reads the request
  * into this pool).  No larger: libmicrohttpd clears the whole pool for
@@ -67,6 +68,7 @@ struct httpsd_opts {
 	unsigned conn_limit;
 	unsigned per_ip_limit;
 	unsigned timeout;
+	unsigned drain;                     /* --drain-timeout */
 	size_t conn_memory;
 	unsigned code_fails;
 	unsigned code_window;
@@ -81,6 +83,8 @@ struct httpsd_listener {
 	int fd;                             /* bound socket (kept across reload) */
 	int port;                           /* bound port */
 	struct MHD_Daemon *mhd;
+	struct MHD_Daemon *retired;         /* before a reload, draining */
+	time_t retired_until;               /* then stopped, drained or not */
 	const char *name;                   /* "https-6971", for logs and metrics */
 };
 
@@ -137,6 +141,7 @@ struct httpsd {
 
 	/* The store's tomcat pair as the TLS listeners serve it. */
 	struct httpsd_tls *tls;
+	struct httpsd_tls *tls_retired;     /* what retired listeners served */
 
 	keystore *keys;
 	tok_validator *validator;
@@ -220,8 +225,14 @@ void *httpsd_tls_callback(void);
 int httpsd_listener_start(struct httpsd_listener *l, char *err, size_t errlen);
 /* Cuts off connections past their request-header deadline (main loop). */
 void httpsd_sweep(struct httpsd *h);
-/* Stops it; keep_socket leaves l->fd open for the next start (reload). */
+/* Stops it (and a retired one); keep_socket leaves l->fd open. */
 void httpsd_listener_stop(struct httpsd_listener *l, int keep_socket);
+/* Reload: stops accepting on l->fd but lets the open connections finish
+ * (until `until`); a new httpsd_listener_start takes the socket over. */
+void httpsd_listener_retire(struct httpsd_listener *l, time_t until);
+/* Stops the retired daemon once it has no connection left or its time is
+ * up.  Returns 1 while it still drains. */
+int httpsd_listener_drain(struct httpsd_listener *l, time_t now);
 
 /* ---- server.c: responses shared by the handlers ---------------------------- */
 /* Queues a response with a small body; adds common headers.  MHD_YES/NO. */

@@ -22,7 +22,8 @@ static const char usage_text[] =
 "usage: " PROG " -d DATADIR [-f] [--user U] [--config-listen [ADDR:]PORT]\n"
 "       [--http-listen [ADDR:]PORT] [--oauth-listen [ADDR:]PORT] [--files DIR]\n"
 "       [--threads N] [--max-connections N] [--per-ip-connections N]\n"
-"       [--timeout SECONDS] [--connection-memory BYTES] [--tls-priorities STRING]\n"
+"       [--timeout SECONDS] [--drain-timeout SECONDS]\n"
+"       [--connection-memory BYTES] [--tls-priorities STRING]\n"
 "       [--realm REALM] [--code-attempts N] [--code-window SECONDS]\n"
 "\n"
 "Serves token-gated device configs over HTTPS (6971), public files over HTTP\n"
@@ -42,6 +43,8 @@ static const char usage_text[] =
 "      --max-connections N    connections per listener (default 4096)\n"
 "      --per-ip-connections N connections from one address (default 64)\n"
 "      --timeout SECONDS      idle / slow-client timeout (default 15)\n"
+"      --drain-timeout SECONDS  how long connections open at a SIGHUP may\n"
+"                             finish on the old certificate (default 60)\n"
 "      --connection-memory B  memory per connection (default 20480)\n"
 "      --tls-priorities S     GnuTLS priority string (default\n"
 "                             " HTTPSD_PRIORITIES ")\n"
@@ -54,7 +57,7 @@ static const char usage_text[] =
 enum {
 	OPT_USER = 256, OPT_CONFIG, OPT_HTTP, OPT_OAUTH, OPT_FILES, OPT_THREADS,
 	OPT_MAXCONN, OPT_PERIP, OPT_TIMEOUT, OPT_MEMORY, OPT_PRIO, OPT_REALM,
-	OPT_CODES, OPT_WINDOW, OPT_LOOP
+	OPT_CODES, OPT_WINDOW, OPT_LOOP, OPT_DRAIN
 };
 
 static const struct option long_opts[] = {
@@ -70,6 +73,7 @@ static const struct option long_opts[] = {
 	{ "max-connections", required_argument, NULL, OPT_MAXCONN },
 	{ "per-ip-connections", required_argument, NULL, OPT_PERIP },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "drain-timeout", required_argument, NULL, OPT_DRAIN },
 	{ "connection-memory", required_argument, NULL, OPT_MEMORY },
 	{ "tls-priorities", required_argument, NULL, OPT_PRIO },
 	{ "realm", required_argument, NULL, OPT_REALM },
@@ -100,6 +104,7 @@ parse_args(int argc, char **argv, struct httpsd_opts *o)
 	o->conn_limit = HTTPSD_CONN_LIMIT;
 	o->per_ip_limit = HTTPSD_PER_IP_LIMIT;
 	o->timeout = HTTPSD_TIMEOUT;
+	o->drain = HTTPSD_DRAIN;
 	o->conn_memory = HTTPSD_CONN_MEMORY;
 	o->priorities = HTTPSD_PRIORITIES;
 	o->realm = HTTPSD_REALM;
@@ -126,6 +131,10 @@ parse_args(int argc, char **argv, struct httpsd_opts *o)
 		case OPT_PERIP:
 			if (num_opt("per-ip-connections", optarg, 1, 1000000, &v) < 0) return -1;
 			o->per_ip_limit = (unsigned)v;
+			break;
+		case OPT_DRAIN:
+			if (num_opt("drain-timeout", optarg, 0, 86400, &v) < 0) return -1;
+			o->drain = (unsigned)v;
 			break;
 		case OPT_TIMEOUT:
 			if (num_opt("timeout", optarg, 1, 3600, &v) < 0) return -1;
@@ -241,16 +250,36 @@ stop_all(struct httpsd *h, int keep)
 		httpsd_listener_stop(&h->lst[k], keep);
 }
 
+/* New listeners with the new certificate take the sockets over at once;
+ * the old ones finish their connections (up to --drain-timeout) so a
+ * reload cuts no download short. */
 static int
 reload(struct httpsd *h)
 {
 	char err[256];
+	time_t until = time(NULL) + (time_t)h->o.drain;
 
 	log_msg(LOG_INFO, "reload: certificates and listeners");
-	stop_all(h, 1);
+	for (int k = 0; k < LST_COUNT; k++)
+		httpsd_listener_retire(&h->lst[k], until);
 	if (httpsd_tls_load(h, err, sizeof(err)) < 0)
 		log_msg(LOG_ERR, "reload: %s (keeping the previous certificate)", err);
 	return start_all(h);
+}
+
+/* Once every retired listener has stopped, the pair they served goes. */
+static void
+drain_all(struct httpsd *h)
+{
+	int draining = 0;
+	time_t now = time(NULL);
+
+	for (int k = 0; k < LST_COUNT; k++)
+		draining |= httpsd_listener_drain(&h->lst[k], now);
+	if (!draining && h->tls_retired != NULL) {
+		httpsd_tls_free(h->tls_retired);
+		h->tls_retired = NULL;
+	}
 }
 
 int
@@ -330,6 +359,7 @@ main(int argc, char **argv)
 				goto out;
 		}
 		httpsd_sweep(&h);
+		drain_all(&h);
 		sleep(1);   /* a signal ends it early */
 	}
 	log_msg(LOG_INFO, "stopping");

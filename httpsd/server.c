@@ -425,8 +425,45 @@ httpsd_listener_start(struct httpsd_listener *l, char *err, size_t errlen)
 }
 
 void
+httpsd_listener_retire(struct httpsd_listener *l, time_t until)
+{
+	if (l->mhd == NULL)
+		return;
+	if (l->retired != NULL)
+		MHD_stop_daemon(l->retired);    /* a reload while one drains */
+	/* MHD stops polling the listening socket and leaves it open. */
+	(void)MHD_quiesce_daemon(l->mhd);
+	l->retired = l->mhd;
+	l->retired_until = until;
+	l->mhd = NULL;
+}
+
+int
+httpsd_listener_drain(struct httpsd_listener *l, time_t now)
+{
+	const union MHD_DaemonInfo *i;
+
+	if (l->retired == NULL)
+		return 0;
+	i = MHD_get_daemon_info(l->retired, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+	if (i != NULL && i->num_connections > 0 && now < l->retired_until)
+		return 1;
+	if (i != NULL && i->num_connections > 0)
+		log_msg(LOG_NOTICE, "%s: closing %u connection(s) still open at "
+		        "the drain timeout after a reload", l->name,
+		        i->num_connections);
+	MHD_stop_daemon(l->retired);
+	l->retired = NULL;
+	return 0;
+}
+
+void
 httpsd_listener_stop(struct httpsd_listener *l, int keep_socket)
 {
+	if (l->retired != NULL) {
+		MHD_stop_daemon(l->retired);
+		l->retired = NULL;
+	}
 	if (l->mhd == NULL)
 		return;
 	if (keep_socket)

@@ -417,8 +417,10 @@ httpsd_tls_load(struct httpsd *h, char *err, size_t errlen)
 	store_cert_free(&c);
 	if (t == NULL)
 		return -1;
-	/* Every TLS listener is stopped here (start-up or reload). */
-	httpsd_tls_free(h->tls);
+	/* At a reload the previous pair stays until the listeners that served
+	 * it have drained (httpsd_tls_retire_done). */
+	httpsd_tls_free(h->tls_retired);
+	h->tls_retired = h->tls;
 	h->tls = t;
 	httpsd_tls_use(t);
 	return 0;
@@ -455,6 +457,8 @@ httpsd_state_free(struct httpsd *h)
 	free(h->jwks_text);
 	httpsd_tls_free(h->tls);
 	h->tls = NULL;
+	httpsd_tls_free(h->tls_retired);
+	h->tls_retired = NULL;
 	if (st != NULL) {
 		pthread_setspecific(h->store_key, NULL);
 		store_close(st);

@@ -28,11 +28,11 @@ struct httpsd_tls {
 	unsigned nchain;
 };
 
-/* The pair every TLS listener serves.  The retrieve callback has no
- * argument of its own, so it reads this; it changes only while every
- * listener is stopped (start-up and SIGHUP), and the MHD threads started
- * afterwards see it through pthread_create. */
-static struct httpsd_tls *current;
+/* The pair every TLS handshake from now on serves.  The retrieve callback
+ * has no argument of its own, so it reads this.  A SIGHUP swaps it while
+ * the previous listeners drain; the previous pair is freed only after they
+ * stopped, so a handshake that read it just before the swap stays valid. */
+static struct httpsd_tls *current;     /* __atomic_load/store */
 
 /* GnuTLS's algorithm to ours, given the key: TLS 1.3's ECDSA schemes name
  * their curve (RFC 8446 §4.2.3), TLS 1.2's leave it to the certificate. */
@@ -144,8 +144,8 @@ httpsd_tls_free(struct httpsd_tls *t)
 {
 	if (t == NULL)
 		return;
-	if (current == t)
-		current = NULL;
+	if (__atomic_load_n(&current, __ATOMIC_ACQUIRE) == t)
+		__atomic_store_n(&current, NULL, __ATOMIC_RELEASE);
 	if (t->priv != NULL)
 		gnutls_privkey_deinit(t->priv);
 	for (unsigned i = 0; i < t->nchain; i++)
@@ -203,18 +203,19 @@ fail:
 void
 httpsd_tls_use(struct httpsd_tls *t)
 {
-	current = t;
+	__atomic_store_n(&current, t, __ATOMIC_RELEASE);
 }
 
 /* gnutls_certificate_retrieve_function2: GnuTLS neither copies nor frees
- * what it gets here, so the pair lives until the listeners are stopped. */
+ * what it gets here, so the pair lives until the listeners that may have
+ * handed it out are stopped. */
 static int
 retrieve(gnutls_session_t s, const gnutls_datum_t *req_ca_rdn, int nreqs,
          const gnutls_pk_algorithm_t *pk_algos, int pk_algos_length,
          gnutls_pcert_st **pcert, unsigned int *pcert_length,
          gnutls_privkey_t *privkey)
 {
-	struct httpsd_tls *t = current;
+	struct httpsd_tls *t = __atomic_load_n(&current, __ATOMIC_ACQUIRE);
 
 	(void)s; (void)req_ca_rdn; (void)nreqs; (void)pk_algos; (void)pk_algos_length;
 	if (t == NULL)

@@ -442,6 +442,16 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=reloaded.test \
 ctl cert upload --purpose tomcat "$tmp/new.pem" --key "$tmp/new.key" >/dev/null 2>&1 ||
 	fail "cert upload"
 case "$(leaf_cn "$CP")" in *reloaded.test*) fail "certificate changed before SIGHUP" ;; esac
+# Downloads in flight across the SIGHUP, on HTTP and HTTPS, must finish.
+head -c 6000000 /dev/urandom >"$F/big.bin"
+TL=$(ctl token mint --device SEP112233445566 2>/dev/null) || fail "token mint"
+curl -s --limit-rate 2M -o "$tmp/big-http.out" "$PUB/big.bin" &
+dl1=$!
+curl -s --limit-rate 2M -o "$tmp/big-https.out" --cacert "$tmp/ca.pem" \
+	--resolve "localhost:$CP:127.0.0.1" -H "Authorization: Bearer $TL" \
+	"$CFG/big.bin" &
+dl2=$!
+sleep 1
 kill -HUP "$pid"
 sleep 1
 kill -0 "$pid" || fail "daemon died on SIGHUP"
@@ -451,6 +461,12 @@ cp "$tmp/new.pem" "$tmp/ca.pem"
 call 200 "$AS/healthz"
 call 200 "$PUB/RingList.xml"
 ok "SIGHUP reloads the certificate and restarts the listeners on their sockets"
+wait $dl1 || fail "HTTP download cut by the reload"
+wait $dl2 || fail "HTTPS download cut by the reload"
+cmp -s "$F/big.bin" "$tmp/big-http.out" || fail "HTTP download across the reload differs"
+cmp -s "$F/big.bin" "$tmp/big-https.out" || fail "HTTPS download across the reload differs"
+grep -q 'at the drain timeout' "$tmp/log" && fail "connections cut at the drain timeout"
+ok "downloads in flight at the SIGHUP finish intact (old listeners drain)"
 kill "$pid"
 wait "$pid"
 rc=$?
