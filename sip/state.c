@@ -397,20 +397,12 @@ sipd_auth(void *arg, const struct sip_auth_query *q, struct sip_auth_answer *a)
 	in.target.oauth_enabled = dev.oauth;
 	in.target.name = name;
 	in.target.owner = dev.owner;
+	/* A device registers its own lines only. */
+	for (size_t i = 0; i < dev.nlines && !in.sip_aor_is_line; i++)
+		in.sip_aor_is_line = strlen(dev.dn[i]) == q->aor_user.len &&
+		                     memcmp(dev.dn[i], q->aor_user.p,
+		                            q->aor_user.len) == 0;
 	pr = policy_decide(&in);
-	if (pr.reason == POLICY_ALLOW) {
-		/* RFC 3261 §10.3 step 3: the credentials must also cover the
-		 * address-of-record.  A device registers its own lines only. */
-		size_t i;
-		for (i = 0; i < dev.nlines; i++)
-			if (strlen(dev.dn[i]) == q->aor_user.len &&
-			    memcmp(dev.dn[i], q->aor_user.p, q->aor_user.len) == 0)
-				break;
-		if (i == dev.nlines) {
-			pr.reason = POLICY_WRONG_DEVICE;
-			pr.why = "address-of-record is not a line of the device";
-		}
-	}
 	a->reason = pr.reason;
 	a->why = pr.why;
 	if (in.claims != NULL)

@@ -156,7 +156,12 @@ policy_decide(const struct policy_input *in)
 		if (!t->oauth_enabled)
 			return res(POLICY_PORT_MISMATCH,
 			           "device security profile without OAuth");
-		return device_check(in, SCOPE_SIP_REGISTER);
+		if ((r = device_check(in, SCOPE_SIP_REGISTER)).reason != POLICY_ALLOW)
+			return r;
+		if (!in->sip_aor_is_line)
+			return res(POLICY_WRONG_DEVICE,
+			           "address-of-record is not a line of the device");
+		return r;
 	}
 	return res(POLICY_NOT_FOUND, "unknown channel");
 }

@@ -565,6 +565,11 @@ struct policy_input {
 	const struct tok_claims *claims;   /* when verdict == TOK_OK */
 	enum policy_peer peer;             /* 5091 */
 	int cluster_sip_oauth;             /* cluster SIP OAuth mode on */
+	/* SIP: the REGISTER's address-of-record is one of the target
+	 * device's lines (RFC 3261 §10.3 step 3: the credentials must cover
+	 * the AOR).  Unset = not a line: a SIP caller that forgets it is
+	 * refused. */
+	int sip_aor_is_line;
 };
 struct policy_result {
 	enum policy_reason reason;

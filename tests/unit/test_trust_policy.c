@@ -114,12 +114,49 @@ Test(policy, design_table)
 			.claims = r->tok == NONE || r->tok == BAD ? NULL : &c,
 			.peer = r->peer,
 			.cluster_sip_oauth = r->cluster,
+			.sip_aor_is_line = 1,
 		};
 		struct policy_result res = policy_decide(&in);
 		cr_expect_eq(res.reason, r->want, "%s: got %s, want %s", r->name,
 		             policy_reason_name(res.reason), policy_reason_name(r->want));
 		cr_expect_not_null(res.why);
 	}
+}
+
+/* The same SIP rows with an address-of-record that is not a line of the
+ * device: only what would have been allowed changes, to WRONG_DEVICE (the
+ * challenge, port mismatch and peer checks keep their order). */
+Test(policy, sip_aor_must_be_a_line_of_the_device)
+{
+	size_t sip = 0;
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		const struct row *r = &rows[i];
+		struct tok_claims c;
+		enum policy_reason want;
+
+		if (r->ch != CH_SIP_TLS && r->ch != CH_SIP_MTLS)
+			continue;
+		sip++;
+		make_claims(r->tok, &c);
+		struct policy_input in = {
+			.channel = r->ch,
+			.target = { .device_specific = r->device_specific, .exists = r->exists,
+			            .oauth_enabled = r->oauth, .name = DEV, .owner = OWNER },
+			.token_present = r->tok != NONE,
+			.verdict = r->tok == BAD ? TOK_EXPIRED : r->tok == NONE ? TOK_MALFORMED : TOK_OK,
+			.claims = r->tok == NONE || r->tok == BAD ? NULL : &c,
+			.peer = r->peer,
+			.cluster_sip_oauth = r->cluster,
+			.sip_aor_is_line = 0,
+		};
+		want = r->want == POLICY_ALLOW ? POLICY_WRONG_DEVICE : r->want;
+		struct policy_result res = policy_decide(&in);
+		cr_expect_eq(res.reason, want, "%s, AOR not a line: got %s, want %s",
+		             r->name, policy_reason_name(res.reason),
+		             policy_reason_name(want));
+	}
+	cr_assert_geq(sip, 15);
 }
 
 Test(policy, every_reason_reachable_and_named)
