@@ -598,6 +598,8 @@ w_date(struct wbuf *w, int64_t now)
 
 /* ---- request handling --------------------------------------------------------- */
 
+#define WARN_PORT_MISMATCH "SIP OAuth Registration port Mismatch"
+
 struct reply {
 	int code;
 	const char *warning;            /* Warning 399 text or NULL */
@@ -646,7 +648,10 @@ write_reply(sip_registrar *r, const struct sip_reg_config *cfg,
 	if (rp->allow || rp->code == 405)
 		w_str(&w, "Allow: REGISTER, OPTIONS, ACK\r\n");
 	if (rp->code == 503)
-		w_str(&w, "Retry-After: 30\r\n");
+		w_fmt(&w, "Retry-After: %d\r\n", SIP_RETRY_AFTER_FULL);
+	else if (rp->code == 403 && rp->warning != NULL &&
+	         strcmp(rp->warning, WARN_PORT_MISMATCH) == 0)
+		w_fmt(&w, "Retry-After: %d\r\n", SIP_RETRY_AFTER_MISMATCH);
 	w_finish(&w);
 	return w.overflow ? 0 : w.len;
 }
@@ -671,7 +676,7 @@ count_verdict(sip_registrar *r, int code, const char *warning, int challenge)
 		ST_INC(r, invalid_token);
 	else if (challenge)
 		ST_INC(r, challenges);
-	else if (code == 403 && warning && strstr(warning, "Mismatch"))
+	else if (code == 403 && warning && strcmp(warning, WARN_PORT_MISMATCH) == 0)
 		ST_INC(r, port_mismatch);
 	else if (code == 403 && warning)
 		ST_INC(r, tls_auth_failure);
@@ -948,7 +953,7 @@ handle_register(sip_registrar *r, const struct sip_conn_info *ci,
 		goto reply;
 	case POLICY_PORT_MISMATCH:
 		rp.code = 403;
-		rp.warning = "SIP OAuth Registration port Mismatch";
+		rp.warning = WARN_PORT_MISMATCH;
 		goto reply;
 	case POLICY_PEER_NOT_TRUSTED:
 		rp.code = 403;

@@ -37,6 +37,11 @@ int sip_digits(struct sip_str v, long long max, long long *out);
 #define SIP_CONTACT_MAX        1024
 #define SIP_CALLID_MAX         256
 #define SIP_DEVNAME_MAX        16
+/* Retry-After (s) on a 503 (table full), and on the 403 port mismatch as
+ * the vendor's registrar sends it (cisco.md), so a phone refused while the
+ * mode is off comes back soon after it is turned on. */
+#define SIP_RETRY_AFTER_FULL      30
+#define SIP_RETRY_AFTER_MISMATCH  35
 
 enum sip_challenge_style {
 	SIP_CHALLENGE_CISCO = 0,        /* 407 Proxy-Authenticate realm=ccmsipline */

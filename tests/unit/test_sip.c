@@ -587,11 +587,13 @@ Test(registrar, wrong_device_and_port_mismatch)
 	                    "Authorization: Bearer tok-SEP00AABBCCDDEE\r\n");
 	cr_assert_eq(handle(r, msg, len, 1, 1000, out), 403);
 	cr_assert_null(strstr(out, "Warning"));
+	cr_assert_null(strstr(out, "Retry-After"));
 	len = make_register(msg, sizeof(msg), "c1", 2, MAC, DEV, "",
 	                    "Authorization: Bearer mode-off\r\n");
 	cr_assert_eq(handle(r, msg, len, 1, 1000, out), 403);
 	cr_assert(strstr(out, "\r\nWarning: 399 node1.example.com \"SIP OAuth "
 	                 "Registration port Mismatch\"\r\n"), "%s", out);
+	cr_assert_not_null(strstr(out, "\r\nRetry-After: 35\r\n"), "%s", out);
 	cr_assert_eq(sip_reg_count(r), 0);
 	sip_reg_free(r);
 }
