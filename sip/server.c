@@ -8,9 +8,9 @@
  * 5091 the peer name check → read into a capped buffer, frame, answer each
  * message into a capped write buffer.  Once a second each loop syncs with
  * the store generation, opens or closes its listeners when the cluster SIP
- * OAuth mode flips and closes idle connections; loop 0 also expires
- * bindings and writes the binding changes of the last second in one
- * transaction, so the store sees them in the order they happened.
+ * OAuth mode flips and closes idle connections.  Expiring bindings and
+ * writing them behind to the store is main()'s (sipd_bindings_flush), so
+ * no loop ever waits for the disk.
  */
 #include "config.h"
 
@@ -71,7 +71,6 @@ struct sipd_loop {
 	struct sipd_stats own;           /* this loop's transport counters */
 	pthread_mutex_t stats_lock;
 	struct sipd_stats snap;          /* copied under stats_lock each tick */
-	struct sip_binding_change *chg;
 	char *resp;
 };
 
@@ -550,39 +549,6 @@ do_accept(struct sipd_loop *l, int i, time_t now)
 /* ---- once a second ------------------------------------------------------------------- */
 
 static void
-flush_bindings(struct sipd_loop *l, time_t now)
-{
-	size_t n;
-	char err[STORE_ERR_MAX];
-
-	while ((n = sip_reg_take_changes(l->reg, now, l->chg, SIPD_FLUSH_BATCH)) > 0) {
-		struct store_binding_change *out = calloc(n, sizeof(*out));
-		if (out == NULL)
-			return;
-		for (size_t i = 0; i < n; i++) {
-			const struct sip_binding *b = &l->chg[i].b;
-			struct store_binding *sb = &out[i].b;
-			out[i].del = l->chg[i].del;
-			snprintf(sb->aor, sizeof(sb->aor), "%s", b->aor);
-			snprintf(sb->instance, sizeof(sb->instance), "%s", b->instance);
-			sb->reg_id = b->reg_id;
-			snprintf(sb->contact, sizeof(sb->contact), "%s", b->contact);
-			snprintf(sb->device, sizeof(sb->device), "%s", b->device);
-			snprintf(sb->node, sizeof(sb->node), "%s", l->d->o.node);
-			sb->expires = b->expires_at;
-			sb->conn_id = b->conn_id;
-		}
-		if (store_binding_apply(l->st, out, n, err, sizeof(err)) != 0) {
-			l->own.store_errors++;
-			log_msg(LOG_ERR, "store: %zu binding changes: %s", n, err);
-		} else {
-			l->own.store_writes++;
-		}
-		free(out);
-	}
-}
-
-static void
 tick(struct sipd_loop *l, time_t now)
 {
 	struct conn *c, *n;
@@ -601,10 +567,6 @@ tick(struct sipd_loop *l, time_t now)
 		} else if (now - c->last >= (time_t)l->d->o.idle_timeout) {
 			conn_close(l, c, "idle");
 		}
-	}
-	if (l->idx == 0) {
-		sip_reg_expire(l->reg, now);
-		flush_bindings(l, now);
 	}
 	pthread_mutex_lock(&l->stats_lock);
 	l->snap = l->own;
@@ -679,10 +641,9 @@ sipd_loop_new(struct sipd *d, int index, char *err, size_t errlen)
 	pthread_mutex_init(&l->stats_lock, NULL);
 	l->ep = epoll_create1(EPOLL_CLOEXEC);
 	l->reg = d->reg;
-	l->chg = calloc(SIPD_FLUSH_BATCH, sizeof(*l->chg));
 	l->resp = malloc(SIP_RESP_MAX);
 	l->st = store_open(d->o.datadir, 0, err, errlen);
-	if (l->ep < 0 || l->reg == NULL || l->chg == NULL || l->resp == NULL ||
+	if (l->ep < 0 || l->reg == NULL || l->resp == NULL ||
 	    l->st == NULL) {
 		if (l->st != NULL || err[0] == '\0')
 			snprintf(err, errlen, "event loop %d: setup failed", index);
@@ -704,7 +665,6 @@ sipd_loop_free(struct sipd_loop *l)
 		close(l->ep);
 	dev_flush(l);
 	store_close(l->st);
-	free(l->chg);
 	free(l->resp);
 	pthread_mutex_destroy(&l->stats_lock);
 	free(l);

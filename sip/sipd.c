@@ -281,8 +281,8 @@ write_stats(struct sipd *d)
 	fprintf(f, "bindings_added %llu\n", (unsigned long long)s.reg.bindings_added);
 	fprintf(f, "bindings_removed %llu\n",
 	        (unsigned long long)s.reg.bindings_removed);
-	fprintf(f, "store_batches %llu\n", (unsigned long long)s.store_writes);
-	fprintf(f, "store_errors %llu\n", (unsigned long long)s.store_errors);
+	fprintf(f, "store_batches %llu\n", (unsigned long long)d->store_writes);
+	fprintf(f, "store_errors %llu\n", (unsigned long long)d->store_errors);
 	if (fclose(f) == 0)
 		(void)rename(tmp, d->stats_path);
 }
@@ -395,7 +395,9 @@ main(int argc, char **argv)
 		log_msg(LOG_WARNING, "store: dropping old bindings: %s", err);
 
 	d.reg = sip_reg_new(&d.o.reg, sipd_auth, NULL);
-	if (d.reg == NULL) {
+	d.chg = calloc(SIPD_FLUSH_BATCH, sizeof(*d.chg));
+	d.chg_out = calloc(SIPD_FLUSH_BATCH, sizeof(*d.chg_out));
+	if (d.reg == NULL || d.chg == NULL || d.chg_out == NULL) {
 		log_msg(LOG_ERR, "registrar: no memory");
 		goto out;
 	}
@@ -453,6 +455,7 @@ main(int argc, char **argv)
 			else
 				log_msg(LOG_NOTICE, "reload: TLS certificates reloaded");
 		}
+		sipd_bindings_flush(&d, st, time(NULL));
 		write_stats(&d);
 	}
 	rc = 0;
@@ -465,6 +468,8 @@ out:
 	for (int i = 0; i < d.nloops; i++)
 		sipd_loop_free(d.loop[i]);
 	sip_reg_free(d.reg);
+	free(d.chg);
+	free(d.chg_out);
 	if (st != NULL && d.o.node != NULL &&
 	    store_binding_drop_node(st, d.o.node, 0, err, sizeof(err)) != 0)
 		log_msg(LOG_WARNING, "store: dropping bindings: %s", err);

@@ -89,7 +89,7 @@ struct sipd_stats {
 	struct sip_reg_stats reg;
 	uint64_t conns_open, conns_total, handshake_failures, resumed;
 	uint64_t refused_conn_cap, refused_addr_cap, framing_errors, pings;
-	uint64_t bindings, store_writes, store_errors;
+	uint64_t bindings;
 };
 
 struct sipd {
@@ -128,9 +128,12 @@ struct sipd {
 	pthread_mutex_t addr_lock;       /* per-address counts */
 	struct addr_count *addr_bucket[4096];
 
-	/* One binding table for all loops; loop 0 expires it and writes
-	 * its changes to the store. */
+	/* One binding table for all loops; main() expires it and writes its
+	 * changes to the store (sipd_bindings_flush). */
 	sip_registrar *reg;
+	uint64_t store_writes, store_errors; /* main()'s thread only */
+	struct sip_binding_change *chg;  /* SIPD_FLUSH_BATCH each, main()'s */
+	struct store_binding_change *chg_out;
 	struct sipd_loop *loop[SIPD_LOOPS_MAX];
 	int nloops;
 	struct listen_addr tls_la, mtls_la;
@@ -155,6 +158,10 @@ int sipd_domain_ok(void *arg, const struct sip_conn_info *ci,
 /* Re-reads this host's name and interface addresses for sipd_domain_ok()
  * when they are older than SIPD_LOCAL_ADDRS_REFRESH (or force). */
 void sipd_local_refresh(struct sipd *d, time_t now, int force);
+/* Expires bindings and writes the changes since the last call to the store,
+ * SIPD_FLUSH_BATCH per transaction, in the order they happened.  One
+ * thread (main's) only. */
+void sipd_bindings_flush(struct sipd *d, struct store *st, time_t now);
 /* Per-address connection accounting; 0 when under the cap. */
 int sipd_addr_take(struct sipd *d, const char *addr);
 void sipd_addr_release(struct sipd *d, const char *addr);

@@ -204,6 +204,41 @@ sipd_sync(struct sipd *d, struct store *st)
 	return rc;
 }
 
+/* ---- write-behind ------------------------------------------------------------------- */
+
+void
+sipd_bindings_flush(struct sipd *d, struct store *st, time_t now)
+{
+	struct sip_binding_change *chg = d->chg;
+	struct store_binding_change *out = d->chg_out;
+	char err[STORE_ERR_MAX];
+	size_t n;
+
+	sip_reg_expire(d->reg, now);
+	while ((n = sip_reg_take_changes(d->reg, now, chg, SIPD_FLUSH_BATCH)) > 0) {
+		memset(out, 0, n * sizeof(*out));
+		for (size_t i = 0; i < n; i++) {
+			const struct sip_binding *b = &chg[i].b;
+			struct store_binding *sb = &out[i].b;
+			out[i].del = chg[i].del;
+			snprintf(sb->aor, sizeof(sb->aor), "%s", b->aor);
+			snprintf(sb->instance, sizeof(sb->instance), "%s", b->instance);
+			sb->reg_id = b->reg_id;
+			snprintf(sb->contact, sizeof(sb->contact), "%s", b->contact);
+			snprintf(sb->device, sizeof(sb->device), "%s", b->device);
+			snprintf(sb->node, sizeof(sb->node), "%s", d->o.node);
+			sb->expires = b->expires_at;
+			sb->conn_id = b->conn_id;
+		}
+		if (store_binding_apply(st, out, n, err, sizeof(err)) != 0) {
+			d->store_errors++;
+			log_msg(LOG_ERR, "store: %zu binding changes: %s", n, err);
+		} else {
+			d->store_writes++;
+		}
+	}
+}
+
 /* ---- TLS contexts --------------------------------------------------------------------- */
 
 struct pem_cat {
