@@ -63,6 +63,7 @@ struct httpsd_opts {
 	const char *realm;
 	int foreground;
 	int use_poll;                       /* poll(2) instead of epoll */
+	int tls_wait_finished;              /* no GNUTLS_ENABLE_EARLY_START */
 	unsigned threads;                   /* 0: one per core */
 	unsigned conn_limit;
 	unsigned per_ip_limit;
@@ -214,6 +215,10 @@ void httpsd_tls_use(struct httpsd_tls *t);
 /* The gnutls_certificate_retrieve_function2 for
  * MHD_OPTION_HTTPS_CERT_CALLBACK. */
 void *httpsd_tls_callback(void);
+/* Whether TLS 1.3 server sessions return from the handshake once the
+ * server's flight is out (GNUTLS_ENABLE_EARLY_START; default on).  Call
+ * before the listeners start. */
+void httpsd_tls_early_start(int on);
 
 /* ---- server.c ------------------------------------------------------------- */
 /* Starts libmicrohttpd on l->fd with the daemon's limits.  0 / -1. */
