@@ -51,6 +51,13 @@
 #define HTTPSD_RATE_SLOTS        1024   /* client addresses tracked */
 #define HTTPSD_CONFIG_CACHE      4096   /* rendered configs kept (buckets) */
 #define HTTPSD_FILE_MAX_HEADER   512    /* our own response header texts */
+/* Responses whose body is at most this long leave in one TLS record and one
+ * write (headers and body together); half a TLS record (RFC 8446 §5.1), so
+ * with the headers it fits a record and an idle socket's send buffer. */
+#define HTTPSD_CORK_MAX          8192
+/* How long a corked response may wait for room in the socket's send buffer
+ * (only when the client stops reading) before the connection is cut. */
+#define HTTPSD_UNCORK_WAIT_MS    1000
 
 enum httpsd_listener_kind { LST_CONFIG = 0, LST_HTTP, LST_OAUTH, LST_COUNT };
 
@@ -175,6 +182,8 @@ struct httpsd_req {
 	int body_too_large;
 	int seen;                           /* the headers-only first call is over */
 	int status;                         /* for metrics */
+	void *corked;                       /* gnutls_session_t to uncork */
+	int corked_fd;
 };
 
 /* ---- state.c ------------------------------------------------------------ */
@@ -229,6 +238,11 @@ void httpsd_sweep(struct httpsd *h);
 void httpsd_listener_stop(struct httpsd_listener *l, int keep_socket);
 
 /* ---- server.c: responses shared by the handlers ---------------------------- */
+/* Queues resp (body of len bytes) as the answer to r; over TLS a small one
+ * leaves in one record and one write (see server.c).  MHD_YES/NO. */
+enum MHD_Result httpsd_queue(struct MHD_Connection *c, struct httpsd_req *r,
+                             unsigned status, struct MHD_Response *resp,
+                             uint64_t len);
 /* Queues a response with a small body; adds common headers.  MHD_YES/NO. */
 enum MHD_Result httpsd_reply(struct MHD_Connection *c, struct httpsd_req *r,
                              unsigned status, const char *ctype,
