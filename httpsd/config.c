@@ -111,8 +111,7 @@ serve_config(struct MHD_Connection *c, struct httpsd_req *r,
 		                    MHD_HTTP_HEADER_CACHE_CONTROL, "no-store", NULL };
 		return httpsd_reply(c, r, 304, NULL, "", 0, h);
 	}
-	r->status = 200;
-	ret = MHD_queue_response(c, 200, e->resp);
+	ret = httpsd_queue(c, r, 200, e->resp, e->len);
 	return ret;
 }
 

@@ -178,8 +178,7 @@ httpsd_file_serve(struct httpsd_listener *l, struct MHD_Connection *c,
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	if (status == 206)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE, crange);
-	r->status = (int)status;
-	ret = MHD_queue_response(c, status, resp);
+	ret = httpsd_queue(c, r, status, resp, count);
 	MHD_destroy_response(resp);
 	return ret;
 }

@@ -52,6 +52,13 @@
 #define HTTPSD_RATE_SLOTS        1024   /* client addresses tracked */
 #define HTTPSD_CONFIG_CACHE      4096   /* rendered configs kept (buckets) */
 #define HTTPSD_FILE_MAX_HEADER   512    /* our own response header texts */
+/* Responses whose body is at most this long leave in one TLS record and one
+ * write (headers and body together); half a TLS record (RFC 8446 §5.1), so
+ * with the headers it fits a record and an idle socket's send buffer. */
+#define HTTPSD_CORK_MAX          8192
+/* How long a corked response may wait for room in the socket's send buffer
+ * (only when the client stops reading) before the connection is cut. */
+#define HTTPSD_UNCORK_WAIT_MS    1000
 
 enum httpsd_listener_kind { LST_CONFIG = 0, LST_HTTP, LST_OAUTH, LST_COUNT };
 
@@ -64,6 +71,7 @@ struct httpsd_opts {
 	const char *realm;
 	int foreground;
 	int use_poll;                       /* poll(2) instead of epoll */
+	int tls_wait_finished;              /* no GNUTLS_ENABLE_EARLY_START */
 	unsigned threads;                   /* 0: one per core */
 	unsigned conn_limit;
 	unsigned per_ip_limit;
@@ -179,6 +187,8 @@ struct httpsd_req {
 	int body_too_large;
 	int seen;                           /* the headers-only first call is over */
 	int status;                         /* for metrics */
+	void *corked;                       /* gnutls_session_t to uncork */
+	int corked_fd;
 };
 
 /* ---- state.c ------------------------------------------------------------ */
@@ -219,6 +229,10 @@ void httpsd_tls_use(struct httpsd_tls *t);
 /* The gnutls_certificate_retrieve_function2 for
  * MHD_OPTION_HTTPS_CERT_CALLBACK. */
 void *httpsd_tls_callback(void);
+/* Whether TLS 1.3 server sessions return from the handshake once the
+ * server's flight is out (GNUTLS_ENABLE_EARLY_START; default on).  Call
+ * before the listeners start. */
+void httpsd_tls_early_start(int on);
 
 /* ---- server.c ------------------------------------------------------------- */
 /* Starts libmicrohttpd on l->fd with the daemon's limits.  0 / -1. */
@@ -235,6 +249,11 @@ void httpsd_listener_retire(struct httpsd_listener *l, time_t until);
 int httpsd_listener_drain(struct httpsd_listener *l, time_t now);
 
 /* ---- server.c: responses shared by the handlers ---------------------------- */
+/* Queues resp (body of len bytes) as the answer to r; over TLS a small one
+ * leaves in one record and one write (see server.c).  MHD_YES/NO. */
+enum MHD_Result httpsd_queue(struct MHD_Connection *c, struct httpsd_req *r,
+                             unsigned status, struct MHD_Response *resp,
+                             uint64_t len);
 /* Queues a response with a small body; adds common headers.  MHD_YES/NO. */
 enum MHD_Result httpsd_reply(struct MHD_Connection *c, struct httpsd_req *r,
                              unsigned status, const char *ctype,

@@ -24,7 +24,8 @@ static const char usage_text[] =
 "       [--threads N] [--max-connections N] [--per-ip-connections N]\n"
 "       [--timeout SECONDS] [--drain-timeout SECONDS]\n"
 "       [--connection-memory BYTES] [--tls-priorities STRING]\n"
-"       [--realm REALM] [--code-attempts N] [--code-window SECONDS]\n"
+"       [--tls-early-start on|off] [--realm REALM] [--code-attempts N]\n"
+"       [--code-window SECONDS]\n"
 "\n"
 "Serves token-gated device configs over HTTPS (6971), public files over HTTP\n"
 "(6970) and the OAuth authorization server (8443) from the oprov store.\n"
@@ -48,6 +49,8 @@ static const char usage_text[] =
 "      --connection-memory B  memory per connection (default 20480)\n"
 "      --tls-priorities S     GnuTLS priority string (default\n"
 "                             " HTTPSD_PRIORITIES ")\n"
+"      --tls-early-start on|off  TLS 1.3: finish the handshake in the first\n"
+"                             read of the request (default on)\n"
 "      --realm REALM          Bearer realm (default " HTTPSD_REALM ")\n"
 "      --code-attempts N      failed activation codes per address and\n"
 "                             window (default 10)\n"
@@ -57,7 +60,7 @@ static const char usage_text[] =
 enum {
 	OPT_USER = 256, OPT_CONFIG, OPT_HTTP, OPT_OAUTH, OPT_FILES, OPT_THREADS,
 	OPT_MAXCONN, OPT_PERIP, OPT_TIMEOUT, OPT_MEMORY, OPT_PRIO, OPT_REALM,
-	OPT_CODES, OPT_WINDOW, OPT_LOOP, OPT_DRAIN
+	OPT_CODES, OPT_WINDOW, OPT_LOOP, OPT_DRAIN, OPT_EARLY
 };
 
 static const struct option long_opts[] = {
@@ -80,6 +83,7 @@ static const struct option long_opts[] = {
 	{ "code-attempts", required_argument, NULL, OPT_CODES },
 	{ "code-window", required_argument, NULL, OPT_WINDOW },
 	{ "event-loop", required_argument, NULL, OPT_LOOP },
+	{ "tls-early-start", required_argument, NULL, OPT_EARLY },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -153,6 +157,16 @@ parse_args(int argc, char **argv, struct httpsd_opts *o)
 				o->use_poll = 1;
 			else {
 				fprintf(stderr, PROG ": --event-loop: epoll or poll\n");
+				return -1;
+			}
+			break;
+		case OPT_EARLY:
+			if (strcmp(optarg, "on") == 0)
+				o->tls_wait_finished = 0;
+			else if (strcmp(optarg, "off") == 0)
+				o->tls_wait_finished = 1;
+			else {
+				fprintf(stderr, PROG ": --tls-early-start: on or off\n");
 				return -1;
 			}
 			break;
@@ -294,6 +308,7 @@ main(int argc, char **argv)
 	if (parse_args(argc, argv, &h.o) < 0)
 		return 2;
 	log_open(PROG, h.o.foreground);
+	httpsd_tls_early_start(!h.o.tls_wait_finished);
 	for (int k = 0; k < LST_COUNT; k++)
 		h.lst[k].fd = -1;
 	h.root_fd = -1;

@@ -10,9 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <linux/sockios.h>
+#include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <gnutls/gnutls.h>
 
 #include "httpsd/httpsd_int.h"
 
@@ -54,6 +59,78 @@ on_uri(void *cls, const char *uri, struct MHD_Connection *c)
 	return r;
 }
 
+/* libmicrohttpd 0.9.75 hands a response's headers and its body to GnuTLS
+ * in two calls, so over TLS every response costs two records and two
+ * writes (and the client two reads).  A small response is corked instead:
+ * GnuTLS collects both (gnutls_record_cork) and on_completed, which
+ * libmicrohttpd calls once it has handed over the last byte and before it
+ * reads the next request or closes, sends them as one.  Only when nothing
+ * is waiting in the socket's send queue (SIOCOUTQ), so the write finds
+ * room; a client that stopped reading keeps the uncorked path. */
+static void
+cork(struct MHD_Connection *c, struct httpsd_req *r, uint64_t len)
+{
+	const union MHD_ConnectionInfo *si, *fi;
+	int queued = -1;
+
+	if (len == 0 || len > HTTPSD_CORK_MAX || r->corked != NULL)
+		return;
+	si = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	if (si == NULL || si->tls_session == NULL)
+		return;                         /* plain HTTP */
+	fi = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (fi == NULL || ioctl(fi->connect_fd, SIOCOUTQ, &queued) < 0 || queued != 0)
+		return;
+	gnutls_record_cork((gnutls_session_t)si->tls_session);
+	r->corked = si->tls_session;
+	r->corked_fd = fi->connect_fd;
+}
+
+/* The socket is non-blocking: GNUTLS_E_AGAIN leaves the rest in GnuTLS,
+ * and uncorking again sends exactly that rest. */
+static void
+uncork(struct httpsd_req *r)
+{
+	gnutls_session_t s = r->corked;
+	struct timespec ts;
+	int64_t end;
+
+	r->corked = NULL;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	end = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + HTTPSD_UNCORK_WAIT_MS;
+	for (;;) {
+		struct pollfd p = { r->corked_fd, POLLOUT, 0 };
+		int rc = gnutls_record_uncork(s, 0);
+		int64_t now;
+
+		if (rc >= 0)
+			return;
+		if (rc != GNUTLS_E_AGAIN && rc != GNUTLS_E_INTERRUPTED)
+			break;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+		if (now >= end ||
+		    (poll(&p, 1, (int)(end - now)) < 0 && errno != EINTR))
+			break;
+	}
+	/* Never sent whole: nothing more may follow it on this connection;
+	 * libmicrohttpd sees the socket fail and closes it. */
+	(void)shutdown(r->corked_fd, SHUT_RDWR);
+}
+
+enum MHD_Result
+httpsd_queue(struct MHD_Connection *c, struct httpsd_req *r, unsigned status,
+             struct MHD_Response *resp, uint64_t len)
+{
+	enum MHD_Result ret;
+
+	r->status = (int)status;
+	ret = MHD_queue_response(c, status, resp);
+	if (ret == MHD_YES)
+		cork(c, r, len);
+	return ret;
+}
+
 static void
 on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
              enum MHD_RequestTerminationCode toe)
@@ -65,6 +142,8 @@ on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	(void)toe;
 	if (r == NULL)
 		return;
+	if (r->corked != NULL)
+		uncork(r);
 	{
 		struct conn_watch *w = watch_of(c);
 		if (w != NULL)      /* the next request gets a fresh deadline */
@@ -258,8 +337,7 @@ httpsd_reply(struct MHD_Connection *c, struct httpsd_req *r, unsigned status,
 		MHD_add_response_header(resp, security_headers[i], security_headers[i + 1]);
 	for (size_t i = 0; headers != NULL && headers[i] != NULL; i += 2)
 		MHD_add_response_header(resp, headers[i], headers[i + 1]);
-	r->status = (int)status;
-	ret = MHD_queue_response(c, status, resp);
+	ret = httpsd_queue(c, r, status, resp, len);
 	MHD_destroy_response(resp);
 	return ret;
 }
