@@ -4,7 +4,9 @@
 # curl over TLS 1.2 and TLS 1.3, and openssl s_client forcing each signature
 # scheme the key can make (the signatures come from trust/ through GnuTLS's
 # external-key callbacks), verifying the chain against the CA that
-# caconfig.json publishes.  A scheme the key cannot make must fail.
+# caconfig.json publishes.  A scheme the key cannot make must fail.  Also:
+# pipelined requests on one connection (corked responses), and a client
+# whose TLS 1.3 Finished does not verify, with early start on and off.
 set -u
 
 : "${top_builddir:=$(pwd)}"
@@ -124,6 +126,63 @@ if heads != 21 or bodies != 20 or not data.endswith(b"\r\n\r\nok\n"):
     sys.exit("%d responses, %d bodies, %d bytes" % (heads, bodies, len(data)))
 PY
 	ok "$kt: 21 pipelined requests over TLS answered whole and in order"
+
+	# A TLS 1.3 client whose Finished does not verify: with early start
+	# the handshake has already returned to libmicrohttpd, so the bad
+	# record reaches its first read; it must end in one alert and a close,
+	# with no data and without waiting for a timeout.
+	python3 - "$CP" <<'PY' || fail "$kt: bad Finished (early start $early)"
+import os, socket, ssl, sys
+port = int(sys.argv[1])
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+c = ctx.wrap_bio(inc, out, server_hostname="localhost")
+try:
+    c.do_handshake()
+except ssl.SSLWantReadError:
+    pass
+s = socket.create_connection(("127.0.0.1", port), 5)
+s.sendall(out.read())
+s.settimeout(1)
+flight = b""
+while True:
+    try:
+        d = s.recv(65536)
+    except socket.timeout:
+        break
+    if not d:
+        break
+    flight += d
+if not flight.startswith(b"\x16\x03\x03"):
+    sys.exit("no ServerHello: %r" % flight[:16])
+# Where the client's Finished belongs: a record no handshake key opens.
+s.sendall(b"\x17\x03\x03\x00\x40" + os.urandom(64))
+s.settimeout(5)
+rest = b""
+try:
+    while True:
+        d = s.recv(65536)
+        if not d:
+            break
+        rest += d
+except socket.timeout:
+    sys.exit("connection still open 5 s after a bad Finished")
+except ConnectionResetError:
+    pass
+recs, i = [], 0
+while i + 5 <= len(rest):
+    n = int.from_bytes(rest[i + 3:i + 5], "big")
+    recs.append((rest[i], n))
+    i += 5 + n
+# An alert is 2 bytes (+ type and 16-byte tag when encrypted); an HTTP
+# response would be far longer.
+if any(n > 32 for _, n in recs):
+    sys.exit("data after a bad Finished: %s" % recs)
+PY
+	ok "$kt: a bad client Finished gets an alert and a close (early start $early)"
 
 	case $kt in
 	rsa2048)
