@@ -152,7 +152,8 @@ void sipd_auth(void *arg, const struct sip_auth_query *q,
                struct sip_auth_answer *a);
 /* RFC 3261 §10.3 step 1 (arg: the loop): the Request-URI host is served
  * when it is a node's host, a --domain, this host's name or one of its
- * addresses, or localhost on a loopback connection. */
+ * addresses, or localhost on a loopback connection; anything a listed
+ * Expressway-C forwards on 5091 is. */
 int sipd_domain_ok(void *arg, const struct sip_conn_info *ci,
                    struct sip_str host);
 /* Re-reads this host's name and interface addresses for sipd_domain_ok()

@@ -529,6 +529,11 @@ sipd_domain_ok(void *arg, const struct sip_conn_info *ci, struct sip_str host)
 	char h[CFG_HOST_MAX];
 	int ok = 0, fam = 0;
 
+	/* A listed Expressway-C is the proxy that routed an MRA registration
+	 * here; its Request-URI names the MRA service domain, which is ours
+	 * by that routing. */
+	if (ci->mtls && ci->peer == PEER_TRUSTED)
+		return 1;
 	if (host.len == 0 || host.len >= sizeof(h))
 		return 0;
 	memcpy(h, host.p, host.len);

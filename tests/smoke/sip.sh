@@ -237,6 +237,38 @@ csv 001122334455 "Authorization: Bearer $T1" 1001
 expect_sipp "5091 with the listed Expressway-C certificate -> 200" sipp-reg-200.xml "$S2"
 expect_sipp "5091 trusted but unlisted certificate -> 403 TLS authentication failure" \
 	sipp-reg-403-tls.xml "$S3"
+# Through a listed Expressway-C the Request-URI names the MRA service
+# domain, which no node is called: served; on 5090 the same is a 404.
+python3 - "$MP" "$TP" "$T1" "$tmp/expc.crt" "$tmp/expc.key" <<'EOF' ||
+import socket, ssl, sys
+mp, tp, tok, crt, key = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
+def ask(port, cert):
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    if cert:
+        ctx.load_cert_chain(crt, key)
+    s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), 5))
+    s.sendall(("REGISTER sip:mra.example.org SIP/2.0\r\nVia: SIP/2.0/TLS 127.0.0.1:9;branch=z9hG4bKmra\r\n"
+               "From: <sip:1001@node1.example.com>;tag=1\r\nTo: <sip:1001@node1.example.com>\r\n"
+               "Call-ID: mra-%d\r\nCSeq: 1 REGISTER\r\n"
+               "Contact: <sip:1001@127.0.0.1:9;transport=tls>;+sip.instance=\"<urn:uuid:00000000-0000-0000-0000-001122334455>\"\r\n"
+               "Authorization: Bearer %s\r\nContent-Length: 0\r\n\r\n" % (port, tok)).encode())
+    s.settimeout(5)
+    d = b""
+    while b"\r\n\r\n" not in d:
+        c = s.recv(4096)
+        if not c:
+            break
+        d += c
+    s.close()
+    return d.split(b"\r\n")[0].decode(errors="replace")
+a, b = ask(mp, True), ask(tp, False)
+if not a.startswith("SIP/2.0 200 ") or not b.startswith("SIP/2.0 404 "):
+    sys.exit("MRA domain: 5091 %r, 5090 %r" % (a, b))
+EOF
+	fail "MRA service domain in the Request-URI"
+ok "5091 via the listed Expressway-C serves its MRA domain; 5090 answers it 404"
 reg='REGISTER sip:node1.example.com SIP/2.0\r\nVia: SIP/2.0/TLS 127.0.0.1:9;branch=z9hG4bKx\r\nFrom: <sip:1001@node1.example.com>;tag=1\r\nTo: <sip:1001@node1.example.com>\r\nCall-ID: nocert\r\nCSeq: 1 REGISTER\r\nContact: <sip:1001@127.0.0.1:9;transport=tls>\r\nContent-Length: 0\r\n\r\n'
 no_sip_answer() { # description [s_client args]
 	d=$1
