@@ -47,6 +47,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			(void)sip_require_unknown(&m, &s);
 			if (m.to && sip_nameaddr_uri(m.to->value, &uri) == 0)
 				(void)sip_aor(uri, aor, sizeof(aor));
+			(void)sip_uri_host(m.ruri, &s);
 		}
 	}
 	/* Second pass: as a stream, every framed message answered by a
@@ -85,7 +86,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (conn % 3 == 0)
 		(void)sip_reg_conn_closed(reg, conn - 1);
-	(void)sip_reg_expire(reg, (int64_t)conn - 200);
+	/* A sweep walks every bucket: now and then, as the daemon's once a
+	 * second, not on every input. */
+	if (conn % 64 == 0)
+		(void)sip_reg_expire(reg, (int64_t)conn - 200);
 	{
 		struct sip_binding_change ch[16];
 		while (sip_reg_take_changes(reg, (int64_t)conn, ch, 16) > 0)
