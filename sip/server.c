@@ -555,8 +555,6 @@ tick(struct sipd_loop *l, time_t now)
 
 	if (l->idx == 0 || !l->d->have_gen)
 		(void)sipd_sync(l->d, l->st);
-	if (l->idx == 0)
-		sipd_local_refresh(l->d, now, 0);
 	sipd_loop_listen(l);
 	for (c = l->conns; c != NULL; c = n) {
 		n = c->next;

@@ -456,6 +456,7 @@ main(int argc, char **argv)
 				log_msg(LOG_NOTICE, "reload: TLS certificates reloaded");
 		}
 		sipd_bindings_flush(&d, st, time(NULL));
+		sipd_local_refresh(&d, time(NULL), 0);
 		write_stats(&d);
 	}
 	rc = 0;

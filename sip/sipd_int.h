@@ -117,7 +117,7 @@ struct sipd {
 	char hostname[256];              /* gethostname(), "" if unknown */
 	struct sockaddr_storage local_addr[SIPD_LOCAL_ADDRS_MAX];
 	size_t nlocal_addr;
-	time_t local_addr_at;
+	time_t local_addr_at;            /* main()'s thread only */
 	sip_tls_ctx *tls_ctx, *mtls_ctx; /* replaced on SIGHUP */
 	certstore *trust;
 	uint16_t tls_port, mtls_port;    /* from the node (0: not configured) */

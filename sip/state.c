@@ -46,17 +46,17 @@ rev_reload(struct sipd *d, struct store *st)
 
 /* ---- settings, keys, names -------------------------------------------------------- */
 
-struct xname_vec {
+struct name_vec {
 	char *buf;
 	size_t len, cap, n;
 	size_t off[SIPD_EXPRESSWAY_NAMES_MAX];
 };
 _Static_assert(SIPD_DOMAINS_MAX <= SIPD_EXPRESSWAY_NAMES_MAX,
-               "xname_vec also holds the nodes' hosts");
+               "name_vec also holds the nodes' hosts");
 
 /* Appends one string; 0, or 1 (stop the listing) when out of memory. */
 static int
-vec_push(struct xname_vec *v, const char *str, size_t max)
+vec_push(struct name_vec *v, const char *str, size_t max)
 {
 	size_t l = strlen(str) + 1;
 
@@ -98,7 +98,7 @@ config_reload(struct sipd *d, struct store *st)
 	char err[STORE_ERR_MAX];
 	struct store_token_config tc;
 	keyset *ks = NULL;
-	struct xname_vec xv, hv;
+	struct name_vec xv, hv;
 	struct cfg_cluster cl;
 
 	memset(&xv, 0, sizeof(xv));
