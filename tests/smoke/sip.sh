@@ -365,12 +365,38 @@ kill "$sipd_pid"; wait "$sipd_pid" 2>/dev/null; sipd_pid=""
 # ---- rfc8898 style, mode off on an explicit listener -------------------------
 ctl sipoauth-mode enable >/dev/null || fail "sipoauth-mode enable"
 "$SIPD" -d "$D" -f --loops 1 --tls-listen "127.0.0.1:$TP2" --mtls-listen off \
-	--tls-challenge rfc8898 >>"$tmp/sipd.log" 2>&1 &
+	--tls-challenge rfc8898 --domain sip.example.org >>"$tmp/sipd.log" 2>&1 &
 sipd_pid=$!
 wait_port "$TP2" || fail "rfc8898 daemon did not listen"
 csv 001122334455 "X-No-Credentials: 1" 1001
 expect_sipp "no token, rfc8898 style -> 401 WWW-Authenticate with authz_server" \
 	sipp-reg-401.xml "$S4"
+python3 - "$TP2" <<'EOF' || fail "--domain"
+import socket, ssl, sys
+port = int(sys.argv[1])
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+def first_line(domain):
+    s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), 5))
+    s.sendall(("REGISTER sip:%s SIP/2.0\r\nVia: SIP/2.0/TLS 127.0.0.1:9;branch=z9hG4bKd\r\n"
+               "From: <sip:1001@%s>;tag=1\r\nTo: <sip:1001@%s>\r\nCall-ID: dom\r\n"
+               "CSeq: 1 REGISTER\r\nContact: <sip:1001@127.0.0.1:9;transport=tls>\r\n"
+               "Content-Length: 0\r\n\r\n" % (domain, domain, domain)).encode())
+    s.settimeout(5)
+    d = b""
+    while b"\r\n\r\n" not in d:
+        c = s.recv(4096)
+        if not c:
+            break
+        d += c
+    s.close()
+    return d.split(b"\r\n")[0].decode(errors="replace")
+a, b = first_line("SIP.example.org"), first_line("other.example.org")
+if not a.startswith("SIP/2.0 401 ") or not b.startswith("SIP/2.0 404 "):
+    sys.exit("--domain sip.example.org: %r; other.example.org: %r" % (a, b))
+EOF
+ok "--domain adds a served Request-URI domain (others still 404)"
 # A connection opened while the mode is on, used after it went off.
 python3 - "$TP2" "$T2" <<'EOF' &
 import socket, ssl, sys, time
