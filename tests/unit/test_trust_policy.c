@@ -99,23 +99,30 @@ make_claims(enum tokkind k, struct tok_claims *c)
 	}
 }
 
+/* The facts of one table row; c receives the row's claims. */
+static struct policy_input
+input_of(const struct row *r, struct tok_claims *c, int aor_is_line)
+{
+	make_claims(r->tok, c);
+	return (struct policy_input){
+		.channel = r->ch,
+		.target = { .device_specific = r->device_specific, .exists = r->exists,
+		            .oauth_enabled = r->oauth, .name = DEV, .owner = OWNER },
+		.token_present = r->tok != NONE,
+		.verdict = r->tok == BAD ? TOK_EXPIRED : r->tok == NONE ? TOK_MALFORMED : TOK_OK,
+		.claims = r->tok == NONE || r->tok == BAD ? NULL : c,
+		.peer = r->peer,
+		.cluster_sip_oauth = r->cluster,
+		.sip_aor_is_line = aor_is_line,
+	};
+}
+
 Test(policy, design_table)
 {
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		const struct row *r = &rows[i];
 		struct tok_claims c;
-		make_claims(r->tok, &c);
-		struct policy_input in = {
-			.channel = r->ch,
-			.target = { .device_specific = r->device_specific, .exists = r->exists,
-			            .oauth_enabled = r->oauth, .name = DEV, .owner = OWNER },
-			.token_present = r->tok != NONE,
-			.verdict = r->tok == BAD ? TOK_EXPIRED : r->tok == NONE ? TOK_MALFORMED : TOK_OK,
-			.claims = r->tok == NONE || r->tok == BAD ? NULL : &c,
-			.peer = r->peer,
-			.cluster_sip_oauth = r->cluster,
-			.sip_aor_is_line = 1,
-		};
+		struct policy_input in = input_of(r, &c, 1);
 		struct policy_result res = policy_decide(&in);
 		cr_expect_eq(res.reason, r->want, "%s: got %s, want %s", r->name,
 		             policy_reason_name(res.reason), policy_reason_name(r->want));
@@ -138,18 +145,7 @@ Test(policy, sip_aor_must_be_a_line_of_the_device)
 		if (r->ch != CH_SIP_TLS && r->ch != CH_SIP_MTLS)
 			continue;
 		sip++;
-		make_claims(r->tok, &c);
-		struct policy_input in = {
-			.channel = r->ch,
-			.target = { .device_specific = r->device_specific, .exists = r->exists,
-			            .oauth_enabled = r->oauth, .name = DEV, .owner = OWNER },
-			.token_present = r->tok != NONE,
-			.verdict = r->tok == BAD ? TOK_EXPIRED : r->tok == NONE ? TOK_MALFORMED : TOK_OK,
-			.claims = r->tok == NONE || r->tok == BAD ? NULL : &c,
-			.peer = r->peer,
-			.cluster_sip_oauth = r->cluster,
-			.sip_aor_is_line = 0,
-		};
+		struct policy_input in = input_of(r, &c, 0);
 		want = r->want == POLICY_ALLOW ? POLICY_WRONG_DEVICE : r->want;
 		struct policy_result res = policy_decide(&in);
 		cr_expect_eq(res.reason, want, "%s, AOR not a line: got %s, want %s",
