@@ -568,11 +568,6 @@ tick(struct sipd_loop *l, time_t now)
 	}
 	pthread_mutex_lock(&l->stats_lock);
 	l->snap = l->own;
-	if (l->idx == 0) {
-		/* The registrar's counters once, in loop 0's share. */
-		sip_reg_stats(l->reg, &l->snap.reg);
-		l->snap.bindings = sip_reg_count(l->reg);
-	}
 	pthread_mutex_unlock(&l->stats_lock);
 }
 

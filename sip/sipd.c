@@ -248,6 +248,11 @@ write_stats(struct sipd *d)
 	memset(&s, 0, sizeof(s));
 	for (int i = 0; i < d->nloops; i++)
 		sipd_loop_stats(d->loop[i], &s);
+	/* The registrar is one for all loops: its counters once. */
+	if (d->reg != NULL) {
+		sip_reg_stats(d->reg, &s.reg);
+		s.bindings = sip_reg_count(d->reg);
+	}
 	snprintf(tmp, sizeof(tmp), "%s.tmp", d->stats_path);
 	f = fopen(tmp, "w");
 	if (f == NULL)
