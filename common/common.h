@@ -39,11 +39,15 @@ int num_parse_str(const char *s, long long min, long long max, long long *out);
  * dstsz is cut and ends in "...".  Returns dst. */
 char *str_sanitize(char *dst, size_t dstsz, const void *src, size_t srclen);
 
-/* Constant-time comparison of equal-length secrets; 0 when equal. */
-int mem_equal_ct(const void *a, const void *b, size_t len);
-
 /* Overwrites memory in a way the compiler cannot drop. */
 void mem_wipe(void *p, size_t len);
+
+/* ---- hashing for in-memory tables ----------------------------------------
+ * SipHash-1-3 under a key drawn at random once per process, so a peer cannot
+ * pick names or addresses that collide into one bucket.  The value changes
+ * from run to run: never store it or compare it across processes. */
+uint64_t hash_mem(const void *p, size_t n);
+uint64_t hash_string(const char *s);
 
 /* ---- listener addresses ---------------------------------------------------
  * Spec forms: "PORT", "ADDR:PORT", "[V6ADDR]:PORT", "ADDR" (default port) and

@@ -2,6 +2,7 @@ noinst_LIBRARIES += common/libcommon.a
 common_libcommon_a_SOURCES = \
 	common/common.h \
 	common/daemon.c \
+	common/hash.c \
 	common/listen.c \
 	common/log.c \
 	common/num.c \

@@ -41,17 +41,6 @@ str_sanitize(char *dst, size_t dstsz, const void *src, size_t srclen)
 	return dst;
 }
 
-int
-mem_equal_ct(const void *a, const void *b, size_t len)
-{
-	const volatile unsigned char *x = a, *y = b;
-	unsigned char d = 0;
-
-	for (size_t i = 0; i < len; i++)
-		d |= x[i] ^ y[i];
-	return d != 0;
-}
-
 void
 mem_wipe(void *p, size_t len)
 {

@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <limits.h>
+#include <stdio.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <unistd.h>
@@ -62,10 +63,35 @@ Test(str, sanitize_truncates_with_marker)
 	cr_assert(strlen(out) < sizeof(out));
 }
 
-Test(str, ct_compare)
+Test(hash, stable_within_a_process_and_sensitive_to_every_byte)
 {
-	cr_assert_eq(mem_equal_ct("abc", "abc", 3), 0);
-	cr_assert_neq(mem_equal_ct("abc", "abd", 3), 0);
+	const char *s = "SEP00AABBCCDDEE";
+	uint64_t h = hash_string(s);
+	char buf[32];
+
+	cr_assert_eq(hash_string(s), h);
+	cr_assert_eq(hash_mem(s, strlen(s)), h);
+	/* Every single-byte change and every prefix hashes differently. */
+	for (size_t i = 0; i < strlen(s); i++) {
+		snprintf(buf, sizeof(buf), "%s", s);
+		buf[i] ^= 1;
+		cr_assert_neq(hash_string(buf), h, "byte %zu", i);
+		cr_assert_neq(hash_mem(s, i), h, "prefix %zu", i);
+	}
+}
+
+Test(hash, spreads_consecutive_addresses)
+{
+	unsigned count[64] = { 0 };
+
+	/* 4096 consecutive IPv4 addresses over 64 buckets: each bucket gets
+	 * its share within a factor of two (64 expected). */
+	for (uint32_t a = 0; a < 4096; a++) {
+		uint32_t ip = 0x0a000000u + a;
+		count[hash_mem(&ip, sizeof(ip)) % 64]++;
+	}
+	for (int b = 0; b < 64; b++)
+		cr_assert(count[b] > 32 && count[b] < 128, "bucket %d: %u", b, count[b]);
 }
 
 Test(listen, parses_forms)
