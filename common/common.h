@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 #include <syslog.h>
 
 #define OPROV_PRINTF(f, a) __attribute__((format(printf, f, a)))
@@ -49,6 +50,97 @@ void mem_wipe(void *p, size_t len);
 uint64_t hash_mem(const void *p, size_t n);
 uint64_t hash_string(const char *s);
 
+/* ---- file names and the file root ----------------------------------------------
+ * One check of a requested name and one way to open it beneath a root, for
+ * every daemon that serves files. */
+#define PATH_NAME_MAX 255
+/* 0 when name (len bytes, relative) is acceptable: 1..PATH_NAME_MAX bytes of
+ * printable ASCII, no '\\', no empty, "." or ".." component. */
+int path_check(const char *name, size_t len);
+/* Opens name beneath rootfd (an O_PATH or O_RDONLY directory) read-only and
+ * non-blocking, with openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS) or,
+ * where the kernel lacks it, path_open_walk.  The fd of a regular file, or
+ * -1 with errno: EINVAL (path_check refused the name), ENOENT/ENOTDIR (no
+ * such file), EXDEV (leaves the root), ELOOP (a link refused), EISDIR (not a
+ * regular file), or a resource error (EMFILE, ENFILE, ENOMEM...). */
+int path_open_beneath(int rootfd, const char *name, size_t len);
+/* The fallback: one component at a time with O_NOFOLLOW, so no link at all
+ * is followed.  path is NUL-terminated and already checked. */
+int path_open_walk(int rootfd, const char *path);
+/* A reason for the log line of a failed open (static). */
+const char *path_open_error(int e);
+/* 1 when errno e means "out of resources", never "no" to the client. */
+int path_error_is_resource(int e);
+
+/* ---- per-key limits ----------------------------------------------------------
+ * One limiter for every "how many at once" and "how many per window" bound
+ * a peer can push against: connections or transfers per address, failed
+ * activation codes per address or per device.  Keys are byte strings of at
+ * most LIMIT_KEY_MAX bytes compared exactly; limiter_addr_key() makes the
+ * key of a peer address (IPv4 and v4-mapped IPv6 alike).  Thread-safe. */
+#define LIMIT_KEY_MAX 64
+#define LIMIT_KEYS_DEFAULT 65536
+struct limiter_config {
+	unsigned max_total;     /* held by all keys together; 0: no cap */
+	unsigned max_per_key;   /* held by one key; 0: no cap */
+	unsigned burst;         /* events a key may spend at once; 0: no rate */
+	unsigned window_ms;     /* a spent burst comes back over this time */
+	size_t max_keys;        /* keys tracked; 0: LIMIT_KEYS_DEFAULT */
+};
+enum limit_result {
+	LIMIT_OK = 0,
+	LIMIT_RATE,             /* the key's bucket is empty */
+	LIMIT_KEY,              /* the key holds max_per_key */
+	LIMIT_TOTAL,            /* max_total is held */
+	LIMIT_FULL,             /* max_keys are tracked: a new key is refused */
+};
+struct limiter;
+struct limiter *limiter_new(const struct limiter_config *c);
+void limiter_free(struct limiter *l);             /* NULL ok */
+void limiter_addr_key(const struct sockaddr *sa, uint8_t key[16]);
+/* Spends one event of the key's bucket. */
+enum limit_result limiter_spend(struct limiter *l, const void *key,
+                                size_t len, uint64_t now_ms);
+/* 1 when the key's bucket is empty now (nothing spent). */
+int limiter_exhausted(struct limiter *l, const void *key, size_t len,
+                      uint64_t now_ms);
+/* Holds one more for the key; limiter_release gives it back. */
+enum limit_result limiter_take(struct limiter *l, const void *key, size_t len);
+void limiter_release(struct limiter *l, const void *key, size_t len);
+/* Forgets keys that hold nothing and whose bucket is full again. */
+void limiter_sweep(struct limiter *l, uint64_t now_ms);
+size_t limiter_keys(struct limiter *l);           /* keys tracked now */
+
+/* ---- statistics ------------------------------------------------------------------
+ * The one writer of counters: "name value" lines (labelled values as
+ * `name{label="v"} value`) in DATADIR/run/PROG.stats, and the same list in
+ * the Prometheus text format for /metrics.  Values of one family are added
+ * one after the other. */
+#define STATS_LABELS_MAX 96
+#define STATS_TEXT_MAX (256 * 1024)
+struct stat_item;
+struct stats {
+	struct stat_item *item;
+	size_t n, cap;
+	int failed;
+};
+void stats_init(struct stats *s);
+void stats_free(struct stats *s);
+/* name and help are borrowed until the stats are freed (string literals). */
+void stats_counter(struct stats *s, const char *name, const char *help,
+                   uint64_t v);
+void stats_gauge(struct stats *s, const char *name, const char *help,
+                 uint64_t v);
+void stats_labeled(struct stats *s, const char *name, const char *help,
+                   int gauge, uint64_t v, const char *fmt, ...)
+	OPROV_PRINTF(6, 7);
+/* The text (malloc'd, NUL-terminated, *len bytes): prefix NULL gives the plain lines, else Prometheus text with every name
+ * prefixed ("oprov_httpsd_").  NULL when out of memory. */
+char *stats_text(const struct stats *s, const char *prefix, size_t *len);
+/* The plain lines to path, atomically (temporary file + rename).  0 / -1. */
+int stats_write_file(const struct stats *s, const char *path, char *err,
+                     size_t errlen);
+
 /* ---- listener addresses ---------------------------------------------------
  * Spec forms: "PORT", "ADDR:PORT", "[V6ADDR]:PORT", "ADDR" (default port) and
  * "off".  Without an address the listener is dual-stack ("::" with
@@ -66,20 +158,50 @@ int listen_parse(const char *spec, uint16_t default_port,
  * so one socket per event loop can share the port.  Returns the fd or -1. */
 int listen_socket(const struct listen_addr *la, int socktype, int reuseport,
                   int backlog, char *err, size_t errlen);
+/* Binds a socket of that type to the address without SO_REUSEPORT and
+ * closes it again: fails (err names the address) when anything holds the
+ * port.  0 / -1. */
+int listen_probe(const struct listen_addr *la, int socktype, char *err,
+                 size_t errlen);
 /* The local port a socket is bound to (after binding port 0), or -1. */
 int listen_bound_port(int fd);
 /* Formats a peer address as "1.2.3.4" / "2001:db8::1" (no port). */
 const char *sockaddr_ntop(const struct sockaddr *sa, char *buf, size_t buflen);
 
-/* ---- daemon plumbing ------------------------------------------------------ */
-/* Writes "PID\n" to path (0644, created or truncated).  0 / -1. */
-int daemon_pidfile_write(const char *path, char *err, size_t errlen);
-void daemon_pidfile_remove(const char *path);
-/* setgroups/setgid/setuid to `user` and checks that root cannot be regained.
- * A NULL or empty user, or not running as root, is a no-op.  0 / -1. */
-int daemon_drop_privileges(const char *user, char *err, size_t errlen);
-/* Forks into the background, new session, stdio to /dev/null.  0 / -1. */
-int daemon_detach(char *err, size_t errlen);
+/* ---- the start-up sequence ------------------------------------------------
+ * Every daemon starts the same way (OpenBSD tftpd's main() is the model):
+ *   flags (the caller) → log (stderr until daemonized) → user → data
+ *   directory → store → bind → pid file → drop privileges → daemonize
+ *   → (the caller's loop).
+ * "data directory": when started as root with a user, DATADIR, the store
+ * files and DATADIR/run that root owns become that user's (how `oprovctl
+ * init` run as root leaves them); then the user must be able to use them
+ * and to enter the file root.  "pid file": DATADIR/run/PROG.pid, locked for
+ * the daemon's life (a second instance on the same data directory refuses
+ * to start) and rewritten after the fork.  A failed step logs one line
+ * "start-up: STEP: reason" and daemon_start returns -1: exit 1.
+ * Nothing after the drop needs root. */
+struct daemon_start {
+	const char *prog;               /* log ident, pid file name */
+	const char *datadir;
+	const char *user;               /* NULL or "": stay who we are */
+	int foreground;                 /* else daemonize, then syslog */
+	const char *const *store_files; /* names in DATADIR (NULL-terminated) */
+	const char *file_root;          /* checked enterable; may be NULL */
+	/* The daemon's own steps: 0, or -1 with a one-line reason. */
+	int (*open_store)(void *arg, char *err, size_t errlen);
+	int (*bind)(void *arg, char *err, size_t errlen);
+	void *arg;
+	/* filled in by daemon_start */
+	char rundir[4096];              /* DATADIR/run */
+	char pidfile[4200];
+	int pidfd, pid_owned, drop;
+	uid_t uid;                      /* the user the daemon runs as */
+	gid_t gid;
+};
+int daemon_start(struct daemon_start *ds);
+/* Removes and unlocks the pid file (at exit).  Safe to call twice. */
+void daemon_finish(struct daemon_start *ds);
 /* Installs SIGHUP (reload), SIGTERM/SIGINT (stop) handlers that set the given
  * flags; SIGPIPE is ignored. */
 void daemon_signals(volatile sig_atomic_t *reload, volatile sig_atomic_t *stop);

@@ -127,9 +127,10 @@ bad:
 	return -1;
 }
 
-int
-listen_socket(const struct listen_addr *la, int socktype, int reuseport,
-              int backlog, char *err, size_t errlen)
+/* backlog < 0: bind only, never listen. */
+static int
+listen_socket_opt(const struct listen_addr *la, int socktype, int reuseport,
+                  int backlog, char *err, size_t errlen)
 {
 	struct listen_addr v4;
 	const struct listen_addr *use = la;
@@ -165,7 +166,7 @@ listen_socket(const struct listen_addr *la, int socktype, int reuseport,
 		snprintf(err, errlen, "bind %s: %s", la->text, strerror(errno));
 		goto fail;
 	}
-	if (socktype == SOCK_STREAM && listen(fd, backlog) < 0) {
+	if (socktype == SOCK_STREAM && backlog >= 0 && listen(fd, backlog) < 0) {
 		snprintf(err, errlen, "listen %s: %s", la->text, strerror(errno));
 		goto fail;
 	}
@@ -173,6 +174,29 @@ listen_socket(const struct listen_addr *la, int socktype, int reuseport,
 fail:
 	close(fd);
 	return -1;
+}
+
+int
+listen_socket(const struct listen_addr *la, int socktype, int reuseport,
+              int backlog, char *err, size_t errlen)
+{
+	return listen_socket_opt(la, socktype, reuseport, backlog < 0 ? 0 : backlog,
+	                         err, errlen);
+}
+
+int
+listen_probe(const struct listen_addr *la, int socktype, char *err,
+             size_t errlen)
+{
+	int fd;
+
+	/* Without SO_REUSEPORT the bind fails while any socket holds the
+	 * port, ours or another program's. */
+	fd = listen_socket_opt(la, socktype, 0, -1, err, errlen);
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return 0;
 }
 
 int

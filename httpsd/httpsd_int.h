@@ -14,6 +14,7 @@
 
 #include "common/common.h"
 #include "configgen/configgen.h"
+#include "gate/gate.h"
 #include "httpsd/httpsd.h"
 #include "store/store.h"
 #include "trust/trust.h"
@@ -32,11 +33,6 @@
  * every request, so its size is paid per request (48 KiB cost a third of
  * the keep-alive throughput). */
 #define HTTPSD_CONN_MEMORY       (20 * 1024)
-/* How often the store's generations are read (milliseconds): every change
- * an administrator makes, revocations included, applies within this time.
- * Reading them on every request cost a SQLite read transaction (and its
- * file locks) per request. */
-#define HTTPSD_SYNC_MS           50
 /* TLS 1.2 and 1.3 only.  X25519 first: GnuTLS's NORMAL order starts with
  * SECP256R1, but clients (OpenSSL, curl, wrk) send an X25519 key share, so
  * the stock order costs every new connection a HelloRetryRequest round trip
@@ -49,7 +45,7 @@
 #define HTTPSD_REALM             "oprov"
 #define HTTPSD_CODE_FAILS        10     /* failed activation codes per window */
 #define HTTPSD_CODE_WINDOW       300    /* seconds */
-#define HTTPSD_RATE_SLOTS        1024   /* client addresses tracked */
+#define HTTPSD_CODE_ADDRS        65536  /* client addresses tracked for it */
 #define HTTPSD_CONFIG_CACHE      4096   /* rendered configs kept (buckets) */
 #define HTTPSD_FILE_MAX_HEADER   512    /* our own response header texts */
 /* Responses whose body is at most this long leave in one TLS record and one
@@ -98,26 +94,25 @@ struct httpsd_listener {
 
 /* Status classes counted per listener. */
 enum { MET_2XX, MET_3XX, MET_4XX, MET_5XX, MET_CLASSES };
-#define MET_REASONS 8                   /* enum policy_reason values */
 
 struct httpsd_metrics {
 	atomic_uint_fast64_t requests[LST_COUNT][MET_CLASSES];
 	atomic_uint_fast64_t status[LST_COUNT][600];
-	atomic_uint_fast64_t verdicts[MET_REASONS];
 	atomic_int_fast64_t active[LST_COUNT];
 	atomic_uint_fast64_t tokens_issued, refresh_reuse, code_failures,
 	                     code_throttled;
+	atomic_uint_fast64_t renders;       /* configs served from the renderer's cache */
 };
 
-/* A rendered device config, shared by every thread while its generation is
- * current; the MHD response is built once and queued many times. */
+/* A rendered config (a device's, or XMLDefault.cnf.xml), shared by every
+ * thread while its config generation is current; the MHD response is built
+ * once and queued many times. */
 struct cfg_cache_entry {
 	struct cfg_cache_entry *next;
 	atomic_int refs;                    /* the cache's + each user's */
-	char device[CFG_DEVNAME_MAX];
-	int exists;                         /* 0: a cached "no such device" */
-	int oauth;                          /* profile has OAuth */
-	char owner[CFG_NAME_MAX];
+	char device[CFG_DEVNAME_MAX > sizeof(CFG_DEFAULT_FILE) ?
+	            CFG_DEVNAME_MAX : sizeof(CFG_DEFAULT_FILE)];
+	uint64_t gen;                       /* config generation rendered */
 	char etag[48];
 	char *body;
 	size_t len;
@@ -134,47 +129,31 @@ struct conn_watch {
 	atomic_int_fast64_t deadline;       /* monotonic seconds; INT64_MAX: none */
 };
 
-struct rate_slot {
-	char addr[64];
-	int64_t window_start;
-	unsigned fails;
-};
-
 struct httpsd {
 	struct httpsd_opts o;
 	char files_path[4096];
 	int root_fd;                        /* O_PATH|O_DIRECTORY of the file root */
-	char pidfile[4096];
 	struct httpsd_listener lst[LST_COUNT];
 
 	/* The store's tomcat pair as the TLS listeners serve it. */
 	struct httpsd_tls *tls;
 	struct httpsd_tls *tls_retired;     /* what retired listeners served */
 
-	keystore *keys;
-	tok_validator *validator;
-	pthread_key_t store_key;            /* one store per MHD thread */
+	/* Settings, keys, revocations and device facts: everything the store
+	 * decides, read through the gate's snapshots; its per-thread store
+	 * handles serve rendering and the token endpoint's writes. */
+	struct gate *gate;
 
-	/* Everything below changes with the store's generation.  `lock` guards
-	 * it; readers take it shared. */
-	pthread_rwlock_t lock;
-	uint64_t config_gen, revocation_gen;
-	atomic_int_fast64_t next_sync_ms;   /* monotonic ms of the next read */
-	atomic_int have_gen;                 /* read unlocked by the throttle */
-	char issuer[STORE_PARAM_VALUE_MAX];
-	char audience[STORE_PARAM_VALUE_MAX];
-	struct cfg_params params;
-	struct cfg_cluster cluster;
-	trust_key *signing;                 /* current private key */
-	char *jwks_text;                    /* public keys, RFC 7517 document */
-	struct store_revset rev;
+	/* Rendered configs of one config generation (state.c). */
+	pthread_rwlock_t cache_lock;
+	uint64_t cache_gen;
+	size_t cache_count;
 	struct cfg_cache_entry *cache[HTTPSD_CONFIG_CACHE];
 
 	pthread_mutex_t conn_lock;
 	struct conn_watch *conns;           /* under conn_lock */
 
-	pthread_mutex_t rate_lock;
-	struct rate_slot rate[HTTPSD_RATE_SLOTS];
+	struct limiter *code_fails;         /* failed activation codes per address */
 
 	struct httpsd_metrics m;
 };
@@ -191,31 +170,18 @@ struct httpsd_req {
 	int corked_fd;
 };
 
-/* ---- state.c ------------------------------------------------------------ */
+/* ---- state.c: rendered configs and the TLS pair ------------------------- */
 int httpsd_state_init(struct httpsd *h, char *err, size_t errlen);
 void httpsd_state_free(struct httpsd *h);
-/* This thread's store handle (opened on first use).  NULL on failure. */
-struct store *httpsd_store(struct httpsd *h);
-/* Check of the store's generations (at most every HTTPSD_SYNC_MS, unless
- * `force`); reloads keys, parameters, revocations and drops rendered configs
- * when they moved.  0 / -1. */
-int httpsd_sync(struct httpsd *h, struct store *st, int force);
-/* Loads the tomcat pair into h->tls_cert / h->tls_key.  0 / -1. */
+/* Loads the tomcat pair from the store into a new TLS pair and makes it
+ * current (start-up and SIGHUP).  0 / -1. */
 int httpsd_tls_load(struct httpsd *h, char *err, size_t errlen);
-/* A device's rendered config: a new reference to the cache entry (found or
- * rendered now), or NULL on failure.  Release with httpsd_cfg_release. */
-struct cfg_cache_entry *httpsd_cfg_get(struct httpsd *h, struct store *st,
-                                       const char *device);
+/* The rendered config of `device` (or CFG_DEFAULT_FILE) at config
+ * generation `gen`: a new reference to the cache entry (found or rendered
+ * now), or NULL on failure (logged).  Release with httpsd_cfg_release. */
+struct cfg_cache_entry *httpsd_cfg_get(struct httpsd *h, const char *device,
+                                       uint64_t gen);
 void httpsd_cfg_release(struct cfg_cache_entry *e);
-/* Snapshot of settings under the lock. */
-void httpsd_settings(struct httpsd *h, char *issuer, size_t isz,
-                     struct cfg_params *params, struct cfg_cluster *cluster);
-/* Revocation check against the in-memory set (tok_revoked_fn). */
-int httpsd_revoked(void *arg, const struct tok_claims *c);
-/* A copy of the JWKS document (malloc'd), or NULL. */
-char *httpsd_jwks(struct httpsd *h);
-/* New reference to the signing key, or NULL. */
-trust_key *httpsd_signing_key(struct httpsd *h);
 
 /* ---- tls.c: the tomcat pair for GnuTLS, signing through trust/ ----------- */
 struct httpsd_tls;
@@ -302,5 +268,7 @@ enum MHD_Result httpsd_handle_oauth(struct httpsd_listener *l,
 enum MHD_Result httpsd_handle_metrics(struct httpsd_listener *l,
                                       struct MHD_Connection *c,
                                       struct httpsd_req *r);
+/* Every counter, for /metrics and DATADIR/run/oprov-httpsd.stats. */
+void httpsd_stats(struct httpsd *h, struct stats *out);
 
 #endif

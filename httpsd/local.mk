@@ -19,7 +19,7 @@ tests_fuzz_fuzz_http_auth_LDADD = $(FUZZ_DRIVER) httpsd/libhttpsd.a common/libco
 sbin_PROGRAMS += httpsd/oprov-httpsd
 httpsd_oprov_httpsd_SOURCES = \
 	httpsd/httpsd_int.h \
-	httpsd/config.c \
+	httpsd/file_ports.c \
 	httpsd/files.c \
 	httpsd/main.c \
 	httpsd/metrics.c \
@@ -28,7 +28,7 @@ httpsd_oprov_httpsd_SOURCES = \
 	httpsd/state.c \
 	httpsd/tls.c
 httpsd_oprov_httpsd_CFLAGS = $(AM_CFLAGS) $(MHD_CFLAGS) $(GNUTLS_CFLAGS) $(JANSSON_CFLAGS)
-httpsd_oprov_httpsd_LDADD = httpsd/libhttpsd.a $(STORE_LIBS) $(TRUST_LIBS) \
+httpsd_oprov_httpsd_LDADD = httpsd/libhttpsd.a $(GATE_LIBS) $(TRUST_LIBS) \
 	common/libcommon.a $(MHD_LIBS) $(GNUTLS_LIBS)
 
 # Real clients against a real daemon (needs cli/oprovctl).

@@ -1,6 +1,7 @@
 /*
- * main.c - oprov-httpsd: flags, start-up order (bind, load keys and
- * certificates, drop privileges, pid file, serve), SIGHUP reload.
+ * main.c - oprov-httpsd: flags, common/'s start-up sequence (the gate on
+ * the store and the TLS pair, bind the listeners and open the file root,
+ * pid file, drop privileges, daemonize), serve, SIGHUP reload.
  */
 #include "config.h"
 
@@ -199,13 +200,13 @@ parse_args(int argc, char **argv, struct httpsd_opts *o)
 }
 
 static int
-bind_listeners(struct httpsd *h)
+bind_listeners(struct httpsd *h, char *err, size_t errlen)
 {
 	static const uint16_t defport[LST_COUNT] = {
 		HTTPSD_CONFIG_PORT, HTTPSD_HTTP_PORT, HTTPSD_OAUTH_PORT };
 	static const char *const names[LST_COUNT] = {
 		"https-config", "http-public", "https-oauth" };
-	char err[256];
+	char lerr[256];
 
 	for (int k = 0; k < LST_COUNT; k++) {
 		struct httpsd_listener *l = &h->lst[k];
@@ -220,17 +221,17 @@ bind_listeners(struct httpsd *h)
 			snprintf(port, sizeof(port), "%u", defport[k]);
 			spec = port;
 		}
-		if (listen_parse(spec, defport[k], &l->addr, err, sizeof(err)) < 0) {
-			log_msg(LOG_ERR, "%s: %s", l->name, err);
+		if (listen_parse(spec, defport[k], &l->addr, lerr, sizeof(lerr)) < 0) {
+			snprintf(err, errlen, "%s: %s", l->name, lerr);
 			return -1;
 		}
 		if (l->addr.off) {
 			l->name = NULL;
 			continue;
 		}
-		l->fd = listen_socket(&l->addr, SOCK_STREAM, 0, 1024, err, sizeof(err));
+		l->fd = listen_socket(&l->addr, SOCK_STREAM, 0, 1024, lerr, sizeof(lerr));
 		if (l->fd < 0) {
-			log_msg(LOG_ERR, "%s: %s", names[k], err);
+			snprintf(err, errlen, "%s: %s", names[k], lerr);
 			return -1;
 		}
 		l->port = listen_bound_port(l->fd);
@@ -296,77 +297,107 @@ drain_all(struct httpsd *h)
 	}
 }
 
+/* Start-up's "store" step: the gate (with the signing key: the token
+ * endpoint issues tokens) and the TLS pair. */
+static int
+open_store(void *arg, char *err, size_t errlen)
+{
+	struct httpsd *h = arg;
+	struct gate_options go;
+
+	memset(&go, 0, sizeof(go));
+	go.datadir = h->o.datadir;
+	go.signing_key = 1;
+	if ((h->gate = gate_open(&go, err, errlen)) == NULL)
+		return -1;
+	return httpsd_tls_load(h, err, errlen);
+}
+
+/* Start-up's "bind" step: the three listeners and the file root. */
+static int
+bind_all(void *arg, char *err, size_t errlen)
+{
+	struct httpsd *h = arg;
+
+	if (bind_listeners(h, err, errlen) < 0)
+		return -1;
+	h->root_fd = open(h->files_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (h->root_fd < 0) {
+		/* No file root yet: an empty one, so only generated files
+		 * (configs, caconfig.json) are served. */
+		if (h->o.files == NULL && mkdir(h->files_path, 0755) == 0)
+			h->root_fd = open(h->files_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (h->root_fd < 0) {
+			snprintf(err, errlen, "file root %.400s: %s", h->files_path,
+			         strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void
+write_stats(struct httpsd *h, const char *path)
+{
+	struct stats s;
+	char err[512];
+
+	stats_init(&s);
+	httpsd_stats(h, &s);
+	if (stats_write_file(&s, path, err, sizeof(err)) < 0)
+		log_msg(LOG_WARNING, "%s", err);
+	stats_free(&s);
+}
+
 int
 main(int argc, char **argv)
 {
+	static const char *const store_files[] = STORE_DB_FILES;
 	static struct httpsd h;
 	static volatile sig_atomic_t want_reload, want_stop;
-	char err[512], rundir[4000];
-	struct store *st;
-	int rc = 1, pid_written = 0;
+	struct daemon_start ds;
+	char err[512], statsfile[4200];
+	int rc = 1;
 
 	if (parse_args(argc, argv, &h.o) < 0)
 		return 2;
-	log_open(PROG, h.o.foreground);
 	httpsd_tls_early_start(!h.o.tls_wait_finished);
 	for (int k = 0; k < LST_COUNT; k++)
 		h.lst[k].fd = -1;
 	h.root_fd = -1;
-	if (httpsd_state_init(&h, err, sizeof(err)) < 0) {
-		log_msg(LOG_ERR, "%s", err);
-		return 1;
-	}
-	/* Load everything from the store before binding anything, so a store
-	 * that was never initialised is reported as such. */
-	st = httpsd_store(&h);
-	if (st == NULL)
-		goto out;
-	if (httpsd_sync(&h, st, 1) < 0) {
-		log_msg(LOG_ERR, "cannot load settings and keys from the store in %s",
-		        h.o.datadir);
-		goto out;
-	}
-	if (httpsd_tls_load(&h, err, sizeof(err)) < 0) {
-		log_msg(LOG_ERR, "%s", err);
-		goto out;
-	}
-	if (bind_listeners(&h) < 0)
-		goto out;
 	if (h.o.files != NULL)
 		snprintf(h.files_path, sizeof(h.files_path), "%s", h.o.files);
 	else
 		snprintf(h.files_path, sizeof(h.files_path), "%s/files", h.o.datadir);
-	h.root_fd = open(h.files_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (h.root_fd < 0) {
-		/* No file root yet: an empty one, so only generated files
-		 * (configs, caconfig.json) are served. */
-		if (h.o.files == NULL && mkdir(h.files_path, 0755) == 0)
-			h.root_fd = open(h.files_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (h.root_fd < 0) {
-			log_msg(LOG_ERR, "file root %s: %s", h.files_path, strerror(errno));
-			goto out;
-		}
+	memset(&ds, 0, sizeof(ds));
+	if (httpsd_state_init(&h, err, sizeof(err)) < 0) {
+		fprintf(stderr, PROG ": %s\n", err);
+		return 1;
 	}
-	snprintf(rundir, sizeof(rundir), "%s/run", h.o.datadir);
-	(void)mkdir(rundir, 0755);
-	snprintf(h.pidfile, sizeof(h.pidfile), "%s/" PROG ".pid", rundir);
-	if (!h.o.foreground && daemon_detach(err, sizeof(err)) < 0) {
-		log_msg(LOG_ERR, "%s", err);
+	ds.prog = PROG;
+	ds.datadir = h.o.datadir;
+	ds.user = h.o.user;
+	ds.foreground = h.o.foreground;
+	ds.store_files = store_files;
+	ds.open_store = open_store;
+	ds.bind = bind_all;
+	ds.arg = &h;
+	if (daemon_start(&ds) < 0)
 		goto out;
-	}
-	if (daemon_drop_privileges(h.o.user, err, sizeof(err)) < 0) {
-		log_msg(LOG_ERR, "%s", err);
-		goto out;
-	}
-	if (daemon_pidfile_write(h.pidfile, err, sizeof(err)) < 0) {
-		log_msg(LOG_ERR, "%s", err);
-		goto out;
-	}
-	pid_written = 1;
+	snprintf(statsfile, sizeof(statsfile), "%s/" PROG ".stats", ds.rundir);
 	daemon_signals(&want_reload, &want_stop);
+	if (gate_start(h.gate, err, sizeof(err)) < 0) {
+		log_msg(LOG_ERR, "%s", err);
+		goto out;
+	}
 	if (start_all(&h) < 0)
 		goto out;
-	log_msg(LOG_INFO, "ready: issuer %s, file root %s", h.issuer, h.files_path);
+	{
+		const struct gate_snap *snap = gate_snap(h.gate);
+		log_msg(LOG_INFO, "ready: issuer %s, file root %s", snap->issuer,
+		        h.files_path);
+		gate_snap_release(snap);
+	}
 	while (!want_stop) {
 		if (want_reload) {
 			want_reload = 0;
@@ -375,6 +406,7 @@ main(int argc, char **argv)
 		}
 		httpsd_sweep(&h);
 		drain_all(&h);
+		write_stats(&h, statsfile);
 		sleep(1);   /* a signal ends it early */
 	}
 	log_msg(LOG_INFO, "stopping");
@@ -386,8 +418,10 @@ out:
 			close(h.lst[k].fd);
 	if (h.root_fd >= 0)
 		close(h.root_fd);
-	if (pid_written)
-		daemon_pidfile_remove(h.pidfile);
+	if (ds.pid_owned)
+		unlink(statsfile);      /* counters of a stopped daemon would read as current */
 	httpsd_state_free(&h);
+	gate_close(h.gate);
+	daemon_finish(&ds);
 	return rc;
 }

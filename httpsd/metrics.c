@@ -1,107 +1,81 @@
 /*
- * metrics.c - GET /metrics in the Prometheus text exposition format:
- * requests by listener and status, verdicts by reason, token cache hits and
- * misses, active connections, OAuth counters.
+ * metrics.c - oprov-httpsd's counters through common/'s statistics
+ * writer: requests by listener and status, verdicts by reason, renders,
+ * token cache hits and misses, active connections, OAuth counters.  Served
+ * as GET /metrics (Prometheus text format) and written by main() to
+ * DATADIR/run/oprov-httpsd.stats.
  */
 #include "config.h"
 
-#include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "httpsd/httpsd_int.h"
 
-#define METRICS_MAX 65536
-
-struct buf {
-	char *p;
-	size_t n, cap;
-};
-
-static void OPROV_PRINTF(2, 3)
-put(struct buf *b, const char *fmt, ...)
+void
+httpsd_stats(struct httpsd *h, struct stats *out)
 {
-	va_list ap;
-	int k;
-
-	if (b->n >= b->cap)
-		return;
-	va_start(ap, fmt);
-	k = vsnprintf(b->p + b->n, b->cap - b->n, fmt, ap);
-	va_end(ap);
-	if (k > 0)
-		b->n += (size_t)k < b->cap - b->n ? (size_t)k : b->cap - b->n;
-}
-
-enum MHD_Result
-httpsd_handle_metrics(struct httpsd_listener *l, struct MHD_Connection *c,
-                      struct httpsd_req *r)
-{
-	struct httpsd *h = l->h;
 	struct tok_cache_stats cs;
-	struct buf b = { malloc(METRICS_MAX), 0, METRICS_MAX };
-	enum MHD_Result ret;
+	uint64_t verdicts[GATE_REASONS];
 
-	if (b.p == NULL)
-		return MHD_NO;
-	put(&b, "# HELP oprov_httpsd_requests_total Requests answered, by listener and status.\n"
-	        "# TYPE oprov_httpsd_requests_total counter\n");
 	for (int k = 0; k < LST_COUNT; k++) {
 		if (h->lst[k].name == NULL)
 			continue;
 		for (unsigned st = 100; st < 600; st++) {
 			uint64_t v = atomic_load(&h->m.status[k][st]);
 			if (v > 0)
-				put(&b, "oprov_httpsd_requests_total{listener=\"%s\",status=\"%u\"} %"
-				    PRIu64 "\n", h->lst[k].name, st, v);
+				stats_labeled(out, "requests_total",
+				              "Requests answered, by listener and status.",
+				              0, v, "listener=\"%s\",status=\"%u\"",
+				              h->lst[k].name, st);
 		}
 	}
-	put(&b, "# HELP oprov_httpsd_verdicts_total Policy decisions, by reason.\n"
-	        "# TYPE oprov_httpsd_verdicts_total counter\n");
-	for (int i = 0; i < MET_REASONS; i++)
-		put(&b, "oprov_httpsd_verdicts_total{reason=\"%s\"} %" PRIu64 "\n",
-		    policy_reason_name((enum policy_reason)i),
-		    (uint64_t)atomic_load(&h->m.verdicts[i]));
-	put(&b, "# HELP oprov_httpsd_connections Open connections, by listener.\n"
-	        "# TYPE oprov_httpsd_connections gauge\n");
+	gate_verdict_counts(h->gate, verdicts);
+	for (int i = 0; i < GATE_REASONS; i++)
+		stats_labeled(out, "verdicts_total", "Policy decisions, by reason.", 0,
+		              verdicts[i], "reason=\"%s\"",
+		              policy_reason_name((enum policy_reason)i));
+	stats_counter(out, "renders_total", "Configs handed to the renderer's "
+	              "cache (only ever after an ALLOW).", atomic_load(&h->m.renders));
 	for (int k = 0; k < LST_COUNT; k++)
 		if (h->lst[k].name != NULL)
-			put(&b, "oprov_httpsd_connections{listener=\"%s\"} %" PRId64 "\n",
-			    h->lst[k].name, (int64_t)atomic_load(&h->m.active[k]));
-	memset(&cs, 0, sizeof(cs));
-	pthread_rwlock_rdlock(&h->lock);
-	if (h->validator != NULL)
-		tok_cache_stats(h->validator, &cs);
-	pthread_rwlock_unlock(&h->lock);
-	put(&b, "# HELP oprov_httpsd_token_cache_hits_total Verified-token cache hits.\n"
-	        "# TYPE oprov_httpsd_token_cache_hits_total counter\n"
-	        "oprov_httpsd_token_cache_hits_total %" PRIu64 "\n"
-	        "# HELP oprov_httpsd_token_cache_misses_total Verified-token cache misses.\n"
-	        "# TYPE oprov_httpsd_token_cache_misses_total counter\n"
-	        "oprov_httpsd_token_cache_misses_total %" PRIu64 "\n"
-	        "# HELP oprov_httpsd_token_cache_entries Tokens in the cache.\n"
-	        "# TYPE oprov_httpsd_token_cache_entries gauge\n"
-	        "oprov_httpsd_token_cache_entries %" PRIu64 "\n",
-	    cs.hits, cs.misses, cs.entries);
-	put(&b, "# HELP oprov_httpsd_tokens_issued_total Access tokens issued.\n"
-	        "# TYPE oprov_httpsd_tokens_issued_total counter\n"
-	        "oprov_httpsd_tokens_issued_total %" PRIu64 "\n"
-	        "# HELP oprov_httpsd_refresh_reuse_total Rotated refresh tokens presented again.\n"
-	        "# TYPE oprov_httpsd_refresh_reuse_total counter\n"
-	        "oprov_httpsd_refresh_reuse_total %" PRIu64 "\n"
-	        "# HELP oprov_httpsd_activation_code_failures_total Failed activation codes.\n"
-	        "# TYPE oprov_httpsd_activation_code_failures_total counter\n"
-	        "oprov_httpsd_activation_code_failures_total %" PRIu64 "\n"
-	        "# HELP oprov_httpsd_activation_code_throttled_total Refused by the rate limit.\n"
-	        "# TYPE oprov_httpsd_activation_code_throttled_total counter\n"
-	        "oprov_httpsd_activation_code_throttled_total %" PRIu64 "\n",
-	    (uint64_t)atomic_load(&h->m.tokens_issued),
-	    (uint64_t)atomic_load(&h->m.refresh_reuse),
-	    (uint64_t)atomic_load(&h->m.code_failures),
-	    (uint64_t)atomic_load(&h->m.code_throttled));
-	ret = httpsd_reply(c, r, 200, "text/plain; version=0.0.4", b.p, b.n, NULL);
-	free(b.p);
+			stats_labeled(out, "connections", "Open connections, by listener.",
+			              1, (uint64_t)atomic_load(&h->m.active[k]),
+			              "listener=\"%s\"", h->lst[k].name);
+	gate_cache_stats(h->gate, &cs);
+	stats_counter(out, "token_cache_hits_total", "Verified-token cache hits.",
+	              cs.hits);
+	stats_counter(out, "token_cache_misses_total", "Verified-token cache misses.",
+	              cs.misses);
+	stats_gauge(out, "token_cache_entries", "Tokens in the cache.", cs.entries);
+	stats_counter(out, "tokens_issued_total", "Access tokens issued.",
+	              atomic_load(&h->m.tokens_issued));
+	stats_counter(out, "refresh_reuse_total",
+	              "Rotated refresh tokens presented again.",
+	              atomic_load(&h->m.refresh_reuse));
+	stats_counter(out, "activation_code_failures_total", "Failed activation codes.",
+	              atomic_load(&h->m.code_failures));
+	stats_counter(out, "activation_code_throttled_total",
+	              "Refused by the rate limit.", atomic_load(&h->m.code_throttled));
+}
+
+enum MHD_Result
+httpsd_handle_metrics(struct httpsd_listener *l, struct MHD_Connection *c,
+                      struct httpsd_req *r)
+{
+	struct stats s;
+	enum MHD_Result ret;
+	size_t len = 0;
+	char *text;
+
+	stats_init(&s);
+	httpsd_stats(l->h, &s);
+	text = stats_text(&s, "oprov_httpsd_", &len);
+	stats_free(&s);
+	if (text == NULL)
+		return httpsd_reply(c, r, 500, "text/plain", "error\n", 6, NULL);
+	ret = httpsd_reply(c, r, 200, "text/plain; version=0.0.4", text, len, NULL);
+	free(text);
 	return ret;
 }

@@ -28,51 +28,53 @@ now_s(void)
 	return (int64_t)time(NULL);
 }
 
-/* ---- failed activation codes, per client address ------------------------- */
-
-static struct rate_slot *
-rate_slot(struct httpsd *h, const char *addr)
+/* The enterprise parameters of the current snapshot. */
+static void
+params_get(struct httpsd *h, struct cfg_params *out)
 {
-	uint32_t x = 2166136261u;
+	const struct gate_snap *snap = gate_snap(h->gate);
 
-	for (const char *p = addr; *p; p++)
-		x = (x ^ (uint8_t)*p) * 16777619u;
-	return &h->rate[x % HTTPSD_RATE_SLOTS];
+	*out = snap->params;
+	gate_snap_release(snap);
 }
 
-/* 1 when the address has used up its failures in the current window. */
-static int
-rate_limited(struct httpsd *h, const char *addr, int64_t now)
-{
-	struct rate_slot *s;
-	int limited;
+/* ---- failed activation codes, per client address ------------------------- */
 
-	pthread_mutex_lock(&h->rate_lock);
-	s = rate_slot(h, addr);
-	limited = strcmp(s->addr, addr) == 0 &&
-	          now - s->window_start < (int64_t)h->o.code_window &&
-	          s->fails >= h->o.code_fails;
-	pthread_mutex_unlock(&h->rate_lock);
-	return limited;
+static uint64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* 1 when the address has used up its failures (common/'s limiter, exact
+ * per address). */
+static int
+rate_limited(struct httpsd *h, struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	uint8_t k[16];
+
+	if (ci == NULL || ci->client_addr == NULL)
+		return 0;
+	limiter_addr_key(ci->client_addr, k);
+	return limiter_exhausted(h->code_fails, k, sizeof(k), mono_ms());
 }
 
 static void
-rate_fail(struct httpsd *h, const char *addr, int64_t now)
+rate_fail(struct httpsd *h, struct MHD_Connection *c)
 {
-	struct rate_slot *s;
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	uint8_t k[16];
 
-	pthread_mutex_lock(&h->rate_lock);
-	s = rate_slot(h, addr);
-	/* A colliding address takes the slot over: the limit stays per
-	 * address at the cost of forgetting an older one. */
-	if (strcmp(s->addr, addr) != 0 ||
-	    now - s->window_start >= (int64_t)h->o.code_window) {
-		snprintf(s->addr, sizeof(s->addr), "%s", addr);
-		s->window_start = now;
-		s->fails = 0;
-	}
-	s->fails++;
-	pthread_mutex_unlock(&h->rate_lock);
+	if (ci == NULL || ci->client_addr == NULL)
+		return;
+	limiter_addr_key(ci->client_addr, k);
+	(void)limiter_spend(h->code_fails, k, sizeof(k), mono_ms());
 }
 
 /* ---- helpers ---------------------------------------------------------------- */
@@ -129,20 +131,16 @@ mint_access(struct httpsd *h, const char *sub, const char *dev,
             const char *client_id, const char *scope, const char *family,
             int64_t now, int64_t lifetime, char *err, size_t errlen)
 {
-	char issuer[STORE_PARAM_VALUE_MAX], aud[STORE_PARAM_VALUE_MAX];
-	trust_key *k = httpsd_signing_key(h);
-	json_t *cl;
+	const struct gate_snap *snap = gate_snap(h->gate);
+	json_t *cl = NULL;
 	char *tok = NULL;
 
-	if (k == NULL) {
+	if (snap->signing == NULL) {
 		snprintf(err, errlen, "no signing key");
-		return NULL;
+		goto out;
 	}
-	pthread_rwlock_rdlock(&h->lock);
-	snprintf(issuer, sizeof(issuer), "%s", h->issuer);
-	snprintf(aud, sizeof(aud), "%s", h->audience);
-	pthread_rwlock_unlock(&h->lock);
-	cl = tok_mint_claims(issuer, sub, aud, dev, client_id, scope, now, lifetime);
+	cl = tok_mint_claims(snap->issuer, sub, snap->audience, dev, client_id,
+	                     scope, now, lifetime);
 	if (cl == NULL) {
 		snprintf(err, errlen, "cannot build claims");
 		goto out;
@@ -162,10 +160,10 @@ mint_access(struct httpsd *h, const char *sub, const char *dev,
 		json_object_set_new(cl, "jti", json_string(jti));
 		json_object_set_new(cl, "fam", json_string(family));
 	}
-	tok = tok_mint(k, cl, err, errlen);
+	tok = tok_mint(snap->signing, cl, err, errlen);
 out:
 	json_decref(cl);
-	key_unref(k);
+	gate_snap_release(snap);
 	return tok;
 }
 
@@ -262,7 +260,7 @@ grant_activation_code(struct httpsd_listener *l, struct MHD_Connection *c,
 		scope = DEFAULT_SCOPE;
 	else if (!scope_subset(scope, DEFAULT_SCOPE))
 		return httpsd_reply_oauth_error(c, r, 400, "invalid_scope", NULL, NULL);
-	if (rate_limited(h, peer, now)) {
+	if (rate_limited(h, c)) {
 		char ra[16];
 		const char *hd[] = { MHD_HTTP_HEADER_RETRY_AFTER, ra, NULL };
 		snprintf(ra, sizeof(ra), "%u", h->o.code_window);
@@ -286,7 +284,7 @@ grant_activation_code(struct httpsd_listener *l, struct MHD_Connection *c,
 		}
 	}
 	if (rc != 0) {
-		rate_fail(h, peer, now);
+		rate_fail(h, c);
 		atomic_fetch_add(&h->m.code_failures, 1);
 		httpsd_log_denial(l, c, "INVALID_GRANT", devname, NULL,
 		                  "activation code unknown, used, expired or of another device");
@@ -295,7 +293,7 @@ grant_activation_code(struct httpsd_listener *l, struct MHD_Connection *c,
 	if (store_device_get(st, dev, &d, err, sizeof(err)) != 0)
 		return httpsd_reply_oauth_error(c, r, 400, "invalid_grant", NULL, NULL);
 
-	httpsd_settings(h, NULL, 0, &params, NULL);
+	params_get(h, &params);
 	lifetime = (int64_t)params.access_token_minutes * 60;
 	if (params.refresh_login_flow) {
 		refresh = family_new(st, dev, d.owner, client_id, scope, now, &params,
@@ -341,7 +339,7 @@ grant_refresh(struct httpsd_listener *l, struct MHD_Connection *c,
 	enum MHD_Result ret;
 	int rc;
 
-	httpsd_settings(h, NULL, 0, &params, NULL);
+	params_get(h, &params);
 	if (!params.refresh_login_flow)
 		return httpsd_reply_oauth_error(c, r, 400, "unsupported_grant_type",
 		                                "the refresh login flow is disabled",
@@ -369,7 +367,7 @@ grant_refresh(struct httpsd_listener *l, struct MHD_Connection *c,
 		log_msg(LOG_WARNING, "refresh token reuse: family=%s device=%s peer=%s: "
 		        "family revoked", fam.id, fam.device[0] ? fam.device : "-", peer);
 		httpsd_log_denial(l, c, "REFRESH_REUSE", fam.device, NULL, fam.id);
-		(void)httpsd_sync(h, st, 1);    /* the family's revocation */
+		(void)gate_refresh(h->gate);    /* the family's revocation */
 		ret = httpsd_reply_oauth_error(c, r, 400, "invalid_grant", NULL, NULL);
 		goto out;
 	}
@@ -489,17 +487,14 @@ handle_revoke(struct httpsd_listener *l, struct MHD_Connection *c,
 	if (looks_like_jwt(tok)) {
 		struct tok_claims cl;
 		enum tok_verdict v;
-		pthread_rwlock_rdlock(&h->lock);
-		v = h->validator ? tok_validate(h->validator, tok, strlen(tok), &cl)
-		                 : TOK_UNKNOWN_KEY;
-		pthread_rwlock_unlock(&h->lock);
+		v = gate_validate(h->gate, tok, strlen(tok), &cl);
 		if (v == TOK_OK) {
 			if (store_revoke_jti(st, cl.jti, cl.exp, now, err, sizeof(err)) != 0)
 				log_msg(LOG_ERR, "store: revoke: %s", err);
 			else
 				log_msg(LOG_NOTICE, "revoked access token jti=%s device=%s by client=%s",
 				        cl.jti, cl.dev[0] ? cl.dev : "-", client);
-			(void)httpsd_sync(h, st, 1);
+			(void)gate_refresh(h->gate);
 		}
 	} else {
 		struct store_family fam;
@@ -511,7 +506,7 @@ handle_revoke(struct httpsd_listener *l, struct MHD_Connection *c,
 			else
 				log_msg(LOG_NOTICE, "revoked refresh family=%s device=%s by client=%s",
 				        fam.id, fam.device[0] ? fam.device : "-", client);
-			(void)httpsd_sync(h, st, 1);
+			(void)gate_refresh(h->gate);
 		}
 	}
 	return httpsd_reply_json(c, r, 200, "{}", NULL);
@@ -538,17 +533,16 @@ handle_introspect(struct httpsd_listener *l, struct MHD_Connection *c,
 	if (looks_like_jwt(tok)) {
 		struct tok_claims cl;
 		enum tok_verdict v;
-		pthread_rwlock_rdlock(&h->lock);
-		v = h->validator ? tok_validate(h->validator, tok, strlen(tok), &cl)
-		                 : TOK_UNKNOWN_KEY;
+		const struct gate_snap *snap = gate_snap(h->gate);
+		v = gate_validate(h->gate, tok, strlen(tok), &cl);
 		if (v == TOK_OK)
 			o = json_pack("{s:b, s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:s}",
 			              "active", 1, "token_type", "access_token",
 			              "scope", cl.scope, "client_id", cl.client_id,
 			              "sub", cl.sub, "exp", (json_int_t)cl.exp,
 			              "iat", (json_int_t)cl.iat, "iss", cl.iss,
-			              "aud", h->audience, "jti", cl.jti);
-		pthread_rwlock_unlock(&h->lock);
+			              "aud", snap->audience, "jti", cl.jti);
+		gate_snap_release(snap);
 		if (o != NULL && cl.dev[0] != '\0')
 			json_object_set_new(o, "dev", json_string(cl.dev));
 	} else {
@@ -585,7 +579,11 @@ handle_metadata(struct httpsd *h, struct MHD_Connection *c, struct httpsd_req *r
 	const char *hd[] = { MHD_HTTP_HEADER_CACHE_CONTROL, "max-age=300", NULL };
 	size_t il;
 
-	httpsd_settings(h, iss, sizeof(iss), NULL, NULL);
+	{
+		const struct gate_snap *snap = gate_snap(h->gate);
+		snprintf(iss, sizeof(iss), "%s", snap->issuer);
+		gate_snap_release(snap);
+	}
 	il = strlen(iss);
 	while (il > 0 && iss[il - 1] == '/')
 		iss[--il] = '\0';
@@ -620,33 +618,28 @@ httpsd_handle_oauth(struct httpsd_listener *l, struct MHD_Connection *c,
 	static const char *const posts[] = { "/oauth/token", "/oauth/revoke",
 	                                     "/oauth/introspect", NULL };
 	struct httpsd *h = l->h;
-	struct store *st = httpsd_store(h);
+	struct store *st;
 	struct httpsd_form *f;
 	const char *uri = r->raw_uri;
 	int get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
 	int post = strcmp(method, "POST") == 0, which = -1;
 	enum MHD_Result ret;
 
-	/* The token endpoint reads parameters that decide what it issues:
-	 * always current. */
-	if (st == NULL || httpsd_sync(h, st, 1) < 0)
-		return httpsd_reply_oauth_error(c, r, 503, "temporarily_unavailable",
-		                                NULL, NULL);
 	if (strcmp(uri, "/.well-known/oauth-authorization-server") == 0) {
 		if (!get)
 			goto not_allowed;
 		return handle_metadata(h, c, r);
 	}
 	if (strcmp(uri, "/oauth/jwks.json") == 0) {
-		char *j;
+		const struct gate_snap *snap;
+		const char *j;
 		const char *hd[] = { MHD_HTTP_HEADER_CACHE_CONTROL, "max-age=300", NULL };
 		if (!get)
 			goto not_allowed;
-		j = httpsd_jwks(h);
-		if (j == NULL)
-			return httpsd_reply(c, r, 503, "text/plain", "no keys\n", 8, NULL);
+		snap = gate_snap(h->gate);
+		j = snap->jwks;
 		ret = httpsd_reply(c, r, 200, "application/jwk-set+json", j, strlen(j), hd);
-		free(j);
+		gate_snap_release(snap);
 		return ret;
 	}
 	for (int i = 0; posts[i] != NULL; i++) {
@@ -664,6 +657,11 @@ httpsd_handle_oauth(struct httpsd_listener *l, struct MHD_Connection *c,
 		                                r->body_too_large ? "body too large"
 		                                : "expected application/x-www-form-urlencoded",
 		                                NULL);
+	/* The POST endpoints read and write the store (this thread's
+	 * handle). */
+	if ((st = gate_store(h->gate)) == NULL)
+		return httpsd_reply_oauth_error(c, r, 503, "temporarily_unavailable",
+		                                NULL, NULL);
 	f = malloc(sizeof(*f));
 	if (f == NULL)
 		return MHD_NO;

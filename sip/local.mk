@@ -18,7 +18,7 @@ sip_oprov_sipd_SOURCES = \
 	sip/state.c \
 	sip/tls.c
 sip_oprov_sipd_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS) $(JANSSON_CFLAGS) -pthread
-sip_oprov_sipd_LDADD = sip/libsip.a $(STORE_LIBS) $(TRUST_LIBS) \
+sip_oprov_sipd_LDADD = sip/libsip.a $(GATE_LIBS) $(TRUST_LIBS) \
 	common/libcommon.a -lpthread
 dist_man_MANS += docs/oprov-sipd.8
 

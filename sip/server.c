@@ -38,6 +38,7 @@ struct conn {
 	sip_tls *tls;
 	uint64_t id;
 	char addr[64];
+	uint8_t akey[16];                /* the peer address's limiter key */
 	struct sockaddr_storage local;   /* for the Request-URI domain check */
 	time_t last, hs_deadline;
 	char *rbuf;
@@ -47,27 +48,15 @@ struct conn {
 	struct conn *prev, *next;
 };
 
-struct dev_entry {
-	char name[SIP_DEVNAME_MAX];
-	struct sipd_dev dev;
-	struct dev_entry *next;
-};
-#define DEV_BUCKETS 4096u
-
 struct sipd_loop {
 	struct sipd *d;
 	int idx;
 	int ep;
 	int lfd[2];                      /* 0: 5090, 1: 5091; -1 when closed */
 	sip_registrar *reg;              /* d->reg, not owned */
-	struct store *st;
 	struct conn *conns;
 	size_t nconns;
 	time_t tick;
-	struct dev_entry *dev[DEV_BUCKETS];
-	size_t ndev;
-	uint64_t dev_gen;
-	int dev_valid;
 	struct sipd_stats own;           /* this loop's transport counters */
 	pthread_mutex_t stats_lock;
 	struct sipd_stats snap;          /* copied under stats_lock each tick */
@@ -80,85 +69,6 @@ struct sipd *
 sipd_loop_daemon(struct sipd_loop *l)
 {
 	return l->d;
-}
-
-struct store *
-sipd_loop_store(struct sipd_loop *l)
-{
-	return l->st;
-}
-
-/* ---- device cache ---------------------------------------------------------- */
-
-static void
-dev_flush(struct sipd_loop *l)
-{
-	for (size_t i = 0; i < DEV_BUCKETS; i++) {
-		struct dev_entry *e = l->dev[i], *n;
-		for (; e != NULL; e = n) {
-			n = e->next;
-			free(e);
-		}
-		l->dev[i] = NULL;
-	}
-	l->ndev = 0;
-}
-
-void
-sipd_loop_device(struct sipd_loop *l, const char *name, struct sipd_dev *out)
-{
-	struct dev_entry *e;
-	struct cfg_device dv;
-	struct cfg_profile pf;
-	char err[STORE_ERR_MAX];
-	uint32_t h = 2166136261u;
-	uint64_t gen;
-	int r;
-
-	memset(out, 0, sizeof(*out));
-	if (name == NULL || name[0] == '\0')
-		return;
-	pthread_rwlock_rdlock(&l->d->lock);
-	gen = l->d->gen.config;
-	pthread_rwlock_unlock(&l->d->lock);
-	if (!l->dev_valid || gen != l->dev_gen) {
-		dev_flush(l);
-		l->dev_gen = gen;
-		l->dev_valid = 1;
-	}
-	for (const char *p = name; *p; p++)
-		h = (h ^ (unsigned char)*p) * 16777619u;
-	for (e = l->dev[h % DEV_BUCKETS]; e != NULL; e = e->next)
-		if (strcmp(e->name, name) == 0) {
-			*out = e->dev;
-			return;
-		}
-	r = store_device_get(l->st, name, &dv, err, sizeof(err));
-	if (r == 0) {
-		out->exists = 1;
-		snprintf(out->owner, sizeof(out->owner), "%s", dv.owner);
-		for (size_t i = 0; i < dv.line_count && i < CFG_LINES_MAX; i++)
-			snprintf(out->dn[out->nlines++], CFG_DN_MAX, "%s",
-			         dv.lines[i].dn);
-		r = store_profile_get(l->st, dv.profile, &pf, err, sizeof(err));
-		if (r == 0)
-			out->oauth = cfg_device_needs_token(&pf);
-	}
-	if (r != 0 && r != STORE_NOTFOUND) {
-		/* Not cached: the store may answer next time. */
-		log_msg(LOG_ERR, "store: device %s: %s", name, err);
-		return;
-	}
-	if (l->ndev >= SIPD_DEVICE_CACHE)
-		dev_flush(l);
-	e = calloc(1, sizeof(*e));
-	if (e == NULL)
-		return;
-	snprintf(e->name, sizeof(e->name), "%s", name);
-	e->dev = *out;
-	e->next = l->dev[h % DEV_BUCKETS];
-	l->dev[h % DEV_BUCKETS] = e;
-	l->ndev++;
 }
 
 /* ---- listeners -------------------------------------------------------------- */
@@ -205,11 +115,10 @@ listener_open(struct sipd_loop *l, int i)
 void
 sipd_loop_listen(struct sipd_loop *l)
 {
-	int on;
+	const struct gate_snap *snap = gate_snap(l->d->gate);
+	int on = snap->cluster.sip_oauth_mode;
 
-	pthread_rwlock_rdlock(&l->d->lock);
-	on = l->d->sip_oauth_mode && l->d->have_gen;
-	pthread_rwlock_unlock(&l->d->lock);
+	gate_snap_release(snap);
 	for (int i = 0; i < 2; i++) {
 		if (on)
 			(void)listener_open(l, i);
@@ -257,7 +166,7 @@ conn_close(struct sipd_loop *l, struct conn *c, const char *why)
 	 * phone re-registers on its next connection (RFC 5626 §4.4.1). */
 	dropped = sip_reg_conn_closed(l->reg, c->id);
 	(void)dropped;
-	sipd_addr_release(l->d, c->addr);
+	sipd_addr_release(l->d, c->akey);
 	atomic_fetch_sub(&l->d->conns, 1);
 	if (c->prev)
 		c->prev->next = c->next;
@@ -376,9 +285,9 @@ conn_handshake_done(struct sipd_loop *l, struct conn *c)
 	if (sip_tls_resumed(c->tls))
 		l->own.resumed++;
 	if (c->mtls) {
-		pthread_rwlock_rdlock(&l->d->lock);
-		c->peer = sip_tls_peer(c->tls, l->d->xnames, l->d->nxnames);
-		pthread_rwlock_unlock(&l->d->lock);
+		const struct gate_snap *snap = gate_snap(l->d->gate);
+		c->peer = sip_tls_peer(c->tls, snap->xnames, snap->nxnames);
+		gate_snap_release(snap);
 		if (c->peer != PEER_TRUSTED)
 			log_msg(LOG_NOTICE, "sip 5091 peer=%s conn=%llu: certificate "
 			        "chain trusted but not a listed Expressway-C",
@@ -465,6 +374,7 @@ do_accept(struct sipd_loop *l, int i, time_t now)
 		struct epoll_event ev;
 		struct conn *c;
 		char addr[64];
+		uint8_t akey[16];
 		sip_tls_ctx *ctx;
 		int fd = accept4(l->lfd[i], (struct sockaddr *)&ss, &sl,
 		                 SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -472,12 +382,13 @@ do_accept(struct sipd_loop *l, int i, time_t now)
 		if (fd < 0)
 			return;
 		sockaddr_ntop((struct sockaddr *)&ss, addr, sizeof(addr));
+		limiter_addr_key((struct sockaddr *)&ss, akey);
 		if (atomic_load(&d->conns) >= d->o.conn_max) {
 			l->own.refused_conn_cap++;
 			close(fd);
 			continue;
 		}
-		if (sipd_addr_take(d, addr) != 0) {
+		if (sipd_addr_take(d, akey) != 0) {
 			l->own.refused_addr_cap++;
 			log_msg(LOG_NOTICE, "sip peer=%s: over %u connections from "
 			        "one address", addr, d->o.conn_per_addr);
@@ -500,7 +411,7 @@ do_accept(struct sipd_loop *l, int i, time_t now)
 				free(c->wbuf);
 			}
 			free(c);
-			sipd_addr_release(d, addr);
+			sipd_addr_release(d, akey);
 			close(fd);
 			continue;
 		}
@@ -519,6 +430,7 @@ do_accept(struct sipd_loop *l, int i, time_t now)
 		c->state = C_HANDSHAKE;
 		c->id = atomic_fetch_add(&d->conn_seq, 1) + 1;
 		snprintf(c->addr, sizeof(c->addr), "%s", addr);
+		memcpy(c->akey, akey, sizeof(c->akey));
 		c->last = now;
 		c->hs_deadline = now + SIPD_HANDSHAKE_TIMEOUT;
 		c->peer = PEER_NONE;
@@ -530,7 +442,7 @@ do_accept(struct sipd_loop *l, int i, time_t now)
 			free(c->rbuf);
 			free(c->wbuf);
 			free(c);
-			sipd_addr_release(d, addr);
+			sipd_addr_release(d, akey);
 			close(fd);
 			continue;
 		}
@@ -553,8 +465,6 @@ tick(struct sipd_loop *l, time_t now)
 {
 	struct conn *c, *n;
 
-	if (l->idx == 0 || !l->d->have_gen)
-		(void)sipd_sync(l->d, l->st);
 	sipd_loop_listen(l);
 	for (c = l->conns; c != NULL; c = n) {
 		n = c->next;
@@ -635,11 +545,8 @@ sipd_loop_new(struct sipd *d, int index, char *err, size_t errlen)
 	l->ep = epoll_create1(EPOLL_CLOEXEC);
 	l->reg = d->reg;
 	l->resp = malloc(SIP_RESP_MAX);
-	l->st = store_open(d->o.datadir, 0, err, errlen);
-	if (l->ep < 0 || l->reg == NULL || l->resp == NULL ||
-	    l->st == NULL) {
-		if (l->st != NULL || err[0] == '\0')
-			snprintf(err, errlen, "event loop %d: setup failed", index);
+	if (l->ep < 0 || l->reg == NULL || l->resp == NULL) {
+		snprintf(err, errlen, "event loop %d: setup failed", index);
 		sipd_loop_free(l);
 		return NULL;
 	}
@@ -656,8 +563,6 @@ sipd_loop_free(struct sipd_loop *l)
 			close(l->lfd[i]);
 	if (l->ep >= 0)
 		close(l->ep);
-	dev_flush(l);
-	store_close(l->st);
 	free(l->resp);
 	pthread_mutex_destroy(&l->stats_lock);
 	free(l);

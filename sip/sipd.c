@@ -1,13 +1,13 @@
 /*
- * sipd.c - oprov-sipd's main(): flags, start-up in the order bind → load
- * keys and certificates → drop privileges → pid file → serve, the signal
- * loop (SIGHUP reloads the TLS certificates) and the stats file.
+ * sipd.c - oprov-sipd's main(): flags, common/'s start-up sequence (the
+ * gate on the store, this node, TLS contexts, bind, pid file, drop
+ * privileges, daemonize), the signal loop (SIGHUP reloads the TLS
+ * certificates) and the stats file.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <getopt.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -242,8 +242,8 @@ static void
 write_stats(struct sipd *d)
 {
 	struct sipd_stats s;
-	char tmp[700];
-	FILE *f;
+	struct stats out;
+	char err[512];
 
 	memset(&s, 0, sizeof(s));
 	for (int i = 0; i < d->nloops; i++)
@@ -253,191 +253,218 @@ write_stats(struct sipd *d)
 		sip_reg_stats(d->reg, &s.reg);
 		s.bindings = sip_reg_count(d->reg);
 	}
-	snprintf(tmp, sizeof(tmp), "%s.tmp", d->stats_path);
-	f = fopen(tmp, "w");
-	if (f == NULL)
-		return;
-	fprintf(f, "time %lld\n", (long long)time(NULL));
-	fprintf(f, "sip_oauth_mode %d\n", d->sip_oauth_mode);
-	fprintf(f, "connections_open %llu\n", (unsigned long long)s.conns_open);
-	fprintf(f, "connections_total %llu\n", (unsigned long long)s.conns_total);
-	fprintf(f, "tls_handshake_failures %llu\n",
-	        (unsigned long long)s.handshake_failures);
-	fprintf(f, "tls_resumed %llu\n", (unsigned long long)s.resumed);
-	fprintf(f, "refused_connection_cap %llu\n",
-	        (unsigned long long)s.refused_conn_cap);
-	fprintf(f, "refused_address_cap %llu\n",
-	        (unsigned long long)s.refused_addr_cap);
-	fprintf(f, "framing_errors %llu\n", (unsigned long long)s.framing_errors);
-	fprintf(f, "keepalive_pings %llu\n", (unsigned long long)s.pings);
-	fprintf(f, "requests %llu\n", (unsigned long long)s.reg.requests);
-	fprintf(f, "registers %llu\n", (unsigned long long)s.reg.registers);
-	fprintf(f, "options %llu\n", (unsigned long long)s.reg.options);
-	fprintf(f, "replies_ok %llu\n", (unsigned long long)s.reg.ok);
-	fprintf(f, "challenges %llu\n", (unsigned long long)s.reg.challenges);
-	fprintf(f, "invalid_token %llu\n", (unsigned long long)s.reg.invalid_token);
-	fprintf(f, "forbidden %llu\n", (unsigned long long)s.reg.forbidden);
-	fprintf(f, "port_mismatch %llu\n", (unsigned long long)s.reg.port_mismatch);
-	fprintf(f, "tls_auth_failure %llu\n",
-	        (unsigned long long)s.reg.tls_auth_failure);
-	fprintf(f, "bad_request %llu\n", (unsigned long long)s.reg.bad_request);
-	fprintf(f, "other_errors %llu\n", (unsigned long long)s.reg.other_errors);
-	fprintf(f, "bindings %llu\n", (unsigned long long)s.bindings);
-	fprintf(f, "bindings_added %llu\n", (unsigned long long)s.reg.bindings_added);
-	fprintf(f, "bindings_removed %llu\n",
-	        (unsigned long long)s.reg.bindings_removed);
-	fprintf(f, "store_batches %llu\n", (unsigned long long)d->store_writes);
-	fprintf(f, "store_errors %llu\n", (unsigned long long)d->store_errors);
-	if (fclose(f) == 0)
-		(void)rename(tmp, d->stats_path);
+	stats_init(&out);
+	stats_counter(&out, "time", NULL, (uint64_t)time(NULL));
+	stats_gauge(&out, "sip_oauth_mode", NULL, (uint64_t)d->sip_oauth_mode);
+	stats_gauge(&out, "connections_open", NULL, s.conns_open);
+	stats_counter(&out, "connections_total", NULL, s.conns_total);
+	stats_counter(&out, "tls_handshake_failures", NULL, s.handshake_failures);
+	stats_counter(&out, "tls_resumed", NULL, s.resumed);
+	stats_counter(&out, "refused_connection_cap", NULL, s.refused_conn_cap);
+	stats_counter(&out, "refused_address_cap", NULL, s.refused_addr_cap);
+	stats_counter(&out, "framing_errors", NULL, s.framing_errors);
+	stats_counter(&out, "keepalive_pings", NULL, s.pings);
+	stats_counter(&out, "requests", NULL, s.reg.requests);
+	stats_counter(&out, "registers", NULL, s.reg.registers);
+	stats_counter(&out, "options", NULL, s.reg.options);
+	stats_counter(&out, "replies_ok", NULL, s.reg.ok);
+	stats_counter(&out, "challenges", NULL, s.reg.challenges);
+	stats_counter(&out, "invalid_token", NULL, s.reg.invalid_token);
+	stats_counter(&out, "forbidden", NULL, s.reg.forbidden);
+	stats_counter(&out, "port_mismatch", NULL, s.reg.port_mismatch);
+	stats_counter(&out, "tls_auth_failure", NULL, s.reg.tls_auth_failure);
+	stats_counter(&out, "bad_request", NULL, s.reg.bad_request);
+	stats_counter(&out, "other_errors", NULL, s.reg.other_errors);
+	stats_gauge(&out, "bindings", NULL, s.bindings);
+	stats_counter(&out, "bindings_added", NULL, s.reg.bindings_added);
+	stats_counter(&out, "bindings_removed", NULL, s.reg.bindings_removed);
+	stats_counter(&out, "store_batches", NULL, d->store_writes);
+	stats_counter(&out, "store_errors", NULL, d->store_errors);
+	if (stats_write_file(&out, d->stats_path, err, sizeof(err)) < 0)
+		log_msg(LOG_WARNING, "%s", err);
+	stats_free(&out);
 }
 
+/* This node: its ports and the host named in Warning headers. */
 static int
-run_dir_make(struct sipd *d, char *err, size_t errlen)
+node_settings(struct sipd *d, struct store *st, char *err, size_t errlen)
 {
-	snprintf(d->run_dir, sizeof(d->run_dir), "%s/run", d->o.datadir);
-	if (mkdir(d->run_dir, 0755) != 0 && errno != EEXIST) {
-		snprintf(err, errlen, "%.300s: %s", d->run_dir, strerror(errno));
+	struct first_node fn;
+	uint16_t p1, p2;
+	char s1[16], s2[16];
+
+	memset(&fn, 0, sizeof(fn));
+	if (d->o.node != NULL) {
+		if (store_node_get(st, d->o.node, &fn.n, err, errlen) != 0)
+			return -1;
+	} else if (store_node_list(st, node_first, &fn, err, errlen) != 0 ||
+	           !fn.found) {
+		snprintf(err, errlen, "no node in the store (oprovctl init adds one)");
 		return -1;
 	}
-	if (d->o.user != NULL && d->o.user[0] != '\0' && geteuid() == 0) {
-		struct passwd *pw = getpwnam(d->o.user);
-		if (pw == NULL) {
-			snprintf(err, errlen, "unknown user %s", d->o.user);
+	if ((d->o.node = strdup(fn.n.name)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (fn.n.host[0])
+		snprintf(d->o.reg.host, sizeof(d->o.reg.host), "%s", fn.n.host);
+	p1 = fn.n.sip_oauth_port ? fn.n.sip_oauth_port : CFG_DEFAULT_SIP_OAUTH_PORT;
+	p2 = fn.n.sip_mra_oauth_port ? fn.n.sip_mra_oauth_port :
+	     CFG_DEFAULT_SIP_MRA_OAUTH_PORT;
+	snprintf(s1, sizeof(s1), "%u", (unsigned)p1);
+	snprintf(s2, sizeof(s2), "%u", (unsigned)p2);
+	if (listen_parse(d->o.tls_listen ? d->o.tls_listen : s1, p1, &d->tls_la,
+	                 err, errlen) != 0 ||
+	    listen_parse(d->o.mtls_listen ? d->o.mtls_listen : s2, p2,
+	                 &d->mtls_la, err, errlen) != 0)
+		return -1;
+	return 0;
+}
+
+/* Start-up's "store" step: the gate, this node, the TLS contexts, and the
+ * bindings a previous run of this node left behind (stale: their
+ * connections are gone). */
+static int
+open_store(void *arg, char *err, size_t errlen)
+{
+	struct sipd *d = arg;
+	struct gate_options go;
+	const struct gate_snap *snap;
+	struct store *st;
+	char serr[STORE_ERR_MAX];
+
+	memset(&go, 0, sizeof(go));
+	go.datadir = d->o.datadir;
+	if ((d->gate = gate_open(&go, err, errlen)) == NULL)
+		return -1;
+	st = gate_store(d->gate);
+	if (st == NULL || node_settings(d, st, err, errlen) != 0 ||
+	    sipd_tls_load(d, st, err, errlen) != 0)
+		return -1;
+	snap = gate_snap(d->gate);
+	if (d->o.reg.authz_server[0] == '\0')
+		snprintf(d->o.reg.authz_server, sizeof(d->o.reg.authz_server),
+		         "%.255s", snap->issuer);
+	d->sip_oauth_mode = snap->cluster.sip_oauth_mode;
+	log_msg(LOG_NOTICE, "cluster SIP OAuth mode is %s",
+	        d->sip_oauth_mode ? "on" : "off");
+	gate_snap_release(snap);
+	if (store_binding_drop_node(st, d->o.node, 0, serr, sizeof(serr)) != 0)
+		log_msg(LOG_WARNING, "store: dropping old bindings: %s", serr);
+	return 0;
+}
+
+/* Start-up's "bind" step.  The listeners accept only while the cluster SIP
+ * OAuth mode is on; whether or not it is now, both ports are tried here so
+ * a port in use stops the start.  The loops open theirs (SO_REUSEPORT). */
+static int
+bind_all(void *arg, char *err, size_t errlen)
+{
+	struct sipd *d = arg;
+	const struct listen_addr *la[2] = { &d->tls_la, &d->mtls_la };
+	long ncpu;
+
+	for (int i = 0; i < 2; i++)
+		if (!la[i]->off && listen_probe(la[i], SOCK_STREAM, err, errlen) != 0)
 			return -1;
-		}
-		if (chown(d->run_dir, pw->pw_uid, pw->pw_gid) != 0) {
-			snprintf(err, errlen, "chown %.300s: %s", d->run_dir, strerror(errno));
+	d->reg = sip_reg_new(&d->o.reg, sipd_auth, NULL);
+	d->chg = calloc(SIPD_FLUSH_BATCH, sizeof(*d->chg));
+	d->chg_out = calloc(SIPD_FLUSH_BATCH, sizeof(*d->chg_out));
+	if (d->reg == NULL || d->chg == NULL || d->chg_out == NULL) {
+		snprintf(err, errlen, "registrar: out of memory");
+		return -1;
+	}
+	sip_reg_set_domain_check(d->reg, sipd_domain_ok);
+	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	d->nloops = d->o.loops ? d->o.loops : (int)(ncpu > 0 ? ncpu : 1);
+	if (d->nloops > SIPD_LOOPS_MAX)
+		d->nloops = SIPD_LOOPS_MAX;
+	for (int i = 0; i < d->nloops; i++) {
+		err[0] = '\0';
+		if ((d->loop[i] = sipd_loop_new(d, i, err, errlen)) == NULL) {
+			d->nloops = i;
 			return -1;
 		}
 	}
-	snprintf(d->pid_path, sizeof(d->pid_path), "%s/oprov-sipd.pid", d->run_dir);
-	snprintf(d->stats_path, sizeof(d->stats_path), "%s/oprov-sipd.stats",
-	         d->run_dir);
+	for (int i = 0; i < d->nloops; i++)
+		sipd_loop_listen(d->loop[i]);
 	return 0;
+}
+
+static void
+serve(struct sipd *d)
+{
+	char err[512];
+
+	while (!d->stop) {
+		struct timespec ts = { 1, 0 };
+		const struct gate_snap *snap;
+		struct store *st;
+
+		nanosleep(&ts, NULL);
+		st = gate_store(d->gate);
+		if (d->reload) {
+			d->reload = 0;
+			if (st == NULL || sipd_tls_load(d, st, err, sizeof(err)) < 0)
+				log_msg(LOG_ERR, "reload: %s (keeping the old "
+				        "certificates)", st ? err : "no store");
+			else
+				log_msg(LOG_NOTICE, "reload: TLS certificates reloaded");
+		}
+		if (st != NULL)
+			sipd_bindings_flush(d, st, time(NULL));
+		sipd_local_refresh(d, time(NULL), 0);
+		snap = gate_snap(d->gate);
+		d->sip_oauth_mode = snap->cluster.sip_oauth_mode;
+		gate_snap_release(snap);
+		write_stats(d);
+	}
 }
 
 int
 main(int argc, char **argv)
 {
+	static const char *const store_files[] = STORE_DB_FILES;
 	static struct sipd d;
-	struct store *st = NULL;
-	struct first_node fn;
+	struct daemon_start ds;
+	struct limiter_config lc;
 	char err[512];
 	pthread_t thr[SIPD_LOOPS_MAX];
 	int started = 0, rc = 1;
-	long ncpu;
+	struct store *st;
 
 	if (parse_args(argc, argv, &d.o) < 0)
 		return 2;
-	log_open("oprov-sipd", d.o.foreground);
 	pthread_rwlock_init(&d.lock, NULL);
-	pthread_mutex_init(&d.addr_lock, NULL);
-	d.keys = keystore_new();
-	st = store_open(d.o.datadir, 0, err, sizeof(err));
-	if (st == NULL || d.keys == NULL) {
-		log_msg(LOG_ERR, "store: %s", err);
+	memset(&lc, 0, sizeof(lc));
+	lc.max_per_key = d.o.conn_per_addr;
+	if ((d.per_addr = limiter_new(&lc)) == NULL)
+		return 1;
+	memset(&ds, 0, sizeof(ds));
+	ds.prog = "oprov-sipd";
+	ds.datadir = d.o.datadir;
+	ds.user = d.o.user;
+	ds.foreground = d.o.foreground;
+	ds.store_files = store_files;
+	ds.open_store = open_store;
+	ds.bind = bind_all;
+	ds.arg = &d;
+	/* Each listener's registrar settings are set once the node is known
+	 * (open_store); the loops read them after start-up. */
+	if (daemon_start(&ds) < 0)
 		goto out;
-	}
-	if (sipd_sync(&d, st) < 0)
-		goto out;
-	sipd_local_refresh(&d, time(NULL), 1);
-
-	/* This node: its ports and the host named in Warning headers. */
-	memset(&fn, 0, sizeof(fn));
-	if (d.o.node != NULL) {
-		if (store_node_get(st, d.o.node, &fn.n, err, sizeof(err)) != 0) {
-			log_msg(LOG_ERR, "node %s: %s", d.o.node, err);
-			goto out;
-		}
-		fn.found = 1;
-	} else if (store_node_list(st, node_first, &fn, err, sizeof(err)) != 0 ||
-	           !fn.found) {
-		log_msg(LOG_ERR, "no node in the store (oprovctl init adds one)");
-		goto out;
-	}
-	d.o.node = strdup(fn.n.name);
-	if (fn.n.host[0])
-		snprintf(d.o.reg.host, sizeof(d.o.reg.host), "%s", fn.n.host);
-	if (d.o.reg.authz_server[0] == '\0')
-		snprintf(d.o.reg.authz_server, sizeof(d.o.reg.authz_server),
-		         "%.255s", d.issuer);
-	/* Each listener's registrar settings: the daemon's, with its own
-	 * challenge style when one was given for it. */
 	d.reg_tls = d.reg_mtls = d.o.reg;
 	if (d.o.tls_style >= 0)
 		d.reg_tls.style = (enum sip_challenge_style)d.o.tls_style;
 	if (d.o.mtls_style >= 0)
 		d.reg_mtls.style = (enum sip_challenge_style)d.o.mtls_style;
-	{
-		uint16_t p1 = fn.n.sip_oauth_port ? fn.n.sip_oauth_port :
-		              CFG_DEFAULT_SIP_OAUTH_PORT;
-		uint16_t p2 = fn.n.sip_mra_oauth_port ? fn.n.sip_mra_oauth_port :
-		              CFG_DEFAULT_SIP_MRA_OAUTH_PORT;
-		char s1[16], s2[16];
-
-		snprintf(s1, sizeof(s1), "%u", (unsigned)p1);
-		snprintf(s2, sizeof(s2), "%u", (unsigned)p2);
-		if (listen_parse(d.o.tls_listen ? d.o.tls_listen : s1, p1, &d.tls_la,
-		                 err, sizeof(err)) != 0 ||
-		    listen_parse(d.o.mtls_listen ? d.o.mtls_listen : s2, p2,
-		                 &d.mtls_la, err, sizeof(err)) != 0) {
-			log_msg(LOG_ERR, "listen: %s", err);
-			goto out;
-		}
-	}
-	if (sipd_tls_load(&d, st, err, sizeof(err)) < 0) {
-		log_msg(LOG_ERR, "%s", err);
-		goto out;
-	}
-	if (run_dir_make(&d, err, sizeof(err)) < 0) {
-		log_msg(LOG_ERR, "%s", err);
-		goto out;
-	}
-	/* Bindings a previous run of this node left behind are stale: their
-	 * connections are gone. */
-	if (store_binding_drop_node(st, d.o.node, 0, err, sizeof(err)) != 0)
-		log_msg(LOG_WARNING, "store: dropping old bindings: %s", err);
-
-	d.reg = sip_reg_new(&d.o.reg, sipd_auth, NULL);
-	d.chg = calloc(SIPD_FLUSH_BATCH, sizeof(*d.chg));
-	d.chg_out = calloc(SIPD_FLUSH_BATCH, sizeof(*d.chg_out));
-	if (d.reg == NULL || d.chg == NULL || d.chg_out == NULL) {
-		log_msg(LOG_ERR, "registrar: no memory");
-		goto out;
-	}
-	sip_reg_set_domain_check(d.reg, sipd_domain_ok);
-
-	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	d.nloops = d.o.loops ? d.o.loops : (int)(ncpu > 0 ? ncpu : 1);
-	if (d.nloops > SIPD_LOOPS_MAX)
-		d.nloops = SIPD_LOOPS_MAX;
-	for (int i = 0; i < d.nloops; i++) {
-		err[0] = '\0';
-		d.loop[i] = sipd_loop_new(&d, i, err, sizeof(err));
-		if (d.loop[i] == NULL) {
-			log_msg(LOG_ERR, "%s", err);
-			d.nloops = i;
-			goto out;
-		}
-	}
-	/* Bind now (listening only while the mode is on), before dropping
-	 * privileges. */
-	for (int i = 0; i < d.nloops; i++)
-		sipd_loop_listen(d.loop[i]);
-	if (daemon_drop_privileges(d.o.user, err, sizeof(err)) < 0) {
-		log_msg(LOG_ERR, "%s", err);
-		goto out;
-	}
-	if (!d.o.foreground && daemon_detach(err, sizeof(err)) < 0) {
-		log_msg(LOG_ERR, "%s", err);
-		goto out;
-	}
-	if (daemon_pidfile_write(d.pid_path, err, sizeof(err)) < 0) {
-		log_msg(LOG_ERR, "%s", err);
-		goto out;
-	}
+	snprintf(d.stats_path, sizeof(d.stats_path), "%s/oprov-sipd.stats", ds.rundir);
+	sipd_local_refresh(&d, time(NULL), 1);
 	daemon_signals(&d.reload, &d.stop);
+	if (gate_start(d.gate, err, sizeof(err)) < 0) {
+		log_msg(LOG_ERR, "%s", err);
+		goto out;
+	}
 	for (started = 0; started < d.nloops; started++)
 		if (pthread_create(&thr[started], NULL, sipd_loop_run,
 		                   d.loop[started]) != 0) {
@@ -449,21 +476,7 @@ main(int argc, char **argv)
 	        "%s), mutual TLS %s (challenge %s)", d.o.node, d.nloops,
 	        d.tls_la.text, style_name(d.reg_tls.style), d.mtls_la.text,
 	        style_name(d.reg_mtls.style));
-	while (!d.stop) {
-		struct timespec ts = { 1, 0 };
-		nanosleep(&ts, NULL);
-		if (d.reload) {
-			d.reload = 0;
-			if (sipd_tls_load(&d, st, err, sizeof(err)) < 0)
-				log_msg(LOG_ERR, "reload: %s (keeping the old "
-				        "certificates)", err);
-			else
-				log_msg(LOG_NOTICE, "reload: TLS certificates reloaded");
-		}
-		sipd_bindings_flush(&d, st, time(NULL));
-		sipd_local_refresh(&d, time(NULL), 0);
-		write_stats(&d);
-	}
+	serve(&d);
 	rc = 0;
 out:
 	d.stop = 1;
@@ -476,21 +489,17 @@ out:
 	sip_reg_free(d.reg);
 	free(d.chg);
 	free(d.chg_out);
-	if (st != NULL && d.o.node != NULL &&
+	st = d.gate ? gate_store(d.gate) : NULL;
+	if (st != NULL && d.o.node != NULL && started > 0 &&
 	    store_binding_drop_node(st, d.o.node, 0, err, sizeof(err)) != 0)
 		log_msg(LOG_WARNING, "store: dropping bindings: %s", err);
-	if (started > 0) {
-		daemon_pidfile_remove(d.pid_path);
+	if (started > 0)
 		log_msg(LOG_NOTICE, "stopped");
-	}
-	store_close(st);
+	gate_close(d.gate);
+	daemon_finish(&ds);
 	sip_tls_ctx_free(d.tls_ctx);
 	sip_tls_ctx_free(d.mtls_ctx);
 	certstore_free(d.trust);
-	tok_validator_free(d.validator);
-	keystore_free(d.keys);
-	store_revset_free(&d.rev);
-	free(d.xnames_buf);
-	free(d.domains_buf);
+	limiter_free(d.per_addr);
 	return rc;
 }

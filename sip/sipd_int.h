@@ -1,7 +1,9 @@
 /*
  * sipd_int.h - private to oprov-sipd: the TLS layer (sip/tls.c, the only
  * OpenSSL user in sip/), the event loops (sip/server.c) and the state the
- * loops share (sip/state.c).  Limits are documented in oprov-sipd(8).
+ * loops share (sip/state.c).  What the store decides (keys, revocations,
+ * devices, the cluster mode, Expressway-C names) comes only through the
+ * gate (gate/gate.h); no loop opens the store.  Limits are documented in oprov-sipd(8).
  */
 #ifndef OPROV_SIPD_INT_H
 #define OPROV_SIPD_INT_H
@@ -13,6 +15,7 @@
 #include <stdint.h>
 
 #include "common/common.h"
+#include "gate/gate.h"
 #include "sip/sip_int.h"
 #include "store/store.h"
 #include "trust/trust.h"
@@ -28,9 +31,6 @@
 #define SIPD_TLS_SESSION_LIFETIME  3600   /* s, TLSResumptionTimer default */
 #define SIPD_LOOPS_MAX             64
 #define SIPD_FLUSH_BATCH           1024   /* binding changes per transaction */
-#define SIPD_DEVICE_CACHE          32768  /* device records kept per loop */
-#define SIPD_EXPRESSWAY_NAMES_MAX  256
-#define SIPD_DOMAINS_MAX           256    /* served Request-URI hosts */
 #define SIPD_DOMAIN_OPTS_MAX       32     /* --domain given on the command line */
 #define SIPD_LOCAL_ADDRS_MAX       256    /* this host's interface addresses */
 #define SIPD_LOCAL_ADDRS_REFRESH   60     /* s between re-reading them */
@@ -96,37 +96,26 @@ struct sipd {
 	struct sipd_opts o;
 	/* o.reg with each listener's challenge style; read-only once serving */
 	struct sip_reg_config reg_tls, reg_mtls;
-	char run_dir[512];
-	char pid_path[600];
-	char stats_path[600];
+	char stats_path[4200];
 
-	pthread_rwlock_t lock;           /* everything below until `stop` */
-	int have_gen;
-	struct store_generation gen;
-	int sip_oauth_mode;
-	char issuer[STORE_PARAM_VALUE_MAX], audience[STORE_PARAM_VALUE_MAX];
-	keystore *keys;
-	tok_validator *validator;
-	struct store_revset rev;          /* revocations, in memory */
-	char *xnames_buf;                /* Expressway-C X.509 names */
-	const char *xnames[SIPD_EXPRESSWAY_NAMES_MAX];
-	size_t nxnames;
-	char *domains_buf;               /* the nodes' hosts */
-	const char *domains[SIPD_DOMAINS_MAX];
-	size_t ndomains;
+	/* Settings, keys, revocations, devices, Expressway-C names and the
+	 * nodes' hosts: everything the store decides, read through the gate's
+	 * snapshots. */
+	struct gate *gate;
+	int sip_oauth_mode;              /* last seen by main(), for the stats */
+
+	pthread_rwlock_t lock;           /* what follows, until `stop` */
 	char hostname[256];              /* gethostname(), "" if unknown */
 	struct sockaddr_storage local_addr[SIPD_LOCAL_ADDRS_MAX];
 	size_t nlocal_addr;
 	time_t local_addr_at;            /* main()'s thread only */
 	sip_tls_ctx *tls_ctx, *mtls_ctx; /* replaced on SIGHUP */
 	certstore *trust;
-	uint16_t tls_port, mtls_port;    /* from the node (0: not configured) */
 
 	volatile sig_atomic_t stop, reload;
 	atomic_uint_fast64_t conn_seq;
 	atomic_uint conns;               /* open connections, all loops */
-	pthread_mutex_t addr_lock;       /* per-address counts */
-	struct addr_count *addr_bucket[4096];
+	struct limiter *per_addr;        /* connections per peer address */
 
 	/* One binding table for all loops; main() expires it and writes its
 	 * changes to the store (sipd_bindings_flush). */
@@ -139,15 +128,12 @@ struct sipd {
 	struct listen_addr tls_la, mtls_la;
 };
 
-/* Reads settings, keys, revocations and Expressway-C names when the store
- * generation moved.  0 / -1. */
-int sipd_sync(struct sipd *d, struct store *st);
 /* Loads the tomcat pair and tomcat-trust into new TLS contexts and swaps
  * them in (start-up and SIGHUP).  0 / -1. */
 int sipd_tls_load(struct sipd *d, struct store *st, char *err, size_t errlen);
-/* The authenticator plugged into the registrar (arg: the loop that asks).
- * Without a device named by the Contacts it decides for the token's
- * device, else for q->hint_device. */
+/* The authenticator plugged into the registrar (arg: the loop that asks):
+ * the gate's decision.  Without a device named by the Contacts it decides
+ * for the token's device, else for q->hint_device. */
 void sipd_auth(void *arg, const struct sip_auth_query *q,
                struct sip_auth_answer *a);
 /* RFC 3261 §10.3 step 1 (arg: the loop): the Request-URI host is served
@@ -163,9 +149,10 @@ void sipd_local_refresh(struct sipd *d, time_t now, int force);
  * SIPD_FLUSH_BATCH per transaction, in the order they happened.  One
  * thread (main's) only. */
 void sipd_bindings_flush(struct sipd *d, struct store *st, time_t now);
-/* Per-address connection accounting; 0 when under the cap. */
-int sipd_addr_take(struct sipd *d, const char *addr);
-void sipd_addr_release(struct sipd *d, const char *addr);
+/* Per-address connection accounting by limiter_addr_key(); 0 when under
+ * the cap. */
+int sipd_addr_take(struct sipd *d, const uint8_t key[16]);
+void sipd_addr_release(struct sipd *d, const uint8_t key[16]);
 
 /* ---- event loops (server.c) --------------------------------------------------------- */
 struct sipd_loop;
@@ -173,23 +160,11 @@ struct sipd_loop *sipd_loop_new(struct sipd *d, int index, char *err,
                                 size_t errlen);
 void sipd_loop_free(struct sipd_loop *l);
 void *sipd_loop_run(void *arg);              /* thread body */
-struct store *sipd_loop_store(struct sipd_loop *l);
 /* Opens the loop's listeners while the cluster SIP OAuth mode is on, closes
  * them while it is off (start-up and every tick). */
 void sipd_loop_listen(struct sipd_loop *l);
 /* Adds the loop's counters into *out (under the loop's stats lock). */
 void sipd_loop_stats(struct sipd_loop *l, struct sipd_stats *out);
 struct sipd *sipd_loop_daemon(struct sipd_loop *l);
-
-/* A device as the policy needs it, from the loop's cache (dropped when the
- * config generation moves; SIPD_DEVICE_CACHE entries at most). */
-struct sipd_dev {
-	int exists, oauth;
-	char owner[STORE_NAME_MAX];
-	size_t nlines;
-	char dn[CFG_LINES_MAX][CFG_DN_MAX];   /* the device's directory numbers */
-};
-void sipd_loop_device(struct sipd_loop *l, const char *name,
-                      struct sipd_dev *out);
 
 #endif

@@ -1,11 +1,8 @@
 /*
- * state.c - what oprov-sipd's loops share: settings, keys, the revocation
- * set, the cluster mode and the Expressway-C names read from the store
- * (rebuilt when a store generation moves), the TLS contexts, per-address
- * connection counts, and the authenticator that asks policy_decide().
- *
- * Loops hold d->lock shared while they validate a token and read the mode;
- * a reload takes it exclusively, so a validation sees one consistent set.
+ * state.c - what oprov-sipd's loops share besides the gate: the TLS
+ * contexts, per-address connection counts, this host's names for the
+ * Request-URI check, the write-behind of bindings to the store, and the
+ * authenticator that asks the gate.
  */
 #include "config.h"
 
@@ -19,190 +16,6 @@
 #include <sys/socket.h>
 
 #include "sip/sipd_int.h"
-
-
-/* ---- revocations ------------------------------------------------------------- */
-
-/* Runs inside tok_validate, under d->lock held shared by the caller. */
-static int
-sipd_revoked(void *arg, const struct tok_claims *c)
-{
-	const struct sipd *d = arg;
-
-	return store_revset_revoked(&d->rev, c->jti, c->dev, c->sub, c->iat);
-}
-
-static int
-rev_reload(struct sipd *d, struct store *st)
-{
-	char err[STORE_ERR_MAX];
-
-	if (store_revset_load(st, &d->rev, err, sizeof(err)) < 0) {
-		log_msg(LOG_ERR, "store: revocations: %s", err);
-		return -1;
-	}
-	return 0;
-}
-
-/* ---- settings, keys, names -------------------------------------------------------- */
-
-struct name_vec {
-	char *buf;
-	size_t len, cap, n;
-	size_t off[SIPD_EXPRESSWAY_NAMES_MAX];
-};
-_Static_assert(SIPD_DOMAINS_MAX <= SIPD_EXPRESSWAY_NAMES_MAX,
-               "name_vec also holds the nodes' hosts");
-
-/* Appends one string; 0, or 1 (stop the listing) when out of memory. */
-static int
-vec_push(struct name_vec *v, const char *str, size_t max)
-{
-	size_t l = strlen(str) + 1;
-
-	if (v->n == max)
-		return 0;
-	if (v->len + l > v->cap) {
-		size_t nc = (v->cap + l) * 2;
-		char *nb = realloc(v->buf, nc);
-		if (nb == NULL)
-			return 1;
-		v->buf = nb;
-		v->cap = nc;
-	}
-	memcpy(v->buf + v->len, str, l);
-	v->off[v->n++] = v->len;
-	v->len += l;
-	return 0;
-}
-
-static int
-xname_add(void *ctx, const struct store_expressway *e)
-{
-	for (size_t i = 0; i < e->n_names; i++)
-		if (vec_push(ctx, e->names[i], SIPD_EXPRESSWAY_NAMES_MAX) != 0)
-			return 1;
-	return 0;
-}
-
-/* The nodes' hosts, in the same packed form. */
-static int
-node_host_add(void *ctx, const struct cfg_node *n)
-{
-	return n->host[0] ? vec_push(ctx, n->host, SIPD_DOMAINS_MAX) : 0;
-}
-
-static int
-config_reload(struct sipd *d, struct store *st)
-{
-	char err[STORE_ERR_MAX];
-	struct store_token_config tc;
-	keyset *ks = NULL;
-	struct name_vec xv, hv;
-	struct cfg_cluster cl;
-
-	memset(&xv, 0, sizeof(xv));
-	memset(&hv, 0, sizeof(hv));
-	if (store_token_config(st, &tc, err, sizeof(err)) < 0 ||
-	    store_cluster_get(st, &cl, err, sizeof(err)) != 0 ||
-	    (ks = store_verify_keyset(st, err, sizeof(err))) == NULL) {
-		log_msg(LOG_ERR, "store: %s", err);
-		goto fail;
-	}
-	if (store_expressway_list(st, xname_add, &xv, err, sizeof(err)) != 0) {
-		log_msg(LOG_ERR, "store: Expressway-C entries: %s", err);
-		goto fail;
-	}
-	if (store_node_list(st, node_host_add, &hv, err, sizeof(err)) != 0) {
-		log_msg(LOG_ERR, "store: nodes: %s", err);
-		goto fail;
-	}
-	if (strcmp(tc.issuer, d->issuer) != 0 ||
-	    strcmp(tc.audience, d->audience) != 0 || d->validator == NULL) {
-		struct tok_config vc;
-		tok_validator *v;
-
-		memset(&vc, 0, sizeof(vc));
-		vc.issuer = tc.issuer;
-		vc.audience = tc.audience;
-		vc.skew = -1;
-		vc.revoked = sipd_revoked;
-		vc.revoked_arg = d;
-		v = tok_validator_new(&vc, d->keys, err, sizeof(err));
-		if (v == NULL) {
-			log_msg(LOG_ERR, "token validator: %s", err);
-			goto fail;
-		}
-		tok_validator_free(d->validator);
-		d->validator = v;
-		snprintf(d->issuer, sizeof(d->issuer), "%s", tc.issuer);
-		snprintf(d->audience, sizeof(d->audience), "%s", tc.audience);
-	}
-	if (keystore_set(d->keys, d->issuer, ks, err, sizeof(err)) < 0) {
-		ks = NULL;
-		log_msg(LOG_ERR, "key store: %s", err);
-		goto fail;
-	}
-	ks = NULL;
-	if (d->sip_oauth_mode != cl.sip_oauth_mode || !d->have_gen)
-		log_msg(LOG_NOTICE, "cluster SIP OAuth mode is %s",
-		        cl.sip_oauth_mode ? "on" : "off");
-	d->sip_oauth_mode = cl.sip_oauth_mode;
-	free(d->xnames_buf);
-	d->xnames_buf = xv.buf;
-	d->nxnames = xv.n;
-	for (size_t i = 0; i < xv.n; i++)
-		d->xnames[i] = xv.buf + xv.off[i];
-	free(d->domains_buf);
-	d->domains_buf = hv.buf;
-	d->ndomains = hv.n;
-	for (size_t i = 0; i < hv.n; i++)
-		d->domains[i] = hv.buf + hv.off[i];
-	return 0;
-fail:
-	free(xv.buf);
-	free(hv.buf);
-	keyset_free(ks);
-	return -1;
-}
-
-int
-sipd_sync(struct sipd *d, struct store *st)
-{
-	struct store_generation g;
-	char err[STORE_ERR_MAX];
-	int rc = 0;
-
-	if (store_generation(st, &g, err, sizeof(err)) != 0) {
-		log_msg(LOG_ERR, "store: generation: %s", err);
-		return -1;
-	}
-	pthread_rwlock_rdlock(&d->lock);
-	if (d->have_gen && g.config == d->gen.config &&
-	    g.revocation == d->gen.revocation) {
-		pthread_rwlock_unlock(&d->lock);
-		return 0;
-	}
-	pthread_rwlock_unlock(&d->lock);
-
-	pthread_rwlock_wrlock(&d->lock);
-	if (!d->have_gen || g.config != d->gen.config) {
-		if (config_reload(d, st) < 0)
-			rc = -1;
-		else
-			d->gen.config = g.config;
-	}
-	if (!d->have_gen || g.revocation != d->gen.revocation) {
-		if (rev_reload(d, st) < 0)
-			rc = -1;
-		else
-			d->gen.revocation = g.revocation;
-	}
-	if (rc == 0)
-		d->have_gen = 1;
-	pthread_rwlock_unlock(&d->lock);
-	return rc;
-}
 
 /* ---- write-behind ------------------------------------------------------------------- */
 
@@ -321,70 +134,16 @@ fail:
 
 /* ---- per-address caps ---------------------------------------------------------------- */
 
-struct addr_count {
-	char addr[64];
-	unsigned n;
-	struct addr_count *next;
-};
-
-static struct addr_count **
-addr_slot(struct sipd *d, const char *addr)
-{
-	uint32_t h = 2166136261u;
-
-	for (const char *p = addr; *p; p++)
-		h = (h ^ (unsigned char)*p) * 16777619u;
-	return &d->addr_bucket[h % (sizeof(d->addr_bucket) / sizeof(d->addr_bucket[0]))];
-}
-
 int
-sipd_addr_take(struct sipd *d, const char *addr)
+sipd_addr_take(struct sipd *d, const uint8_t key[16])
 {
-	struct addr_count **pp, *a;
-	int rc = 0;
-
-	pthread_mutex_lock(&d->addr_lock);
-	pp = addr_slot(d, addr);
-	for (a = *pp; a != NULL; a = a->next)
-		if (strcmp(a->addr, addr) == 0)
-			break;
-	if (a == NULL) {
-		a = calloc(1, sizeof(*a));
-		if (a == NULL) {
-			rc = -1;
-			goto out;
-		}
-		snprintf(a->addr, sizeof(a->addr), "%s", addr);
-		a->next = *pp;
-		*pp = a;
-	}
-	if (a->n >= d->o.conn_per_addr)
-		rc = -1;
-	else
-		a->n++;
-out:
-	pthread_mutex_unlock(&d->addr_lock);
-	return rc;
+	return limiter_take(d->per_addr, key, 16) == LIMIT_OK ? 0 : -1;
 }
 
 void
-sipd_addr_release(struct sipd *d, const char *addr)
+sipd_addr_release(struct sipd *d, const uint8_t key[16])
 {
-	struct addr_count **pp, *a;
-
-	pthread_mutex_lock(&d->addr_lock);
-	for (pp = addr_slot(d, addr); (a = *pp) != NULL; pp = &a->next) {
-		if (strcmp(a->addr, addr) != 0)
-			continue;
-		if (a->n > 0)
-			a->n--;
-		if (a->n == 0) {
-			*pp = a->next;
-			free(a);
-		}
-		break;
-	}
-	pthread_mutex_unlock(&d->addr_lock);
+	limiter_release(d->per_addr, key, 16);
 }
 
 /* ---- the authenticator ------------------------------------------------------------------ */
@@ -392,59 +151,36 @@ sipd_addr_release(struct sipd *d, const char *addr)
 void
 sipd_auth(void *arg, const struct sip_auth_query *q, struct sip_auth_answer *a)
 {
-	struct sipd_loop *l = arg;
-	struct sipd *d = sipd_loop_daemon(l);
-	struct policy_input in;
-	struct policy_result pr;
-	struct tok_claims claims;
-	struct sipd_dev dev;
-	const char *name = q->device;
+	struct sipd *d = sipd_loop_daemon(arg);
+	struct gate_request rq;
+	struct gate_verdict v;
 
-	memset(&in, 0, sizeof(in));
-	in.channel = q->mtls ? CH_SIP_MTLS : CH_SIP_TLS;
-	in.peer = q->peer;
-	in.token_present = q->token_present;
-	in.verdict = TOK_MALFORMED;
-
-	pthread_rwlock_rdlock(&d->lock);
-	in.cluster_sip_oauth = d->sip_oauth_mode;
-	if (q->token_present && !q->token_unreadable && d->validator != NULL) {
-		in.verdict = tok_validate(d->validator, q->token, q->token_len,
-		                          &claims);
-		if (in.verdict == TOK_OK)
-			in.claims = &claims;
-	}
-	pthread_rwlock_unlock(&d->lock);
-
-	/* "*" or a query names no device: the token's own device when it is
-	 * bound to one, else the device that holds the AOR's bindings. */
-	if (name[0] == '\0') {
-		if (in.claims != NULL && claims.dev[0] != '\0' &&
-		    strlen(claims.dev) < sizeof(a->device))
-			name = claims.dev;
-		else
-			name = q->hint_device;
-		snprintf(a->device, sizeof(a->device), "%s", name);
-	}
-	sipd_loop_device(l, name, &dev);
-	in.target.device_specific = 1;
-	in.target.exists = dev.exists;
-	in.target.oauth_enabled = dev.oauth;
-	in.target.name = name;
-	in.target.owner = dev.owner;
+	memset(&rq, 0, sizeof(rq));
+	rq.channel = q->mtls ? CH_SIP_MTLS : CH_SIP_TLS;
+	rq.peer = q->peer;
+	/* "*" or a query names no device: the gate decides for the token's
+	 * own device when it is bound to one, else for the device that holds
+	 * the AOR's bindings. */
+	rq.device = q->device;
+	rq.device_hint = q->hint_device;
+	rq.token_state = !q->token_present ? GATE_TOKEN_NONE :
+	                 q->token_unreadable ? GATE_TOKEN_UNREADABLE :
+	                 GATE_TOKEN_PRESENT;
+	rq.token = q->token;
+	rq.token_len = q->token_len;
 	/* A device registers its own lines only. */
-	for (size_t i = 0; i < dev.nlines && !in.sip_aor_is_line; i++)
-		in.sip_aor_is_line = strlen(dev.dn[i]) == q->aor_user.len &&
-		                     memcmp(dev.dn[i], q->aor_user.p,
-		                            q->aor_user.len) == 0;
-	pr = policy_decide(&in);
-	a->reason = pr.reason;
-	a->why = pr.why;
-	if (in.claims != NULL)
-		snprintf(a->jti, sizeof(a->jti), "%s", claims.jti);
-	else if (q->token_present && pr.reason == POLICY_INVALID_TOKEN)
+	rq.aor_user = q->aor_user.p;
+	rq.aor_user_len = q->aor_user.len;
+	gate_decide(d->gate, &rq, &v);
+	if (q->device[0] == '\0')
+		snprintf(a->device, sizeof(a->device), "%s", v.device);
+	a->reason = v.reason;
+	a->why = v.why;
+	if (v.tok == TOK_OK && v.claims.jti[0] != '\0')
+		snprintf(a->jti, sizeof(a->jti), "%s", v.claims.jti);
+	else if (q->token_present && v.reason == POLICY_INVALID_TOKEN)
 		snprintf(a->jti, sizeof(a->jti), "-(%s)", q->token_unreadable ?
-		         "unreadable" : tok_verdict_name(in.verdict));
+		         "unreadable" : tok_verdict_name(v.tok));
 }
 
 /* An IP literal equal to `sa` (an IPv4 client on a dual-stack socket
@@ -561,9 +297,13 @@ sipd_domain_ok(void *arg, const struct sip_conn_info *ci, struct sip_str host)
 		pthread_rwlock_rdlock(&d->lock);
 		ok = ok || (d->hostname[0] && strcasecmp(d->hostname, h) == 0);
 	}
-	/* Node hosts may be names or addresses. */
-	for (size_t i = 0; i < d->ndomains && !ok; i++)
-		ok = strcasecmp(d->domains[i], h) == 0;
 	pthread_rwlock_unlock(&d->lock);
+	/* Node hosts may be names or addresses. */
+	if (!ok) {
+		const struct gate_snap *snap = gate_snap(d->gate);
+		for (size_t i = 0; i < snap->nnode_hosts && !ok; i++)
+			ok = strcasecmp(snap->node_hosts[i], h) == 0;
+		gate_snap_release(snap);
+	}
 	return ok;
 }

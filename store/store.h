@@ -62,6 +62,10 @@ struct store;
 #define STORE_ERR_MAX 256
 
 #define STORE_DB_NAME "oprov.db"
+/* Every file of the SQLite store in DATADIR (the database and SQLite's WAL
+ * and shared-memory files), for start-up's ownership and access checks. */
+#define STORE_DB_FILES { STORE_DB_NAME, STORE_DB_NAME "-wal", \
+                         STORE_DB_NAME "-shm", NULL }
 /* How long a writer waits for another connection's transaction. */
 #define STORE_BUSY_TIMEOUT_MS 5000
 

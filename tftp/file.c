@@ -1,5 +1,6 @@
-/* file.c - files opened strictly beneath the root, and the per-loop cache
- * that lets concurrent transfers of the same content share one source. */
+/* file.c - files opened beneath the root (common/'s path_open_beneath,
+ * its answer mapped to TFTP's), and the per-loop cache that lets concurrent
+ * transfers of the same content share one source. */
 #include "config.h"
 
 #include <errno.h>
@@ -8,13 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
-#ifdef HAVE_LINUX_OPENAT2_H
-#include <linux/openat2.h>
-#endif
 
+#include "common/common.h"
 #include "tftp/tftp_int.h"
 
 uint64_t
@@ -27,110 +25,19 @@ tftp_now_ms(void)
 }
 
 int
-tftp_name_check(const char *name, size_t len)
-{
-	size_t i, start = 0;
-
-	if (len == 0 || len > TFTP_FILENAME_MAX || name[0] == '/')
-		return -1;
-	for (i = 0; i <= len; i++) {
-		if (i < len) {
-			unsigned char c = (unsigned char)name[i];
-			if (c < 0x20 || c == 0x7f || c == '\\')
-				return -1;
-			if (c != '/')
-				continue;
-		}
-		/* component [start, i) */
-		if (i == start)
-			return -1;
-		if ((i - start == 1 && name[start] == '.') ||
-		    (i - start == 2 && name[start] == '.' && name[start + 1] == '.'))
-			return -1;
-		start = i + 1;
-	}
-	return 0;
-}
-
-static int
-code_of(int e)
-{
-	return e == ENOENT || e == ENOTDIR ? TFTP_ENOTFOUND : TFTP_EACCESS;
-}
-
-/* Without openat2: one component at a time, never following a symlink, so
- * nothing can lead out of the root (symlinks inside it are refused too). */
-int
-tftp_open_nofollow(int rootfd, const char *path)
-{
-	char comp[TFTP_FILENAME_MAX + 1];
-	const char *p = path, *slash;
-	int dir = rootfd, fd;
-
-	while ((slash = strchr(p, '/')) != NULL) {
-		size_t n = (size_t)(slash - p);
-		memcpy(comp, p, n);
-		comp[n] = '\0';
-		fd = openat(dir, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (dir != rootfd)
-			close(dir);
-		if (fd < 0)
-			return -1;
-		dir = fd;
-		p = slash + 1;
-	}
-	fd = openat(dir, p, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	if (dir != rootfd) {
-		int e = errno;
-		close(dir);
-		errno = e;
-	}
-	return fd;
-}
-
-int
 tftp_open_beneath(int rootfd, const char *name, size_t len, int *code,
                   char *err, size_t errlen)
 {
-	char path[TFTP_FILENAME_MAX + 1];
-	struct stat st;
-	int fd = -1;
+	int fd = path_open_beneath(rootfd, name, len);
 
-	if (tftp_name_check(name, len) < 0) {
-		*code = TFTP_EACCESS;
-		snprintf(err, errlen, "name refused (absolute, dot component, backslash or control byte)");
-		return -1;
-	}
-	memcpy(path, name, len);
-	path[len] = '\0';
-#if defined(HAVE_LINUX_OPENAT2_H) && defined(SYS_openat2)
-	{
-		struct open_how how;
-
-		memset(&how, 0, sizeof(how));
-		/* O_NONBLOCK: a FIFO planted in the root must not stall the loop. */
-		how.flags = O_RDONLY | O_NONBLOCK | O_CLOEXEC;
-		how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
-		fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
-		if (fd < 0 && (errno == ENOSYS || errno == EPERM))
-			fd = tftp_open_nofollow(rootfd, path);   /* old kernel or seccomp */
-	}
-#else
-	fd = tftp_open_nofollow(rootfd, path);
-#endif
-	if (fd < 0) {
-		*code = code_of(errno);
-		snprintf(err, errlen, "%s", errno == EXDEV ? "path leaves the file root" :
-		         errno == ELOOP ? "symbolic link refused" : strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		*code = TFTP_EACCESS;
-		snprintf(err, errlen, "not a regular file");
-		return -1;
-	}
-	return fd;
+	if (fd >= 0)
+		return fd;
+	/* Running out of descriptors or memory is no refusal of the file:
+	 * error 0 says so (a phone retries), never "access violation". */
+	*code = path_error_is_resource(errno) ? TFTP_EUNDEF :
+	        errno == ENOENT || errno == ENOTDIR ? TFTP_ENOTFOUND : TFTP_EACCESS;
+	snprintf(err, errlen, "%s", path_open_error(errno));
+	return -1;
 }
 
 /* ---- cache ------------------------------------------------------------- */

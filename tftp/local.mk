@@ -10,13 +10,12 @@ tftp_libtftp_a_SOURCES = \
 	tftp/file.c \
 	tftp/limit.c \
 	tftp/serve.c \
-	tftp/stats.c \
 	tftp/loop.c
-tftp_libtftp_a_CFLAGS = $(AM_CFLAGS) $(XML_CFLAGS) $(JANSSON_CFLAGS)
+tftp_libtftp_a_CFLAGS = $(AM_CFLAGS) $(XML_CFLAGS) $(JANSSON_CFLAGS) $(OPENSSL_CFLAGS)
 
 sbin_PROGRAMS += tftp/oprov-tftpd
 tftp_oprov_tftpd_SOURCES = tftp/main.c
-tftp_oprov_tftpd_LDADD = tftp/libtftp.a $(STORE_LIBS) $(TRUST_LIBS) common/libcommon.a
+tftp_oprov_tftpd_LDADD = tftp/libtftp.a $(GATE_LIBS)
 dist_man_MANS += docs/oprov-tftpd.8
 
 check_PROGRAMS += tests/unit/test_tftp

@@ -94,7 +94,7 @@ struct loop {
 
 struct tftp_server {
 	struct tftp_config cfg;
-	char *files, *listen, *datadir, *file_server;
+	char *files, *listen, *file_server;
 	struct listen_addr la;
 	int family;
 	int port;
@@ -928,7 +928,6 @@ tftp_server_new(const struct tftp_config *cfg, char *err, size_t errlen)
 	s->cfg = *cfg;
 	s->files = strdup(cfg->files ? cfg->files : ".");
 	s->listen = strdup(cfg->listen ? cfg->listen : "69");
-	s->datadir = cfg->datadir ? strdup(cfg->datadir) : NULL;
 	s->file_server = cfg->file_server ? strdup(cfg->file_server) : NULL;
 	if (s->files == NULL || s->listen == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -936,7 +935,6 @@ tftp_server_new(const struct tftp_config *cfg, char *err, size_t errlen)
 	}
 	s->cfg.files = s->files;
 	s->cfg.listen = s->listen;
-	s->cfg.datadir = s->datadir;
 	s->cfg.file_server = s->file_server;
 	if (listen_parse(s->listen, 69, &s->la, err, errlen) < 0)
 		goto fail;
@@ -1000,7 +998,7 @@ tftp_server_new(const struct tftp_config *cfg, char *err, size_t errlen)
 			snprintf(err, errlen, "out of memory");
 			goto fail;
 		}
-		if ((l->res = tftp_resolver_new(s->files, s->datadir, s->file_server, err, errlen)) == NULL)
+		if ((l->res = tftp_resolver_new(s->files, cfg->gate, s->file_server, err, errlen)) == NULL)
 			goto fail;
 	}
 	return s;
@@ -1067,7 +1065,6 @@ tftp_server_free(struct tftp_server *s)
 	tftp_limiter_free(s->lim);
 	free(s->files);
 	free(s->listen);
-	free(s->datadir);
 	free(s->file_server);
 	free(s);
 }

@@ -1,5 +1,6 @@
-/* main.c - oprov-tftpd: parse flags, open logs, bind, open the root, drop
- * privileges, serve; SIGHUP reloads, SIGTERM stops. */
+/* main.c - oprov-tftpd: flags, then common/'s start-up sequence (log, data
+ * directory, the gate on the store, bind and open the root, pid file, drop
+ * privileges, daemonize), serve; SIGHUP reloads, SIGTERM stops. */
 #include "config.h"
 
 #include <errno.h>
@@ -14,6 +15,8 @@
 #include <unistd.h>
 
 #include "common/common.h"
+#include "gate/gate.h"
+#include "store/store.h"
 #include "tftp/tftp.h"
 
 #define STATS_INTERVAL_DEFAULT 5
@@ -99,141 +102,148 @@ num_arg(const char *opt, const char *s, long long min, long long max)
 	return v;
 }
 
-static char *
-join(const char *a, const char *b)
-{
-	size_t n = strlen(a) + strlen(b) + 2;
-	char *p = malloc(n);
+struct tftpd {
+	struct tftp_config cfg;
+	struct tftp_server *srv;
+	struct gate *gate;
+	const char *datadir;
+};
 
-	if (p == NULL) {
-		fprintf(stderr, "oprov-tftpd: out of memory\n");
-		exit(1);
-	}
-	snprintf(p, n, "%s/%s", a, b);
-	return p;
+static int
+open_store(void *arg, char *err, size_t errlen)
+{
+	struct tftpd *t = arg;
+	struct gate_options go;
+
+	memset(&go, 0, sizeof(go));
+	go.datadir = t->datadir;
+	go.store_flags = STORE_READONLY;      /* tftpd never writes */
+	t->gate = gate_open(&go, err, errlen);
+	t->cfg.gate = t->gate;
+	return t->gate ? 0 : -1;
+}
+
+static int
+bind_all(void *arg, char *err, size_t errlen)
+{
+	struct tftpd *t = arg;
+
+	t->srv = tftp_server_new(&t->cfg, err, errlen);
+	return t->srv ? 0 : -1;
+}
+
+static void
+write_stats(struct tftp_server *srv, const char *path)
+{
+	struct tftp_stats st;
+	struct stats s;
+	char err[512];
+
+	tftp_server_stats(srv, &st);
+	stats_init(&s);
+#define ADD(f) stats_counter(&s, #f, NULL, st.f);
+	TFTP_STATS(ADD)
+#undef ADD
+	if (stats_write_file(&s, path, err, sizeof(err)) < 0)
+		log_msg(LOG_WARNING, "%s", err);
+	stats_free(&s);
 }
 
 int
 main(int argc, char **argv)
 {
 	static volatile sig_atomic_t reload, stop;
-	struct tftp_config cfg;
-	struct tftp_server *srv = NULL;
-	const char *datadir = NULL, *user = NULL, *files = NULL;
-	char *files_alloc = NULL, *rundir = NULL, *pidfile = NULL, *statsfile = NULL;
-	char err[512];
-	int foreground = 0, verbose = 0, c, rc = 1, pid_written = 0;
+	static const char *const store_files[] = STORE_DB_FILES;
+	static struct tftpd t;
+	struct daemon_start ds;
+	const char *user = NULL, *files = NULL;
+	char files_buf[4096], statsfile[4200], err[512];
+	int foreground = 0, verbose = 0, c, rc = 1;
 	long long stats_interval = STATS_INTERVAL_DEFAULT;
 	time_t last_stats = 0;
 
-	tftp_config_default(&cfg);
+	tftp_config_default(&t.cfg);
 	while ((c = getopt_long(argc, argv, "d:fvu:l:F:H:h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'd': datadir = optarg; break;
+		case 'd': t.datadir = optarg; break;
 		case 'f': foreground = 1; break;
 		case 'v': verbose = 1; break;
 		case 'u': user = optarg; break;
-		case 'l': cfg.listen = optarg; break;
+		case 'l': t.cfg.listen = optarg; break;
 		case 'F': files = optarg; break;
-		case 'H': cfg.file_server = optarg; break;
-		case O_THREADS: cfg.threads = (unsigned)num_arg("threads", optarg, 1, 256); break;
-		case O_MAXT: cfg.max_transfers = (unsigned)num_arg("max-transfers", optarg, 1, 1000000); break;
-		case O_MAXC: cfg.max_per_client = (unsigned)num_arg("max-per-client", optarg, 1, 1000000); break;
-		case O_RATE: cfg.rate = (unsigned)num_arg("rate", optarg, 0, 1000000); break;
-		case O_BURST: cfg.burst = (unsigned)num_arg("burst", optarg, 1, 1000000); break;
-		case O_RETRIES: cfg.retries = (unsigned)num_arg("retries", optarg, 0, 100); break;
-		case O_RETRIES1: cfg.retries_first = (unsigned)num_arg("retries-first", optarg, 0, 100); break;
-		case O_REXMIT: cfg.rexmit_ms = (unsigned)num_arg("rexmit-ms", optarg, 10, 255000); break;
-		case O_REXMAX: cfg.rexmit_max_ms = (unsigned)num_arg("rexmit-max-ms", optarg, 10, 255000); break;
-		case O_BLKMAX: cfg.limits.blksize_max = (uint32_t)num_arg("blksize-max", optarg, TFTP_BLKSIZE_MIN, TFTP_BLKSIZE_MAX); break;
-		case O_WINMAX: cfg.limits.windowsize_max = (uint32_t)num_arg("windowsize-max", optarg, TFTP_WINDOW_MIN, TFTP_WINDOW_MAX); break;
-		case O_TMOMIN: cfg.limits.timeout_min = (uint32_t)num_arg("timeout-min", optarg, TFTP_TIMEOUT_MIN, TFTP_TIMEOUT_MAX); break;
-		case O_TMOMAX: cfg.limits.timeout_max = (uint32_t)num_arg("timeout-max", optarg, TFTP_TIMEOUT_MIN, TFTP_TIMEOUT_MAX); break;
-		case O_NOTSIZE: cfg.limits.tsize = 0; break;
-		case O_CFMAX: cfg.cache_file_max = (size_t)num_arg("cache-file-max", optarg, 0, 1LL << 32); break;
-		case O_CBYTES: cfg.cache_bytes = (size_t)num_arg("cache-bytes", optarg, 0, 1LL << 40); break;
+		case 'H': t.cfg.file_server = optarg; break;
+		case O_THREADS: t.cfg.threads = (unsigned)num_arg("threads", optarg, 1, 256); break;
+		case O_MAXT: t.cfg.max_transfers = (unsigned)num_arg("max-transfers", optarg, 1, 1000000); break;
+		case O_MAXC: t.cfg.max_per_client = (unsigned)num_arg("max-per-client", optarg, 1, 1000000); break;
+		case O_RATE: t.cfg.rate = (unsigned)num_arg("rate", optarg, 0, 1000000); break;
+		case O_BURST: t.cfg.burst = (unsigned)num_arg("burst", optarg, 1, 1000000); break;
+		case O_RETRIES: t.cfg.retries = (unsigned)num_arg("retries", optarg, 0, 100); break;
+		case O_RETRIES1: t.cfg.retries_first = (unsigned)num_arg("retries-first", optarg, 0, 100); break;
+		case O_REXMIT: t.cfg.rexmit_ms = (unsigned)num_arg("rexmit-ms", optarg, 10, 255000); break;
+		case O_REXMAX: t.cfg.rexmit_max_ms = (unsigned)num_arg("rexmit-max-ms", optarg, 10, 255000); break;
+		case O_BLKMAX: t.cfg.limits.blksize_max = (uint32_t)num_arg("blksize-max", optarg, TFTP_BLKSIZE_MIN, TFTP_BLKSIZE_MAX); break;
+		case O_WINMAX: t.cfg.limits.windowsize_max = (uint32_t)num_arg("windowsize-max", optarg, TFTP_WINDOW_MIN, TFTP_WINDOW_MAX); break;
+		case O_TMOMIN: t.cfg.limits.timeout_min = (uint32_t)num_arg("timeout-min", optarg, TFTP_TIMEOUT_MIN, TFTP_TIMEOUT_MAX); break;
+		case O_TMOMAX: t.cfg.limits.timeout_max = (uint32_t)num_arg("timeout-max", optarg, TFTP_TIMEOUT_MIN, TFTP_TIMEOUT_MAX); break;
+		case O_NOTSIZE: t.cfg.limits.tsize = 0; break;
+		case O_CFMAX: t.cfg.cache_file_max = (size_t)num_arg("cache-file-max", optarg, 0, 1LL << 32); break;
+		case O_CBYTES: t.cfg.cache_bytes = (size_t)num_arg("cache-bytes", optarg, 0, 1LL << 40); break;
 		case O_STATS: stats_interval = num_arg("stats-interval", optarg, 1, 3600); break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
-	if (optind != argc || datadir == NULL) {
+	if (optind != argc || t.datadir == NULL) {
 		usage(stderr);
 		return 2;
 	}
-	log_open("oprov-tftpd", foreground);
 	log_set_level(verbose ? LOG_DEBUG : LOG_INFO);
-	if (files == NULL)
-		files = files_alloc = join(datadir, "files");
-	rundir = join(datadir, "run");
-	pidfile = join(rundir, "oprov-tftpd.pid");
-	statsfile = join(rundir, "oprov-tftpd.stats");
-	cfg.files = files;
-	cfg.datadir = datadir;
-	if (mkdir(rundir, 0755) < 0 && errno != EEXIST) {
-		log_msg(LOG_ERR, "%s: %s", rundir, strerror(errno));
+	if (files == NULL) {
+		snprintf(files_buf, sizeof(files_buf), "%s/files", t.datadir);
+		files = files_buf;
+	}
+	t.cfg.files = files;
+
+	memset(&ds, 0, sizeof(ds));
+	ds.prog = "oprov-tftpd";
+	ds.datadir = t.datadir;
+	ds.user = user;
+	ds.foreground = foreground;
+	ds.store_files = store_files;
+	ds.file_root = files;
+	ds.open_store = open_store;
+	ds.bind = bind_all;
+	ds.arg = &t;
+	if (daemon_start(&ds) < 0)
 		goto out;
-	}
-	if ((srv = tftp_server_new(&cfg, err, sizeof(err))) == NULL) {
-		log_msg(LOG_ERR, "%s", err);
-		goto out;
-	}
-	if (!foreground && daemon_detach(err, sizeof(err)) < 0) {
-		log_msg(LOG_ERR, "%s", err);
-		goto out;
-	}
-	/* The pid and stats files are written as root before the drop; the
-	 * run directory then goes to the daemon user so it can rewrite them. */
-	if (daemon_pidfile_write(pidfile, err, sizeof(err)) < 0) {
-		log_msg(LOG_ERR, "%s", err);
-		goto out;
-	}
-	pid_written = 1;
-	if (user != NULL && geteuid() == 0) {
-		struct passwd *pw = getpwnam(user);
-		if (pw != NULL && chown(rundir, pw->pw_uid, pw->pw_gid) < 0)
-			log_msg(LOG_WARNING, "chown %s: %s", rundir, strerror(errno));
-		if (pw != NULL && chown(pidfile, pw->pw_uid, pw->pw_gid) < 0)
-			log_msg(LOG_WARNING, "chown %s: %s", pidfile, strerror(errno));
-	}
-	if (daemon_drop_privileges(user, err, sizeof(err)) < 0) {
-		log_msg(LOG_ERR, "%s", err);
-		goto out;
-	}
+	snprintf(statsfile, sizeof(statsfile), "%s/oprov-tftpd.stats", ds.rundir);
 	daemon_signals(&reload, &stop);
-	if (tftp_server_start(srv, err, sizeof(err)) < 0) {
+	if (gate_start(t.gate, err, sizeof(err)) < 0 ||
+	    tftp_server_start(t.srv, err, sizeof(err)) < 0) {
 		log_msg(LOG_ERR, "%s", err);
 		goto out;
 	}
-	log_msg(LOG_INFO, "serving %s on UDP port %d", files, tftp_server_port(srv));
+	log_msg(LOG_INFO, "serving %s on UDP port %d", files, tftp_server_port(t.srv));
 	while (!stop) {
 		time_t now = time(NULL);
 		if (reload) {
 			reload = 0;
 			log_msg(LOG_INFO, "reload: dropping caches, reopening %s", files);
-			tftp_server_reload(srv, err, sizeof(err));
+			tftp_server_reload(t.srv, err, sizeof(err));
 		}
 		if (now - last_stats >= stats_interval) {
-			struct tftp_stats st;
 			last_stats = now;
-			tftp_server_stats(srv, &st);
-			if (tftp_stats_write(&st, statsfile, err, sizeof(err)) < 0)
-				log_msg(LOG_WARNING, "%s", err);
+			write_stats(t.srv, statsfile);
 		}
 		usleep(200 * 1000);
 	}
 	log_msg(LOG_INFO, "stopping");
 	rc = 0;
 out:
-	tftp_server_free(srv);
-	if (pid_written) {
-		daemon_pidfile_remove(pidfile);
-		/* Counters of a stopped daemon would read as current. */
-		unlink(statsfile);
-	}
-	free(files_alloc);
-	free(rundir);
-	free(pidfile);
-	free(statsfile);
+	tftp_server_free(t.srv);
+	gate_close(t.gate);
+	if (ds.pid_owned)
+		unlink(statsfile);      /* counters of a stopped daemon would read as current */
+	daemon_finish(&ds);
 	return rc;
 }

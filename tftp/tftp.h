@@ -18,6 +18,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+struct gate;
+
 /* ---- limits of the wire format ------------------------------------------- */
 #define TFTP_REQUEST_MAX    512   /* RFC 2347: a request never exceeds 512 octets */
 #define TFTP_FILENAME_MAX   255   /* longest file name accepted in a request */
@@ -220,7 +222,7 @@ struct tftp_src;
 struct tftp_config {
 	const char *listen;           /* "[ADDR:]PORT", default port 69 */
 	const char *files;            /* file root */
-	const char *datadir;          /* store location (device configs); NULL = none */
+	struct gate *gate;            /* device configs (gate/gate.h); NULL = none */
 	const char *file_server;      /* host name for "{host}" in rendered URLs, may be NULL */
 	unsigned threads;             /* event loops; 0 = one per online CPU */
 	unsigned max_transfers;       /* in total, default 10000 */
@@ -263,8 +265,6 @@ int tftp_server_start(struct tftp_server *s, char *err, size_t errlen);
 /* Drops cached files and rendered configs and reopens the file root. */
 int tftp_server_reload(struct tftp_server *s, char *err, size_t errlen);
 void tftp_server_stats(struct tftp_server *s, struct tftp_stats *out);
-/* Writes "name value" lines to path atomically (temporary file + rename). */
-int tftp_stats_write(const struct tftp_stats *st, const char *path, char *err, size_t errlen);
 /* Stops and joins the loops, closes everything. */
 void tftp_server_free(struct tftp_server *s);
 

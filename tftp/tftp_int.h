@@ -63,19 +63,12 @@ const uint8_t *tftp_src_read(const struct tftp_src *s, uint64_t off, size_t len,
                              uint8_t *buf, size_t *got);
 
 /* ---- opening beneath the root --------------------------------------------- */
-/* Opens name (len bytes, already classified as a public path) beneath rootfd
- * with openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS), or, where the
- * kernel lacks openat2, by walking the components with O_NOFOLLOW.  Returns
- * the fd of a regular file, or -1 with *code = TFTP_ENOTFOUND or
- * TFTP_EACCESS and a reason in err. */
+/* common/'s path_open_beneath with the answer mapped to TFTP: the fd of a
+ * regular file, or -1 with *code TFTP_ENOTFOUND, TFTP_EACCESS, or
+ * TFTP_EUNDEF when the server ran out of a resource (never reported as a
+ * refusal), and a reason in err. */
 int tftp_open_beneath(int rootfd, const char *name, size_t len, int *code,
                       char *err, size_t errlen);
-/* The fallback walk (exposed for its tests): path is NUL-terminated and
- * already checked; returns an fd or -1 with errno. */
-int tftp_open_nofollow(int rootfd, const char *path);
-/* Our own check of a public name: no absolute path, "." or ".." component,
- * empty component, backslash or control byte.  0 / -1. */
-int tftp_name_check(const char *name, size_t len);
 
 /* ---- admission: caps and rate per client address ----------------------- */
 struct tftp_limiter;
@@ -103,9 +96,10 @@ struct tftp_res {
 	int oauth;                    /* REFUSE: an OAuth device's file */
 };
 struct tftp_resolver;
-/* datadir NULL: no store, device files are refused.  file_server is the
- * host name configgen puts for "{host}" in URLs (may be NULL). */
-struct tftp_resolver *tftp_resolver_new(const char *files, const char *datadir,
+struct gate;
+/* gate NULL: no store, device files are refused.  file_server is the host
+ * name configgen puts for "{host}" in URLs (may be NULL). */
+struct tftp_resolver *tftp_resolver_new(const char *files, struct gate *gate,
                                         const char *file_server, char *err, size_t errlen);
 void tftp_resolver_free(struct tftp_resolver *r);
 /* Reopens the file root (after SIGHUP).  0 / -1 (the old root stays). */

@@ -398,13 +398,15 @@ if not a.startswith("SIP/2.0 401 ") or not b.startswith("SIP/2.0 404 "):
 EOF
 ok "--domain adds a served Request-URI domain (others still 404)"
 # A connection opened while the mode is on, used after it went off.
-python3 - "$TP2" "$T2" <<'EOF' &
+rm -f "$tmp/held.up"
+python3 - "$TP2" "$T2" "$tmp/held.up" <<'EOF' &
 import socket, ssl, sys, time
 port, tok = int(sys.argv[1]), sys.argv[2]
 ctx = ssl.create_default_context()
 ctx.check_hostname = False
 ctx.verify_mode = ssl.CERT_NONE
 s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port)))
+open(sys.argv[3], "w").close()          # connected: the mode may go off now
 time.sleep(4)
 msg = ("REGISTER sip:node1.example.com SIP/2.0\r\nVia: SIP/2.0/TLS 127.0.0.1:9;branch=z9hG4bKm\r\n"
        "From: <sip:1002@node1.example.com>;tag=1\r\nTo: <sip:1002@node1.example.com>\r\n"
@@ -422,7 +424,8 @@ while b"\r\n\r\n" not in d:
 sys.exit(0 if d.startswith(b"SIP/2.0 403 ") and b'"SIP OAuth Registration port Mismatch"' in d else 1)
 EOF
 held=$!
-sleep 1.5
+i=0
+while [ ! -e "$tmp/held.up" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 ctl sipoauth-mode disable >/dev/null || fail "sipoauth-mode disable"
 wait $held || fail "mode off: REGISTER on an open connection not refused with port Mismatch"
 ok "mode off -> 403 SIP OAuth Registration port Mismatch"

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "tftp/tftp.h"
+#include "common/common.h"
 #include "tftp/tftp_int.h"
 
 /* ---- helpers --------------------------------------------------------------- */
@@ -931,34 +932,34 @@ Test(root, only_beneath, .init = mkroot, .fini = rmroot)
 	close(rootfd);
 }
 
-/* The walk used where openat2 is missing follows no link at all. */
+/* common/'s walk, used where openat2 is missing, follows no link at all. */
 Test(root, fallback_walk_follows_no_link, .init = mkroot, .fini = rmroot)
 {
 	int rootfd = open(root, O_RDONLY | O_DIRECTORY), fd;
 
 	cr_assert_geq(rootfd, 0);
-	fd = tftp_open_nofollow(rootfd, "sub/file");
+	fd = path_open_walk(rootfd, "sub/file");
 	cr_expect_geq(fd, 0);
 	if (fd >= 0)
 		close(fd);
-	cr_expect_lt(tftp_open_nofollow(rootfd, "out"), 0);
+	cr_expect_lt(path_open_walk(rootfd, "out"), 0);
 	cr_expect_eq(errno, ELOOP);
-	cr_expect_lt(tftp_open_nofollow(rootfd, "rel"), 0);
-	cr_expect_lt(tftp_open_nofollow(rootfd, "inside"), 0, "even a link inside the root");
-	cr_expect_lt(tftp_open_nofollow(rootfd, "nothere/file"), 0);
+	cr_expect_lt(path_open_walk(rootfd, "rel"), 0);
+	cr_expect_lt(path_open_walk(rootfd, "inside"), 0, "even a link inside the root");
+	cr_expect_lt(path_open_walk(rootfd, "nothere/file"), 0);
 	cr_expect_eq(errno, ENOENT);
 	close(rootfd);
 }
 
 Test(root, name_check)
 {
-	cr_expect_eq(tftp_name_check("a/b.c", 5), 0);
-	cr_expect_eq(tftp_name_check("..a", 3), 0);
-	cr_expect_eq(tftp_name_check("..", 2), -1);
-	cr_expect_eq(tftp_name_check("a/..", 4), -1);
-	cr_expect_eq(tftp_name_check("", 0), -1);
-	cr_expect_eq(tftp_name_check("a\0b", 3), -1);
-	cr_expect_eq(tftp_name_check("a\x7f", 2), -1);
+	cr_expect_eq(path_check("a/b.c", 5), 0);
+	cr_expect_eq(path_check("..a", 3), 0);
+	cr_expect_eq(path_check("..", 2), -1);
+	cr_expect_eq(path_check("a/..", 4), -1);
+	cr_expect_eq(path_check("", 0), -1);
+	cr_expect_eq(path_check("a\0b", 3), -1);
+	cr_expect_eq(path_check("a\x7f", 2), -1);
 }
 
 /* ---- the cache shares one source per content --------------------------------- */

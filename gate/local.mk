@@ -1,0 +1,13 @@
+# gate/: the one door of the daemons to the store, keys, revocations and
+# device facts (gate/gate.h).  Depends on store/, configgen/, trust/, common/.
+noinst_LIBRARIES += gate/libgate.a
+gate_libgate_a_SOURCES = \
+	gate/gate.h \
+	gate/gate_int.h \
+	gate/decide.c \
+	gate/devices.c \
+	gate/gate.c \
+	gate/snapshot.c
+gate_libgate_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(OPENSSL_CFLAGS)
+# What a program linking gate/libgate.a also needs.
+GATE_LIBS = gate/libgate.a $(STORE_LIBS) common/libcommon.a -lpthread
