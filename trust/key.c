@@ -1,7 +1,10 @@
 /*
- * key.c - verification and signing keys: loading from PEM and JWK (RFC 7517,
- * 7518 §6, 8037 §2), binding each key to one algorithm, RFC 7638 thumbprints
- * and public JWK export.
+ * key.c - keys (trust_key): algorithm and key-type names, loading from PEM
+ * and JWK (RFC 7517, 7518 §6, 8037 §2), generation, HMAC secrets, binding
+ * each key to one algorithm, signing and verifying with it, RFC 7638
+ * thumbprints, public JWK and PEM export, and TLS server keys.  The key
+ * material itself is a struct cpk (ossl_key.c; signatures in ossl_jws.c
+ * and ossl_tlssig.c): this file speaks bytes and JSON only.
  */
 #include "config.h"
 
@@ -454,16 +457,6 @@ char *
 key_private_pem(const trust_key *k)
 {
 	return k->pk ? cpk_private_pem(k->pk) : NULL;
-}
-
-int
-trust_strlcpy_n(char *dst, size_t dstsz, const char *src, size_t n)
-{
-	if (n >= dstsz || memchr(src, '\0', n) != NULL)
-		return -1;
-	memcpy(dst, src, n);
-	dst[n] = '\0';
-	return 0;
 }
 
 /* ---- TLS server keys ---- */
