@@ -238,6 +238,30 @@ cpk_verify(struct cpk *c, const void *msg, size_t msglen, const uint8_t *sig,
 	return rc == 1 ? 1 : 0;
 }
 
+/* A DER ECDSA-Sig-Value to the fixed-width R||S of RFC 7518 §3.4. */
+static int
+ecdsa_der_to_raw(const uint8_t *der, size_t dl, size_t cl, uint8_t *sig,
+                 size_t sigcap, char *err, size_t errlen)
+{
+	const unsigned char *p = der;
+	ECDSA_SIG *es = NULL;
+	const BIGNUM *r, *s;
+	int rc = -1;
+
+	if (sigcap < 2 * cl || (es = d2i_ECDSA_SIG(NULL, &p, (long)dl)) == NULL) {
+		trust_err_ossl(err, errlen, "ECDSA signature");
+		return -1;
+	}
+	ECDSA_SIG_get0(es, &r, &s);
+	if (BN_bn2binpad(r, sig, (int)cl) != (int)cl ||
+	    BN_bn2binpad(s, sig + cl, (int)cl) != (int)cl)
+		trust_err(err, errlen, "ECDSA signature width");
+	else
+		rc = 0;
+	ECDSA_SIG_free(es);
+	return rc;
+}
+
 int
 cpk_sign(struct cpk *c, const void *msg, size_t msglen, uint8_t *sig,
          size_t sigcap, size_t *siglen, char *err, size_t errlen)
@@ -246,8 +270,6 @@ cpk_sign(struct cpk *c, const void *msg, size_t msglen, uint8_t *sig,
 	EVP_PKEY_CTX *pctx = NULL;
 	uint8_t der[512];
 	size_t dl = sizeof(der);
-	ECDSA_SIG *es = NULL;
-	const unsigned char *p;
 	int rc = -1;
 
 	if (!c->priv || c->alg == JWS_ALG_INVALID) {
@@ -272,20 +294,8 @@ cpk_sign(struct cpk *c, const void *msg, size_t msglen, uint8_t *sig,
 	}
 	if (c->kty == CPK_EC_P256 || c->kty == CPK_EC_P384) {
 		size_t cl = c->kty == CPK_EC_P256 ? 32 : 48;
-		const BIGNUM *r, *s;
-		p = der;
-		if (sigcap < 2 * cl ||
-		    (es = d2i_ECDSA_SIG(NULL, &p, (long)dl)) == NULL) {
-			trust_err_ossl(err, errlen, "ECDSA signature");
+		if (ecdsa_der_to_raw(der, dl, cl, sig, sigcap, err, errlen) < 0)
 			goto out;
-		}
-		ECDSA_SIG_get0(es, &r, &s);
-		/* RFC 7518 §3.4: fixed-width R||S. */
-		if (BN_bn2binpad(r, sig, (int)cl) != (int)cl ||
-		    BN_bn2binpad(s, sig + cl, (int)cl) != (int)cl) {
-			trust_err(err, errlen, "ECDSA signature width");
-			goto out;
-		}
 		*siglen = 2 * cl;
 	} else {
 		if (dl > sigcap) {
@@ -297,7 +307,6 @@ cpk_sign(struct cpk *c, const void *msg, size_t msglen, uint8_t *sig,
 	}
 	rc = 0;
 out:
-	ECDSA_SIG_free(es);
 	EVP_MD_CTX_free(m);
 	return rc;
 }

@@ -18,12 +18,30 @@
 
 #include "trust/ossl_int.h"
 
+/* P-256, P-384 or CPK_OTHER for any other curve. */
+static enum cpk_kty
+ec_curve(const EVP_PKEY *pk)
+{
+	char group[64];
+	size_t glen = 0;
+
+	if (EVP_PKEY_get_utf8_string_param(pk, OSSL_PKEY_PARAM_GROUP_NAME,
+	    group, sizeof(group), &glen) != 1) {
+		ERR_clear_error();
+		return CPK_OTHER;
+	}
+	if (strcmp(group, "prime256v1") == 0 || strcmp(group, "P-256") == 0)
+		return CPK_EC_P256;
+	if (strcmp(group, "secp384r1") == 0 || strcmp(group, "P-384") == 0)
+		return CPK_EC_P384;
+	return CPK_OTHER;
+}
+
+/* Takes ownership of pk in every case. */
 static struct cpk *
 cpk_wrap(EVP_PKEY *pk, int priv, char *err, size_t errlen)
 {
 	struct cpk *c;
-	char group[64];
-	size_t glen = 0;
 
 	c = calloc(1, sizeof(*c));
 	if (c == NULL) {
@@ -40,19 +58,7 @@ cpk_wrap(EVP_PKEY *pk, int priv, char *err, size_t errlen)
 		c->kty = CPK_RSA;
 		break;
 	case EVP_PKEY_EC:
-		if (EVP_PKEY_get_utf8_string_param(pk, OSSL_PKEY_PARAM_GROUP_NAME,
-		    group, sizeof(group), &glen) != 1) {
-			ERR_clear_error();
-			c->kty = CPK_OTHER;
-		} else if (strcmp(group, "prime256v1") == 0 ||
-		           strcmp(group, "P-256") == 0) {
-			c->kty = CPK_EC_P256;
-		} else if (strcmp(group, "secp384r1") == 0 ||
-		           strcmp(group, "P-384") == 0) {
-			c->kty = CPK_EC_P384;
-		} else {
-			c->kty = CPK_OTHER;
-		}
+		c->kty = ec_curve(pk);
 		break;
 	case EVP_PKEY_ED25519:
 		c->kty = CPK_ED25519;

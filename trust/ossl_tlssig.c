@@ -62,17 +62,72 @@ rsa_scheme_setup(EVP_PKEY_CTX *pctx, const struct sig_scheme_info *si)
 	return 0;
 }
 
+/* Signs a digest the caller made (md NULL: a whole DigestInfo for PKCS#1
+ * raw).  *siglen holds sig's capacity on entry, the length on return. */
+static int
+sign_digest(struct cpk *c, const struct sig_scheme_info *si, const EVP_MD *md,
+            const void *in, size_t inlen, uint8_t *sig, size_t *siglen,
+            char *err, size_t errlen)
+{
+	EVP_PKEY_CTX *pctx;
+	int rc = -1;
+
+	if (c->kty == CPK_ED25519) {
+		trust_err(err, errlen, "Ed25519 signs the message, not a digest");
+		return -1;
+	}
+	if (md != NULL ? inlen != (size_t)EVP_MD_get_size(md)
+	               : inlen == 0 || inlen > DIGESTINFO_MAX) {
+		trust_err(err, errlen, "digest length %zu does not fit the scheme",
+		          inlen);
+		return -1;
+	}
+	if ((pctx = EVP_PKEY_CTX_new_from_pkey(NULL, c->pkey, NULL)) == NULL ||
+	    EVP_PKEY_sign_init(pctx) != 1 ||
+	    (c->kty == CPK_RSA && rsa_scheme_setup(pctx, si) < 0) ||
+	    (md != NULL && EVP_PKEY_CTX_set_signature_md(pctx, md) != 1))
+		trust_err_ossl(err, errlen, "sign setup");
+	else if (EVP_PKEY_sign(pctx, sig, siglen, in, inlen) != 1)
+		trust_err_ossl(err, errlen, "sign");
+	else
+		rc = 0;
+	EVP_PKEY_CTX_free(pctx);
+	return rc;
+}
+
+/* Hashes the message with md and signs (md NULL: Ed25519 signs the message
+ * itself).  *siglen as for sign_digest. */
+static int
+sign_message(struct cpk *c, const struct sig_scheme_info *si,
+             const EVP_MD *md, const void *in, size_t inlen, uint8_t *sig,
+             size_t *siglen, char *err, size_t errlen)
+{
+	EVP_MD_CTX *m;
+	EVP_PKEY_CTX *pctx = NULL;     /* owned by m */
+	int rc = -1;
+
+	if ((m = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestSignInit_ex(m, &pctx, md ? EVP_MD_get0_name(md) : NULL,
+	                          NULL, NULL, c->pkey, NULL) != 1 ||
+	    (c->kty == CPK_RSA && rsa_scheme_setup(pctx, si) < 0))
+		trust_err_ossl(err, errlen, "sign setup");
+	else if (EVP_DigestSign(m, sig, siglen, in, inlen) != 1)
+		trust_err_ossl(err, errlen, "sign");
+	else
+		rc = 0;
+	EVP_MD_CTX_free(m);
+	return rc;
+}
+
 int
 cpk_sign_scheme(struct cpk *c, enum trust_sig_scheme s, int prehashed,
                 const void *in, size_t inlen, uint8_t *sig, size_t sigcap,
                 size_t *siglen, char *err, size_t errlen)
 {
 	const struct sig_scheme_info *si;
-	EVP_MD_CTX *m = NULL;
-	EVP_PKEY_CTX *pctx = NULL;
 	const EVP_MD *md;
 	size_t sl = sigcap;
-	int rc = -1;
+	int rc;
 
 	if (!cpk_sig_supported(c, s)) {
 		trust_err(err, errlen, "signature scheme does not fit the key");
@@ -80,49 +135,11 @@ cpk_sign_scheme(struct cpk *c, enum trust_sig_scheme s, int prehashed,
 	}
 	si = &sig_schemes[s];
 	md = si->md_bits ? trust_md(si->md_bits) : NULL;
-	if (s == SIG_RSA_PKCS1_RAW)
-		prehashed = 1;
-	if (prehashed) {
-		if (c->kty == CPK_ED25519) {
-			trust_err(err, errlen, "Ed25519 signs the message, not a digest");
-			return -1;
-		}
-		if (md != NULL ? inlen != (size_t)EVP_MD_get_size(md)
-		               : inlen == 0 || inlen > DIGESTINFO_MAX) {
-			trust_err(err, errlen, "digest length %zu does not fit the scheme",
-			          inlen);
-			return -1;
-		}
-		if ((pctx = EVP_PKEY_CTX_new_from_pkey(NULL, c->pkey, NULL)) == NULL ||
-		    EVP_PKEY_sign_init(pctx) != 1 ||
-		    (c->kty == CPK_RSA && rsa_scheme_setup(pctx, si) < 0) ||
-		    (md != NULL && EVP_PKEY_CTX_set_signature_md(pctx, md) != 1)) {
-			trust_err_ossl(err, errlen, "sign setup");
-			goto out;
-		}
-		if (EVP_PKEY_sign(pctx, sig, &sl, in, inlen) != 1) {
-			trust_err_ossl(err, errlen, "sign");
-			goto out;
-		}
-	} else {
-		if ((m = EVP_MD_CTX_new()) == NULL ||
-		    EVP_DigestSignInit_ex(m, &pctx, md ? EVP_MD_get0_name(md) : NULL,
-		                          NULL, NULL, c->pkey, NULL) != 1 ||
-		    (c->kty == CPK_RSA && rsa_scheme_setup(pctx, si) < 0)) {
-			trust_err_ossl(err, errlen, "sign setup");
-			pctx = NULL;    /* owned by m */
-			goto out;
-		}
-		pctx = NULL;            /* owned by m */
-		if (EVP_DigestSign(m, sig, &sl, in, inlen) != 1) {
-			trust_err_ossl(err, errlen, "sign");
-			goto out;
-		}
-	}
-	*siglen = sl;
-	rc = 0;
-out:
-	EVP_PKEY_CTX_free(pctx);
-	EVP_MD_CTX_free(m);
+	if (prehashed || s == SIG_RSA_PKCS1_RAW)
+		rc = sign_digest(c, si, md, in, inlen, sig, &sl, err, errlen);
+	else
+		rc = sign_message(c, si, md, in, inlen, sig, &sl, err, errlen);
+	if (rc == 0)
+		*siglen = sl;
 	return rc;
 }
