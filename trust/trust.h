@@ -312,7 +312,7 @@ uint64_t keystore_generation(const keystore *st);
  * and HS256 keys sign. */
 char *jws_sign(const trust_key *k, const char *typ, const void *payload,
                size_t plen, char *err, size_t errlen);
-/* Same with a caller-made protected header (tests, the openssl generator). */
+/* Same with a caller-made protected header (tests and fuzz_token). */
 char *jws_sign_header(const trust_key *k, const char *header_json,
                       const void *payload, size_t plen, char *err, size_t errlen);
 
