@@ -7,7 +7,6 @@
 
 #include <limits.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "trust/trust_int.h"
 
@@ -118,17 +117,4 @@ b64url_decode(const char *in, size_t len, uint8_t *out, size_t outsz,
 	}
 	*outlen = o;
 	return 0;
-}
-
-char *
-trust_random_b64url(size_t n)
-{
-	uint8_t buf[256];
-	char *s;
-
-	if (n == 0 || n > sizeof(buf) || trust_random(buf, n) < 0)
-		return NULL;
-	s = b64url_encode_alloc(buf, n);
-	trust_wipe(buf, n);
-	return s;
 }

@@ -10,8 +10,9 @@
  * JSCAN_MAX_MEMBERS members, and every syntax error - makes it answer "not
  * mine", and the caller hands the same bytes to jansson with
  * JSON_REJECT_DUPLICATES.  So the verdict on any input is jansson's; the
- * subset only decides how fast we get there.  fuzz_token checks that the two
- * readers agree on every input they both accept.
+ * subset only decides how fast we get there.  fuzz_jsonscan checks that the
+ * two readers agree on every input they both accept.  jv_from_json() gives
+ * the callers the same view (struct jv) of a value jansson parsed.
  */
 #include "config.h"
 
@@ -217,4 +218,28 @@ jscan_array_has(const struct jv *arr, const char *want, size_t wlen)
 			p = ws(p + 1, end);
 	}
 	return 0;
+}
+
+void
+jv_from_json(const json_t *j, struct jv *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->j = j;
+	if (j == NULL) {
+		out->k = JV_ABSENT;
+	} else if (json_is_string(j)) {
+		out->k = JV_STRING;
+		out->s = json_string_value(j);
+		out->n = json_string_length(j);
+	} else if (json_is_integer(j)) {
+		out->k = JV_INT;
+		out->i = (int64_t)json_integer_value(j);
+	} else if (json_is_real(j)) {
+		out->k = JV_REAL;
+		out->d = json_real_value(j);
+	} else if (json_is_array(j)) {
+		out->k = JV_ARRAY;
+	} else {
+		out->k = JV_OTHER;
+	}
 }

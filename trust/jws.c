@@ -1,7 +1,9 @@
 /*
  * jws.c - the JWS compact serialization (RFC 7515 §7.1): splitting and strict
- * decoding (standards.md "Access tokens" steps 1-4), signing for our issuer,
- * single-key verification for published vectors, and unverified inspection.
+ * decoding (standards.md "Access tokens" steps 1-4), the signature check
+ * with a looked-up key (steps 6-7), signing for our issuer, single-key
+ * verification for published vectors, and unverified inspection.  The
+ * signature arithmetic is key.c's key_sign / key_verify (ossl_jws.c).
  */
 #include "config.h"
 
@@ -19,30 +21,6 @@ jws_parsed_free(struct jws_parsed *jp)
 	if (jp->payload != jp->pbuf)
 		free(jp->payload);
 	jp->payload = NULL;
-}
-
-void
-jv_from_json(const json_t *j, struct jv *out)
-{
-	memset(out, 0, sizeof(*out));
-	out->j = j;
-	if (j == NULL) {
-		out->k = JV_ABSENT;
-	} else if (json_is_string(j)) {
-		out->k = JV_STRING;
-		out->s = json_string_value(j);
-		out->n = json_string_length(j);
-	} else if (json_is_integer(j)) {
-		out->k = JV_INT;
-		out->i = (int64_t)json_integer_value(j);
-	} else if (json_is_real(j)) {
-		out->k = JV_REAL;
-		out->d = json_real_value(j);
-	} else if (json_is_array(j)) {
-		out->k = JV_ARRAY;
-	} else {
-		out->k = JV_OTHER;
-	}
 }
 
 static void

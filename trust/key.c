@@ -1,7 +1,10 @@
 /*
- * key.c - verification and signing keys: loading from PEM and JWK (RFC 7517,
- * 7518 §6, 8037 §2), binding each key to one algorithm, RFC 7638 thumbprints
- * and public JWK export.
+ * key.c - keys (trust_key): algorithm and key-type names, loading from PEM
+ * and JWK (RFC 7517, 7518 §6, 8037 §2), generation, HMAC secrets, binding
+ * each key to one algorithm, signing and verifying with it, RFC 7638
+ * thumbprints, public JWK and PEM export, and TLS server keys.  The key
+ * material itself is a struct cpk (ossl_key.c; signatures in ossl_jws.c
+ * and ossl_tlssig.c): this file speaks bytes and JSON only.
  */
 #include "config.h"
 
@@ -273,16 +276,15 @@ jwk_str(const json_t *jwk, const char *name)
 	return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
-trust_key *
-key_from_jwk(const json_t *jwk, enum jws_alg dflt, char *err, size_t errlen)
+/* The members around the key material: "kty" (returned), "use", "alg"
+ * (into *alg when present) and "kid" (into *kid, *kidlen when present).
+ * Refuses a JWK with private members.  NULL on error. */
+static const char *
+jwk_meta(const json_t *jwk, enum jws_alg *alg, const char **kid,
+         size_t *kidlen, char *err, size_t errlen)
 {
-	const char *kty, *crv, *use, *algs, *kid = NULL;
+	const char *kty, *use, *algs;
 	const json_t *jkid;
-	uint8_t *a = NULL, *b = NULL;
-	size_t al = 0, bl = 0;
-	struct cpk *pk = NULL;
-	enum jws_alg alg = dflt;
-	size_t kidlen = 0;
 
 	if (!json_is_object(jwk)) {
 		trust_err(err, errlen, "JWK is not an object");
@@ -308,7 +310,7 @@ key_from_jwk(const json_t *jwk, enum jws_alg dflt, char *err, size_t errlen)
 	}
 	if (json_object_get(jwk, "alg") != NULL) {
 		if (algs == NULL ||
-		    (alg = jws_alg_parse(algs, strlen(algs))) == JWS_ALG_INVALID) {
+		    (*alg = jws_alg_parse(algs, strlen(algs))) == JWS_ALG_INVALID) {
 			trust_err(err, errlen, "JWK alg unsupported");
 			return NULL;
 		}
@@ -318,47 +320,96 @@ key_from_jwk(const json_t *jwk, enum jws_alg dflt, char *err, size_t errlen)
 			trust_err(err, errlen, "JWK kid is not a string");
 			return NULL;
 		}
-		kid = json_string_value(jkid);
-		kidlen = json_string_length(jkid);
+		*kid = json_string_value(jkid);
+		*kidlen = json_string_length(jkid);
 	}
+	return kty;
+}
+
+/* RSA: "n" and "e" (RFC 7518 §6.3.1). */
+static struct cpk *
+jwk_rsa(const json_t *jwk, char *err, size_t errlen)
+{
+	uint8_t *n = NULL, *e = NULL;
+	size_t nl = 0, el = 0;
+	struct cpk *pk = NULL;
+
+	if ((n = jwk_bytes(jwk, "n", &nl, err, errlen)) != NULL &&
+	    (e = jwk_bytes(jwk, "e", &el, err, errlen)) != NULL)
+		pk = cpk_from_rsa(n, nl, e, el, err, errlen);
+	free(n);
+	free(e);
+	return pk;
+}
+
+/* EC: "crv" P-256 or P-384, "x" and "y" (RFC 7518 §6.2.1). */
+static struct cpk *
+jwk_ec(const json_t *jwk, char *err, size_t errlen)
+{
+	const char *crv = jwk_str(jwk, "crv");
+	uint8_t *x = NULL, *y = NULL;
+	size_t xl = 0, yl = 0;
+	struct cpk *pk = NULL;
+	enum cpk_kty curve;
+
+	if (crv != NULL && strcmp(crv, "P-256") == 0) {
+		curve = CPK_EC_P256;
+	} else if (crv != NULL && strcmp(crv, "P-384") == 0) {
+		curve = CPK_EC_P384;
+	} else {
+		trust_err(err, errlen, "EC curve unsupported");
+		return NULL;
+	}
+	if ((x = jwk_bytes(jwk, "x", &xl, err, errlen)) != NULL &&
+	    (y = jwk_bytes(jwk, "y", &yl, err, errlen)) != NULL)
+		pk = cpk_from_ec(curve, x, xl, y, yl, err, errlen);
+	free(x);
+	free(y);
+	return pk;
+}
+
+/* OKP: "crv" Ed25519 and "x" (RFC 8037 §2). */
+static struct cpk *
+jwk_okp(const json_t *jwk, char *err, size_t errlen)
+{
+	const char *crv = jwk_str(jwk, "crv");
+	uint8_t *x;
+	size_t xl = 0;
+	struct cpk *pk;
+
+	if (crv == NULL || strcmp(crv, "Ed25519") != 0) {
+		trust_err(err, errlen, "OKP curve unsupported");
+		return NULL;
+	}
+	if ((x = jwk_bytes(jwk, "x", &xl, err, errlen)) == NULL)
+		return NULL;
+	pk = cpk_from_ed25519(x, xl, err, errlen);
+	free(x);
+	return pk;
+}
+
+trust_key *
+key_from_jwk(const json_t *jwk, enum jws_alg dflt, char *err, size_t errlen)
+{
+	const char *kty, *kid = NULL;
+	size_t kidlen = 0;
+	enum jws_alg alg = dflt;
+	struct cpk *pk;
+
+	if ((kty = jwk_meta(jwk, &alg, &kid, &kidlen, err, errlen)) == NULL)
+		return NULL;
 	if (strcmp(kty, "RSA") == 0) {
-		if ((a = jwk_bytes(jwk, "n", &al, err, errlen)) == NULL ||
-		    (b = jwk_bytes(jwk, "e", &bl, err, errlen)) == NULL)
-			goto out;
-		pk = cpk_from_rsa(a, al, b, bl, err, errlen);
+		pk = jwk_rsa(jwk, err, errlen);
 	} else if (strcmp(kty, "EC") == 0) {
-		enum cpk_kty curve;
-		crv = jwk_str(jwk, "crv");
-		if (crv != NULL && strcmp(crv, "P-256") == 0) {
-			curve = CPK_EC_P256;
-		} else if (crv != NULL && strcmp(crv, "P-384") == 0) {
-			curve = CPK_EC_P384;
-		} else {
-			trust_err(err, errlen, "EC curve unsupported");
-			goto out;
-		}
-		if ((a = jwk_bytes(jwk, "x", &al, err, errlen)) == NULL ||
-		    (b = jwk_bytes(jwk, "y", &bl, err, errlen)) == NULL)
-			goto out;
-		pk = cpk_from_ec(curve, a, al, b, bl, err, errlen);
+		pk = jwk_ec(jwk, err, errlen);
 	} else if (strcmp(kty, "OKP") == 0) {
-		crv = jwk_str(jwk, "crv");
-		if (crv == NULL || strcmp(crv, "Ed25519") != 0) {
-			trust_err(err, errlen, "OKP curve unsupported");
-			goto out;
-		}
-		if ((a = jwk_bytes(jwk, "x", &al, err, errlen)) == NULL)
-			goto out;
-		pk = cpk_from_ed25519(a, al, err, errlen);
+		pk = jwk_okp(jwk, err, errlen);
 	} else {
 		/* "oct" (HS256) keys are never taken from a JWKS: a shared
 		 * secret is configured explicitly (key_hmac_new). */
 		trust_err(err, errlen, "JWK kty \"%s\" unsupported", kty);
-		goto out;
+		return NULL;
 	}
-out:
-	free(a);
-	free(b);
 	if (pk == NULL)
 		return NULL;
 	return key_wrap(pk, alg, kid, kidlen, err, errlen);
@@ -454,16 +505,6 @@ char *
 key_private_pem(const trust_key *k)
 {
 	return k->pk ? cpk_private_pem(k->pk) : NULL;
-}
-
-int
-trust_strlcpy_n(char *dst, size_t dstsz, const char *src, size_t n)
-{
-	if (n >= dstsz || memchr(src, '\0', n) != NULL)
-		return -1;
-	memcpy(dst, src, n);
-	dst[n] = '\0';
-	return 0;
 }
 
 /* ---- TLS server keys ---- */

@@ -1,19 +1,27 @@
-# trust/: the token core.  Depends on OpenSSL and jansson only; crypto.c is
-# the one file that includes OpenSSL.
+# trust/: the token core.  Depends on OpenSSL and jansson only; the files
+# that include OpenSSL are listed in trust/trust.h's header comment.
 noinst_LIBRARIES += trust/libtrust.a
 trust_libtrust_a_SOURCES = \
 	trust/trust.h \
 	trust/trust_int.h \
+	trust/ossl_int.h \
 	trust/b64url.c \
 	trust/cache.c \
-	trust/certgen.c \
-	trust/crypto.c \
+	trust/cert.c \
+	trust/hash.c \
 	trust/jsonscan.c \
 	trust/jws.c \
 	trust/key.c \
 	trust/keystore.c \
+	trust/ossl.c \
+	trust/ossl_jws.c \
+	trust/ossl_key.c \
+	trust/ossl_tlssig.c \
 	trust/policy.c \
-	trust/token.c
+	trust/secret.c \
+	trust/str.c \
+	trust/token.c \
+	trust/x509.c
 trust_libtrust_a_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS) $(JANSSON_CFLAGS)
 TRUST_LIBS = trust/libtrust.a $(OPENSSL_LIBS) $(JANSSON_LIBS) -lm
 

@@ -14,7 +14,7 @@
  *  - 5091: the peer must be a trusted, listed Expressway-C before anything.
  *    Then on both SIP ports: cluster SIP OAuth mode off → PORT_MISMATCH;
  *    token; device exists; profile without OAuth → PORT_MISMATCH; scope and
- *    binding.
+ *    binding; the REGISTER's address-of-record is one of the device's lines.
  */
 #include "config.h"
 

@@ -1,7 +1,8 @@
 /*
  * token.c - access-token validation (RFC 9068 §4, RFC 8725, RFC 7519 §7.2)
- * in exactly the order of standards.md "Access tokens", the verified-token
- * cache in front of it, and minting our own at+jwt tokens.
+ * in exactly the order of standards.md "Access tokens", with the
+ * verified-token cache (cache.c) in front of it, and minting our own at+jwt
+ * tokens.
  */
 #include "config.h"
 

@@ -10,6 +10,29 @@
  * verdicts (the single exception is certstore_x509_store(), returned as
  * void * for sip/tls.c, which owns the TLS side).
  *
+ * Which file holds what (* marks the files that include OpenSSL; only they
+ * include the private ossl_int.h, the rest share trust_int.h):
+ *   b64url.c       strict base64url
+ *   hash.c*        SHA-256, HMAC-SHA256
+ *   secret.c*      random bytes and strings, constant-time compare, stored-
+ *                  secret hashes, wiping
+ *   key.c          trust_key: alg and key-type names, PEM/JWK loading,
+ *                  generation, HMAC keys, thumbprints, JWK/PEM export, TLS
+ *                  server keys
+ *   ossl_key.c*    key material (struct cpk): import, generation, export
+ *   ossl_jws.c*    JWS signature primitives: alg binding, verify, sign
+ *   ossl_tlssig.c* TLS raw signatures (key_sign_raw, key_sign_digest)
+ *   keystore.c     key sets, JWKS, the key store
+ *   jws.c          compact JWS: parse, signature check, sign, inspect
+ *   jsonscan.c     the flat-JSON fast reader
+ *   token.c        access-token validation and minting
+ *   cache.c        the verified-token cache
+ *   cert.c*        certificate stores, name matching, cert_info, PEM bundles
+ *   x509.c*        X.509 issuance (x509_issue, x509_make_*)
+ *   policy.c       policy_decide()
+ *   ossl.c*        OpenSSL plumbing shared by the * files
+ *   str.c          error text, bounded copy, hex
+ *
  * Conventions: functions return 0 / -1 (or an enum of outcomes) and write a
  * one-line reason into a caller-provided `char *err, size_t errlen` (may be
  * NULL).  Strings returned as `char *` are malloc'd and owned by the caller;
@@ -289,7 +312,7 @@ uint64_t keystore_generation(const keystore *st);
  * and HS256 keys sign. */
 char *jws_sign(const trust_key *k, const char *typ, const void *payload,
                size_t plen, char *err, size_t errlen);
-/* Same with a caller-made protected header (tests, the openssl generator). */
+/* Same with a caller-made protected header (tests and fuzz_token). */
 char *jws_sign_header(const trust_key *k, const char *header_json,
                       const void *payload, size_t plen, char *err, size_t errlen);
 

@@ -1,15 +1,20 @@
 /*
- * trust_int.h - private to trust/: the narrow interface between crypto.c (the
- * only file that includes OpenSSL) and the rest of the folder, which speaks
- * in bytes and verdicts.
+ * trust_int.h - private to trust/: what the folder's files share beyond
+ * trust.h.  The cpk_ functions are the boundary to OpenSSL: they are
+ * implemented by ossl_key.c, ossl_jws.c and ossl_tlssig.c, and the files
+ * above them (key.c, jws.c, keystore.c, token.c) see bytes, PEM text and
+ * verdicts only.  The OpenSSL files share more among themselves through
+ * ossl_int.h.
  */
 #ifndef OPROV_TRUST_INT_H
 #define OPROV_TRUST_INT_H
 
 #include "trust/trust.h"
 
-/* Public-key material behind an EVP_PKEY, with a small pool of ready
- * verification contexts so the hot path allocates nothing. */
+/* ---- key material (ossl_key.c) ---- */
+
+/* Public or private key material behind an EVP_PKEY, with a small pool of
+ * ready verification contexts so the hot path allocates nothing. */
 struct cpk;
 
 enum cpk_kty { CPK_RSA = 1, CPK_EC_P256, CPK_EC_P384, CPK_ED25519, CPK_OTHER };
@@ -28,9 +33,6 @@ void cpk_free(struct cpk *c);
 enum cpk_kty cpk_kty(const struct cpk *c);
 int cpk_bits(const struct cpk *c);
 int cpk_is_private(const struct cpk *c);
-/* Binds the key to one algorithm before it is shared; prepares contexts.
- * Fails when the algorithm does not fit the key.  0 / -1. */
-int cpk_bind(struct cpk *c, enum jws_alg alg, char *err, size_t errlen);
 
 /* Public members as big-endian bytes (malloc'd; caller frees). */
 int cpk_export_rsa(const struct cpk *c, uint8_t **n, size_t *nlen,
@@ -42,6 +44,11 @@ int cpk_export_ed25519(const struct cpk *c, uint8_t x[32]);
 char *cpk_public_pem(const struct cpk *c);
 char *cpk_private_pem(const struct cpk *c);
 
+/* ---- JWS signatures (ossl_jws.c) ---- */
+
+/* Binds the key to one algorithm before it is shared; prepares contexts.
+ * Fails when the algorithm does not fit the key.  0 / -1. */
+int cpk_bind(struct cpk *c, enum jws_alg alg, char *err, size_t errlen);
 /* 1 valid, 0 invalid, -1 internal error.  The alg is the bound one; ECDSA
  * signatures are raw r||s of exactly twice the coordinate length. */
 int cpk_verify(struct cpk *c, const void *msg, size_t msglen,
@@ -51,9 +58,10 @@ int cpk_verify(struct cpk *c, const void *msg, size_t msglen,
 int cpk_sign(struct cpk *c, const void *msg, size_t msglen, uint8_t *sig,
              size_t sigcap, size_t *siglen, char *err, size_t errlen);
 
-/* TLS raw signatures (key_sign_raw / key_sign_digest): the key need not be
- * bound.  prehashed: `in` is the digest (or DigestInfo for PKCS1_RAW).
- * 0 / -1. */
+/* ---- TLS raw signatures (ossl_tlssig.c) ---- */
+
+/* For key_sign_raw / key_sign_digest: the key need not be bound.
+ * prehashed: `in` is the digest (or DigestInfo for PKCS1_RAW).  0 / -1. */
 int cpk_sig_supported(const struct cpk *c, enum trust_sig_scheme s);
 int cpk_sign_scheme(struct cpk *c, enum trust_sig_scheme s, int prehashed,
                     const void *in, size_t inlen, uint8_t *sig, size_t sigcap,
@@ -75,10 +83,6 @@ int key_verify(trust_key *k, const void *msg, size_t msglen,
                const uint8_t *sig, size_t siglen);
 int key_sign(const trust_key *k, const void *msg, size_t msglen, uint8_t *sig,
              size_t sigcap, size_t *siglen, char *err, size_t errlen);
-
-/* ---- compact JWS (jws.c) ---- */
-#define JWS_SIG_MAX 512          /* RSA up to 4096 bits */
-#define JWS_PBUF (TOK_MAX_SIZE_DEFAULT / 4 * 3 + 4)
 
 /* ---- flat JSON fast path (jsonscan.c) ---- */
 enum jv_kind { JV_ABSENT = 0, JV_STRING, JV_INT, JV_REAL, JV_ARRAY, JV_OTHER };
@@ -111,6 +115,10 @@ const struct jv *jscan_get(const struct jscan *js, const char *key);
 int jscan_array_has(const struct jv *arr, const char *want, size_t wlen);
 /* The same view of a jansson value (NULL gives JV_ABSENT). */
 void jv_from_json(const json_t *j, struct jv *out);
+
+/* ---- compact JWS (jws.c) ---- */
+#define JWS_SIG_MAX 512          /* RSA up to 4096 bits */
+#define JWS_PBUF (TOK_MAX_SIZE_DEFAULT / 4 * 3 + 4)
 
 /* A token split and decoded by steps 1-4 of the checklist.  The payload is
  * decoded into pbuf when it fits (every token under the default 8 KiB cap),
@@ -150,16 +158,21 @@ void tcache_put(struct tcache *c, const uint8_t key[32], uint64_t gen,
 void tcache_stats(struct tcache *c, struct tok_cache_stats *out);
 void tcache_flush(struct tcache *c);
 
+/* ---- secret.c ---- */
+
 /* OPENSSL_cleanse: wipes memory the compiler cannot optimize away. */
 void trust_wipe(void *p, size_t n);
 
-/* err helper shared by the folder's files. */
+/* ---- str.c ---- */
+
+/* Writes the one-line reason into the caller's err buffer (NULL ok). */
 void trust_err(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-
 /* Bounded copy of a counted string into a fixed buffer; -1 when it does not
  * fit (including its NUL) or contains a NUL byte. */
 int trust_strlcpy_n(char *dst, size_t dstsz, const char *src, size_t n);
+/* n bytes as 2n lowercase hex digits plus NUL. */
+void trust_hex(const uint8_t *p, size_t n, char *out);
 
 #define TRUST_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
