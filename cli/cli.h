@@ -159,8 +159,13 @@ int cmd_reload(struct cli *c, int argc, char **argv);
 struct store_key;
 int cli_key_make(int key_type, int64_t now, struct store_key *out, char *err,
                  size_t errlen);
-/* The store's verification keys (current + previous) as a key set, or NULL
- * with err filled.  The caller owns the result (a trust.h keyset *). */
-struct keyset;
+/* Shared by `init` and `cert upload` (cmd_cert.c): adds the certificate
+ * (chain) pem under purpose, with key_pem for tomcat (else NULL), its
+ * subject, fingerprint and expiry taken from ci (a trust.h cert_info); *id
+ * (may be NULL) receives the new id.  0 / -1. */
+struct cert_info;
+int cli_cert_add(struct store *s, const char *purpose, const char *pem,
+                 const char *key_pem, const struct cert_info *ci, int64_t *id,
+                 char *err, size_t errlen);
 
 #endif

@@ -127,23 +127,6 @@ plan_make(struct init_plan *p, const char *host, const char *issuer,
 }
 
 static int
-cert_put(struct store *s, const char *purpose, const char *pem, const char *key_pem,
-         const struct cert_info *ci, char *err, size_t errlen)
-{
-	struct store_cert sc;
-
-	memset(&sc, 0, sizeof(sc));
-	snprintf(sc.purpose, sizeof(sc.purpose), "%s", purpose);
-	if (cli_copy(sc.subject, sizeof(sc.subject), ci->subject, "subject", err, errlen) < 0)
-		return -1;
-	snprintf(sc.sha256, sizeof(sc.sha256), "%s", ci->sha256_hex);
-	sc.not_after = ci->not_after;
-	sc.pem = pem;
-	sc.key_pem = key_pem;
-	return store_cert_add(s, &sc, NULL, err, errlen) == 0 ? 0 : -1;
-}
-
-static int
 plan_write(struct store *s, const struct init_plan *p, char *err, size_t errlen)
 {
 	struct store_param_change ch[] = {
@@ -151,12 +134,12 @@ plan_write(struct store *s, const struct init_plan *p, char *err, size_t errlen)
 	};
 
 	if (store_key_rotate(s, &p->key, err, errlen) != 0 ||
-	    cert_put(s, STORE_PURPOSE_TOMCAT, p->chain_pem, p->srv_key_pem, &p->srv_info,
-	             err, errlen) < 0 ||
-	    cert_put(s, STORE_PURPOSE_TOMCAT_TRUST, p->ca_pem, NULL, &p->ca_info,
-	             err, errlen) < 0 ||
-	    cert_put(s, STORE_PURPOSE_PHONE_EDGE_TRUST, p->ca_pem, NULL, &p->ca_info,
-	             err, errlen) < 0 ||
+	    cli_cert_add(s, STORE_PURPOSE_TOMCAT, p->chain_pem, p->srv_key_pem, &p->srv_info,
+	                 NULL, err, errlen) < 0 ||
+	    cli_cert_add(s, STORE_PURPOSE_TOMCAT_TRUST, p->ca_pem, NULL, &p->ca_info, NULL,
+	                 err, errlen) < 0 ||
+	    cli_cert_add(s, STORE_PURPOSE_PHONE_EDGE_TRUST, p->ca_pem, NULL, &p->ca_info, NULL,
+	                 err, errlen) < 0 ||
 	    store_node_put(s, &p->node, err, errlen) != 0 ||
 	    store_pool_put(s, &p->pool, err, errlen) != 0 ||
 	    store_profile_put(s, &p->plain, err, errlen) != 0 ||
