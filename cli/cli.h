@@ -122,6 +122,13 @@ int cli_store_by_name(struct cli *c, const struct cli_cmd *self, int argc,
                       char **argv, const char *arg, cli_store_name_fn fn,
                       const char *what, const char *done_pre,
                       const char *done_post);
+/* `GROUP add NAME` and `GROUP set NAME` (node, pool): r is what the
+ * store's get returned for NAME (0 found, STORE_NOTFOUND, -1 with err).  add
+ * wants NAME absent, set wants it present; otherwise prints "GROUP add:
+ * GROUP NAME exists (use `oprovctl GROUP set`)", "GROUP set: no GROUP NAME"
+ * or "GROUP add|set: ERR".  CLI_OK / CLI_FAIL. */
+int cli_add_or_set(const char *group, int create, const char *name, int r,
+                   const char *err);
 /* Does DATADIR hold a store? */
 int cli_store_exists(const struct cli *c);
 /* The issuer and audience settings (defaults when never set). 0 / -1. */
