@@ -15,7 +15,6 @@
 #include "common/common.h"
 
 struct store;
-struct cfg_params;
 
 /* Exit codes (documented in docs/oprovctl.8). */
 #define CLI_OK    0   /* done */
@@ -35,12 +34,7 @@ struct cfg_params;
 #define CLI_RUN_DIR   "run"
 #define CLI_FILES_DIR "files"
 
-/* Settings oprovctl keeps in the store beside the enterprise parameters
- * (configgen's table has no issuer or audience): the token issuer and the
- * audience our access tokens carry. */
-
 struct cli {
-	const char *prog;       /* "oprovctl" */
 	const char *datadir;    /* -d, else $OPROV_DATADIR, else the default */
 	int json;               /* --json */
 };
@@ -84,11 +78,11 @@ int cli_positional(const struct cli_cmd *self, int argc, char **argv, int want,
                    const char *what);
 
 /* ---- arguments ------------------------------------------------------------ */
-/* getopt_long over a command's own arguments (argv[0] = command or
- * subcommand), with "--help"/"-h" answered by the caller: returns the option
- * character, -1 at the end, '?' on an unknown option or missing argument
- * (answer with cli_bad_option).  cli_getopt_reset() before each new
- * argument vector. */
+/* Each command runs getopt_long over its own arguments (argv[0] = command
+ * or subcommand; main() has answered "--help"/"-h" already): it returns the
+ * option character, -1 at the end, '?' on an unknown option or missing
+ * argument (answer with cli_bad_option).  cli_getopt_reset() before each
+ * new argument vector. */
 void cli_getopt_reset(void);
 /* Copies src into dst (size dstsz) or refuses with "FIELD: longer than N
  * bytes" (never truncates).  0 / -1. */

@@ -434,7 +434,7 @@ main(int argc, char **argv)
 		{ "datadir", required_argument, NULL, 'd' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct cli c = { .prog = "oprovctl" };
+	struct cli c = { 0 };
 	const struct cli_cmd *cmd;
 	const char *env = getenv(CLI_DATADIR_ENV);
 	int ch, rc, first;
