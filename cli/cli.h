@@ -15,7 +15,6 @@
 #include "common/common.h"
 
 struct store;
-struct cfg_params;
 
 /* Exit codes (documented in docs/oprovctl.8). */
 #define CLI_OK    0   /* done */
@@ -35,12 +34,7 @@ struct cfg_params;
 #define CLI_RUN_DIR   "run"
 #define CLI_FILES_DIR "files"
 
-/* Settings oprovctl keeps in the store beside the enterprise parameters
- * (configgen's table has no issuer or audience): the token issuer and the
- * audience our access tokens carry. */
-
 struct cli {
-	const char *prog;       /* "oprovctl" */
 	const char *datadir;    /* -d, else $OPROV_DATADIR, else the default */
 	int json;               /* --json */
 };
@@ -84,11 +78,11 @@ int cli_positional(const struct cli_cmd *self, int argc, char **argv, int want,
                    const char *what);
 
 /* ---- arguments ------------------------------------------------------------ */
-/* getopt_long over a command's own arguments (argv[0] = command or
- * subcommand), with "--help"/"-h" answered by the caller: returns the option
- * character, -1 at the end, '?' on an unknown option or missing argument
- * (answer with cli_bad_option).  cli_getopt_reset() before each new
- * argument vector. */
+/* Each command runs getopt_long over its own arguments (argv[0] = command
+ * or subcommand; main() has answered "--help"/"-h" already): it returns the
+ * option character, -1 at the end, '?' on an unknown option or missing
+ * argument (answer with cli_bad_option).  cli_getopt_reset() before each
+ * new argument vector. */
 void cli_getopt_reset(void);
 /* Copies src into dst (size dstsz) or refuses with "FIELD: longer than N
  * bytes" (never truncates).  0 / -1. */
@@ -122,6 +116,13 @@ int cli_store_by_name(struct cli *c, const struct cli_cmd *self, int argc,
                       char **argv, const char *arg, cli_store_name_fn fn,
                       const char *what, const char *done_pre,
                       const char *done_post);
+/* `GROUP add NAME` and `GROUP set NAME` (node, pool): r is what the
+ * store's get returned for NAME (0 found, STORE_NOTFOUND, -1 with err).  add
+ * wants NAME absent, set wants it present; otherwise prints "GROUP add:
+ * GROUP NAME exists (use `oprovctl GROUP set`)", "GROUP set: no GROUP NAME"
+ * or "GROUP add|set: ERR".  CLI_OK / CLI_FAIL. */
+int cli_add_or_set(const char *group, int create, const char *name, int r,
+                   const char *err);
 /* Does DATADIR hold a store? */
 int cli_store_exists(const struct cli *c);
 /* The issuer and audience settings (defaults when never set). 0 / -1. */
@@ -159,8 +160,13 @@ int cmd_reload(struct cli *c, int argc, char **argv);
 struct store_key;
 int cli_key_make(int key_type, int64_t now, struct store_key *out, char *err,
                  size_t errlen);
-/* The store's verification keys (current + previous) as a key set, or NULL
- * with err filled.  The caller owns the result (a trust.h keyset *). */
-struct keyset;
+/* Shared by `init` and `cert upload` (cmd_cert.c): adds the certificate
+ * (chain) pem under purpose, with key_pem for tomcat (else NULL), its
+ * subject, fingerprint and expiry taken from ci (a trust.h cert_info); *id
+ * (may be NULL) receives the new id.  0 / -1. */
+struct cert_info;
+int cli_cert_add(struct store *s, const char *purpose, const char *pem,
+                 const char *key_pem, const struct cert_info *ci, int64_t *id,
+                 char *err, size_t errlen);
 
 #endif

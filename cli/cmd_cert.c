@@ -2,7 +2,8 @@
  * cmd_cert.c - `oprovctl cert upload|list|delete`: certificates by purpose.
  * tomcat is the web certificate (key + chain, one only); tomcat-trust holds
  * the CAs 5091 peers (Expressway-C) must chain to; phone-edge-trust the CA
- * roots phones use to check the web certificate, at most 16.
+ * roots phones use to check the web certificate, at most 16.  Also
+ * cli_cert_add, the one way oprovctl writes a certificate (init uses it).
  */
 #include "config.h"
 
@@ -18,25 +19,6 @@ static const char *const purposes[] = {
 	STORE_PURPOSE_TOMCAT, STORE_PURPOSE_TOMCAT_TRUST, STORE_PURPOSE_PHONE_EDGE_TRUST,
 	NULL,
 };
-
-struct existing {
-	size_t count;
-	char (*fp)[65];        /* fingerprints of the new certificates */
-	size_t nfp;
-	int dup;               /* index of a new certificate already present, or -1 */
-};
-
-static int
-existing_one(void *ctx, const struct store_cert *sc)
-{
-	struct existing *e = ctx;
-
-	e->count++;
-	for (size_t i = 0; i < e->nfp; i++)
-		if (strcasecmp(sc->sha256, e->fp[i]) == 0)
-			e->dup = (int)i;
-	return 0;
-}
 
 /* Does the private key belong to the certificate?  Compares the RFC 7638
  * thumbprints of both public keys. */
@@ -68,164 +50,204 @@ out:
 	return rc;
 }
 
+int
+cli_cert_add(struct store *s, const char *purpose, const char *pem, const char *key_pem,
+             const struct cert_info *ci, int64_t *id, char *err, size_t errlen)
+{
+	struct store_cert sc;
+
+	memset(&sc, 0, sizeof(sc));
+	snprintf(sc.purpose, sizeof(sc.purpose), "%s", purpose);
+	if (cli_copy(sc.subject, sizeof(sc.subject), ci->subject, "subject", err, errlen) < 0)
+		return -1;
+	snprintf(sc.sha256, sizeof(sc.sha256), "%s", ci->sha256_hex);
+	sc.not_after = ci->not_after;
+	sc.pem = pem;
+	sc.key_pem = key_pem;
+	return store_cert_add(s, &sc, id, err, errlen) == 0 ? 0 : -1;
+}
+
+/* `cert upload`: what was given, then what was read from it. */
+struct upload {
+	const char *purpose, *file, *keyfile;
+	char *pem, *key;               /* FILE and --key FILE (a secret) */
+	size_t len, key_len;
+	char **certs;                  /* FILE split into its certificates */
+	int n;                         /* how many; <= 0 until split */
+	struct cert_info *info;        /* one per certificate */
+	int64_t *ids;                  /* their ids, once added */
+};
+
+static void
+upload_free(struct upload *up)
+{
+	for (int i = 0; i < up->n; i++)
+		free(up->certs[i]);
+	free(up->certs);
+	free(up->info);
+	free(up->ids);
+	free(up->pem);
+	trust_free_secret(up->key);
+}
+
+/* The options and FILE.  CLI_OK or CLI_USAGE (printed). */
 static int
-cert_upload(struct cli *c, const struct cli_cmd *self, int argc, char **argv)
+upload_args(const struct cli_cmd *self, int argc, char **argv, struct upload *up)
 {
 	static const struct option opts[] = {
 		{ "purpose", required_argument, NULL, 'p' },
 		{ "key", required_argument, NULL, 'k' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *purpose = NULL, *keyfile = NULL, *file;
-	char err[CLI_ERR_MAX], **certs = NULL, *pem = NULL, *key = NULL;
-	size_t len = 0, key_len = 0;
-	struct cert_info *info = NULL;
-	struct existing ex = { 0, NULL, 0, -1 };
-	int64_t *ids = NULL;
-	struct store *s = NULL;
-	int ch, rc, n = 0, added = 0;
+	int ch, rc;
 
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'p': purpose = optarg; break;
-		case 'k': keyfile = optarg; break;
+		case 'p': up->purpose = optarg; break;
+		case 'k': up->keyfile = optarg; break;
 		default: return cli_bad_option(self, argv);
 		}
 	}
 	if ((rc = cli_positional(self, argc, argv, 1, "FILE")) != 0)
 		return rc;
-	file = argv[optind];
-	if (purpose == NULL || cli_word(purpose, purposes) < 0)
+	up->file = argv[optind];
+	if (up->purpose == NULL || cli_word(up->purpose, purposes) < 0)
 		return cli_usage(self, "cert upload: --purpose must be tomcat, tomcat-trust or "
 		                 "phone-edge-trust");
-	if ((strcmp(purpose, STORE_PURPOSE_TOMCAT) == 0) != (keyfile != NULL))
+	if ((strcmp(up->purpose, STORE_PURPOSE_TOMCAT) == 0) != (up->keyfile != NULL))
 		return cli_usage(self, "cert upload: --key goes with --purpose tomcat, and only "
 		                 "with it");
-	rc = CLI_FAIL;
-	if (cli_read_file(file, CERT_PEM_MAX, &pem, &len, err, sizeof(err)) < 0 ||
-	    (keyfile != NULL &&
-	     cli_read_file(keyfile, CLI_FILE_MAX, &key, &key_len, err, sizeof(err)) < 0)) {
-		cli_fail("cert upload: %s", err);
-		goto out;
-	}
+	return CLI_OK;
+}
+
+/* Reads FILE (and the key) and checks it without the store: no private key
+ * in it, every certificate readable and there once, the key the first
+ * certificate's.  CLI_OK or CLI_FAIL (printed). */
+static int
+upload_read(struct upload *up)
+{
+	char err[CLI_ERR_MAX];
+
+	if (cli_read_file(up->file, CERT_PEM_MAX, &up->pem, &up->len, err, sizeof(err)) < 0 ||
+	    (up->keyfile != NULL && cli_read_file(up->keyfile, CLI_FILE_MAX, &up->key,
+	                                          &up->key_len, err, sizeof(err)) < 0))
+		return cli_fail("cert upload: %s", err);
 	/* The certificate text is not kept as a secret (cert list, exports): a
 	 * key pasted into the same file must not end up beside it. */
-	if (memmem(pem, len, "PRIVATE KEY-----", 16) != NULL) {
-		cli_fail("cert upload: %s holds a private key; give the key with --key FILE "
-		         "(tomcat only)", file);
-		goto out;
-	}
-	if ((n = cert_pem_split(pem, len, &certs, err, sizeof(err))) <= 0) {
-		cli_fail("cert upload: %s: %s", file, n == 0 ? "no certificate" : err);
-		goto out;
-	}
-	if ((info = calloc((size_t)n, sizeof(*info))) == NULL ||
-	    (ex.fp = calloc((size_t)n, sizeof(*ex.fp))) == NULL ||
-	    (ids = calloc((size_t)n, sizeof(*ids))) == NULL) {
-		cli_fail("out of memory");
-		goto out;
-	}
-	for (int i = 0; i < n; i++) {
-		if (cert_info_pem(certs[i], strlen(certs[i]), &info[i], err, sizeof(err)) < 0) {
-			cli_fail("cert upload: %s: certificate %d: %s", file, i + 1, err);
-			goto out;
-		}
-		memcpy(ex.fp[i], info[i].sha256_hex, sizeof(ex.fp[i]));
+	if (memmem(up->pem, up->len, "PRIVATE KEY-----", 16) != NULL)
+		return cli_fail("cert upload: %s holds a private key; give the key with --key FILE "
+		                "(tomcat only)", up->file);
+	if ((up->n = cert_pem_split(up->pem, up->len, &up->certs, err, sizeof(err))) <= 0)
+		return cli_fail("cert upload: %s: %s", up->file, up->n == 0 ? "no certificate" : err);
+	if ((up->info = calloc((size_t)up->n, sizeof(*up->info))) == NULL ||
+	    (up->ids = calloc((size_t)up->n, sizeof(*up->ids))) == NULL)
+		return cli_fail("out of memory");
+	for (int i = 0; i < up->n; i++) {
+		if (cert_info_pem(up->certs[i], strlen(up->certs[i]), &up->info[i], err,
+		                  sizeof(err)) < 0)
+			return cli_fail("cert upload: %s: certificate %d: %s", up->file, i + 1, err);
 		for (int j = 0; j < i; j++)
-			if (strcmp(ex.fp[i], ex.fp[j]) == 0) {
-				cli_fail("cert upload: %s: certificate %d repeats certificate %d",
-				         file, i + 1, j + 1);
-				goto out;
-			}
+			if (strcmp(up->info[i].sha256_hex, up->info[j].sha256_hex) == 0)
+				return cli_fail("cert upload: %s: certificate %d repeats certificate %d",
+				                up->file, i + 1, j + 1);
 	}
-	if (key != NULL && key_matches(certs[0], key, key_len, err, sizeof(err)) < 0) {
-		cli_fail("cert upload: %s", err);
-		goto out;
-	}
-	if ((s = cli_store_open(c)) == NULL)
-		goto out;
-	if (strcmp(purpose, STORE_PURPOSE_TOMCAT) == 0) {
-		struct store_cert sc;
+	if (up->key != NULL && key_matches(up->certs[0], up->key, up->key_len, err,
+	                                   sizeof(err)) < 0)
+		return cli_fail("cert upload: %s", err);
+	return CLI_OK;
+}
 
-		memset(&sc, 0, sizeof(sc));
-		snprintf(sc.purpose, sizeof(sc.purpose), "%s", purpose);
-		if (cli_copy(sc.subject, sizeof(sc.subject), info[0].subject, "subject", err,
-		             sizeof(err)) < 0) {
-			cli_fail("cert upload: %s", err);
-			goto out;
-		}
-		snprintf(sc.sha256, sizeof(sc.sha256), "%s", info[0].sha256_hex);
-		sc.not_after = info[0].not_after;
-		sc.pem = pem;
-		sc.key_pem = key;
-		if (store_cert_add(s, &sc, &ids[0], err, sizeof(err)) != 0) {
-			cli_fail("cert upload: %s", err);
-			goto out;
-		}
-		{
-			char tb[40];
+/* tomcat: the whole file (certificate and chain) with its key, replacing
+ * the current pair.  CLI_OK or CLI_FAIL (printed). */
+static int
+upload_tomcat(struct store *s, struct upload *up)
+{
+	char err[CLI_ERR_MAX], tb[40];
 
-			printf("%lld tomcat %s (expires %s); run `oprovctl reload`\n",
-			       (long long)ids[0], info[0].subject,
-			       cli_time(info[0].not_after, tb, sizeof(tb)));
-		}
-		rc = CLI_OK;
-		goto out;
-	}
-	/* A bundle is all or nothing: check the limit and duplicates before the
-	 * first write, and take back what was added if a later write fails. */
-	ex.nfp = (size_t)n;
-	if (store_cert_list(s, purpose, existing_one, &ex, err, sizeof(err)) != 0) {
-		cli_fail("cert upload: %s", err);
-		goto out;
-	}
-	if (ex.dup >= 0) {
-		cli_fail("cert upload: %s already holds %s (SHA-256 %s)", purpose,
-		         info[ex.dup].subject, info[ex.dup].sha256_colon);
-		goto out;
-	}
-	if (strcmp(purpose, STORE_PURPOSE_PHONE_EDGE_TRUST) == 0 &&
-	    ex.count + (size_t)n > STORE_PHONE_EDGE_TRUST_MAX) {
-		cli_fail("cert upload: phone-edge-trust holds at most %d certificates (it has %zu, "
-		         "%s adds %d)", STORE_PHONE_EDGE_TRUST_MAX, ex.count, file, n);
-		goto out;
-	}
-	for (added = 0; added < n; added++) {
-		struct store_cert sc;
+	if (cli_cert_add(s, up->purpose, up->pem, up->key, &up->info[0], &up->ids[0], err,
+	                 sizeof(err)) < 0)
+		return cli_fail("cert upload: %s", err);
+	printf("%lld tomcat %s (expires %s); run `oprovctl reload`\n", (long long)up->ids[0],
+	       up->info[0].subject, cli_time(up->info[0].not_after, tb, sizeof(tb)));
+	return CLI_OK;
+}
 
-		memset(&sc, 0, sizeof(sc));
-		snprintf(sc.purpose, sizeof(sc.purpose), "%s", purpose);
-		if (cli_copy(sc.subject, sizeof(sc.subject), info[added].subject, "subject", err,
-		             sizeof(err)) < 0)
+/* The certificates already under the purpose: how many, and whether one of
+ * the new ones is among them. */
+struct existing {
+	size_t count;
+	const struct cert_info *info;  /* the new certificates */
+	size_t n;
+	int dup;                       /* index of a new one already present, or -1 */
+};
+
+static int
+existing_one(void *ctx, const struct store_cert *sc)
+{
+	struct existing *e = ctx;
+
+	e->count++;
+	for (size_t i = 0; i < e->n; i++)
+		if (strcasecmp(sc->sha256, e->info[i].sha256_hex) == 0)
+			e->dup = (int)i;
+	return 0;
+}
+
+/* A trust bundle, one entry per certificate, all or nothing: the limit and
+ * duplicates are checked before the first write, and what was added is
+ * taken back if a later write fails.  CLI_OK or CLI_FAIL (printed). */
+static int
+upload_bundle(struct store *s, struct upload *up)
+{
+	struct existing ex = { 0, up->info, (size_t)up->n, -1 };
+	char err[CLI_ERR_MAX];
+	int added;
+
+	if (store_cert_list(s, up->purpose, existing_one, &ex, err, sizeof(err)) != 0)
+		return cli_fail("cert upload: %s", err);
+	if (ex.dup >= 0)
+		return cli_fail("cert upload: %s already holds %s (SHA-256 %s)", up->purpose,
+		                up->info[ex.dup].subject, up->info[ex.dup].sha256_colon);
+	if (strcmp(up->purpose, STORE_PURPOSE_PHONE_EDGE_TRUST) == 0 &&
+	    ex.count + (size_t)up->n > STORE_PHONE_EDGE_TRUST_MAX)
+		return cli_fail("cert upload: phone-edge-trust holds at most %d certificates (it "
+		                "has %zu, %s adds %d)", STORE_PHONE_EDGE_TRUST_MAX, ex.count,
+		                up->file, up->n);
+	for (added = 0; added < up->n; added++)
+		if (cli_cert_add(s, up->purpose, up->certs[added], NULL, &up->info[added],
+		                 &up->ids[added], err, sizeof(err)) < 0)
 			break;
-		snprintf(sc.sha256, sizeof(sc.sha256), "%s", info[added].sha256_hex);
-		sc.not_after = info[added].not_after;
-		sc.pem = certs[added];
-		if (store_cert_add(s, &sc, &ids[added], err, sizeof(err)) != 0)
-			break;
-	}
-	if (added < n) {
+	if (added < up->n) {
 		char e2[CLI_ERR_MAX];
 
 		for (int i = 0; i < added; i++)
-			store_cert_delete(s, ids[i], e2, sizeof(e2));
-		cli_fail("cert upload: %s", err);
-		goto out;
+			store_cert_delete(s, up->ids[i], e2, sizeof(e2));
+		return cli_fail("cert upload: %s", err);
 	}
-	for (int i = 0; i < n; i++)
-		printf("%lld %s %s\n", (long long)ids[i], purpose, info[i].subject);
-	rc = CLI_OK;
-out:
-	if (s != NULL)
-		store_close(s);
-	for (int i = 0; i < n; i++)
-		free(certs[i]);
-	free(certs);
-	free(info);
-	free(ex.fp);
-	free(ids);
-	free(pem);
-	trust_free_secret(key);
+	for (int i = 0; i < up->n; i++)
+		printf("%lld %s %s\n", (long long)up->ids[i], up->purpose, up->info[i].subject);
+	return CLI_OK;
+}
+
+static int
+cert_upload(struct cli *c, const struct cli_cmd *self, int argc, char **argv)
+{
+	struct upload up;
+	struct store *s;
+	int rc;
+
+	memset(&up, 0, sizeof(up));
+	if ((rc = upload_args(self, argc, argv, &up)) != CLI_OK)
+		return rc;
+	if ((rc = upload_read(&up)) == CLI_OK) {
+		if ((s = cli_store_open(c)) != NULL) {
+			rc = strcmp(up.purpose, STORE_PURPOSE_TOMCAT) == 0 ? upload_tomcat(s, &up)
+			     : upload_bundle(s, &up);
+			store_close(s);
+		} else
+			rc = CLI_FAIL;
+	}
+	upload_free(&up);
 	return rc;
 }
 

@@ -32,8 +32,18 @@ default_pool(struct store *s)
 	return store_pool_get(s, RENDER_DEFAULT_POOL, &p, err, sizeof(err)) == 0;
 }
 
+/* device add: the options as given, NULL or 0 where not. */
+struct device_opts {
+	const char *name, *model, *profile, *owner, *pool, *desc, *load, *mra;
+	const char *lines[CFG_LINES_MAX];
+	size_t n_lines;
+	int req, via_mra;
+};
+
+/* The options and NAME.  CLI_OK, CLI_FAIL (too many --line) or CLI_USAGE
+ * (printed). */
 static int
-device_add(struct cli *c, const struct cli_cmd *self, int argc, char **argv)
+device_args(const struct cli_cmd *self, int argc, char **argv, struct device_opts *o)
 {
 	static const struct option opts[] = {
 		{ "model", required_argument, NULL, 'm' },
@@ -48,32 +58,24 @@ device_add(struct cli *c, const struct cli_cmd *self, int argc, char **argv)
 		{ "mra-domain", required_argument, NULL, 'M' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *model = NULL, *profile = NULL, *owner = NULL, *pool = NULL;
-	const char *desc = NULL, *load = NULL, *mra = NULL;
-	const char *lines[CFG_LINES_MAX];
-	size_t n_lines = 0;
-	int req = 0, via_mra = 0, ch, rc;
-	const struct cfg_model *cm;
-	char err[CLI_ERR_MAX];
-	struct cfg_profile prof;
-	struct cfg_device d;
-	struct store *s;
+	int ch, rc;
 
+	memset(o, 0, sizeof(*o));
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'm': model = optarg; break;
-		case 'p': profile = optarg; break;
-		case 'o': owner = optarg; break;
-		case 'P': pool = optarg; break;
-		case 'D': desc = optarg; break;
-		case 'L': load = optarg; break;
-		case 'r': req = 1; break;
-		case 'a': via_mra = 1; break;
-		case 'M': mra = optarg; break;
+		case 'm': o->model = optarg; break;
+		case 'p': o->profile = optarg; break;
+		case 'o': o->owner = optarg; break;
+		case 'P': o->pool = optarg; break;
+		case 'D': o->desc = optarg; break;
+		case 'L': o->load = optarg; break;
+		case 'r': o->req = 1; break;
+		case 'a': o->via_mra = 1; break;
+		case 'M': o->mra = optarg; break;
 		case 'l':
-			if (n_lines == CFG_LINES_MAX)
+			if (o->n_lines == CFG_LINES_MAX)
 				return cli_fail("device add: at most %d lines", CFG_LINES_MAX);
-			lines[n_lines++] = optarg;
+			o->lines[o->n_lines++] = optarg;
 			break;
 		default:
 			return cli_bad_option(self, argv);
@@ -81,58 +83,89 @@ device_add(struct cli *c, const struct cli_cmd *self, int argc, char **argv)
 	}
 	if ((rc = cli_positional(self, argc, argv, 1, "NAME")) != 0)
 		return rc;
-	if (model == NULL || profile == NULL)
+	if (o->model == NULL || o->profile == NULL)
 		return cli_usage(self, "device add: --model and --profile are required");
-	cfg_device_init(&d, NULL);
-	if (cfg_device_name_parse(argv[optind], strlen(argv[optind]), d.name) < 0)
+	o->name = argv[optind];
+	return CLI_OK;
+}
+
+/* The device record the options describe, each field checked on its own
+ * (the rules that need its profile come in device_save).  CLI_OK or
+ * CLI_FAIL (printed). */
+static int
+device_from_opts(const struct device_opts *o, struct cfg_device *d)
+{
+	const struct cfg_model *cm;
+	char err[CLI_ERR_MAX];
+
+	cfg_device_init(d, NULL);
+	if (cfg_device_name_parse(o->name, strlen(o->name), d->name) < 0)
 		return cli_fail("device add: device name \"%s\" is not SEP followed by 12 hex "
-		                "digits", argv[optind]);
-	if ((cm = cfg_model_find(model)) == NULL)
-		return cli_fail("device add: unknown model \"%s\"", model);
-	snprintf(d.model, sizeof(d.model), "%s", cm->name);
-	if (cli_copy(d.profile, sizeof(d.profile), profile, "--profile", err, sizeof(err)) < 0 ||
-	    (owner != NULL &&
-	     cli_copy(d.owner, sizeof(d.owner), owner, "--owner", err, sizeof(err)) < 0) ||
-	    (pool != NULL &&
-	     cli_copy(d.pool, sizeof(d.pool), pool, "--pool", err, sizeof(err)) < 0) ||
-	    (desc != NULL && cli_copy(d.description, sizeof(d.description), desc,
-	                              "--description", err, sizeof(err)) < 0) ||
-	    (load != NULL &&
-	     cli_copy(d.load, sizeof(d.load), load, "--load", err, sizeof(err)) < 0) ||
-	    (mra != NULL && cli_copy(d.mra_domain, sizeof(d.mra_domain), mra, "--mra-domain",
-	                             err, sizeof(err)) < 0))
+		                "digits", o->name);
+	if ((cm = cfg_model_find(o->model)) == NULL)
+		return cli_fail("device add: unknown model \"%s\"", o->model);
+	snprintf(d->model, sizeof(d->model), "%s", cm->name);
+	if (cli_copy(d->profile, sizeof(d->profile), o->profile, "--profile", err,
+	             sizeof(err)) < 0 ||
+	    (o->owner != NULL &&
+	     cli_copy(d->owner, sizeof(d->owner), o->owner, "--owner", err, sizeof(err)) < 0) ||
+	    (o->pool != NULL &&
+	     cli_copy(d->pool, sizeof(d->pool), o->pool, "--pool", err, sizeof(err)) < 0) ||
+	    (o->desc != NULL && cli_copy(d->description, sizeof(d->description), o->desc,
+	                                 "--description", err, sizeof(err)) < 0) ||
+	    (o->load != NULL &&
+	     cli_copy(d->load, sizeof(d->load), o->load, "--load", err, sizeof(err)) < 0) ||
+	    (o->mra != NULL && cli_copy(d->mra_domain, sizeof(d->mra_domain), o->mra,
+	                                "--mra-domain", err, sizeof(err)) < 0))
 		return cli_fail("device add: %s", err);
-	d.require_activation_code = req;
-	d.allow_activation_code_mra = via_mra;
-	for (size_t i = 0; i < n_lines; i++)
-		if (devjson_line_spec(lines[i], (unsigned)i + 1, &d.lines[i], err,
+	d->require_activation_code = o->req;
+	d->allow_activation_code_mra = o->via_mra;
+	for (size_t i = 0; i < o->n_lines; i++)
+		if (devjson_line_spec(o->lines[i], (unsigned)i + 1, &d->lines[i], err,
 		                      sizeof(err)) < 0)
 			return cli_fail("device add: %s", err);
-	d.line_count = n_lines;
+	d->line_count = o->n_lines;
+	return CLI_OK;
+}
+
+/* Checks d against its profile and adds it (a device given no pool joins
+ * the default one).  CLI_OK or CLI_FAIL (printed). */
+static int
+device_save(struct store *s, struct cfg_device *d)
+{
+	struct cfg_profile prof;
+	char err[CLI_ERR_MAX];
+
+	if (d->pool[0] == '\0' && default_pool(s))
+		snprintf(d->pool, sizeof(d->pool), "%s", RENDER_DEFAULT_POOL);
+	if (store_profile_get(s, d->profile, &prof, err, sizeof(err)) != 0 ||
+	    cfg_device_validate(d, &prof, err, sizeof(err)) < 0 ||
+	    store_device_put(s, d, STORE_PUT_NEW, err, sizeof(err)) != 0)
+		return cli_fail("device add: %s", err);
+	printf("device %s: %s, profile %s, %zu line(s)%s\n", d->name, d->model, d->profile,
+	       d->line_count, prof.oauth ? ", config token-gated (OAuth)" : "");
+	return CLI_OK;
+}
+
+static int
+device_add(struct cli *c, const struct cli_cmd *self, int argc, char **argv)
+{
+	struct device_opts o;
+	struct cfg_device d;
+	struct store *s;
+	int rc;
+
+	if ((rc = device_args(self, argc, argv, &o)) != CLI_OK ||
+	    (rc = device_from_opts(&o, &d)) != CLI_OK)
+		return rc;
 	if ((s = cli_store_open(c)) == NULL)
 		return CLI_FAIL;
-	if (d.pool[0] == '\0' && default_pool(s))
-		snprintf(d.pool, sizeof(d.pool), "%s", RENDER_DEFAULT_POOL);
-	if ((rc = store_profile_get(s, d.profile, &prof, err, sizeof(err))) != 0) {
-		rc = cli_fail("device add: %s", err);
-		goto out;
-	}
-	rc = CLI_FAIL;
-	if (cfg_device_validate(&d, &prof, err, sizeof(err)) < 0 ||
-	    store_device_put(s, &d, STORE_PUT_NEW, err, sizeof(err)) != 0) {
-		cli_fail("device add: %s", err);
-		goto out;
-	}
-	printf("device %s: %s, profile %s, %zu line(s)%s\n", d.name, d.model, d.profile,
-	       d.line_count, prof.oauth ? ", config token-gated (OAuth)" : "");
-	rc = CLI_OK;
-out:
+	rc = device_save(s, &d);
 	store_close(s);
 	return rc;
 }
 
 struct dev_list {
-	struct cli *c;
 	FILE *f;               /* export: streamed, one device per line */
 	size_t n;
 };
@@ -162,7 +195,7 @@ device_list_one(void *ctx, const struct cfg_device *d)
 static int
 device_export(struct cli *c, const struct cli_cmd *self, int argc, char **argv)
 {
-	struct dev_list l = { c, stdout, 0 };
+	struct dev_list l = { stdout, 0 };
 	char err[CLI_ERR_MAX];
 	struct store *s;
 	int rc;
@@ -183,7 +216,7 @@ device_export(struct cli *c, const struct cli_cmd *self, int argc, char **argv)
 static int
 device_list(struct cli *c, const struct cli_cmd *self, int argc, char **argv)
 {
-	struct dev_list l = { c, NULL, 0 };
+	struct dev_list l = { NULL, 0 };
 	char err[CLI_ERR_MAX];
 	struct store *s;
 	int rc;

@@ -127,23 +127,6 @@ plan_make(struct init_plan *p, const char *host, const char *issuer,
 }
 
 static int
-cert_put(struct store *s, const char *purpose, const char *pem, const char *key_pem,
-         const struct cert_info *ci, char *err, size_t errlen)
-{
-	struct store_cert sc;
-
-	memset(&sc, 0, sizeof(sc));
-	snprintf(sc.purpose, sizeof(sc.purpose), "%s", purpose);
-	if (cli_copy(sc.subject, sizeof(sc.subject), ci->subject, "subject", err, errlen) < 0)
-		return -1;
-	snprintf(sc.sha256, sizeof(sc.sha256), "%s", ci->sha256_hex);
-	sc.not_after = ci->not_after;
-	sc.pem = pem;
-	sc.key_pem = key_pem;
-	return store_cert_add(s, &sc, NULL, err, errlen) == 0 ? 0 : -1;
-}
-
-static int
 plan_write(struct store *s, const struct init_plan *p, char *err, size_t errlen)
 {
 	struct store_param_change ch[] = {
@@ -151,12 +134,12 @@ plan_write(struct store *s, const struct init_plan *p, char *err, size_t errlen)
 	};
 
 	if (store_key_rotate(s, &p->key, err, errlen) != 0 ||
-	    cert_put(s, STORE_PURPOSE_TOMCAT, p->chain_pem, p->srv_key_pem, &p->srv_info,
-	             err, errlen) < 0 ||
-	    cert_put(s, STORE_PURPOSE_TOMCAT_TRUST, p->ca_pem, NULL, &p->ca_info,
-	             err, errlen) < 0 ||
-	    cert_put(s, STORE_PURPOSE_PHONE_EDGE_TRUST, p->ca_pem, NULL, &p->ca_info,
-	             err, errlen) < 0 ||
+	    cli_cert_add(s, STORE_PURPOSE_TOMCAT, p->chain_pem, p->srv_key_pem, &p->srv_info,
+	                 NULL, err, errlen) < 0 ||
+	    cli_cert_add(s, STORE_PURPOSE_TOMCAT_TRUST, p->ca_pem, NULL, &p->ca_info, NULL,
+	                 err, errlen) < 0 ||
+	    cli_cert_add(s, STORE_PURPOSE_PHONE_EDGE_TRUST, p->ca_pem, NULL, &p->ca_info, NULL,
+	                 err, errlen) < 0 ||
 	    store_node_put(s, &p->node, err, errlen) != 0 ||
 	    store_pool_put(s, &p->pool, err, errlen) != 0 ||
 	    store_profile_put(s, &p->plain, err, errlen) != 0 ||
@@ -203,8 +186,17 @@ subdir(const struct cli *c, const char *name, char *err, size_t errlen)
 	return 0;
 }
 
-int
-cmd_init(struct cli *c, int argc, char **argv)
+/* init: the options as given. */
+struct init_opts {
+	const char *issuer, *host;
+	enum key_type kt;
+	char hostbuf[256];       /* this machine's name, when no --hostname */
+};
+
+/* The options; the host name defaults to this machine's.  CLI_OK, CLI_FAIL
+ * or CLI_USAGE (printed). */
+static int
+init_args(const struct cli_cmd *self, int argc, char **argv, struct init_opts *o)
 {
 	static const struct option opts[] = {
 		{ "issuer", required_argument, NULL, 'i' },
@@ -212,25 +204,18 @@ cmd_init(struct cli *c, int argc, char **argv)
 		{ "key-type", required_argument, NULL, 't' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const struct cli_cmd *self = cli_cmd_find("init");
-	const char *issuer = NULL, *host = NULL;
-	char hostbuf[256], err[CLI_ERR_MAX], tb[40];
-	enum key_type kt = KEY_RSA2048;
-	struct init_plan plan;
-	struct store *s = NULL;
-	struct stat st;
-	int ch, rc, made_datadir = 0;
+	int ch, rc;
 
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'i':
-			issuer = optarg;
+			o->issuer = optarg;
 			break;
 		case 'H':
-			host = optarg;
+			o->host = optarg;
 			break;
 		case 't':
-			if (key_type_parse(optarg, &kt) < 0)
+			if (key_type_parse(optarg, &o->kt) < 0)
 				return cli_usage(self, "--key-type: \"%s\" is not rsa2048, ec256 or ed25519",
 				                 optarg);
 			break;
@@ -240,61 +225,86 @@ cmd_init(struct cli *c, int argc, char **argv)
 	}
 	if ((rc = cli_positional(self, argc, argv, 0, "")) != 0)
 		return rc;
-	if (host == NULL) {
-		if (gethostname(hostbuf, sizeof(hostbuf)) < 0)
+	if (o->host == NULL) {
+		if (gethostname(o->hostbuf, sizeof(o->hostbuf)) < 0)
 			return cli_fail("init: cannot read the host name; give --hostname");
-		hostbuf[sizeof(hostbuf) - 1] = '\0';
-		host = hostbuf;
+		o->hostbuf[sizeof(o->hostbuf) - 1] = '\0';
+		o->host = o->hostbuf;
 	}
-	if (!host_ok(host))
+	if (!host_ok(o->host))
 		return cli_fail("init: --hostname \"%s\": a host name or address of at most %d "
-		                "letters, digits, '-', '.' or ':'", host, CFG_NAME_MAX - 1);
-	if (cli_store_exists(c))
-		return cli_fail("init: %s/%s exists; refusing to overwrite a store", c->datadir,
-		                STORE_DB_NAME);
+		                "letters, digits, '-', '.' or ':'", o->host, CFG_NAME_MAX - 1);
+	return CLI_OK;
+}
 
-	memset(&plan, 0, sizeof(plan));
-	if (plan_make(&plan, host, issuer, kt, err, sizeof(err)) < 0) {
-		rc = cli_fail("init: %s", err);
-		goto out;
-	}
+/* DATADIR (when missing), the store, files/ and run/, then the plan written
+ * in; a failure removes what this made.  CLI_OK or CLI_FAIL (printed). */
+static int
+init_create(const struct cli *c, const struct init_plan *plan)
+{
+	char err[CLI_ERR_MAX];
+	struct store *s;
+	struct stat st;
+	int made_datadir = 0;
+
 	if (stat(c->datadir, &st) < 0) {
-		if (mkdir(c->datadir, 0700) < 0) {
-			rc = cli_fail("init: %s: %s", c->datadir, strerror(errno));
-			goto out;
-		}
+		if (mkdir(c->datadir, 0700) < 0)
+			return cli_fail("init: %s: %s", c->datadir, strerror(errno));
 		made_datadir = 1;
 	}
 	if ((s = store_open(c->datadir, STORE_CREATE | STORE_EXCL, err, sizeof(err))) == NULL) {
-		rc = cli_fail("init: %s", err);
+		cli_fail("init: %s", err);
 		if (made_datadir)
 			rmdir(c->datadir);
-		goto out;
+		return CLI_FAIL;
 	}
 	if (subdir(c, CLI_FILES_DIR, err, sizeof(err)) < 0 ||
 	    subdir(c, CLI_RUN_DIR, err, sizeof(err)) < 0 ||
-	    plan_write(s, &plan, err, sizeof(err)) < 0) {
+	    plan_write(s, plan, err, sizeof(err)) < 0) {
 		store_close(s);
-		s = NULL;
 		undo(c, made_datadir);
-		rc = cli_fail("init: %s", err);
-		goto out;
+		return cli_fail("init: %s", err);
 	}
+	store_close(s);
+	return CLI_OK;
+}
+
+static void
+plan_print(const struct cli *c, const struct init_plan *plan)
+{
+	char tb[40];
+
 	printf("store:        %s/%s\n", c->datadir, STORE_DB_NAME);
-	printf("issuer:       %s\n", plan.issuer);
-	printf("signing key:  %s (%s)\n", plan.key.kid, plan.key.alg);
-	printf("CA:           %s, SHA-256 %s, expires %s\n", plan.ca_info.subject,
-	       plan.ca_info.sha256_colon, cli_time(plan.ca_info.not_after, tb, sizeof(tb)));
-	printf("web cert:     %s, expires %s\n", plan.srv_info.subject,
-	       cli_time(plan.srv_info.not_after, tb, sizeof(tb)));
-	printf("node:         %s; pool: %s; profiles: %s, %s\n", plan.node.name,
+	printf("issuer:       %s\n", plan->issuer);
+	printf("signing key:  %s (%s)\n", plan->key.kid, plan->key.alg);
+	printf("CA:           %s, SHA-256 %s, expires %s\n", plan->ca_info.subject,
+	       plan->ca_info.sha256_colon, cli_time(plan->ca_info.not_after, tb, sizeof(tb)));
+	printf("web cert:     %s, expires %s\n", plan->srv_info.subject,
+	       cli_time(plan->srv_info.not_after, tb, sizeof(tb)));
+	printf("node:         %s; pool: %s; profiles: %s, %s\n", plan->node.name,
 	       RENDER_DEFAULT_POOL, INIT_PROFILE_PLAIN, INIT_PROFILE_OAUTH);
 	log_msg(LOG_NOTICE, "initialised %s: issuer %s, signing key %s", c->datadir,
-	        plan.issuer, plan.key.kid);
-	rc = CLI_OK;
-out:
-	if (s != NULL)
-		store_close(s);
+	        plan->issuer, plan->key.kid);
+}
+
+int
+cmd_init(struct cli *c, int argc, char **argv)
+{
+	struct init_opts o = { .issuer = NULL, .host = NULL, .kt = KEY_RSA2048 };
+	char err[CLI_ERR_MAX];
+	struct init_plan plan;
+	int rc;
+
+	if ((rc = init_args(cli_cmd_find("init"), argc, argv, &o)) != CLI_OK)
+		return rc;
+	if (cli_store_exists(c))
+		return cli_fail("init: %s/%s exists; refusing to overwrite a store", c->datadir,
+		                STORE_DB_NAME);
+	memset(&plan, 0, sizeof(plan));
+	if (plan_make(&plan, o.host, o.issuer, o.kt, err, sizeof(err)) < 0)
+		rc = cli_fail("init: %s", err);
+	else if ((rc = init_create(c, &plan)) == CLI_OK)
+		plan_print(c, &plan);
 	plan_free(&plan);
 	return rc;
 }

@@ -36,10 +36,22 @@ node_print_head(void)
 	       "SIP", "SIPS", "PHONE");
 }
 
-/* add (create = 1) or set: every option is checked before anything is
- * written, and the node as a whole by cfg_node_validate. */
+/* The ports node add and node set take, in the order of node_opts.port. */
+#define NODE_PORTS 5
+static const char *const port_flags[NODE_PORTS] = {
+	"--sip-oauth-port", "--sip-mra-oauth-port", "--sip-port", "--secured-sip-port",
+	"--phone-port",
+};
+
+/* node add and node set: the options as given, NULL where not. */
+struct node_opts {
+	const char *name, *host, *desc;
+	const char *port[NODE_PORTS];
+};
+
+/* The options and NAME.  CLI_OK or CLI_USAGE (printed). */
 static int
-node_put(struct cli *c, const struct cli_cmd *self, int argc, char **argv, int create)
+node_args(const struct cli_cmd *self, int argc, char **argv, struct node_opts *o)
 {
 	static const struct option opts[] = {
 		{ "host", required_argument, NULL, 'H' },
@@ -51,90 +63,82 @@ node_put(struct cli *c, const struct cli_cmd *self, int argc, char **argv, int c
 		{ "phone-port", required_argument, NULL, 'p' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *host = NULL, *desc = NULL, *name;
-	const char *port_text[5] = { NULL, NULL, NULL, NULL, NULL };
-	char err[CLI_ERR_MAX];
-	struct cfg_node n;
-	struct store *s;
-	int ch, rc, r;
+	int ch, rc;
 
+	memset(o, 0, sizeof(*o));
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'H': host = optarg; break;
-		case 'D': desc = optarg; break;
-		case 'o': port_text[0] = optarg; break;
-		case 'm': port_text[1] = optarg; break;
-		case 's': port_text[2] = optarg; break;
-		case 'S': port_text[3] = optarg; break;
-		case 'p': port_text[4] = optarg; break;
+		case 'H': o->host = optarg; break;
+		case 'D': o->desc = optarg; break;
+		case 'o': o->port[0] = optarg; break;
+		case 'm': o->port[1] = optarg; break;
+		case 's': o->port[2] = optarg; break;
+		case 'S': o->port[3] = optarg; break;
+		case 'p': o->port[4] = optarg; break;
 		default: return cli_bad_option(self, argv);
 		}
 	}
 	if ((rc = cli_positional(self, argc, argv, 1, "NAME")) != 0)
 		return rc;
-	name = argv[optind];
-	if ((s = cli_store_open(c)) == NULL)
-		return CLI_FAIL;
-	rc = CLI_FAIL;
-	r = store_node_get(s, name, &n, err, sizeof(err));
-	if (r < 0) {
-		cli_fail("node %s: %s", argv[0], err);
-		goto out;
-	}
-	if (create && r == 0) {
-		cli_fail("node add: node %s exists (use `oprovctl node set`)", name);
-		goto out;
-	}
-	if (!create && r == STORE_NOTFOUND) {
-		cli_fail("node set: no node %s", name);
-		goto out;
-	}
+	o->name = argv[optind];
+	return CLI_OK;
+}
+
+/* The options onto n: a new node (create) whose host defaults to its name,
+ * or the stored one.  CLI_OK or CLI_FAIL (printed as "node SUB: ..."). */
+static int
+node_apply(struct cfg_node *n, const struct node_opts *o, int create, const char *sub)
+{
+	uint16_t *dst[NODE_PORTS] = { &n->sip_oauth_port, &n->sip_mra_oauth_port, &n->sip_port,
+	                              &n->secured_sip_port, &n->phone_port };
+	char err[CLI_ERR_MAX];
+
 	if (create) {
 		char nm[CFG_NAME_MAX], hs[CFG_HOST_MAX];
 
-		if (cli_copy(nm, sizeof(nm), name, "node name", err, sizeof(err)) < 0 ||
-		    cli_copy(hs, sizeof(hs), host != NULL ? host : name, "--host", err,
-		             sizeof(err)) < 0) {
-			cli_fail("node add: %s", err);
-			goto out;
-		}
-		cfg_node_init(&n, nm, hs);
-	} else if (host != NULL &&
-	           cli_copy(n.host, sizeof(n.host), host, "--host", err, sizeof(err)) < 0) {
-		cli_fail("node set: %s", err);
-		goto out;
-	}
-	if (desc != NULL &&
-	    cli_copy(n.description, sizeof(n.description), desc, "--description", err,
-	             sizeof(err)) < 0) {
-		cli_fail("node %s: %s", argv[0], err);
-		goto out;
-	}
-	{
-		uint16_t *dst[5] = { &n.sip_oauth_port, &n.sip_mra_oauth_port, &n.sip_port,
-		                     &n.secured_sip_port, &n.phone_port };
-		static const char *const flag[5] = { "--sip-oauth-port", "--sip-mra-oauth-port",
-		                                     "--sip-port", "--secured-sip-port",
-		                                     "--phone-port" };
+		if (cli_copy(nm, sizeof(nm), o->name, "node name", err, sizeof(err)) < 0 ||
+		    cli_copy(hs, sizeof(hs), o->host != NULL ? o->host : o->name, "--host", err,
+		             sizeof(err)) < 0)
+			return cli_fail("node %s: %s", sub, err);
+		cfg_node_init(n, nm, hs);
+	} else if (o->host != NULL &&
+	           cli_copy(n->host, sizeof(n->host), o->host, "--host", err, sizeof(err)) < 0)
+		return cli_fail("node %s: %s", sub, err);
+	if (o->desc != NULL &&
+	    cli_copy(n->description, sizeof(n->description), o->desc, "--description", err,
+	             sizeof(err)) < 0)
+		return cli_fail("node %s: %s", sub, err);
+	for (int i = 0; i < NODE_PORTS; i++)
+		if (o->port[i] != NULL && cfg_port_parse(o->port[i], dst[i], err, sizeof(err)) < 0)
+			return cli_fail("node %s: %s: %s", sub, port_flags[i], err);
+	return CLI_OK;
+}
 
-		for (int i = 0; i < 5; i++) {
-			if (port_text[i] == NULL)
-				continue;
-			if (cfg_port_parse(port_text[i], dst[i], err, sizeof(err)) < 0) {
-				cli_fail("node %s: %s: %s", argv[0], flag[i], err);
-				goto out;
-			}
-		}
+/* add (create = 1) or set: every option is checked before anything is
+ * written, and the node as a whole by cfg_node_validate. */
+static int
+node_put(struct cli *c, const struct cli_cmd *self, int argc, char **argv, int create)
+{
+	struct node_opts o;
+	char err[CLI_ERR_MAX];
+	struct cfg_node n;
+	struct store *s;
+	int rc, r;
+
+	if ((rc = node_args(self, argc, argv, &o)) != CLI_OK)
+		return rc;
+	if ((s = cli_store_open(c)) == NULL)
+		return CLI_FAIL;
+	r = store_node_get(s, o.name, &n, err, sizeof(err));
+	if ((rc = cli_add_or_set("node", create, o.name, r, err)) == CLI_OK &&
+	    (rc = node_apply(&n, &o, create, argv[0])) == CLI_OK) {
+		if (cfg_node_validate(&n, err, sizeof(err)) < 0 ||
+		    store_node_put(s, &n, err, sizeof(err)) != 0)
+			rc = cli_fail("node %s: %s", argv[0], err);
+		else
+			printf("node %s: %s, SIP OAuth port %u, MRA OAuth port %u\n", n.name, n.host,
+			       n.sip_oauth_port, n.sip_mra_oauth_port);
 	}
-	if (cfg_node_validate(&n, err, sizeof(err)) < 0 ||
-	    store_node_put(s, &n, err, sizeof(err)) != 0) {
-		cli_fail("node %s: %s", argv[0], err);
-		goto out;
-	}
-	printf("node %s: %s, SIP OAuth port %u, MRA OAuth port %u\n", n.name, n.host,
-	       n.sip_oauth_port, n.sip_mra_oauth_port);
-	rc = CLI_OK;
-out:
 	store_close(s);
 	return rc;
 }
@@ -152,7 +156,6 @@ node_set(struct cli *c, const struct cli_cmd *self, int argc, char **argv)
 }
 
 struct node_list {
-	struct cli *c;
 	json_t *arr;
 };
 
@@ -170,7 +173,7 @@ node_list_one(void *ctx, const struct cfg_node *n)
 static int
 node_list(struct cli *c, const struct cli_cmd *self, int argc, char **argv)
 {
-	struct node_list l = { c, NULL };
+	struct node_list l = { NULL };
 	char err[CLI_ERR_MAX];
 	struct store *s;
 	int rc;

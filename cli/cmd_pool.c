@@ -36,8 +36,17 @@ pool_print(const struct cfg_pool *p)
 	printf("\n");
 }
 
+/* pool add and pool set: the options as given. */
+struct pool_opts {
+	const char *name, *tz, *tmpl;          /* NULL when not given */
+	const char *ntp[CFG_NTP_MAX], *nodes[CFG_GROUP_MAX];
+	size_t n_ntp, n_nodes;
+};
+
+/* The options and NAME.  CLI_OK, CLI_FAIL (too many --ntp or --node) or
+ * CLI_USAGE (printed). */
 static int
-pool_put(struct cli *c, const struct cli_cmd *self, int argc, char **argv, int create)
+pool_args(const struct cli_cmd *self, int argc, char **argv, struct pool_opts *o)
 {
 	static const struct option opts[] = {
 		{ "timezone", required_argument, NULL, 'z' },
@@ -46,91 +55,100 @@ pool_put(struct cli *c, const struct cli_cmd *self, int argc, char **argv, int c
 		{ "node", required_argument, NULL, 'N' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *tz = NULL, *tmpl = NULL, *ntp[CFG_NTP_MAX], *nodes[CFG_GROUP_MAX];
-	size_t n_ntp = 0, n_nodes = 0;
-	char err[CLI_ERR_MAX];
-	struct cfg_pool p;
-	struct store *s;
-	int ch, rc, r;
+	int ch, rc;
 
+	memset(o, 0, sizeof(*o));
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'z': tz = optarg; break;
-		case 'T': tmpl = optarg; break;
+		case 'z': o->tz = optarg; break;
+		case 'T': o->tmpl = optarg; break;
 		case 'n':
-			if (n_ntp == CFG_NTP_MAX)
+			if (o->n_ntp == CFG_NTP_MAX)
 				return cli_fail("pool %s: at most %d --ntp servers", argv[0], CFG_NTP_MAX);
-			ntp[n_ntp++] = optarg;
+			o->ntp[o->n_ntp++] = optarg;
 			break;
 		case 'N':
-			if (n_nodes == CFG_GROUP_MAX)
+			if (o->n_nodes == CFG_GROUP_MAX)
 				return cli_fail("pool %s: at most %d --node (a node group has at most "
 				                "three members)", argv[0], CFG_GROUP_MAX);
-			nodes[n_nodes++] = optarg;
+			o->nodes[o->n_nodes++] = optarg;
 			break;
 		default: return cli_bad_option(self, argv);
 		}
 	}
 	if ((rc = cli_positional(self, argc, argv, 1, "NAME")) != 0)
 		return rc;
-	if ((s = cli_store_open(c)) == NULL)
-		return CLI_FAIL;
-	rc = CLI_FAIL;
-	r = store_pool_get(s, argv[optind], &p, err, sizeof(err));
-	if (r < 0) {
-		cli_fail("pool %s: %s", argv[0], err);
-		goto out;
-	}
-	if (create && r == 0) {
-		cli_fail("pool add: pool %s exists (use `oprovctl pool set`)", argv[optind]);
-		goto out;
-	}
-	if (!create && r == STORE_NOTFOUND) {
-		cli_fail("pool set: no pool %s", argv[optind]);
-		goto out;
-	}
+	o->name = argv[optind];
+	return CLI_OK;
+}
+
+/* A list given on the command line: its n strings into the rows (size
+ * bytes each) of dst, *count set to n.  0 / -1. */
+static int
+list_set(char *dst, size_t size, size_t *count, const char *const *src, size_t n,
+         const char *flag, char *err, size_t errlen)
+{
+	*count = n;
+	for (size_t i = 0; i < n; i++)
+		if (cli_copy(dst + i * size, size, src[i], flag, err, errlen) < 0)
+			return -1;
+	return 0;
+}
+
+/* The options onto p: a new pool (create), or the stored one, whose NTP and
+ * node lists a given list replaces.  CLI_OK or CLI_FAIL (printed as "pool
+ * SUB: ..."). */
+static int
+pool_apply(struct cfg_pool *p, const struct pool_opts *o, int create, const char *sub)
+{
+	char err[CLI_ERR_MAX];
+
 	if (create) {
 		char nm[CFG_NAME_MAX];
 
-		if (cli_copy(nm, sizeof(nm), argv[optind], "pool name", err, sizeof(err)) < 0) {
-			cli_fail("pool add: %s", err);
-			goto out;
-		}
-		cfg_pool_init(&p, nm);
+		if (cli_copy(nm, sizeof(nm), o->name, "pool name", err, sizeof(err)) < 0)
+			return cli_fail("pool %s: %s", sub, err);
+		cfg_pool_init(p, nm);
 	}
-	if ((tz != NULL && cli_copy(p.time_zone, sizeof(p.time_zone), tz, "--timezone",
-	                            err, sizeof(err)) < 0) ||
-	    (tmpl != NULL && cli_copy(p.date_template, sizeof(p.date_template), tmpl,
-	                              "--date-template", err, sizeof(err)) < 0)) {
-		cli_fail("pool %s: %s", argv[0], err);
-		goto out;
+	if ((o->tz != NULL && cli_copy(p->time_zone, sizeof(p->time_zone), o->tz, "--timezone",
+	                               err, sizeof(err)) < 0) ||
+	    (o->tmpl != NULL && cli_copy(p->date_template, sizeof(p->date_template), o->tmpl,
+	                                 "--date-template", err, sizeof(err)) < 0))
+		return cli_fail("pool %s: %s", sub, err);
+	if (((o->n_ntp > 0 || create) &&
+	     list_set((char *)p->ntp, sizeof(p->ntp[0]), &p->ntp_count, o->ntp, o->n_ntp,
+	              "--ntp", err, sizeof(err)) < 0) ||
+	    ((o->n_nodes > 0 || create) &&
+	     list_set((char *)p->nodes, sizeof(p->nodes[0]), &p->node_count, o->nodes,
+	              o->n_nodes, "--node", err, sizeof(err)) < 0))
+		return cli_fail("pool %s: %s", sub, err);
+	return CLI_OK;
+}
+
+/* add (create = 1) or set: every option is checked before anything is
+ * written, and the pool as a whole by cfg_pool_validate. */
+static int
+pool_put(struct cli *c, const struct cli_cmd *self, int argc, char **argv, int create)
+{
+	struct pool_opts o;
+	char err[CLI_ERR_MAX];
+	struct cfg_pool p;
+	struct store *s;
+	int rc, r;
+
+	if ((rc = pool_args(self, argc, argv, &o)) != CLI_OK)
+		return rc;
+	if ((s = cli_store_open(c)) == NULL)
+		return CLI_FAIL;
+	r = store_pool_get(s, o.name, &p, err, sizeof(err));
+	if ((rc = cli_add_or_set("pool", create, o.name, r, err)) == CLI_OK &&
+	    (rc = pool_apply(&p, &o, create, argv[0])) == CLI_OK) {
+		if (cfg_pool_validate(&p, err, sizeof(err)) < 0 ||
+		    store_pool_put(s, &p, err, sizeof(err)) != 0)
+			rc = cli_fail("pool %s: %s", argv[0], err);
+		else
+			printf("pool %s saved\n", p.name);
 	}
-	if (n_ntp > 0 || create) {
-		p.ntp_count = n_ntp;
-		for (size_t i = 0; i < n_ntp; i++)
-			if (cli_copy(p.ntp[i], sizeof(p.ntp[i]), ntp[i], "--ntp", err,
-			             sizeof(err)) < 0) {
-				cli_fail("pool %s: %s", argv[0], err);
-				goto out;
-			}
-	}
-	if (n_nodes > 0 || create) {
-		p.node_count = n_nodes;
-		for (size_t i = 0; i < n_nodes; i++)
-			if (cli_copy(p.nodes[i], sizeof(p.nodes[i]), nodes[i], "--node", err,
-			             sizeof(err)) < 0) {
-				cli_fail("pool %s: %s", argv[0], err);
-				goto out;
-			}
-	}
-	if (cfg_pool_validate(&p, err, sizeof(err)) < 0 ||
-	    store_pool_put(s, &p, err, sizeof(err)) != 0) {
-		cli_fail("pool %s: %s", argv[0], err);
-		goto out;
-	}
-	printf("pool %s saved\n", p.name);
-	rc = CLI_OK;
-out:
 	store_close(s);
 	return rc;
 }

@@ -22,6 +22,12 @@
 struct status {
 	json_t *o;             /* --json: the document being built */
 	int64_t now;
+	/* Read in one go (status_read) before anything is printed. */
+	struct cfg_cluster cl;
+	struct cfg_params p;
+	char iss[CFG_URL_MAX], aud[CFG_URL_MAX];
+	struct store_counts cnt;
+	struct store_generation gen;
 };
 
 static int
@@ -131,98 +137,130 @@ st_stats(const struct cli *c, struct status *st)
 		json_object_set_new(st->o, "stats", all);
 }
 
+/* Mode, parameters, issuer and audience, counts and generation.  0 / -1. */
+static int
+status_read(struct store *s, struct status *st, char *err, size_t errlen)
+{
+	if (store_cluster_get(s, &st->cl, err, errlen) != 0 ||
+	    render_params_load(s, &st->p, err, errlen) < 0 ||
+	    cli_issuer(s, st->iss, sizeof(st->iss), err, errlen) < 0 ||
+	    cli_audience(s, st->aud, sizeof(st->aud), err, errlen) < 0 ||
+	    store_counts(s, st->now, &st->cnt, err, errlen) != 0 ||
+	    store_generation(s, &st->gen, err, errlen) != 0)
+		return -1;
+	return 0;
+}
+
+/* --json: the document with what status_read found and empty lists the
+ * store's lists fill; NULL when out of memory. */
+static json_t *
+status_json(const struct cli *c, const struct status *st)
+{
+	const struct cfg_param_info *t;
+	char val[STORE_PARAM_VALUE_MAX];
+	const struct store_counts *cnt = &st->cnt;
+	json_t *params = json_object();
+	size_t n;
+
+	t = cfg_param_table(&n);
+	for (size_t i = 0; i < n; i++)
+		if (cfg_param_get(&st->p, t[i].name, val, sizeof(val)) == 0)
+			json_object_set_new(params, t[i].name, json_string(val));
+	json_object_set_new(params, STORE_PARAM_ISSUER, json_string(st->iss));
+	json_object_set_new(params, STORE_PARAM_AUDIENCE, json_string(st->aud));
+	return json_pack("{s:s, s:b, s:o, s:[], s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+	    "s:I, s:I, s:I, s:I, s:I}, s:[], s:[], s:{s:I, s:I}}",
+	    "datadir", c->datadir, "sip_oauth_mode", st->cl.sip_oauth_mode, "parameters",
+	    params, "nodes", "counts", "devices", (json_int_t)cnt->devices,
+	    "lines", (json_int_t)cnt->lines, "profiles", (json_int_t)cnt->profiles,
+	    "pools", (json_int_t)cnt->pools, "nodes", (json_int_t)cnt->nodes,
+	    "certificates", (json_int_t)cnt->certs, "expressways",
+	    (json_int_t)cnt->expressways, "keys", (json_int_t)cnt->keys,
+	    "clients", (json_int_t)cnt->clients, "activation_codes_active",
+	    (json_int_t)cnt->codes_active, "refresh_families_active",
+	    (json_int_t)cnt->families_active, "revocations", (json_int_t)cnt->revocations,
+	    "registrations", (json_int_t)cnt->bindings, "keys", "certificates",
+	    "generation", "config", (json_int_t)st->gen.config, "revocation",
+	    (json_int_t)st->gen.revocation);
+}
+
+/* The text form of what status_read found, up to the "nodes:" heading. */
+static void
+status_print(const struct cli *c, const struct status *st)
+{
+	const struct cfg_param_info *t;
+	char val[STORE_PARAM_VALUE_MAX];
+	const struct store_counts *cnt = &st->cnt;
+	size_t n;
+
+	printf("datadir:        %s\n", c->datadir);
+	printf("SIP OAuth mode: %s\n", st->cl.sip_oauth_mode ? "enabled" : "disabled");
+	printf("generation:     config %llu, revocation %llu\n",
+	       (unsigned long long)st->gen.config, (unsigned long long)st->gen.revocation);
+	printf("parameters:\n");
+	t = cfg_param_table(&n);
+	for (size_t i = 0; i < n; i++)
+		if (cfg_param_get(&st->p, t[i].name, val, sizeof(val)) == 0)
+			printf("  %-28s %s\n", t[i].name, val);
+	printf("  %-28s %s\n  %-28s %s\n", STORE_PARAM_ISSUER, st->iss, STORE_PARAM_AUDIENCE,
+	       st->aud);
+	printf("counts:\n  devices %llu, lines %llu, profiles %llu, pools %llu, nodes %llu\n"
+	       "  certificates %llu, expressways %llu, keys %llu, clients %llu\n"
+	       "  active activation codes %llu, active refresh families %llu, "
+	       "revocations %llu, registrations %llu\n",
+	       (unsigned long long)cnt->devices, (unsigned long long)cnt->lines,
+	       (unsigned long long)cnt->profiles, (unsigned long long)cnt->pools,
+	       (unsigned long long)cnt->nodes, (unsigned long long)cnt->certs,
+	       (unsigned long long)cnt->expressways, (unsigned long long)cnt->keys,
+	       (unsigned long long)cnt->clients, (unsigned long long)cnt->codes_active,
+	       (unsigned long long)cnt->families_active,
+	       (unsigned long long)cnt->revocations, (unsigned long long)cnt->bindings);
+	printf("nodes:\n");
+}
+
+/* Nodes, signing keys and certificates, each under its heading (text) or
+ * into its list (--json).  0 / -1. */
+static int
+status_lists(struct store *s, struct status *st, char *err, size_t errlen)
+{
+	if (store_node_list(s, st_node, st, err, errlen) != 0)
+		return -1;
+	if (st->o == NULL)
+		printf("signing keys:\n");
+	if (store_key_list(s, st_key, st, err, errlen) != 0)
+		return -1;
+	if (st->o == NULL)
+		printf("certificates:\n");
+	return store_cert_list(s, NULL, st_cert, st, err, errlen) != 0 ? -1 : 0;
+}
+
 int
 cmd_status(struct cli *c, int argc, char **argv)
 {
 	const struct cli_cmd *self = cli_cmd_find("status");
-	struct status st = { NULL, time(NULL) };
-	char err[CLI_ERR_MAX], val[STORE_PARAM_VALUE_MAX], iss[CFG_URL_MAX], aud[CFG_URL_MAX];
-	const struct cfg_param_info *t;
-	struct store_generation gen;
-	struct store_counts cnt;
-	struct cfg_cluster cl;
-	struct cfg_params p;
+	char err[CLI_ERR_MAX];
+	struct status st;
 	struct store *s;
-	json_t *params = NULL;
-	size_t n;
 	int rc;
 
 	if ((rc = cli_positional(self, argc, argv, 0, "")) != 0)
 		return rc;
 	if ((s = cli_store_open(c)) == NULL)
 		return CLI_FAIL;
+	memset(&st, 0, sizeof(st));
+	st.now = time(NULL);
 	rc = CLI_FAIL;
-	if (store_cluster_get(s, &cl, err, sizeof(err)) != 0 ||
-	    render_params_load(s, &p, err, sizeof(err)) < 0 ||
-	    cli_issuer(s, iss, sizeof(iss), err, sizeof(err)) < 0 ||
-	    cli_audience(s, aud, sizeof(aud), err, sizeof(err)) < 0 ||
-	    store_counts(s, st.now, &cnt, err, sizeof(err)) != 0 ||
-	    store_generation(s, &gen, err, sizeof(err)) != 0) {
+	if (status_read(s, &st, err, sizeof(err)) < 0) {
 		cli_fail("status: %s", err);
 		goto out;
 	}
-	t = cfg_param_table(&n);
-	if (c->json) {
-		params = json_object();
-		for (size_t i = 0; i < n; i++)
-			if (cfg_param_get(&p, t[i].name, val, sizeof(val)) == 0)
-				json_object_set_new(params, t[i].name, json_string(val));
-		json_object_set_new(params, STORE_PARAM_ISSUER, json_string(iss));
-		json_object_set_new(params, STORE_PARAM_AUDIENCE, json_string(aud));
-		st.o = json_pack("{s:s, s:b, s:o, s:[], s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
-		    "s:I, s:I, s:I, s:I, s:I}, s:[], s:[], s:{s:I, s:I}}",
-		    "datadir", c->datadir, "sip_oauth_mode", cl.sip_oauth_mode, "parameters",
-		    params, "nodes", "counts", "devices", (json_int_t)cnt.devices,
-		    "lines", (json_int_t)cnt.lines, "profiles", (json_int_t)cnt.profiles,
-		    "pools", (json_int_t)cnt.pools, "nodes", (json_int_t)cnt.nodes,
-		    "certificates", (json_int_t)cnt.certs, "expressways",
-		    (json_int_t)cnt.expressways, "keys", (json_int_t)cnt.keys,
-		    "clients", (json_int_t)cnt.clients, "activation_codes_active",
-		    (json_int_t)cnt.codes_active, "refresh_families_active",
-		    (json_int_t)cnt.families_active, "revocations", (json_int_t)cnt.revocations,
-		    "registrations", (json_int_t)cnt.bindings, "keys", "certificates",
-		    "generation", "config", (json_int_t)gen.config, "revocation",
-		    (json_int_t)gen.revocation);
-		if (st.o == NULL) {
-			cli_fail("out of memory");
-			goto out;
-		}
-	} else {
-		printf("datadir:        %s\n", c->datadir);
-		printf("SIP OAuth mode: %s\n", cl.sip_oauth_mode ? "enabled" : "disabled");
-		printf("generation:     config %llu, revocation %llu\n",
-		       (unsigned long long)gen.config, (unsigned long long)gen.revocation);
-		printf("parameters:\n");
-		for (size_t i = 0; i < n; i++)
-			if (cfg_param_get(&p, t[i].name, val, sizeof(val)) == 0)
-				printf("  %-28s %s\n", t[i].name, val);
-		printf("  %-28s %s\n  %-28s %s\n", STORE_PARAM_ISSUER, iss, STORE_PARAM_AUDIENCE, aud);
-		printf("counts:\n  devices %llu, lines %llu, profiles %llu, pools %llu, nodes %llu\n"
-		       "  certificates %llu, expressways %llu, keys %llu, clients %llu\n"
-		       "  active activation codes %llu, active refresh families %llu, "
-		       "revocations %llu, registrations %llu\n",
-		       (unsigned long long)cnt.devices, (unsigned long long)cnt.lines,
-		       (unsigned long long)cnt.profiles, (unsigned long long)cnt.pools,
-		       (unsigned long long)cnt.nodes, (unsigned long long)cnt.certs,
-		       (unsigned long long)cnt.expressways, (unsigned long long)cnt.keys,
-		       (unsigned long long)cnt.clients, (unsigned long long)cnt.codes_active,
-		       (unsigned long long)cnt.families_active,
-		       (unsigned long long)cnt.revocations, (unsigned long long)cnt.bindings);
-		printf("nodes:\n");
-	}
-	if (store_node_list(s, st_node, &st, err, sizeof(err)) != 0) {
-		cli_fail("status: %s", err);
+	if (!c->json)
+		status_print(c, &st);
+	else if ((st.o = status_json(c, &st)) == NULL) {
+		cli_fail("out of memory");
 		goto out;
 	}
-	if (st.o == NULL)
-		printf("signing keys:\n");
-	if (store_key_list(s, st_key, &st, err, sizeof(err)) != 0) {
-		cli_fail("status: %s", err);
-		goto out;
-	}
-	if (st.o == NULL)
-		printf("certificates:\n");
-	if (store_cert_list(s, NULL, st_cert, &st, err, sizeof(err)) != 0) {
+	if (status_lists(s, &st, err, sizeof(err)) < 0) {
 		cli_fail("status: %s", err);
 		goto out;
 	}

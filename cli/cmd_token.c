@@ -140,8 +140,29 @@ revoked_cb(void *arg, const struct tok_claims *cl)
 	return r != 0;
 }
 
+/* `token verify`: the options, then what the token is checked against. */
+struct verify {
+	const char *jwks, *issuer, *audience;     /* NULL when not given */
+	long long skew;                           /* -1: the validator's default */
+	char iss[CFG_URL_MAX], aud[CFG_URL_MAX];  /* the store's, when not given */
+	struct store *s;                          /* NULL: --jwks without a store */
+	keystore *ks;
+	tok_validator *val;
+};
+
+static void
+verify_free(struct verify *v)
+{
+	tok_validator_free(v->val);
+	if (v->ks != NULL)
+		keystore_free(v->ks);
+	if (v->s != NULL)
+		store_close(v->s);
+}
+
+/* The options and TOKEN.  CLI_OK or CLI_USAGE (printed). */
 static int
-token_verify(struct cli *c, const struct cli_cmd *self, int argc, char **argv)
+verify_args(const struct cli_cmd *self, int argc, char **argv, struct verify *v)
 {
 	static const struct option opts[] = {
 		{ "jwks", required_argument, NULL, 'j' },
@@ -150,112 +171,133 @@ token_verify(struct cli *c, const struct cli_cmd *self, int argc, char **argv)
 		{ "skew", required_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *jwks = NULL, *issuer = NULL, *audience = NULL;
-	char err[CLI_ERR_MAX], iss[CFG_URL_MAX], aud[CFG_URL_MAX], *tok = NULL;
-	long long skew = -1;
-	struct tok_config cfg;
-	struct tok_claims cl;
-	enum tok_verdict v;
-	tok_validator *val = NULL;
-	keystore *ks = NULL;
-	struct store *s = NULL;
-	size_t len;
-	int ch, rc;
+	char err[CLI_ERR_MAX];
+	int ch;
 
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'j': jwks = optarg; break;
-		case 'i': issuer = optarg; break;
-		case 'a': audience = optarg; break;
+		case 'j': v->jwks = optarg; break;
+		case 'i': v->issuer = optarg; break;
+		case 'a': v->audience = optarg; break;
 		case 's':
-			if (cli_int("--skew", optarg, 0, TOK_SKEW_MAX, &skew, err, sizeof(err)) < 0)
+			if (cli_int("--skew", optarg, 0, TOK_SKEW_MAX, &v->skew, err, sizeof(err)) < 0)
 				return cli_usage(self, "token verify: %s", err);
 			break;
 		default: return cli_bad_option(self, argv);
 		}
 	}
-	if ((rc = cli_positional(self, argc, argv, 1, "TOKEN")) != 0)
-		return rc;
+	return cli_positional(self, argc, argv, 1, "TOKEN");
+}
+
+/* The issuer and audience: as given, else the store's.  Without a store,
+ * --jwks, --issuer and --audience are all needed.  Opens the store when
+ * there is one.  CLI_OK, CLI_FAIL or CLI_USAGE (printed). */
+static int
+verify_against(struct cli *c, const struct cli_cmd *self, struct verify *v)
+{
+	char err[CLI_ERR_MAX];
+
 	if (cli_store_exists(c)) {
-		if ((s = cli_store_open(c)) == NULL)
+		if ((v->s = cli_store_open(c)) == NULL)
 			return CLI_FAIL;
-		if ((issuer == NULL && cli_issuer(s, iss, sizeof(iss), err, sizeof(err)) < 0) ||
-		    (audience == NULL && cli_audience(s, aud, sizeof(aud), err, sizeof(err)) < 0)) {
-			rc = cli_fail("token verify: %s", err);
-			goto out;
-		}
-		if (issuer == NULL)
-			issuer = iss;
-		if (audience == NULL)
-			audience = aud;
-	} else if (jwks == NULL) {
+		if ((v->issuer == NULL && cli_issuer(v->s, v->iss, sizeof(v->iss), err,
+		                                     sizeof(err)) < 0) ||
+		    (v->audience == NULL && cli_audience(v->s, v->aud, sizeof(v->aud), err,
+		                                         sizeof(err)) < 0))
+			return cli_fail("token verify: %s", err);
+		if (v->issuer == NULL)
+			v->issuer = v->iss;
+		if (v->audience == NULL)
+			v->audience = v->aud;
+	} else if (v->jwks == NULL) {
 		return cli_usage(self, "token verify: no store in %s: give --jwks FILE, --issuer "
 		                 "and --audience", c->datadir);
 	}
-	if (issuer == NULL || audience == NULL)
+	if (v->issuer == NULL || v->audience == NULL)
 		return cli_usage(self, "token verify: without a store, --issuer and --audience "
 		                 "are required");
-	rc = CLI_FAIL;
-	if ((ks = keystore_new()) == NULL) {
-		cli_fail("out of memory");
-		goto out;
-	}
-	if (jwks != NULL) {
-		if (keystore_load_jwks_file(ks, issuer, jwks, JWS_ALG_INVALID, err,
-		                            sizeof(err)) < 0) {
-			cli_fail("token verify: %s: %s", jwks, err);
-			goto out;
-		}
-	} else {
-		keyset *set = store_verify_keyset(s, err, sizeof(err));
+	return CLI_OK;
+}
 
-		if (set == NULL || keystore_set(ks, issuer, set, err, sizeof(err)) < 0) {
-			cli_fail("token verify: signing keys: %s", err);
-			goto out;
-		}
+/* The keys (--jwks, else the store's) and a validator over them that asks
+ * the store's revocations, when there is a store.  CLI_OK or CLI_FAIL
+ * (printed). */
+static int
+verify_validator(struct verify *v)
+{
+	char err[CLI_ERR_MAX];
+	struct tok_config cfg;
+
+	if ((v->ks = keystore_new()) == NULL)
+		return cli_fail("out of memory");
+	if (v->jwks != NULL) {
+		if (keystore_load_jwks_file(v->ks, v->issuer, v->jwks, JWS_ALG_INVALID, err,
+		                            sizeof(err)) < 0)
+			return cli_fail("token verify: %s: %s", v->jwks, err);
+	} else {
+		keyset *set = store_verify_keyset(v->s, err, sizeof(err));
+
+		if (set == NULL || keystore_set(v->ks, v->issuer, set, err, sizeof(err)) < 0)
+			return cli_fail("token verify: signing keys: %s", err);
 	}
 	memset(&cfg, 0, sizeof(cfg));
-	cfg.issuer = issuer;
-	cfg.audience = audience;
-	cfg.skew = (int)skew;
+	cfg.issuer = v->issuer;
+	cfg.audience = v->audience;
+	cfg.skew = (int)v->skew;
 	cfg.cache_entries = SIZE_MAX;
-	if (s != NULL) {
+	if (v->s != NULL) {
 		cfg.revoked = revoked_cb;
-		cfg.revoked_arg = s;
+		cfg.revoked_arg = v->s;
 	}
-	if ((val = tok_validator_new(&cfg, ks, err, sizeof(err))) == NULL) {
-		cli_fail("token verify: %s", err);
-		goto out;
-	}
-	if (token_arg(argv[optind], &tok, &len, err, sizeof(err)) < 0) {
-		cli_fail("token verify: %s", err);
-		goto out;
-	}
-	v = tok_validate(val, tok, len, &cl);
-	if (v != TOK_OK) {
-		printf("invalid_token: %s\n", tok_verdict_name(v));
-		goto out;
-	}
-	{
-		json_t *h = NULL, *claims = NULL;
+	if ((v->val = tok_validator_new(&cfg, v->ks, err, sizeof(err))) == NULL)
+		return cli_fail("token verify: %s", err);
+	return CLI_OK;
+}
 
+/* Validates the token argument: a valid token's claims as JSON (CLI_OK),
+ * else "invalid_token: REASON" (CLI_FAIL). */
+static int
+verify_token(const struct verify *v, const char *arg)
+{
+	char err[CLI_ERR_MAX], *tok;
+	json_t *h = NULL, *claims = NULL;
+	struct tok_claims cl;
+	enum tok_verdict verdict;
+	size_t len;
+	int rc;
+
+	if (token_arg(arg, &tok, &len, err, sizeof(err)) < 0)
+		return cli_fail("token verify: %s", err);
+	verdict = tok_validate(v->val, tok, len, &cl);
+	if (verdict != TOK_OK) {
+		printf("invalid_token: %s\n", tok_verdict_name(verdict));
+		rc = CLI_FAIL;
+	} else if (tok_inspect(tok, len, &h, &claims, err, sizeof(err)) < 0 ||
+	           claims == NULL) {
+		json_decref(claims);
+		rc = cli_fail("token verify: %s", err);
+	} else {
 		/* Valid: the payload is now trusted, print it whole. */
-		if (tok_inspect(tok, len, &h, &claims, err, sizeof(err)) < 0 || claims == NULL) {
-			json_decref(h);
-			cli_fail("token verify: %s", err);
-			goto out;
-		}
-		json_decref(h);
 		rc = cli_json_print(claims);
 	}
-out:
-	if (tok != NULL)
-		trust_free_secret(tok);
-	tok_validator_free(val);
-	if (ks != NULL)
-		keystore_free(ks);
-	if (s != NULL)
-		store_close(s);
+	json_decref(h);
+	trust_free_secret(tok);
+	return rc;
+}
+
+static int
+token_verify(struct cli *c, const struct cli_cmd *self, int argc, char **argv)
+{
+	struct verify v;
+	int rc;
+
+	memset(&v, 0, sizeof(v));
+	v.skew = -1;
+	if ((rc = verify_args(self, argc, argv, &v)) == CLI_OK &&
+	    (rc = verify_against(c, self, &v)) == CLI_OK &&
+	    (rc = verify_validator(&v)) == CLI_OK)
+		rc = verify_token(&v, argv[optind]);
+	verify_free(&v);
 	return rc;
 }
 

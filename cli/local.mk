@@ -29,7 +29,7 @@ cli_oprovctl_LDADD = $(STORE_LIBS) $(TRUST_LIBS)
 
 dist_man_MANS += docs/oprovctl.8
 
-# Pure helpers of cli/ (device JSON, --line syntax).
+# Pure helpers of cli/ (device JSON, --line syntax, argument helpers).
 check_PROGRAMS += tests/unit/test_cli
 TESTS += tests/unit/test_cli
 tests_unit_test_cli_SOURCES = tests/unit/test_cli.c cli/devjson.c cli/devjson.h \

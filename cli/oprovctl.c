@@ -373,6 +373,19 @@ cli_store_by_name(struct cli *c, const struct cli_cmd *self, int argc,
 	return CLI_OK;
 }
 
+int
+cli_add_or_set(const char *group, int create, const char *name, int r, const char *err)
+{
+	if (r < 0)
+		return cli_fail("%s %s: %s", group, create ? "add" : "set", err);
+	if (create && r == 0)
+		return cli_fail("%s add: %s %s exists (use `oprovctl %s set`)", group, group, name,
+		                group);
+	if (!create && r == STORE_NOTFOUND)
+		return cli_fail("%s set: no %s %s", group, group, name);
+	return CLI_OK;
+}
+
 /* Both on top of store_token_config, which owns the rule that the audience
  * defaults to the issuer. */
 int
@@ -421,7 +434,7 @@ main(int argc, char **argv)
 		{ "datadir", required_argument, NULL, 'd' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct cli c = { .prog = "oprovctl" };
+	struct cli c = { 0 };
 	const struct cli_cmd *cmd;
 	const char *env = getenv(CLI_DATADIR_ENV);
 	int ch, rc, first;
