@@ -214,22 +214,12 @@ sip_device_from_instance(struct sip_str inst, char out[SIP_DEVNAME_MAX])
 
 /* ---- the table ------------------------------------------------------------ */
 
-static uint32_t
-hash_str(const char *s)
-{
-	uint32_t h = 2166136261u;       /* FNV-1a */
-
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 16777619u;
-	}
-	return h;
-}
-
+/* Keyed by the per-process SipHash of common/, so a peer cannot pick AORs
+ * that pile into one chain. */
 static struct sip_binding **
 bucket_of(sip_registrar *r, const char *aor)
 {
-	return &r->bucket[hash_str(aor) & (BUCKETS - 1)];
+	return &r->bucket[hash_string(aor) & (BUCKETS - 1)];
 }
 
 static struct sip_binding *
