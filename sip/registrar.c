@@ -431,19 +431,6 @@ sip_reg_expire(sip_registrar *r, int64_t now)
 	return n;
 }
 
-void
-sip_reg_foreach(sip_registrar *r,
-                int (*cb)(void *ctx, const struct sip_binding *b), void *ctx)
-{
-	pthread_mutex_lock(&r->lock);
-	for (size_t i = 0; i < BUCKETS; i++)
-		for (struct sip_binding *b = r->bucket[i]; b; b = b->next)
-			if (cb(ctx, b) != 0)
-				goto out;
-out:
-	pthread_mutex_unlock(&r->lock);
-}
-
 size_t
 sip_reg_take_changes(sip_registrar *r, int64_t now,
                      struct sip_binding_change *out, size_t max)

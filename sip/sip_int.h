@@ -156,10 +156,6 @@ size_t sip_reg_frame_error(int code, char *out, size_t outsz);
 size_t sip_reg_conn_closed(sip_registrar *r, uint64_t conn_id);
 size_t sip_reg_expire(sip_registrar *r, int64_t now);
 size_t sip_reg_count(sip_registrar *r);
-/* Visits every binding (tests, status).  cb returns non-zero to stop. */
-void sip_reg_foreach(sip_registrar *r,
-                     int (*cb)(void *ctx, const struct sip_binding *b),
-                     void *ctx);
 /* Takes the pending write-behind changes (at most max) into out; returns
  * the count.  Refreshes are only written when the stored expiry is within
  * half the granted interval, so a steady refresh costs no write. */
