@@ -28,6 +28,17 @@ sip_str_ieq(struct sip_str s, const char *c)
 	return 1;
 }
 
+int
+sip_str_copy(char *dst, size_t dstsz, struct sip_str s)
+{
+	if (s.len >= dstsz)
+		return -1;
+	if (s.len > 0)
+		memcpy(dst, s.p, s.len);
+	dst[s.len] = '\0';
+	return 0;
+}
+
 /* RFC 3261 §25.1 token characters. */
 int
 sip_is_token(int c)
