@@ -457,12 +457,3 @@ sip_msg_parse(const char *p, const char *end, struct sip_msg *m,
 	m->msg_len = (size_t)(end - p);
 	return m->is_request ? check_request(m, &once, why) : SIP_PARSE_OK;
 }
-
-const struct sip_hdr *
-sip_msg_header(const struct sip_msg *m, enum sip_hdr_id id)
-{
-	for (size_t i = 0; i < m->nhdr; i++)
-		if (m->hdr[i].id == id)
-			return &m->hdr[i];
-	return NULL;
-}

@@ -92,12 +92,6 @@ sip_reg_free(sip_registrar *r)
 }
 
 void
-sip_reg_set_config(sip_registrar *r, const struct sip_reg_config *cfg)
-{
-	r->cfg = *cfg;
-}
-
-void
 sip_reg_set_domain_check(sip_registrar *r, sip_domain_fn fn)
 {
 	r->domain_ok = fn;

@@ -119,7 +119,6 @@ typedef struct sip_registrar sip_registrar;
 sip_registrar *sip_reg_new(const struct sip_reg_config *cfg, sip_auth_fn auth,
                            void *auth_arg);
 void sip_reg_free(sip_registrar *r);
-void sip_reg_set_config(sip_registrar *r, const struct sip_reg_config *cfg);
 
 struct sip_conn_info {
 	uint64_t conn_id;
