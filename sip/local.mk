@@ -4,10 +4,13 @@ noinst_LIBRARIES += sip/libsip.a
 sip_libsip_a_SOURCES = \
 	sip/sip.h \
 	sip/sip_int.h \
+	sip/registrar_int.h \
 	sip/msg.c \
 	sip/hdrval.c \
 	sip/frame.c \
-	sip/registrar.c
+	sip/registrar.c \
+	sip/bindings.c \
+	sip/reply.c
 sip_libsip_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) -pthread
 
 sbin_PROGRAMS += sip/oprov-sipd

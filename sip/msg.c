@@ -28,6 +28,17 @@ sip_str_ieq(struct sip_str s, const char *c)
 	return 1;
 }
 
+int
+sip_str_copy(char *dst, size_t dstsz, struct sip_str s)
+{
+	if (s.len >= dstsz)
+		return -1;
+	if (s.len > 0)
+		memcpy(dst, s.p, s.len);
+	dst[s.len] = '\0';
+	return 0;
+}
+
 /* RFC 3261 §25.1 token characters. */
 int
 sip_is_token(int c)
@@ -240,23 +251,189 @@ sip_digits(struct sip_str v, long long max, long long *out)
 	return num_parse(v.p, v.len, 0, max, out);
 }
 
-static int
-singleton(const struct sip_hdr **slot, const struct sip_hdr *h)
+/* The singletons only the parser looks at; struct sip_msg keeps the others. */
+struct parse_once {
+	const struct sip_hdr *cl, *exp, *mf;  /* Content-Length, Expires,
+	                                       * Max-Forwards */
+};
+
+/* Counts Via and files each singleton header, refusing a second copy. */
+static enum sip_parse_result
+note_header(struct sip_msg *m, struct parse_once *once,
+            const struct sip_hdr *h, const char **why)
 {
+	const struct sip_hdr **slot;
+	const char *dup;
+
+	switch (h->id) {
+	case SIP_H_VIA:
+		m->nvia++;
+		return SIP_PARSE_OK;
+	case SIP_H_FROM:
+		slot = &m->from, dup = "several From";
+		break;
+	case SIP_H_TO:
+		slot = &m->to, dup = "several To";
+		break;
+	case SIP_H_CALL_ID:
+		slot = &m->call_id, dup = "several Call-ID";
+		break;
+	case SIP_H_CSEQ:
+		slot = &m->cseq_hdr, dup = "several CSeq";
+		break;
+	case SIP_H_CONTENT_LENGTH:
+		slot = &once->cl, dup = "several Content-Length";
+		break;
+	case SIP_H_EXPIRES:
+		slot = &once->exp, dup = "several Expires";
+		break;
+	case SIP_H_MAX_FORWARDS:
+		slot = &once->mf, dup = "several Max-Forwards";
+		break;
+	default:
+		return SIP_PARSE_OK;
+	}
 	if (*slot != NULL)
-		return -1;
+		return (*why = dup), SIP_PARSE_BAD;
 	*slot = h;
-	return 0;
+	return SIP_PARSE_OK;
+}
+
+/* The CRLF ending the header field that starts at p: the first one not
+ * followed by SP/HT (RFC 3261 §7.3.1 folding).  NULL as line_end(). */
+static const char *
+field_end(const char *p, const char *end)
+{
+	const char *le;
+
+	while ((le = line_end(p, end)) != NULL &&
+	       le + 2 < end && sip_is_wsp((unsigned char)le[2]))
+		p = le + 2;
+	return le;
+}
+
+/* One header field [p, le), continuation lines included, into m->hdr. */
+static enum sip_parse_result
+parse_field(const char *p, const char *le, struct sip_msg *m,
+            struct parse_once *once, const char **why)
+{
+	const char *colon, *name_end, *vstart, *vend;
+	struct sip_hdr *h;
+
+	if ((size_t)(le - p) > SIP_LINE_MAX)
+		return (*why = "header field too long"), SIP_PARSE_TOO_BIG;
+	if (m->nhdr == SIP_HEADERS_MAX)
+		return (*why = "too many header fields"), SIP_PARSE_TOO_BIG;
+	colon = memchr(p, ':', (size_t)(le - p));
+	if (colon == NULL)
+		return (*why = "header field without colon"), SIP_PARSE_BAD;
+	name_end = colon;
+	while (name_end > p && sip_is_wsp((unsigned char)name_end[-1]))
+		name_end--;
+	if (name_end == p)
+		return (*why = "empty header name"), SIP_PARSE_BAD;
+	for (const char *c = p; c < name_end; c++)
+		if (!sip_is_token((unsigned char)*c))
+			return (*why = "bad header name"), SIP_PARSE_BAD;
+	vstart = colon + 1;
+	vend = le;
+	trim(&vstart, &vend);
+
+	h = &m->hdr[m->nhdr++];
+	h->name = (struct sip_str){ p, (size_t)(name_end - p) };
+	h->value = (struct sip_str){ vstart, (size_t)(vend - vstart) };
+	h->id = sip_hdr_lookup(h->name);
+	return note_header(m, once, h, why);
+}
+
+/* Header fields from p up to the empty line; *body gets the byte after it. */
+static enum sip_parse_result
+parse_headers(const char *p, const char *end, struct sip_msg *m,
+              struct parse_once *once, const char **body, const char **why)
+{
+	const char *le;
+	enum sip_parse_result r;
+
+	for (;;) {
+		if (p >= end)
+			return (*why = "headers not terminated"), SIP_PARSE_BAD;
+		if (end - p >= 2 && p[0] == '\r' && p[1] == '\n')
+			break;
+		if (sip_is_wsp((unsigned char)*p))
+			return (*why = "continuation without a field"), SIP_PARSE_BAD;
+		le = field_end(p, end);
+		if (le == NULL)
+			return (*why = "bad line ending"), SIP_PARSE_BAD;
+		r = parse_field(p, le, m, once, why);
+		if (r != SIP_PARSE_OK)
+			return r;
+		p = le + 2;
+	}
+	*body = p + 2;
+	return SIP_PARSE_OK;
+}
+
+/* The body is [body, end): Content-Length, when sent, must say exactly that. */
+static enum sip_parse_result
+parse_body(const char *body, const char *end, const struct sip_hdr *cl,
+           struct sip_msg *m, const char **why)
+{
+	long long n;
+
+	if (cl != NULL) {
+		if (sip_digits(cl->value, SIP_MSG_MAX, &n) != 0)
+			return (*why = "bad Content-Length"), SIP_PARSE_BAD;
+		m->content_length = (size_t)n;
+	} else {
+		m->content_length = (size_t)(end - body);
+	}
+	if ((size_t)(end - body) != m->content_length)
+		return (*why = "Content-Length does not match the body"), SIP_PARSE_BAD;
+	m->body = (struct sip_str){ body, m->content_length };
+	return SIP_PARSE_OK;
+}
+
+/* A request's mandatory headers (RFC 3261 §8.1.1) and their syntax, the CSeq
+ * method equal to the request's, Expires and Max-Forwards in range. */
+static enum sip_parse_result
+check_request(struct sip_msg *m, const struct parse_once *once,
+              const char **why)
+{
+	struct sip_str uri;
+	long long n;
+
+	if (m->from == NULL || m->to == NULL || m->call_id == NULL ||
+	    m->cseq_hdr == NULL || m->nvia == 0)
+		return (*why = "missing Via, From, To, Call-ID or CSeq"), SIP_PARSE_BAD;
+	if (sip_nameaddr_uri(m->from->value, &uri) != 0)
+		return (*why = "bad From"), SIP_PARSE_BAD;
+	if (sip_nameaddr_uri(m->to->value, &uri) != 0)
+		return (*why = "bad To"), SIP_PARSE_BAD;
+	if (parse_callid(m->call_id->value) != 0)
+		return (*why = "bad Call-ID"), SIP_PARSE_BAD;
+	if (parse_cseq(m->cseq_hdr->value, m) != 0)
+		return (*why = "bad CSeq"), SIP_PARSE_BAD;
+	if (m->cseq_method.len != m->method_name.len ||
+	    memcmp(m->cseq_method.p, m->method_name.p, m->method_name.len) != 0)
+		return (*why = "CSeq method differs from the request"), SIP_PARSE_BAD;
+	if (once->exp != NULL) {
+		/* delta-seconds is below 2^32 (RFC 3261 §20.19, RFC 4475 scalar02). */
+		if (sip_digits(once->exp->value, 4294967295LL, &n) != 0)
+			return (*why = "bad Expires"), SIP_PARSE_BAD;
+		m->expires = n;
+	}
+	if (once->mf != NULL && sip_digits(once->mf->value, 255, &n) != 0)
+		return (*why = "bad Max-Forwards"), SIP_PARSE_BAD;
+	return SIP_PARSE_OK;
 }
 
 enum sip_parse_result
 sip_msg_parse(const char *p, const char *end, struct sip_msg *m,
               const char **why)
 {
-	const char *start = p, *dummy, *le, *hdr_end;
-	const struct sip_hdr *cl = NULL, *exp = NULL, *mf = NULL;
+	struct parse_once once = { NULL, NULL, NULL };
+	const char *dummy, *le, *body = NULL;
 	enum sip_parse_result r;
-	long long n;
 
 	if (why == NULL)
 		why = &dummy;
@@ -271,143 +448,12 @@ sip_msg_parse(const char *p, const char *end, struct sip_msg *m,
 	if (le == NULL || le == p)
 		return (*why = "no start line"), SIP_PARSE_BAD;
 	r = parse_start_line(p, le, m, why);
+	if (r == SIP_PARSE_OK)
+		r = parse_headers(le + 2, end, m, &once, &body, why);
+	if (r == SIP_PARSE_OK)
+		r = parse_body(body, end, once.cl, m, why);
 	if (r != SIP_PARSE_OK)
 		return r;
-	p = le + 2;
-
-	/* Header fields up to the empty line. */
-	for (;;) {
-		const char *name_end, *colon, *vstart, *vend, *q;
-
-		if (p >= end)
-			return (*why = "headers not terminated"), SIP_PARSE_BAD;
-		if (end - p >= 2 && p[0] == '\r' && p[1] == '\n') {
-			p += 2;
-			break;
-		}
-		if (sip_is_wsp((unsigned char)*p))
-			return (*why = "continuation without a field"), SIP_PARSE_BAD;
-		/* The field runs until a CRLF not followed by SP/HT. */
-		q = p;
-		for (;;) {
-			le = line_end(q, end);
-			if (le == NULL)
-				return (*why = "bad line ending"), SIP_PARSE_BAD;
-			if (le + 2 < end && sip_is_wsp((unsigned char)le[2])) {
-				q = le + 2;
-				continue;
-			}
-			break;
-		}
-		if ((size_t)(le - p) > SIP_LINE_MAX)
-			return (*why = "header field too long"), SIP_PARSE_TOO_BIG;
-		if (m->nhdr == SIP_HEADERS_MAX)
-			return (*why = "too many header fields"), SIP_PARSE_TOO_BIG;
-		colon = memchr(p, ':', (size_t)(le - p));
-		if (colon == NULL)
-			return (*why = "header field without colon"), SIP_PARSE_BAD;
-		name_end = colon;
-		while (name_end > p && sip_is_wsp((unsigned char)name_end[-1]))
-			name_end--;
-		if (name_end == p)
-			return (*why = "empty header name"), SIP_PARSE_BAD;
-		for (const char *c = p; c < name_end; c++)
-			if (!sip_is_token((unsigned char)*c))
-				return (*why = "bad header name"), SIP_PARSE_BAD;
-		vstart = colon + 1;
-		vend = le;
-		trim(&vstart, &vend);
-
-		struct sip_hdr *h = &m->hdr[m->nhdr++];
-		h->name = (struct sip_str){ p, (size_t)(name_end - p) };
-		h->value = (struct sip_str){ vstart, (size_t)(vend - vstart) };
-		h->id = sip_hdr_lookup(h->name);
-		switch (h->id) {
-		case SIP_H_VIA:
-			m->nvia++;
-			break;
-		case SIP_H_FROM:
-			if (singleton(&m->from, h) != 0)
-				return (*why = "several From"), SIP_PARSE_BAD;
-			break;
-		case SIP_H_TO:
-			if (singleton(&m->to, h) != 0)
-				return (*why = "several To"), SIP_PARSE_BAD;
-			break;
-		case SIP_H_CALL_ID:
-			if (singleton(&m->call_id, h) != 0)
-				return (*why = "several Call-ID"), SIP_PARSE_BAD;
-			break;
-		case SIP_H_CSEQ:
-			if (singleton(&m->cseq_hdr, h) != 0)
-				return (*why = "several CSeq"), SIP_PARSE_BAD;
-			break;
-		case SIP_H_CONTENT_LENGTH:
-			if (singleton(&cl, h) != 0)
-				return (*why = "several Content-Length"), SIP_PARSE_BAD;
-			break;
-		case SIP_H_EXPIRES:
-			if (singleton(&exp, h) != 0)
-				return (*why = "several Expires"), SIP_PARSE_BAD;
-			break;
-		case SIP_H_MAX_FORWARDS:
-			if (singleton(&mf, h) != 0)
-				return (*why = "several Max-Forwards"), SIP_PARSE_BAD;
-			break;
-		default:
-			break;
-		}
-		p = le + 2;
-	}
-	hdr_end = p;
-
-	if (cl != NULL) {
-		if (sip_digits(cl->value, SIP_MSG_MAX, &n) != 0)
-			return (*why = "bad Content-Length"), SIP_PARSE_BAD;
-		m->content_length = (size_t)n;
-	} else {
-		m->content_length = (size_t)(end - hdr_end);
-	}
-	if ((size_t)(end - hdr_end) != m->content_length)
-		return (*why = "Content-Length does not match the body"), SIP_PARSE_BAD;
-	m->body = (struct sip_str){ hdr_end, m->content_length };
-	m->msg_len = (size_t)(end - start);
-	if (!m->is_request)
-		return SIP_PARSE_OK;
-
-	if (m->from == NULL || m->to == NULL || m->call_id == NULL ||
-	    m->cseq_hdr == NULL || m->nvia == 0)
-		return (*why = "missing Via, From, To, Call-ID or CSeq"), SIP_PARSE_BAD;
-	{
-		struct sip_str uri;
-		if (sip_nameaddr_uri(m->from->value, &uri) != 0)
-			return (*why = "bad From"), SIP_PARSE_BAD;
-		if (sip_nameaddr_uri(m->to->value, &uri) != 0)
-			return (*why = "bad To"), SIP_PARSE_BAD;
-	}
-	if (parse_callid(m->call_id->value) != 0)
-		return (*why = "bad Call-ID"), SIP_PARSE_BAD;
-	if (parse_cseq(m->cseq_hdr->value, m) != 0)
-		return (*why = "bad CSeq"), SIP_PARSE_BAD;
-	if (m->cseq_method.len != m->method_name.len ||
-	    memcmp(m->cseq_method.p, m->method_name.p, m->method_name.len) != 0)
-		return (*why = "CSeq method differs from the request"), SIP_PARSE_BAD;
-	if (exp != NULL) {
-		/* delta-seconds is below 2^32 (RFC 3261 §20.19, RFC 4475 scalar02). */
-		if (sip_digits(exp->value, 4294967295LL, &n) != 0)
-			return (*why = "bad Expires"), SIP_PARSE_BAD;
-		m->expires = n;
-	}
-	if (mf != NULL && sip_digits(mf->value, 255, &n) != 0)
-		return (*why = "bad Max-Forwards"), SIP_PARSE_BAD;
-	return SIP_PARSE_OK;
-}
-
-const struct sip_hdr *
-sip_msg_header(const struct sip_msg *m, enum sip_hdr_id id)
-{
-	for (size_t i = 0; i < m->nhdr; i++)
-		if (m->hdr[i].id == id)
-			return &m->hdr[i];
-	return NULL;
+	m->msg_len = (size_t)(end - p);
+	return m->is_request ? check_request(m, &once, why) : SIP_PARSE_OK;
 }

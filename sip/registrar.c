@@ -1,63 +1,51 @@
 /*
- * registrar.c - REGISTER and OPTIONS handling (RFC 3261 §10.3, §11; RFC 5626
- * §6; RFC 8898) gated by bearer tokens, and the in-memory binding table with
- * its write-behind list.
+ * registrar.c - the registrar (RFC 3261 §10.3, §11; RFC 5626 §6; RFC 8898):
+ * its life cycle and counters, the answer to each framed message (OPTIONS,
+ * 405, a request too broken to process), and the REGISTER logic, gated by
+ * bearer tokens through the authenticator callback.  The binding table is
+ * bindings.c; every response is worded in reply.c.
  *
- * Processing order follows RFC 3261 §10.3: Require (420) → credentials →
- * authorization for the device (policy_decide through the callback) → AOR
- * from To → Contacts and their expiry (400 / 423) → Call-ID/CSeq ordering →
- * all-or-nothing update → 200 listing every current binding of the AOR.
+ * A REGISTER goes through these steps, the first refusal answering it:
+ * Request-URI domain (400 / 404) → Require (420) → Contacts and the one
+ * device they name (400) → AOR from To (400) → credentials and the
+ * authenticator's verdict for the device (401 / 407 / 403 / 404) → expiry of
+ * each Contact (400 / 423) and Call-ID → under the lock, Call-ID/CSeq
+ * ordering and room (400 / 403 / 503), the update, and the 200 listing every
+ * current binding of the AOR.  Every check comes before any change.
  *
  * One table serves every event loop, so a 200 lists an AOR's bindings
  * whichever loop holds the connections (a shared line's devices, a phone
- * that reconnected).  The mutex covers the table and the write-behind lists
- * only: token validation (the auth callback) runs outside it, and the
- * check-and-apply of one REGISTER runs inside it, so two REGISTERs for the
- * same AOR cannot interleave.  Counters are relaxed atomics.
+ * that reconnected).  The mutex covers the table only: token validation
+ * (the auth callback) runs outside it, and the check-and-apply of one
+ * REGISTER runs inside it, so two REGISTERs for the same AOR cannot
+ * interleave.  Counters are relaxed atomics.
  */
 #include "config.h"
 
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <time.h>
 
 #include "common/common.h"
-#include "sip/sip.h"
-#include "sip/sip_int.h"
-
-#define BUCKETS 65536u          /* power of two; chains stay short */
-#define CONN_BUCKETS 4096u      /* connection id -> its bindings */
-
-struct conn_head {
-	uint64_t conn_id;
-	struct sip_binding *first;
-	struct conn_head *next;
-};
+#include "sip/registrar_int.h"
 
 struct sip_registrar {
 	struct sip_reg_config cfg;
 	sip_auth_fn auth;
 	void *auth_arg;
 	sip_domain_fn domain_ok;
-	pthread_mutex_t lock;           /* everything below but tag, tag_seq, st */
-	struct sip_binding *bucket[BUCKETS];
-	struct conn_head *cbucket[CONN_BUCKETS];
-	size_t count;
-	struct sip_binding **dirty;     /* write-behind puts */
-	size_t ndirty, dirty_cap;
-	struct sip_binding_change *dels;/* write-behind deletes */
-	size_t ndels, dels_cap;
-	char tag[17];                   /* To tag we add */
-	uint64_t tag_seq;               /* atomic */
-	struct sip_reg_stats st;        /* atomic members */
+	pthread_mutex_t lock;           /* the binding table */
+	struct sip_bindings *tab;
+	struct sip_totag tag;
+	struct sip_reg_stats st;        /* atomic members; the table keeps
+	                                 * bindings_added and bindings_removed */
 };
 
 #define ST_INC(r, field) \
 	((void)__atomic_fetch_add(&(r)->st.field, 1, __ATOMIC_RELAXED))
+
+/* ---- the registrar ------------------------------------------------------------ */
 
 void
 sip_reg_config_init(struct sip_reg_config *c)
@@ -75,22 +63,22 @@ sip_registrar *
 sip_reg_new(const struct sip_reg_config *cfg, sip_auth_fn auth, void *auth_arg)
 {
 	sip_registrar *r = calloc(1, sizeof(*r));
-	uint8_t rnd[8];
 
 	if (r == NULL)
 		return NULL;
 	r->cfg = *cfg;
 	r->auth = auth;
 	r->auth_arg = auth_arg;
-	if (pthread_mutex_init(&r->lock, NULL) != 0) {
-		free(r);
-		return NULL;
-	}
-	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
-		memset(rnd, 0x5a, sizeof(rnd));
-	for (size_t i = 0; i < sizeof(rnd); i++)
-		snprintf(r->tag + 2 * i, 3, "%02x", rnd[i]);
+	if ((r->tab = sip_bindings_new()) == NULL)
+		goto fail;
+	if (pthread_mutex_init(&r->lock, NULL) != 0)
+		goto fail;
+	sip_totag_init(&r->tag);
 	return r;
+fail:
+	sip_bindings_free(r->tab);
+	free(r);
+	return NULL;
 }
 
 void
@@ -98,30 +86,9 @@ sip_reg_free(sip_registrar *r)
 {
 	if (r == NULL)
 		return;
-	for (size_t i = 0; i < BUCKETS; i++) {
-		struct sip_binding *b = r->bucket[i], *n;
-		for (; b != NULL; b = n) {
-			n = b->next;
-			free(b);
-		}
-	}
-	for (size_t i = 0; i < CONN_BUCKETS; i++) {
-		struct conn_head *h = r->cbucket[i], *n;
-		for (; h != NULL; h = n) {
-			n = h->next;
-			free(h);
-		}
-	}
-	free(r->dirty);
-	free(r->dels);
+	sip_bindings_free(r->tab);
 	pthread_mutex_destroy(&r->lock);
 	free(r);
-}
-
-void
-sip_reg_set_config(sip_registrar *r, const struct sip_reg_config *cfg)
-{
-	r->cfg = *cfg;
 }
 
 void
@@ -139,7 +106,11 @@ sip_reg_stats(const sip_registrar *r, struct sip_reg_stats *out)
 
 	for (size_t i = 0; i < sizeof(*out) / sizeof(uint64_t); i++)
 		o[i] = __atomic_load_n(&a[i], __ATOMIC_RELAXED);
+	sip_bindings_counters(r->tab, &out->bindings_added,
+	                      &out->bindings_removed);
 }
+
+/* ---- the table, locked -------------------------------------------------------- */
 
 size_t
 sip_reg_count(sip_registrar *r)
@@ -147,12 +118,49 @@ sip_reg_count(sip_registrar *r)
 	size_t n;
 
 	pthread_mutex_lock(&r->lock);
-	n = r->count;
+	n = sip_bindings_count(r->tab);
 	pthread_mutex_unlock(&r->lock);
 	return n;
 }
 
-/* ---- device names --------------------------------------------------------- */
+size_t
+sip_reg_conn_closed(sip_registrar *r, uint64_t conn_id)
+{
+	size_t n;
+
+	pthread_mutex_lock(&r->lock);
+	n = sip_bindings_conn_closed(r->tab, conn_id);
+	pthread_mutex_unlock(&r->lock);
+	return n;
+}
+
+size_t
+sip_reg_expire(sip_registrar *r, int64_t now)
+{
+	size_t n;
+
+	pthread_mutex_lock(&r->lock);
+	n = sip_bindings_expire(r->tab, now);
+	pthread_mutex_unlock(&r->lock);
+	return n;
+}
+
+size_t
+sip_reg_take_changes(sip_registrar *r, int64_t now,
+                     struct sip_binding_change *out, size_t max)
+{
+	size_t n;
+
+	(void)now;      /* which refreshes to write was decided as they came */
+	pthread_mutex_lock(&r->lock);
+	n = sip_bindings_take_changes(r->tab, out, max);
+	pthread_mutex_unlock(&r->lock);
+	return n;
+}
+
+/* ---- device names ---------------------------------------------------------
+ * The device a Contact names: the vendor's +u.sip!devicename, or the MAC in
+ * the last group of its +sip.instance UUID. */
 
 static int
 hexval(int c)
@@ -192,7 +200,7 @@ sip_device_from_name(struct sip_str name, char out[SIP_DEVNAME_MAX])
 int
 sip_device_from_instance(struct sip_str inst, char out[SIP_DEVNAME_MAX])
 {
-	/* urn:uuid:8-4-4-4-12; the vendor puts the MAC in the last group. */
+	/* urn:uuid:8-4-4-4-12 */
 	static const char pre[] = "urn:uuid:";
 	const char *u;
 
@@ -212,820 +220,378 @@ sip_device_from_instance(struct sip_str inst, char out[SIP_DEVNAME_MAX])
 	return 0;
 }
 
-/* ---- the table ------------------------------------------------------------ */
+/* ---- REGISTER --------------------------------------------------------------- */
 
-static uint32_t
-hash_str(const char *s)
-{
-	uint32_t h = 2166136261u;       /* FNV-1a */
-
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 16777619u;
-	}
-	return h;
-}
-
-static struct sip_binding **
-bucket_of(sip_registrar *r, const char *aor)
-{
-	return &r->bucket[hash_str(aor) & (BUCKETS - 1)];
-}
-
-static struct sip_binding *
-find(sip_registrar *r, const char *aor, const char *instance, int64_t reg_id)
-{
-	for (struct sip_binding *b = *bucket_of(r, aor); b; b = b->next)
-		if (b->reg_id == reg_id && strcmp(b->aor, aor) == 0 &&
-		    strcmp(b->instance, instance) == 0)
-			return b;
-	return NULL;
-}
-
-static size_t
-aor_count(sip_registrar *r, const char *aor)
-{
-	size_t n = 0;
-
-	for (struct sip_binding *b = *bucket_of(r, aor); b; b = b->next)
-		if (strcmp(b->aor, aor) == 0)
-			n++;
-	return n;
-}
-
-static int
-grow(void **arr, size_t *cap, size_t need, size_t elem)
-{
-	size_t nc;
-	void *n;
-
-	if (need <= *cap)
-		return 0;
-	nc = *cap ? *cap * 2 : 64;
-	while (nc < need)
-		nc *= 2;
-	n = realloc(*arr, nc * elem);
-	if (n == NULL)
-		return -1;
-	*arr = n;
-	*cap = nc;
-	return 0;
-}
-
-static void
-mark_dirty(sip_registrar *r, struct sip_binding *b)
-{
-	if (b->dirty)
-		return;
-	if (grow((void **)&r->dirty, &r->dirty_cap, r->ndirty + 1,
-	         sizeof(*r->dirty)) != 0)
-		return;                 /* the store catches up at next refresh */
-	r->dirty[r->ndirty++] = b;
-	b->dirty = (int)r->ndirty;
-}
-
-static void
-unlink_dirty(sip_registrar *r, struct sip_binding *b)
-{
-	size_t i;
-
-	if (!b->dirty)
-		return;
-	i = (size_t)b->dirty - 1;
-	r->dirty[i] = r->dirty[--r->ndirty];
-	if (i < r->ndirty)
-		r->dirty[i]->dirty = (int)i + 1;
-	b->dirty = 0;
-}
-
-static struct conn_head **
-conn_slot(sip_registrar *r, uint64_t id)
-{
-	struct conn_head **hp = &r->cbucket[(id * 0x9e3779b97f4a7c15ull) >> 52];
-
-	while (*hp != NULL && (*hp)->conn_id != id)
-		hp = &(*hp)->next;
-	return hp;
-}
-
-static void
-conn_unlink(sip_registrar *r, struct sip_binding *b)
-{
-	if (b->cprev == NULL)
-		return;
-	*b->cprev = b->cnext;
-	if (b->cnext != NULL)
-		b->cnext->cprev = b->cprev;
-	b->cnext = NULL;
-	b->cprev = NULL;
-	{
-		struct conn_head **hp = conn_slot(r, b->conn_id), *h = *hp;
-		if (h != NULL && h->first == NULL) {
-			*hp = h->next;
-			free(h);
-		}
-	}
-}
-
-/* Files b under connection `id` (the binding follows its latest REGISTER's
- * connection).  -1 only when out of memory (the binding then just expires). */
-static int
-conn_link(sip_registrar *r, struct sip_binding *b, uint64_t id)
-{
-	struct conn_head **hp, *h;
-
-	if (b->cprev != NULL && b->conn_id == id)
-		return 0;
-	conn_unlink(r, b);
-	b->conn_id = id;
-	hp = conn_slot(r, id);
-	if ((h = *hp) == NULL) {
-		h = calloc(1, sizeof(*h));
-		if (h == NULL)
-			return -1;
-		h->conn_id = id;
-		*hp = h;
-	}
-	b->cnext = h->first;
-	if (h->first != NULL)
-		h->first->cprev = &b->cnext;
-	h->first = b;
-	b->cprev = &h->first;
-	return 0;
-}
-
-/* Unlinks *pp (the binding) from its chain and frees it. */
-static void
-remove_at(sip_registrar *r, struct sip_binding **pp)
-{
-	struct sip_binding *b = *pp;
-
-	*pp = b->next;
-	unlink_dirty(r, b);
-	conn_unlink(r, b);
-	if (b->stored_expires != 0 &&
-	    grow((void **)&r->dels, &r->dels_cap, r->ndels + 1,
-	         sizeof(*r->dels)) == 0) {
-		struct sip_binding_change *c = &r->dels[r->ndels++];
-		c->del = 1;
-		c->b = *b;
-		c->b.next = NULL;
-	}
-	free(b);
-	r->count--;
-	ST_INC(r, bindings_removed);
-}
-
-static size_t
-sweep(sip_registrar *r, int (*match)(const struct sip_binding *, const void *),
-      const void *arg)
-{
-	size_t n = 0;
-
-	if (r->count == 0)
-		return 0;
-	for (size_t i = 0; i < BUCKETS; i++) {
-		struct sip_binding **pp = &r->bucket[i];
-		while (*pp != NULL) {
-			if (match(*pp, arg)) {
-				remove_at(r, pp);
-				n++;
-			} else {
-				pp = &(*pp)->next;
-			}
-		}
-	}
-	return n;
-}
-
-static int
-match_expired(const struct sip_binding *b, const void *arg)
-{
-	return b->expires_at <= *(const int64_t *)arg;
-}
-
-size_t
-sip_reg_conn_closed(sip_registrar *r, uint64_t conn_id)
-{
-	struct conn_head *h;
-	size_t n = 0;
-
-	pthread_mutex_lock(&r->lock);
-	h = *conn_slot(r, conn_id);
-	/* Each removal may free the head when its list empties. */
-	while (h != NULL && h->first != NULL) {
-		struct sip_binding *b = h->first, **pp = bucket_of(r, b->aor);
-		int last = b->cnext == NULL;
-
-		while (*pp != NULL && *pp != b)
-			pp = &(*pp)->next;
-		if (*pp == NULL)
-			break;                  /* broken invariant: leave it */
-		remove_at(r, pp);
-		n++;
-		if (last)
-			break;
-	}
-	pthread_mutex_unlock(&r->lock);
-	return n;
-}
-
-size_t
-sip_reg_expire(sip_registrar *r, int64_t now)
-{
-	size_t n;
-
-	pthread_mutex_lock(&r->lock);
-	n = sweep(r, match_expired, &now);
-	pthread_mutex_unlock(&r->lock);
-	return n;
-}
-
-void
-sip_reg_foreach(sip_registrar *r,
-                int (*cb)(void *ctx, const struct sip_binding *b), void *ctx)
-{
-	pthread_mutex_lock(&r->lock);
-	for (size_t i = 0; i < BUCKETS; i++)
-		for (struct sip_binding *b = r->bucket[i]; b; b = b->next)
-			if (cb(ctx, b) != 0)
-				goto out;
-out:
-	pthread_mutex_unlock(&r->lock);
-}
-
-size_t
-sip_reg_take_changes(sip_registrar *r, int64_t now,
-                     struct sip_binding_change *out, size_t max)
-{
-	size_t n = 0;
-
-	(void)now;
-	pthread_mutex_lock(&r->lock);
-	while (n < max && r->ndels > 0)
-		out[n++] = r->dels[--r->ndels];
-	while (n < max && r->ndirty > 0) {
-		struct sip_binding *b = r->dirty[--r->ndirty];
-		b->dirty = 0;
-		b->stored_expires = b->expires_at;
-		out[n].del = 0;
-		out[n].b = *b;
-		out[n].b.next = NULL;
-		n++;
-	}
-	pthread_mutex_unlock(&r->lock);
-	return n;
-}
-
-/* ---- responses --------------------------------------------------------------- */
-
-struct wbuf {
-	char *p;
-	size_t len, cap;
-	int overflow;
+/* One REGISTER as the steps below read it; each step fills in what the
+ * next ones need. */
+struct reg_request {
+	const struct sip_msg *m;
+	const struct sip_conn_info *ci;
+	const struct sip_reg_config *cfg; /* the listener's, else the registrar's */
+	void *auth_arg;                 /* the listener's, else the registrar's */
+	int64_t now;
+	struct sip_contact ct[SIP_CONTACTS_MAX];
+	int n;                          /* Contacts in ct */
+	int star;                       /* "Contact: *" (then the only one) */
+	uint32_t granted[SIP_CONTACTS_MAX]; /* seconds for ct[i]; 0 removes */
+	char aor[SIP_AOR_MAX];          /* from To */
+	char device[SIP_DEVNAME_MAX];   /* named by the Contacts, else the one
+	                                 * the authenticator decided for */
+	char hint[SIP_DEVNAME_MAX];     /* see sip_auth_query.hint_device */
+	char call_id[SIP_CALLID_MAX];
+	char jti[TOK_JTI_MAX];          /* the token's id, for the log */
+	const char *why;                /* the refusal's reason for the log;
+	                                 * NULL: the refusal needs no line */
 };
 
-static void
-w_mem(struct wbuf *w, const void *s, size_t n)
+/* Notes a refusal: the code answers, `why` goes to the log.  Returns -1,
+ * which every step returns when it refuses. */
+static int
+refuse(struct reg_request *rq, struct sip_reply *rp, int code, const char *why)
 {
-	if (w->overflow || n > w->cap - w->len) {
-		w->overflow = 1;
-		return;
-	}
-	memcpy(w->p + w->len, s, n);
-	w->len += n;
+	rp->code = code;
+	rq->why = why;
+	return -1;
 }
 
 static void
-w_str(struct wbuf *w, const char *s)
+log_refusal(const struct reg_request *rq)
 {
-	w_mem(w, s, strlen(s));
-}
-
-static void OPROV_PRINTF(2, 3)
-w_fmt(struct wbuf *w, const char *fmt, ...)
-{
-	va_list ap;
-	int k;
-
-	if (w->overflow)
-		return;
-	va_start(ap, fmt);
-	k = vsnprintf(w->p + w->len, w->cap - w->len, fmt, ap);
-	va_end(ap);
-	if (k < 0 || (size_t)k >= w->cap - w->len) {
-		w->overflow = 1;
-		return;
-	}
-	w->len += (size_t)k;
-}
-
-static void
-w_hdr(struct wbuf *w, const char *name, struct sip_str v)
-{
-	w_str(w, name);
-	w_str(w, ": ");
-	w_mem(w, v.p, v.len);
-	w_str(w, "\r\n");
-}
-
-static const char *
-reason_phrase(int code)
-{
-	switch (code) {
-	case 200: return "OK";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 407: return "Proxy Authentication Required";
-	case 420: return "Bad Extension";
-	case 423: return "Interval Too Brief";
-	case 500: return "Server Internal Error";
-	case 503: return "Service Unavailable";
-	case 505: return "Version Not Supported";
-	case 513: return "Message Too Large";
-	default: return "Error";
-	}
-}
-
-/* Status line and the copied headers (RFC 3261 §8.2.6.2): every Via in
- * order, From, To (with our tag when it had none), Call-ID, CSeq. */
-static void
-w_start(sip_registrar *r, struct wbuf *w, const struct sip_msg *m, int code)
-{
-	struct sip_str tag;
-
-	w_fmt(w, "SIP/2.0 %d %s\r\n", code, reason_phrase(code));
-	for (size_t i = 0; i < m->nhdr; i++)
-		if (m->hdr[i].id == SIP_H_VIA)
-			w_hdr(w, "Via", m->hdr[i].value);
-	w_hdr(w, "From", m->from->value);
-	w_str(w, "To: ");
-	w_mem(w, m->to->value.p, m->to->value.len);
-	if (sip_hdr_param(m->to->value, "tag", &tag) == 0)
-		w_fmt(w, ";tag=%s%llx", r->tag, (unsigned long long)
-		      __atomic_add_fetch(&r->tag_seq, 1, __ATOMIC_RELAXED));
-	w_str(w, "\r\n");
-	w_hdr(w, "Call-ID", m->call_id->value);
-	w_hdr(w, "CSeq", m->cseq_hdr->value);
-}
-
-static void
-w_finish(struct wbuf *w)
-{
-	w_str(w, "Content-Length: 0\r\n\r\n");
-}
-
-static void
-w_date(struct wbuf *w, int64_t now)
-{
-	/* Formatted once a second per thread, not once per response. */
-	static __thread int64_t at = -1;
-	static __thread char buf[64];
-	struct tm tm;
-	time_t t = (time_t)now;
-
-	if (now != at) {
-		if (gmtime_r(&t, &tm) == NULL ||
-		    strftime(buf, sizeof(buf), "%a, %d %b %Y %H:%M:%S GMT", &tm) == 0)
-			return;
-		at = now;
-	}
-	w_fmt(w, "Date: %s\r\n", buf);
-}
-
-/* ---- request handling --------------------------------------------------------- */
-
-#define WARN_PORT_MISMATCH "SIP OAuth Registration port Mismatch"
-
-struct reply {
-	int code;
-	const char *warning;            /* Warning 399 text or NULL */
-	int challenge;                  /* 1 plain, 2 with invalid_token */
-	struct sip_str unsupported;
-	unsigned min_expires;
-	int allow;
-};
-
-static void
-log_refusal(const struct sip_conn_info *ci, const char *what,
-            const char *device, const char *jti)
-{
+	const struct sip_conn_info *ci = rq->ci;
 	char dev[64];
 
-	str_sanitize(dev, sizeof(dev), device, strlen(device));
+	str_sanitize(dev, sizeof(dev), rq->device, strlen(rq->device));
 	log_msg(LOG_NOTICE, "sip refuse reason=%s channel=%s peer=%s device=%s "
-	        "jti=%s conn=%llu", what, ci->mtls ? "sip-5091" : "sip-5090",
+	        "jti=%s conn=%llu", rq->why, ci->mtls ? "sip-5091" : "sip-5090",
 	        ci->peer_addr ? ci->peer_addr : "-", dev[0] ? dev : "-",
-	        jti && jti[0] ? jti : "-", (unsigned long long)ci->conn_id);
+	        rq->jti[0] ? rq->jti : "-", (unsigned long long)ci->conn_id);
 }
 
-static size_t
-write_reply(sip_registrar *r, const struct sip_reg_config *cfg,
-            const struct sip_msg *m, const struct reply *rp, char *out)
-{
-	struct wbuf w = { out, 0, SIP_RESP_MAX, 0 };
-
-	w_start(r, &w, m, rp->code);
-	if (rp->challenge) {
-		const char *err = rp->challenge == 2 ? ", error=\"invalid_token\"" : "";
-		if (cfg->style == SIP_CHALLENGE_RFC8898)
-			w_fmt(&w, "WWW-Authenticate: Bearer realm=\"%s\", "
-			      "authz_server=\"%s\"%s\r\n", cfg->realm,
-			      cfg->authz_server, err);
-		else
-			w_fmt(&w, "Proxy-Authenticate: Bearer realm=\"%s\"%s\r\n",
-			      cfg->realm, err);
-	}
-	if (rp->warning != NULL)
-		w_fmt(&w, "Warning: 399 %s \"%s\"\r\n", cfg->host, rp->warning);
-	if (rp->unsupported.len)
-		w_hdr(&w, "Unsupported", rp->unsupported);
-	if (rp->min_expires)
-		w_fmt(&w, "Min-Expires: %u\r\n", rp->min_expires);
-	if (rp->allow || rp->code == 405)
-		w_str(&w, "Allow: REGISTER, OPTIONS, ACK\r\n");
-	if (rp->code == 503)
-		w_fmt(&w, "Retry-After: %d\r\n", SIP_RETRY_AFTER_FULL);
-	else if (rp->code == 403 && rp->warning != NULL &&
-	         strcmp(rp->warning, WARN_PORT_MISMATCH) == 0)
-		w_fmt(&w, "Retry-After: %d\r\n", SIP_RETRY_AFTER_MISMATCH);
-	w_finish(&w);
-	return w.overflow ? 0 : w.len;
-}
-
-/* Copies a counted string into a fixed field; -1 when it does not fit. */
+/* RFC 3261 §10.3 step 1: a domain we do not serve.  We are no proxy, so
+ * there is nowhere to forward it. */
 static int
-copy_field(char *dst, size_t dstsz, struct sip_str s)
+reg_check_domain(sip_registrar *r, struct reg_request *rq, struct sip_reply *rp)
 {
-	if (s.len >= dstsz)
-		return -1;
-	memcpy(dst, s.p, s.len);
-	dst[s.len] = '\0';
+	struct sip_str host;
+
+	if (sip_uri_host(rq->m->ruri, &host) != 0)
+		return refuse(rq, rp, 400, "Request-URI is not a sip/sips URI");
+	if (r->domain_ok != NULL && !r->domain_ok(rq->auth_arg, rq->ci, host))
+		return refuse(rq, rp, 404, "Request-URI domain not served here");
 	return 0;
 }
 
-static void
-count_verdict(sip_registrar *r, int code, const char *warning, int challenge)
+/* RFC 3261 §10.3 step 2: an extension we do not implement is a 420 that
+ * names it in Unsupported. */
+static int
+reg_check_require(struct reg_request *rq, struct sip_reply *rp)
 {
-	if (code == 200)
+	if (sip_require_unknown(rq->m, &rp->unsupported))
+		return refuse(rq, rp, 420, NULL);
+	return 0;
+}
+
+/* The Contacts, and the device they name: +u.sip!devicename when it is a
+ * device name, else the MAC in the +sip.instance UUID.  Two Contacts
+ * naming different devices cannot both be authorized by one token. */
+static int
+reg_read_contacts(struct reg_request *rq, struct sip_reply *rp)
+{
+	const char *why;
+
+	rq->n = sip_contacts_parse(rq->m, rq->ct, SIP_CONTACTS_MAX, &why);
+	if (rq->n < 0)
+		return refuse(rq, rp, 400, why);
+	for (int i = 0; i < rq->n; i++) {
+		const struct sip_contact *c = &rq->ct[i];
+		char d[SIP_DEVNAME_MAX];
+
+		if (c->star) {
+			rq->star = 1;
+			continue;
+		}
+		if (sip_device_from_name(c->devicename, d) != 0 &&
+		    sip_device_from_instance(c->instance, d) != 0)
+			continue;
+		if (rq->device[0] && strcmp(rq->device, d) != 0)
+			return refuse(rq, rp, 400, "Contacts name two devices");
+		memcpy(rq->device, d, sizeof(d));
+	}
+	return 0;
+}
+
+/* The address-of-record from To; when no Contact names a device ("*", a
+ * query), the one device of the AOR's bindings as the authenticator's hint. */
+static int
+reg_read_aor(sip_registrar *r, struct reg_request *rq, struct sip_reply *rp)
+{
+	struct sip_str uri;
+
+	if (sip_nameaddr_uri(rq->m->to->value, &uri) != 0 ||
+	    sip_aor(uri, rq->aor, sizeof(rq->aor)) != 0)
+		return refuse(rq, rp, 400, "To is not a sip/sips AOR");
+	if (!rq->device[0]) {
+		pthread_mutex_lock(&r->lock);
+		sip_bindings_aor_device(r->tab, rq->aor, rq->hint);
+		pthread_mutex_unlock(&r->lock);
+	}
+	return 0;
+}
+
+/* "sip:USER@host": the user part, for the authenticator's line check. */
+static struct sip_str
+aor_user(const char *aor)
+{
+	const char *c = strchr(aor, ':'), *at = strchr(aor, '@');
+
+	if (c != NULL && at != NULL && at > c)
+		return (struct sip_str){ c + 1, (size_t)(at - c - 1) };
+	return (struct sip_str){ NULL, 0 };
+}
+
+/* The bearer credential and the authenticator's verdict for the device
+ * (the daemon's callback runs policy_decide()).  When the Contacts named no
+ * device, the one decided for (or the hint) becomes the request's. */
+static int
+reg_authorize(sip_registrar *r, struct reg_request *rq, struct sip_reply *rp)
+{
+	struct sip_auth_query q;
+	struct sip_auth_answer a;
+	struct sip_str tok = { NULL, 0 };
+	enum sip_cred_result cr = sip_bearer_token(rq->m, &tok);
+
+	if (cr == SIP_CRED_CONFLICT)
+		return refuse(rq, rp, 400, "conflicting bearer credentials");
+	memset(&q, 0, sizeof(q));
+	q.device = rq->device;
+	q.hint_device = rq->hint;
+	q.aor_user = aor_user(rq->aor);
+	q.token = tok.p;
+	q.token_len = tok.len;
+	q.token_present = cr != SIP_CRED_NONE;
+	q.token_unreadable = cr == SIP_CRED_BAD;
+	q.mtls = rq->ci->mtls;
+	q.peer = rq->ci->peer;
+	memset(&a, 0, sizeof(a));
+	r->auth(rq->auth_arg, &q, &a);
+	memcpy(rq->jti, a.jti, sizeof(rq->jti));
+	if (!rq->device[0])
+		memcpy(rq->device, a.device[0] ? a.device : rq->hint,
+		       sizeof(rq->device));
+	rq->device[SIP_DEVNAME_MAX - 1] = '\0';
+	if (a.reason != POLICY_ALLOW) {
+		sip_reply_for_verdict(rq->cfg, a.reason, rp);
+		rq->why = a.why ? a.why : "refused";
+		return -1;
+	}
+	/* Allowed without knowing the device (an owner-bound token and a
+	 * request naming none): nothing to scope the update to. */
+	if (!rq->device[0])
+		return refuse(rq, rp, 400,
+		              "no device named by the Contacts or the token");
+	return 0;
+}
+
+/* Expiry of each Contact: its own parameter, else Expires, else the
+ * default; shortened to the maximum; a non-zero request below the minimum
+ * is refused with 423 (RFC 3261 §10.3 step 7).  A Contact too long for a
+ * binding is refused here too, before anything changes. */
+static int
+reg_grant_expiry(struct reg_request *rq, struct sip_reply *rp)
+{
+	const struct sip_reg_config *cfg = rq->cfg;
+	long long hdr = rq->m->expires;
+
+	if (rq->star && hdr != 0)
+		return refuse(rq, rp, 400, "Contact * without Expires: 0");
+	for (int i = 0; i < rq->n; i++) {
+		const struct sip_contact *c = &rq->ct[i];
+		long long e = c->expires >= 0 ? c->expires :
+		              hdr >= 0 ? hdr : cfg->expires_default;
+
+		if (c->star)
+			continue;
+		if (e > 0 && e < (long long)cfg->expires_min) {
+			rp->min_expires = cfg->expires_min;
+			return refuse(rq, rp, 423, NULL);
+		}
+		rq->granted[i] = (uint32_t)(e > (long long)cfg->expires_max ?
+		                            cfg->expires_max : e);
+		if (c->instance.len >= SIP_INSTANCE_MAX ||
+		    c->uri.len >= SIP_CONTACT_MAX)
+			return refuse(rq, rp, 400, "Contact too long");
+	}
+	return 0;
+}
+
+static int
+reg_read_call_id(struct reg_request *rq, struct sip_reply *rp)
+{
+	if (sip_str_copy(rq->call_id, sizeof(rq->call_id),
+	                 rq->m->call_id->value) != 0)
+		return refuse(rq, rp, 400, "Call-ID too long");
+	return 0;
+}
+
+/* The binding key of Contact i: AOR, +sip.instance (else the Contact URI)
+ * and reg-id.  -1 for "*" and for an instance too long for a key: such a
+ * Contact is left alone. */
+static int
+contact_key(const struct reg_request *rq, int i, char inst[SIP_INSTANCE_MAX],
+            struct sip_binding_key *k)
+{
+	const struct sip_contact *c = &rq->ct[i];
+
+	if (c->star || sip_str_copy(inst, SIP_INSTANCE_MAX,
+	                            c->instance.len ? c->instance : c->uri) != 0)
+		return -1;
+	k->aor = rq->aor;
+	k->instance = inst;
+	k->reg_id = c->reg_id;
+	return 0;
+}
+
+/* Under the lock, before anything changes: the same Call-ID needs a higher
+ * CSeq (RFC 3261 §10.3 step 7), and the AOR and the table need room for the
+ * bindings this REGISTER adds. */
+static int
+reg_check_locked(sip_registrar *r, struct reg_request *rq, struct sip_reply *rp)
+{
+	struct sip_binding_key k;
+	char inst[SIP_INSTANCE_MAX];
+	size_t add = 0;
+
+	for (int i = 0; i < rq->n; i++) {
+		const struct sip_binding *b;
+
+		if (contact_key(rq, i, inst, &k) != 0)
+			continue;
+		b = sip_bindings_find(r->tab, &k);
+		if (b != NULL && strcmp(b->call_id, rq->call_id) == 0 &&
+		    rq->m->cseq <= b->cseq)
+			return refuse(rq, rp, 400, "CSeq not higher than the binding's");
+	}
+	for (int i = 0; i < rq->n; i++)
+		if (rq->granted[i] != 0 && contact_key(rq, i, inst, &k) == 0 &&
+		    sip_bindings_find(r->tab, &k) == NULL)
+			add++;
+	if (sip_bindings_aor_count(r->tab, rq->aor) + add > SIP_BINDINGS_PER_AOR)
+		return refuse(rq, rp, 403, "too many bindings for the AOR");
+	if (sip_bindings_count(r->tab) + add > SIP_BINDINGS_MAX)
+		return refuse(rq, rp, 503, "binding table full");
+	return 0;
+}
+
+/* Under the lock, the update.  "*" removes the requesting device's bindings
+ * of the AOR: a token speaks for one device, and on a shared line one
+ * device must not unregister another.  Each other Contact is removed
+ * (expiry 0), added or refreshed. */
+static int
+reg_update_locked(sip_registrar *r, struct reg_request *rq,
+                  struct sip_reply *rp)
+{
+	struct sip_binding_set s = {
+		.device = rq->device, .call_id = rq->call_id,
+		.cseq = rq->m->cseq, .conn_id = rq->ci->conn_id, .now = rq->now,
+	};
+	struct sip_binding_key k;
+	char inst[SIP_INSTANCE_MAX];
+
+	if (rq->star)
+		sip_bindings_del_device(r->tab, rq->aor, rq->device);
+	for (int i = 0; i < rq->n; i++) {
+		if (contact_key(rq, i, inst, &k) != 0)
+			continue;
+		if (rq->granted[i] == 0) {
+			sip_bindings_del(r->tab, &k);
+			continue;
+		}
+		s.contact = rq->ct[i].uri;
+		s.granted = rq->granted[i];
+		if (sip_bindings_put(r->tab, &k, &s) != 0)
+			return refuse(rq, rp, 503, "out of memory");
+	}
+	return 0;
+}
+
+/* Under the lock, the 200: every current binding of the AOR, and Expires
+ * with the longest interval granted (none for "*" or a query). */
+static int
+reg_reply_ok_locked(sip_registrar *r, struct reg_request *rq,
+                    struct sip_reply *rp, char *out, size_t *outlen)
+{
+	long long expires = -1;
+
+	if (rq->n > 0 && !rq->star) {
+		expires = 0;
+		for (int i = 0; i < rq->n; i++)
+			if (rq->granted[i] > expires)
+				expires = rq->granted[i];
+	}
+	*outlen = sip_reply_bindings(&r->tag, rq->m, r->tab, rq->aor, expires,
+	                             rq->now, out);
+	if (*outlen == 0)
+		return refuse(rq, rp, 500, "response too large");
+	return 0;
+}
+
+/* One counter per answer, for the stats file. */
+static void
+count_verdict(sip_registrar *r, const struct sip_reply *rp)
+{
+	if (rp->code == 200)
 		ST_INC(r, ok);
-	else if (challenge == 2)
+	else if (rp->challenge == SIP_CHAL_INVALID_TOKEN)
 		ST_INC(r, invalid_token);
-	else if (challenge)
+	else if (rp->challenge != SIP_CHAL_NONE)
 		ST_INC(r, challenges);
-	else if (code == 403 && warning && strcmp(warning, WARN_PORT_MISMATCH) == 0)
+	else if (rp->code == 403 && rp->warning == SIP_WARN_PORT_MISMATCH)
 		ST_INC(r, port_mismatch);
-	else if (code == 403 && warning)
+	else if (rp->code == 403 && rp->warning != SIP_WARN_NONE)
 		ST_INC(r, tls_auth_failure);
-	else if (code == 403)
+	else if (rp->code == 403)
 		ST_INC(r, forbidden);
-	else if (code == 400)
+	else if (rp->code == 400)
 		ST_INC(r, bad_request);
 	else
 		ST_INC(r, other_errors);
 }
 
-/* The device of the AOR's bindings when they all belong to one ("" when
- * there are none or several).  Under the lock. */
-static void
-aor_device(sip_registrar *r, const char *aor, char out[SIP_DEVNAME_MAX])
-{
-	out[0] = '\0';
-	for (struct sip_binding *b = *bucket_of(r, aor); b; b = b->next) {
-		if (strcmp(b->aor, aor) != 0 || !b->device[0])
-			continue;
-		if (out[0] && strcmp(out, b->device) != 0) {
-			out[0] = '\0';
-			return;
-		}
-		memcpy(out, b->device, SIP_DEVNAME_MAX);
-	}
-}
-
+/* Runs the steps in order and writes the answer; returns its code. */
 static int
-contact_key(const struct sip_contact *c, char inst[SIP_INSTANCE_MAX])
+handle_register(sip_registrar *r, struct reg_request *rq, char *out,
+                size_t *outlen)
 {
-	return copy_field(inst, SIP_INSTANCE_MAX,
-	                  c->instance.len ? c->instance : c->uri);
-}
+	struct sip_reply rp = { 0 };
+	int failed;
 
-/* Steps after authorization, under the lock: ordering, limits, the update
- * and the 200.  Returns 200 (response written to out) or the error code,
- * with *why set for the log when the refusal deserves a line. */
-static int
-apply_locked(sip_registrar *r, const struct sip_conn_info *ci,
-             const struct sip_msg *m, const struct sip_contact *ct, int n,
-             int star, const uint32_t *granted, const char *aor,
-             const char *device, const char *call_id, int64_t now,
-             char *out, size_t *outlen, const char **why)
-{
-	char inst[SIP_INSTANCE_MAX];
-	size_t have = 0, add = 0;
-
-	/* Ordering (RFC 3261 §10.3 step 7): the same Call-ID needs a higher
-	 * CSeq; checked for every Contact before anything changes. */
-	for (int i = 0; i < n; i++) {
-		struct sip_binding *b;
-		if (ct[i].star || contact_key(&ct[i], inst) != 0)
-			continue;
-		b = find(r, aor, inst, ct[i].reg_id);
-		if (b != NULL && strcmp(b->call_id, call_id) == 0 &&
-		    m->cseq <= b->cseq)
-			return (*why = "CSeq not higher than the binding's"), 400;
-	}
-	have = aor_count(r, aor);
-	for (int i = 0; i < n; i++) {
-		if (ct[i].star || granted[i] == 0)
-			continue;
-		if (contact_key(&ct[i], inst) == 0 &&
-		    find(r, aor, inst, ct[i].reg_id) == NULL)
-			add++;
-	}
-	if (have + add > SIP_BINDINGS_PER_AOR)
-		return (*why = "too many bindings for the AOR"), 403;
-	if (r->count + add > SIP_BINDINGS_MAX)
-		return (*why = "binding table full"), 503;
-
-	/* Apply.  "*" removes the requesting device's bindings of the AOR: a
-	 * token speaks for one device, and on a shared line one device must
-	 * not unregister another. */
-	if (star) {
-		struct sip_binding **pp = bucket_of(r, aor);
-		while (*pp != NULL) {
-			if (strcmp((*pp)->aor, aor) == 0 &&
-			    strcmp((*pp)->device, device) == 0)
-				remove_at(r, pp);
-			else
-				pp = &(*pp)->next;
-		}
-	}
-	for (int i = 0; i < n; i++) {
-		struct sip_binding *b, **pp;
-		if (ct[i].star || contact_key(&ct[i], inst) != 0)
-			continue;
-		for (pp = bucket_of(r, aor); *pp != NULL; pp = &(*pp)->next)
-			if ((*pp)->reg_id == ct[i].reg_id &&
-			    strcmp((*pp)->aor, aor) == 0 &&
-			    strcmp((*pp)->instance, inst) == 0)
-				break;
-		b = *pp;
-		if (granted[i] == 0) {
-			if (b != NULL)
-				remove_at(r, pp);
-			continue;
-		}
-		if (b == NULL) {
-			b = calloc(1, sizeof(*b));
-			if (b == NULL)
-				return (*why = "out of memory"), 503;
-			snprintf(b->aor, sizeof(b->aor), "%s", aor);
-			memcpy(b->instance, inst, sizeof(inst));
-			b->reg_id = ct[i].reg_id;
-			b->next = *bucket_of(r, aor);
-			*bucket_of(r, aor) = b;
-			r->count++;
-			ST_INC(r, bindings_added);
-			mark_dirty(r, b);
-		}
-		if (b->conn_id != ci->conn_id ||
-		    b->contact[0] == '\0' ||
-		    strlen(b->contact) != ct[i].uri.len ||
-		    memcmp(b->contact, ct[i].uri.p, ct[i].uri.len) != 0 ||
-		    b->stored_expires - now < (int64_t)granted[i] / 2)
-			mark_dirty(r, b);
-		(void)copy_field(b->contact, sizeof(b->contact), ct[i].uri);
-		snprintf(b->device, sizeof(b->device), "%s", device);
-		snprintf(b->call_id, sizeof(b->call_id), "%s", call_id);
-		b->cseq = m->cseq;
-		b->expires_at = now + granted[i];
-		(void)conn_link(r, b, ci->conn_id);
-	}
-
-	/* 200 with every current binding of the AOR. */
-	{
-		struct wbuf w = { out, 0, SIP_RESP_MAX, 0 };
-		int outbound = 0;
-		uint32_t hdr_exp = 0;
-
-		w_start(r, &w, m, 200);
-		for (struct sip_binding *b = *bucket_of(r, aor); b; b = b->next) {
-			if (strcmp(b->aor, aor) != 0)
-				continue;
-			w_fmt(&w, "Contact: <%s>;expires=%lld", b->contact,
-			      (long long)(b->expires_at > now ? b->expires_at - now : 0));
-			if (b->instance[0] && strcmp(b->instance, b->contact) != 0)
-				w_fmt(&w, ";+sip.instance=\"<%s>\"", b->instance);
-			if (b->reg_id) {
-				w_fmt(&w, ";reg-id=%lld", (long long)b->reg_id);
-				outbound = 1;
-			}
-			w_str(&w, "\r\n");
-		}
-		for (int i = 0; i < n; i++)
-			if (!ct[i].star && granted[i] > hdr_exp)
-				hdr_exp = granted[i];
-		if (n > 0 && !star)
-			w_fmt(&w, "Expires: %u\r\n", hdr_exp);
-		if (outbound)
-			w_str(&w, "Require: outbound\r\n");
-		w_date(&w, now);
-		w_finish(&w);
-		if (w.overflow)
-			return (*why = "response too large"), 500;
-		*outlen = w.len;
-	}
-	return 200;
-}
-
-static enum sip_reg_outcome
-handle_register(sip_registrar *r, const struct sip_conn_info *ci,
-                const struct sip_reg_config *cfg, const struct sip_msg *m,
-                int64_t now, char *out, size_t *outlen, int *status)
-{
-	struct sip_contact ct[SIP_CONTACTS_MAX];
-	struct sip_auth_query q;
-	struct sip_auth_answer a;
-	struct reply rp = { 0 };
-	struct sip_str uri, host, tok = { NULL, 0 };
-	char aor[SIP_AOR_MAX], device[SIP_DEVNAME_MAX] = "";
-	char hint[SIP_DEVNAME_MAX] = "";
-	char call_id[SIP_CALLID_MAX];
-	uint32_t granted[SIP_CONTACTS_MAX];
-	void *arg = ci->auth_arg ? ci->auth_arg : r->auth_arg;
-	const char *why = NULL;
-	int n, star = 0, code;
-	enum sip_cred_result cr;
-
-	memset(&a, 0, sizeof(a));
 	ST_INC(r, registers);
-	/* RFC 3261 §10.3 step 1: a domain we do not serve.  We are no proxy,
-	 * so there is nowhere to forward it. */
-	if (sip_uri_host(m->ruri, &host) != 0) {
-		rp.code = 400;
-		why = "Request-URI is not a sip/sips URI";
-		goto reply;
-	}
-	if (r->domain_ok != NULL && !r->domain_ok(arg, ci, host)) {
-		rp.code = 404;
-		why = "Request-URI domain not served here";
-		goto reply;
-	}
-	if (sip_require_unknown(m, &rp.unsupported)) {
-		rp.code = 420;
-		goto reply;
-	}
-	n = sip_contacts_parse(m, ct, SIP_CONTACTS_MAX, &why);
-	if (n < 0) {
-		rp.code = 400;
-		goto reply;
-	}
-	/* The device named by the Contacts: +u.sip!devicename when it is a
-	 * device name, else the MAC in the +sip.instance UUID.  Two Contacts
-	 * naming different devices cannot both be authorized by one token. */
-	for (int i = 0; i < n; i++) {
-		char d[SIP_DEVNAME_MAX];
-		if (ct[i].star) {
-			star = 1;
-			continue;
-		}
-		if (sip_device_from_name(ct[i].devicename, d) != 0 &&
-		    sip_device_from_instance(ct[i].instance, d) != 0)
-			continue;
-		if (device[0] && strcmp(device, d) != 0) {
-			rp.code = 400;
-			why = "Contacts name two devices";
-			goto reply;
-		}
-		memcpy(device, d, sizeof(d));
-	}
-	if (sip_nameaddr_uri(m->to->value, &uri) != 0 ||
-	    sip_aor(uri, aor, sizeof(aor)) != 0) {
-		rp.code = 400;
-		why = "To is not a sip/sips AOR";
-		goto reply;
-	}
-	if (!device[0]) {
-		pthread_mutex_lock(&r->lock);
-		aor_device(r, aor, hint);
-		pthread_mutex_unlock(&r->lock);
-	}
-
-	cr = sip_bearer_token(m, &tok);
-	if (cr == SIP_CRED_CONFLICT) {
-		rp.code = 400;
-		why = "conflicting bearer credentials";
-		goto reply;
-	}
-	memset(&q, 0, sizeof(q));
-	q.device = device;
-	q.hint_device = hint;
-	{
-		/* "sip:USER@host": the user part, for the line check. */
-		const char *c = strchr(aor, ':'), *at = strchr(aor, '@');
-		if (c != NULL && at != NULL && at > c)
-			q.aor_user = (struct sip_str){ c + 1, (size_t)(at - c - 1) };
-	}
-	q.token = tok.p;
-	q.token_len = tok.len;
-	q.token_present = cr != SIP_CRED_NONE;
-	q.token_unreadable = cr == SIP_CRED_BAD;
-	q.mtls = ci->mtls;
-	q.peer = ci->peer;
-	r->auth(arg, &q, &a);
-	if (!device[0])
-		memcpy(device, a.device[0] ? a.device : hint, sizeof(device));
-	device[SIP_DEVNAME_MAX - 1] = '\0';
-	why = a.why ? a.why : "refused";
-	switch (a.reason) {
-	case POLICY_ALLOW:
-		why = NULL;
-		break;
-	case POLICY_NO_TOKEN:
-		rp.code = cfg->style == SIP_CHALLENGE_RFC8898 ? 401 : 407;
-		rp.challenge = 1;
-		goto reply;
-	case POLICY_INVALID_TOKEN:
-		rp.code = cfg->style == SIP_CHALLENGE_RFC8898 ? 401 : 407;
-		rp.challenge = 2;
-		goto reply;
-	case POLICY_PORT_MISMATCH:
-		rp.code = 403;
-		rp.warning = WARN_PORT_MISMATCH;
-		goto reply;
-	case POLICY_PEER_NOT_TRUSTED:
-		rp.code = 403;
-		rp.warning = "TLS authentication failure";
-		goto reply;
-	case POLICY_NOT_FOUND:
-		rp.code = 404;
-		goto reply;
-	default:
-		rp.code = 403;
-		goto reply;
-	}
-	if (!device[0]) {
-		/* Allowed without knowing the device (an owner-bound token and a
-		 * request naming none): nothing to scope the update to. */
-		rp.code = 400;
-		why = "no device named by the Contacts or the token";
-		goto reply;
-	}
-
-	/* Expiry of each Contact: its own parameter, else Expires, else the
-	 * default; shortened to the maximum; a non-zero request below the
-	 * minimum is refused with 423 (RFC 3261 §10.3 step 7). */
-	if (star && m->expires != 0) {
-		rp.code = 400;
-		why = "Contact * without Expires: 0";
-		goto reply;
-	}
-	for (int i = 0; i < n; i++) {
-		long long e = ct[i].expires >= 0 ? ct[i].expires :
-		              m->expires >= 0 ? m->expires : cfg->expires_default;
-		if (ct[i].star)
-			continue;
-		if (e > 0 && e < (long long)cfg->expires_min) {
-			rp.code = 423;
-			rp.min_expires = cfg->expires_min;
-			goto reply;
-		}
-		granted[i] = (uint32_t)(e > (long long)cfg->expires_max ?
-		                        cfg->expires_max : e);
-		if (ct[i].instance.len >= SIP_INSTANCE_MAX ||
-		    ct[i].uri.len >= SIP_CONTACT_MAX) {
-			rp.code = 400;
-			why = "Contact too long";
-			goto reply;
-		}
-	}
-	if (copy_field(call_id, sizeof(call_id), m->call_id->value) != 0) {
-		rp.code = 400;
-		why = "Call-ID too long";
-		goto reply;
-	}
-
+	if (reg_check_domain(r, rq, &rp) != 0 ||
+	    reg_check_require(rq, &rp) != 0 ||
+	    reg_read_contacts(rq, &rp) != 0 ||
+	    reg_read_aor(r, rq, &rp) != 0 ||
+	    reg_authorize(r, rq, &rp) != 0 ||
+	    reg_grant_expiry(rq, &rp) != 0 ||
+	    reg_read_call_id(rq, &rp) != 0)
+		goto refused;
 	pthread_mutex_lock(&r->lock);
-	code = apply_locked(r, ci, m, ct, n, star, granted, aor, device, call_id,
-	                    now, out, outlen, &why);
+	failed = reg_check_locked(r, rq, &rp) != 0 ||
+	         reg_update_locked(r, rq, &rp) != 0 ||
+	         reg_reply_ok_locked(r, rq, &rp, out, outlen) != 0;
 	pthread_mutex_unlock(&r->lock);
-	if (code == 200) {
-		*status = 200;
+	if (!failed) {
 		ST_INC(r, ok);
-		return SIP_REG_REPLY;
+		return 200;
 	}
-	rp.code = code;
-
-reply:
-	if (why != NULL)
-		log_refusal(ci, why, device, a.jti);
-	count_verdict(r, rp.code, rp.warning, rp.challenge);
-	*outlen = write_reply(r, cfg, m, &rp, out);
-	*status = rp.code;
-	return SIP_REG_REPLY;
+refused:
+	if (rq->why != NULL)
+		log_refusal(rq);
+	count_verdict(r, &rp);
+	*outlen = sip_reply_write(&r->tag, rq->cfg, rq->m, &rp, out);
+	return rp.code;
 }
+
+/* ---- one message ---------------------------------------------------------------- */
 
 enum sip_reg_outcome
 sip_reg_handle(sip_registrar *r, const struct sip_conn_info *ci, const char *p,
@@ -1034,9 +600,8 @@ sip_reg_handle(sip_registrar *r, const struct sip_conn_info *ci, const char *p,
 {
 	const struct sip_reg_config *cfg = ci->cfg ? ci->cfg : &r->cfg;
 	struct sip_msg msg, *m = &msg;
-	struct reply rp = { 0 };
+	struct sip_reply rp = { 0 };
 	enum sip_parse_result pr;
-	enum sip_reg_outcome oc = SIP_REG_REPLY;
 	const char *why;
 
 	*outlen = 0;
@@ -1053,26 +618,28 @@ sip_reg_handle(sip_registrar *r, const struct sip_conn_info *ci, const char *p,
 		    m->cseq_hdr && m->nvia && pr != SIP_PARSE_TOO_BIG) {
 			/* enough to answer properly */
 			rp.code = pr == SIP_PARSE_BAD_VERSION ? 505 : 400;
-			*outlen = write_reply(r, cfg, m, &rp, out);
+			*outlen = sip_reply_write(&r->tag, cfg, m, &rp, out);
 			*status = rp.code;
-		} else if (!m->is_request && m->status) {
-			oc = SIP_REG_NOTHING;
-		} else {
-			*status = pr == SIP_PARSE_TOO_BIG ? 513 :
-			          pr == SIP_PARSE_BAD_VERSION ? 505 : 400;
-			*outlen = sip_reg_frame_error(*status, out, SIP_RESP_MAX);
-			oc = SIP_REG_REPLY_CLOSE;
+			return SIP_REG_REPLY;
 		}
-		goto out;
+		if (!m->is_request && m->status)
+			return SIP_REG_NOTHING;
+		*status = pr == SIP_PARSE_TOO_BIG ? 513 :
+		          pr == SIP_PARSE_BAD_VERSION ? 505 : 400;
+		*outlen = sip_reg_frame_error(*status, out, SIP_RESP_MAX);
+		return SIP_REG_REPLY_CLOSE;
 	}
-	if (!m->is_request || m->method == SIP_M_ACK) {
-		oc = SIP_REG_NOTHING;   /* nothing answers a response or an ACK */
-		goto out;
-	}
+	if (!m->is_request || m->method == SIP_M_ACK)
+		return SIP_REG_NOTHING; /* nothing answers a response or an ACK */
 	switch (m->method) {
-	case SIP_M_REGISTER:
-		oc = handle_register(r, ci, cfg, m, now, out, outlen, status);
-		goto out;
+	case SIP_M_REGISTER: {
+		struct reg_request rq = {
+			.m = m, .ci = ci, .cfg = cfg, .now = now,
+			.auth_arg = ci->auth_arg ? ci->auth_arg : r->auth_arg,
+		};
+		*status = handle_register(r, &rq, out, outlen);
+		return SIP_REG_REPLY;
+	}
 	case SIP_M_OPTIONS:
 		ST_INC(r, options);
 		if (sip_require_unknown(m, &rp.unsupported))
@@ -1084,17 +651,8 @@ sip_reg_handle(sip_registrar *r, const struct sip_conn_info *ci, const char *p,
 		rp.code = 405;
 		break;
 	}
-	count_verdict(r, rp.code, NULL, 0);
-	*outlen = write_reply(r, cfg, m, &rp, out);
+	count_verdict(r, &rp);
+	*outlen = sip_reply_write(&r->tag, cfg, m, &rp, out);
 	*status = rp.code;
-out:
-	return oc;
-}
-
-size_t
-sip_reg_frame_error(int code, char *out, size_t outsz)
-{
-	int k = snprintf(out, outsz, "SIP/2.0 %d %s\r\nContent-Length: 0\r\n\r\n",
-	                 code, reason_phrase(code));
-	return (k < 0 || (size_t)k >= outsz) ? 0 : (size_t)k;
+	return SIP_REG_REPLY;
 }

@@ -1,9 +1,10 @@
 /*
- * sip.h - the whole contract of sip/: the bounded SIP message parser, stream
- * framing (RFC 3261 §18.3), the registrar core (RFC 3261 §10.3, RFC 5626
- * bindings, RFC 8898 / vendor bearer credentials) and the binding table.
- * The TLS transport, event loops and daemon plumbing of oprov-sipd are
- * private to the folder (sip/sipd_int.h).
+ * sip.h - the SIP message layer of sip/: the bounded message parser, the
+ * header-value scanners (Contact, name-addr, AOR, Request-URI host, bearer
+ * credentials, Require) and stream framing (RFC 3261 §18.3).  The registrar
+ * core with its binding table (sip/sip_int.h) and the TLS transport, event
+ * loops and daemon plumbing of oprov-sipd (sip/sipd_int.h) are private to
+ * the folder.
  *
  * Parsing never copies the message and never relies on a NUL: every input is
  * (pointer, end), every result a counted string (struct sip_str) pointing into
@@ -99,9 +100,6 @@ enum sip_parse_result {
 enum sip_parse_result sip_msg_parse(const char *p, const char *end,
                                     struct sip_msg *m, const char **why);
 
-/* The first header with this id, or NULL. */
-const struct sip_hdr *sip_msg_header(const struct sip_msg *m,
-                                     enum sip_hdr_id id);
 /* Case-insensitive comparison of a counted string with a C string. */
 int sip_str_ieq(struct sip_str s, const char *c);
 
@@ -149,8 +147,9 @@ enum sip_cred_result {
 enum sip_cred_result sip_bearer_token(const struct sip_msg *m,
                                       struct sip_str *token);
 
-/* Option tags of Require we understand (none but "outbound" and "path" are
- * harmless for a registrar).  Returns 1 and the first unknown tag, else 0. */
+/* Option tags of Require we do not understand: every tag but "outbound"
+ * (RFC 5626, which keys our bindings).  Returns 1 and the first such tag,
+ * else 0. */
 int sip_require_unknown(const struct sip_msg *m, struct sip_str *tag);
 
 /* ---- stream framing (RFC 3261 §18.3, RFC 5626 §3.5.1) --------------------- */

@@ -1,7 +1,8 @@
 /*
- * sip_int.h - private to sip/: character classes shared by the scanners, the
- * registrar core with its binding table, and the daemon's transport (TLS,
- * event loops).  Unit tests include it; nothing outside sip/ and tests/ may.
+ * sip_int.h - private to sip/: character classes and small helpers shared by
+ * the scanners, and the registrar core with its binding table as the daemon
+ * (sipd_int.h, which holds the transport) drives it.  Unit tests and the fuzz
+ * harness include it; nothing outside sip/ and tests/ may.
  */
 #ifndef OPROV_SIP_INT_H
 #define OPROV_SIP_INT_H
@@ -23,6 +24,9 @@ int sip_is_token(int c);
 enum sip_hdr_id sip_hdr_lookup(struct sip_str name);
 /* 1*DIGIT in [0, max]. 0 / -1. */
 int sip_digits(struct sip_str v, long long max, long long *out);
+/* Copies s into dst (size dstsz) and terminates it; -1 when it does not
+ * fit. */
+int sip_str_copy(char *dst, size_t dstsz, struct sip_str s);
 
 /* ---- registrar -------------------------------------------------------------
  * Limits: SIP_BINDINGS_PER_AOR bindings for one address-of-record (a phone
@@ -115,7 +119,6 @@ typedef struct sip_registrar sip_registrar;
 sip_registrar *sip_reg_new(const struct sip_reg_config *cfg, sip_auth_fn auth,
                            void *auth_arg);
 void sip_reg_free(sip_registrar *r);
-void sip_reg_set_config(sip_registrar *r, const struct sip_reg_config *cfg);
 
 struct sip_conn_info {
 	uint64_t conn_id;
@@ -148,25 +151,25 @@ enum sip_reg_outcome sip_reg_handle(sip_registrar *r,
                                     const char *p, const char *end,
                                     int64_t now, char *out, size_t *outlen,
                                     int *status);
-/* Response for a framing failure (400 / 513), with whatever headers of the
- * broken message can be copied; always followed by a close. */
+/* A bare response (status line and Content-Length: 0) for a message too
+ * broken to copy headers from: a framing failure (400 / 513), or a request
+ * that fails to parse before its Via, From, To, Call-ID and CSeq are known.
+ * Always followed by a close. */
 size_t sip_reg_frame_error(int code, char *out, size_t outsz);
 
 /* Drops the bindings of a closed connection / past their expiry. */
 size_t sip_reg_conn_closed(sip_registrar *r, uint64_t conn_id);
 size_t sip_reg_expire(sip_registrar *r, int64_t now);
 size_t sip_reg_count(sip_registrar *r);
-/* Visits every binding (tests, status).  cb returns non-zero to stop. */
-void sip_reg_foreach(sip_registrar *r,
-                     int (*cb)(void *ctx, const struct sip_binding *b),
-                     void *ctx);
-/* Takes the pending write-behind changes (at most max) into out; returns
- * the count.  Refreshes are only written when the stored expiry is within
- * half the granted interval, so a steady refresh costs no write. */
+/* Takes the pending write-behind changes (at most max, deletes first) into
+ * out; returns the count.  A refresh is only queued when the connection or
+ * Contact changed or the stored expiry is within half the granted interval,
+ * so a steady refresh costs no write.  `now` is not used. */
 size_t sip_reg_take_changes(sip_registrar *r, int64_t now,
                             struct sip_binding_change *out, size_t max);
 
-/* Counters (per registrar; the daemon sums its loops). */
+/* Counters of the registrar (one for all event loops), read without its
+ * lock. */
 struct sip_reg_stats {
 	uint64_t requests, registers, options, ok, challenges, invalid_token;
 	uint64_t forbidden, port_mismatch, tls_auth_failure, bad_request;
