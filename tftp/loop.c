@@ -391,25 +391,27 @@ send_window(struct loop *l, struct xfer *t, uint64_t first, uint32_t count)
 }
 
 /* ---- transfer life ------------------------------------------------------- */
+/* The bucket of a peer (address and port) in the by-peer table, keyed
+ * with the per-process SipHash key: a client cannot choose source ports
+ * that pile its transfers into one chain. */
 static size_t
 peer_hash(const struct sockaddr_storage *ss)
 {
-	const uint8_t *p;
+	uint8_t key[16 + 2];
 	size_t n;
-	uint32_t h = 2166136261u;
 
 	if (ss->ss_family == AF_INET) {
-		p = (const uint8_t *)&((const struct sockaddr_in *)ss)->sin_addr;
-		n = 4;
-		h ^= ((const struct sockaddr_in *)ss)->sin_port;
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
+		memcpy(key, &s4->sin_addr, 4);
+		memcpy(key + 4, &s4->sin_port, 2);
+		n = 4 + 2;
 	} else {
-		p = (const uint8_t *)&((const struct sockaddr_in6 *)ss)->sin6_addr;
-		n = 16;
-		h ^= ((const struct sockaddr_in6 *)ss)->sin6_port;
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+		memcpy(key, &s6->sin6_addr, 16);
+		memcpy(key + 16, &s6->sin6_port, 2);
+		n = 16 + 2;
 	}
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ p[i]) * 16777619u;
-	return h % LOOP_PEER_BUCKETS;
+	return (size_t)(hash_mem(key, n) % LOOP_PEER_BUCKETS);
 }
 
 static int same_peer(const struct sockaddr_storage *a, const struct sockaddr_storage *b);
