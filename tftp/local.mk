@@ -3,6 +3,7 @@ noinst_LIBRARIES += tftp/libtftp.a
 tftp_libtftp_a_SOURCES = \
 	tftp/tftp.h \
 	tftp/tftp_int.h \
+	tftp/loop_int.h \
 	tftp/packet.c \
 	tftp/negotiate.c \
 	tftp/netascii.c \
@@ -11,7 +12,10 @@ tftp_libtftp_a_SOURCES = \
 	tftp/limit.c \
 	tftp/serve.c \
 	tftp/stats.c \
-	tftp/loop.c
+	tftp/loop.c \
+	tftp/request.c \
+	tftp/transfer.c \
+	tftp/transfer_data.c
 tftp_libtftp_a_CFLAGS = $(AM_CFLAGS) $(XML_CFLAGS) $(JANSSON_CFLAGS)
 
 sbin_PROGRAMS += tftp/oprov-tftpd
