@@ -153,8 +153,7 @@ int sq_key_list(struct store *s, store_key_cb cb, void *ctx, char *err, size_t e
 int sq_key_list_verify(struct store *s, store_key_cb cb, void *ctx, char *err,
                        size_t errlen);
 
-/* sqlite_token.c: activation codes, clients, refresh families, revocations,
- * SIP bindings */
+/* sqlite_code.c */
 int sq_code_issue(struct store *s, const char *device, const char *code_hash,
                   int64_t created, int64_t expires, char *err, size_t errlen);
 int sq_code_consume(struct store *s, const char *device, const char *code_hash,
@@ -162,6 +161,7 @@ int sq_code_consume(struct store *s, const char *device, const char *code_hash,
                     size_t errlen);
 int sq_code_revoke(struct store *s, const char *device, char *err, size_t errlen);
 int sq_code_list(struct store *s, store_code_cb cb, void *ctx, char *err, size_t errlen);
+/* sqlite_client.c */
 int sq_client_add(struct store *s, const struct store_client *c, char *err,
                   size_t errlen);
 int sq_client_get(struct store *s, const char *name, struct store_client *out,
@@ -169,6 +169,7 @@ int sq_client_get(struct store *s, const char *name, struct store_client *out,
 int sq_client_delete(struct store *s, const char *name, char *err, size_t errlen);
 int sq_client_list(struct store *s, store_client_cb cb, void *ctx, char *err,
                    size_t errlen);
+/* sqlite_refresh.c */
 int sq_family_create(struct store *s, const struct store_family *f,
                      const char *token_hash, char *err, size_t errlen);
 int sq_family_get(struct store *s, const char *id, struct store_family *out,
@@ -180,6 +181,7 @@ int sq_refresh_rotate(struct store *s, const char *old_hash, const char *new_has
                       size_t errlen);
 int sq_refresh_find(struct store *s, const char *token_hash, struct store_family *out,
                     int *is_current, char *err, size_t errlen);
+/* sqlite_revoke.c */
 int sq_revoke_jti(struct store *s, const char *jti, int64_t exp, int64_t now,
                   char *err, size_t errlen);
 int sq_revoke_family(struct store *s, const char *family, int64_t now, char *err,
@@ -194,6 +196,7 @@ int sq_token_revoked(struct store *s, const char *jti, const char *dev,
                      size_t errlen);
 int sq_revocation_list(struct store *s, store_revocation_cb cb, void *ctx, char *err,
                        size_t errlen);
+/* sqlite_binding.c */
 int sq_binding_put(struct store *s, const struct store_binding *b, char *err,
                    size_t errlen);
 int sq_binding_delete(struct store *s, const char *aor, const char *instance,
@@ -207,8 +210,9 @@ int sq_binding_purge(struct store *s, int64_t now, uint64_t *removed, char *err,
 int sq_binding_list(struct store *s, store_binding_cb cb, void *ctx, char *err,
                     size_t errlen);
 
-/* Inside a transaction (sqlite_token.c): records a revocation row and
- * revokes the matching live families; used by device deletion too. */
+/* Inside a transaction (sqlite_revoke.c): records a revocation row and
+ * revokes the matching live families; used by refresh rotation and device
+ * deletion too. */
 int sq_revoke_in_tx(struct sq *q, enum store_revocation_kind kind,
                     const char *value, int64_t issued_before,
                     int64_t purge_after, int64_t now, char *err, size_t errlen);

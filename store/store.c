@@ -190,6 +190,17 @@ store_copy(char *dst, size_t dstsz, const char *src)
 	return 0;
 }
 
+int
+store_device_key(const char *device, char key[CFG_DEVNAME_MAX], char *err,
+                 size_t errlen)
+{
+	if (store_check_str(device, CFG_DEVNAME_MAX, 1, "device name", err,
+	                    errlen) < 0)
+		return -1;
+	store_upper(key, CFG_DEVNAME_MAX, device);
+	return 0;
+}
+
 #define CHECK(f, max, ne, name) \
 	do { \
 		if (store_check_str((f), (max), (ne), (name), err, errlen) < 0) \

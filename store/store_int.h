@@ -192,6 +192,11 @@ int store_lower(char *dst, size_t dstsz, const char *src);
 /* Copies src into dst (always terminated); -1 when it was cut. */
 int store_copy(char *dst, size_t dstsz, const char *src);
 
+/* A device name as the key every backend stores: checked (present,
+ * non-empty, within CFG_DEVNAME_MAX) and upper-cased into key. */
+int store_device_key(const char *device, char key[CFG_DEVNAME_MAX], char *err,
+                     size_t errlen);
+
 /* Record checks shared by backends: every text field terminated within its
  * array, key fields non-empty, line buttons distinct. */
 int store_check_device(const struct cfg_device *d, char *err, size_t errlen);
