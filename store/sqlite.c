@@ -33,6 +33,8 @@
 /* Address space, not memory: pages are only touched as read. */
 #define STORE_MMAP_SIZE_STR "268435456"
 
+#define SQ_PATH_MAX 4096        /* DATADIR/oprov.db */
+
 /* ---- statement cache ----------------------------------------------------- */
 
 static size_t
@@ -704,39 +706,126 @@ pragma_text(struct sq *q, const char *sql, char *out, size_t outlen, char *err,
 	return 0;
 }
 
-struct store *
-store_sqlite_open(const char *datadir, unsigned flags, char *err,
-                  size_t errlen)
+/* DATADIR/oprov.db into path.  With STORE_CREATE the directory (0700) and
+ * the file are made as needed, *created telling whether the file is new;
+ * otherwise the file must exist. */
+static int
+db_file(const char *datadir, unsigned flags, char *path, size_t pathsz,
+        int *created, char *err, size_t errlen)
 {
-	char path[4096], mode[32];
-	struct sq *q = NULL;
 	struct stat sb;
-	int created = 0, oflags, v, n;
+	int n;
 
-	n = snprintf(path, sizeof(path), "%s/%s", datadir, STORE_DB_NAME);
-	if (n < 0 || (size_t)n >= sizeof(path)) {
-		store_fail(err, errlen, "data directory path too long");
-		return NULL;
-	}
+	*created = 0;
+	n = snprintf(path, pathsz, "%s/%s", datadir, STORE_DB_NAME);
+	if (n < 0 || (size_t)n >= pathsz)
+		return store_fail(err, errlen, "data directory path too long");
 	if (flags & STORE_CREATE) {
-		if (mkdir(datadir, 0700) < 0 && errno != EEXIST) {
-			store_fail(err, errlen, "creating %s: %s", datadir,
-			           strerror(errno));
-			return NULL;
-		}
-		if (precreate(path, flags, &created, err, errlen) < 0)
-			return NULL;
-	} else if (stat(path, &sb) < 0) {
-		store_fail(err, errlen, "no store at %s (%s); create it with "
-		           "`oprovctl init`", path, strerror(errno));
-		return NULL;
-	} else if (!(flags & STORE_READONLY) && (sb.st_mode & 077) != 0) {
+		if (mkdir(datadir, 0700) < 0 && errno != EEXIST)
+			return store_fail(err, errlen, "creating %s: %s", datadir,
+			                  strerror(errno));
+		return precreate(path, flags, created, err, errlen);
+	}
+	if (stat(path, &sb) < 0)
+		return store_fail(err, errlen, "no store at %s (%s); create it with "
+		                  "`oprovctl init`", path, strerror(errno));
+	if (!(flags & STORE_READONLY) && (sb.st_mode & 077) != 0) {
 		/* e.g. restored from a backup with a loose umask: the file
 		 * holds private keys, and SQLite would copy the loose mode to
 		 * -wal and -shm.  Best effort: a file we do not own stays. */
 		(void)chmod(path, 0600);
 	}
+	return 0;
+}
 
+static int
+db_connect(struct sq *q, const char *path, char *err, size_t errlen)
+{
+	int oflags = (q->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) |
+	             SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW;
+
+	if (sqlite3_open_v2(path, &q->db, oflags, NULL) != SQLITE_OK) {
+		if (q->db != NULL)
+			return sq_err(q, err, errlen, path);
+		return store_fail(err, errlen, "%s: out of memory", path);
+	}
+	sqlite3_extended_result_codes(q->db, 1);
+	sqlite3_busy_timeout(q->db, STORE_BUSY_TIMEOUT_MS);
+	return 0;
+}
+
+/* Looks at the schema version before anything is changed, so a newer
+ * database is left exactly as it was; a read-only connection cannot
+ * migrate an older one. */
+static int
+schema_check(struct sq *q, char *err, size_t errlen)
+{
+	int v;
+
+	if (sq_user_version(q, &v, err, errlen) < 0)
+		return -1;
+	if (v > store_sqlite_schema_version())
+		return store_fail(err, errlen,
+		                  "database schema version %d is newer than this "
+		                  "oprov (%d); upgrade oprov", v,
+		                  store_sqlite_schema_version());
+	if (q->readonly && v < store_sqlite_schema_version())
+		return store_fail(err, errlen,
+		                  "database schema version %d is older than this "
+		                  "oprov (%d); open it read-write once to upgrade it",
+		                  v, store_sqlite_schema_version());
+	return 0;
+}
+
+/* The connection settings of the comment at the top of this file; a
+ * read-write connection also migrates the schema. */
+static int
+db_configure(struct sq *q, const char *path, char *err, size_t errlen)
+{
+	char mode[32];
+
+	if (sq_exec(q, "PRAGMA foreign_keys = ON", err, errlen) < 0 ||
+	    sq_exec(q, "PRAGMA mmap_size = " STORE_MMAP_SIZE_STR, err, errlen) < 0)
+		return -1;
+	if (q->readonly)
+		return 0;
+	if (pragma_text(q, "PRAGMA journal_mode = WAL", mode, sizeof(mode),
+	                err, errlen) < 0)
+		return -1;
+	if (strcmp(mode, "wal") != 0)
+		return store_fail(err, errlen, "%s: cannot switch to WAL mode "
+		                  "(journal mode is %s)", path, mode);
+	if (sq_exec(q, "PRAGMA synchronous = FULL", err, errlen) < 0)
+		return -1;
+	return sq_migrate(q, err, errlen);
+}
+
+/* A store we just created and could not set up is removed whole, with its
+ * -wal and -shm files, so the next `oprovctl init` starts clean. */
+static void
+db_remove(const char *path)
+{
+	static const char *const sfx[] = { "-wal", "-shm" };
+
+	unlink(path);
+	for (size_t i = 0; i < 2; i++) {
+		char side[SQ_PATH_MAX + 8];
+
+		snprintf(side, sizeof(side), "%s%s", path, sfx[i]);
+		unlink(side);
+	}
+}
+
+struct store *
+store_sqlite_open(const char *datadir, unsigned flags, char *err,
+                  size_t errlen)
+{
+	char path[SQ_PATH_MAX];
+	struct sq *q = NULL;
+	int created = 0;
+
+	if (db_file(datadir, flags, path, sizeof(path), &created, err, errlen) < 0)
+		return NULL;
 	q = calloc(1, sizeof(*q));
 	if (q == NULL) {
 		store_fail(err, errlen, "out of memory");
@@ -744,52 +833,10 @@ store_sqlite_open(const char *datadir, unsigned flags, char *err,
 	}
 	q->base.ops = &sqlite_ops;
 	q->readonly = (flags & STORE_READONLY) != 0;
-	oflags = (q->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) |
-	         SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW;
-	if (sqlite3_open_v2(path, &q->db, oflags, NULL) != SQLITE_OK) {
-		if (q->db != NULL)
-			sq_err(q, err, errlen, path);
-		else
-			store_fail(err, errlen, "%s: out of memory", path);
+	if (db_connect(q, path, err, errlen) < 0 ||
+	    schema_check(q, err, errlen) < 0 ||
+	    db_configure(q, path, err, errlen) < 0)
 		goto fail;
-	}
-	sqlite3_extended_result_codes(q->db, 1);
-	sqlite3_busy_timeout(q->db, STORE_BUSY_TIMEOUT_MS);
-
-	/* Look at the version before changing anything, so a newer database
-	 * is left exactly as it was. */
-	if (sq_user_version(q, &v, err, errlen) < 0)
-		goto fail;
-	if (v > store_sqlite_schema_version()) {
-		store_fail(err, errlen,
-		           "database schema version %d is newer than this oprov "
-		           "(%d); upgrade oprov", v, store_sqlite_schema_version());
-		goto fail;
-	}
-	if (q->readonly && v < store_sqlite_schema_version()) {
-		store_fail(err, errlen,
-		           "database schema version %d is older than this oprov "
-		           "(%d); open it read-write once to upgrade it", v,
-		           store_sqlite_schema_version());
-		goto fail;
-	}
-	if (sq_exec(q, "PRAGMA foreign_keys = ON", err, errlen) < 0 ||
-	    sq_exec(q, "PRAGMA mmap_size = " STORE_MMAP_SIZE_STR, err, errlen) < 0)
-		goto fail;
-	if (!q->readonly) {
-		if (pragma_text(q, "PRAGMA journal_mode = WAL", mode, sizeof(mode),
-		                err, errlen) < 0)
-			goto fail;
-		if (strcmp(mode, "wal") != 0) {
-			store_fail(err, errlen, "%s: cannot switch to WAL mode "
-			           "(journal mode is %s)", path, mode);
-			goto fail;
-		}
-		if (sq_exec(q, "PRAGMA synchronous = FULL", err, errlen) < 0)
-			goto fail;
-		if (sq_migrate(q, err, errlen) < 0)
-			goto fail;
-	}
 	return &q->base;
 fail:
 	if (q != NULL) {
@@ -797,17 +844,7 @@ fail:
 			sqlite3_close(q->db);
 		free(q);
 	}
-	if (created) {
-		/* A store we just created and could not set up is removed
-		 * whole, so the next `oprovctl init` starts clean. */
-		unlink(path);
-		for (size_t i = 0; i < 2; i++) {
-			static const char *const sfx[] = { "-wal", "-shm" };
-			char side[sizeof(path) + 8];
-
-			snprintf(side, sizeof(side), "%s%s", path, sfx[i]);
-			unlink(side);
-		}
-	}
+	if (created)
+		db_remove(path);
 	return NULL;
 }
