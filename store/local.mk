@@ -11,6 +11,7 @@ store_libstore_a_SOURCES = \
 	store/sqlite_int.h \
 	store/sqlite.c \
 	store/sqlite_schema.c \
+	store/sqlite_params.c \
 	store/sqlite_model.c \
 	store/sqlite_trust.c \
 	store/sqlite_code.c \

@@ -86,7 +86,8 @@ int sq_count1(struct sq *q, const char *sql, const char *arg, int64_t *out,
 
 /* ---- operations ----------------------------------------------------------
  * sq_NAME for every operation of STORE_OPS (store_int.h), by file:
- *   sqlite.c          generation, cluster mode, parameters, purge, counts
+ *   sqlite.c          generation, purge, counts
+ *   sqlite_params.c   cluster mode, enterprise parameters
  *   sqlite_model.c    nodes, device pools, security profiles, devices
  *   sqlite_trust.c    certificates, Expressway-C entries, signing keys
  *   sqlite_code.c     activation codes
