@@ -101,22 +101,20 @@ gate_decide(struct gate *g, const struct gate_request *rq,
 {
 	const struct gate_snap_int *s = (const struct gate_snap_int *)gate_snap(g);
 
-	decide_in(g, s, rq, out);
-	/* Handing a device's file out in the clear (6970, TFTP) is the one
-	 * answer that must not lag behind the store: a device just moved onto
-	 * an OAuth profile is refused from the moment the change committed,
-	 * not at the next sync.  So that answer is confirmed against the
-	 * store's generation first, and decided again on a fresh snapshot
-	 * when it moved. */
-	if (out->reason == POLICY_ALLOW && out->device[0] != '\0' &&
+	/* A device's file on 6970 or TFTP is the one answer that must not lag
+	 * behind the store: a device just moved onto an OAuth profile is
+	 * refused in the clear from the moment the change committed, not at
+	 * the next sync.  So those requests confirm the snapshot against the
+	 * store's generation first (one PRAGMA read while nothing changed),
+	 * and decide on a fresh one when it moved. */
+	if (rq->device != NULL &&
 	    (rq->channel == CH_HTTP_PUBLIC || rq->channel == CH_TFTP) &&
 	    snapshot_stale(g, s)) {
 		gate_snap_release(&s->pub);
 		(void)gate_refresh(g);
 		s = (const struct gate_snap_int *)gate_snap(g);
-		atomic_fetch_sub(&g->verdicts[POLICY_ALLOW], 1);
-		decide_in(g, s, rq, out);
 	}
+	decide_in(g, s, rq, out);
 	gate_snap_release(&s->pub);
 }
 

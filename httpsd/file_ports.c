@@ -235,8 +235,6 @@ file_lookup(void *arg)
 		return 1;
 	if (fr->cf.kind == CFG_FILE_DEFAULT_CONFIG)
 		return 1;                       /* always rendered */
-	if (fr->fd >= 0)
-		return 1;                       /* asked again (a re-decision) */
 	fr->fd = path_open_beneath(fr->l->h->root_fd, fr->path, strlen(fr->path));
 	return fr->fd >= 0;
 }

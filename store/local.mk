@@ -11,9 +11,14 @@ store_libstore_a_SOURCES = \
 	store/sqlite_int.h \
 	store/sqlite.c \
 	store/sqlite_schema.c \
+	store/sqlite_params.c \
 	store/sqlite_model.c \
 	store/sqlite_trust.c \
-	store/sqlite_token.c
+	store/sqlite_code.c \
+	store/sqlite_client.c \
+	store/sqlite_refresh.c \
+	store/sqlite_revoke.c \
+	store/sqlite_binding.c
 store_libstore_a_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS) $(JANSSON_CFLAGS) $(OPENSSL_CFLAGS)
 # What a program linking store/libstore.a also needs.
 STORE_LIBS = store/libstore.a $(CONFIGGEN_LIBS) $(TRUST_LIBS) $(SQLITE_LIBS)

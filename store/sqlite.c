@@ -1,7 +1,7 @@
 /*
  * sqlite.c - the SQLite backend: opening DATADIR/oprov.db, the statement
- * cache, transactions, generation counters, cluster mode, enterprise
- * parameters, housekeeping and the operations table.
+ * cache, transactions, generation counters, housekeeping (purge, counts)
+ * and the operations table.
  *
  * Connection settings and why:
  *  - journal_mode=WAL: daemons read while oprovctl or another daemon writes.
@@ -32,6 +32,8 @@
 
 /* Address space, not memory: pages are only touched as read. */
 #define STORE_MMAP_SIZE_STR "268435456"
+
+#define SQ_PATH_MAX 4096        /* DATADIR/oprov.db */
 
 /* ---- statement cache ----------------------------------------------------- */
 
@@ -317,212 +319,6 @@ sq_generation(struct store *s, struct store_generation *out, char *err,
 	return 0;
 }
 
-/* ---- cluster mode ------------------------------------------------------------ */
-
-int
-sq_cluster_get(struct store *s, struct cfg_cluster *out, char *err,
-               size_t errlen)
-{
-	static const char sql[] = "SELECT sip_oauth_mode FROM cluster WHERE id = 1";
-	struct sq *q = SQ(s);
-	sqlite3_stmt *st = sq_stmt(q, sql, err, errlen);
-	int rc;
-
-	if (st == NULL)
-		return -1;
-	memset(out, 0, sizeof(*out));
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		out->sip_oauth_mode = sqlite3_column_int(st, 0) != 0;
-	sq_done(q, sql, st);
-	if (rc != SQLITE_ROW)
-		return sq_err(q, err, errlen, "reading the cluster mode");
-	return 0;
-}
-
-int
-sq_cluster_set(struct store *s, const struct cfg_cluster *c, char *err,
-               size_t errlen)
-{
-	static const char sql[] =
-		"UPDATE cluster SET sip_oauth_mode = ?1 WHERE id = 1";
-	struct sq *q = SQ(s);
-	sqlite3_stmt *st;
-	int rc;
-
-	if (sq_begin(q, err, errlen) < 0)
-		return -1;
-	st = sq_stmt(q, sql, err, errlen);
-	if (st == NULL)
-		goto fail;
-	sqlite3_bind_int(st, 1, c->sip_oauth_mode != 0);
-	rc = sqlite3_step(st);
-	sq_done(q, sql, st);
-	if (rc != SQLITE_DONE) {
-		sq_err(q, err, errlen, "setting the cluster mode");
-		goto fail;
-	}
-	if (sq_bump(q, SQ_GEN_CONFIG, err, errlen) < 0)
-		goto fail;
-	return sq_commit(q, err, errlen);
-fail:
-	sq_rollback(q);
-	return -1;
-}
-
-/* ---- enterprise parameters ----------------------------------------------- */
-
-static int
-param_check(const char *name, const char *value, char *err, size_t errlen)
-{
-	if (store_check_str(name, STORE_NAME_MAX, 1, "parameter name", err,
-	                    errlen) < 0)
-		return -1;
-	if (value != NULL &&
-	    store_check_str(value, STORE_PARAM_VALUE_MAX, 0, "parameter value",
-	                    err, errlen) < 0)
-		return -1;
-	return 0;
-}
-
-int
-sq_param_get(struct store *s, const char *name, char *value, size_t valuelen,
-             char *err, size_t errlen)
-{
-	static const char sql[] = "SELECT value FROM param WHERE name = ?1";
-	struct sq *q = SQ(s);
-	sqlite3_stmt *st;
-	int rc, ret = 0;
-
-	if (param_check(name, NULL, err, errlen) < 0)
-		return -1;
-	st = sq_stmt(q, sql, err, errlen);
-	if (st == NULL)
-		return -1;
-	sq_bind_text(st, 1, name);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		const unsigned char *t = sqlite3_column_text(st, 0);
-
-		if (store_copy(value, valuelen, t ? (const char *)t : "") < 0)
-			ret = store_fail(err, errlen, "parameter %s: value longer "
-			                 "than the buffer", name);
-	} else if (rc == SQLITE_DONE) {
-		ret = store_notfound(err, errlen, "parameter %s is not set", name);
-	} else {
-		ret = sq_err(q, err, errlen, "reading a parameter");
-	}
-	sq_done(q, sql, st);
-	return ret;
-}
-
-static int
-param_write(struct sq *q, const char *name, const char *value, int *changed,
-            char *err, size_t errlen)
-{
-	static const char set_sql[] =
-		"INSERT INTO param (name, value) VALUES (?1, ?2)"
-		" ON CONFLICT (name) DO UPDATE SET value = excluded.value";
-	static const char del_sql[] = "DELETE FROM param WHERE name = ?1";
-	const char *sql = value != NULL ? set_sql : del_sql;
-	sqlite3_stmt *st = sq_stmt(q, sql, err, errlen);
-	int rc;
-
-	if (st == NULL)
-		return -1;
-	sq_bind_text(st, 1, name);
-	if (value != NULL)
-		sq_bind_text(st, 2, value);
-	rc = sqlite3_step(st);
-	sq_done(q, sql, st);
-	if (rc != SQLITE_DONE)
-		return sq_err(q, err, errlen, "writing a parameter");
-	*changed = sqlite3_changes(q->db);
-	return 0;
-}
-
-int
-sq_param_apply(struct store *s, const struct store_param_change *ch, size_t n,
-               char *err, size_t errlen)
-{
-	struct sq *q = SQ(s);
-	int changed;
-
-	for (size_t i = 0; i < n; i++)
-		if (param_check(ch[i].name, ch[i].value, err, errlen) < 0)
-			return -1;
-	if (sq_begin(q, err, errlen) < 0)
-		return -1;
-	for (size_t i = 0; i < n; i++)
-		if (param_write(q, ch[i].name, ch[i].value, &changed, err,
-		                errlen) < 0)
-			goto fail;
-	if (sq_bump(q, SQ_GEN_CONFIG, err, errlen) < 0)
-		goto fail;
-	return sq_commit(q, err, errlen);
-fail:
-	sq_rollback(q);
-	return -1;
-}
-
-int
-sq_param_set(struct store *s, const char *name, const char *value, char *err,
-             size_t errlen)
-{
-	struct store_param_change ch = { name, value };
-
-	if (value == NULL)
-		return store_fail(err, errlen, "parameter %s: no value", name);
-	return sq_param_apply(s, &ch, 1, err, errlen);
-}
-
-int
-sq_param_unset(struct store *s, const char *name, char *err, size_t errlen)
-{
-	struct sq *q = SQ(s);
-	int changed = 0;
-
-	if (param_check(name, NULL, err, errlen) < 0)
-		return -1;
-	if (sq_begin(q, err, errlen) < 0)
-		return -1;
-	if (param_write(q, name, NULL, &changed, err, errlen) < 0)
-		goto fail;
-	if (changed == 0) {
-		sq_rollback(q);
-		return store_notfound(err, errlen, "parameter %s is not set", name);
-	}
-	if (sq_bump(q, SQ_GEN_CONFIG, err, errlen) < 0)
-		goto fail;
-	return sq_commit(q, err, errlen);
-fail:
-	sq_rollback(q);
-	return -1;
-}
-
-int
-sq_param_list(struct store *s, store_param_cb cb, void *ctx, char *err,
-              size_t errlen)
-{
-	static const char sql[] = "SELECT name, value FROM param ORDER BY name";
-	struct sq *q = SQ(s);
-	sqlite3_stmt *st = sq_stmt(q, sql, err, errlen);
-	int rc, ret = 0;
-
-	if (st == NULL)
-		return -1;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		ret = cb(ctx, (const char *)sqlite3_column_text(st, 0),
-		         (const char *)sqlite3_column_text(st, 1));
-		if (ret != 0)
-			break;
-	}
-	if (ret == 0 && rc != SQLITE_DONE)
-		ret = sq_err(q, err, errlen, "listing parameters");
-	sq_done(q, sql, st);
-	return ret;
-}
-
 /* ---- housekeeping ---------------------------------------------------------- */
 
 int
@@ -646,72 +442,9 @@ static const struct store_ops sqlite_ops = {
 	.close = sq_close,
 	.snapshot_begin = sq_snapshot_begin,
 	.snapshot_end = sq_snapshot_end,
-	.generation = sq_generation,
-	.cluster_get = sq_cluster_get,
-	.cluster_set = sq_cluster_set,
-	.param_get = sq_param_get,
-	.param_set = sq_param_set,
-	.param_unset = sq_param_unset,
-	.param_list = sq_param_list,
-	.param_apply = sq_param_apply,
-	.node_put = sq_node_put,
-	.node_get = sq_node_get,
-	.node_delete = sq_node_delete,
-	.node_list = sq_node_list,
-	.pool_put = sq_pool_put,
-	.pool_get = sq_pool_get,
-	.pool_delete = sq_pool_delete,
-	.pool_list = sq_pool_list,
-	.profile_put = sq_profile_put,
-	.profile_get = sq_profile_get,
-	.profile_delete = sq_profile_delete,
-	.profile_list = sq_profile_list,
-	.device_put = sq_device_put,
-	.device_get = sq_device_get,
-	.device_delete = sq_device_delete,
-	.device_list = sq_device_list,
-	.device_import = sq_device_import,
-	.cert_add = sq_cert_add,
-	.cert_get = sq_cert_get,
-	.cert_tomcat = sq_cert_tomcat,
-	.cert_delete = sq_cert_delete,
-	.cert_list = sq_cert_list,
-	.expressway_put = sq_expressway_put,
-	.expressway_get = sq_expressway_get,
-	.expressway_delete = sq_expressway_delete,
-	.expressway_list = sq_expressway_list,
-	.key_rotate = sq_key_rotate,
-	.key_current = sq_key_current,
-	.key_list = sq_key_list,
-	.key_list_verify = sq_key_list_verify,
-	.code_issue = sq_code_issue,
-	.code_consume = sq_code_consume,
-	.code_revoke = sq_code_revoke,
-	.code_list = sq_code_list,
-	.client_add = sq_client_add,
-	.client_get = sq_client_get,
-	.client_delete = sq_client_delete,
-	.client_list = sq_client_list,
-	.family_create = sq_family_create,
-	.family_get = sq_family_get,
-	.family_list = sq_family_list,
-	.refresh_rotate = sq_refresh_rotate,
-	.refresh_find = sq_refresh_find,
-	.revoke_jti = sq_revoke_jti,
-	.revoke_family = sq_revoke_family,
-	.revoke_device = sq_revoke_device,
-	.revoke_user = sq_revoke_user,
-	.revoke_all = sq_revoke_all,
-	.token_revoked = sq_token_revoked,
-	.revocation_list = sq_revocation_list,
-	.binding_put = sq_binding_put,
-	.binding_delete = sq_binding_delete,
-	.binding_apply = sq_binding_apply,
-	.binding_drop_node = sq_binding_drop_node,
-	.binding_purge = sq_binding_purge,
-	.binding_list = sq_binding_list,
-	.purge = sq_purge,
-	.counts = sq_counts,
+#define SQ_OP_ENTRY(name, ret, params, args) .name = sq_##name,
+	STORE_OPS(SQ_OP_ENTRY)
+#undef SQ_OP_ENTRY
 };
 
 /* Creates the database file 0600 (whatever the umask) so SQLite, which
@@ -767,39 +500,126 @@ pragma_text(struct sq *q, const char *sql, char *out, size_t outlen, char *err,
 	return 0;
 }
 
-struct store *
-store_sqlite_open(const char *datadir, unsigned flags, char *err,
-                  size_t errlen)
+/* DATADIR/oprov.db into path.  With STORE_CREATE the directory (0700) and
+ * the file are made as needed, *created telling whether the file is new;
+ * otherwise the file must exist. */
+static int
+db_file(const char *datadir, unsigned flags, char *path, size_t pathsz,
+        int *created, char *err, size_t errlen)
 {
-	char path[4096], mode[32];
-	struct sq *q = NULL;
 	struct stat sb;
-	int created = 0, oflags, v, n;
+	int n;
 
-	n = snprintf(path, sizeof(path), "%s/%s", datadir, STORE_DB_NAME);
-	if (n < 0 || (size_t)n >= sizeof(path)) {
-		store_fail(err, errlen, "data directory path too long");
-		return NULL;
-	}
+	*created = 0;
+	n = snprintf(path, pathsz, "%s/%s", datadir, STORE_DB_NAME);
+	if (n < 0 || (size_t)n >= pathsz)
+		return store_fail(err, errlen, "data directory path too long");
 	if (flags & STORE_CREATE) {
-		if (mkdir(datadir, 0700) < 0 && errno != EEXIST) {
-			store_fail(err, errlen, "creating %s: %s", datadir,
-			           strerror(errno));
-			return NULL;
-		}
-		if (precreate(path, flags, &created, err, errlen) < 0)
-			return NULL;
-	} else if (stat(path, &sb) < 0) {
-		store_fail(err, errlen, "no store at %s (%s); create it with "
-		           "`oprovctl init`", path, strerror(errno));
-		return NULL;
-	} else if (!(flags & STORE_READONLY) && (sb.st_mode & 077) != 0) {
+		if (mkdir(datadir, 0700) < 0 && errno != EEXIST)
+			return store_fail(err, errlen, "creating %s: %s", datadir,
+			                  strerror(errno));
+		return precreate(path, flags, created, err, errlen);
+	}
+	if (stat(path, &sb) < 0)
+		return store_fail(err, errlen, "no store at %s (%s); create it with "
+		                  "`oprovctl init`", path, strerror(errno));
+	if (!(flags & STORE_READONLY) && (sb.st_mode & 077) != 0) {
 		/* e.g. restored from a backup with a loose umask: the file
 		 * holds private keys, and SQLite would copy the loose mode to
 		 * -wal and -shm.  Best effort: a file we do not own stays. */
 		(void)chmod(path, 0600);
 	}
+	return 0;
+}
 
+static int
+db_connect(struct sq *q, const char *path, char *err, size_t errlen)
+{
+	int oflags = (q->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) |
+	             SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW;
+
+	if (sqlite3_open_v2(path, &q->db, oflags, NULL) != SQLITE_OK) {
+		if (q->db != NULL)
+			return sq_err(q, err, errlen, path);
+		return store_fail(err, errlen, "%s: out of memory", path);
+	}
+	sqlite3_extended_result_codes(q->db, 1);
+	sqlite3_busy_timeout(q->db, STORE_BUSY_TIMEOUT_MS);
+	return 0;
+}
+
+/* Looks at the schema version before anything is changed, so a newer
+ * database is left exactly as it was; a read-only connection cannot
+ * migrate an older one. */
+static int
+schema_check(struct sq *q, char *err, size_t errlen)
+{
+	int v;
+
+	if (sq_user_version(q, &v, err, errlen) < 0)
+		return -1;
+	if (v > store_sqlite_schema_version())
+		return store_fail(err, errlen,
+		                  "database schema version %d is newer than this "
+		                  "oprov (%d); upgrade oprov", v,
+		                  store_sqlite_schema_version());
+	if (q->readonly && v < store_sqlite_schema_version())
+		return store_fail(err, errlen,
+		                  "database schema version %d is older than this "
+		                  "oprov (%d); open it read-write once to upgrade it",
+		                  v, store_sqlite_schema_version());
+	return 0;
+}
+
+/* The connection settings of the comment at the top of this file; a
+ * read-write connection also migrates the schema. */
+static int
+db_configure(struct sq *q, const char *path, char *err, size_t errlen)
+{
+	char mode[32];
+
+	if (sq_exec(q, "PRAGMA foreign_keys = ON", err, errlen) < 0 ||
+	    sq_exec(q, "PRAGMA mmap_size = " STORE_MMAP_SIZE_STR, err, errlen) < 0)
+		return -1;
+	if (q->readonly)
+		return 0;
+	if (pragma_text(q, "PRAGMA journal_mode = WAL", mode, sizeof(mode),
+	                err, errlen) < 0)
+		return -1;
+	if (strcmp(mode, "wal") != 0)
+		return store_fail(err, errlen, "%s: cannot switch to WAL mode "
+		                  "(journal mode is %s)", path, mode);
+	if (sq_exec(q, "PRAGMA synchronous = FULL", err, errlen) < 0)
+		return -1;
+	return sq_migrate(q, err, errlen);
+}
+
+/* A store we just created and could not set up is removed whole, with its
+ * -wal and -shm files, so the next `oprovctl init` starts clean. */
+static void
+db_remove(const char *path)
+{
+	static const char *const sfx[] = { "-wal", "-shm" };
+
+	unlink(path);
+	for (size_t i = 0; i < 2; i++) {
+		char side[SQ_PATH_MAX + 8];
+
+		snprintf(side, sizeof(side), "%s%s", path, sfx[i]);
+		unlink(side);
+	}
+}
+
+struct store *
+store_sqlite_open(const char *datadir, unsigned flags, char *err,
+                  size_t errlen)
+{
+	char path[SQ_PATH_MAX];
+	struct sq *q = NULL;
+	int created = 0;
+
+	if (db_file(datadir, flags, path, sizeof(path), &created, err, errlen) < 0)
+		return NULL;
 	q = calloc(1, sizeof(*q));
 	if (q == NULL) {
 		store_fail(err, errlen, "out of memory");
@@ -807,52 +627,10 @@ store_sqlite_open(const char *datadir, unsigned flags, char *err,
 	}
 	q->base.ops = &sqlite_ops;
 	q->readonly = (flags & STORE_READONLY) != 0;
-	oflags = (q->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) |
-	         SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW;
-	if (sqlite3_open_v2(path, &q->db, oflags, NULL) != SQLITE_OK) {
-		if (q->db != NULL)
-			sq_err(q, err, errlen, path);
-		else
-			store_fail(err, errlen, "%s: out of memory", path);
+	if (db_connect(q, path, err, errlen) < 0 ||
+	    schema_check(q, err, errlen) < 0 ||
+	    db_configure(q, path, err, errlen) < 0)
 		goto fail;
-	}
-	sqlite3_extended_result_codes(q->db, 1);
-	sqlite3_busy_timeout(q->db, STORE_BUSY_TIMEOUT_MS);
-
-	/* Look at the version before changing anything, so a newer database
-	 * is left exactly as it was. */
-	if (sq_user_version(q, &v, err, errlen) < 0)
-		goto fail;
-	if (v > store_sqlite_schema_version()) {
-		store_fail(err, errlen,
-		           "database schema version %d is newer than this oprov "
-		           "(%d); upgrade oprov", v, store_sqlite_schema_version());
-		goto fail;
-	}
-	if (q->readonly && v < store_sqlite_schema_version()) {
-		store_fail(err, errlen,
-		           "database schema version %d is older than this oprov "
-		           "(%d); open it read-write once to upgrade it", v,
-		           store_sqlite_schema_version());
-		goto fail;
-	}
-	if (sq_exec(q, "PRAGMA foreign_keys = ON", err, errlen) < 0 ||
-	    sq_exec(q, "PRAGMA mmap_size = " STORE_MMAP_SIZE_STR, err, errlen) < 0)
-		goto fail;
-	if (!q->readonly) {
-		if (pragma_text(q, "PRAGMA journal_mode = WAL", mode, sizeof(mode),
-		                err, errlen) < 0)
-			goto fail;
-		if (strcmp(mode, "wal") != 0) {
-			store_fail(err, errlen, "%s: cannot switch to WAL mode "
-			           "(journal mode is %s)", path, mode);
-			goto fail;
-		}
-		if (sq_exec(q, "PRAGMA synchronous = FULL", err, errlen) < 0)
-			goto fail;
-		if (sq_migrate(q, err, errlen) < 0)
-			goto fail;
-	}
 	return &q->base;
 fail:
 	if (q != NULL) {
@@ -860,17 +638,7 @@ fail:
 			sqlite3_close(q->db);
 		free(q);
 	}
-	if (created) {
-		/* A store we just created and could not set up is removed
-		 * whole, so the next `oprovctl init` starts clean. */
-		unlink(path);
-		for (size_t i = 0; i < 2; i++) {
-			static const char *const sfx[] = { "-wal", "-shm" };
-			char side[sizeof(path) + 8];
-
-			snprintf(side, sizeof(side), "%s%s", path, sfx[i]);
-			unlink(side);
-		}
-	}
+	if (created)
+		db_remove(path);
 	return NULL;
 }

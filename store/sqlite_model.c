@@ -348,6 +348,20 @@ pool_get_snap(struct store *s, const char *name, struct cfg_pool *out,
 	return pool_children(q, out, err, errlen);
 }
 
+/* One read snapshot: the record and its child rows agree. */
+int
+sq_pool_get(struct store *s, const char *name, struct cfg_pool *out,
+            char *err, size_t errlen)
+{
+	int opened, ret;
+
+	if (sq_read_begin(SQ(s), &opened, err, errlen) < 0)
+		return -1;
+	ret = pool_get_snap(s, name, out, err, errlen);
+	sq_read_end(SQ(s), opened);
+	return ret;
+}
+
 static const char device_using_pool_sql[] =
 	"SELECT name FROM device WHERE pool = ?1 LIMIT 1";
 static const char device_using_profile_sql[] =
@@ -441,6 +455,20 @@ pool_list_snap(struct store *s, store_pool_cb cb, void *ctx, char *err,
 	if (ret == 0 && rc != SQLITE_DONE)
 		ret = sq_err(q, err, errlen, "listing device pools");
 	sq_done(q, sql, st);
+	return ret;
+}
+
+/* One read snapshot: the record and its child rows agree. */
+int
+sq_pool_list(struct store *s, store_pool_cb cb, void *ctx, char *err,
+             size_t errlen)
+{
+	int opened, ret;
+
+	if (sq_read_begin(SQ(s), &opened, err, errlen) < 0)
+		return -1;
+	ret = pool_list_snap(s, cb, ctx, err, errlen);
+	sq_read_end(SQ(s), opened);
 	return ret;
 }
 
@@ -613,36 +641,15 @@ device_lines(struct sq *q, struct cfg_device *d, char *err, size_t errlen)
 	return 0;
 }
 
-/* Writes one device inside the caller's transaction. */
+/* The rules a device row must follow before it is written: its security
+ * profile and device pool exist, and a new device does not. */
 static int
-device_write(struct sq *q, const struct cfg_device *in, unsigned flags,
-             char *err, size_t errlen)
+device_check_refs(struct sq *q, const struct cfg_device *in, const char *name,
+                  unsigned flags, char *err, size_t errlen)
 {
-	static const char ins_sql[] =
-		"INSERT INTO device (" DEVICE_COLS ") VALUES (?1, ?2, ?3, ?4, ?5,"
-		" ?6, ?7, ?8, ?9, ?10)";
-	static const char upsert_sql[] =
-		"INSERT INTO device (" DEVICE_COLS ") VALUES (?1, ?2, ?3, ?4, ?5,"
-		" ?6, ?7, ?8, ?9, ?10) ON CONFLICT (name) DO UPDATE SET"
-		" model = excluded.model, profile = excluded.profile,"
-		" owner = excluded.owner, pool = excluded.pool,"
-		" description = excluded.description, load = excluded.load,"
-		" require_activation_code = excluded.require_activation_code,"
-		" allow_activation_code_mra = excluded.allow_activation_code_mra,"
-		" mra_domain = excluded.mra_domain";
-	static const char clear_sql[] = "DELETE FROM line WHERE device = ?1";
-	static const char line_sql[] =
-		"INSERT INTO line (device, " LINE_COLS ") VALUES (?1, ?2, ?3, ?4,"
-		" ?5, ?6, ?7, ?8, ?9)";
 	static const char exists_sql[] = "SELECT 1 FROM device WHERE name = ?1";
-	const char *sql = (flags & STORE_PUT_NEW) ? ins_sql : upsert_sql;
-	char name[CFG_DEVNAME_MAX];
-	sqlite3_stmt *st;
 	int found;
 
-	if (store_check_device(in, err, errlen) < 0)
-		return -1;
-	store_upper(name, sizeof(name), in->name);
 	if (exists1(q, profile_exists_sql, in->profile, &found, err, errlen) < 0)
 		return -1;
 	if (!found)
@@ -662,6 +669,30 @@ device_write(struct sq *q, const struct cfg_device *in, unsigned flags,
 			return store_fail(err, errlen, "device %s already exists",
 			                  name);
 	}
+	return 0;
+}
+
+/* The device row under its canonical name (inserted, or replaced unless
+ * STORE_PUT_NEW). */
+static int
+device_row_write(struct sq *q, const struct cfg_device *in, const char *name,
+                 unsigned flags, char *err, size_t errlen)
+{
+	static const char ins_sql[] =
+		"INSERT INTO device (" DEVICE_COLS ") VALUES (?1, ?2, ?3, ?4, ?5,"
+		" ?6, ?7, ?8, ?9, ?10)";
+	static const char upsert_sql[] =
+		"INSERT INTO device (" DEVICE_COLS ") VALUES (?1, ?2, ?3, ?4, ?5,"
+		" ?6, ?7, ?8, ?9, ?10) ON CONFLICT (name) DO UPDATE SET"
+		" model = excluded.model, profile = excluded.profile,"
+		" owner = excluded.owner, pool = excluded.pool,"
+		" description = excluded.description, load = excluded.load,"
+		" require_activation_code = excluded.require_activation_code,"
+		" allow_activation_code_mra = excluded.allow_activation_code_mra,"
+		" mra_domain = excluded.mra_domain";
+	const char *sql = (flags & STORE_PUT_NEW) ? ins_sql : upsert_sql;
+	sqlite3_stmt *st;
+
 	if ((st = sq_stmt(q, sql, err, errlen)) == NULL)
 		return -1;
 	sq_bind_text(st, 1, name);
@@ -674,8 +705,20 @@ device_write(struct sq *q, const struct cfg_device *in, unsigned flags,
 	sqlite3_bind_int(st, 8, in->require_activation_code != 0);
 	sqlite3_bind_int(st, 9, in->allow_activation_code_mra != 0);
 	sq_bind_text(st, 10, in->mra_domain);
-	if (sq_step_done(q, sql, st, "writing a device", err, errlen) < 0)
-		return -1;
+	return sq_step_done(q, sql, st, "writing a device", err, errlen);
+}
+
+/* The device's lines, replacing those it had. */
+static int
+device_lines_write(struct sq *q, const struct cfg_device *in, const char *name,
+                   unsigned flags, char *err, size_t errlen)
+{
+	static const char clear_sql[] = "DELETE FROM line WHERE device = ?1";
+	static const char line_sql[] =
+		"INSERT INTO line (device, " LINE_COLS ") VALUES (?1, ?2, ?3, ?4,"
+		" ?5, ?6, ?7, ?8, ?9)";
+	sqlite3_stmt *st;
+
 	/* A new device has no lines to clear; skipping the DELETE keeps the
 	 * bulk import at one statement per row. */
 	if (!(flags & STORE_PUT_NEW) &&
@@ -698,6 +741,23 @@ device_write(struct sq *q, const struct cfg_device *in, unsigned flags,
 		if (sq_step_done(q, line_sql, st, "writing a line", err, errlen) < 0)
 			return -1;
 	}
+	return 0;
+}
+
+/* Writes one device and its lines inside the caller's transaction. */
+static int
+device_write(struct sq *q, const struct cfg_device *in, unsigned flags,
+             char *err, size_t errlen)
+{
+	char name[CFG_DEVNAME_MAX];
+
+	if (store_check_device(in, err, errlen) < 0)
+		return -1;
+	store_upper(name, sizeof(name), in->name);
+	if (device_check_refs(q, in, name, flags, err, errlen) < 0 ||
+	    device_row_write(q, in, name, flags, err, errlen) < 0 ||
+	    device_lines_write(q, in, name, flags, err, errlen) < 0)
+		return -1;
 	return 0;
 }
 
@@ -853,34 +913,6 @@ device_list_snap(struct store *s, const char *after, size_t limit,
 	if (ret == 0 && rc != SQLITE_DONE)
 		ret = sq_err(q, err, errlen, "listing devices");
 	sq_done(q, sql, st);
-	return ret;
-}
-
-/* One read snapshot: the record and its child rows agree. */
-int
-sq_pool_get(struct store *s, const char *name, struct cfg_pool *out,
-            char *err, size_t errlen)
-{
-	int opened, ret;
-
-	if (sq_read_begin(SQ(s), &opened, err, errlen) < 0)
-		return -1;
-	ret = pool_get_snap(s, name, out, err, errlen);
-	sq_read_end(SQ(s), opened);
-	return ret;
-}
-
-/* One read snapshot: the record and its child rows agree. */
-int
-sq_pool_list(struct store *s, store_pool_cb cb, void *ctx, char *err,
-             size_t errlen)
-{
-	int opened, ret;
-
-	if (sq_read_begin(SQ(s), &opened, err, errlen) < 0)
-		return -1;
-	ret = pool_list_snap(s, cb, ctx, err, errlen);
-	sq_read_end(SQ(s), opened);
 	return ret;
 }
 

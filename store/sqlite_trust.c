@@ -35,25 +35,9 @@ cert_from_row(sqlite3_stmt *st, struct store_cert *c, int with_key)
 	return 0;
 }
 
-int
-sq_cert_add(struct store *s, const struct store_cert *c, int64_t *id_out,
-            char *err, size_t errlen)
+static int
+cert_check(const struct store_cert *c, int tomcat, char *err, size_t errlen)
 {
-	static const char count_sql[] =
-		"SELECT count(*) FROM cert WHERE purpose = ?1";
-	static const char dup_sql[] =
-		"SELECT id FROM cert WHERE purpose = ?1 AND sha256 = ?2";
-	static const char drop_tomcat_sql[] =
-		"DELETE FROM cert WHERE purpose = 'tomcat'";
-	static const char ins_sql[] =
-		"INSERT INTO cert (purpose, subject, not_after, sha256, pem,"
-		" key_pem) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
-	struct sq *q = SQ(s);
-	int tomcat = strcmp(c->purpose, STORE_PURPOSE_TOMCAT) == 0;
-	sqlite3_stmt *st;
-	int64_t n;
-	int rc;
-
 	if (store_check_str(c->purpose, sizeof(c->purpose), 1, "certificate purpose",
 	                    err, errlen) < 0 ||
 	    store_check_str(c->subject, sizeof(c->subject), 0,
@@ -69,40 +53,65 @@ sq_cert_add(struct store *s, const struct store_cert *c, int64_t *id_out,
 	if (!tomcat && c->key_pem != NULL)
 		return store_fail(err, errlen, "only a tomcat certificate comes "
 		                  "with a private key");
-	if (sq_begin(q, err, errlen) < 0)
-		return -1;
+	return 0;
+}
+
+/* Inside the transaction: refuses a certificate already held for the same
+ * purpose, and one more phone-edge-trust certificate than allowed. */
+static int
+cert_room(struct sq *q, const struct store_cert *c, char *err, size_t errlen)
+{
+	static const char count_sql[] =
+		"SELECT count(*) FROM cert WHERE purpose = ?1";
+	static const char dup_sql[] =
+		"SELECT id FROM cert WHERE purpose = ?1 AND sha256 = ?2";
+	sqlite3_stmt *st;
+	int64_t n;
+	int rc;
+
 	if ((st = sq_stmt(q, dup_sql, err, errlen)) == NULL)
-		goto fail;
+		return -1;
 	sq_bind_text(st, 1, c->purpose);
 	sq_bind_text(st, 2, c->sha256);
 	rc = sqlite3_step(st);
 	n = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
 	sq_done(q, dup_sql, st);
-	if (rc == SQLITE_ROW) {
-		store_fail(err, errlen, "this certificate is already in %s (id "
-		           "%lld)", c->purpose, (long long)n);
-		goto fail;
-	}
-	if (rc != SQLITE_DONE) {
-		sq_err(q, err, errlen, "checking certificates");
-		goto fail;
-	}
-	if (strcmp(c->purpose, STORE_PURPOSE_PHONE_EDGE_TRUST) == 0) {
-		/* Counted under the write lock, so two concurrent uploads
-		 * cannot both take the 16th place. */
-		if (sq_count1(q, count_sql, c->purpose, &n, err, errlen) < 0)
-			goto fail;
-		if (n >= STORE_PHONE_EDGE_TRUST_MAX) {
-			store_fail(err, errlen, "phone-edge-trust holds at most %d "
-			           "certificates; delete one first",
-			           STORE_PHONE_EDGE_TRUST_MAX);
-			goto fail;
-		}
-	}
+	if (rc == SQLITE_ROW)
+		return store_fail(err, errlen, "this certificate is already in %s "
+		                  "(id %lld)", c->purpose, (long long)n);
+	if (rc != SQLITE_DONE)
+		return sq_err(q, err, errlen, "checking certificates");
+	if (strcmp(c->purpose, STORE_PURPOSE_PHONE_EDGE_TRUST) != 0)
+		return 0;
+	/* Counted under the write lock, so two concurrent uploads cannot
+	 * both take the 16th place. */
+	if (sq_count1(q, count_sql, c->purpose, &n, err, errlen) < 0)
+		return -1;
+	if (n >= STORE_PHONE_EDGE_TRUST_MAX)
+		return store_fail(err, errlen, "phone-edge-trust holds at most %d "
+		                  "certificates; delete one first",
+		                  STORE_PHONE_EDGE_TRUST_MAX);
+	return 0;
+}
+
+/* Inside the transaction: writes the certificate (a tomcat one replaces
+ * the previous tomcat certificate) and returns its id in *id. */
+static int
+cert_insert(struct sq *q, const struct store_cert *c, int tomcat, int64_t *id,
+            char *err, size_t errlen)
+{
+	static const char drop_tomcat_sql[] =
+		"DELETE FROM cert WHERE purpose = 'tomcat'";
+	static const char ins_sql[] =
+		"INSERT INTO cert (purpose, subject, not_after, sha256, pem,"
+		" key_pem) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+	sqlite3_stmt *st;
+	int rc;
+
 	if (tomcat && sq_exec(q, drop_tomcat_sql, err, errlen) < 0)
-		goto fail;
+		return -1;
 	if ((st = sq_stmt(q, ins_sql, err, errlen)) == NULL)
-		goto fail;
+		return -1;
 	sq_bind_text(st, 1, c->purpose);
 	sq_bind_text(st, 2, c->subject);
 	sqlite3_bind_int64(st, 3, c->not_after);
@@ -114,16 +123,31 @@ sq_cert_add(struct store *s, const struct store_cert *c, int64_t *id_out,
 		sqlite3_bind_null(st, 6);
 	rc = sqlite3_step(st);
 	sq_done(q, ins_sql, st);
-	if (rc != SQLITE_DONE) {
-		sq_err(q, err, errlen, "writing a certificate");
-		goto fail;
-	}
-	n = sqlite3_last_insert_rowid(q->db);
-	if (sq_bump(q, SQ_GEN_CONFIG, err, errlen) < 0 ||
+	if (rc != SQLITE_DONE)
+		return sq_err(q, err, errlen, "writing a certificate");
+	*id = sqlite3_last_insert_rowid(q->db);
+	return 0;
+}
+
+int
+sq_cert_add(struct store *s, const struct store_cert *c, int64_t *id_out,
+            char *err, size_t errlen)
+{
+	struct sq *q = SQ(s);
+	int tomcat = strcmp(c->purpose, STORE_PURPOSE_TOMCAT) == 0;
+	int64_t id = 0;
+
+	if (cert_check(c, tomcat, err, errlen) < 0)
+		return -1;
+	if (sq_begin(q, err, errlen) < 0)
+		return -1;
+	if (cert_room(q, c, err, errlen) < 0 ||
+	    cert_insert(q, c, tomcat, &id, err, errlen) < 0 ||
+	    sq_bump(q, SQ_GEN_CONFIG, err, errlen) < 0 ||
 	    sq_commit(q, err, errlen) < 0)
 		goto fail;
 	if (id_out != NULL)
-		*id_out = n;
+		*id_out = id;
 	return 0;
 fail:
 	sq_rollback(q);
@@ -378,6 +402,20 @@ expressway_get_snap(struct store *s, const char *host,
 	return expressway_names(q, out, err, errlen);
 }
 
+/* One read snapshot: the record and its child rows agree. */
+int
+sq_expressway_get(struct store *s, const char *host,
+                  struct store_expressway *out, char *err, size_t errlen)
+{
+	int opened, ret;
+
+	if (sq_read_begin(SQ(s), &opened, err, errlen) < 0)
+		return -1;
+	ret = expressway_get_snap(s, host, out, err, errlen);
+	sq_read_end(SQ(s), opened);
+	return ret;
+}
+
 int
 sq_expressway_delete(struct store *s, const char *host, char *err,
                      size_t errlen)
@@ -445,6 +483,20 @@ expressway_list_snap(struct store *s, store_expressway_cb cb, void *ctx,
 		ret = sq_err(q, err, errlen, "listing Expressway-C entries");
 	sq_done(q, sql, st);
 	free(e);
+	return ret;
+}
+
+/* One read snapshot: the record and its child rows agree. */
+int
+sq_expressway_list(struct store *s, store_expressway_cb cb, void *ctx,
+                   char *err, size_t errlen)
+{
+	int opened, ret;
+
+	if (sq_read_begin(SQ(s), &opened, err, errlen) < 0)
+		return -1;
+	ret = expressway_list_snap(s, cb, ctx, err, errlen);
+	sq_read_end(SQ(s), opened);
 	return ret;
 }
 
@@ -607,32 +659,4 @@ sq_key_list_verify(struct store *s, store_key_cb cb, void *ctx, char *err,
 		" ORDER BY state";
 
 	return key_list(SQ(s), sql, cb, ctx, err, errlen);
-}
-
-/* One read snapshot: the record and its child rows agree. */
-int
-sq_expressway_get(struct store *s, const char *host,
-                  struct store_expressway *out, char *err, size_t errlen)
-{
-	int opened, ret;
-
-	if (sq_read_begin(SQ(s), &opened, err, errlen) < 0)
-		return -1;
-	ret = expressway_get_snap(s, host, out, err, errlen);
-	sq_read_end(SQ(s), opened);
-	return ret;
-}
-
-/* One read snapshot: the record and its child rows agree. */
-int
-sq_expressway_list(struct store *s, store_expressway_cb cb, void *ctx,
-                   char *err, size_t errlen)
-{
-	int opened, ret;
-
-	if (sq_read_begin(SQ(s), &opened, err, errlen) < 0)
-		return -1;
-	ret = expressway_list_snap(s, cb, ctx, err, errlen);
-	sq_read_end(SQ(s), opened);
-	return ret;
 }

@@ -16,6 +16,117 @@
 #include "common/common.h"
 #include "store/store.h"
 
+/*
+ * The operations of a backend, one X(name, return type, parameters,
+ * arguments) each.  Every operation also takes the store first and an error
+ * buffer last: `(const char *name)` stands for
+ * `(struct store *s, const char *name, char *err, size_t errlen)`, the
+ * arguments list the same names in the same order.  From this one list come
+ * the members of struct store_ops, the forwarders store.c defines for the
+ * public store_NAME() of store.h, and a backend's declarations and table
+ * (sqlite_int.h, sqlite.c).  A new operation is a line here, its public
+ * declaration in store.h and each backend's function.
+ */
+#define STORE_OPS(X) \
+	/* generation, cluster mode, enterprise parameters */ \
+	X(generation, int, (struct store_generation *out), (out)) \
+	X(cluster_get, int, (struct cfg_cluster *out), (out)) \
+	X(cluster_set, int, (const struct cfg_cluster *c), (c)) \
+	X(param_get, int, (const char *name, char *value, size_t valuelen), \
+	  (name, value, valuelen)) \
+	X(param_set, int, (const char *name, const char *value), (name, value)) \
+	X(param_unset, int, (const char *name), (name)) \
+	X(param_list, int, (store_param_cb cb, void *ctx), (cb, ctx)) \
+	X(param_apply, int, (const struct store_param_change *ch, size_t n), (ch, n)) \
+	/* nodes, device pools, security profiles, devices */ \
+	X(node_put, int, (const struct cfg_node *n), (n)) \
+	X(node_get, int, (const char *name, struct cfg_node *out), (name, out)) \
+	X(node_delete, int, (const char *name), (name)) \
+	X(node_list, int, (store_node_cb cb, void *ctx), (cb, ctx)) \
+	X(pool_put, int, (const struct cfg_pool *p), (p)) \
+	X(pool_get, int, (const char *name, struct cfg_pool *out), (name, out)) \
+	X(pool_delete, int, (const char *name), (name)) \
+	X(pool_list, int, (store_pool_cb cb, void *ctx), (cb, ctx)) \
+	X(profile_put, int, (const struct cfg_profile *p), (p)) \
+	X(profile_get, int, (const char *name, struct cfg_profile *out), (name, out)) \
+	X(profile_delete, int, (const char *name), (name)) \
+	X(profile_list, int, (store_profile_cb cb, void *ctx), (cb, ctx)) \
+	X(device_put, int, (const struct cfg_device *d, unsigned flags), (d, flags)) \
+	X(device_get, int, (const char *name, struct cfg_device *out), (name, out)) \
+	X(device_delete, int, (const char *name, int64_t now), (name, now)) \
+	X(device_list, int, (const char *after, size_t limit, store_device_cb cb, \
+	                     void *ctx), \
+	  (after, limit, cb, ctx)) \
+	X(device_import, int, (store_device_next_fn next, void *ctx, unsigned flags, \
+	                       size_t *count), \
+	  (next, ctx, flags, count)) \
+	/* certificates, Expressway-C entries, signing keys */ \
+	X(cert_add, int, (const struct store_cert *c, int64_t *id_out), (c, id_out)) \
+	X(cert_get, int, (int64_t id, struct store_cert *out), (id, out)) \
+	X(cert_tomcat, int, (struct store_cert *out), (out)) \
+	X(cert_delete, int, (int64_t id), (id)) \
+	X(cert_list, int, (const char *purpose, store_cert_cb cb, void *ctx), \
+	  (purpose, cb, ctx)) \
+	X(expressway_put, int, (const struct store_expressway *e), (e)) \
+	X(expressway_get, int, (const char *host, struct store_expressway *out), \
+	  (host, out)) \
+	X(expressway_delete, int, (const char *host), (host)) \
+	X(expressway_list, int, (store_expressway_cb cb, void *ctx), (cb, ctx)) \
+	X(key_rotate, int, (const struct store_key *k), (k)) \
+	X(key_current, int, (struct store_key *out), (out)) \
+	X(key_list, int, (store_key_cb cb, void *ctx), (cb, ctx)) \
+	X(key_list_verify, int, (store_key_cb cb, void *ctx), (cb, ctx)) \
+	/* activation codes, OAuth clients */ \
+	X(code_issue, int, (const char *device, const char *code_hash, int64_t created, \
+	                    int64_t expires), \
+	  (device, code_hash, created, expires)) \
+	X(code_consume, int, (const char *device, const char *code_hash, int64_t now, \
+	                      char *device_out, size_t device_outlen), \
+	  (device, code_hash, now, device_out, device_outlen)) \
+	X(code_revoke, int, (const char *device), (device)) \
+	X(code_list, int, (store_code_cb cb, void *ctx), (cb, ctx)) \
+	X(client_add, int, (const struct store_client *c), (c)) \
+	X(client_get, int, (const char *name, struct store_client *out), (name, out)) \
+	X(client_delete, int, (const char *name), (name)) \
+	X(client_list, int, (store_client_cb cb, void *ctx), (cb, ctx)) \
+	/* refresh-token families and rotation */ \
+	X(family_create, int, (const struct store_family *f, const char *token_hash), \
+	  (f, token_hash)) \
+	X(family_get, int, (const char *id, struct store_family *out), (id, out)) \
+	X(family_list, int, (store_family_cb cb, void *ctx), (cb, ctx)) \
+	X(refresh_rotate, int, (const char *old_hash, const char *new_hash, int64_t now, \
+	                        struct store_family *fam_out), \
+	  (old_hash, new_hash, now, fam_out)) \
+	X(refresh_find, int, (const char *token_hash, struct store_family *out, \
+	                      int *is_current), \
+	  (token_hash, out, is_current)) \
+	/* revocations */ \
+	X(revoke_jti, int, (const char *jti, int64_t exp, int64_t now), (jti, exp, now)) \
+	X(revoke_family, int, (const char *family, int64_t now), (family, now)) \
+	X(revoke_device, int, (const char *device, int64_t now), (device, now)) \
+	X(revoke_user, int, (const char *user, int64_t now), (user, now)) \
+	X(revoke_all, int, (int64_t now), (now)) \
+	X(token_revoked, int, (const char *jti, const char *dev, const char *sub, \
+	                       const char *family, int64_t iat), \
+	  (jti, dev, sub, family, iat)) \
+	X(revocation_list, int, (store_revocation_cb cb, void *ctx), (cb, ctx)) \
+	/* SIP bindings */ \
+	X(binding_put, int, (const struct store_binding *b), (b)) \
+	X(binding_delete, int, (const char *aor, const char *instance, int64_t reg_id), \
+	  (aor, instance, reg_id)) \
+	X(binding_apply, int, (const struct store_binding_change *changes, size_t n), \
+	  (changes, n)) \
+	X(binding_drop_node, int, (const char *node, uint64_t conn_id), (node, conn_id)) \
+	X(binding_purge, int, (int64_t now, uint64_t *removed), (now, removed)) \
+	X(binding_list, int, (store_binding_cb cb, void *ctx), (cb, ctx)) \
+	/* housekeeping */ \
+	X(purge, int, (int64_t now, uint64_t *removed), (now, removed)) \
+	X(counts, int, (int64_t now, struct store_counts *out), (now, out))
+
+/* The full parameter and argument lists of an operation (see STORE_OPS). */
+#define STORE_OP_PARAMS(...) (struct store *s, __VA_ARGS__, char *err, size_t errlen)
+#define STORE_OP_ARGS(...) (s, __VA_ARGS__, err, errlen)
+
 struct store_ops {
 	const char *name;
 	void (*close)(struct store *s);
@@ -24,147 +135,9 @@ struct store_ops {
 	int (*snapshot_begin)(struct store *s, int *opened, char *err,
 	                      size_t errlen);
 	void (*snapshot_end)(struct store *s, int opened);
-	int (*generation)(struct store *s, struct store_generation *out,
-	                char *err, size_t errlen);
-	int (*cluster_get)(struct store *s, struct cfg_cluster *out, char *err,
-	                size_t errlen);
-	int (*cluster_set)(struct store *s, const struct cfg_cluster *c,
-	                char *err, size_t errlen);
-	int (*param_get)(struct store *s, const char *name, char *value,
-	                size_t valuelen, char *err, size_t errlen);
-	int (*param_set)(struct store *s, const char *name, const char *value,
-	                char *err, size_t errlen);
-	int (*param_unset)(struct store *s, const char *name, char *err,
-	                size_t errlen);
-	int (*param_list)(struct store *s, store_param_cb cb, void *ctx,
-	                char *err, size_t errlen);
-	int (*param_apply)(struct store *s, const struct store_param_change *ch,
-	                size_t n, char *err, size_t errlen);
-	int (*node_put)(struct store *s, const struct cfg_node *n, char *err,
-	                size_t errlen);
-	int (*node_get)(struct store *s, const char *name, struct cfg_node *out,
-	                char *err, size_t errlen);
-	int (*node_delete)(struct store *s, const char *name, char *err,
-	                size_t errlen);
-	int (*node_list)(struct store *s, store_node_cb cb, void *ctx, char *err,
-	                size_t errlen);
-	int (*pool_put)(struct store *s, const struct cfg_pool *p, char *err,
-	                size_t errlen);
-	int (*pool_get)(struct store *s, const char *name, struct cfg_pool *out,
-	                char *err, size_t errlen);
-	int (*pool_delete)(struct store *s, const char *name, char *err,
-	                size_t errlen);
-	int (*pool_list)(struct store *s, store_pool_cb cb, void *ctx, char *err,
-	                size_t errlen);
-	int (*profile_put)(struct store *s, const struct cfg_profile *p,
-	                char *err, size_t errlen);
-	int (*profile_get)(struct store *s, const char *name,
-	                struct cfg_profile *out, char *err, size_t errlen);
-	int (*profile_delete)(struct store *s, const char *name, char *err,
-	                size_t errlen);
-	int (*profile_list)(struct store *s, store_profile_cb cb, void *ctx,
-	                char *err, size_t errlen);
-	int (*device_put)(struct store *s, const struct cfg_device *d,
-	                unsigned flags, char *err, size_t errlen);
-	int (*device_get)(struct store *s, const char *name,
-	                struct cfg_device *out, char *err, size_t errlen);
-	int (*device_delete)(struct store *s, const char *name, int64_t now,
-	                char *err, size_t errlen);
-	int (*device_list)(struct store *s, const char *after, size_t limit,
-	                store_device_cb cb, void *ctx, char *err,
-	                size_t errlen);
-	int (*device_import)(struct store *s, store_device_next_fn next,
-	                void *ctx, unsigned flags, size_t *count, char *err,
-	                size_t errlen);
-	int (*cert_add)(struct store *s, const struct store_cert *c,
-	                int64_t *id_out, char *err, size_t errlen);
-	int (*cert_get)(struct store *s, int64_t id, struct store_cert *out,
-	                char *err, size_t errlen);
-	int (*cert_tomcat)(struct store *s, struct store_cert *out, char *err,
-	                size_t errlen);
-	int (*cert_delete)(struct store *s, int64_t id, char *err,
-	                size_t errlen);
-	int (*cert_list)(struct store *s, const char *purpose, store_cert_cb cb,
-	                void *ctx, char *err, size_t errlen);
-	int (*expressway_put)(struct store *s, const struct store_expressway *e,
-	                char *err, size_t errlen);
-	int (*expressway_get)(struct store *s, const char *host,
-	                struct store_expressway *out, char *err, size_t errlen);
-	int (*expressway_delete)(struct store *s, const char *host, char *err,
-	                size_t errlen);
-	int (*expressway_list)(struct store *s, store_expressway_cb cb,
-	                void *ctx, char *err, size_t errlen);
-	int (*key_rotate)(struct store *s, const struct store_key *k, char *err,
-	                size_t errlen);
-	int (*key_current)(struct store *s, struct store_key *out, char *err,
-	                size_t errlen);
-	int (*key_list)(struct store *s, store_key_cb cb, void *ctx, char *err,
-	                size_t errlen);
-	int (*key_list_verify)(struct store *s, store_key_cb cb, void *ctx,
-	                char *err, size_t errlen);
-	int (*code_issue)(struct store *s, const char *device,
-	                const char *code_hash, int64_t created, int64_t expires,
-	                char *err, size_t errlen);
-	int (*code_consume)(struct store *s, const char *device,
-	                const char *code_hash, int64_t now, char *device_out,
-	                size_t device_outlen, char *err, size_t errlen);
-	int (*code_revoke)(struct store *s, const char *device, char *err,
-	                size_t errlen);
-	int (*code_list)(struct store *s, store_code_cb cb, void *ctx, char *err,
-	                size_t errlen);
-	int (*client_add)(struct store *s, const struct store_client *c,
-	                char *err, size_t errlen);
-	int (*client_get)(struct store *s, const char *name,
-	                struct store_client *out, char *err, size_t errlen);
-	int (*client_delete)(struct store *s, const char *name, char *err,
-	                size_t errlen);
-	int (*client_list)(struct store *s, store_client_cb cb, void *ctx,
-	                char *err, size_t errlen);
-	int (*family_create)(struct store *s, const struct store_family *f,
-	                const char *token_hash, char *err, size_t errlen);
-	int (*family_get)(struct store *s, const char *id,
-	                struct store_family *out, char *err, size_t errlen);
-	int (*family_list)(struct store *s, store_family_cb cb, void *ctx,
-	                char *err, size_t errlen);
-	int (*refresh_rotate)(struct store *s, const char *old_hash,
-	                const char *new_hash, int64_t now,
-	                struct store_family *fam_out, char *err, size_t errlen);
-	int (*refresh_find)(struct store *s, const char *token_hash,
-	                struct store_family *out, int *is_current, char *err,
-	                size_t errlen);
-	int (*revoke_jti)(struct store *s, const char *jti, int64_t exp,
-	                int64_t now, char *err, size_t errlen);
-	int (*revoke_family)(struct store *s, const char *family, int64_t now,
-	                char *err, size_t errlen);
-	int (*revoke_device)(struct store *s, const char *device, int64_t now,
-	                char *err, size_t errlen);
-	int (*revoke_user)(struct store *s, const char *user, int64_t now,
-	                char *err, size_t errlen);
-	int (*revoke_all)(struct store *s, int64_t now, char *err,
-	                size_t errlen);
-	int (*token_revoked)(struct store *s, const char *jti, const char *dev,
-	                const char *sub, const char *family, int64_t iat,
-	                char *err, size_t errlen);
-	int (*revocation_list)(struct store *s, store_revocation_cb cb,
-	                void *ctx, char *err, size_t errlen);
-	int (*binding_put)(struct store *s, const struct store_binding *b,
-	                char *err, size_t errlen);
-	int (*binding_delete)(struct store *s, const char *aor,
-	                const char *instance, int64_t reg_id, char *err,
-	                size_t errlen);
-	int (*binding_apply)(struct store *s,
-	                const struct store_binding_change *changes, size_t n,
-	                char *err, size_t errlen);
-	int (*binding_drop_node)(struct store *s, const char *node,
-	                uint64_t conn_id, char *err, size_t errlen);
-	int (*binding_purge)(struct store *s, int64_t now, uint64_t *removed,
-	                     char *err, size_t errlen);
-	int (*binding_list)(struct store *s, store_binding_cb cb, void *ctx,
-	                char *err, size_t errlen);
-	int (*purge)(struct store *s, int64_t now, uint64_t *removed, char *err,
-	                size_t errlen);
-	int (*counts)(struct store *s, int64_t now, struct store_counts *out,
-	                char *err, size_t errlen);
+#define STORE_OP_MEMBER(name, ret, params, args) ret (*name) STORE_OP_PARAMS params;
+	STORE_OPS(STORE_OP_MEMBER)
+#undef STORE_OP_MEMBER
 };
 
 struct store {
@@ -191,6 +164,11 @@ int store_upper(char *dst, size_t dstsz, const char *src);
 int store_lower(char *dst, size_t dstsz, const char *src);
 /* Copies src into dst (always terminated); -1 when it was cut. */
 int store_copy(char *dst, size_t dstsz, const char *src);
+
+/* A device name as the key every backend stores: checked (present,
+ * non-empty, within CFG_DEVNAME_MAX) and upper-cased into key. */
+int store_device_key(const char *device, char key[CFG_DEVNAME_MAX], char *err,
+                     size_t errlen);
 
 /* Record checks shared by backends: every text field terminated within its
  * array, key fields non-empty, line buttons distinct. */

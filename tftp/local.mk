@@ -3,6 +3,7 @@ noinst_LIBRARIES += tftp/libtftp.a
 tftp_libtftp_a_SOURCES = \
 	tftp/tftp.h \
 	tftp/tftp_int.h \
+	tftp/loop_int.h \
 	tftp/packet.c \
 	tftp/negotiate.c \
 	tftp/netascii.c \
@@ -10,7 +11,10 @@ tftp_libtftp_a_SOURCES = \
 	tftp/file.c \
 	tftp/limit.c \
 	tftp/serve.c \
-	tftp/loop.c
+	tftp/loop.c \
+	tftp/request.c \
+	tftp/transfer.c \
+	tftp/transfer_data.c
 tftp_libtftp_a_CFLAGS = $(AM_CFLAGS) $(XML_CFLAGS) $(JANSSON_CFLAGS) $(OPENSSL_CFLAGS)
 
 sbin_PROGRAMS += tftp/oprov-tftpd

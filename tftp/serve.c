@@ -157,8 +157,6 @@ trustlist_lookup(void *arg)
 {
 	struct lookup_arg *a = arg;
 
-	if (a->out->kind == TFTP_RES_FILE && a->out->fd >= 0)
-		return 1;                     /* asked again (a re-decision) */
 	serve_public(a->r, a->name, a->len, a->out);
 	return a->out->kind == TFTP_RES_FILE;
 }

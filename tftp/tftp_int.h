@@ -1,7 +1,8 @@
 /*
  * tftp_int.h - private to tftp/: the shared byte sources and their per-loop
  * cache, safe opening beneath the file root, per-address admission, and the
- * resolver that turns a requested name into something to send.
+ * resolver that turns a requested name into something to send.  The
+ * engine's own structures (loops, transfers) are in loop_int.h.
  */
 #ifndef OPROV_TFTP_INT_H
 #define OPROV_TFTP_INT_H
