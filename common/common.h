@@ -174,9 +174,10 @@ const char *sockaddr_ntop(const struct sockaddr *sa, char *buf, size_t buflen);
  *   directory → store → bind → pid file → drop privileges → daemonize
  *   → (the caller's loop).
  * "data directory": when started as root with a user, DATADIR, the store
- * files and DATADIR/run that root owns become that user's (how `oprovctl
- * init` run as root leaves them); then the user must be able to use them
- * and to enter the file root.  "pid file": DATADIR/run/PROG.pid, locked for
+ * files, DATADIR/run and DATADIR/files that root owns become that user's
+ * (how `oprovctl init` run as root leaves them; any other owner is left
+ * alone); then the user must be able to use them and to enter the file
+ * root.  "pid file": DATADIR/run/PROG.pid, locked for
  * the daemon's life (a second instance on the same data directory refuses
  * to start) and rewritten after the fork.  A failed step logs one line
  * "start-up: STEP: reason" and daemon_start returns -1: exit 1.
@@ -188,6 +189,7 @@ struct daemon_start {
 	int foreground;                 /* else daemonize, then syslog */
 	const char *const *store_files; /* names in DATADIR (NULL-terminated) */
 	const char *file_root;          /* checked enterable; may be NULL */
+	int file_root_in_datadir;       /* DATADIR/files: handed over too */
 	/* The daemon's own steps: 0, or -1 with a one-line reason. */
 	int (*open_store)(void *arg, char *err, size_t errlen);
 	int (*bind)(void *arg, char *err, size_t errlen);

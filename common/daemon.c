@@ -141,6 +141,29 @@ prepare_path(const struct daemon_start *ds, const char *path, int want,
 	return 0;
 }
 
+/* Every directory above DATADIR must let the user through (a private
+ * /tmp/xyz or /root above it would lock the daemon out after the drop). */
+static int
+ancestors_check(const struct daemon_start *ds, char *err, size_t errlen)
+{
+	char path[PATH_MAX], *slash;
+	struct stat st;
+
+	if (!ds->drop || realpath(ds->datadir, path) == NULL)
+		return 0;                       /* the path checks below say why */
+	while ((slash = strrchr(path, '/')) != NULL && slash != path) {
+		*slash = '\0';
+		if (stat(path, &st) == 0 && !may(&st, ds->uid, ds->gid, X_OK)) {
+			snprintf(err, errlen, "%.300s: user %.64s cannot enter it, so it "
+			         "cannot reach %.300s (owner uid %ld, mode %04o)", path,
+			         ds->user, ds->datadir, (long)st.st_uid,
+			         (unsigned)(st.st_mode & 07777));
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* DATADIR and its store files belong to the daemon user; run/ is made
  * (and given to it) for the pid and statistics files; the file root must
  * be enterable. */
@@ -149,7 +172,8 @@ datadir_prepare(struct daemon_start *ds, char *err, size_t errlen)
 {
 	char path[PATH_MAX];
 
-	if (prepare_path(ds, ds->datadir, X_OK | W_OK | R_OK, 0, err, errlen) != 0)
+	if (ancestors_check(ds, err, errlen) != 0 ||
+	    prepare_path(ds, ds->datadir, X_OK | W_OK | R_OK, 0, err, errlen) != 0)
 		return -1;
 	for (const char *const *f = ds->store_files; f != NULL && *f != NULL; f++) {
 		snprintf(path, sizeof(path), "%s/%s", ds->datadir, *f);
@@ -167,10 +191,18 @@ datadir_prepare(struct daemon_start *ds, char *err, size_t errlen)
 	}
 	if (prepare_path(ds, ds->rundir, R_OK | W_OK | X_OK, 0, err, errlen) != 0)
 		return -1;
-	/* The file root is the administrator's: the daemon only needs to
-	 * enter it (files are opened beneath it, never listed). */
+	/* The daemon only needs to enter the file root (files are opened
+	 * beneath it, never listed).  DATADIR/files is handed over like the
+	 * rest of the data directory; a root given with --files is the
+	 * administrator's and only checked. */
+	if (ds->file_root != NULL && ds->file_root_in_datadir &&
+	    mkdir(ds->file_root, 0755) != 0 && errno != EEXIST) {
+		snprintf(err, errlen, "%.400s: %s", ds->file_root, strerror(errno));
+		return -1;
+	}
 	if (ds->file_root != NULL &&
-	    prepare_path(ds, ds->file_root, X_OK, PATH_KEEP_OWNER, err, errlen) != 0)
+	    prepare_path(ds, ds->file_root, X_OK, ds->file_root_in_datadir ?
+	                 0 : PATH_KEEP_OWNER, err, errlen) != 0)
 		return -1;
 	return 0;
 }
@@ -286,7 +318,7 @@ detach(struct daemon_start *ds, char *err, size_t errlen)
 int
 daemon_start(struct daemon_start *ds)
 {
-	char err[512] = "";
+	char err[LOG_LINE_MAX] = "";
 	const char *step;
 
 	ds->pidfd = -1;

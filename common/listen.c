@@ -153,7 +153,10 @@ listen_socket_opt(const struct listen_addr *la, int socktype, int reuseport,
 		snprintf(err, errlen, "socket for %s: %s", la->text, strerror(errno));
 		return -1;
 	}
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* TCP: rebinding over TIME_WAIT after a restart.  Never on UDP, where
+	 * it would let another socket with it bind the same port. */
+	if (socktype == SOCK_STREAM)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (reuseport &&
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0) {
 		snprintf(err, errlen, "SO_REUSEPORT on %s: %s", la->text, strerror(errno));

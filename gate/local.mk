@@ -11,3 +11,8 @@ gate_libgate_a_SOURCES = \
 gate_libgate_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(OPENSSL_CFLAGS)
 # What a program linking gate/libgate.a also needs.
 GATE_LIBS = gate/libgate.a $(STORE_LIBS) common/libcommon.a -lpthread
+
+# The start-up sequence every daemon shares (common/daemon.c), end to end:
+# root, --user, the hand-over of the store, serving through the gate.
+TESTS += tests/smoke/startup.sh
+EXTRA_DIST += tests/smoke/startup.sh

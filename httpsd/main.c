@@ -379,6 +379,8 @@ main(int argc, char **argv)
 	ds.user = h.o.user;
 	ds.foreground = h.o.foreground;
 	ds.store_files = store_files;
+	ds.file_root = h.files_path;
+	ds.file_root_in_datadir = h.o.files == NULL;
 	ds.open_store = open_store;
 	ds.bind = bind_all;
 	ds.arg = &h;

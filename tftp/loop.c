@@ -221,7 +221,10 @@ server_config(struct tftp_server *s, const struct tftp_config *cfg, char *err, s
 		snprintf(err, errlen, "--listen off leaves nothing to serve");
 		return -1;
 	}
-	return 0;
+	/* The loops share the port with SO_REUSEPORT, which would also let a
+	 * second server (another store!) take part of the clients silently:
+	 * the port must be free before they bind it. */
+	return listen_probe(&s->la, SOCK_DGRAM, err, errlen);
 }
 
 /* The loop's listening socket on la.  The first loop's port (the one asked

@@ -211,6 +211,7 @@ main(int argc, char **argv)
 	ds.foreground = foreground;
 	ds.store_files = store_files;
 	ds.file_root = files;
+	ds.file_root_in_datadir = files == files_buf;
 	ds.open_store = open_store;
 	ds.bind = bind_all;
 	ds.arg = &t;
