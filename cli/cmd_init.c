@@ -179,7 +179,8 @@ subdir(const struct cli *c, const char *name, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: path too long", c->datadir);
 		return -1;
 	}
-	if (mkdir(path, 0750) < 0 && errno != EEXIST) {
+	/* files/ holds public files and run/ pid files: readable by all. */
+	if (mkdir(path, 0755) < 0 && errno != EEXIST) {
 		snprintf(err, errlen, "%.300s: %s", path, strerror(errno));
 		return -1;
 	}

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/common.h"
 #include "configgen/configgen.h"
 
 /* Case-insensitive comparison of a counted, untrusted string with a literal. */
@@ -28,36 +29,6 @@ match_device(const char *s, size_t len, const char *suffix, char dev[CFG_DEVNAME
 	return cfg_device_name_parse(s, n, dev) == 0;
 }
 
-/* Path syntax every daemon refuses, whatever the file. */
-static int
-bad_path(const char *name, size_t len)
-{
-	size_t start = 0;
-
-	if (len == 0 || len > CFG_FILENAME_MAX)
-		return 1;
-	/* Control bytes and NUL could cut the name short in a log or a libc
-	 * call; '\\' is a separator somewhere; non-ASCII is never a phone file
-	 * and would only give two spellings of one name. */
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)name[i];
-		if (c < 0x20 || c >= 0x7f || c == '\\')
-			return 1;
-	}
-	/* Components: no empty ones (leading, trailing or doubled '/'), no "."
-	 * or "..": the name stays under the file root by construction. */
-	for (size_t i = 0; i <= len; i++) {
-		if (i < len && name[i] != '/')
-			continue;
-		size_t clen = i - start;
-		if (clen == 0 || (clen == 1 && name[start] == '.') ||
-		    (clen == 2 && name[start] == '.' && name[start + 1] == '.'))
-			return 1;
-		start = i + 1;
-	}
-	return 0;
-}
-
 enum cfg_file_kind
 cfg_file_classify(const char *name, size_t len, struct cfg_file *out)
 {
@@ -65,7 +36,10 @@ cfg_file_classify(const char *name, size_t len, struct cfg_file *out)
 	size_t blen;
 
 	out->device[0] = '\0';
-	if (name == NULL || bad_path(name, len))
+	/* Path syntax every daemon refuses, whatever the file: common/'s one
+	 * check (no control or non-ASCII byte, '\\', empty, "." or ".."
+	 * component). */
+	if (name == NULL || len > CFG_FILENAME_MAX || path_check(name, len) != 0)
 		return out->kind = CFG_FILE_INVALID;
 	base = name;
 	for (size_t i = 0; i < len; i++)

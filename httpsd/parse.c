@@ -330,7 +330,7 @@ httpsd_path_decode(const char *raw, size_t len, char *out, size_t outsz,
                    const char **query, size_t *qlen)
 {
 	const char *p = raw, *end = raw + len, *q;
-	size_t o = 0, comp = 0;
+	size_t o = 0;
 
 	q = memchr(raw, '?', len);
 	if (q != NULL) {
@@ -366,18 +366,9 @@ httpsd_path_decode(const char *raw, size_t len, char *out, size_t outsz,
 	out[o] = '\0';
 	if (o == 0)
 		return 0;                       /* "/" itself */
-	/* Component checks on the decoded text, so %2e%2e is "..". */
-	for (size_t i = 0; i <= o; i++) {
-		if (i == o || out[i] == '/') {
-			size_t clen = i - comp;
-			if (clen == 0)
-				return -1;      /* leading, trailing or double '/' */
-			if ((clen == 1 && out[comp] == '.') ||
-			    (clen == 2 && out[comp] == '.' && out[comp + 1] == '.'))
-				return -1;
-			comp = i + 1;
-		}
-	}
+	/* common/'s one name check, on the decoded text, so %2e%2e is "..". */
+	if (path_check(out, o) != 0)
+		return -1;
 	return (long)o;
 }
 
