@@ -14,5 +14,5 @@ GATE_LIBS = gate/libgate.a $(STORE_LIBS) common/libcommon.a -lpthread
 
 # The start-up sequence every daemon shares (common/daemon.c), end to end:
 # root, --user, the hand-over of the store, serving through the gate.
-TESTS += tests/smoke/startup.sh
-EXTRA_DIST += tests/smoke/startup.sh
+TESTS += tests/smoke/startup.sh tests/smoke/gate.sh
+EXTRA_DIST += tests/smoke/startup.sh tests/smoke/gate.sh

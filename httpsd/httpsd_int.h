@@ -101,7 +101,8 @@ struct httpsd_metrics {
 	atomic_int_fast64_t active[LST_COUNT];
 	atomic_uint_fast64_t tokens_issued, refresh_reuse, code_failures,
 	                     code_throttled;
-	atomic_uint_fast64_t renders;       /* configs served from the renderer's cache */
+	atomic_uint_fast64_t config_lookups; /* rendered configs asked for (after an ALLOW) */
+	atomic_uint_fast64_t renders;       /* ... of which rendered from the store */
 };
 
 /* A rendered config (a device's, or XMLDefault.cnf.xml), shared by every
