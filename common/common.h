@@ -32,6 +32,10 @@ int num_parse(const char *s, size_t len, long long min, long long max,
               long long *out);
 /* Same for a NUL-terminated string (command-line flags, config values). */
 int num_parse_str(const char *s, long long min, long long max, long long *out);
+/* A daemon's numeric flag: num_parse_str, or one line on stderr
+ * `PROG: --NAME: "V" is not a number in MIN-MAX` and -1. */
+int num_opt(const char *prog, const char *name, const char *v, long long min,
+            long long max, long long *out);
 
 /* ---- strings that reach a log or an error message ------------------------
  * Copies at most srclen bytes of `src` into `dst` (size dstsz, always

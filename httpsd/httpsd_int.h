@@ -245,8 +245,6 @@ void httpsd_log_denial(struct httpsd_listener *l, struct MHD_Connection *c,
 const char *httpsd_authorization(struct MHD_Connection *c, unsigned *count);
 
 /* ---- files.c ------------------------------------------------------------------ */
-/* Opens `rel` (decoded, checked) beneath the root.  fd or -1 (errno). */
-int httpsd_file_open(struct httpsd *h, const char *rel);
 /* Serves an open public file with ETag / If-None-Match / Range. Takes the fd. */
 enum MHD_Result httpsd_file_serve(struct httpsd_listener *l,
                                   struct MHD_Connection *c,

@@ -89,17 +89,15 @@ static const struct option long_opts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
+/* A numeric flag into an unsigned setting. */
 static int
-num_opt(const char *name, const char *v, long long min, long long max,
-        unsigned *out)
+uopt(const char *name, const char *v, long long min, long long max,
+     unsigned *out)
 {
 	long long n;
 
-	if (num_parse_str(v, min, max, &n) != 0) {
-		fprintf(stderr, "oprov-sipd: --%s: %s is not a number in %lld..%lld\n",
-		        name, v, min, max);
+	if (num_opt("oprov-sipd", name, v, min, max, &n) != 0)
 		return -1;
-	}
 	*out = (unsigned)n;
 	return 0;
 }
@@ -163,29 +161,29 @@ parse_args(int argc, char **argv, struct sipd_opts *o)
 			break;
 		}
 		case OPT_EXP_DEF:
-			if (num_opt("expires-default", optarg, 1, 86400,
+			if (uopt("expires-default", optarg, 1, 86400,
 			            &o->reg.expires_default) < 0)
 				return -1;
 			break;
 		case OPT_EXP_MIN:
-			if (num_opt("expires-min", optarg, 1, 86400, &o->reg.expires_min) < 0)
+			if (uopt("expires-min", optarg, 1, 86400, &o->reg.expires_min) < 0)
 				return -1;
 			break;
 		case OPT_EXP_MAX:
-			if (num_opt("expires-max", optarg, 1, 86400, &o->reg.expires_max) < 0)
+			if (uopt("expires-max", optarg, 1, 86400, &o->reg.expires_max) < 0)
 				return -1;
 			break;
 		case OPT_MAXCONN:
-			if (num_opt("max-conn", optarg, 1, 1000000, &o->conn_max) < 0)
+			if (uopt("max-conn", optarg, 1, 1000000, &o->conn_max) < 0)
 				return -1;
 			break;
 		case OPT_PERADDR:
-			if (num_opt("max-conn-per-addr", optarg, 1, 1000000,
+			if (uopt("max-conn-per-addr", optarg, 1, 1000000,
 			            &o->conn_per_addr) < 0)
 				return -1;
 			break;
 		case OPT_IDLE:
-			if (num_opt("idle-timeout", optarg, 5, 86400, &o->idle_timeout) < 0)
+			if (uopt("idle-timeout", optarg, 5, 86400, &o->idle_timeout) < 0)
 				return -1;
 			break;
 		case OPT_DOMAIN:
@@ -197,7 +195,7 @@ parse_args(int argc, char **argv, struct sipd_opts *o)
 			o->domain[o->ndomain++] = optarg;
 			break;
 		case OPT_LOOPS:
-			if (num_opt("loops", optarg, 1, SIPD_LOOPS_MAX, &loops) < 0)
+			if (uopt("loops", optarg, 1, SIPD_LOOPS_MAX, &loops) < 0)
 				return -1;
 			break;
 		case OPT_HELP:

@@ -89,16 +89,14 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+/* A numeric flag; a bad one ends the program with 2 (usage). */
 static long long
 num_arg(const char *opt, const char *s, long long min, long long max)
 {
 	long long v;
 
-	if (num_parse_str(s, min, max, &v) < 0) {
-		fprintf(stderr, "oprov-tftpd: --%s: \"%s\" is not a number in %lld-%lld\n",
-		        opt, s, min, max);
+	if (num_opt("oprov-tftpd", opt, s, min, max, &v) != 0)
 		exit(2);
-	}
 	return v;
 }
 
