@@ -88,6 +88,7 @@ static const struct option long_opts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
+/* The flags with their defaults; a flat switch, one case per flag. */
 static int
 parse_args(int argc, char **argv, struct httpsd_opts *o)
 {

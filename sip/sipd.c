@@ -102,6 +102,7 @@ uopt(const char *name, const char *v, long long min, long long max,
 	return 0;
 }
 
+/* The flags with their defaults; a flat switch, one case per flag. */
 static int
 parse_args(int argc, char **argv, struct sipd_opts *o)
 {
@@ -419,6 +420,21 @@ serve(struct sipd *d)
 	}
 }
 
+/* Starts one thread per loop; returns how many started. */
+static int
+loops_start(struct sipd *d, pthread_t *thr)
+{
+	int i;
+
+	for (i = 0; i < d->nloops; i++)
+		if (pthread_create(&thr[i], NULL, sipd_loop_run, d->loop[i]) != 0) {
+			log_msg(LOG_ERR, "cannot start event loop %d", i);
+			d->stop = 1;
+			break;
+		}
+	return i;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -463,13 +479,9 @@ main(int argc, char **argv)
 		log_msg(LOG_ERR, "%s", err);
 		goto out;
 	}
-	for (started = 0; started < d.nloops; started++)
-		if (pthread_create(&thr[started], NULL, sipd_loop_run,
-		                   d.loop[started]) != 0) {
-			log_msg(LOG_ERR, "cannot start event loop %d", started);
-			d.stop = 1;
-			break;
-		}
+	started = loops_start(&d, thr);
+	if (started < d.nloops)
+		goto out;
 	log_msg(LOG_NOTICE, "oprov-sipd node %s: %d event loops, TLS %s (challenge "
 	        "%s), mutual TLS %s (challenge %s)", d.o.node, d.nloops,
 	        d.tls_la.text, style_name(d.reg_tls.style), d.mtls_la.text,
