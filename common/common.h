@@ -1,7 +1,8 @@
 /*
  * common.h - the whole contract of common/: logging, bounded number parsing,
- * log-safe strings, listener addresses and daemon plumbing shared by every
- * oprov program.  Nothing here knows about tokens, devices or protocols.
+ * log-safe strings, file names beneath a root, per-key limits, statistics,
+ * a keyed hash, listener addresses and the one start-up sequence of the
+ * daemons.  Nothing here knows about tokens, devices or protocols.
  */
 #ifndef OPROV_COMMON_H
 #define OPROV_COMMON_H

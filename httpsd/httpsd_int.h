@@ -1,6 +1,14 @@
 /*
  * httpsd_int.h - private to httpsd/: the daemon's shared state, the three
- * listeners and what the handler files (files.c, config.c, oauth.c) share.
+ * listeners and what the handler files (file_ports.c, files.c, oauth.c,
+ * metrics.c) share.
+ *
+ * What httpsd may touch: the gate (gate/gate.h) for every decision, every
+ * setting, key, revocation and device fact, and for its per-thread store
+ * handles; through those handles only rendering (gate_render) and the
+ * writes of the token, revoke and introspect endpoints (oauth.c) and the
+ * TLS pair and caconfig.json (state.c, file_ports.c).  Nothing on a
+ * request's path reads the store to decide.
  */
 #ifndef OPROV_HTTPSD_INT_H
 #define OPROV_HTTPSD_INT_H
