@@ -261,7 +261,7 @@ enum MHD_Result httpsd_file_serve(struct httpsd_listener *l,
 /* Content-Type by extension. */
 const char *httpsd_mime(const char *name);
 
-/* ---- config.c: 6971 and 6970 --------------------------------------------------- */
+/* ---- file_ports.c: 6971 and 6970 ------------------------------------------------ */
 enum MHD_Result httpsd_handle_files(struct httpsd_listener *l,
                                     struct MHD_Connection *c,
                                     struct httpsd_req *r, const char *method);
