@@ -302,6 +302,15 @@ gate_validate_in(const struct gate_snap_int *s, const char *token, size_t len,
 	return v;
 }
 
+int
+gate_token_revoked(const struct gate_snap *p, const char *jti,
+                   const char *dev, const char *sub, int64_t iat)
+{
+	const struct gate_snap_int *s = (const struct gate_snap_int *)p;
+
+	return store_revset_revoked(&s->revs->rev, jti, dev, sub, iat);
+}
+
 enum tok_verdict
 gate_validate(struct gate *g, const char *token, size_t len,
               struct tok_claims *out)

@@ -120,6 +120,10 @@ int gate_device_has_line(const struct gate_device *d, const char *dn,
 /* Validates an access token against the current keys and revocations. */
 enum tok_verdict gate_validate(struct gate *g, const char *token, size_t len,
                                struct tok_claims *out);
+/* 1 when the snapshot's revocations cover a token with these claims (a
+ * token accepted earlier, e.g. the one behind a live SIP binding). */
+int gate_token_revoked(const struct gate_snap *s, const char *jti,
+                       const char *dev, const char *sub, int64_t iat);
 /* Verified-token cache counters (for /metrics and status files). */
 void gate_cache_stats(struct gate *g, struct tok_cache_stats *out);
 

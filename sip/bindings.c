@@ -1,9 +1,14 @@
 /*
  * bindings.c - the registrar's binding table (RFC 3261 §10.3, keyed as
- * RFC 5626 §6): lookup, insert-or-refresh and removal by key, the per-AOR
- * views a REGISTER needs, the per-connection index that drops a closed
- * connection's bindings, expiry, and the change log that the daemon writes
- * behind to the store.
+ * RFC 5626 §6 plus the owning device): lookup, insert-or-refresh and
+ * removal by key, the per-AOR and per-device views a REGISTER needs, the
+ * per-connection index that drops a closed connection's bindings, expiry,
+ * the sweep that drops bindings whose authority is gone, and the change log
+ * that the daemon writes behind to the store.
+ *
+ * A binding is a small fixed struct with its key strings in the same
+ * allocation and its values (Contact, Call-ID, token id and subject) in a
+ * second one of their exact size, replaced when a refresh changes them.
  *
  * Bindings hash by AOR under the per-process key of hash_string(), so a peer
  * cannot pick AORs that pile into one chain.  The registrar's lock covers
@@ -20,6 +25,7 @@
 
 #define BUCKETS 65536u          /* power of two; chains stay short */
 #define CONN_BUCKETS 4096u      /* 2^12: conn_slot() keeps 12 bits */
+#define DEV_BUCKETS 16384u      /* power of two */
 
 /* The bindings of one connection (ids are ours, not the peer's). */
 struct conn_head {
@@ -28,9 +34,18 @@ struct conn_head {
 	struct conn_head *next;
 };
 
+/* The bindings of one device. */
+struct dev_head {
+	char device[SIP_DEVNAME_MAX];
+	size_t count;
+	struct sip_binding *first;
+	struct dev_head *next;
+};
+
 struct sip_bindings {
 	struct sip_binding *bucket[BUCKETS];
 	struct conn_head *cbucket[CONN_BUCKETS];
+	struct dev_head *dbucket[DEV_BUCKETS];
 	size_t count;
 	struct sip_binding **dirty;     /* write-behind puts; b->dirty is the
 	                                 * index + 1 of its entry */
@@ -46,6 +61,13 @@ sip_bindings_new(void)
 	return calloc(1, sizeof(struct sip_bindings));
 }
 
+static void
+binding_free(struct sip_binding *b)
+{
+	free(b->vals);
+	free(b);
+}
+
 void
 sip_bindings_free(struct sip_bindings *t)
 {
@@ -55,11 +77,18 @@ sip_bindings_free(struct sip_bindings *t)
 		struct sip_binding *b = t->bucket[i], *n;
 		for (; b != NULL; b = n) {
 			n = b->next;
-			free(b);
+			binding_free(b);
 		}
 	}
 	for (size_t i = 0; i < CONN_BUCKETS; i++) {
 		struct conn_head *h = t->cbucket[i], *n;
+		for (; h != NULL; h = n) {
+			n = h->next;
+			free(h);
+		}
+	}
+	for (size_t i = 0; i < DEV_BUCKETS; i++) {
+		struct dev_head *h = t->dbucket[i], *n;
 		for (; h != NULL; h = n) {
 			n = h->next;
 			free(h);
@@ -92,6 +121,13 @@ bucket_of(struct sip_bindings *t, const char *aor)
 	return &t->bucket[hash_string(aor) & (BUCKETS - 1)];
 }
 
+static int
+key_eq(const struct sip_binding *b, const struct sip_binding_key *k)
+{
+	return b->reg_id == k->reg_id && strcmp(b->aor, k->aor) == 0 &&
+	       strcmp(b->instance, k->instance) == 0;
+}
+
 /* The link that points at the binding with key k, or the chain's final
  * NULL link when there is none. */
 static struct sip_binding **
@@ -99,10 +135,19 @@ slot_of(struct sip_bindings *t, const struct sip_binding_key *k)
 {
 	struct sip_binding **pp = bucket_of(t, k->aor);
 
-	for (; *pp != NULL; pp = &(*pp)->next)
-		if ((*pp)->reg_id == k->reg_id && strcmp((*pp)->aor, k->aor) == 0 &&
-		    strcmp((*pp)->instance, k->instance) == 0)
-			break;
+	while (*pp != NULL && !key_eq(*pp, k))
+		pp = &(*pp)->next;
+	return pp;
+}
+
+/* The link that points at b in its AOR chain (b must be in the table). */
+static struct sip_binding **
+link_of(struct sip_bindings *t, const struct sip_binding *b)
+{
+	struct sip_binding **pp = bucket_of(t, b->aor);
+
+	while (*pp != NULL && *pp != b)
+		pp = &(*pp)->next;
 	return pp;
 }
 
@@ -210,6 +255,68 @@ conn_link(struct sip_bindings *t, struct sip_binding *b, uint64_t id)
 	return 0;
 }
 
+static struct dev_head **
+dev_slot(struct sip_bindings *t, const char *device)
+{
+	struct dev_head **hp = &t->dbucket[hash_string(device) & (DEV_BUCKETS - 1)];
+
+	while (*hp != NULL && strcmp((*hp)->device, device) != 0)
+		hp = &(*hp)->next;
+	return hp;
+}
+
+static void
+dev_unlink(struct sip_bindings *t, struct sip_binding *b)
+{
+	struct dev_head **hp, *h;
+
+	if (b->dprev == NULL)
+		return;
+	*b->dprev = b->dnext;
+	if (b->dnext != NULL)
+		b->dnext->dprev = b->dprev;
+	b->dnext = NULL;
+	b->dprev = NULL;
+	hp = dev_slot(t, b->device);
+	if ((h = *hp) != NULL && --h->count == 0) {
+		*hp = h->next;
+		free(h);
+	}
+}
+
+static int
+dev_link(struct sip_bindings *t, struct sip_binding *b)
+{
+	struct dev_head **hp = dev_slot(t, b->device), *h;
+
+	if ((h = *hp) == NULL) {
+		if ((h = calloc(1, sizeof(*h))) == NULL)
+			return -1;
+		memcpy(h->device, b->device, sizeof(h->device));
+		*hp = h;
+	}
+	b->dnext = h->first;
+	if (h->first != NULL)
+		h->first->dprev = &b->dnext;
+	h->first = b;
+	b->dprev = &h->first;
+	h->count++;
+	return 0;
+}
+
+static void
+rec_of(const struct sip_binding *b, struct sip_binding_rec *r)
+{
+	memset(r, 0, sizeof(*r));
+	snprintf(r->aor, sizeof(r->aor), "%s", b->aor);
+	snprintf(r->instance, sizeof(r->instance), "%s", b->instance);
+	r->reg_id = b->reg_id;
+	snprintf(r->contact, sizeof(r->contact), "%s", b->contact ? b->contact : "");
+	memcpy(r->device, b->device, sizeof(r->device));
+	r->expires_at = b->expires_at;
+	r->conn_id = b->conn_id;
+}
+
 /* Unlinks *pp (the binding) from its chain and every list, logs its delete
  * for the store when the store holds it, and frees it. */
 static void
@@ -220,15 +327,15 @@ remove_at(struct sip_bindings *t, struct sip_binding **pp)
 	*pp = b->next;
 	unlink_dirty(t, b);
 	conn_unlink(t, b);
+	dev_unlink(t, b);
 	if (b->stored_expires != 0 &&
 	    grow((void **)&t->dels, &t->dels_cap, t->ndels + 1,
 	         sizeof(*t->dels)) == 0) {
 		struct sip_binding_change *c = &t->dels[t->ndels++];
 		c->del = 1;
-		c->b = *b;
-		c->b.next = NULL;
+		rec_of(b, &c->b);
 	}
-	free(b);
+	binding_free(b);
 	t->count--;
 	__atomic_fetch_add(&t->removed, 1, __ATOMIC_RELAXED);
 }
@@ -242,15 +349,26 @@ sip_bindings_find(struct sip_bindings *t, const struct sip_binding_key *k)
 }
 
 static struct sip_binding *
-insert(struct sip_bindings *t, const struct sip_binding_key *k)
+insert(struct sip_bindings *t, const struct sip_binding_key *k, int64_t now)
 {
-	struct sip_binding *b = calloc(1, sizeof(*b)), **head;
+	size_t la = strlen(k->aor) + 1, li = strlen(k->instance) + 1;
+	struct sip_binding *b = calloc(1, sizeof(*b) + la + li), **head;
+	char *keys;
 
 	if (b == NULL)
 		return NULL;
-	snprintf(b->aor, sizeof(b->aor), "%s", k->aor);
-	snprintf(b->instance, sizeof(b->instance), "%s", k->instance);
+	keys = (char *)(b + 1);
+	memcpy(keys, k->aor, la);
+	memcpy(keys + la, k->instance, li);
+	b->aor = keys;
+	b->instance = keys + la;
 	b->reg_id = k->reg_id;
+	snprintf(b->device, sizeof(b->device), "%s", k->device);
+	b->created = now;
+	if (dev_link(t, b) != 0) {
+		free(b);
+		return NULL;
+	}
 	head = bucket_of(t, k->aor);
 	b->next = *head;
 	*head = b;
@@ -260,23 +378,61 @@ insert(struct sip_bindings *t, const struct sip_binding_key *k)
 	return b;
 }
 
+static int
+vals_same(const struct sip_binding *b, const struct sip_binding_set *s)
+{
+	return b->vals != NULL && strlen(b->contact) == s->contact.len &&
+	       memcmp(b->contact, s->contact.p, s->contact.len) == 0 &&
+	       strcmp(b->call_id, s->call_id) == 0 && strcmp(b->jti, s->jti) == 0 &&
+	       strcmp(b->sub, s->sub) == 0;
+}
+
+/* Contact, Call-ID, token id and subject in one block of their size. */
+static int
+vals_set(struct sip_binding *b, const struct sip_binding_set *s)
+{
+	size_t lc = s->contact.len + 1, ll = strlen(s->call_id) + 1;
+	size_t lj = strlen(s->jti) + 1, ls = strlen(s->sub) + 1;
+	char *v;
+
+	if (vals_same(b, s))
+		return 0;
+	if ((v = malloc(lc + ll + lj + ls)) == NULL)
+		return -1;
+	memcpy(v, s->contact.p, lc - 1);
+	v[lc - 1] = '\0';
+	memcpy(v + lc, s->call_id, ll);
+	memcpy(v + lc + ll, s->jti, lj);
+	memcpy(v + lc + ll + lj, s->sub, ls);
+	free(b->vals);
+	b->vals = v;
+	b->contact = v;
+	b->call_id = v + lc;
+	b->jti = v + lc + ll;
+	b->sub = v + lc + ll + lj;
+	return 0;
+}
+
 int
 sip_bindings_put(struct sip_bindings *t, const struct sip_binding_key *k,
                  const struct sip_binding_set *s)
 {
-	struct sip_binding *b = *slot_of(t, k);
+	struct sip_binding **pp = slot_of(t, k), *b = *pp;
+	int fresh = b == NULL;
 
-	if (b == NULL && (b = insert(t, k)) == NULL)
+	if (fresh && (b = insert(t, k, s->now)) == NULL)
 		return -1;
-	if (b->conn_id != s->conn_id ||
-	    b->contact[0] == '\0' ||
+	if (b->conn_id != s->conn_id || b->vals == NULL ||
 	    strlen(b->contact) != s->contact.len ||
 	    memcmp(b->contact, s->contact.p, s->contact.len) != 0 ||
 	    b->stored_expires - s->now < (int64_t)s->granted / 2)
 		mark_dirty(t, b);
-	(void)sip_str_copy(b->contact, sizeof(b->contact), s->contact);
-	snprintf(b->device, sizeof(b->device), "%s", s->device);
-	snprintf(b->call_id, sizeof(b->call_id), "%s", s->call_id);
+	if (vals_set(b, s) != 0) {
+		if (fresh)
+			remove_at(t, link_of(t, b));
+		return -1;
+	}
+	b->iat = s->iat;
 	b->cseq = s->cseq;
 	b->expires_at = s->now + s->granted;
 	(void)conn_link(t, b, s->conn_id);
@@ -287,6 +443,15 @@ void
 sip_bindings_del(struct sip_bindings *t, const struct sip_binding_key *k)
 {
 	struct sip_binding **pp = slot_of(t, k);
+
+	if (*pp != NULL)
+		remove_at(t, pp);
+}
+
+void
+sip_bindings_remove(struct sip_bindings *t, const struct sip_binding *b)
+{
+	struct sip_binding **pp = link_of(t, b);
 
 	if (*pp != NULL)
 		remove_at(t, pp);
@@ -348,7 +513,29 @@ sip_bindings_aor_device(struct sip_bindings *t, const char *aor,
 	}
 }
 
-/* ---- by connection and by time -------------------------------------------- */
+/* ---- by device ------------------------------------------------------------------ */
+
+size_t
+sip_bindings_device_count(struct sip_bindings *t, const char *device)
+{
+	const struct dev_head *h = *dev_slot(t, device);
+
+	return h != NULL ? h->count : 0;
+}
+
+const struct sip_binding *
+sip_bindings_device_next(struct sip_bindings *t, const char *device,
+                         const struct sip_binding *prev)
+{
+	const struct dev_head *h;
+
+	if (prev != NULL)
+		return prev->dnext;
+	h = *dev_slot(t, device);
+	return h != NULL ? h->first : NULL;
+}
+
+/* ---- by connection, by time, by authority ---------------------------------- */
 
 size_t
 sip_bindings_conn_closed(struct sip_bindings *t, uint64_t conn_id)
@@ -358,11 +545,9 @@ sip_bindings_conn_closed(struct sip_bindings *t, uint64_t conn_id)
 
 	/* Each removal may free the head when its list empties. */
 	while (h != NULL && h->first != NULL) {
-		struct sip_binding *b = h->first, **pp = bucket_of(t, b->aor);
+		struct sip_binding *b = h->first, **pp = link_of(t, b);
 		int last = b->cnext == NULL;
 
-		while (*pp != NULL && *pp != b)
-			pp = &(*pp)->next;
 		if (*pp == NULL)
 			break;                  /* broken invariant: leave it */
 		remove_at(t, pp);
@@ -394,6 +579,27 @@ sip_bindings_expire(struct sip_bindings *t, int64_t now)
 	return n;
 }
 
+size_t
+sip_bindings_sweep(struct sip_bindings *t, sip_keep_fn keep, void *arg)
+{
+	size_t n = 0;
+
+	if (t->count == 0)
+		return 0;
+	for (size_t i = 0; i < BUCKETS; i++) {
+		struct sip_binding **pp = &t->bucket[i];
+		while (*pp != NULL) {
+			if (!keep(arg, *pp)) {
+				remove_at(t, pp);
+				n++;
+			} else {
+				pp = &(*pp)->next;
+			}
+		}
+	}
+	return n;
+}
+
 /* ---- the change log ----------------------------------------------------------- */
 
 size_t
@@ -409,8 +615,7 @@ sip_bindings_take_changes(struct sip_bindings *t,
 		b->dirty = 0;
 		b->stored_expires = b->expires_at;
 		out[n].del = 0;
-		out[n].b = *b;
-		out[n].b.next = NULL;
+		rec_of(b, &out[n].b);
 		n++;
 	}
 	return n;

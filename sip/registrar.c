@@ -57,6 +57,8 @@ sip_reg_config_init(struct sip_reg_config *c)
 	c->expires_default = 3600;
 	c->expires_min = 60;
 	c->expires_max = 120;
+	c->max_per_device = SIP_BINDINGS_PER_DEVICE;
+	c->max_bindings = SIP_BINDINGS_MAX;
 }
 
 sip_registrar *
@@ -141,6 +143,17 @@ sip_reg_expire(sip_registrar *r, int64_t now)
 
 	pthread_mutex_lock(&r->lock);
 	n = sip_bindings_expire(r->tab, now);
+	pthread_mutex_unlock(&r->lock);
+	return n;
+}
+
+size_t
+sip_reg_sweep(sip_registrar *r, sip_keep_fn keep, void *arg)
+{
+	size_t n;
+
+	pthread_mutex_lock(&r->lock);
+	n = sip_bindings_sweep(r->tab, keep, arg);
 	pthread_mutex_unlock(&r->lock);
 	return n;
 }
@@ -239,7 +252,12 @@ struct reg_request {
 	                                 * the authenticator decided for */
 	char hint[SIP_DEVNAME_MAX];     /* see sip_auth_query.hint_device */
 	char call_id[SIP_CALLID_MAX];
-	char jti[TOK_JTI_MAX];          /* the token's id, for the log */
+	char jti[TOK_JTI_MAX];          /* the authorising token's id */
+	char sub[SIP_SUB_MAX];          /* … its subject and issue time */
+	int64_t iat;
+	/* the device's oldest bindings this REGISTER replaces (over its cap) */
+	const struct sip_binding *victim[SIP_CONTACTS_MAX];
+	int nvictims;
 	const char *why;                /* the refusal's reason for the log;
 	                                 * NULL: the refusal needs no line */
 };
@@ -327,9 +345,16 @@ reg_read_aor(sip_registrar *r, struct reg_request *rq, struct sip_reply *rp)
 {
 	struct sip_str uri;
 
+	struct sip_str host;
+
 	if (sip_nameaddr_uri(rq->m->to->value, &uri) != 0 ||
-	    sip_aor(uri, rq->aor, sizeof(rq->aor)) != 0)
+	    sip_aor(uri, rq->aor, sizeof(rq->aor)) != 0 ||
+	    sip_uri_host(uri, &host) != 0)
 		return refuse(rq, rp, 400, "To is not a sip/sips AOR");
+	/* The AOR's domain is checked like the Request-URI's: an AOR of a
+	 * domain we do not serve is not ours to bind (RFC 3261 §10.3 step 3). */
+	if (r->domain_ok != NULL && !r->domain_ok(rq->auth_arg, rq->ci, host))
+		return refuse(rq, rp, 404, "To domain not served here");
 	if (!rq->device[0]) {
 		pthread_mutex_lock(&r->lock);
 		sip_bindings_aor_device(r->tab, rq->aor, rq->hint);
@@ -375,6 +400,9 @@ reg_authorize(sip_registrar *r, struct reg_request *rq, struct sip_reply *rp)
 	memset(&a, 0, sizeof(a));
 	r->auth(rq->auth_arg, &q, &a);
 	memcpy(rq->jti, a.jti, sizeof(rq->jti));
+	memcpy(rq->sub, a.sub, sizeof(rq->sub));
+	rq->sub[sizeof(rq->sub) - 1] = '\0';
+	rq->iat = a.iat;
 	if (!rq->device[0])
 		memcpy(rq->device, a.device[0] ? a.device : rq->hint,
 		       sizeof(rq->device));
@@ -448,18 +476,65 @@ contact_key(const struct reg_request *rq, int i, char inst[SIP_INSTANCE_MAX],
 	k->aor = rq->aor;
 	k->instance = inst;
 	k->reg_id = c->reg_id;
+	k->device = rq->device;
 	return 0;
 }
 
+/* 1 when binding b has the key of one of the request's Contacts (it is
+ * refreshed or removed by this REGISTER, so it is no eviction victim). */
+static int
+named_by_request(const struct reg_request *rq, const struct sip_binding *b)
+{
+	struct sip_binding_key k;
+	char inst[SIP_INSTANCE_MAX];
+
+	for (int i = 0; i < rq->n; i++)
+		if (contact_key(rq, i, inst, &k) == 0 && b->reg_id == k.reg_id &&
+		    strcmp(b->instance, k.instance) == 0 &&
+		    strcmp(b->aor, k.aor) == 0)
+			return 1;
+	return 0;
+}
+
+/* Over the device's cap, its oldest bindings that this REGISTER does not
+ * name make room: they go first, never another device's.  Fills
+ * rq->victim; returns how many of them hold the request's AOR. */
+static size_t
+pick_victims(sip_registrar *r, struct reg_request *rq, size_t add)
+{
+	size_t cur = sip_bindings_device_count(r->tab, rq->device);
+	size_t cap = rq->cfg->max_per_device, in_aor = 0;
+
+	while (cur + add > cap + (size_t)rq->nvictims &&
+	       rq->nvictims < SIP_CONTACTS_MAX) {
+		const struct sip_binding *b = NULL, *old = NULL;
+		int taken;
+
+		while ((b = sip_bindings_device_next(r->tab, rq->device, b))) {
+			taken = named_by_request(rq, b);
+			for (int v = 0; v < rq->nvictims && !taken; v++)
+				taken = rq->victim[v] == b;
+			if (!taken && (old == NULL || b->created < old->created))
+				old = b;
+		}
+		if (old == NULL)
+			break;
+		rq->victim[rq->nvictims++] = old;
+		in_aor += strcmp(old->aor, rq->aor) == 0;
+	}
+	return in_aor;
+}
+
 /* Under the lock, before anything changes: the same Call-ID needs a higher
- * CSeq (RFC 3261 §10.3 step 7), and the AOR and the table need room for the
- * bindings this REGISTER adds. */
+ * CSeq (RFC 3261 §10.3 step 7); the device may add at most its cap in one
+ * REGISTER, its oldest bindings making room for the new ones; the AOR and
+ * the table need room for what remains. */
 static int
 reg_check_locked(sip_registrar *r, struct reg_request *rq, struct sip_reply *rp)
 {
 	struct sip_binding_key k;
 	char inst[SIP_INSTANCE_MAX];
-	size_t add = 0;
+	size_t add = 0, in_aor;
 
 	for (int i = 0; i < rq->n; i++) {
 		const struct sip_binding *b;
@@ -467,17 +542,26 @@ reg_check_locked(sip_registrar *r, struct reg_request *rq, struct sip_reply *rp)
 		if (contact_key(rq, i, inst, &k) != 0)
 			continue;
 		b = sip_bindings_find(r->tab, &k);
+		/* A binding belongs to the device whose token made it: no
+		 * other device refreshes, replaces or removes it (a shared
+		 * line's devices each keep their own). */
+		if (b != NULL && strcmp(b->device, rq->device) != 0)
+			return refuse(rq, rp, 403,
+			              "Contact names another device's binding");
 		if (b != NULL && strcmp(b->call_id, rq->call_id) == 0 &&
 		    rq->m->cseq <= b->cseq)
 			return refuse(rq, rp, 400, "CSeq not higher than the binding's");
-	}
-	for (int i = 0; i < rq->n; i++)
-		if (rq->granted[i] != 0 && contact_key(rq, i, inst, &k) == 0 &&
-		    sip_bindings_find(r->tab, &k) == NULL)
+		if (b == NULL && rq->granted[i] != 0)
 			add++;
-	if (sip_bindings_aor_count(r->tab, rq->aor) + add > SIP_BINDINGS_PER_AOR)
+	}
+	if (add > rq->cfg->max_per_device)
+		return refuse(rq, rp, 403, "more Contacts than a device may bind");
+	in_aor = pick_victims(r, rq, add);
+	if (sip_bindings_aor_count(r->tab, rq->aor) + add - in_aor >
+	    SIP_BINDINGS_PER_AOR)
 		return refuse(rq, rp, 403, "too many bindings for the AOR");
-	if (sip_bindings_count(r->tab) + add > SIP_BINDINGS_MAX)
+	if (sip_bindings_count(r->tab) + add - (size_t)rq->nvictims >
+	    r->cfg.max_bindings)
 		return refuse(rq, rp, 503, "binding table full");
 	return 0;
 }
@@ -491,12 +575,21 @@ reg_update_locked(sip_registrar *r, struct reg_request *rq,
                   struct sip_reply *rp)
 {
 	struct sip_binding_set s = {
-		.device = rq->device, .call_id = rq->call_id,
-		.cseq = rq->m->cseq, .conn_id = rq->ci->conn_id, .now = rq->now,
+		.call_id = rq->call_id, .jti = rq->jti, .sub = rq->sub,
+		.iat = rq->iat, .cseq = rq->m->cseq, .conn_id = rq->ci->conn_id,
+		.now = rq->now,
 	};
 	struct sip_binding_key k;
 	char inst[SIP_INSTANCE_MAX];
 
+	for (int v = 0; v < rq->nvictims; v++) {
+		char sane[64];
+		str_sanitize(sane, sizeof(sane), rq->victim[v]->instance,
+		             strlen(rq->victim[v]->instance));
+		log_msg(LOG_INFO, "sip device=%s over %u bindings: its oldest "
+		        "(%s) replaced", rq->device, rq->cfg->max_per_device, sane);
+		sip_bindings_remove(r->tab, rq->victim[v]);
+	}
 	if (rq->star)
 		sip_bindings_del_device(r->tab, rq->aor, rq->device);
 	for (int i = 0; i < rq->n; i++) {

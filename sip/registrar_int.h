@@ -20,18 +20,22 @@
 struct sip_bindings;
 
 /* A binding's key (RFC 5626 §6): AOR + instance + reg-id, the instance
- * being the Contact URI when the Contact has no +sip.instance. */
+ * being the Contact URI when the Contact has no +sip.instance.  `device`
+ * is not part of the key: it is the owner a new binding gets (the
+ * registrar refuses a REGISTER that names another device's binding). */
 struct sip_binding_key {
 	const char *aor;
 	const char *instance;
 	int64_t reg_id;
+	const char *device;
 };
 
 /* What a REGISTER sets on a binding besides its key. */
 struct sip_binding_set {
 	struct sip_str contact;         /* the Contact URI, < SIP_CONTACT_MAX */
-	const char *device;
 	const char *call_id;
+	const char *jti, *sub;          /* the authorising token */
+	int64_t iat;
 	uint32_t cseq;
 	uint64_t conn_id;
 	int64_t now;
@@ -54,6 +58,8 @@ int sip_bindings_put(struct sip_bindings *t, const struct sip_binding_key *k,
                      const struct sip_binding_set *s);
 /* Removes the binding if there is one. */
 void sip_bindings_del(struct sip_bindings *t, const struct sip_binding_key *k);
+/* Removes one binding found by a lookup or a walk. */
+void sip_bindings_remove(struct sip_bindings *t, const struct sip_binding *b);
 /* Removes every binding of aor that belongs to device. */
 void sip_bindings_del_device(struct sip_bindings *t, const char *aor,
                              const char *device);
@@ -66,10 +72,16 @@ void sip_bindings_aor_device(struct sip_bindings *t, const char *aor,
 const struct sip_binding *sip_bindings_aor_next(struct sip_bindings *t,
                                                 const char *aor,
                                                 const struct sip_binding *prev);
+/* Per-device views: how many bindings; each in turn. */
+size_t sip_bindings_device_count(struct sip_bindings *t, const char *device);
+const struct sip_binding *sip_bindings_device_next(struct sip_bindings *t,
+                                                   const char *device,
+                                                   const struct sip_binding *prev);
 
 /* Removals that are not a REGISTER's; each returns how many went. */
 size_t sip_bindings_conn_closed(struct sip_bindings *t, uint64_t conn_id);
 size_t sip_bindings_expire(struct sip_bindings *t, int64_t now);
+size_t sip_bindings_sweep(struct sip_bindings *t, sip_keep_fn keep, void *arg);
 /* The change log: deletes first, then puts (see sip_reg_take_changes). */
 size_t sip_bindings_take_changes(struct sip_bindings *t,
                                  struct sip_binding_change *out, size_t max);

@@ -4,11 +4,23 @@
  * handle; the registrar's binding table is one for all loops (d->reg).
  * No thread or process per client.
  *
- * A connection is: TLS handshake (deadline SIPD_HANDSHAKE_TIMEOUT) → on
- * 5091 the peer name check → read into a capped buffer, frame, answer each
- * message into a capped write buffer.  Once a second each loop syncs with
- * the store generation, opens or closes its listeners when the cluster SIP
- * OAuth mode flips and closes idle connections.  Expiring bindings and
+ * A connection is: TLS handshake (deadline --handshake-timeout) → on 5091
+ * the peer name check → read, frame, answer each message.  Reads land in
+ * the loop's scratch buffer and are answered from there; only the part of
+ * a message still incomplete is kept in a buffer of the connection's own,
+ * grown as needed up to SIPD_RBUF_MAX, freed once the message is whole —
+ * which must happen within --message-timeout of its first byte.  Answers
+ * the socket does not take at once wait in a write buffer (capped at
+ * SIPD_WBUF_MAX, freed once drained).  So an idle registered phone holds
+ * no buffer of ours, and OpenSSL releases its own (SSL_MODE_RELEASE_BUFFERS).
+ *
+ * Once a second each loop opens or closes its listeners when the cluster
+ * SIP OAuth mode flips and closes connections past a deadline.  When the
+ * Expressway-C entries change, each loop re-checks its 5091 peers within
+ * its next wake-up (SIPD_WAKE_MS): one no longer listed is closed, one
+ * listed again is trusted again.  When accept() runs out of descriptors
+ * or memory, the loop stops accepting for a second (logged once per
+ * episode) instead of spinning.  Expiring bindings and
  * writing them behind to the store is main()'s (sipd_bindings_flush), so
  * no loop ever waits for the disk.
  */
@@ -42,10 +54,12 @@ struct conn {
 	uint8_t akey[16];                /* the peer address's limiter key */
 	struct sockaddr_storage local;   /* for the Request-URI domain check */
 	time_t last, hs_deadline;
-	char *rbuf;
-	size_t rlen;
-	char *wbuf;
-	size_t wlen;
+	time_t msg_start;                /* first byte of the incomplete message
+	                                  * in rbuf; 0 when there is none */
+	char *rbuf;                      /* NULL while rlen == 0 */
+	size_t rlen, rcap;
+	char *wbuf;                      /* NULL while wlen == 0 */
+	size_t wlen, wcap;
 	struct conn *prev, *next;
 };
 
@@ -62,9 +76,17 @@ struct sipd_loop {
 	pthread_mutex_t stats_lock;
 	struct sipd_stats snap;          /* copied under stats_lock each tick */
 	char *resp;
+	char *scratch;                   /* SIPD_RBUF_MAX: where reads land */
+	time_t accept_paused;            /* accept() failed for want of fds or
+	                                  * memory: listeners out of epoll
+	                                  * until the next tick; 0 = no */
+	int accept_episode;              /* logged this shortage already */
+	unsigned peers_gen;              /* d->peers_gen last applied */
 };
 
 #define TAG_LISTEN 1u
+#define SIPD_BUF_STEP 4096           /* connection buffers grow by doubling
+                                      * from this */
 
 struct sipd *
 sipd_loop_daemon(struct sipd_loop *l)
@@ -102,7 +124,7 @@ listener_open(struct sipd_loop *l, int i)
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLIN;
 	ev.data.u64 = TAG_LISTEN + (uint64_t)i;
-	if (epoll_ctl(l->ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
+	if (!l->accept_paused && epoll_ctl(l->ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
 		close(fd);
 		return -1;
 	}
@@ -192,12 +214,44 @@ conn_close(struct sipd_loop *l, struct conn *c, const char *why)
 	conn_free(c);
 }
 
+/* Makes room for `need` bytes in a connection buffer of at most `max`,
+ * doubling from SIPD_BUF_STEP.  0 / -1 (over max or out of memory). */
+static int
+buf_reserve(char **buf, size_t *cap, size_t need, size_t max)
+{
+	size_t nc = *cap ? *cap : SIPD_BUF_STEP;
+	char *nb;
+
+	if (need <= *cap)
+		return 0;
+	if (need > max)
+		return -1;
+	while (nc < need)
+		nc *= 2;
+	if (nc > max)
+		nc = max;
+	if ((nb = realloc(*buf, nc)) == NULL)
+		return -1;
+	*buf = nb;
+	*cap = nc;
+	return 0;
+}
+
+static void
+buf_release(char **buf, size_t *cap)
+{
+	free(*buf);
+	*buf = NULL;
+	*cap = 0;
+}
+
 /* Queues bytes for the peer; -1 when the write buffer cap is hit (a peer
  * that does not read its responses is dropped). */
 static int
 conn_queue(struct conn *c, const char *p, size_t n)
 {
-	if (n > SIPD_WBUF_MAX - c->wlen)
+	if (n > SIPD_WBUF_MAX - c->wlen ||
+	    buf_reserve(&c->wbuf, &c->wcap, c->wlen + n, SIPD_WBUF_MAX) != 0)
 		return -1;
 	memcpy(c->wbuf + c->wlen, p, n);
 	c->wlen += n;
@@ -226,12 +280,17 @@ conn_flush(struct sipd_loop *l, struct conn *c)
 		memmove(c->wbuf, c->wbuf + off, c->wlen - off);
 		c->wlen -= off;
 	}
+	if (c->wlen == 0)
+		buf_release(&c->wbuf, &c->wcap);
 	return 0;
 }
 
-/* Frames and answers everything complete in the read buffer. */
+/* Frames and answers everything complete in buf[0, len); *used gets how
+ * much was consumed (the rest is an incomplete message).  -1 when the
+ * write buffer is full. */
 static int
-conn_process(struct sipd_loop *l, struct conn *c, time_t now)
+conn_process(struct sipd_loop *l, struct conn *c, const char *buf, size_t len,
+             time_t now, size_t *used_out)
 {
 	size_t off = 0;
 	struct sip_conn_info ci = {
@@ -242,10 +301,11 @@ conn_process(struct sipd_loop *l, struct conn *c, time_t now)
 		.local = c->local.ss_family ? (const void *)&c->local : NULL,
 	};
 
-	while (off < c->rlen && !c->closing) {
+	*used_out = 0;
+	while (off < len && !c->closing) {
 		size_t mo, ml, used, outlen = 0;
 		int status = 0;
-		enum sip_frame_result fr = sip_frame(c->rbuf + off, c->rlen - off,
+		enum sip_frame_result fr = sip_frame(buf + off, len - off,
 		                                     &mo, &ml, &used);
 		enum sip_reg_outcome oc;
 
@@ -253,8 +313,8 @@ conn_process(struct sipd_loop *l, struct conn *c, time_t now)
 			break;
 		switch (fr) {
 		case SIP_FRAME_MESSAGE:
-			oc = sip_reg_handle(l->reg, &ci, c->rbuf + off + mo,
-			                    c->rbuf + off + mo + ml, now, l->resp,
+			oc = sip_reg_handle(l->reg, &ci, buf + off + mo,
+			                    buf + off + mo + ml, now, l->resp,
 			                    &outlen, &status);
 			if (oc != SIP_REG_NOTHING && outlen > 0 &&
 			    conn_queue(c, l->resp, outlen) != 0)
@@ -277,16 +337,65 @@ conn_process(struct sipd_loop *l, struct conn *c, time_t now)
 			                             l->resp, SIP_RESP_MAX);
 			(void)conn_queue(c, l->resp, outlen);
 			c->closing = 1;
-			used = c->rlen - off;
+			used = len - off;
 			break;
 		}
 		off += used;
-	}
-	if (off > 0) {
-		memmove(c->rbuf, c->rbuf + off, c->rlen - off);
-		c->rlen -= off;
+		*used_out = off;
 	}
 	return 0;
+}
+
+/* Answers what arrived: from the scratch buffer when nothing was pending
+ * (the usual case: a whole message in one read), else from the
+ * connection's own.  Keeps what is left of an incomplete message, and
+ * when it started.  0 / -1 (write buffer full, or no memory for the rest). */
+static int
+conn_input(struct sipd_loop *l, struct conn *c, size_t k, time_t now)
+{
+	size_t used;
+
+	if (c->rbuf == NULL) {
+		if (conn_process(l, c, l->scratch, k, now, &used) != 0)
+			return -1;
+		if (used == k || c->closing)
+			return 0;
+		if (buf_reserve(&c->rbuf, &c->rcap, k - used, SIPD_RBUF_MAX) != 0)
+			return -1;
+		memcpy(c->rbuf, l->scratch + used, k - used);
+		c->rlen = k - used;
+		c->msg_start = now;
+		return 0;
+	}
+	c->rlen += k;
+	if (conn_process(l, c, c->rbuf, c->rlen, now, &used) != 0)
+		return -1;
+	if (used == 0)
+		return 0;
+	memmove(c->rbuf, c->rbuf + used, c->rlen - used);
+	c->rlen -= used;
+	if (c->rlen == 0) {
+		buf_release(&c->rbuf, &c->rcap);
+		c->msg_start = 0;
+	} else {
+		c->msg_start = now;     /* the next message's deadline */
+	}
+	return 0;
+}
+
+/* Where the next read lands and how much it may take: the scratch buffer,
+ * or after the pending bytes of an incomplete message. */
+static char *
+conn_read_room(struct sipd_loop *l, struct conn *c, size_t *room)
+{
+	if (c->rbuf == NULL) {
+		*room = SIPD_RBUF_MAX;
+		return l->scratch;
+	}
+	if (c->rcap - c->rlen < SIPD_BUF_STEP / 2 && c->rcap < SIPD_RBUF_MAX)
+		(void)buf_reserve(&c->rbuf, &c->rcap, c->rcap + 1, SIPD_RBUF_MAX);
+	*room = c->rcap - c->rlen;
+	return c->rbuf + c->rlen;
 }
 
 static void
@@ -333,21 +442,22 @@ conn_event(struct sipd_loop *l, struct conn *c, uint32_t ev, time_t now)
 		return;
 	}
 	for (;;) {
+		size_t room;
+		char *dst;
 		long k;
 
 		if (c->closing)
 			break;
-		if (c->rlen == SIPD_RBUF_MAX) {
+		dst = conn_read_room(l, c, &room);
+		if (room == 0) {
 			/* The framer answers 513 before this can happen. */
 			conn_close(l, c, "read buffer full");
 			return;
 		}
-		k = sip_tls_read(c->tls, c->rbuf + c->rlen, SIPD_RBUF_MAX - c->rlen,
-		                 err, sizeof(err));
+		k = sip_tls_read(c->tls, dst, room, err, sizeof(err));
 		if (k > 0) {
-			c->rlen += (size_t)k;
-			if (conn_process(l, c, now) != 0) {
-				conn_close(l, c, "write buffer full");
+			if (conn_input(l, c, (size_t)k, now) != 0) {
+				conn_close(l, c, "write buffer full or no memory");
 				return;
 			}
 			/* Level-triggered epoll wakes us for what is still in
@@ -405,8 +515,7 @@ conn_new(struct sipd_loop *l, int i, int fd, time_t now)
 	sip_tls_ctx *ctx;
 	int one = 1;
 
-	if (c == NULL || (c->rbuf = malloc(SIPD_RBUF_MAX)) == NULL ||
-	    (c->wbuf = malloc(SIPD_WBUF_MAX)) == NULL)
+	if (c == NULL)
 		goto fail;
 	pthread_rwlock_rdlock(&d->lock);
 	ctx = i ? d->mtls_ctx : d->tls_ctx;
@@ -423,7 +532,7 @@ conn_new(struct sipd_loop *l, int i, int fd, time_t now)
 	c->state = C_HANDSHAKE;
 	c->id = atomic_fetch_add(&d->conn_seq, 1) + 1;
 	c->last = now;
-	c->hs_deadline = now + SIPD_HANDSHAKE_TIMEOUT;
+	c->hs_deadline = now + (time_t)d->o.handshake_timeout;
 	c->peer = PEER_NONE;
 	return c;
 fail:
@@ -454,6 +563,41 @@ conn_attach(struct sipd_loop *l, struct conn *c)
 	return 0;
 }
 
+/* accept() found no descriptor or memory: a pending connection would wake
+ * the loop again at once, so the listeners leave the epoll set until the
+ * next tick (accept_resume).  Said once per episode. */
+static void
+accept_pause(struct sipd_loop *l, time_t now)
+{
+	for (int i = 0; i < 2; i++)
+		if (l->lfd[i] >= 0)
+			epoll_ctl(l->ep, EPOLL_CTL_DEL, l->lfd[i], NULL);
+	l->accept_paused = now;
+	l->own.accept_pauses++;
+	if (!l->accept_episode) {
+		l->accept_episode = 1;
+		log_msg(LOG_WARNING, "sip: accept: %s; not accepting for a second "
+		        "at a time until it passes (%zu connections open in this "
+		        "loop)", strerror(errno), l->nconns);
+	}
+}
+
+static void
+accept_resume(struct sipd_loop *l)
+{
+	struct epoll_event ev;
+
+	l->accept_paused = 0;
+	for (int i = 0; i < 2; i++) {
+		if (l->lfd[i] < 0)
+			continue;
+		memset(&ev, 0, sizeof(ev));
+		ev.events = EPOLLIN;
+		ev.data.u64 = TAG_LISTEN + (uint64_t)i;
+		(void)epoll_ctl(l->ep, EPOLL_CTL_ADD, l->lfd[i], &ev);
+	}
+}
+
 static void
 do_accept(struct sipd_loop *l, int i, time_t now)
 {
@@ -466,8 +610,16 @@ do_accept(struct sipd_loop *l, int i, time_t now)
 		int fd = accept4(l->lfd[i], (struct sockaddr *)&ss, &sl,
 		                 SOCK_NONBLOCK | SOCK_CLOEXEC);
 
-		if (fd < 0)
+		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM)
+				accept_pause(l, now);
 			return;
+		}
+		if (l->accept_episode) {
+			l->accept_episode = 0;
+			log_msg(LOG_NOTICE, "sip: accepting connections again");
+		}
 		sockaddr_ntop((struct sockaddr *)&ss, addr, sizeof(addr));
 		limiter_addr_key((struct sockaddr *)&ss, akey);
 		if (accept_admit(l, addr, akey) != 0) {
@@ -487,6 +639,36 @@ do_accept(struct sipd_loop *l, int i, time_t now)
 	}
 }
 
+/* ---- the Expressway-C entries changed ------------------------------------------- */
+
+/* Each 5091 connection's peer against the current entries: one no longer
+ * listed is closed (its bindings go with it), one listed again is trusted
+ * again without a reconnect. */
+static void
+peers_recheck(struct sipd_loop *l)
+{
+	const struct gate_snap *snap = gate_snap(l->d->gate);
+	struct conn *c, *n;
+
+	for (c = l->conns; c != NULL; c = n) {
+		enum policy_peer p;
+
+		n = c->next;
+		if (!c->mtls || c->state != C_OPEN)
+			continue;
+		p = sip_tls_peer(c->tls, snap->xnames, snap->nxnames);
+		if (c->peer == PEER_TRUSTED && p != PEER_TRUSTED) {
+			log_msg(LOG_NOTICE, "sip 5091 peer=%s conn=%llu: no longer a "
+			        "listed Expressway-C; closed", c->addr,
+			        (unsigned long long)c->id);
+			conn_close(l, c, NULL);
+			continue;
+		}
+		c->peer = p;
+	}
+	gate_snap_release(snap);
+}
+
 /* ---- once a second ------------------------------------------------------------------- */
 
 static void
@@ -494,12 +676,22 @@ tick(struct sipd_loop *l, time_t now)
 {
 	struct conn *c, *n;
 
+	if (l->accept_paused && now > l->accept_paused)
+		accept_resume(l);
 	sipd_loop_listen(l);
 	for (c = l->conns; c != NULL; c = n) {
 		n = c->next;
 		if (c->state == C_HANDSHAKE && now >= c->hs_deadline) {
 			l->own.handshake_failures++;
 			log_msg(LOG_NOTICE, "sip peer=%s: TLS handshake timeout", c->addr);
+			conn_close(l, c, NULL);
+		} else if (c->msg_start != 0 &&
+		           now - c->msg_start >= (time_t)l->d->o.message_timeout) {
+			l->own.message_timeouts++;
+			log_msg(LOG_NOTICE, "sip peer=%s conn=%llu: message incomplete "
+			        "%u s after its first byte (%zu bytes); closed",
+			        c->addr, (unsigned long long)c->id,
+			        l->d->o.message_timeout, c->rlen);
 			conn_close(l, c, NULL);
 		} else if (now - c->last >= (time_t)l->d->o.idle_timeout) {
 			conn_close(l, c, "idle");
@@ -532,8 +724,9 @@ sipd_loop_run(void *arg)
 	struct epoll_event evs[256];
 
 	while (!l->d->stop) {
-		int n = epoll_wait(l->ep, evs, 256, 200);
+		int n = epoll_wait(l->ep, evs, 256, SIPD_WAKE_MS);
 		time_t now = time(NULL);
+		unsigned pg = atomic_load(&l->d->peers_gen);
 
 		for (int i = 0; i < n; i++) {
 			if (evs[i].data.u64 == TAG_LISTEN || evs[i].data.u64 == TAG_LISTEN + 1) {
@@ -543,6 +736,10 @@ sipd_loop_run(void *arg)
 				continue;
 			}
 			conn_event(l, evs[i].data.ptr, evs[i].events, now);
+		}
+		if (pg != l->peers_gen) {
+			l->peers_gen = pg;
+			peers_recheck(l);
 		}
 		if (now != l->tick) {
 			l->tick = now;
@@ -574,7 +771,9 @@ sipd_loop_new(struct sipd *d, int index, char *err, size_t errlen)
 	l->ep = epoll_create1(EPOLL_CLOEXEC);
 	l->reg = d->reg;
 	l->resp = malloc(SIP_RESP_MAX);
-	if (l->ep < 0 || l->reg == NULL || l->resp == NULL) {
+	l->scratch = malloc(SIPD_RBUF_MAX);
+	l->peers_gen = atomic_load(&d->peers_gen);
+	if (l->ep < 0 || l->reg == NULL || l->resp == NULL || l->scratch == NULL) {
 		snprintf(err, errlen, "event loop %d: setup failed", index);
 		sipd_loop_free(l);
 		return NULL;
@@ -593,6 +792,7 @@ sipd_loop_free(struct sipd_loop *l)
 	if (l->ep >= 0)
 		close(l->ep);
 	free(l->resp);
+	free(l->scratch);
 	pthread_mutex_destroy(&l->stats_lock);
 	free(l);
 }

@@ -30,17 +30,25 @@ int sip_str_copy(char *dst, size_t dstsz, struct sip_str s);
 
 /* ---- registrar -------------------------------------------------------------
  * Limits: SIP_BINDINGS_PER_AOR bindings for one address-of-record (a phone
- * line is shared by a few devices at most); SIP_BINDINGS_MAX in the table
- * all event loops share (a REGISTER that would go over is answered 503 with
- * Retry-After). */
+ * line is shared by a few devices at most); max_per_device bindings of one
+ * device (sip_reg_config, SIP_BINDINGS_PER_DEVICE by default: over it the
+ * device's oldest binding is replaced, never another device's); max_bindings
+ * in the table all event loops share (SIP_BINDINGS_MAX by default; a
+ * REGISTER that would go over is answered 503 with Retry-After).  A binding
+ * takes SIP_BINDING_BYTES plus the lengths of its strings (AOR, instance,
+ * Contact, Call-ID, token id and subject), so the table stays under about
+ * max_bindings × (SIP_BINDING_BYTES + 600) bytes. */
 #define SIP_BINDINGS_PER_AOR   8
+#define SIP_BINDINGS_PER_DEVICE 4
 #define SIP_BINDINGS_MAX       200000
+#define SIP_BINDING_BYTES      256          /* struct sip_binding and its lists */
 #define SIP_RESP_MAX           (8 * 1024)   /* one response we write */
 #define SIP_AOR_MAX            256
 #define SIP_INSTANCE_MAX       128
 #define SIP_CONTACT_MAX        1024
 #define SIP_CALLID_MAX         256
 #define SIP_DEVNAME_MAX        16
+#define SIP_SUB_MAX            TOK_SUB_MAX  /* token subject kept per binding */
 /* Retry-After (s) on a 503 (table full), and on the 403 port mismatch as
  * the vendor's registrar sends it (cisco.md), so a phone refused while the
  * mode is off comes back soon after it is turned on. */
@@ -60,6 +68,8 @@ struct sip_reg_config {
 	unsigned expires_default;       /* no expiry asked: 3600 (RFC 3261) */
 	unsigned expires_min;           /* below → 423 with Min-Expires: 60 */
 	unsigned expires_max;           /* granted at most: 120 (vendor) */
+	unsigned max_per_device;        /* bindings of one device: 4 */
+	unsigned max_bindings;          /* in the whole table: 200000 */
 };
 void sip_reg_config_init(struct sip_reg_config *c);
 
@@ -84,6 +94,8 @@ struct sip_auth_answer {
 	enum policy_reason reason;
 	const char *why;                /* static text for the log */
 	char jti[TOK_JTI_MAX];          /* token id for the log, may be "" */
+	char sub[SIP_SUB_MAX];          /* ALLOW: the token's subject */
+	int64_t iat;                    /* ALLOW: when it was issued */
 	char device[SIP_DEVNAME_MAX];   /* the device decided for when the
 	                                 * query named none ("" = q->device) */
 };
@@ -91,27 +103,42 @@ typedef void (*sip_auth_fn)(void *arg, const struct sip_auth_query *q,
                             struct sip_auth_answer *a);
 
 /* One binding (RFC 3261 §10.3, keyed as RFC 5626 §6: AOR + instance +
- * reg-id; without an instance the Contact URI stands in for it). */
+ * reg-id; without an instance the Contact URI stands in for it).  It
+ * belongs to the device whose token created it: no other device
+ * refreshes, replaces or removes it.  The
+ * strings live in allocations of their exact size. */
 struct sip_binding {
-	char aor[SIP_AOR_MAX];
-	char instance[SIP_INSTANCE_MAX];
+	const char *aor, *instance;     /* the key, with reg_id and device */
 	int64_t reg_id;
-	char contact[SIP_CONTACT_MAX];  /* the Contact URI */
 	char device[SIP_DEVNAME_MAX];
-	char call_id[SIP_CALLID_MAX];
+	const char *contact;            /* the Contact URI */
+	const char *call_id;
+	const char *jti, *sub;          /* the token that authorised it */
+	int64_t iat;
 	uint32_t cseq;
-	int64_t expires_at;
+	int64_t created, expires_at;
 	int64_t stored_expires;         /* what the store holds, 0 = nothing */
 	uint64_t conn_id;
 	int dirty;                      /* on the write-behind list */
+	char *vals;                     /* contact, call_id, jti, sub */
 	struct sip_binding *next;       /* same AOR bucket chain */
 	struct sip_binding *cnext, **cprev; /* same connection */
+	struct sip_binding *dnext, **dprev; /* same device */
 };
 
-/* A change for the write-behind (the daemon maps it to the store). */
+/* A binding as the write-behind hands it to the daemon (a copy). */
+struct sip_binding_rec {
+	char aor[SIP_AOR_MAX];
+	char instance[SIP_INSTANCE_MAX];
+	int64_t reg_id;
+	char contact[SIP_CONTACT_MAX];
+	char device[SIP_DEVNAME_MAX];
+	int64_t expires_at;
+	uint64_t conn_id;
+};
 struct sip_binding_change {
 	int del;
-	struct sip_binding b;           /* next pointer unused */
+	struct sip_binding_rec b;
 };
 
 typedef struct sip_registrar sip_registrar;
@@ -160,6 +187,11 @@ size_t sip_reg_frame_error(int code, char *out, size_t outsz);
 /* Drops the bindings of a closed connection / past their expiry. */
 size_t sip_reg_conn_closed(sip_registrar *r, uint64_t conn_id);
 size_t sip_reg_expire(sip_registrar *r, int64_t now);
+/* Drops every binding for which keep() answers 0 (the authority behind it
+ * is gone: token revoked, device deleted or moved off OAuth).  keep runs
+ * under the registrar's lock: it must not call the registrar. */
+typedef int (*sip_keep_fn)(void *arg, const struct sip_binding *b);
+size_t sip_reg_sweep(sip_registrar *r, sip_keep_fn keep, void *arg);
 size_t sip_reg_count(sip_registrar *r);
 /* Takes the pending write-behind changes (at most max, deletes first) into
  * out; returns the count.  A refresh is only queued when the connection or

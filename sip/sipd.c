@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,8 @@ static const char usage_text[] =
 "                  [--mtls-challenge STYLE] [--realm R] [--authz-server URL]\n"
 "                  [--expires-default S] [--expires-min S] [--expires-max S]\n"
 "                  [--max-conn N] [--max-conn-per-addr N] [--idle-timeout S]\n"
+"                  [--handshake-timeout S] [--message-timeout S]\n"
+"                  [--max-bindings N] [--max-bindings-per-device N]\n"
 "                  [--domain NAME]... [--loops N] [-v] [--help]\n"
 "\n"
 "SIP OAuth registration listener: TLS (default: the node's SIP OAuth port,\n"
@@ -48,6 +51,15 @@ static const char usage_text[] =
 "  --max-conn N           connections in total (20000)\n"
 "  --max-conn-per-addr N  connections from one address (256)\n"
 "  --idle-timeout S       close a connection silent this long (300)\n"
+"  --handshake-timeout S  a TLS handshake must finish within S of the\n"
+"                         connection (10)\n"
+"  --message-timeout S    a SIP message must arrive whole within S of its\n"
+"                         first byte (5)\n"
+"  --max-bindings N       bindings in the whole table (200000; each takes\n"
+"                         at most about 1 KiB with its strings)\n"
+"  --max-bindings-per-device N\n"
+"                         bindings one device may hold (4); over it the\n"
+"                         device's oldest is replaced\n"
 "  --domain NAME          also serve REGISTERs whose Request-URI names NAME\n"
 "                         (repeatable; \"*\" serves any).  Always served: the\n"
 "                         nodes' hosts, this host's name and addresses\n"
@@ -64,7 +76,8 @@ enum {
 	OPT_USER = 256, OPT_NODE, OPT_TLS, OPT_MTLS, OPT_CHALLENGE,
 	OPT_TLS_CHALLENGE, OPT_MTLS_CHALLENGE, OPT_REALM,
 	OPT_AUTHZ, OPT_EXP_DEF, OPT_EXP_MIN, OPT_EXP_MAX, OPT_MAXCONN,
-	OPT_PERADDR, OPT_IDLE, OPT_LOOPS, OPT_DOMAIN, OPT_HELP
+	OPT_PERADDR, OPT_IDLE, OPT_LOOPS, OPT_DOMAIN, OPT_HS_TIMEOUT,
+	OPT_MSG_TIMEOUT, OPT_MAX_BINDINGS, OPT_MAX_PER_DEVICE, OPT_HELP
 };
 
 static const struct option long_opts[] = {
@@ -83,6 +96,10 @@ static const struct option long_opts[] = {
 	{ "max-conn", required_argument, NULL, OPT_MAXCONN },
 	{ "max-conn-per-addr", required_argument, NULL, OPT_PERADDR },
 	{ "idle-timeout", required_argument, NULL, OPT_IDLE },
+	{ "handshake-timeout", required_argument, NULL, OPT_HS_TIMEOUT },
+	{ "message-timeout", required_argument, NULL, OPT_MSG_TIMEOUT },
+	{ "max-bindings", required_argument, NULL, OPT_MAX_BINDINGS },
+	{ "max-bindings-per-device", required_argument, NULL, OPT_MAX_PER_DEVICE },
 	{ "loops", required_argument, NULL, OPT_LOOPS },
 	{ "domain", required_argument, NULL, OPT_DOMAIN },
 	{ "help", no_argument, NULL, OPT_HELP },
@@ -114,6 +131,8 @@ parse_args(int argc, char **argv, struct sipd_opts *o)
 	o->conn_max = SIPD_CONN_MAX_DEFAULT;
 	o->conn_per_addr = SIPD_CONN_PER_ADDR_DEFAULT;
 	o->idle_timeout = SIPD_IDLE_TIMEOUT_DEFAULT;
+	o->handshake_timeout = SIPD_HANDSHAKE_TIMEOUT;
+	o->message_timeout = SIPD_MESSAGE_TIMEOUT;
 	o->tls_style = o->mtls_style = -1;
 	while ((c = getopt_long(argc, argv, "d:fvh", long_opts, NULL)) != -1) {
 		switch (c) {
@@ -185,6 +204,26 @@ parse_args(int argc, char **argv, struct sipd_opts *o)
 			break;
 		case OPT_IDLE:
 			if (uopt("idle-timeout", optarg, 5, 86400, &o->idle_timeout) < 0)
+				return -1;
+			break;
+		case OPT_HS_TIMEOUT:
+			if (uopt("handshake-timeout", optarg, 1, 300,
+			         &o->handshake_timeout) < 0)
+				return -1;
+			break;
+		case OPT_MSG_TIMEOUT:
+			if (uopt("message-timeout", optarg, 1, 300,
+			         &o->message_timeout) < 0)
+				return -1;
+			break;
+		case OPT_MAX_BINDINGS:
+			if (uopt("max-bindings", optarg, 1, 10000000,
+			         &o->reg.max_bindings) < 0)
+				return -1;
+			break;
+		case OPT_MAX_PER_DEVICE:
+			if (uopt("max-bindings-per-device", optarg, 1, SIP_BINDINGS_PER_AOR,
+			         &o->reg.max_per_device) < 0)
 				return -1;
 			break;
 		case OPT_DOMAIN:
@@ -263,6 +302,9 @@ write_stats(struct sipd *d)
 	stats_counter(&out, "refused_address_cap", NULL, s.refused_addr_cap);
 	stats_counter(&out, "framing_errors", NULL, s.framing_errors);
 	stats_counter(&out, "keepalive_pings", NULL, s.pings);
+	stats_counter(&out, "message_timeouts", NULL, s.message_timeouts);
+	stats_counter(&out, "accept_pauses", NULL, s.accept_pauses);
+	stats_counter(&out, "bindings_swept", NULL, (uint64_t)atomic_load(&d->swept));
 	stats_counter(&out, "requests", NULL, s.reg.requests);
 	stats_counter(&out, "registers", NULL, s.reg.registers);
 	stats_counter(&out, "options", NULL, s.reg.options);
@@ -390,6 +432,24 @@ bind_all(void *arg, char *err, size_t errlen)
 	return 0;
 }
 
+/* After a burst, hands the freed heap back to the system: once the open
+ * connections fall to half of what they were since the last return (and
+ * at least SIPD_TRIM_MIN fewer), malloc_trim() releases every arena's free
+ * pages, so RSS follows the load down. */
+static void
+memory_return(struct sipd *d)
+{
+	static unsigned peak;
+	unsigned now = atomic_load(&d->conns);
+
+	if (now > peak)
+		peak = now;
+	if (peak - now >= SIPD_TRIM_MIN && now <= peak / 2) {
+		malloc_trim(0);
+		peak = now;
+	}
+}
+
 static void
 serve(struct sipd *d)
 {
@@ -417,6 +477,7 @@ serve(struct sipd *d)
 		d->sip_oauth_mode = snap->cluster.sip_oauth_mode;
 		gate_snap_release(snap);
 		write_stats(d);
+		memory_return(d);
 	}
 }
 
@@ -475,6 +536,7 @@ main(int argc, char **argv)
 	snprintf(d.stats_path, sizeof(d.stats_path), "%s/oprov-sipd.stats", ds.rundir);
 	sipd_local_refresh(&d, time(NULL), 1);
 	daemon_signals(&d.reload, &d.stop);
+	gate_on_change(d.gate, sipd_gate_changed, &d);
 	if (gate_start(d.gate, err, sizeof(err)) < 0) {
 		log_msg(LOG_ERR, "%s", err);
 		goto out;

@@ -29,6 +29,11 @@
 #define SIPD_CONN_PER_ADDR_DEFAULT 256    /* from one peer address */
 #define SIPD_IDLE_TIMEOUT_DEFAULT  300    /* s without a byte from the peer */
 #define SIPD_HANDSHAKE_TIMEOUT     10     /* s to finish the TLS handshake */
+#define SIPD_MESSAGE_TIMEOUT       5      /* s from a message's first byte to
+                                           * its last */
+#define SIPD_WAKE_MS               200    /* longest epoll wait of a loop */
+#define SIPD_TRIM_MIN              256    /* connections gone before the heap
+                                           * is handed back (sipd.c) */
 #define SIPD_WBUF_MAX              (64 * 1024) /* unsent bytes per connection */
 #define SIPD_RBUF_MAX              SIP_MSG_MAX /* unread bytes per connection */
 #define SIPD_TLS_SESSION_CACHE     20480
@@ -83,6 +88,7 @@ struct sipd_opts {
 	struct sip_reg_config reg;       /* challenge style, expiries, host */
 	int tls_style, mtls_style;       /* per-listener challenge style; -1: reg's */
 	unsigned conn_max, conn_per_addr, idle_timeout;
+	unsigned handshake_timeout, message_timeout;
 	int verbose;
 	const char *domain[SIPD_DOMAIN_OPTS_MAX]; /* --domain, "*" = any */
 	size_t ndomain;
@@ -93,6 +99,7 @@ struct sipd_stats {
 	struct sip_reg_stats reg;
 	uint64_t conns_open, conns_total, handshake_failures, resumed;
 	uint64_t refused_conn_cap, refused_addr_cap, framing_errors, pings;
+	uint64_t message_timeouts, accept_pauses;
 	uint64_t bindings;
 };
 
@@ -119,6 +126,9 @@ struct sipd {
 	volatile sig_atomic_t stop, reload;
 	atomic_uint_fast64_t conn_seq;
 	atomic_uint conns;               /* open connections, all loops */
+	atomic_uint peers_gen;           /* bumped when the Expressway-C entries
+	                                  * may have changed (sipd_gate_changed) */
+	atomic_uint_fast64_t swept;      /* bindings dropped by the sweep */
 	struct limiter *per_addr;        /* connections per peer address */
 
 	/* One binding table for all loops; main() expires it and writes its
@@ -153,6 +163,10 @@ void sipd_local_refresh(struct sipd *d, time_t now, int force);
  * SIPD_FLUSH_BATCH per transaction, in the order they happened.  One
  * thread (main's) only. */
 void sipd_bindings_flush(struct sipd *d, struct store *st, time_t now);
+/* The gate's change hook (its sync thread, arg: the daemon): bindings
+ * whose authority is gone (token revoked, device deleted or off OAuth)
+ * are dropped at once, and the loops re-check their 5091 peers. */
+void sipd_gate_changed(void *arg, int config_moved, int revocation_moved);
 /* Per-address connection accounting by limiter_addr_key(); 0 when under
  * the cap. */
 int sipd_addr_take(struct sipd *d, const uint8_t key[16]);

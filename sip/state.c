@@ -31,7 +31,7 @@ sipd_bindings_flush(struct sipd *d, struct store *st, time_t now)
 	while ((n = sip_reg_take_changes(d->reg, now, chg, SIPD_FLUSH_BATCH)) > 0) {
 		memset(out, 0, n * sizeof(*out));
 		for (size_t i = 0; i < n; i++) {
-			const struct sip_binding *b = &chg[i].b;
+			const struct sip_binding_rec *b = &chg[i].b;
 			struct store_binding *sb = &out[i].b;
 			out[i].del = chg[i].del;
 			snprintf(sb->aor, sizeof(sb->aor), "%s", b->aor);
@@ -50,6 +50,43 @@ sipd_bindings_flush(struct sipd *d, struct store *st, time_t now)
 			d->store_writes++;
 		}
 	}
+}
+
+/* ---- authority gone ------------------------------------------------------------------ */
+
+/* A binding keeps its authority while its device is in the store with an
+ * OAuth profile and the token that made it is not revoked. */
+static int
+binding_keep(void *arg, const struct sip_binding *b)
+{
+	const struct gate_snap *snap = arg;
+	struct gate_device dev;
+
+	if (!gate_device_find(snap, b->device, &dev) || !dev.oauth)
+		return 0;
+	return !gate_token_revoked(snap, b->jti, b->device, b->sub, b->iat);
+}
+
+void
+sipd_gate_changed(void *arg, int config_moved, int revocation_moved)
+{
+	struct sipd *d = arg;
+	const struct gate_snap *snap;
+	size_t n;
+
+	(void)revocation_moved;
+	if (d->reg == NULL)
+		return;
+	snap = gate_snap(d->gate);
+	n = sip_reg_sweep(d->reg, binding_keep, (void *)snap);
+	gate_snap_release(snap);
+	if (n > 0) {
+		atomic_fetch_add(&d->swept, n);
+		log_msg(LOG_NOTICE, "sip: %zu binding%s dropped: token revoked, "
+		        "device deleted or no longer on OAuth", n, n == 1 ? "" : "s");
+	}
+	if (config_moved)
+		atomic_fetch_add(&d->peers_gen, 1);
 }
 
 /* ---- TLS contexts --------------------------------------------------------------------- */
@@ -176,8 +213,11 @@ sipd_auth(void *arg, const struct sip_auth_query *q, struct sip_auth_answer *a)
 		snprintf(a->device, sizeof(a->device), "%s", v.device);
 	a->reason = v.reason;
 	a->why = v.why;
-	if (v.tok == TOK_OK && v.claims.jti[0] != '\0')
+	if (v.tok == TOK_OK) {
 		snprintf(a->jti, sizeof(a->jti), "%s", v.claims.jti);
+		snprintf(a->sub, sizeof(a->sub), "%s", v.claims.sub);
+		a->iat = v.claims.iat;
+	}
 	else if (q->token_present && v.reason == POLICY_INVALID_TOKEN)
 		snprintf(a->jti, sizeof(a->jti), "-(%s)", q->token_unreadable ?
 		         "unreadable" : tok_verdict_name(v.tok));

@@ -899,6 +899,191 @@ Test(registrar, star_leaves_other_devices_on_a_shared_line)
 	sip_reg_free(r);
 }
 
+/* ---- what one device may hold (issue 11 #1, #2, #4) ------------------------ */
+
+/* A REGISTER of device SEP001122334455 for AOR sip:USER@HOST with one
+ * Contact of its own (no +sip.instance: the URI is the key). */
+static size_t
+make_dev_register(char *buf, size_t sz, unsigned user, const char *host,
+                  unsigned port)
+{
+	int k = snprintf(buf, sz,
+	        "REGISTER sip:node1.example.com SIP/2.0\r\n"
+	        "Via: SIP/2.0/TLS 192.0.2.10;branch=z9hG4bK%u\r\n"
+	        "From: <sip:%u@%s>;tag=a\r\nTo: <sip:%u@%s>\r\n"
+	        "Call-ID: c%u\r\nCSeq: 1 REGISTER\r\n"
+	        "Contact: <sip:%u@192.0.2.10:%u;transport=tls>;"
+	        "+u.sip!devicename.ccm.cisco.com=\"" DEV "\"\r\n"
+	        "Authorization: Bearer tok-" DEV "\r\n"
+	        "Content-Length: 0\r\n\r\n",
+	        port, user, host, user, host, port, user, port);
+	cr_assert(k > 0 && (size_t)k < sz);
+	return (size_t)k;
+}
+
+Test(registrar, one_device_holds_at_most_its_cap)
+{
+	sip_registrar *r = new_reg();
+	char msg[4096], out[SIP_RESP_MAX + 1], port[32];
+	size_t len;
+
+	/* another device's binding, which must survive */
+	len = make_register(msg, sizeof(msg), "o", 1, "00aabbccddee",
+	                    "SEP00AABBCCDDEE", "",
+	                    "Authorization: Bearer tok-SEP00AABBCCDDEE\r\n");
+	cr_assert_eq(handle(r, msg, len, 2, 1000, out), 200, "%s", out);
+	/* 50 REGISTERs of one device, each a new AOR and Contact */
+	for (unsigned i = 0; i < 50; i++) {
+		len = make_dev_register(msg, sizeof(msg), 2000 + i,
+		                        "node1.example.com", 10000 + i);
+		cr_assert_eq(handle(r, msg, len, 1, 1000 + i, out), 200, "%s", out);
+		cr_assert_leq(sip_reg_count(r), 1 + SIP_BINDINGS_PER_DEVICE);
+	}
+	cr_assert_eq(sip_reg_count(r), 1 + SIP_BINDINGS_PER_DEVICE);
+	/* the ones left are the device's newest: re-registering the oldest
+	 * kept (#46) is a refresh, not a replacement of #47..#49 */
+	len = make_dev_register(msg, sizeof(msg), 2046, "node1.example.com",
+	                        10046);
+	memcpy(strstr(msg, "CSeq: 1"), "CSeq: 2", 7);
+	cr_assert_eq(handle(r, msg, len, 1, 2000, out), 200, "%s", out);
+	cr_assert_eq(sip_reg_count(r), 1 + SIP_BINDINGS_PER_DEVICE);
+	/* the other device is still registered */
+	len = make_register(msg, sizeof(msg), "o", 2, "00aabbccddee",
+	                    "SEP00AABBCCDDEE", ";expires=0",
+	                    "Authorization: Bearer tok-SEP00AABBCCDDEE\r\n");
+	cr_assert_eq(handle(r, msg, len, 2, 2000, out), 200, "%s", out);
+	cr_assert_eq(sip_reg_count(r), SIP_BINDINGS_PER_DEVICE);
+	/* more new Contacts in one REGISTER than the cap: refused whole */
+	len = make_dev_register(msg, sizeof(msg), 3000, "node1.example.com", 1);
+	{
+		char *ct = strstr(msg, "Contact: ");
+		char *eol = strstr(ct, "\r\n");
+		char extra[2048] = "";
+		for (unsigned i = 0; i < SIP_BINDINGS_PER_DEVICE; i++) {
+			snprintf(port, sizeof(port), ":%u;", 20000 + i);
+			strcat(extra, "Contact: <sip:3000@192.0.2.10");
+			strcat(extra, port);
+			strcat(extra, "transport=tls>;+u.sip!devicename.ccm.cisco.com=\""
+			       DEV "\"\r\n");
+		}
+		memmove(eol + 2 + strlen(extra), eol + 2, strlen(eol + 2) + 1);
+		memcpy(eol + 2, extra, strlen(extra));
+		len = strlen(msg);
+	}
+	cr_assert_eq(handle(r, msg, len, 1, 3000, out), 403, "%s", out);
+	cr_assert_eq(sip_reg_count(r), SIP_BINDINGS_PER_DEVICE);
+	sip_reg_free(r);
+}
+
+Test(registrar, the_cap_is_a_setting)
+{
+	struct sip_reg_config c;
+	sip_registrar *r;
+	char msg[4096], out[SIP_RESP_MAX + 1];
+	size_t len;
+
+	sip_reg_config_init(&c);
+	cr_assert_eq(c.max_per_device, SIP_BINDINGS_PER_DEVICE);
+	c.max_per_device = 1;
+	c.max_bindings = 3;
+	r = sip_reg_new(&c, fake_auth, NULL);
+	for (unsigned i = 0; i < 5; i++) {
+		len = make_dev_register(msg, sizeof(msg), 2000 + i,
+		                        "node1.example.com", 10000 + i);
+		cr_assert_eq(handle(r, msg, len, 1, 1000 + i, out), 200, "%s", out);
+		cr_assert_eq(sip_reg_count(r), 1);
+	}
+	/* the table's own bound: two more devices fill it, a third gets 503 */
+	for (unsigned i = 0; i < 3; i++) {
+		char mac[13], dev[16], auth[64];
+		snprintf(mac, sizeof(mac), "00aabbccdd%02x", i);
+		snprintf(dev, sizeof(dev), "SEP00AABBCCDD%02X", i);
+		snprintf(auth, sizeof(auth), "Authorization: Bearer tok-%s\r\n", dev);
+		len = make_register(msg, sizeof(msg), dev, 1, mac, dev, "", auth);
+		cr_assert_eq(handle(r, msg, len, 2, 1000, out), i < 2 ? 200 : 503,
+		             "%u: %s", i, out);
+	}
+	cr_assert_not_null(strstr(out, "Retry-After:"), "%s", out);
+	cr_assert_eq(sip_reg_count(r), 3);
+	sip_reg_free(r);
+}
+
+Test(registrar, to_domain_checked_like_the_request_uri)
+{
+	sip_registrar *r = new_reg();
+	char msg[4096], out[SIP_RESP_MAX + 1];
+	size_t len;
+
+	sip_reg_set_domain_check(r, only_node1);
+	len = make_dev_register(msg, sizeof(msg), 2000, "node1.example.com", 1);
+	cr_assert_eq(handle(r, msg, len, 1, 1000, out), 200, "%s", out);
+	len = make_dev_register(msg, sizeof(msg), 2001, "elsewhere.example", 2);
+	cr_assert_eq(handle(r, msg, len, 1, 1000, out), 404, "%s", out);
+	len = make_dev_register(msg, sizeof(msg), 2002, "[2001:db8::1]", 3);
+	cr_assert_eq(handle(r, msg, len, 1, 1000, out), 404, "%s", out);
+	cr_assert_eq(sip_reg_count(r), 1);
+	sip_reg_free(r);
+}
+
+Test(registrar, another_devices_binding_cannot_be_touched)
+{
+	sip_registrar *r = new_reg();
+	char msg[4096], out[SIP_RESP_MAX + 1];
+	size_t len;
+
+	/* A registers on the shared line 1001 with its own instance */
+	len = make_register(msg, sizeof(msg), "a", 1, MAC, DEV, "",
+	                    "Authorization: Bearer tok-" DEV "\r\n");
+	cr_assert_eq(handle(r, msg, len, 1, 1000, out), 200);
+	/* B, with its own token and devicename, sends A's +sip.instance:
+	 * a refresh (new Contact), then a removal — both refused */
+	len = make_register(msg, sizeof(msg), "b", 1, MAC, "SEP00AABBCCDDEE", "",
+	                    "Authorization: Bearer tok-SEP00AABBCCDDEE\r\n");
+	cr_assert_eq(handle(r, msg, len, 2, 1001, out), 403, "%s", out);
+	len = make_register(msg, sizeof(msg), "a", 2, MAC, "SEP00AABBCCDDEE",
+	                    ";expires=0",
+	                    "Authorization: Bearer tok-SEP00AABBCCDDEE\r\n");
+	cr_assert_eq(handle(r, msg, len, 2, 1001, out), 403, "%s", out);
+	cr_assert_eq(sip_reg_count(r), 1);
+	/* A's binding still on A's connection: closing B's changes nothing */
+	cr_assert_eq(sip_reg_conn_closed(r, 2), 0);
+	cr_assert_eq(sip_reg_conn_closed(r, 1), 1);
+	sip_reg_free(r);
+}
+
+static int
+keep_only_dev(void *arg, const struct sip_binding *b)
+{
+	cr_assert_str_eq(b->jti, "jti-1");
+	return strcmp(b->device, (const char *)arg) == 0;
+}
+
+Test(registrar, sweep_drops_bindings_without_authority)
+{
+	sip_registrar *r = new_reg();
+	struct sip_binding_change chg[8];
+	char msg[4096], out[SIP_RESP_MAX + 1];
+	size_t len, n;
+	int dels = 0;
+
+	len = make_register(msg, sizeof(msg), "a", 1, MAC, DEV, "",
+	                    "Authorization: Bearer tok-" DEV "\r\n");
+	cr_assert_eq(handle(r, msg, len, 1, 1000, out), 200);
+	len = make_register(msg, sizeof(msg), "b", 1, "00aabbccddee",
+	                    "SEP00AABBCCDDEE", "",
+	                    "Authorization: Bearer tok-SEP00AABBCCDDEE\r\n");
+	cr_assert_eq(handle(r, msg, len, 2, 1000, out), 200);
+	(void)sip_reg_take_changes(r, 1000, chg, 8);
+	cr_assert_eq(sip_reg_sweep(r, keep_only_dev, (void *)DEV), 1);
+	cr_assert_eq(sip_reg_count(r), 1);
+	n = sip_reg_take_changes(r, 1000, chg, 8);
+	for (size_t i = 0; i < n; i++)
+		dels += chg[i].del &&
+		        strcmp(chg[i].b.device, "SEP00AABBCCDDEE") == 0;
+	cr_assert_eq(dels, 1);
+	sip_reg_free(r);
+}
+
 /* ---- one table, several event loops ------------------------------------------ */
 
 static void
@@ -974,6 +1159,7 @@ Test(registrar, one_table_for_concurrent_loops)
 	sip_registrar *r;
 
 	sip_reg_config_init(&c);
+	c.max_per_device = LOOP_AORS + 1;
 	r = sip_reg_new(&c, allow_auth, NULL);
 	cr_assert_not_null(r);
 	for (unsigned i = 0; i < 2; i++) {
