@@ -378,10 +378,17 @@ write_stats(struct httpsd *h, const char *path)
 	struct stats s;
 	char err[512];
 
+	static int failing;     /* logged once until a write succeeds */
+
 	stats_init(&s);
 	httpsd_stats(h, &s);
-	if (stats_write_file(&s, path, err, sizeof(err)) < 0)
-		log_msg(LOG_WARNING, "%s", err);
+	if (stats_write_file(&s, path, err, sizeof(err)) < 0) {
+		if (!failing)
+			log_msg(LOG_WARNING, "%s (logged again once it recovers)", err);
+		failing = 1;
+	} else {
+		failing = 0;
+	}
 	stats_free(&s);
 }
 
