@@ -28,7 +28,7 @@ def main():
         # Long retransmission timers keep the unanswered transfers open
         # while RSS is measured; --max-transfers above the request count.
         dm = env.tftpd("--threads", "2", "--max-transfers", "20000",
-                       "--rexmit-ms", "3000", "--retries-first", "2",
+                       "--rexmit-ms", "2000", "--retries-first", "2",
                        "--stats-interval", "1")
         port = dm.port
         got = H.tftp_get(port, "big.bin")
