@@ -90,12 +90,31 @@ class Attack(threading.Thread):
             self.drop(s)
 
 
+def lone_slow_body(env):
+    """One slow body on an idle listener: the minimum rate (128 bytes/s
+    after 4 s) cuts it long before the 15 s whole-request deadline."""
+    s = H.connect(env.op, H.addr(7), tls=True)
+    s.sendall(HEAD + b"a")
+    t0 = time.time()
+    s.settimeout(30)
+    try:
+        while s.recv(4096):
+            pass
+    except OSError:
+        pass
+    took = time.time() - t0
+    s.close()
+    env.check(took < 10, "a lone slow body (1 byte, then nothing) on an idle "
+              "listener was cut after %.1f s (minimum rate; deadline 15 s)" % took)
+
+
 def main():
     H.raise_nofile()
     with H.Env("slowbody") as env:
         env.httpsd("--threads", "2", "--max-connections", str(MAX_CONN),
                    "--per-ip-connections", str(PER_ADDR))
         env.ok("oprov-httpsd up, --max-connections %d per listener" % MAX_CONN)
+        lone_slow_body(env)
         ports = [(env.hp, False, "6970"), (env.cp, True, "6971"), (env.op, True, "8443")]
         attacks = [[Attack(p, tls, range(i, ADDRS, THREADS)) for i in range(THREADS)]
                    for p, tls, _ in ports]
