@@ -38,6 +38,8 @@
 #define HTTPSD_BUSY_PERCENT      75     /* busy: this share of --max-connections open */
 #define HTTPSD_MIN_RATE          128    /* bytes/s a request body must keep up ... */
 #define HTTPSD_RATE_GRACE_MS     4000   /* ... after this long into the body */
+#define HTTPSD_RATE_GRACE_BUSY_MS 1000  /* ... on a busy listener */
+#define HTTPSD_SWEEP_MS          250    /* how often those are checked */
 #define HTTPSD_FD_RESERVE        64     /* descriptors kept for files, store, logs */
 #define HTTPSD_FD_PER_CONN       2      /* a connection and the file it may send */
 #define HTTPSD_ACCEPT_BACKOFF_MS 100    /* a thread with no connection, at EMFILE */
@@ -190,6 +192,8 @@ struct httpsd {
 	                                       and device, per device, in all */
 	struct limiter *code_dev_fails, *code_all_fails;
 	atomic_int accept_episode;          /* accept() failing now: logged once */
+	unsigned sweep_cut, sweep_busy;     /* main loop only: cut since the last */
+	int64_t sweep_logged;               /* ... log line, at this ms */
 
 	struct httpsd_metrics m;
 };
@@ -244,7 +248,7 @@ int httpsd_listener_start(struct httpsd_listener *l, char *err, size_t errlen);
  * HTTPSD_FD_RESERVE); logs what it chose.  Before the listeners start. */
 void httpsd_fit_fds(struct httpsd *h);
 /* Cuts off connections past their whole-request deadline or below the
- * minimum body rate (main loop, every second). */
+ * minimum body rate (main loop, every HTTPSD_SWEEP_MS). */
 void httpsd_sweep(struct httpsd *h);
 /* Stops it (and a retired one); keep_socket leaves l->fd open. */
 void httpsd_listener_stop(struct httpsd_listener *l, int keep_socket);

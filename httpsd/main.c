@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "httpsd/httpsd_int.h"
@@ -52,7 +53,7 @@ static const char usage_text[] =
 "      --busy-timeout SECONDS the same while a listener has 75% of its\n"
 "                             connections open (default 3)\n"
 "      --min-rate BYTES       a request body's minimum rate per second after\n"
-"                             its first 4 s (default 128, 0: none)\n"
+"                             its first 4 s, 1 s when busy (default 128, 0: none)\n"
 "      --share-port           let other programs share the ports (SO_REUSEPORT);\n"
 "                             without it a port in use stops start-up\n"
 "      --drain-timeout SECONDS  how long connections open at a SIGHUP may\n"
@@ -450,10 +451,14 @@ main(int argc, char **argv)
 			if (reload(&h) < 0)
 				goto out;
 		}
-		httpsd_sweep(&h);
 		drain_all(&h);
 		write_stats(&h, statsfile);
-		sleep(1);   /* a signal ends it early */
+		/* About a second; a signal ends it early. */
+		for (int i = 0; i < 1000 / HTTPSD_SWEEP_MS && !want_stop && !want_reload; i++) {
+			struct timespec ts = { 0, HTTPSD_SWEEP_MS * 1000000L };
+			httpsd_sweep(&h);
+			nanosleep(&ts, NULL);
+		}
 	}
 	log_msg(LOG_INFO, "stopping");
 	rc = 0;

@@ -236,9 +236,10 @@ on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
 
 /* Whether w's request is past its deadline (the whole request within
  * `limit` ms of its start) or its body below the minimum rate: after
- * HTTPSD_RATE_GRACE_MS, at least min_rate bytes for every second beyond. */
+ * `grace` ms, at least min_rate bytes for every second beyond. */
 static int
-overdue(const struct httpsd *h, struct conn_watch *w, int64_t now, int64_t limit)
+overdue(const struct httpsd *h, struct conn_watch *w, int64_t now, int64_t limit,
+        int64_t grace)
 {
 	int phase = atomic_load(&w->phase);
 	int64_t t;
@@ -249,7 +250,7 @@ overdue(const struct httpsd *h, struct conn_watch *w, int64_t now, int64_t limit
 		return 1;
 	if (phase != WATCH_BODY || h->o.min_rate == 0)
 		return 0;
-	t = now - atomic_load(&w->body_ms) - HTTPSD_RATE_GRACE_MS;
+	t = now - atomic_load(&w->body_ms) - grace;
 	return t > 0 && atomic_load(&w->body_bytes) * 1000u <
 	                (uint64_t)t * h->o.min_rate;
 }
@@ -260,8 +261,9 @@ httpsd_sweep(struct httpsd *h)
 	int64_t now = mono_ms(), limit[LST_COUNT];
 	unsigned cut = 0, busy = 0;
 
-	/* A listener near its connection limit gives requests less time,
-	 * so slow clients cannot keep every slot. */
+	/* A listener near its connection limit gives requests less time
+	 * and bodies a shorter grace, so slow clients cannot keep every
+	 * slot (nor the queue of connections waiting for one). */
 	for (int k = 0; k < LST_COUNT; k++) {
 		int64_t open = atomic_load(&h->m.active[k]);
 		int b = open > 0 && (uint64_t)open * 100u >=
@@ -273,7 +275,8 @@ httpsd_sweep(struct httpsd *h)
 	}
 	pthread_mutex_lock(&h->conn_lock);
 	for (struct conn_watch *w = h->conns; w != NULL; w = w->next) {
-		if (overdue(h, w, now, limit[w->kind])) {
+		if (overdue(h, w, now, limit[w->kind], busy & (1u << w->kind) ?
+		            HTTPSD_RATE_GRACE_BUSY_MS : HTTPSD_RATE_GRACE_MS)) {
 			/* libmicrohttpd sees the read fail and closes it. */
 			(void)shutdown(w->fd, SHUT_RDWR);
 			atomic_store(&w->phase, WATCH_REPLY);
@@ -281,12 +284,18 @@ httpsd_sweep(struct httpsd *h)
 		}
 	}
 	pthread_mutex_unlock(&h->conn_lock);
-	if (cut > 0) {
-		atomic_fetch_add(&h->m.slow_cut, cut);
+	atomic_fetch_add(&h->m.slow_cut, cut);
+	/* One line a second at most (the main loop sweeps more often). */
+	h->sweep_cut += cut;
+	h->sweep_busy |= busy;
+	if (h->sweep_cut > 0 && now - h->sweep_logged >= 1000) {
 		log_msg(LOG_NOTICE, "cut off %u connection(s) whose request did not "
 		        "arrive within %u s (%u s on a busy listener) or at %u bytes/s%s",
-		        cut, h->o.timeout, h->o.busy_timeout, h->o.min_rate,
-		        busy ? " (busy)" : "");
+		        h->sweep_cut, h->o.timeout, h->o.busy_timeout, h->o.min_rate,
+		        h->sweep_busy ? " (busy)" : "");
+		h->sweep_cut = 0;
+		h->sweep_busy = 0;
+		h->sweep_logged = now;
 	}
 }
 
