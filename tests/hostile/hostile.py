@@ -142,9 +142,20 @@ class Env:
             self.fail(what)
 
     def close(self):
+        bad = []
         for dm in self.daemons:
             dm.stop()
+            text = dm.log_text()
+            for mark in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                         "runtime error:"):
+                if mark in text:
+                    bad.append("%s: %s" % (dm.log, text[text.index(mark):][:2000]))
         shutil.rmtree(self.tmp, ignore_errors=True)
+        self.daemons = []
+        if bad:
+            # A sanitizer report from a daemon fails the case.
+            print("FAIL: sanitizer report\n" + "\n".join(bad), flush=True)
+            sys.exit(1)
 
     def __enter__(self):
         return self
