@@ -168,6 +168,12 @@ int listen_socket(const struct listen_addr *la, int socktype, int reuseport,
  * port.  0 / -1. */
 int listen_probe(const struct listen_addr *la, int socktype, char *err,
                  size_t errlen);
+/* A daemon's port check before it binds: without share_port (its
+ * --share-port flag) the port must be free (listen_probe), so a second
+ * instance refuses to start instead of silently taking part of the clients
+ * through SO_REUSEPORT; with it, sharing is allowed and logged.  0 / -1. */
+int listen_claim(const struct listen_addr *la, int socktype, int share_port,
+                 char *err, size_t errlen);
 /* The local port a socket is bound to (after binding port 0), or -1. */
 int listen_bound_port(int fd);
 /* Formats a peer address as "1.2.3.4" / "2001:db8::1" (no port). */

@@ -203,6 +203,18 @@ listen_probe(const struct listen_addr *la, int socktype, char *err,
 }
 
 int
+listen_claim(const struct listen_addr *la, int socktype, int share_port,
+             char *err, size_t errlen)
+{
+	if (!share_port)
+		return listen_probe(la, socktype, err, errlen);
+	log_msg(LOG_NOTICE, "%s %s: --share-port: other programs binding it with "
+	        "SO_REUSEPORT get part of the clients", la->text,
+	        socktype == SOCK_DGRAM ? "(UDP)" : "(TCP)");
+	return 0;
+}
+
+int
 listen_bound_port(int fd)
 {
 	struct sockaddr_storage ss;

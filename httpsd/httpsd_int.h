@@ -33,7 +33,16 @@
 #define HTTPSD_OAUTH_PORT        8443
 #define HTTPSD_CONN_LIMIT        4096   /* per listener, split over threads */
 #define HTTPSD_PER_IP_LIMIT      64     /* connections from one address */
-#define HTTPSD_TIMEOUT           15     /* seconds of idleness, also mid-request */
+#define HTTPSD_TIMEOUT           15     /* s for a whole request (headers and body), and idleness */
+#define HTTPSD_BUSY_TIMEOUT      3      /* ... while a listener is busy (below) */
+#define HTTPSD_BUSY_PERCENT      75     /* busy: this share of --max-connections open */
+#define HTTPSD_MIN_RATE          128    /* bytes/s a request body must keep up ... */
+#define HTTPSD_RATE_GRACE_MS     4000   /* ... after this long into the body */
+#define HTTPSD_RATE_GRACE_BUSY_MS 1000  /* ... on a busy listener */
+#define HTTPSD_SWEEP_MS          250    /* how often those are checked */
+#define HTTPSD_FD_RESERVE        64     /* descriptors kept for files, store, logs */
+#define HTTPSD_FD_PER_CONN       2      /* a connection and the file it may send */
+#define HTTPSD_ACCEPT_BACKOFF_MS 100    /* a thread with no connection, at EMFILE */
 #define HTTPSD_DRAIN             60     /* s a reload lets old connections finish */
 /* Room for the request line and headers with an 8 KiB token plus about
  * 4 KiB of other headers (measured: libmicrohttpd 0.9.75 reads the request
@@ -51,9 +60,12 @@
 	"+GROUP-FFDHE2048:+GROUP-FFDHE3072:%SERVER_PRECEDENCE"
 #define HTTPSD_TLS_CHAIN_MAX     8      /* certificates in the tomcat chain */
 #define HTTPSD_REALM             "oprov"
-#define HTTPSD_CODE_FAILS        10     /* failed activation codes per window */
+#define HTTPSD_CODE_FAILS        10     /* failed activation codes per window,
+                                           from one address for one device */
+#define HTTPSD_CODE_DEVICE_FAILS 30     /* ... for one device from all addresses */
+#define HTTPSD_CODE_GLOBAL_FAILS 1000   /* ... in all */
 #define HTTPSD_CODE_WINDOW       300    /* seconds */
-#define HTTPSD_CODE_ADDRS        65536  /* client addresses tracked for it */
+#define HTTPSD_CODE_ADDRS        65536  /* (address, device) pairs tracked for it */
 #define HTTPSD_CONFIG_CACHE      4096   /* rendered configs kept (buckets) */
 #define HTTPSD_FILE_MAX_HEADER   512    /* our own response header texts */
 /* Responses whose body is at most this long leave in one TLS record and one
@@ -80,10 +92,15 @@ struct httpsd_opts {
 	unsigned conn_limit;
 	unsigned per_ip_limit;
 	unsigned timeout;
+	unsigned busy_timeout;              /* --busy-timeout */
+	unsigned min_rate;                  /* --min-rate, bytes/s; 0: none */
+	int share_port;                     /* --share-port: SO_REUSEPORT */
 	unsigned drain;                     /* --drain-timeout */
 	size_t conn_memory;
 	unsigned code_fails;
 	unsigned code_window;
+	unsigned code_device_fails;         /* --code-device-attempts */
+	unsigned code_global_fails;         /* --code-global-attempts */
 };
 
 struct httpsd;
@@ -111,6 +128,8 @@ struct httpsd_metrics {
 	                     code_throttled;
 	atomic_uint_fast64_t config_lookups; /* rendered configs asked for (after an ALLOW) */
 	atomic_uint_fast64_t renders;       /* ... of which rendered from the store */
+	atomic_uint_fast64_t slow_cut;      /* connections cut at their deadline */
+	atomic_uint_fast64_t accept_fail;   /* accept() out of descriptors/memory */
 };
 
 /* A rendered config (a device's, or XMLDefault.cnf.xml), shared by every
@@ -128,14 +147,21 @@ struct cfg_cache_entry {
 	struct MHD_Response *resp;          /* 200 with the gated headers */
 };
 
-/* One open connection, for the request-header deadline: libmicrohttpd's
+/* One open connection, for the whole-request deadline: libmicrohttpd's
  * timeout is an idle timeout, so a client sending one byte a second would
- * never hit it.  The main loop shuts down connections whose request has not
- * fully arrived by its deadline. */
+ * never hit it.  The main loop shuts down connections whose request (TLS
+ * handshake, headers and body) has not fully arrived within --timeout
+ * (--busy-timeout while the listener is busy), or whose body arrives
+ * slower than --min-rate. */
+enum { WATCH_HEAD, WATCH_BODY, WATCH_REPLY };
 struct conn_watch {
 	struct conn_watch *prev, *next;
 	int fd;
-	atomic_int_fast64_t deadline;       /* monotonic seconds; INT64_MAX: none */
+	int kind;                           /* the listener's */
+	atomic_int phase;                   /* WATCH_*; REPLY: no deadline */
+	atomic_int_fast64_t start_ms;       /* monotonic ms the request began */
+	atomic_int_fast64_t body_ms;        /* ... its body began */
+	atomic_uint_fast64_t body_bytes;    /* body bytes so far */
 };
 
 struct httpsd {
@@ -162,7 +188,12 @@ struct httpsd {
 	pthread_mutex_t conn_lock;
 	struct conn_watch *conns;           /* under conn_lock */
 
-	struct limiter *code_fails;         /* failed activation codes per address */
+	struct limiter *code_fails;         /* failed activation codes per address
+	                                       and device, per device, in all */
+	struct limiter *code_dev_fails, *code_all_fails;
+	atomic_int accept_episode;          /* accept() failing now: logged once */
+	unsigned sweep_cut, sweep_busy;     /* main loop only: cut since the last */
+	int64_t sweep_logged;               /* ... log line, at this ms */
 
 	struct httpsd_metrics m;
 };
@@ -212,7 +243,12 @@ void httpsd_tls_early_start(int on);
 /* ---- server.c ------------------------------------------------------------- */
 /* Starts libmicrohttpd on l->fd with the daemon's limits.  0 / -1. */
 int httpsd_listener_start(struct httpsd_listener *l, char *err, size_t errlen);
-/* Cuts off connections past their request-header deadline (main loop). */
+/* Raises RLIMIT_NOFILE to its hard limit and lowers --max-connections so
+ * every listener's connections fit (HTTPSD_FD_PER_CONN each, plus
+ * HTTPSD_FD_RESERVE); logs what it chose.  Before the listeners start. */
+void httpsd_fit_fds(struct httpsd *h);
+/* Cuts off connections past their whole-request deadline or below the
+ * minimum body rate (main loop, every HTTPSD_SWEEP_MS). */
 void httpsd_sweep(struct httpsd *h);
 /* Stops it (and a retired one); keep_socket leaves l->fd open. */
 void httpsd_listener_stop(struct httpsd_listener *l, int keep_socket);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "httpsd/httpsd_int.h"
@@ -23,10 +24,12 @@ static const char usage_text[] =
 "usage: " PROG " -d DATADIR [-f] [--user U] [--config-listen [ADDR:]PORT]\n"
 "       [--http-listen [ADDR:]PORT] [--oauth-listen [ADDR:]PORT] [--files DIR]\n"
 "       [--threads N] [--max-connections N] [--per-ip-connections N]\n"
-"       [--timeout SECONDS] [--drain-timeout SECONDS]\n"
+"       [--timeout SECONDS] [--busy-timeout SECONDS] [--min-rate BYTES]\n"
+"       [--drain-timeout SECONDS] [--share-port]\n"
 "       [--connection-memory BYTES] [--tls-priorities STRING]\n"
 "       [--tls-early-start on|off] [--realm REALM] [--code-attempts N]\n"
-"       [--code-window SECONDS]\n"
+"       [--code-window SECONDS] [--code-device-attempts N]\n"
+"       [--code-global-attempts N]\n"
 "\n"
 "Serves token-gated device configs over HTTPS (6971), public files over HTTP\n"
 "(6970) and the OAuth authorization server (8443) from the oprov store.\n"
@@ -42,9 +45,17 @@ static const char usage_text[] =
 "      --files DIR            file root (default DATADIR/files)\n"
 "      --threads N            threads per listener (default: one per core)\n"
 "      --event-loop epoll|poll  libmicrohttpd's loop in each thread (default epoll)\n"
-"      --max-connections N    connections per listener (default 4096)\n"
+"      --max-connections N    connections per listener (default 4096; lowered\n"
+"                             to fit the descriptor limit)\n"
 "      --per-ip-connections N connections from one address (default 64)\n"
-"      --timeout SECONDS      idle / slow-client timeout (default 15)\n"
+"      --timeout SECONDS      a whole request (TLS handshake, headers, body)\n"
+"                             and idleness (default 15)\n"
+"      --busy-timeout SECONDS the same while a listener has 75% of its\n"
+"                             connections open (default 3)\n"
+"      --min-rate BYTES       a request body's minimum rate per second after\n"
+"                             its first 4 s, 1 s when busy (default 128, 0: none)\n"
+"      --share-port           let other programs share the ports (SO_REUSEPORT);\n"
+"                             without it a port in use stops start-up\n"
 "      --drain-timeout SECONDS  how long connections open at a SIGHUP may\n"
 "                             finish on the old certificate (default 60)\n"
 "      --connection-memory B  memory per connection (default 20480)\n"
@@ -53,15 +64,19 @@ static const char usage_text[] =
 "      --tls-early-start on|off  TLS 1.3: finish the handshake in the first\n"
 "                             read of the request (default on)\n"
 "      --realm REALM          Bearer realm (default " HTTPSD_REALM ")\n"
-"      --code-attempts N      failed activation codes per address and\n"
-"                             window (default 10)\n"
+"      --code-attempts N      failed activation codes from one address for\n"
+"                             one device per window (default 10)\n"
 "      --code-window SECONDS  that window (default 300)\n"
+"      --code-device-attempts N  failed codes for one device from all\n"
+"                             addresses per window (default 30)\n"
+"      --code-global-attempts N  failed codes in all per window (default 1000)\n"
 "  -h, --help                 this text\n";
 
 enum {
 	OPT_USER = 256, OPT_CONFIG, OPT_HTTP, OPT_OAUTH, OPT_FILES, OPT_THREADS,
 	OPT_MAXCONN, OPT_PERIP, OPT_TIMEOUT, OPT_MEMORY, OPT_PRIO, OPT_REALM,
-	OPT_CODES, OPT_WINDOW, OPT_LOOP, OPT_DRAIN, OPT_EARLY
+	OPT_CODES, OPT_WINDOW, OPT_LOOP, OPT_DRAIN, OPT_EARLY, OPT_BUSY, OPT_RATE,
+	OPT_SHARE, OPT_CODEDEV, OPT_CODEALL
 };
 
 static const struct option long_opts[] = {
@@ -85,6 +100,11 @@ static const struct option long_opts[] = {
 	{ "code-window", required_argument, NULL, OPT_WINDOW },
 	{ "event-loop", required_argument, NULL, OPT_LOOP },
 	{ "tls-early-start", required_argument, NULL, OPT_EARLY },
+	{ "busy-timeout", required_argument, NULL, OPT_BUSY },
+	{ "min-rate", required_argument, NULL, OPT_RATE },
+	{ "share-port", no_argument, NULL, OPT_SHARE },
+	{ "code-device-attempts", required_argument, NULL, OPT_CODEDEV },
+	{ "code-global-attempts", required_argument, NULL, OPT_CODEALL },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -98,6 +118,10 @@ parse_args(int argc, char **argv, struct httpsd_opts *o)
 	o->conn_limit = HTTPSD_CONN_LIMIT;
 	o->per_ip_limit = HTTPSD_PER_IP_LIMIT;
 	o->timeout = HTTPSD_TIMEOUT;
+	o->busy_timeout = HTTPSD_BUSY_TIMEOUT;
+	o->min_rate = HTTPSD_MIN_RATE;
+	o->code_device_fails = HTTPSD_CODE_DEVICE_FAILS;
+	o->code_global_fails = HTTPSD_CODE_GLOBAL_FAILS;
 	o->drain = HTTPSD_DRAIN;
 	o->conn_memory = HTTPSD_CONN_MEMORY;
 	o->priorities = HTTPSD_PRIORITIES;
@@ -133,6 +157,25 @@ parse_args(int argc, char **argv, struct httpsd_opts *o)
 		case OPT_TIMEOUT:
 			if (num_opt(PROG, "timeout", optarg, 1, 3600, &v) < 0) return -1;
 			o->timeout = (unsigned)v;
+			break;
+		case OPT_BUSY:
+			if (num_opt(PROG, "busy-timeout", optarg, 1, 3600, &v) < 0) return -1;
+			o->busy_timeout = (unsigned)v;
+			break;
+		case OPT_RATE:
+			if (num_opt(PROG, "min-rate", optarg, 0, 1000000000, &v) < 0) return -1;
+			o->min_rate = (unsigned)v;
+			break;
+		case OPT_SHARE: o->share_port = 1; break;
+		case OPT_CODEDEV:
+			if (num_opt(PROG, "code-device-attempts", optarg, 1, 1000000, &v) < 0)
+				return -1;
+			o->code_device_fails = (unsigned)v;
+			break;
+		case OPT_CODEALL:
+			if (num_opt(PROG, "code-global-attempts", optarg, 1, 100000000, &v) < 0)
+				return -1;
+			o->code_global_fails = (unsigned)v;
 			break;
 		case OPT_MEMORY:
 			if (num_opt(PROG, "connection-memory", optarg, 12288, 1048576, &v) < 0)
@@ -218,7 +261,12 @@ bind_listeners(struct httpsd *h, char *err, size_t errlen)
 			l->name = NULL;
 			continue;
 		}
-		l->fd = listen_socket(&l->addr, SOCK_STREAM, 0, 1024, lerr, sizeof(lerr));
+		if (listen_claim(&l->addr, SOCK_STREAM, h->o.share_port, lerr,
+		                 sizeof(lerr)) < 0)
+			l->fd = -1;
+		else
+			l->fd = listen_socket(&l->addr, SOCK_STREAM, h->o.share_port, 1024,
+			                      lerr, sizeof(lerr));
 		if (l->fd < 0) {
 			snprintf(err, errlen, "%s: %s", names[k], lerr);
 			return -1;
@@ -331,10 +379,17 @@ write_stats(struct httpsd *h, const char *path)
 	struct stats s;
 	char err[512];
 
+	static int failing;     /* logged once until a write succeeds */
+
 	stats_init(&s);
 	httpsd_stats(h, &s);
-	if (stats_write_file(&s, path, err, sizeof(err)) < 0)
-		log_msg(LOG_WARNING, "%s", err);
+	if (stats_write_file(&s, path, err, sizeof(err)) < 0) {
+		if (!failing)
+			log_msg(LOG_WARNING, "%s (logged again once it recovers)", err);
+		failing = 1;
+	} else {
+		failing = 0;
+	}
 	stats_free(&s);
 }
 
@@ -381,6 +436,7 @@ main(int argc, char **argv)
 		log_msg(LOG_ERR, "%s", err);
 		goto out;
 	}
+	httpsd_fit_fds(&h);
 	if (start_all(&h) < 0)
 		goto out;
 	{
@@ -395,10 +451,14 @@ main(int argc, char **argv)
 			if (reload(&h) < 0)
 				goto out;
 		}
-		httpsd_sweep(&h);
 		drain_all(&h);
 		write_stats(&h, statsfile);
-		sleep(1);   /* a signal ends it early */
+		/* About a second; a signal ends it early. */
+		for (int i = 0; i < 1000 / HTTPSD_SWEEP_MS && !want_stop && !want_reload; i++) {
+			struct timespec ts = { 0, HTTPSD_SWEEP_MS * 1000000L };
+			httpsd_sweep(&h);
+			nanosleep(&ts, NULL);
+		}
 	}
 	log_msg(LOG_INFO, "stopping");
 	rc = 0;

@@ -45,6 +45,11 @@ httpsd_stats(struct httpsd *h, struct stats *out)
 			stats_labeled(out, "connections", "Open connections, by listener.",
 			              1, (uint64_t)atomic_load(&h->m.active[k]),
 			              "listener=\"%s\"", h->lst[k].name);
+	stats_counter(out, "slow_requests_cut_total", "Connections cut because "
+	              "their request missed its deadline or the minimum rate.",
+	              atomic_load(&h->m.slow_cut));
+	stats_counter(out, "accept_failures_total", "accept() failures for want "
+	              "of descriptors or memory.", atomic_load(&h->m.accept_fail));
 	gate_cache_stats(h->gate, &cs);
 	stats_counter(out, "token_cache_hits_total", "Verified-token cache hits.",
 	              cs.hits);

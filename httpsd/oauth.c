@@ -38,7 +38,7 @@ params_get(struct httpsd *h, struct cfg_params *out)
 	gate_snap_release(snap);
 }
 
-/* ---- failed activation codes, per client address ------------------------- */
+/* ---- failed activation codes: per address and device, device, in all ---- */
 
 static uint64_t
 mono_ms(void)
@@ -49,32 +49,58 @@ mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-/* 1 when the address has used up its failures (common/'s limiter, exact
- * per address). */
-static int
-rate_limited(struct httpsd *h, struct MHD_Connection *c)
+/* The keys of a code attempt: (address, device) exactly, the device, and
+ * one global key.  A name that is no device name counts as the device "",
+ * so inventing names gains nothing. */
+struct code_keys {
+	uint8_t pair[16 + CFG_DEVNAME_MAX];
+	char dev[CFG_DEVNAME_MAX];
+	int have_addr;
+};
+
+static void
+code_keys(struct MHD_Connection *c, const char *devname, struct code_keys *k)
 {
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	uint8_t k[16];
 
-	if (ci == NULL || ci->client_addr == NULL)
-		return 0;
-	limiter_addr_key(ci->client_addr, k);
-	return limiter_exhausted(h->code_fails, k, sizeof(k), mono_ms());
+	memset(k, 0, sizeof(*k));
+	if (cfg_device_name_parse(devname, strlen(devname), k->dev) < 0)
+		memset(k->dev, 0, sizeof(k->dev));
+	k->have_addr = ci != NULL && ci->client_addr != NULL;
+	if (k->have_addr)
+		limiter_addr_key(ci->client_addr, k->pair);
+	memcpy(k->pair + 16, k->dev, sizeof(k->dev));
+}
+
+/* Which code limit this attempt is over, or NULL: failures from this
+ * address for this device, for this device from every address, or in all.
+ * Locking out one (address, device) pair leaves the other devices behind
+ * the same address (a NAT) free to onboard. */
+static const char *
+code_limited(struct httpsd *h, const struct code_keys *k)
+{
+	uint64_t now = mono_ms();
+
+	if (limiter_exhausted(h->code_all_fails, "", 1, now))
+		return "all devices";
+	if (limiter_exhausted(h->code_dev_fails, k->dev, sizeof(k->dev), now))
+		return "this device";
+	if (k->have_addr &&
+	    limiter_exhausted(h->code_fails, k->pair, sizeof(k->pair), now))
+		return "this device from this address";
+	return NULL;
 }
 
 static void
-rate_fail(struct httpsd *h, struct MHD_Connection *c)
+code_failed(struct httpsd *h, const struct code_keys *k)
 {
-	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	uint8_t k[16];
+	uint64_t now = mono_ms();
 
-	if (ci == NULL || ci->client_addr == NULL)
-		return;
-	limiter_addr_key(ci->client_addr, k);
-	(void)limiter_spend(h->code_fails, k, sizeof(k), mono_ms());
+	(void)limiter_spend(h->code_all_fails, "", 1, now);
+	(void)limiter_spend(h->code_dev_fails, k->dev, sizeof(k->dev), now);
+	if (k->have_addr)
+		(void)limiter_spend(h->code_fails, k->pair, sizeof(k->pair), now);
 }
 
 /* ---- helpers ---------------------------------------------------------------- */
@@ -305,6 +331,8 @@ grant_activation_code(struct httpsd_listener *l, struct MHD_Connection *c,
 	const char *scope = httpsd_form_get(f, "scope");
 	char dev[CFG_DEVNAME_MAX];
 	int64_t now = now_s();
+	struct code_keys keys;
+	const char *over;
 	int rc;
 
 	if (code == NULL || devname == NULL)
@@ -320,13 +348,14 @@ grant_activation_code(struct httpsd_listener *l, struct MHD_Connection *c,
 		scope = DEFAULT_SCOPE;
 	else if (!scope_subset(scope, DEFAULT_SCOPE))
 		return httpsd_reply_oauth_error(c, r, 400, "invalid_scope", NULL, NULL);
-	if (rate_limited(h, c)) {
-		char ra[16];
+	code_keys(c, devname, &keys);
+	if ((over = code_limited(h, &keys)) != NULL) {
+		char ra[16], why[96];
 		const char *hd[] = { MHD_HTTP_HEADER_RETRY_AFTER, ra, NULL };
 		snprintf(ra, sizeof(ra), "%u", h->o.code_window);
 		atomic_fetch_add(&h->m.code_throttled, 1);
-		httpsd_log_denial(l, c, "RATE_LIMITED", devname, NULL,
-		                  "too many failed activation codes");
+		snprintf(why, sizeof(why), "too many failed activation codes for %s", over);
+		httpsd_log_denial(l, c, "RATE_LIMITED", devname, NULL, why);
 		return httpsd_reply_oauth_error(c, r, 429, "invalid_grant",
 		                                "too many failed attempts; retry later",
 		                                hd);
@@ -335,7 +364,7 @@ grant_activation_code(struct httpsd_listener *l, struct MHD_Connection *c,
 	if (rc < 0)
 		return httpsd_reply_oauth_error(c, r, 500, "server_error", NULL, NULL);
 	if (rc != 0) {
-		rate_fail(h, c);
+		code_failed(h, &keys);
 		atomic_fetch_add(&h->m.code_failures, 1);
 		httpsd_log_denial(l, c, "INVALID_GRANT", devname, NULL,
 		                  "activation code unknown, used, expired or of another device");

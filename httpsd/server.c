@@ -15,6 +15,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,12 +25,12 @@
 #include "httpsd/httpsd_int.h"
 
 static int64_t
-mono_now(void)
+mono_ms(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec;
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static struct conn_watch *
@@ -162,8 +163,11 @@ on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 		uncork(r);
 	{
 		struct conn_watch *w = watch_of(c);
-		if (w != NULL)      /* the next request gets a fresh deadline */
-			atomic_store(&w->deadline, mono_now() + (int64_t)l->h->o.timeout);
+		if (w != NULL) {    /* the next request gets a fresh deadline */
+			atomic_store(&w->start_ms, mono_ms());
+			atomic_store(&w->body_bytes, 0);
+			atomic_store(&w->phase, WATCH_HEAD);
+		}
 	}
 	st = (unsigned)r->status;
 	if (st >= 200 && st < 600) {
@@ -190,13 +194,19 @@ on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
 		const union MHD_ConnectionInfo *ci =
 			MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
 		atomic_fetch_add(&h->m.active[l->kind], 1);
+		if (atomic_exchange(&h->accept_episode, 0) != 0)
+			log_msg(LOG_NOTICE, "%s: accepting connections again", l->name);
 		w = calloc(1, sizeof(*w));
 		if (w == NULL || ci == NULL) {
 			free(w);
 			return;
 		}
 		w->fd = ci->connect_fd;
-		atomic_init(&w->deadline, mono_now() + (int64_t)h->o.timeout);
+		w->kind = l->kind;
+		atomic_init(&w->phase, WATCH_HEAD);
+		atomic_init(&w->start_ms, mono_ms());
+		atomic_init(&w->body_ms, 0);
+		atomic_init(&w->body_bytes, 0);
 		pthread_mutex_lock(&h->conn_lock);
 		w->next = h->conns;
 		if (h->conns != NULL)
@@ -224,25 +234,69 @@ on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
 	*socket_context = NULL;
 }
 
+/* Whether w's request is past its deadline (the whole request within
+ * `limit` ms of its start) or its body below the minimum rate: after
+ * `grace` ms, at least min_rate bytes for every second beyond. */
+static int
+overdue(const struct httpsd *h, struct conn_watch *w, int64_t now, int64_t limit,
+        int64_t grace)
+{
+	int phase = atomic_load(&w->phase);
+	int64_t t;
+
+	if (phase == WATCH_REPLY)
+		return 0;
+	if (now - atomic_load(&w->start_ms) > limit)
+		return 1;
+	if (phase != WATCH_BODY || h->o.min_rate == 0)
+		return 0;
+	t = now - atomic_load(&w->body_ms) - grace;
+	return t > 0 && atomic_load(&w->body_bytes) * 1000u <
+	                (uint64_t)t * h->o.min_rate;
+}
+
 void
 httpsd_sweep(struct httpsd *h)
 {
-	int64_t now = mono_now();
-	unsigned cut = 0;
+	int64_t now = mono_ms(), limit[LST_COUNT];
+	unsigned cut = 0, busy = 0;
 
+	/* A listener near its connection limit gives requests less time
+	 * and bodies a shorter grace, so slow clients cannot keep every
+	 * slot (nor the queue of connections waiting for one). */
+	for (int k = 0; k < LST_COUNT; k++) {
+		int64_t open = atomic_load(&h->m.active[k]);
+		int b = open > 0 && (uint64_t)open * 100u >=
+		        (uint64_t)h->o.conn_limit * HTTPSD_BUSY_PERCENT;
+		unsigned s = b && h->o.busy_timeout < h->o.timeout ?
+		             h->o.busy_timeout : h->o.timeout;
+		limit[k] = (int64_t)s * 1000;
+		busy |= (unsigned)b << k;
+	}
 	pthread_mutex_lock(&h->conn_lock);
 	for (struct conn_watch *w = h->conns; w != NULL; w = w->next) {
-		if (atomic_load(&w->deadline) < now) {
+		if (overdue(h, w, now, limit[w->kind], busy & (1u << w->kind) ?
+		            HTTPSD_RATE_GRACE_BUSY_MS : HTTPSD_RATE_GRACE_MS)) {
 			/* libmicrohttpd sees the read fail and closes it. */
 			(void)shutdown(w->fd, SHUT_RDWR);
-			atomic_store(&w->deadline, INT64_MAX);
+			atomic_store(&w->phase, WATCH_REPLY);
 			cut++;
 		}
 	}
 	pthread_mutex_unlock(&h->conn_lock);
-	if (cut > 0)
+	atomic_fetch_add(&h->m.slow_cut, cut);
+	/* One line a second at most (the main loop sweeps more often). */
+	h->sweep_cut += cut;
+	h->sweep_busy |= busy;
+	if (h->sweep_cut > 0 && now - h->sweep_logged >= 1000) {
 		log_msg(LOG_NOTICE, "cut off %u connection(s) whose request did not "
-		        "arrive within %u s", cut, h->o.timeout);
+		        "arrive within %u s (%u s on a busy listener) or at %u bytes/s%s",
+		        h->sweep_cut, h->o.timeout, h->o.busy_timeout, h->o.min_rate,
+		        h->sweep_busy ? " (busy)" : "");
+		h->sweep_cut = 0;
+		h->sweep_busy = 0;
+		h->sweep_logged = now;
+	}
 }
 
 /* The request-target's path alone, identity: handlers decode it. */
@@ -254,18 +308,82 @@ on_unescape(void *cls, struct MHD_Connection *c, char *uri)
 	return strlen(uri);
 }
 
+/* accept() failing for want of descriptors or memory (libmicrohttpd logs
+ * it and, with connections open, stops accepting until one closes): one
+ * warning per episode, which ends at the next accepted connection.  A
+ * thread with no connection of its own would retry at once (libmicrohttpd
+ * "busy waits"); it sleeps HTTPSD_ACCEPT_BACKOFF_MS instead, which delays
+ * nothing since it has nothing else to serve. */
+static void
+accept_starved(struct httpsd_listener *l, const char *line)
+{
+	struct httpsd *h = l->h;
+
+	atomic_fetch_add(&h->m.accept_fail, 1);
+	if (atomic_exchange(&h->accept_episode, 1) == 0)
+		log_msg(LOG_WARNING, "%s: accept() is failing (out of descriptors "
+		        "or memory); backing off until connections close", l->name);
+	if (strstr(line, "FIRST connection") != NULL) {
+		struct timespec ts = { 0, HTTPSD_ACCEPT_BACKOFF_MS * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+}
+
 static void OPROV_PRINTF(2, 0)
 on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
+	struct httpsd_listener *l = cls;
 	char line[LOG_LINE_MAX];
 	size_t n;
 
-	(void)cls;
 	vsnprintf(line, sizeof(line), fmt, ap);
 	n = strlen(line);
 	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 		line[--n] = '\0';
+	if (l != NULL && strncmp(line, "Hit process or system resource limit", 36) == 0)
+		accept_starved(l, line);
 	log_msg(LOG_DEBUG, "libmicrohttpd: %s", line);
+}
+
+void
+httpsd_fit_fds(struct httpsd *h)
+{
+	struct rlimit rl;
+	unsigned nl = 0, threads = h->o.threads, conn;
+	uint64_t fixed;
+
+	for (int k = 0; k < LST_COUNT; k++)
+		nl += h->lst[k].fd >= 0;
+	if (nl == 0 || getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	if (threads == 0) {
+		long nc = sysconf(_SC_NPROCESSORS_ONLN);
+		threads = nc > 0 ? (unsigned)nc : 1;
+	}
+	if (rl.rlim_cur < rl.rlim_max) {
+		rlim_t was = rl.rlim_cur;
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			rl.rlim_cur = was;
+	}
+	/* Each thread of each listener: an epoll set and a wake-up channel. */
+	fixed = HTTPSD_FD_RESERVE + (uint64_t)nl * threads * 2;
+	conn = rl.rlim_cur == RLIM_INFINITY ? h->o.conn_limit :
+	       rl.rlim_cur <= fixed ? threads :
+	       (unsigned)((rl.rlim_cur - fixed) / ((uint64_t)nl * HTTPSD_FD_PER_CONN));
+	if (conn < threads)
+		conn = threads;
+	if (conn < h->o.conn_limit) {
+		log_msg(LOG_WARNING, "descriptors: limit %llu (hard %llu) fits %u "
+		        "connections per listener, not %u: using %u",
+		        (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max,
+		        conn, h->o.conn_limit, conn);
+		h->o.conn_limit = conn;
+	} else {
+		log_msg(LOG_INFO, "descriptors: limit %llu (hard %llu), %u connections "
+		        "per listener", (unsigned long long)rl.rlim_cur,
+		        (unsigned long long)rl.rlim_max, h->o.conn_limit);
+	}
 }
 
 struct auth_count {
@@ -412,7 +530,10 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 		return MHD_NO;
 	if (*upload_size > 0) {
 		/* Only 8443's POST bodies are kept; a body elsewhere is read
-		 * and dropped (still bounded by the connection timeout). */
+		 * and dropped (bounded by the whole-request deadline). */
+		struct conn_watch *w = watch_of(c);
+		if (w != NULL)
+			atomic_fetch_add(&w->body_bytes, *upload_size);
 		if (l->kind == LST_OAUTH || l->kind == LST_CONFIG) {
 			if (r->body_len + *upload_size > HTTPSD_FORM_MAX) {
 				r->body_too_large = 1;
@@ -430,13 +551,22 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 		return MHD_YES;
 	}
 	if (!r->seen) {
-		/* First call: the headers are in; the body (if any) follows
-		 * and is bounded by the idle timeout and HTTPSD_FORM_MAX. */
+		/* First call: the headers are in; the body (if any) follows,
+		 * within the same deadline and at the minimum rate. */
 		struct conn_watch *w = watch_of(c);
-		if (w != NULL)
-			atomic_store(&w->deadline, INT64_MAX);
+		if (w != NULL) {
+			atomic_store(&w->body_ms, mono_ms());
+			atomic_store(&w->phase, WATCH_BODY);
+		}
 		r->seen = 1;
 		return MHD_YES;
+	}
+	{
+		/* The whole request is in: answering has no deadline of
+		 * ours (libmicrohttpd's idle timeout still applies). */
+		struct conn_watch *w = watch_of(c);
+		if (w != NULL)
+			atomic_store(&w->phase, WATCH_REPLY);
 	}
 	if (strcmp(r->raw_uri, "/healthz") == 0 &&
 	    (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0))
@@ -502,7 +632,7 @@ httpsd_listener_start(struct httpsd_listener *l, char *err, size_t errlen)
 	ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_UNESCAPE_CALLBACK,
 	                                    (intptr_t)on_unescape, NULL };
 	ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_EXTERNAL_LOGGER,
-	                                    (intptr_t)on_mhd_log, NULL };
+	                                    (intptr_t)on_mhd_log, l };
 	/* We reply to every bad request ourselves; pedantic client checks
 	 * only add interop failures (MHD 0.9.75 default is 0). */
 	ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };

@@ -181,13 +181,21 @@ httpsd_state_init(struct httpsd *h, char *err, size_t errlen)
 
 	pthread_rwlock_init(&h->cache_lock, NULL);
 	pthread_mutex_init(&h->conn_lock, NULL);
-	/* Failed activation codes: code_fails per address, given back over
-	 * code_window. */
+	/* Failed activation codes: code_fails per (address, device), given
+	 * back over code_window; code_device_fails per device; and
+	 * code_global_fails in all. */
 	memset(&lc, 0, sizeof(lc));
 	lc.burst = h->o.code_fails;
 	lc.window_ms = h->o.code_window * 1000u;
 	lc.max_keys = HTTPSD_CODE_ADDRS;
-	if ((h->code_fails = limiter_new(&lc)) == NULL) {
+	h->code_fails = limiter_new(&lc);
+	lc.burst = h->o.code_device_fails;
+	h->code_dev_fails = limiter_new(&lc);
+	lc.burst = h->o.code_global_fails;
+	lc.max_keys = 1;
+	h->code_all_fails = limiter_new(&lc);
+	if (h->code_fails == NULL || h->code_dev_fails == NULL ||
+	    h->code_all_fails == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -201,6 +209,8 @@ httpsd_state_free(struct httpsd *h)
 	cache_flush(h);
 	pthread_rwlock_unlock(&h->cache_lock);
 	limiter_free(h->code_fails);
+	limiter_free(h->code_dev_fails);
+	limiter_free(h->code_all_fails);
 	httpsd_tls_free(h->tls);
 	h->tls = NULL;
 	httpsd_tls_free(h->tls_retired);

@@ -15,13 +15,15 @@ DEV=SEP001122334455
 
 [ -x "$CTL" ] || { echo "demo: $CTL is not built" >&2; exit 1; }
 
-# A port: the preferred one when free, else one the kernel picks.
+# A port: the preferred one when free, else one the kernel picks.  TCP
+# unless the second argument says udp (a UDP port is checked over UDP).
 free_port() {
-	python3 - "$1" <<'EOF'
+	python3 - "$1" "${2:-tcp}" <<'EOF'
 import socket, sys
 p = int(sys.argv[1])
+kind = socket.SOCK_DGRAM if sys.argv[2] == "udp" else socket.SOCK_STREAM
 for cand in (p, 0):
-    s = socket.socket()
+    s = socket.socket(socket.AF_INET, kind)
     try:
         s.bind(("127.0.0.1", cand))
         print(s.getsockname()[1])
@@ -78,7 +80,7 @@ start() {
 }
 start oprov-httpsd "$b/httpsd/oprov-httpsd" --config-listen "$CONFIG_PORT" \
 	--http-listen "$HTTP_PORT" --oauth-listen "$OAUTH_PORT"
-TFTP_PORT=$(free_port 16969)
+TFTP_PORT=$(free_port 16969 udp)
 SIP_PORT=$(free_port 15090)
 start oprov-tftpd "$b/tftp/oprov-tftpd" --listen "$TFTP_PORT"
 start oprov-sipd "$b/sip/oprov-sipd" --tls-listen "$SIP_PORT" \

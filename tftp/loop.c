@@ -36,6 +36,7 @@ tftp_config_default(struct tftp_config *cfg)
 	cfg->rexmit_max_ms = 8000;
 	cfg->cache_file_max = 1024 * 1024;
 	cfg->cache_bytes = 64 * 1024 * 1024;
+	cfg->transfer_memory = TFTP_TRANSFER_MEMORY;
 	tftp_limits_default(&cfg->limits);
 }
 
@@ -223,8 +224,8 @@ server_config(struct tftp_server *s, const struct tftp_config *cfg, char *err, s
 	}
 	/* The loops share the port with SO_REUSEPORT, which would also let a
 	 * second server (another store!) take part of the clients silently:
-	 * the port must be free before they bind it. */
-	return listen_probe(&s->la, SOCK_DGRAM, err, errlen);
+	 * the port must be free before they bind it, unless --share-port. */
+	return listen_claim(&s->la, SOCK_DGRAM, cfg->share_port, err, errlen);
 }
 
 /* The loop's listening socket on la.  The first loop's port (the one asked

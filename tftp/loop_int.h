@@ -114,6 +114,7 @@ struct tftp_server {
 	unsigned n;
 	struct loop *loops;
 	struct tftp_limiter *lim;
+	size_t ra_bytes;              /* atomic: read-ahead held by all transfers */
 	int stop;                     /* atomic */
 	unsigned reload_gen;          /* atomic */
 };
@@ -149,6 +150,8 @@ int tftp_same_peer(const struct sockaddr_storage *a, const struct sockaddr_stora
 /* ---- transfer_data.c ------------------------------------------------------ */
 /* Runs an action of the state machine; returns 1 when the transfer ended. */
 int tftp_transfer_act(struct loop *l, struct transfer *t, struct tftp_action a);
+/* Gives back t's read-ahead buffer and its share of cfg.transfer_memory. */
+void tftp_readahead_free(struct loop *l, struct transfer *t);
 /* Reads what the peer sent to the transfer's socket (ACK, ERROR). */
 void tftp_transfer_input(struct loop *l, struct transfer *t);
 

@@ -51,6 +51,10 @@ usage(FILE *f)
 "      --no-tsize           never answer the tsize option\n"
 "      --cache-file-max B   files up to B bytes are held in memory (default 1048576)\n"
 "      --cache-bytes B      memory for held files per event loop (default 67108864)\n"
+"      --transfer-memory B  read-ahead memory of all transfers together (default\n"
+"                           67108864); none before the client's first ACK\n"
+"      --share-port         let other programs share the UDP port (SO_REUSEPORT);\n"
+"                           without it a port in use stops start-up\n"
 "      --stats-interval S   seconds between writes of DATADIR/run/oprov-tftpd.stats (default 5)\n"
 "  -h, --help               this text\n");
 }
@@ -58,6 +62,7 @@ usage(FILE *f)
 enum {
 	O_THREADS = 256, O_MAXT, O_MAXC, O_RATE, O_BURST, O_RETRIES, O_RETRIES1, O_REXMIT, O_REXMAX,
 	O_BLKMAX, O_WINMAX, O_TMOMIN, O_TMOMAX, O_NOTSIZE, O_CFMAX, O_CBYTES, O_STATS,
+	O_XMEM, O_SHARE,
 };
 
 static const struct option longopts[] = {
@@ -85,6 +90,8 @@ static const struct option longopts[] = {
 	{ "cache-file-max", required_argument, NULL, O_CFMAX },
 	{ "cache-bytes", required_argument, NULL, O_CBYTES },
 	{ "stats-interval", required_argument, NULL, O_STATS },
+	{ "transfer-memory", required_argument, NULL, O_XMEM },
+	{ "share-port", no_argument, NULL, O_SHARE },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -185,6 +192,8 @@ parse_args(int argc, char **argv, struct tftpd *t)
 		case O_NOTSIZE: t->cfg.limits.tsize = 0; break;
 		case O_CFMAX: t->cfg.cache_file_max = (size_t)num_arg("cache-file-max", optarg, 0, 1LL << 32); break;
 		case O_CBYTES: t->cfg.cache_bytes = (size_t)num_arg("cache-bytes", optarg, 0, 1LL << 40); break;
+		case O_XMEM: t->cfg.transfer_memory = (size_t)num_arg("transfer-memory", optarg, 0, 1LL << 40); break;
+		case O_SHARE: t->cfg.share_port = 1; break;
 		case O_STATS: t->stats_interval = num_arg("stats-interval", optarg, 1, 3600); break;
 		case 'h': usage(stdout); return 1;
 		default: usage(stderr); return 2;

@@ -182,6 +182,8 @@ serve_device(struct tftp_resolver *r, struct tftp_cache *c, const struct cfg_fil
 		rq.file_arg = &la;
 	}
 	gate_decide(r->gate, &rq, &v);
+	if (out->kind == TFTP_RES_REFUSE && out->code == TFTP_EUNDEF)
+		return;   /* the trust list did not open for want of resources */
 	if (v.reason != POLICY_ALLOW) {
 		if (out->kind == TFTP_RES_FILE && out->fd >= 0)
 			close(out->fd);

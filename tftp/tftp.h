@@ -36,6 +36,10 @@ struct gate;
 #define TFTP_WINDOW_MIN     1     /* RFC 7440 */
 #define TFTP_WINDOW_MAX     65535
 #define TFTP_PACKET_MAX     (4 + TFTP_BLKSIZE_MAX)
+/* Default bound of the transfers' read-ahead memory (a 64 KiB buffer per
+ * transfer of a file too large to hold, once its client has acknowledged
+ * something; past the bound a transfer reads each window from the file). */
+#define TFTP_TRANSFER_MEMORY (64u * 1024 * 1024)
 
 enum tftp_opcode {
 	TFTP_RRQ = 1, TFTP_WRQ = 2, TFTP_DATA = 3, TFTP_ACK = 4,
@@ -235,6 +239,9 @@ struct tftp_config {
 	unsigned rexmit_max_ms;       /* backoff ceiling, default 8000 */
 	size_t cache_file_max;        /* files up to this size are held in memory, default 1 MiB */
 	size_t cache_bytes;           /* memory for held files per loop, default 64 MiB */
+	size_t transfer_memory;       /* read-ahead buffers of all transfers together,
+	                                 default TFTP_TRANSFER_MEMORY */
+	int share_port;               /* --share-port: another program may bind it too */
 	struct tftp_limits limits;
 };
 void tftp_config_default(struct tftp_config *cfg);

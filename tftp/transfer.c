@@ -265,7 +265,7 @@ tftp_transfers_bury(struct loop *l)
 	while (l->graveyard) {
 		struct transfer *t = l->graveyard;
 		l->graveyard = t->next;
-		free(t->ra);
+		tftp_readahead_free(l, t);
 		free(t);
 	}
 }

@@ -12,7 +12,8 @@
 #include "tftp/loop_int.h"
 
 /* Read-ahead of a transfer of a file too large to be held in memory: one
- * pread per 64 KiB rather than one per block. */
+ * pread per 64 KiB rather than one per block (within cfg.transfer_memory,
+ * after the client's first ACK). */
 #define LOOP_READAHEAD  (64 * 1024)
 
 /* Datagrams read from one transfer's socket per wake-up. */
@@ -59,6 +60,35 @@ ascii_advance(struct loop *l, struct transfer *t, uint64_t blocks)
 			return;
 }
 
+/* A read-ahead buffer for t, within the server's transfer memory and only
+ * once the peer has acknowledged something: requests nobody answers cost
+ * no buffer.  0 when t goes without one (each window read from the file). */
+static int
+readahead_alloc(struct loop *l, struct transfer *t)
+{
+	size_t *held = &l->s->ra_bytes;
+
+	if (!t->acked_any)
+		return 0;
+	if (__atomic_add_fetch(held, LOOP_READAHEAD, __ATOMIC_RELAXED) >
+	        l->s->cfg.transfer_memory ||
+	    (t->ra = malloc(LOOP_READAHEAD)) == NULL) {
+		__atomic_sub_fetch(held, LOOP_READAHEAD, __ATOMIC_RELAXED);
+		return 0;
+	}
+	return 1;
+}
+
+void
+tftp_readahead_free(struct loop *l, struct transfer *t)
+{
+	if (t->ra == NULL)
+		return;
+	free(t->ra);
+	t->ra = NULL;
+	__atomic_sub_fetch(&l->s->ra_bytes, LOOP_READAHEAD, __ATOMIC_RELAXED);
+}
+
 /* Octet bytes [off, off + len) of the source: from memory, from the
  * transfer's read-ahead buffer, or (a window larger than the buffer) read
  * into the loop's buffer.  *got is short only at the end of the source. */
@@ -68,7 +98,7 @@ octet_bytes(struct loop *l, struct transfer *t, uint64_t off, size_t len, size_t
 	uint64_t end = off + len, have;
 
 	if (t->src->mem != NULL || len > LOOP_READAHEAD ||
-	    (t->ra == NULL && (t->ra = malloc(LOOP_READAHEAD)) == NULL))
+	    (t->ra == NULL && !readahead_alloc(l, t)))
 		return tftp_src_read(t->src, off, len, l->buf, got);
 	if (end > t->src->size)
 		end = t->src->size;

@@ -139,6 +139,26 @@ Test(listen, binds_port_zero_and_reports)
 	close(fd);
 }
 
+/* A port our own SO_REUSEPORT socket holds: refused unless shared. */
+Test(listen, claim_refuses_a_port_in_use_unless_shared)
+{
+	struct listen_addr la;
+	char err[128], spec[32];
+	int fd, port;
+
+	cr_assert_eq(listen_parse("127.0.0.1:0", 0, &la, err, sizeof(err)), 0);
+	fd = listen_socket(&la, SOCK_DGRAM, 1, 0, err, sizeof(err));
+	cr_assert_geq(fd, 0, "%s", err);
+	port = listen_bound_port(fd);
+	snprintf(spec, sizeof(spec), "127.0.0.1:%d", port);
+	cr_assert_eq(listen_parse(spec, 0, &la, err, sizeof(err)), 0);
+	cr_assert_eq(listen_claim(&la, SOCK_DGRAM, 0, err, sizeof(err)), -1);
+	cr_assert(strstr(err, spec) != NULL, "%s", err);
+	cr_assert_eq(listen_claim(&la, SOCK_DGRAM, 1, err, sizeof(err)), 0);
+	close(fd);
+	cr_assert_eq(listen_claim(&la, SOCK_DGRAM, 0, err, sizeof(err)), 0, "%s", err);
+}
+
 Test(listen, ntop_unmaps_v4)
 {
 	struct sockaddr_in6 s6;

@@ -1,0 +1,16 @@
+# Hostile-client cases (issue 11): Python scripts that start real daemons on
+# free ports and attack them, each printing the bound it measured.  They run
+# under `make check` (also in the ASan/UBSan build).  Adding a case is one
+# line in HOSTILE_TESTS; hostile.py is the helper they share.
+HOSTILE_TESTS = \
+	tests/hostile/httpsd_slow_body.py \
+	tests/hostile/httpsd_fd_limit.py \
+	tests/hostile/tftp_memory.py \
+	tests/hostile/tftp_resource_error.py \
+	tests/hostile/share_port.py \
+	tests/hostile/code_bruteforce.py
+
+TESTS += $(HOSTILE_TESTS)
+TEST_EXTENSIONS += .py
+PY_LOG_COMPILER = python3
+EXTRA_DIST += tests/hostile/hostile.py $(HOSTILE_TESTS)
