@@ -97,9 +97,8 @@ tls_policy_gnutls(const struct tls_policy *p, char *buf, size_t len)
 	if (p->tls12)
 		rc |= add(buf, len, &at, ":", "+VERS-TLS1.2");
 	rc |= add(buf, len, &at, ":", "-KX-ALL");
-	for (size_t i = 0; i < N(kxs); i++) {
+	for (size_t i = 0; i < N(kxs); i++)
 		rc |= add(buf, len, &at, ":+", kxs[i].gnutls);
-	}
 	rc |= add(buf, len, &at, ":", "-CIPHER-ALL");
 	for (size_t i = 0; i < N(aeads); i++)
 		rc |= add(buf, len, &at, ":+", aeads[i].gnutls);
