@@ -1,8 +1,9 @@
 /*
  * common.h - the whole contract of common/: logging, bounded number parsing,
  * log-safe strings, file names beneath a root, per-key limits, statistics,
- * a keyed hash, listener addresses and the one start-up sequence of the
- * daemons.  Nothing here knows about tokens, devices or protocols.
+ * a keyed hash, listener addresses, the TLS policy of every TLS port and
+ * the one start-up sequence of the daemons.  Nothing here knows about
+ * tokens, devices or protocols, nor links a TLS library.
  */
 #ifndef OPROV_COMMON_H
 #define OPROV_COMMON_H
@@ -178,6 +179,37 @@ int listen_claim(const struct listen_addr *la, int socktype, int share_port,
 int listen_bound_port(int fd);
 /* Formats a peer address as "1.2.3.4" / "2001:db8::1" (no port). */
 const char *sockaddr_ntop(const struct sockaddr *sa, char *buf, size_t buflen);
+
+/* ---- the TLS policy ----------------------------------------------------------
+ * One policy for every TLS port (6971, 8443 in GnuTLS; 5090, 5091 in
+ * OpenSSL), spelled for each library by tls_policy.c.  "intermediate" (the
+ * default): TLS 1.2 with ECDHE and AEAD suites only, and TLS 1.3; "modern":
+ * TLS 1.3 alone.  Both: no CBC, no CCM, no static RSA, the server's order,
+ * groups X25519, P-256, P-384.  Session tickets on every port, their keys
+ * rotated, valid for the ticket lifetime (seconds; RFC 8446 §4.6.1 caps it
+ * at 7 days). */
+#define TLS_POLICY_DEFAULT          "intermediate"
+#define TLS_TICKET_LIFETIME_DEFAULT 3600     /* phones' TLSResumptionTimer */
+#define TLS_TICKET_LIFETIME_MIN     60
+#define TLS_TICKET_LIFETIME_MAX     604800
+#define TLS_POLICY_TEXT_MAX         512
+struct tls_policy {
+	const char *name;
+	int tls12;                      /* TLS 1.2 besides TLS 1.3 */
+};
+struct tls_policy_ossl {
+	int min_tls12;                  /* else TLS 1.3 is the floor */
+	char ciphers[TLS_POLICY_TEXT_MAX];  /* SSL_CTX_set_cipher_list */
+	char suites[TLS_POLICY_TEXT_MAX];   /* SSL_CTX_set_ciphersuites */
+	char groups[TLS_POLICY_TEXT_MAX];   /* SSL_CTX_set1_groups_list */
+};
+/* NULL for a name that is no policy. */
+const struct tls_policy *tls_policy_find(const char *name);
+const char *tls_policy_names(void);           /* "intermediate, modern" */
+/* The GnuTLS priority string into buf.  0 / -1 (too small). */
+int tls_policy_gnutls(const struct tls_policy *p, char *buf, size_t len);
+/* OpenSSL's three lists.  0 / -1. */
+int tls_policy_openssl(const struct tls_policy *p, struct tls_policy_ossl *o);
 
 /* ---- the start-up sequence ------------------------------------------------
  * Every daemon starts the same way (OpenBSD tftpd's main() is the model):

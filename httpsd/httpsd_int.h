@@ -50,14 +50,6 @@
  * every request, so its size is paid per request (48 KiB cost a third of
  * the keep-alive throughput). */
 #define HTTPSD_CONN_MEMORY       (20 * 1024)
-/* TLS 1.2 and 1.3 only.  X25519 first: GnuTLS's NORMAL order starts with
- * SECP256R1, but clients (OpenSSL, curl, wrk) send an X25519 key share, so
- * the stock order costs every new connection a HelloRetryRequest round trip
- * and a slower curve. */
-#define HTTPSD_PRIORITIES \
-	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-GROUP-ALL:+GROUP-X25519:" \
-	"+GROUP-SECP256R1:+GROUP-SECP384R1:+GROUP-SECP521R1:+GROUP-X448:" \
-	"+GROUP-FFDHE2048:+GROUP-FFDHE3072:%SERVER_PRECEDENCE"
 #define HTTPSD_TLS_CHAIN_MAX     8      /* certificates in the tomcat chain */
 #define HTTPSD_REALM             "oprov"
 #define HTTPSD_CODE_FAILS        10     /* failed activation codes per window,
@@ -83,7 +75,9 @@ struct httpsd_opts {
 	const char *user;
 	const char *files;                  /* file root; default DATADIR/files */
 	const char *listen[LST_COUNT];      /* specs; NULL = default port */
-	const char *priorities;
+	const char *priorities;             /* NULL: from the TLS policy */
+	const struct tls_policy *policy;    /* --tls-policy */
+	unsigned ticket_lifetime;           /* --tls-ticket-lifetime; 0: off */
 	const char *realm;
 	int foreground;
 	int use_poll;                       /* poll(2) instead of epoll */
@@ -235,10 +229,16 @@ void httpsd_tls_use(struct httpsd_tls *t);
 /* The gnutls_certificate_retrieve_function2 for
  * MHD_OPTION_HTTPS_CERT_CALLBACK. */
 void *httpsd_tls_callback(void);
-/* Whether TLS 1.3 server sessions return from the handshake once the
- * server's flight is out (GNUTLS_ENABLE_EARLY_START; default on).  Call
- * before the listeners start. */
-void httpsd_tls_early_start(int on);
+/* Start-up's TLS settings, before the listeners start; call once.
+ *  - TLS 1.3 server sessions return from the handshake once the server's
+ *    flight is out (GNUTLS_ENABLE_EARLY_START) unless o->tls_wait_finished;
+ *  - the TLS policy (o->policy) as GnuTLS's priority string into
+ *    o->priorities, unless --tls-priorities gave one;
+ *  - session tickets on every TLS listener, valid o->ticket_lifetime
+ *    seconds (0: none), sealed under keys GnuTLS derives from a master key
+ *    drawn here and replaces every three lifetimes.
+ * 0 / -1. */
+int httpsd_tls_setup(struct httpsd_opts *o, char *err, size_t errlen);
 
 /* ---- server.c ------------------------------------------------------------- */
 /* Starts libmicrohttpd on l->fd with the daemon's limits.  0 / -1. */

@@ -37,3 +37,11 @@ EXTRA_DIST += tests/smoke/httpsd.sh tests/smoke/httpsd-tls.sh
 
 dist_man_MANS += docs/oprov-httpsd.8
 EXTRA_DIST += docs/oprov-httpsd.service bench/https-config
+
+# Measurement, not a test: bench/tls-handshake (a script) drives
+# bench/tls_handshake against oprov-httpsd and nginx side by side.
+noinst_PROGRAMS += bench/tls_handshake
+bench_tls_handshake_SOURCES = bench/tls_handshake.c
+bench_tls_handshake_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS)
+bench_tls_handshake_LDADD = $(OPENSSL_LIBS) -lpthread
+EXTRA_DIST += bench/tls-handshake

@@ -26,7 +26,8 @@ static const char usage_text[] =
 "       [--threads N] [--max-connections N] [--per-ip-connections N]\n"
 "       [--timeout SECONDS] [--busy-timeout SECONDS] [--min-rate BYTES]\n"
 "       [--drain-timeout SECONDS] [--share-port]\n"
-"       [--connection-memory BYTES] [--tls-priorities STRING]\n"
+"       [--connection-memory BYTES] [--tls-policy NAME]\n"
+"       [--tls-ticket-lifetime SECONDS] [--tls-priorities STRING]\n"
 "       [--tls-early-start on|off] [--realm REALM] [--code-attempts N]\n"
 "       [--code-window SECONDS] [--code-device-attempts N]\n"
 "       [--code-global-attempts N]\n"
@@ -59,8 +60,13 @@ static const char usage_text[] =
 "      --drain-timeout SECONDS  how long connections open at a SIGHUP may\n"
 "                             finish on the old certificate (default 60)\n"
 "      --connection-memory B  memory per connection (default 20480)\n"
-"      --tls-priorities S     GnuTLS priority string (default\n"
-"                             " HTTPSD_PRIORITIES ")\n"
+"      --tls-policy NAME      intermediate (TLS 1.2 ECDHE+AEAD and TLS 1.3,\n"
+"                             the default) or modern (TLS 1.3 only); the same\n"
+"                             names as oprov-sipd's\n"
+"      --tls-ticket-lifetime SECONDS  session tickets valid this long, their\n"
+"                             keys rotated as often; 0: no tickets\n"
+"                             (default 3600)\n"
+"      --tls-priorities S     a GnuTLS priority string instead of the policy\n"
 "      --tls-early-start on|off  TLS 1.3: finish the handshake in the first\n"
 "                             read of the request (default on)\n"
 "      --realm REALM          Bearer realm (default " HTTPSD_REALM ")\n"
@@ -76,7 +82,7 @@ enum {
 	OPT_USER = 256, OPT_CONFIG, OPT_HTTP, OPT_OAUTH, OPT_FILES, OPT_THREADS,
 	OPT_MAXCONN, OPT_PERIP, OPT_TIMEOUT, OPT_MEMORY, OPT_PRIO, OPT_REALM,
 	OPT_CODES, OPT_WINDOW, OPT_LOOP, OPT_DRAIN, OPT_EARLY, OPT_BUSY, OPT_RATE,
-	OPT_SHARE, OPT_CODEDEV, OPT_CODEALL
+	OPT_SHARE, OPT_CODEDEV, OPT_CODEALL, OPT_POLICY, OPT_TICKETS
 };
 
 static const struct option long_opts[] = {
@@ -105,6 +111,8 @@ static const struct option long_opts[] = {
 	{ "share-port", no_argument, NULL, OPT_SHARE },
 	{ "code-device-attempts", required_argument, NULL, OPT_CODEDEV },
 	{ "code-global-attempts", required_argument, NULL, OPT_CODEALL },
+	{ "tls-policy", required_argument, NULL, OPT_POLICY },
+	{ "tls-ticket-lifetime", required_argument, NULL, OPT_TICKETS },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -124,7 +132,8 @@ parse_args(int argc, char **argv, struct httpsd_opts *o)
 	o->code_global_fails = HTTPSD_CODE_GLOBAL_FAILS;
 	o->drain = HTTPSD_DRAIN;
 	o->conn_memory = HTTPSD_CONN_MEMORY;
-	o->priorities = HTTPSD_PRIORITIES;
+	o->policy = tls_policy_find(TLS_POLICY_DEFAULT);
+	o->ticket_lifetime = TLS_TICKET_LIFETIME_DEFAULT;
 	o->realm = HTTPSD_REALM;
 	o->code_fails = HTTPSD_CODE_FAILS;
 	o->code_window = HTTPSD_CODE_WINDOW;
@@ -183,6 +192,22 @@ parse_args(int argc, char **argv, struct httpsd_opts *o)
 			o->conn_memory = (size_t)v;
 			break;
 		case OPT_PRIO: o->priorities = optarg; break;
+		case OPT_POLICY:
+			if ((o->policy = tls_policy_find(optarg)) == NULL) {
+				fprintf(stderr, PROG ": --tls-policy: one of %s\n",
+				        tls_policy_names());
+				return -1;
+			}
+			break;
+		case OPT_TICKETS:
+			if (strcmp(optarg, "0") == 0)
+				v = 0;
+			else if (num_opt(PROG, "tls-ticket-lifetime", optarg,
+			                 TLS_TICKET_LIFETIME_MIN,
+			                 TLS_TICKET_LIFETIME_MAX, &v) < 0)
+				return -1;
+			o->ticket_lifetime = (unsigned)v;
+			break;
 		case OPT_LOOP:
 			if (strcmp(optarg, "epoll") == 0)
 				o->use_poll = 0;
@@ -393,10 +418,27 @@ write_stats(struct httpsd *h, const char *path)
 	stats_free(&s);
 }
 
+/* The start-up steps daemon_start() runs for httpsd. */
+static void
+start_steps(struct daemon_start *ds, struct httpsd *h)
+{
+	static const char *const store_files[] = STORE_DB_FILES;
+
+	ds->prog = PROG;
+	ds->datadir = h->o.datadir;
+	ds->user = h->o.user;
+	ds->foreground = h->o.foreground;
+	ds->store_files = store_files;
+	ds->file_root = h->files_path;
+	ds->file_root_in_datadir = h->o.files == NULL;
+	ds->open_store = open_store;
+	ds->bind = bind_all;
+	ds->arg = h;
+}
+
 int
 main(int argc, char **argv)
 {
-	static const char *const store_files[] = STORE_DB_FILES;
 	static struct httpsd h;
 	static volatile sig_atomic_t want_reload, want_stop;
 	struct daemon_start ds;
@@ -405,7 +447,10 @@ main(int argc, char **argv)
 
 	if (parse_args(argc, argv, &h.o) < 0)
 		return 2;
-	httpsd_tls_early_start(!h.o.tls_wait_finished);
+	if (httpsd_tls_setup(&h.o, err, sizeof(err)) < 0) {
+		fprintf(stderr, PROG ": %s\n", err);
+		return 1;
+	}
 	for (int k = 0; k < LST_COUNT; k++)
 		h.lst[k].fd = -1;
 	h.root_fd = -1;
@@ -418,16 +463,7 @@ main(int argc, char **argv)
 		fprintf(stderr, PROG ": %s\n", err);
 		return 1;
 	}
-	ds.prog = PROG;
-	ds.datadir = h.o.datadir;
-	ds.user = h.o.user;
-	ds.foreground = h.o.foreground;
-	ds.store_files = store_files;
-	ds.file_root = h.files_path;
-	ds.file_root_in_datadir = h.o.files == NULL;
-	ds.open_store = open_store;
-	ds.bind = bind_all;
-	ds.arg = &h;
+	start_steps(&ds, &h);
 	if (daemon_start(&ds) < 0)
 		goto out;
 	snprintf(statsfile, sizeof(statsfile), "%s/" PROG ".stats", ds.rundir);

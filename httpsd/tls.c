@@ -10,8 +10,9 @@
  * and key reach libmicrohttpd through MHD_OPTION_HTTPS_CERT_CALLBACK, the
  * only way 0.9.75 takes a gnutls_privkey_t.
  *
- * It also supplies a session flag libmicrohttpd cannot pass (gnutls_init
- * below).
+ * It also supplies what libmicrohttpd cannot pass to a GnuTLS session
+ * (gnutls_init below): a session flag, and session tickets (RFC 5077,
+ * RFC 8446 §4.6.1) with the ticket lifetime.
  */
 #include "config.h"
 
@@ -246,11 +247,24 @@ httpsd_tls_callback(void)
  * gnutls_handshake() returns once its flight is sent; the client's Finished
  * is then read through libmicrohttpd's record read, which does clear the
  * mark, and is verified by GnuTLS before any request byte is returned
- * (TLS 1.2 handshakes are unaffected).  0.9.75 has no way to pass
- * gnutls_init() flags, so the executable's gnutls_init() -- found before
+ * (TLS 1.2 handshakes are unaffected).
+ *
+ * Session tickets: libmicrohttpd never enables them, so no client could
+ * resume on 6971 or 8443.  Each server session gets the process's ticket
+ * master key; GnuTLS derives the key that seals a ticket from it and the
+ * time, and moves to a new derived key every three ticket lifetimes
+ * (GnuTLS's STEK_ROTATION_PERIOD_PRODUCT; tickets under the one before stay
+ * readable), which is the rotation.  The master
+ * key is drawn at start-up and never leaves the process, so a restart
+ * ends every ticket.
+ *
+ * 0.9.75 has no way to pass gnutls_init() flags or touch a session before
+ * its handshake, so the executable's gnutls_init() -- found before
  * libgnutls's by the dynamic linker, also for libmicrohttpd's calls --
- * adds the flag to server sessions and calls GnuTLS's. */
+ * adjusts server sessions and calls GnuTLS's. */
 static int early_start = 1;        /* set before the listeners start */
+static unsigned ticket_lifetime;   /* 0: no tickets (before httpsd_tls_tickets) */
+static gnutls_datum_t ticket_master;
 static int (*next_init)(gnutls_session_t *, unsigned int);
 static pthread_once_t next_init_once = PTHREAD_ONCE_INIT;
 
@@ -265,16 +279,57 @@ find_next_init(void)
 int
 gnutls_init(gnutls_session_t *session, unsigned int flags)
 {
+	int rc;
+
 	pthread_once(&next_init_once, find_next_init);
 	if (next_init == NULL)
 		return GNUTLS_E_INTERNAL_ERROR;
-	if (early_start && (flags & GNUTLS_SERVER))
+	if (!(flags & GNUTLS_SERVER))
+		return next_init(session, flags);
+	if (early_start)
 		flags |= GNUTLS_ENABLE_EARLY_START;
-	return next_init(session, flags);
+	if (ticket_lifetime != 0)
+		flags &= ~(unsigned)GNUTLS_NO_TICKETS;
+	rc = next_init(session, flags);
+	if (rc < 0 || ticket_lifetime == 0)
+		return rc;
+	rc = gnutls_session_ticket_enable_server(*session, &ticket_master);
+	if (rc < 0) {
+		gnutls_deinit(*session);
+		*session = NULL;
+		return rc;
+	}
+	gnutls_db_set_cache_expiration(*session, (int)ticket_lifetime);
+	return 0;
 }
 
-void
-httpsd_tls_early_start(int on)
+static int
+tickets_start(unsigned lifetime, char *err, size_t errlen)
 {
-	early_start = on;
+	int rc;
+
+	if (lifetime != 0 && ticket_master.data == NULL &&
+	    (rc = gnutls_session_ticket_key_generate(&ticket_master)) < 0) {
+		snprintf(err, errlen, "session ticket key: %s", gnutls_strerror(rc));
+		return -1;
+	}
+	ticket_lifetime = lifetime;
+	return 0;
+}
+
+int
+httpsd_tls_setup(struct httpsd_opts *o, char *err, size_t errlen)
+{
+	static char prio[TLS_POLICY_TEXT_MAX];
+
+	early_start = !o->tls_wait_finished;
+	if (o->priorities == NULL) {
+		if (tls_policy_gnutls(o->policy, prio, sizeof(prio)) < 0) {
+			snprintf(err, errlen, "TLS policy %s: priority string too long",
+			         o->policy->name);
+			return -1;
+		}
+		o->priorities = prio;
+	}
+	return tickets_start(o->ticket_lifetime, err, errlen);
 }

@@ -27,7 +27,8 @@ static const char usage_text[] =
 "                  [--max-conn N] [--max-conn-per-addr N] [--idle-timeout S]\n"
 "                  [--handshake-timeout S] [--message-timeout S]\n"
 "                  [--max-bindings N] [--max-bindings-per-device N]\n"
-"                  [--domain NAME]... [--loops N] [-v] [--help]\n"
+"                  [--domain NAME]... [--loops N] [--tls-policy NAME]\n"
+"                  [--tls-ticket-lifetime S] [-v] [--help]\n"
 "\n"
 "SIP OAuth registration listener: TLS (default: the node's SIP OAuth port,\n"
 "5090) and mutual TLS for Expressway-C (the node's SIP MRA OAuth port, 5091),\n"
@@ -64,6 +65,12 @@ static const char usage_text[] =
 "                         (repeatable; \"*\" serves any).  Always served: the\n"
 "                         nodes' hosts, this host's name and addresses\n"
 "  --loops N              event loops (default: one per CPU)\n"
+"  --tls-policy NAME      intermediate (TLS 1.2 ECDHE+AEAD and TLS 1.3, the\n"
+"                         default) or modern (TLS 1.3 only); the same names\n"
+"                         as oprov-httpsd's\n"
+"  --tls-ticket-lifetime S  session tickets and cached sessions valid this\n"
+"                         long, ticket keys rotated as often; 0: no\n"
+"                         resumption (3600)\n"
 "  -v                     log every connection close\n";
 
 static const char *
@@ -77,7 +84,8 @@ enum {
 	OPT_TLS_CHALLENGE, OPT_MTLS_CHALLENGE, OPT_REALM,
 	OPT_AUTHZ, OPT_EXP_DEF, OPT_EXP_MIN, OPT_EXP_MAX, OPT_MAXCONN,
 	OPT_PERADDR, OPT_IDLE, OPT_LOOPS, OPT_DOMAIN, OPT_HS_TIMEOUT,
-	OPT_MSG_TIMEOUT, OPT_MAX_BINDINGS, OPT_MAX_PER_DEVICE, OPT_HELP
+	OPT_MSG_TIMEOUT, OPT_MAX_BINDINGS, OPT_MAX_PER_DEVICE, OPT_HELP, OPT_POLICY,
+	OPT_TICKETS
 };
 
 static const struct option long_opts[] = {
@@ -103,6 +111,8 @@ static const struct option long_opts[] = {
 	{ "loops", required_argument, NULL, OPT_LOOPS },
 	{ "domain", required_argument, NULL, OPT_DOMAIN },
 	{ "help", no_argument, NULL, OPT_HELP },
+	{ "tls-policy", required_argument, NULL, OPT_POLICY },
+	{ "tls-ticket-lifetime", required_argument, NULL, OPT_TICKETS },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -134,6 +144,8 @@ parse_args(int argc, char **argv, struct sipd_opts *o)
 	o->handshake_timeout = SIPD_HANDSHAKE_TIMEOUT;
 	o->message_timeout = SIPD_MESSAGE_TIMEOUT;
 	o->tls_style = o->mtls_style = -1;
+	o->tls_policy = tls_policy_find(TLS_POLICY_DEFAULT);
+	o->ticket_lifetime = TLS_TICKET_LIFETIME_DEFAULT;
 	while ((c = getopt_long(argc, argv, "d:fvh", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'd': o->datadir = optarg; break;
@@ -238,6 +250,21 @@ parse_args(int argc, char **argv, struct sipd_opts *o)
 			if (uopt("loops", optarg, 1, SIPD_LOOPS_MAX, &loops) < 0)
 				return -1;
 			break;
+		case OPT_POLICY:
+			if ((o->tls_policy = tls_policy_find(optarg)) == NULL) {
+				fprintf(stderr, "oprov-sipd: --tls-policy: one of %s\n",
+				        tls_policy_names());
+				return -1;
+			}
+			break;
+		case OPT_TICKETS:
+			if (strcmp(optarg, "0") == 0)
+				o->ticket_lifetime = 0;
+			else if (uopt("tls-ticket-lifetime", optarg,
+			              TLS_TICKET_LIFETIME_MIN, TLS_TICKET_LIFETIME_MAX,
+			              &o->ticket_lifetime) < 0)
+				return -1;
+			break;
 		case OPT_HELP:
 		case 'h':
 			fputs(usage_text, stdout);
@@ -256,6 +283,14 @@ parse_args(int argc, char **argv, struct sipd_opts *o)
 		return -1;
 	}
 	o->loops = (int)loops;
+	{
+		char err[160];
+		if (sip_tls_configure(o->tls_policy, o->ticket_lifetime, err,
+		                      sizeof(err)) < 0) {
+			fprintf(stderr, "oprov-sipd: %s\n", err);
+			return -1;
+		}
+	}
 	return 0;
 }
 

@@ -37,7 +37,6 @@
 #define SIPD_WBUF_MAX              (64 * 1024) /* unsent bytes per connection */
 #define SIPD_RBUF_MAX              SIP_MSG_MAX /* unread bytes per connection */
 #define SIPD_TLS_SESSION_CACHE     20480
-#define SIPD_TLS_SESSION_LIFETIME  3600   /* s, TLSResumptionTimer default */
 #define SIPD_LOOPS_MAX             64
 #define SIPD_FLUSH_BATCH           1024   /* binding changes per transaction */
 #define SIPD_DOMAIN_OPTS_MAX       32     /* --domain given on the command line */
@@ -55,6 +54,11 @@ enum { SIP_TLS_OK = 0, SIP_TLS_AGAIN = -1, SIP_TLS_CLOSED = -2,
  * afterwards).  mtls: require a client certificate verified against
  * `trust` (its X509_STORE is shared by reference); trust_pem: the same CAs
  * as PEM, named in the CertificateRequest. */
+/* The TLS policy and session-ticket lifetime (seconds, 0: no resumption)
+ * of every context made afterwards; without a call, common/'s defaults.
+ * Call before the first context.  0 / -1. */
+int sip_tls_configure(const struct tls_policy *p, unsigned lifetime,
+                      char *err, size_t errlen);
 sip_tls_ctx *sip_tls_ctx_new(const char *cert_pem, const char *key_pem,
                              int mtls, certstore *trust, const char *trust_pem,
                              char *err, size_t errlen);
@@ -89,6 +93,8 @@ struct sipd_opts {
 	int tls_style, mtls_style;       /* per-listener challenge style; -1: reg's */
 	unsigned conn_max, conn_per_addr, idle_timeout;
 	unsigned handshake_timeout, message_timeout;
+	const struct tls_policy *tls_policy;  /* --tls-policy */
+	unsigned ticket_lifetime;        /* --tls-ticket-lifetime; 0: off */
 	int verbose;
 	const char *domain[SIPD_DOMAIN_OPTS_MAX]; /* --domain, "*" = any */
 	size_t ndomain;

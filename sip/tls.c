@@ -4,18 +4,27 @@
  * checked against tomcat-trust), non-blocking per-connection sessions, and
  * the peer-name check against the Expressway-C entries.
  *
- * TLS 1.2 is the floor (standards.md "OpenSSL 3 notes").  Resumption: the
+ * Versions, suites and groups come from the TLS policy every oprov TLS
+ * port shares (common/'s tls_policy: Mozilla "intermediate" by default,
+ * the same suites GnuTLS offers on 6971 and 8443).  Resumption: the
  * server-side session cache (TLS 1.2 session ids) and stateless tickets
- * (TLS 1.3 and 1.2), both on by default; a session id context is set so
- * resumption also works when a client certificate was requested.
+ * (TLS 1.3 and 1.2), valid for the ticket lifetime and sealed under keys
+ * of our own ring (ticket_cb) that rotates every lifetime; a session id
+ * context is set so resumption also works when a client certificate was
+ * requested.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
+#include <time.h>
 
+#include <openssl/core_names.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
@@ -43,6 +52,165 @@ ossl_err(char *err, size_t errlen, const char *what)
 	if (err != NULL)
 		snprintf(err, errlen, "%s: %s", what, e ? buf : "failed");
 	ERR_clear_error();
+}
+
+/* The policy and ticket lifetime of every context made from now on
+ * (sip_tls_configure; the defaults until it is called). */
+static struct tls_policy_ossl policy;
+static int policy_set;
+static unsigned ticket_lifetime = TLS_TICKET_LIFETIME_DEFAULT;
+
+/* Session ticket keys (RFC 5077 §4's key_name, AES-256 and HMAC-SHA256
+ * keys): the current one seals, it and the previous one open.  A key seals
+ * for one lifetime and opens for one more, so every ticket stays readable
+ * for its whole lifetime and no key outlives two.  One ring for the
+ * process: tickets survive a SIGHUP's new contexts.  A ticket under the
+ * previous key is answered with a fresh one (return 2). */
+struct ticket_key {
+	unsigned char name[16];
+	unsigned char aes[32];
+	unsigned char hmac[32];
+	time_t born;
+	int set;
+};
+static struct {
+	pthread_mutex_t mu;
+	struct ticket_key cur, prev;
+} ring = { .mu = PTHREAD_MUTEX_INITIALIZER };
+
+static int
+ticket_key_new(struct ticket_key *k, time_t now)
+{
+	if (RAND_bytes(k->name, sizeof(k->name)) != 1 ||
+	    RAND_priv_bytes(k->aes, sizeof(k->aes)) != 1 ||
+	    RAND_priv_bytes(k->hmac, sizeof(k->hmac)) != 1)
+		return -1;
+	k->born = now;
+	k->set = 1;
+	return 0;
+}
+
+/* Under ring.mu: the key to seal with now, rotating when it is due. */
+static const struct ticket_key *
+ticket_key_current(time_t now)
+{
+	if (ring.cur.set && now - ring.cur.born < (time_t)ticket_lifetime &&
+	    now >= ring.cur.born)
+		return &ring.cur;
+	if (ring.cur.set) {
+		mem_wipe(&ring.prev, sizeof(ring.prev));
+		ring.prev = ring.cur;
+	}
+	if (ticket_key_new(&ring.cur, now) < 0) {
+		mem_wipe(&ring.cur, sizeof(ring.cur));
+		return NULL;
+	}
+	return &ring.cur;
+}
+
+static int
+ticket_keys_use(const struct ticket_key *k, unsigned char *iv,
+                EVP_CIPHER_CTX *cctx, EVP_MAC_CTX *hctx, int enc)
+{
+	OSSL_PARAM p[] = {
+		OSSL_PARAM_construct_octet_string(OSSL_MAC_PARAM_KEY,
+		                                  (void *)k->hmac, sizeof(k->hmac)),
+		OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+		                                 (char *)"SHA256", 0),
+		OSSL_PARAM_construct_end()
+	};
+
+	if (EVP_MAC_CTX_set_params(hctx, p) != 1)
+		return -1;
+	if (EVP_CipherInit_ex(cctx, EVP_aes_256_cbc(), NULL, k->aes, iv, enc) != 1)
+		return -1;
+	return 0;
+}
+
+/* SSL_CTX_set_tlsext_ticket_key_evp_cb: 1 sealed / opened, 2 opened under
+ * the previous key (a new ticket follows), 0 unknown key (full handshake),
+ * -1 error. */
+static int
+ticket_cb(SSL *s, unsigned char name[16], unsigned char *iv,
+          EVP_CIPHER_CTX *cctx, EVP_MAC_CTX *hctx, int enc)
+{
+	const struct ticket_key *k = NULL;
+	time_t now = time(NULL);
+	int rc = -1;
+
+	(void)s;
+	pthread_mutex_lock(&ring.mu);
+	if (enc) {
+		k = ticket_key_current(now);
+		if (k != NULL &&
+		    RAND_bytes(iv, EVP_CIPHER_get_iv_length(EVP_aes_256_cbc())) == 1) {
+			memcpy(name, k->name, sizeof(k->name));
+			rc = ticket_keys_use(k, iv, cctx, hctx, 1) == 0 ? 1 : -1;
+		}
+	} else {
+		(void)ticket_key_current(now);
+		rc = 0;
+		if (ring.cur.set && memcmp(name, ring.cur.name, 16) == 0)
+			k = &ring.cur, rc = 1;
+		else if (ring.prev.set && memcmp(name, ring.prev.name, 16) == 0)
+			k = &ring.prev, rc = 2;
+		if (k != NULL && ticket_keys_use(k, iv, cctx, hctx, 0) < 0)
+			rc = -1;
+	}
+	pthread_mutex_unlock(&ring.mu);
+	return rc;
+}
+
+int
+sip_tls_configure(const struct tls_policy *p, unsigned lifetime, char *err,
+                  size_t errlen)
+{
+	if (tls_policy_openssl(p, &policy) < 0) {
+		snprintf(err, errlen, "TLS policy %s: lists too long", p->name);
+		return -1;
+	}
+	policy_set = 1;
+	ticket_lifetime = lifetime;
+	return 0;
+}
+
+/* Versions, suites, groups and resumption on a new context.  0 / -1. */
+static int
+ctx_policy(SSL_CTX *ctx, char *err, size_t errlen)
+{
+	static const unsigned char sid[] = "oprov-sipd";
+
+	if (!policy_set &&
+	    sip_tls_configure(tls_policy_find(TLS_POLICY_DEFAULT),
+	                      TLS_TICKET_LIFETIME_DEFAULT, err, errlen) < 0)
+		return -1;
+	if (SSL_CTX_set_min_proto_version(ctx, policy.min_tls12 ? TLS1_2_VERSION
+	                                                        : TLS1_3_VERSION) != 1 ||
+	    SSL_CTX_set_cipher_list(ctx, policy.ciphers) != 1 ||
+	    SSL_CTX_set_ciphersuites(ctx, policy.suites) != 1 ||
+	    SSL_CTX_set1_groups_list(ctx, policy.groups) != 1) {
+		ossl_err(err, errlen, "TLS policy");
+		return -1;
+	}
+	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION |
+	                    SSL_OP_CIPHER_SERVER_PREFERENCE);
+	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
+	                 SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+	                 SSL_MODE_RELEASE_BUFFERS);
+	if (ticket_lifetime == 0) {
+		SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+		SSL_CTX_set_num_tickets(ctx, 0);
+		SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+		return 0;
+	}
+	/* One ticket per TLS 1.3 handshake: a phone keeps one connection. */
+	SSL_CTX_set_num_tickets(ctx, 1);
+	SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, ticket_cb);
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
+	SSL_CTX_sess_set_cache_size(ctx, SIPD_TLS_SESSION_CACHE);
+	SSL_CTX_set_timeout(ctx, (long)ticket_lifetime);
+	SSL_CTX_set_session_id_context(ctx, sid, sizeof(sid) - 1);
+	return 0;
 }
 
 /* Adds every certificate of a PEM bundle to the list of CA names sent in
@@ -76,7 +244,6 @@ sip_tls_ctx_new(const char *cert_pem, const char *key_pem, int mtls,
 	BIO *b = NULL;
 	X509 *x = NULL;
 	EVP_PKEY *k = NULL;
-	static const unsigned char sid[] = "oprov-sipd";
 
 	if (t == NULL)
 		return NULL;
@@ -86,16 +253,8 @@ sip_tls_ctx_new(const char *cert_pem, const char *key_pem, int mtls,
 		ossl_err(err, errlen, "SSL_CTX_new");
 		goto fail;
 	}
-	SSL_CTX_set_min_proto_version(t->ctx, TLS1_2_VERSION);
-	SSL_CTX_set_options(t->ctx, SSL_OP_NO_RENEGOTIATION |
-	                    SSL_OP_CIPHER_SERVER_PREFERENCE);
-	SSL_CTX_set_mode(t->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
-	                 SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
-	                 SSL_MODE_RELEASE_BUFFERS);
-	SSL_CTX_set_session_cache_mode(t->ctx, SSL_SESS_CACHE_SERVER);
-	SSL_CTX_sess_set_cache_size(t->ctx, SIPD_TLS_SESSION_CACHE);
-	SSL_CTX_set_timeout(t->ctx, SIPD_TLS_SESSION_LIFETIME);
-	SSL_CTX_set_session_id_context(t->ctx, sid, sizeof(sid) - 1);
+	if (ctx_policy(t->ctx, err, errlen) < 0)
+		goto fail;
 
 	b = BIO_new_mem_buf(cert_pem, -1);
 	if (b == NULL || (x = PEM_read_bio_X509(b, NULL, NULL, NULL)) == NULL ||

@@ -25,3 +25,5 @@ EXTRA_DIST += tests/lint/funclen.sh tests/lint/funclen.py
 
 # Hostile clients against the real daemons (tests/hostile/).
 include $(srcdir)/tests/hostile/local.mk
+# Interop tests with third-party clients (tests/interop/).
+include $(srcdir)/tests/interop/tls.mk
