@@ -118,12 +118,15 @@ static const struct cli_cmd commands[] = {
 	  "  the next rotation, which is refused while its tokens may be valid\n"
 	  "  (--force: now, e.g. after a key compromise).  jwks prints the public\n"
 	  "  keys that verify (RFC 7517).\n" },
-	{ "client", cmd_client, "confidential OAuth clients (revocation, introspection)",
-	  "usage: oprovctl client add NAME [--scope S]\n"
+	{ "client", cmd_client, "OAuth clients (confidential: revocation, introspection; public)",
+	  "usage: oprovctl client add NAME [--public] [--scope S]\n"
 	  "       oprovctl [--json] client list\n"
 	  "       oprovctl client delete NAME\n"
-	  "  add prints the client secret once; only its hash is kept.  --scope\n"
-	  "  defaults to \"revoke introspect\".\n" },
+	  "  add prints a confidential client's secret once; only its hash is kept.\n"
+	  "  --scope defaults to \"revoke introspect\" (the endpoints it may call).\n"
+	  "  --public: no secret (phones); --scope then defaults to\n"
+	  "  \"config sip-register\" and bounds the tokens it gets.  The public\n"
+	  "  client oprov-device is registered with the store.\n" },
 	{ "registrations", cmd_registrations, "current SIP bindings",
 	  "usage: oprovctl [--json] registrations\n" },
 	{ "reload", cmd_reload, "signal running daemons to reload (SIGHUP)",

@@ -186,6 +186,12 @@ static const char *const migrations[] = {
 	"  PRIMARY KEY (aor, instance, reg_id)) WITHOUT ROWID;"
 	"CREATE INDEX sip_binding_node ON sip_binding (node, conn_id);"
 	"CREATE INDEX sip_binding_expires ON sip_binding (expires);",
+
+	/* 2: the public client phones name at the token endpoint (no
+	 * secret: secret_hash ''), so every client_id a token carries is a
+	 * registered client */
+	"INSERT INTO oauth_client (name, secret_hash, scope, created)"
+	" VALUES ('oprov-device', '', 'config sip-register', 0);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -385,7 +385,7 @@ int store_code_list(struct store *s, store_code_cb cb, void *ctx, char *err,
 /* ---- OAuth clients ------------------------------------------------------ */
 struct store_client {
 	char name[STORE_NAME_MAX];              /* the client_id */
-	char secret_hash[STORE_HASH_MAX];
+	char secret_hash[STORE_HASH_MAX];       /* "": a public client */
 	char scope[STORE_SCOPE_MAX];
 	int64_t created;
 };
