@@ -665,7 +665,10 @@ date_make(int64_t y, int mon, int d, int secs, int64_t *out)
 	static const unsigned char mdays[12] = { 31, 29, 31, 30, 31, 30, 31, 31,
 	                                         30, 31, 30, 31 };
 
-	if (mon < 0 || d < 1 || d > mdays[mon] || secs < 0 || y < 1970 || y > 9999)
+	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+	if (mon < 0 || d < 1 || d > mdays[mon] || secs < 0 || y < 1970 || y > 9999 ||
+	    (mon == 1 && d == 29 && !leap))
 		return -1;
 	*out = days_from_civil(y, (unsigned)mon + 1, (unsigned)d) * 86400 + secs;
 	return 0;

@@ -22,3 +22,6 @@ EXTRA_DIST += tests/fuzz/corpus tests/data
 # Style checks over the source tree (tests/lint/).
 TESTS += tests/lint/funclen.sh
 EXTRA_DIST += tests/lint/funclen.sh tests/lint/funclen.py
+
+# Third-party clients against real daemons (tests/interop/).
+include $(srcdir)/tests/interop/local.mk
