@@ -92,16 +92,38 @@ is_form(struct MHD_Connection *c)
 	       (ct[strlen(f)] == '\0' || ct[strlen(f)] == ';' || ct[strlen(f)] == ' ');
 }
 
-/* Mints the access token.  family may be "" (no refresh token). */
-static char *
-mint_access(struct httpsd *h, const char *sub, const char *dev,
-            const char *client_id, const char *scope, const char *family,
-            int64_t now, int64_t lifetime, char *err, size_t errlen)
+/* A key published ahead of its use signs from its activation time on:
+ * the first token endpoint to see that time come makes the switch in the
+ * store, and the gate reloads the signing key. */
+static void
+key_activate_due(struct httpsd *h, struct store *st, int64_t now)
 {
-	const struct gate_snap *snap = gate_snap(h->gate);
+	char err[STORE_ERR_MAX];
+	int rc = store_key_activate(st, now, err, sizeof(err));
+
+	if (rc < 0)
+		log_msg(LOG_ERR, "store: signing key activation: %s", err);
+	else if (rc > 0) {
+		log_msg(LOG_NOTICE, "the signing key published ahead signs from now on");
+		(void)gate_refresh(h->gate);
+	}
+}
+
+/* Mints the access token.  family may be "" (no refresh token).  The
+ * token's exp is recorded under its key first, so no rotation retires the
+ * key while the token is valid. */
+static char *
+mint_access(struct httpsd *h, struct store *st, const char *sub,
+            const char *dev, const char *client_id, const char *scope,
+            const char *family, int64_t now, int64_t lifetime, char *err,
+            size_t errlen)
+{
+	const struct gate_snap *snap;
 	json_t *cl = NULL;
 	char *tok = NULL;
 
+	key_activate_due(h, st, now);
+	snap = gate_snap(h->gate);
 	if (snap->signing == NULL) {
 		snprintf(err, errlen, "no signing key");
 		goto out;
@@ -127,6 +149,9 @@ mint_access(struct httpsd *h, const char *sub, const char *dev,
 		json_object_set_new(cl, "jti", json_string(jti));
 		json_object_set_new(cl, "fam", json_string(family));
 	}
+	if (store_key_note_exp(st, key_kid(snap->signing), now + lifetime, err,
+	                       errlen) != 0)
+		goto out;
 	tok = tok_mint(snap->signing, cl, err, errlen);
 out:
 	json_decref(cl);
@@ -243,7 +268,7 @@ device_tokens(struct httpsd_listener *l, struct MHD_Connection *c,
 			return httpsd_reply_oauth_error(c, r, 500, "server_error", NULL, NULL);
 	}
 	/* A device token: sub and dev name the device (DESIGN.md "Tokens"). */
-	access = mint_access(h, dev, dev, client_id, scope, fam, now, lifetime,
+	access = mint_access(h, st, dev, dev, client_id, scope, fam, now, lifetime,
 	                     err, sizeof(err));
 	if (access == NULL) {
 		log_msg(LOG_ERR, "mint: %s", err);
@@ -431,7 +456,7 @@ grant_refresh(struct httpsd_listener *l, struct MHD_Connection *c,
 	if (scope == NULL || scope[0] == '\0' || !httpsd_scope_subset(scope, fam.scope))
 		scope = fam.scope;      /* checked above; a concurrent change narrows */
 	lifetime = (int64_t)params.access_token_minutes * 60;
-	access = mint_access(h, fam.device[0] ? fam.device : fam.owner,
+	access = mint_access(h, st, fam.device[0] ? fam.device : fam.owner,
 	                     fam.device[0] ? fam.device : NULL, fam.client_id,
 	                     scope, fam.id, now, lifetime, err, sizeof(err));
 	if (access == NULL) {
