@@ -49,22 +49,18 @@ client_load(struct store *st, const char *name, struct store_client *out)
 
 /* Credentials in an Authorization: Basic header (client_secret_basic). */
 static enum httpsd_client_result
-from_basic(struct MHD_Connection *c, struct store *st, const char *auth,
-           struct httpsd_client *out)
+from_basic(struct store *st, const char *auth, struct httpsd_client *out)
 {
+	static const struct store_client nobody = { .secret_hash = "" };
 	char id[STORE_NAME_MAX], secret[256];
-	int ok;
+	int found, ok;
 
 	if (httpsd_basic_parse(auth, strlen(auth), id, sizeof(id), secret,
 	                       sizeof(secret)) < 0)
 		return HTTPSD_CLIENT_BAD;
-	(void)c;
-	ok = client_load(st, id, &out->cl) == 0 && secret_ok(&out->cl, secret);
-	if (!ok) {
-		/* Same hashing either way, so timing does not tell names apart. */
-		struct store_client dummy = { .secret_hash = "" };
-		(void)secret_ok(&dummy, secret);
-	}
+	/* One hash either way, so timing does not tell names apart. */
+	found = client_load(st, id, &out->cl) == 0;
+	ok = secret_ok(found ? &out->cl : &nobody, secret) && found;
 	mem_wipe(secret, sizeof(secret));
 	if (!ok)
 		return HTTPSD_CLIENT_BAD;
@@ -87,7 +83,7 @@ httpsd_client_identify(struct MHD_Connection *c, struct store *st,
 	if (nauth > 1 || (auth != NULL && form_secret != NULL))
 		return HTTPSD_CLIENT_TWO_METHODS;    /* RFC 6749 §2.3: one method */
 	if (auth != NULL) {
-		if ((rc = from_basic(c, st, auth, out)) != HTTPSD_CLIENT_OK)
+		if ((rc = from_basic(st, auth, out)) != HTTPSD_CLIENT_OK)
 			return rc;
 		/* A client_id beside the credentials must name the same client. */
 		if (form_id != NULL && strcmp(form_id, out->cl.name) != 0)
