@@ -325,6 +325,15 @@ grant_activation_code(struct httpsd_listener *l, struct MHD_Connection *c,
 	cr = httpsd_client_identify(c, st, f, DEFAULT_CLIENT_ID, &cl);
 	if (cr != HTTPSD_CLIENT_OK)
 		return httpsd_reply_client_error(l, c, r, cr);
+	/* RFC 6749 §5.2: a client none of whose scope is a device's (e.g. a
+	 * revoke/introspect client) may not use the device grant at all. */
+	if (httpsd_scope_intersect(DEFAULT_SCOPE, cl.cl.scope, scope, sizeof(scope)) < 0 ||
+	    scope[0] == '\0') {
+		httpsd_log_denial(l, c, "UNAUTHORIZED_CLIENT", devname, NULL,
+		                  "client may not use the activation-code grant");
+		return httpsd_reply_oauth_error(c, r, 400, "unauthorized_client", NULL,
+		                                NULL);
+	}
 	if (grant_scope(httpsd_form_get(f, "scope"), &cl.cl, scope, sizeof(scope)) < 0)
 		return httpsd_reply_oauth_error(c, r, 400, "invalid_scope", NULL, NULL);
 	if (rate_limited(h, c)) {

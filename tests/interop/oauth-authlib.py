@@ -242,6 +242,17 @@ rep.case("item 3: a registered public client's client_id is what the token "
          "carries", registered_public_client_named)
 
 
+def revoke_client_not_a_device_client():
+    r = raw_token({"grant_type": GRANT, "activation_code": c.code(DEV2),
+                   "device": DEV2}, auth=("admin", ADMIN))
+    check(r.status_code == 400 and r.json()["error"] == "unauthorized_client",
+          "a revoke/introspect client on the device grant", r.status_code, r.text)
+
+
+rep.case("item 3: an authenticated client without a device scope may not use "
+         "the device grant (unauthorized_client)", revoke_client_not_a_device_client)
+
+
 # ---- item 2: client scopes on revoke / introspect ---------------------------
 def introspect_only_cannot_revoke():
     tok = onboard(DEV2)
