@@ -1,8 +1,12 @@
 /*
- * cmd_client.c - `oprovctl client add|list|delete`: confidential OAuth
- * clients that may call the revocation and introspection endpoints.  The
- * secret (256 random bits, base64url) is shown once; the store keeps only
- * trust_secret_hash(SECRET_CLIENT_SECRET, secret).
+ * cmd_client.c - `oprovctl client add|list|delete`: the OAuth clients of
+ * 8443.  A confidential client (the default) gets a secret (256 random
+ * bits, base64url) shown once; the store keeps only
+ * trust_secret_hash(SECRET_CLIENT_SECRET, secret).  Its scope says which of
+ * revoke / introspect it may call.  A public client (--public: phones and
+ * other clients that cannot keep a secret) has no secret; its scope bounds
+ * the tokens it gets.  `oprov-device`, the public client of phones that send
+ * no client_id, is registered with the store.
  */
 #include "config.h"
 
@@ -16,6 +20,7 @@
 
 #define CLIENT_SECRET_BYTES 32
 #define CLIENT_SCOPE_DEFAULT "revoke introspect"
+#define CLIENT_PUBLIC_SCOPE_DEFAULT "config sip-register"
 
 /* client_id appears in tokens, logs and HTTP Basic credentials (RFC 6749
  * §2.3.1 form-encodes it): keep it to unreserved characters. */
@@ -62,20 +67,25 @@ client_add(struct cli *c, const struct cli_cmd *self, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "scope", required_argument, NULL, 's' },
+		{ "public", no_argument, NULL, 'p' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *scope = CLIENT_SCOPE_DEFAULT;
+	const char *scope = NULL;
 	struct store_client sc;
 	char err[CLI_ERR_MAX], *secret = NULL;
 	struct store *s;
-	int ch, rc;
+	int ch, rc, public = 0;
 
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (ch == 's')
 			scope = optarg;
+		else if (ch == 'p')
+			public = 1;
 		else
 			return cli_bad_option(self, argv);
 	}
+	if (scope == NULL)
+		scope = public ? CLIENT_PUBLIC_SCOPE_DEFAULT : CLIENT_SCOPE_DEFAULT;
 	if ((rc = cli_positional(self, argc, argv, 1, "NAME")) != 0)
 		return rc;
 	if (!client_name_ok(argv[optind]))
@@ -87,9 +97,12 @@ client_add(struct cli *c, const struct cli_cmd *self, int argc, char **argv)
 	snprintf(sc.name, sizeof(sc.name), "%s", argv[optind]);
 	snprintf(sc.scope, sizeof(sc.scope), "%s", scope);
 	sc.created = time(NULL);
-	if ((secret = trust_random_b64url(CLIENT_SECRET_BYTES)) == NULL)
-		return cli_fail("client add: no random numbers");
-	trust_secret_hash(SECRET_CLIENT_SECRET, secret, strlen(secret), sc.secret_hash);
+	if (!public) {
+		if ((secret = trust_random_b64url(CLIENT_SECRET_BYTES)) == NULL)
+			return cli_fail("client add: no random numbers");
+		trust_secret_hash(SECRET_CLIENT_SECRET, secret, strlen(secret),
+		                  sc.secret_hash);
+	}
 	if ((s = cli_store_open(c)) == NULL) {
 		trust_free_secret(secret);
 		return CLI_FAIL;
@@ -100,10 +113,16 @@ client_add(struct cli *c, const struct cli_cmd *self, int argc, char **argv)
 		trust_free_secret(secret);
 		return cli_fail("client add: %s", err);
 	}
-	printf("%s\n", secret);
-	fprintf(stderr, "oprovctl: client %s, scope \"%s\": the secret above is not shown "
-	        "again\n", sc.name, sc.scope);
-	log_msg(LOG_NOTICE, "OAuth client %s added, scope \"%s\"", sc.name, sc.scope);
+	if (public)
+		fprintf(stderr, "oprovctl: public client %s, scope \"%s\" (no secret)\n",
+		        sc.name, sc.scope);
+	else {
+		printf("%s\n", secret);
+		fprintf(stderr, "oprovctl: client %s, scope \"%s\": the secret above is "
+		        "not shown again\n", sc.name, sc.scope);
+	}
+	log_msg(LOG_NOTICE, "OAuth %s client %s added, scope \"%s\"",
+	        public ? "public" : "confidential", sc.name, sc.scope);
 	trust_free_secret(secret);
 	return CLI_OK;
 }
@@ -112,6 +131,12 @@ struct client_list {
 	json_t *arr;
 };
 
+static const char *
+client_type(const struct store_client *sc)
+{
+	return sc->secret_hash[0] == '\0' ? "public" : "confidential";
+}
+
 static int
 client_list_one(void *ctx, const struct store_client *sc)
 {
@@ -119,9 +144,11 @@ client_list_one(void *ctx, const struct store_client *sc)
 	char tb[40];
 
 	if (l->arr != NULL)
-		return json_array_append_new(l->arr, json_pack("{s:s, s:s, s:I}", "name",
-		    sc->name, "scope", sc->scope, "created", (json_int_t)sc->created)) < 0 ? -1 : 0;
-	printf("%-24s %-23s %s\n", sc->name, cli_time(sc->created, tb, sizeof(tb)), sc->scope);
+		return json_array_append_new(l->arr, json_pack("{s:s, s:s, s:s, s:I}",
+		    "name", sc->name, "type", client_type(sc), "scope", sc->scope,
+		    "created", (json_int_t)sc->created)) < 0 ? -1 : 0;
+	printf("%-24s %-12s %-23s %s\n", sc->name, client_type(sc),
+	       cli_time(sc->created, tb, sizeof(tb)), sc->scope);
 	return 0;
 }
 
@@ -140,7 +167,7 @@ client_list(struct cli *c, const struct cli_cmd *self, int argc, char **argv)
 	if (c->json)
 		l.arr = json_array();
 	else
-		printf("%-24s %-23s %s\n", "NAME", "CREATED", "SCOPE");
+		printf("%-24s %-12s %-23s %s\n", "NAME", "TYPE", "CREATED", "SCOPE");
 	rc = store_client_list(s, client_list_one, &l, err, sizeof(err));
 	store_close(s);
 	if (rc != 0) {

@@ -1,7 +1,11 @@
 /*
  * cmd_keys.c - `oprovctl keys rotate|list|jwks`: the signing keys of our
- * issuer.  A rotation keeps the previous key for verification, so tokens
- * signed before it stay valid until they expire (or the next rotation).
+ * issuer.  A rotation publishes the new key at once but lets it sign only
+ * --publish-ahead minutes later (default 10), so validators that cache the
+ * JWKS know it before they meet a token signed with it; the previous key
+ * keeps verifying, and a rotation that would retire a key before the last
+ * token it signed (its recorded last_exp, plus the validators' skew) has
+ * expired is refused without --force.
  */
 #include "config.h"
 
@@ -57,9 +61,13 @@ key_type_of_alg(const char *alg)
 	return KEY_RSA2048;
 }
 
+#define KEYS_PUBLISH_AHEAD_MIN 10        /* minutes a new key is published unused */
+#define KEYS_PUBLISH_AHEAD_MAX 1440
+
 struct prev_key {
 	int found;
 	char kid[STORE_NAME_MAX];
+	int64_t last_exp;
 };
 
 static int
@@ -70,32 +78,30 @@ prev_one(void *ctx, const struct store_key *k)
 	if (k->state == STORE_KEY_PREVIOUS) {
 		p->found = 1;
 		snprintf(p->kid, sizeof(p->kid), "%s", k->kid);
+		p->last_exp = k->last_exp;
 	}
 	return 0;
 }
 
-/* A rotation retires the previous key.  Its last tokens were signed just
- * before the current key took over, so they live until the current key's
- * creation plus the access-token lifetime; retiring it earlier would cut
- * them off.  0 when a rotation is safe, else -1 with the reason. */
+/* A rotation retires the previous key.  Safe once the last token it signed
+ * (its recorded last_exp; the previous key also signs while the current one
+ * waits for its activation) has expired for every validator, i.e. past the
+ * largest clock skew they allow.  0 when safe, else -1 with the reason. */
 static int
-rotation_safe(struct store *s, const struct store_key *cur, int64_t now, char *err,
-              size_t errlen)
+rotation_safe(struct store *s, int64_t now, char *err, size_t errlen)
 {
-	struct prev_key p = { 0, "" };
-	struct cfg_params params;
+	struct prev_key p = { 0, "", 0 };
 	int64_t until;
 	char tb[40];
 
-	if (store_key_list(s, prev_one, &p, err, errlen) != 0 ||
-	    render_params_load(s, &params, err, errlen) < 0)
+	if (store_key_list(s, prev_one, &p, err, errlen) != 0)
 		return -1;
-	until = cur->created + (int64_t)params.access_token_minutes * 60;
-	if (!p.found || now >= until)
+	until = p.last_exp + TOK_SKEW_MAX;
+	if (!p.found || p.last_exp == 0 || now >= until)
 		return 0;
-	snprintf(err, errlen, "tokens signed by the previous key %s may be valid until %s "
-	         "(oauth-access-token-minutes after the last rotation); rotating now would "
-	         "retire it: wait, or give --force", p.kid, cli_time(until, tb, sizeof(tb)));
+	snprintf(err, errlen, "the previous key %s signed tokens valid until %s; "
+	         "rotating now would retire it: wait, or give --force", p.kid,
+	         cli_time(until, tb, sizeof(tb)));
 	return -1;
 }
 
@@ -105,8 +111,10 @@ keys_rotate(struct cli *c, const struct cli_cmd *self, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "key-type", required_argument, NULL, 't' },
 		{ "force", no_argument, NULL, 'f' },
+		{ "publish-ahead", required_argument, NULL, 'p' },
 		{ NULL, 0, NULL, 0 },
 	};
+	long long ahead = KEYS_PUBLISH_AHEAD_MIN;
 	char err[CLI_ERR_MAX];
 	const char *type_text = NULL;
 	struct store_key cur, nk;
@@ -120,7 +128,11 @@ keys_rotate(struct cli *c, const struct cli_cmd *self, int argc, char **argv)
 			type_text = optarg;
 		else if (ch == 'f')
 			force = 1;
-		else
+		else if (ch == 'p') {
+			if (cli_int("--publish-ahead", optarg, 0, KEYS_PUBLISH_AHEAD_MAX,
+			            &ahead, err, sizeof(err)) < 0)
+				return cli_usage(self, "%s", err);
+		} else
 			return cli_bad_option(self, argv);
 	}
 	if ((rc = cli_positional(self, argc, argv, 0, "")) != 0)
@@ -141,7 +153,7 @@ keys_rotate(struct cli *c, const struct cli_cmd *self, int argc, char **argv)
 		if (r == 0) {
 			if (type_text == NULL)
 				t = (enum key_type)key_type_of_alg(cur.alg);
-			r = force ? 0 : rotation_safe(s, &cur, now, err, sizeof(err));
+			r = force ? 0 : rotation_safe(s, now, err, sizeof(err));
 			store_key_free(&cur);
 			if (r < 0) {
 				cli_fail("keys rotate: %s", err);
@@ -153,11 +165,14 @@ keys_rotate(struct cli *c, const struct cli_cmd *self, int argc, char **argv)
 		cli_fail("keys rotate: %s", err);
 		goto out;
 	}
+	nk.activates = ahead > 0 ? now + ahead * 60 : 0;
 	if (store_key_rotate(s, &nk, err, sizeof(err)) != 0)
 		cli_fail("keys rotate: %s", err);
 	else {
-		printf("new signing key %s (%s); the previous key still verifies\n", nk.kid,
-		       nk.alg);
+		char tb[40];
+		printf("new signing key %s (%s), published now, signs from %s; the previous "
+		       "key still verifies\n", nk.kid, nk.alg,
+		       ahead > 0 ? cli_time(nk.activates, tb, sizeof(tb)) : "now");
 		log_msg(LOG_NOTICE, "signing key rotated%s: new kid %s (%s)",
 		        force ? " (forced)" : "", nk.kid, nk.alg);
 		rc = CLI_OK;
@@ -193,11 +208,14 @@ key_list_one(void *ctx, const struct store_key *k)
 	char tb[40];
 
 	if (l->c->json)
-		return json_array_append_new(l->arr, json_pack("{s:s, s:s, s:s, s:I}",
+		return json_array_append_new(l->arr, json_pack("{s:s, s:s, s:s, s:I, s:I, s:I}",
 		    "kid", k->kid, "alg", k->alg, "state", key_state_name(k->state),
-		    "created", (json_int_t)k->created)) < 0 ? -1 : 0;
-	printf("%-44s %-6s %-9s %s\n", k->kid, k->alg, key_state_name(k->state),
+		    "created", (json_int_t)k->created, "activates",
+		    (json_int_t)k->activates, "last_exp", (json_int_t)k->last_exp)) < 0 ? -1 : 0;
+	printf("%-44s %-6s %-9s %-20s ", k->kid, k->alg, key_state_name(k->state),
 	       cli_time(k->created, tb, sizeof(tb)));
+	printf("%-20s ", k->activates ? cli_time(k->activates, tb, sizeof(tb)) : "-");
+	printf("%s\n", k->last_exp ? cli_time(k->last_exp, tb, sizeof(tb)) : "-");
 	return 0;
 }
 
@@ -216,7 +234,8 @@ keys_list(struct cli *c, const struct cli_cmd *self, int argc, char **argv)
 	if (c->json)
 		l.arr = json_array();
 	else
-		printf("%-44s %-6s %-9s %s\n", "KID", "ALG", "STATE", "CREATED");
+		printf("%-44s %-6s %-9s %-20s %-20s %s\n", "KID", "ALG", "STATE", "CREATED",
+		       "SIGNS-FROM", "TOKENS-UNTIL");
 	if (store_key_list(s, key_list_one, &l, err, sizeof(err)) != 0) {
 		json_decref(l.arr);
 		store_close(s);

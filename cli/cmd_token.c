@@ -103,6 +103,11 @@ token_mint(struct cli *c, const struct cli_cmd *self, int argc, char **argv)
 		cli_fail("token mint: %s", err);
 		goto out;
 	}
+	/* The key must outlive the token: its exp is recorded first. */
+	if (store_key_note_exp(s, key_kid(k), now + minutes * 60, err, sizeof(err)) != 0) {
+		cli_fail("token mint: %s", err);
+		goto out;
+	}
 	if ((claims = tok_mint_claims(iss, d.name, aud, d.name, MINT_CLIENT_ID, MINT_SCOPE,
 	                              now, minutes * 60)) == NULL ||
 	    (tok = tok_mint(k, claims, err, sizeof(err))) == NULL) {

@@ -111,19 +111,26 @@ static const struct cli_cmd commands[] = {
 	  "  the store's issuer, audience and keys, and with --jwks (plus --issuer and\n"
 	  "  --audience) needs no store.  inspect decodes without verifying anything.\n" },
 	{ "keys", cmd_keys, "signing keys",
-	  "usage: oprovctl keys rotate [--key-type rsa2048|ec256|ed25519] [--force]\n"
+	  "usage: oprovctl keys rotate [--key-type rsa2048|ec256|ed25519]\n"
+	  "                            [--publish-ahead MINUTES] [--force]\n"
 	  "       oprovctl [--json] keys list\n"
 	  "       oprovctl keys jwks\n"
-	  "  rotate makes a new current key; the previous one still verifies until\n"
-	  "  the next rotation, which is refused while its tokens may be valid\n"
-	  "  (--force: now, e.g. after a key compromise).  jwks prints the public\n"
-	  "  keys that verify (RFC 7517).\n" },
-	{ "client", cmd_client, "confidential OAuth clients (revocation, introspection)",
-	  "usage: oprovctl client add NAME [--scope S]\n"
+	  "  rotate makes a new current key, published in the JWKS at once but\n"
+	  "  signing only --publish-ahead minutes later (default 10; 0: at once);\n"
+	  "  until then the previous key signs.  The previous key still verifies\n"
+	  "  until the next rotation, which is refused while a token it signed may\n"
+	  "  be valid (its last exp plus 60 s of skew; --force: now, e.g. after a\n"
+	  "  key compromise).  list shows when each key signs from and until when\n"
+	  "  its tokens live.  jwks prints the public keys that verify (RFC 7517).\n" },
+	{ "client", cmd_client, "OAuth clients (confidential: revocation, introspection; public)",
+	  "usage: oprovctl client add NAME [--public] [--scope S]\n"
 	  "       oprovctl [--json] client list\n"
 	  "       oprovctl client delete NAME\n"
-	  "  add prints the client secret once; only its hash is kept.  --scope\n"
-	  "  defaults to \"revoke introspect\".\n" },
+	  "  add prints a confidential client's secret once; only its hash is kept.\n"
+	  "  --scope defaults to \"revoke introspect\" (the endpoints it may call).\n"
+	  "  --public: no secret (phones); --scope then defaults to\n"
+	  "  \"config sip-register\" and bounds the tokens it gets.  The public\n"
+	  "  client oprov-device is registered with the store.\n" },
 	{ "registrations", cmd_registrations, "current SIP bindings",
 	  "usage: oprovctl [--json] registrations\n" },
 	{ "reload", cmd_reload, "signal running daemons to reload (SIGHUP)",

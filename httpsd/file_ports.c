@@ -111,7 +111,7 @@ serve_config(struct MHD_Connection *c, struct httpsd_req *r,
 	if (inm != NULL && httpsd_etag_match(inm, strlen(inm), e->etag)) {
 		const char *h[] = { MHD_HTTP_HEADER_ETAG, e->etag,
 		                    MHD_HTTP_HEADER_CACHE_CONTROL, "no-store", NULL };
-		return httpsd_reply(c, r, 304, NULL, "", 0, h);
+		return httpsd_reply_not_modified(c, r, h);
 	}
 	ret = httpsd_queue(c, r, 200, e->resp, e->len);
 	return ret;
@@ -120,8 +120,9 @@ serve_config(struct MHD_Connection *c, struct httpsd_req *r,
 /* The 6971 answers for a policy reason other than ALLOW / NOT_FOUND. */
 static enum MHD_Result
 deny_6971(struct httpsd_listener *l, struct MHD_Connection *c,
-          struct httpsd_req *r, enum policy_reason why)
+          struct httpsd_req *r, const struct gate_verdict *v)
 {
+	enum policy_reason why = v->reason;
 	char ch[256];
 	const char *h[] = { MHD_HTTP_HEADER_WWW_AUTHENTICATE, ch,
 	                    MHD_HTTP_HEADER_CACHE_CONTROL, "no-store", NULL };
@@ -137,9 +138,17 @@ deny_6971(struct httpsd_listener *l, struct MHD_Connection *c,
 		return httpsd_reply(c, r, 401, "text/plain", "invalid token\n", 14, h);
 	case POLICY_WRONG_DEVICE:
 	default:
-		/* Same answer whether or not the other device exists. */
-		httpsd_bearer_challenge(ch, sizeof(ch), realm, "insufficient_scope",
-		                        NULL, SCOPE_CONFIG);
+		/* RFC 6750 §3.1, saying what is true: a token without the
+		 * config scope is told the scope it needs; a token that has it
+		 * but is bound to another device (or user) gets no scope
+		 * (another scope would not help), only a description.  Same
+		 * answer whether or not the other device exists. */
+		if (v->tok == TOK_OK && !tok_scope_has(&v->claims, SCOPE_CONFIG))
+			httpsd_bearer_challenge(ch, sizeof(ch), realm, "insufficient_scope",
+			                        NULL, SCOPE_CONFIG);
+		else
+			httpsd_bearer_challenge(ch, sizeof(ch), realm, "insufficient_scope",
+			                        "the token is bound to another device", NULL);
 		return httpsd_reply(c, r, 403, "text/plain", "forbidden\n", 10, h);
 	}
 }
@@ -338,7 +347,7 @@ respond(struct file_req *fr, const struct gate_verdict *v)
 		return httpsd_reply(fr->c, fr->r, 403, "text/plain", body, (size_t)n, NULL);
 	default:
 		if (fr->gated)
-			return deny_6971(fr->l, fr->c, fr->r, v->reason);
+			return deny_6971(fr->l, fr->c, fr->r, v);
 		return httpsd_reply(fr->c, fr->r, 403, "text/plain", "forbidden\n", 10, NULL);
 	}
 }

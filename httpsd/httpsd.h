@@ -1,9 +1,10 @@
 /*
  * httpsd.h - the contract of httpsd/'s pure pieces: the parsers of what an
  * HTTP peer sends (Authorization header, form bodies, Range, If-None-Match,
- * request paths and query strings) and the builders of the challenge
- * headers.  They touch no socket, no store and no global state, so the unit
- * tests and the fuzz harness drive them directly.  Everything about the
+ * If-Range, HTTP dates, request paths and query strings, scope words), the
+ * request-framing rules and the builders of the challenge headers.  They
+ * touch no socket, no store and no global state, so the unit tests and the
+ * fuzz harness drive them directly.  Everything about the
  * daemon itself (libmicrohttpd, listeners, handlers) is private to the folder
  * (httpsd_int.h).
  *
@@ -94,6 +95,25 @@ enum httpsd_range httpsd_range_parse(const char *v, size_t len, uint64_t size,
  * ("*" or any listed tag, W/ ignored), 0 otherwise. */
 int httpsd_etag_match(const char *v, size_t len, const char *etag);
 
+/* ---- HTTP dates (RFC 9110 §5.6.7) --------------------------------------------
+ * parse: IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT") and the two obsolete
+ * forms a recipient must accept (RFC 850 "Sunday, 06-Nov-94 08:49:37 GMT",
+ * asctime "Sun Nov  6 08:49:37 1994").  0 and *out (seconds since the
+ * epoch), or -1.  format: IMF-fixdate into buf (at least
+ * HTTPSD_DATE_MAX bytes). */
+#define HTTPSD_DATE_MAX 64
+int httpsd_http_date_parse(const char *v, size_t len, int64_t *out);
+void httpsd_http_date_format(int64_t t, char buf[HTTPSD_DATE_MAX]);
+
+/* ---- If-Range (RFC 9110 §13.1.5) ------------------------------------------------
+ * 1 when a Range may be honoured: the validator is our strong etag (exact,
+ * never W/), or an HTTP date equal to the file's Last-Modified (a date is
+ * only a strong validator when the file is older than a second; the caller
+ * passes mtime_strong = 0 otherwise).  0 for anything else: the whole file
+ * is sent with 200, so a resumed download never splices two versions. */
+int httpsd_if_range_ok(const char *v, size_t len, const char *etag,
+                       int64_t mtime, int mtime_strong);
+
 /* ---- request paths ------------------------------------------------------------
  * Decodes the raw request-target's path (up to '?'), strictly: %XX with two
  * hex digits, no %00 and no control bytes (decoded or not), no '\\'.  Writes
@@ -112,6 +132,26 @@ long httpsd_path_decode(const char *raw, size_t len, char *out, size_t outsz,
 long httpsd_bearer_challenge(char *buf, size_t sz, const char *realm,
                              const char *error, const char *desc,
                              const char *scope);
+
+/* ---- scope words (RFC 6749 §3.3) ----------------------------------------------
+ * Scopes are NUL-terminated, space-separated words (ours or already bounded
+ * by the form parser).  has: 1 when the word (n bytes) is one of `have`'s;
+ * subset: 1 when every word of `want` is in `have`; intersect: the words of
+ * `want` that are in `have`, in want's order, into out ("" when none), -1
+ * when out is too small. */
+int httpsd_scope_has(const char *have, const char *word, size_t n);
+int httpsd_scope_subset(const char *want, const char *have);
+int httpsd_scope_intersect(const char *want, const char *have, char *out,
+                           size_t outsz);
+
+/* ---- request framing (RFC 9112 §3.2, §6.3) -------------------------------------
+ * What a request's headers say about its framing, checked before any
+ * handler runs: HTTP/1.1 needs exactly one Host; Content-Length beside
+ * Transfer-Encoding is a smuggling vector and is refused (answered with 400
+ * and the connection closed).  NULL when fine, else the reason (static). */
+const char *httpsd_framing_check(const char *version, unsigned nhost,
+                                 unsigned ncontent_length,
+                                 unsigned ntransfer_encoding);
 
 
 #endif

@@ -1,6 +1,6 @@
 /*
  * httpsd_int.h - private to httpsd/: the daemon's shared state, the three
- * listeners and what the handler files (file_ports.c, files.c, oauth.c,
+ * listeners (and the metrics one) and what the handler files (file_ports.c, files.c, oauth.c,
  * metrics.c) share.
  *
  * What httpsd may touch: the gate (gate/gate.h) for every decision, every
@@ -31,6 +31,10 @@
 #define HTTPSD_CONFIG_PORT       6971
 #define HTTPSD_HTTP_PORT         6970
 #define HTTPSD_OAUTH_PORT        8443
+/* /metrics on a listener of its own, loopback only unless told otherwise
+ * (--metrics-listen): the counters say who is onboarding and failing. */
+#define HTTPSD_METRICS_LISTEN    "127.0.0.1:9970"
+#define HTTPSD_METRICS_PORT      9970
 #define HTTPSD_CONN_LIMIT        4096   /* per listener, split over threads */
 #define HTTPSD_PER_IP_LIMIT      64     /* connections from one address */
 #define HTTPSD_TIMEOUT           15     /* s for a whole request (headers and body), and idleness */
@@ -68,7 +72,8 @@
  * (only when the client stops reading) before the connection is cut. */
 #define HTTPSD_UNCORK_WAIT_MS    1000
 
-enum httpsd_listener_kind { LST_CONFIG = 0, LST_HTTP, LST_OAUTH, LST_COUNT };
+enum httpsd_listener_kind { LST_CONFIG = 0, LST_HTTP, LST_OAUTH, LST_METRICS,
+                            LST_COUNT };
 
 struct httpsd_opts {
 	const char *datadir;
@@ -294,6 +299,10 @@ enum MHD_Result httpsd_file_serve(struct httpsd_listener *l,
                                   struct MHD_Connection *c,
                                   struct httpsd_req *r, int fd,
                                   const char *name, int gated);
+/* 304 Not Modified with these headers and no Content-Length. */
+enum MHD_Result httpsd_reply_not_modified(struct MHD_Connection *c,
+                                          struct httpsd_req *r,
+                                          const char *const *headers);
 /* Content-Type by extension. */
 const char *httpsd_mime(const char *name);
 
@@ -307,10 +316,39 @@ enum MHD_Result httpsd_handle_oauth(struct httpsd_listener *l,
                                     struct MHD_Connection *c,
                                     struct httpsd_req *r, const char *method);
 
+/* ---- oauth_client.c: who calls 8443 ------------------------------------------------ */
+struct httpsd_client {
+	struct store_client cl;             /* the registered client */
+	int authenticated;                  /* its secret was presented and right */
+};
+enum httpsd_client_result {
+	HTTPSD_CLIENT_OK = 0,               /* *out: a registered client */
+	HTTPSD_CLIENT_NONE,                 /* nothing presented, no fallback */
+	HTTPSD_CLIENT_BAD,                  /* 401 invalid_client */
+	HTTPSD_CLIENT_TWO_METHODS,          /* 400 invalid_request */
+};
+/* The client of a request: Basic credentials (client_secret_basic),
+ * client_id + client_secret in the form (client_secret_post), or a public
+ * client's client_id (fallback_id when none is given; may be NULL).  Wrong
+ * or unregistered credentials are BAD, as is a confidential client that
+ * did not authenticate. */
+enum httpsd_client_result httpsd_client_identify(struct MHD_Connection *c,
+                                                 struct store *st,
+                                                 const struct httpsd_form *f,
+                                                 const char *fallback_id,
+                                                 struct httpsd_client *out);
+/* The answer to a result other than OK: 401 invalid_client with
+ * WWW-Authenticate: Basic, or 400 invalid_request. */
+enum MHD_Result httpsd_reply_client_error(struct httpsd_listener *l,
+                                          struct MHD_Connection *c,
+                                          struct httpsd_req *r,
+                                          enum httpsd_client_result why);
+
 /* ---- metrics.c ------------------------------------------------------------------ */
+/* The metrics listener: GET/HEAD /metrics, else 404 / 405. */
 enum MHD_Result httpsd_handle_metrics(struct httpsd_listener *l,
                                       struct MHD_Connection *c,
-                                      struct httpsd_req *r);
+                                      struct httpsd_req *r, const char *method);
 /* Every counter, for /metrics and DATADIR/run/oprov-httpsd.stats. */
 void httpsd_stats(struct httpsd *h, struct stats *out);
 

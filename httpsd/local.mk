@@ -24,6 +24,7 @@ httpsd_oprov_httpsd_SOURCES = \
 	httpsd/main.c \
 	httpsd/metrics.c \
 	httpsd/oauth.c \
+	httpsd/oauth_client.c \
 	httpsd/server.c \
 	httpsd/state.c \
 	httpsd/tls.c

@@ -22,7 +22,8 @@
 
 static const char usage_text[] =
 "usage: " PROG " -d DATADIR [-f] [--user U] [--config-listen [ADDR:]PORT]\n"
-"       [--http-listen [ADDR:]PORT] [--oauth-listen [ADDR:]PORT] [--files DIR]\n"
+"       [--http-listen [ADDR:]PORT] [--oauth-listen [ADDR:]PORT]\n"
+"       [--metrics-listen [ADDR:]PORT] [--files DIR]\n"
 "       [--threads N] [--max-connections N] [--per-ip-connections N]\n"
 "       [--timeout SECONDS] [--busy-timeout SECONDS] [--min-rate BYTES]\n"
 "       [--drain-timeout SECONDS] [--share-port]\n"
@@ -33,7 +34,8 @@ static const char usage_text[] =
 "       [--code-global-attempts N]\n"
 "\n"
 "Serves token-gated device configs over HTTPS (6971), public files over HTTP\n"
-"(6970) and the OAuth authorization server (8443) from the oprov store.\n"
+"(6970) and the OAuth authorization server (8443) from the oprov store, and\n"
+"its counters as /metrics on a listener of its own (loopback by default).\n"
 "\n"
 "  -d, --datadir DIR          the store (DIR/oprov.db), pid file DIR/run/" PROG ".pid\n"
 "  -f, --foreground           stay in the foreground, log to stderr (else syslog)\n"
@@ -41,6 +43,8 @@ static const char usage_text[] =
 "      --config-listen SPEC   HTTPS config port (default 6971)\n"
 "      --http-listen SPEC     HTTP public-file port (default 6970)\n"
 "      --oauth-listen SPEC    HTTPS OAuth port (default 8443)\n"
+"      --metrics-listen SPEC  HTTP /metrics and /healthz (default\n"
+"                             " HTTPSD_METRICS_LISTEN ", loopback only)\n"
 "                             SPEC: PORT, ADDR:PORT, [V6ADDR]:PORT or off;\n"
 "                             without ADDR all IPv4 and IPv6 addresses\n"
 "      --files DIR            file root (default DATADIR/files)\n"
@@ -82,7 +86,7 @@ enum {
 	OPT_USER = 256, OPT_CONFIG, OPT_HTTP, OPT_OAUTH, OPT_FILES, OPT_THREADS,
 	OPT_MAXCONN, OPT_PERIP, OPT_TIMEOUT, OPT_MEMORY, OPT_PRIO, OPT_REALM,
 	OPT_CODES, OPT_WINDOW, OPT_LOOP, OPT_DRAIN, OPT_EARLY, OPT_BUSY, OPT_RATE,
-	OPT_SHARE, OPT_CODEDEV, OPT_CODEALL, OPT_POLICY, OPT_TICKETS
+	OPT_SHARE, OPT_CODEDEV, OPT_CODEALL, OPT_POLICY, OPT_TICKETS, OPT_METRICS
 };
 
 static const struct option long_opts[] = {
@@ -93,6 +97,7 @@ static const struct option long_opts[] = {
 	{ "config-listen", required_argument, NULL, OPT_CONFIG },
 	{ "http-listen", required_argument, NULL, OPT_HTTP },
 	{ "oauth-listen", required_argument, NULL, OPT_OAUTH },
+	{ "metrics-listen", required_argument, NULL, OPT_METRICS },
 	{ "files", required_argument, NULL, OPT_FILES },
 	{ "threads", required_argument, NULL, OPT_THREADS },
 	{ "max-connections", required_argument, NULL, OPT_MAXCONN },
@@ -146,6 +151,7 @@ parse_args(int argc, char **argv, struct httpsd_opts *o)
 		case OPT_CONFIG: o->listen[LST_CONFIG] = optarg; break;
 		case OPT_HTTP: o->listen[LST_HTTP] = optarg; break;
 		case OPT_OAUTH: o->listen[LST_OAUTH] = optarg; break;
+		case OPT_METRICS: o->listen[LST_METRICS] = optarg; break;
 		case OPT_FILES: o->files = optarg; break;
 		case OPT_THREADS:
 			if (num_opt(PROG, "threads", optarg, 1, 256, &v) < 0) return -1;
@@ -260,9 +266,10 @@ static int
 bind_listeners(struct httpsd *h, char *err, size_t errlen)
 {
 	static const uint16_t defport[LST_COUNT] = {
-		HTTPSD_CONFIG_PORT, HTTPSD_HTTP_PORT, HTTPSD_OAUTH_PORT };
+		HTTPSD_CONFIG_PORT, HTTPSD_HTTP_PORT, HTTPSD_OAUTH_PORT,
+		HTTPSD_METRICS_PORT };
 	static const char *const names[LST_COUNT] = {
-		"https-config", "http-public", "https-oauth" };
+		"https-config", "http-public", "https-oauth", "http-metrics" };
 	char lerr[256];
 
 	for (int k = 0; k < LST_COUNT; k++) {
@@ -274,7 +281,9 @@ bind_listeners(struct httpsd *h, char *err, size_t errlen)
 		l->kind = (enum httpsd_listener_kind)k;
 		l->fd = -1;
 		l->name = names[k];
-		if (spec == NULL) {
+		if (spec == NULL && k == LST_METRICS) {
+			spec = HTTPSD_METRICS_LISTEN;
+		} else if (spec == NULL) {
 			snprintf(port, sizeof(port), "%u", defport[k]);
 			spec = port;
 		}

@@ -2,7 +2,9 @@
  * metrics.c - oprov-httpsd's counters through common/'s statistics
  * writer: requests by listener and status, verdicts by reason, renders,
  * token cache hits and misses, active connections, OAuth counters.  Served
- * as GET /metrics (Prometheus text format) and written by main() to
+ * as GET /metrics (Prometheus text format) on the metrics listener
+ * (--metrics-listen, loopback by default; never on 8443, where anyone could
+ * read who is onboarding and failing) and written by main() to
  * DATADIR/run/oprov-httpsd.stats.
  */
 #include "config.h"
@@ -69,13 +71,19 @@ httpsd_stats(struct httpsd *h, struct stats *out)
 
 enum MHD_Result
 httpsd_handle_metrics(struct httpsd_listener *l, struct MHD_Connection *c,
-                      struct httpsd_req *r)
+                      struct httpsd_req *r, const char *method)
 {
+	const char *allow[] = { MHD_HTTP_HEADER_ALLOW, "GET, HEAD", NULL };
 	struct stats s;
 	enum MHD_Result ret;
 	size_t len = 0;
 	char *text;
 
+	if (strcmp(r->raw_uri, "/metrics") != 0)
+		return httpsd_reply(c, r, 404, "text/plain", "not found\n", 10, NULL);
+	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+		return httpsd_reply(c, r, 405, "text/plain", "method not allowed\n", 19,
+		                    allow);
 	stats_init(&s);
 	httpsd_stats(l->h, &s);
 	text = stats_text(&s, "oprov_httpsd_", &len);

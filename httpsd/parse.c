@@ -502,3 +502,295 @@ fail:
 	mem_wipe(creds, sizeof(creds));
 	return -1;
 }
+
+/* ---- scope words (RFC 6749 §3.3) ---------------------------------------- */
+
+/* 1 when the word (n bytes) is one of `have`'s space-separated words. */
+int
+httpsd_scope_has(const char *have, const char *word, size_t n)
+{
+	for (const char *q = have; *q;) {
+		const char *qe;
+		size_t m;
+
+		while (*q == ' ')
+			q++;
+		qe = strchr(q, ' ');
+		m = qe ? (size_t)(qe - q) : strlen(q);
+		if (m == n && m > 0 && memcmp(word, q, n) == 0)
+			return 1;
+		q += m;
+	}
+	return 0;
+}
+
+/* Every scope word of `want` is in `have`. */
+int
+httpsd_scope_subset(const char *want, const char *have)
+{
+	const char *p = want;
+
+	while (*p) {
+		const char *e;
+		size_t n;
+
+		while (*p == ' ')
+			p++;
+		if (*p == '\0')
+			break;
+		e = strchr(p, ' ');
+		n = e ? (size_t)(e - p) : strlen(p);
+		if (!httpsd_scope_has(have, p, n))
+			return 0;
+		p += n;
+	}
+	return 1;
+}
+
+/* The words of `want` that are in `have`, in want's order, into out
+ * (space-separated; "" when none).  -1 when out is too small. */
+int
+httpsd_scope_intersect(const char *want, const char *have, char *out,
+                      size_t outsz)
+{
+	size_t o = 0;
+
+	out[0] = '\0';
+	for (const char *p = want; *p;) {
+		const char *e;
+		size_t n;
+
+		while (*p == ' ')
+			p++;
+		if (*p == '\0')
+			break;
+		e = strchr(p, ' ');
+		n = e ? (size_t)(e - p) : strlen(p);
+		if (httpsd_scope_has(have, p, n)) {
+			if (o + n + 2 > outsz)
+				return -1;
+			if (o > 0)
+				out[o++] = ' ';
+			memcpy(out + o, p, n);
+			o += n;
+			out[o] = '\0';
+		}
+		p += n;
+	}
+	return 0;
+}
+
+
+/* ---- HTTP dates ------------------------------------------------------------ */
+
+static const char *const wkday[7] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
+static const char *const wkday_long[7] = { "Sunday", "Monday", "Tuesday",
+	"Wednesday", "Thursday", "Friday", "Saturday" };
+static const char *const month[12] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+	"Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
+ * days_from_civil, a published algorithm). */
+static int64_t
+days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	int64_t era;
+	unsigned yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = (unsigned)(y - era * 400);
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+/* n decimal digits at *p (advanced); -1 when not digits. */
+static int
+date_num(const char **p, const char *end, int n)
+{
+	int v = 0;
+
+	if (end - *p < n)
+		return -1;
+	for (int i = 0; i < n; i++) {
+		char c = (*p)[i];
+		if (c < '0' || c > '9')
+			return -1;
+		v = v * 10 + (c - '0');
+	}
+	*p += n;
+	return v;
+}
+
+/* Matches literal text s at *p (advanced).  0 / -1. */
+static int
+date_lit(const char **p, const char *end, const char *s)
+{
+	size_t n = strlen(s);
+
+	if ((size_t)(end - *p) < n || memcmp(*p, s, n) != 0)
+		return -1;
+	*p += n;
+	return 0;
+}
+
+/* One of names[count] (exact case) at *p; its index or -1. */
+static int
+date_name(const char **p, const char *end, const char *const *names, int count)
+{
+	for (int i = 0; i < count; i++)
+		if (date_lit(p, end, names[i]) == 0)
+			return i;
+	return -1;
+}
+
+/* "HH:MM:SS" into seconds of the day, or -1. */
+static int
+date_clock(const char **p, const char *end)
+{
+	int h = date_num(p, end, 2), m, s;
+
+	if (h < 0 || date_lit(p, end, ":") < 0 || (m = date_num(p, end, 2)) < 0 ||
+	    date_lit(p, end, ":") < 0 || (s = date_num(p, end, 2)) < 0)
+		return -1;
+	if (h > 23 || m > 59 || s > 60)
+		return -1;
+	return h * 3600 + m * 60 + (s == 60 ? 59 : s);
+}
+
+static int
+date_make(int64_t y, int mon, int d, int secs, int64_t *out)
+{
+	static const unsigned char mdays[12] = { 31, 29, 31, 30, 31, 30, 31, 31,
+	                                         30, 31, 30, 31 };
+
+	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+	if (mon < 0 || d < 1 || d > mdays[mon] || secs < 0 || y < 1970 || y > 9999 ||
+	    (mon == 1 && d == 29 && !leap))
+		return -1;
+	*out = days_from_civil(y, (unsigned)mon + 1, (unsigned)d) * 86400 + secs;
+	return 0;
+}
+
+int
+httpsd_http_date_parse(const char *v, size_t len, int64_t *out)
+{
+	const char *p = v, *end = v + len;
+	int d, mon, y, secs;
+
+	if (v == NULL)
+		return -1;
+	while (end > p && is_ows(end[-1]))
+		end--;
+	while (p < end && is_ows(*p))
+		p++;
+	if (date_name(&p, end, wkday_long, 7) >= 0) {
+		/* RFC 850: Sunday, 06-Nov-94 08:49:37 GMT (two-digit year:
+		 * RFC 9110 §5.6.7 reads it as the nearest year not more than
+		 * 50 years ahead; all our files are after 1970). */
+		if (date_lit(&p, end, ", ") < 0 || (d = date_num(&p, end, 2)) < 0 ||
+		    date_lit(&p, end, "-") < 0 || (mon = date_name(&p, end, month, 12)) < 0 ||
+		    date_lit(&p, end, "-") < 0 || (y = date_num(&p, end, 2)) < 0 ||
+		    date_lit(&p, end, " ") < 0 || (secs = date_clock(&p, end)) < 0 ||
+		    date_lit(&p, end, " GMT") < 0 || p != end)
+			return -1;
+		return date_make(y < 70 ? 2000 + y : 1900 + y, mon, d, secs, out);
+	}
+	if (date_name(&p, end, wkday, 7) < 0)
+		return -1;
+	if (date_lit(&p, end, ", ") == 0) {
+		/* IMF-fixdate: Sun, 06 Nov 1994 08:49:37 GMT */
+		if ((d = date_num(&p, end, 2)) < 0 || date_lit(&p, end, " ") < 0 ||
+		    (mon = date_name(&p, end, month, 12)) < 0 || date_lit(&p, end, " ") < 0 ||
+		    (y = date_num(&p, end, 4)) < 0 || date_lit(&p, end, " ") < 0 ||
+		    (secs = date_clock(&p, end)) < 0 || date_lit(&p, end, " GMT") < 0 ||
+		    p != end)
+			return -1;
+		return date_make(y, mon, d, secs, out);
+	}
+	/* asctime: Sun Nov  6 08:49:37 1994 */
+	if (date_lit(&p, end, " ") < 0 || (mon = date_name(&p, end, month, 12)) < 0 ||
+	    date_lit(&p, end, " ") < 0)
+		return -1;
+	if (p < end && *p == ' ') {
+		p++;
+		d = date_num(&p, end, 1);
+	} else {
+		d = date_num(&p, end, 2);
+	}
+	if (d < 0 || date_lit(&p, end, " ") < 0 || (secs = date_clock(&p, end)) < 0 ||
+	    date_lit(&p, end, " ") < 0 || (y = date_num(&p, end, 4)) < 0 || p != end)
+		return -1;
+	return date_make(y, mon, d, secs, out);
+}
+
+void
+httpsd_http_date_format(int64_t t, char buf[HTTPSD_DATE_MAX])
+{
+	int64_t days, secs, z, era, y;
+	unsigned doe, yoe, doy, mp, d, m;
+
+	if (t < 0)
+		t = 0;
+	if (t > INT64_C(253402300799))  /* 9999-12-31 23:59:59 */
+		t = INT64_C(253402300799);
+	days = t / 86400;
+	secs = t % 86400;
+	/* civil_from_days, the inverse of days_from_civil above */
+	z = days + 719468;
+	era = z / 146097;
+	doe = (unsigned)(z - era * 146097);
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	d = doy - (153 * mp + 2) / 5 + 1;
+	m = mp < 10 ? mp + 3 : mp - 9;
+	y = (int64_t)yoe + era * 400 + (m <= 2);
+	/* 1970-01-01 was a Thursday */
+	snprintf(buf, HTTPSD_DATE_MAX, "%s, %02u %s %04d %02d:%02d:%02d GMT",
+	         wkday[(days + 4) % 7], d % 100u, month[(m - 1) % 12], (int)(y % 10000),
+	         (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60));
+}
+
+int
+httpsd_if_range_ok(const char *v, size_t len, const char *etag, int64_t mtime,
+                   int mtime_strong)
+{
+	const char *p = v, *end = v + len;
+	size_t elen = strlen(etag);
+	int64_t t;
+
+	if (v == NULL)
+		return 0;
+	while (p < end && is_ows(*p))
+		p++;
+	while (end > p && is_ows(end[-1]))
+		end--;
+	if (p < end && *p == '"')       /* an entity-tag: strong comparison */
+		return (size_t)(end - p) == elen && memcmp(p, etag, elen) == 0;
+	if (p < end && *p == 'W')       /* a weak tag never validates a range */
+		return 0;
+	return mtime_strong && httpsd_http_date_parse(p, (size_t)(end - p), &t) == 0 &&
+	       t == mtime;
+}
+
+/* ---- request framing -------------------------------------------------------- */
+
+const char *
+httpsd_framing_check(const char *version, unsigned nhost, unsigned ncontent_length,
+                     unsigned ntransfer_encoding)
+{
+	int v11 = version != NULL && strcmp(version, "HTTP/1.1") == 0;
+
+	if (ntransfer_encoding > 0 && ncontent_length > 0)
+		return "both Content-Length and Transfer-Encoding";
+	if (ncontent_length > 1)
+		return "more than one Content-Length";
+	if (v11 && nhost != 1)
+		return nhost == 0 ? "HTTP/1.1 request without Host" : "more than one Host";
+	if (nhost > 1)
+		return "more than one Host";
+	return NULL;
+}

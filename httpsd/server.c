@@ -516,6 +516,46 @@ httpsd_reply_oauth_error(struct MHD_Connection *c, struct httpsd_req *r,
 	return ret;
 }
 
+struct framing_count {
+	unsigned host, clen, te;
+};
+
+static enum MHD_Result
+count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+              const char *value)
+{
+	struct framing_count *f = cls;
+
+	(void)kind;
+	(void)value;
+	if (key == NULL)
+		return MHD_YES;
+	if (strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0)
+		f->host++;
+	else if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0)
+		f->clen++;
+	else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0)
+		f->te++;
+	return MHD_YES;
+}
+
+/* RFC 9112 §3.2 and §6.3 (parse.c's httpsd_framing_check): a request
+ * whose framing is ambiguous gets 400 and the connection is closed, before
+ * its body is read.  MHD_YES/NO when answered, -1 when fine. */
+static int
+framing_refused(struct httpsd_listener *l, struct MHD_Connection *c,
+                struct httpsd_req *r, const char *version)
+{
+	struct framing_count f = { 0, 0, 0 };
+	const char *why, *h[] = { MHD_HTTP_HEADER_CONNECTION, "close", NULL };
+
+	MHD_get_connection_values(c, MHD_HEADER_KIND, count_framing, &f);
+	if ((why = httpsd_framing_check(version, f.host, f.clen, f.te)) == NULL)
+		return -1;
+	httpsd_log_denial(l, c, "BAD_REQUEST", NULL, NULL, why);
+	return httpsd_reply(c, r, 400, "text/plain", "bad request\n", 12, h);
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *c, const char *url,
            const char *method, const char *version, const char *upload_data,
@@ -525,9 +565,15 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 	struct httpsd_req *r = *con_cls;
 
 	(void)url;
-	(void)version;
 	if (r == NULL)
 		return MHD_NO;
+	if (!r->seen) {
+		int refused = framing_refused(l, c, r, version);
+		if (refused >= 0) {
+			r->seen = 1;
+			return (enum MHD_Result)refused;
+		}
+	}
 	if (*upload_size > 0) {
 		/* Only 8443's POST bodies are kept; a body elsewhere is read
 		 * and dropped (bounded by the whole-request deadline). */
@@ -572,10 +618,9 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 	    (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0))
 		return httpsd_reply(c, r, 200, "text/plain", "ok\n", 3, NULL);
 	switch (l->kind) {
+	case LST_METRICS:
+		return httpsd_handle_metrics(l, c, r, method);
 	case LST_OAUTH:
-		if (strcmp(r->raw_uri, "/metrics") == 0 &&
-		    (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0))
-			return httpsd_handle_metrics(l, c, r);
 		return httpsd_handle_oauth(l, c, r, method);
 	case LST_CONFIG:
 	case LST_HTTP:
@@ -599,7 +644,7 @@ httpsd_listener_start(struct httpsd_listener *l, char *err, size_t errlen)
 		long nc = sysconf(_SC_NPROCESSORS_ONLN);
 		threads = nc > 0 ? (unsigned)nc : 1;
 	}
-	if (l->kind != LST_HTTP) {
+	if (l->kind != LST_HTTP && l->kind != LST_METRICS) {
 		if (h->tls == NULL) {
 			snprintf(err, errlen, "%s: no TLS certificate (the store's tomcat pair)",
 			         l->name);

@@ -1,7 +1,8 @@
 #!/bin/sh
 # The whole test suite: installs the dependencies, builds in _build/check (or
 # _build/sanitize with --sanitizers) with warnings as errors, and runs
-# `make check` (unit tests + smoke tests against real clients).
+# `make check` (unit tests, smoke tests and tests/interop/ against real
+# clients).
 #   scripts/check.sh [--sanitizers] [--distcheck]
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)

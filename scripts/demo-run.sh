@@ -47,6 +47,7 @@ rm -rf "$D"
 CONFIG_PORT=$(free_port 16971)
 HTTP_PORT=$(free_port 16970)
 OAUTH_PORT=$(free_port 18443)
+METRICS_PORT=$(free_port 19970)
 [ "$HTTP_PORT" != "$CONFIG_PORT" ] || HTTP_PORT=$(free_port 0)
 ctl() { "$CTL" -d "$D" "$@"; }
 
@@ -79,7 +80,8 @@ start() {
 	started="$started $name"
 }
 start oprov-httpsd "$b/httpsd/oprov-httpsd" --config-listen "$CONFIG_PORT" \
-	--http-listen "$HTTP_PORT" --oauth-listen "$OAUTH_PORT"
+	--http-listen "$HTTP_PORT" --oauth-listen "$OAUTH_PORT" \
+	--metrics-listen "127.0.0.1:$METRICS_PORT"
 TFTP_PORT=$(free_port 16969 udp)
 SIP_PORT=$(free_port 15090)
 start oprov-tftpd "$b/tftp/oprov-tftpd" --listen "$TFTP_PORT"
@@ -159,7 +161,7 @@ curl -si --cacert $demo/ca.pem -H "Authorization: Bearer \$AT" https://localhost
 curl -s --cacert $demo/ca.pem https://localhost:$OAUTH_PORT/.well-known/oauth-authorization-server
 curl -s --cacert $demo/ca.pem https://localhost:$OAUTH_PORT/oauth/jwks.json
 curl -s --cacert $demo/ca.pem -u demo-admin:$SECRET https://localhost:$OAUTH_PORT/oauth/introspect --data-urlencode token=\$AT
-curl -s --cacert $demo/ca.pem https://localhost:$OAUTH_PORT/metrics
+curl -s http://127.0.0.1:$METRICS_PORT/metrics
 $CTL -d $demo device config $DEV
 $CTL -d $demo activation-code issue $DEV
 

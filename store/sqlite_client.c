@@ -1,6 +1,6 @@
 /*
  * sqlite_client.c - registered OAuth clients in SQLite (name, secret hash,
- * scope).
+ * scope); a public client has an empty secret hash.
  */
 #include "config.h"
 
@@ -21,7 +21,7 @@ sq_client_add(struct store *s, const struct store_client *c, char *err,
 
 	if (store_check_str(c->name, sizeof(c->name), 1, "client name", err,
 	                    errlen) < 0 ||
-	    store_check_str(c->secret_hash, sizeof(c->secret_hash), 1,
+	    store_check_str(c->secret_hash, sizeof(c->secret_hash), 0,
 	                    "client secret hash", err, errlen) < 0 ||
 	    store_check_str(c->scope, sizeof(c->scope), 0, "client scope", err,
 	                    errlen) < 0)

@@ -186,6 +186,25 @@ static const char *const migrations[] = {
 	"  PRIMARY KEY (aor, instance, reg_id)) WITHOUT ROWID;"
 	"CREATE INDEX sip_binding_node ON sip_binding (node, conn_id);"
 	"CREATE INDEX sip_binding_expires ON sip_binding (expires);",
+
+	/* 2: the public client phones name at the token endpoint (no
+	 * secret: secret_hash ''), so every client_id a token carries is a
+	 * registered client */
+	"INSERT INTO oauth_client (name, secret_hash, scope, created)"
+	" VALUES ('oprov-device', '', 'config sip-register', 0);",
+
+	/* 3: a signing key signs from `activates` on (published before it
+	 * signs) and remembers the latest exp it signed (last_exp), so a
+	 * rotation retires it only once its tokens have expired.  Keys from
+	 * before: the previous key's tokens were signed before the current key
+	 * was made, so they expire at most the longest access lifetime (1440
+	 * minutes) plus the skew after that; the current key's are recorded
+	 * from now on, so it gets the same bound from its creation. */
+	"ALTER TABLE signing_key ADD COLUMN activates BIGINT NOT NULL DEFAULT 0;"
+	"ALTER TABLE signing_key ADD COLUMN last_exp BIGINT NOT NULL DEFAULT 0;"
+	"UPDATE signing_key SET last_exp ="
+	" (SELECT MAX(created) FROM signing_key) + 86460 WHERE state = 1;"
+	"UPDATE signing_key SET last_exp = created + 86460 WHERE state = 0;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

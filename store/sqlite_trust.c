@@ -502,7 +502,8 @@ sq_expressway_list(struct store *s, store_expressway_cb cb, void *ctx,
 
 /* ---- signing keys -------------------------------------------------------------- */
 
-#define KEY_COLS "kid, alg, private_pem, public_jwk, created, state"
+#define KEY_COLS "kid, alg, private_pem, public_jwk, created, state, activates," \
+                 " last_exp"
 
 static int
 key_from_row(sqlite3_stmt *st, struct store_key *k)
@@ -516,6 +517,8 @@ key_from_row(sqlite3_stmt *st, struct store_key *k)
 	k->public_jwk = sq_col_dup(st, 3, &oom);
 	k->created = sqlite3_column_int64(st, 4);
 	k->state = (enum store_key_state)sqlite3_column_int(st, 5);
+	k->activates = sqlite3_column_int64(st, 6);
+	k->last_exp = sqlite3_column_int64(st, 7);
 	if (oom) {
 		store_key_free(k);
 		return -1;
@@ -536,7 +539,7 @@ sq_key_rotate(struct store *s, const struct store_key *k, char *err,
 		"UPDATE signing_key SET state = 1 WHERE state = 0";
 	static const char ins_sql[] =
 		"INSERT INTO signing_key (kid, alg, private_pem, public_jwk,"
-		" created, state) VALUES (?1, ?2, ?3, ?4, ?5, 0)";
+		" created, state, activates) VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6)";
 	static const char dup_sql[] = "SELECT 1 FROM signing_key WHERE kid = ?1";
 	struct sq *q = SQ(s);
 	sqlite3_stmt *st;
@@ -574,6 +577,7 @@ sq_key_rotate(struct store *s, const struct store_key *k, char *err,
 	sq_bind_text(st, 3, k->private_pem);
 	sq_bind_text(st, 4, k->public_jwk);
 	sqlite3_bind_int64(st, 5, k->created);
+	sqlite3_bind_int64(st, 6, k->activates);
 	rc = sqlite3_step(st);
 	sq_done(q, ins_sql, st);
 	if (rc != SQLITE_DONE)
@@ -659,4 +663,53 @@ sq_key_list_verify(struct store *s, store_key_cb cb, void *ctx, char *err,
 		" ORDER BY state";
 
 	return key_list(SQ(s), sql, cb, ctx, err, errlen);
+}
+
+int
+sq_key_note_exp(struct store *s, const char *kid, int64_t exp, char *err,
+                size_t errlen)
+{
+	/* No generation bump: nothing a daemon holds changes. */
+	static const char sql[] =
+		"UPDATE signing_key SET last_exp = ?2 WHERE kid = ?1 AND last_exp < ?2";
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st;
+
+	if (store_check_str(kid, STORE_NAME_MAX, 1, "key id", err, errlen) < 0)
+		return -1;
+	if ((st = sq_stmt(q, sql, err, errlen)) == NULL)
+		return -1;
+	sq_bind_text(st, 1, kid);
+	sqlite3_bind_int64(st, 2, exp);
+	return sq_step_done(q, sql, st, "recording a key's last exp", err, errlen);
+}
+
+int
+sq_key_activate(struct store *s, int64_t now, char *err, size_t errlen)
+{
+	static const char sql[] =
+		"UPDATE signing_key SET activates = 0"
+		" WHERE state = 0 AND activates > 0 AND activates <= ?1";
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st;
+	int changed;
+
+	if (sq_begin(q, err, errlen) < 0)
+		return -1;
+	if ((st = sq_stmt(q, sql, err, errlen)) == NULL)
+		goto fail;
+	sqlite3_bind_int64(st, 1, now);
+	if (sq_step_done(q, sql, st, "activating the signing key", err, errlen) < 0)
+		goto fail;
+	changed = sqlite3_changes(q->db) > 0;
+	if (!changed) {
+		sq_rollback(q);
+		return 0;
+	}
+	if (sq_bump(q, SQ_GEN_CONFIG, err, errlen) < 0)
+		goto fail;
+	return sq_commit(q, err, errlen) < 0 ? -1 : 1;
+fail:
+	sq_rollback(q);
+	return -1;
 }

@@ -337,9 +337,18 @@ struct store_key {
 	const char *public_jwk;                 /* JSON object text */
 	int64_t created;
 	enum store_key_state state;
+	/* The current key is published (JWKS) at once but signs only from
+	 * `activates` on (0: from its creation); until then the previous key
+	 * signs.  Set by the rotation, cleared by store_key_activate. */
+	int64_t activates;
+	/* The latest exp of a token signed with it (0: none recorded): the
+	 * key must verify until then (a rotation retiring it earlier is
+	 * refused by oprovctl). */
+	int64_t last_exp;
 };
 /* In one transaction: previous -> retired, current -> previous, `k` ->
- * current (k->state is ignored).  Also the way to install the first key. */
+ * current (k->state is ignored; k->activates is kept).  Also the way to
+ * install the first key. */
 int store_key_rotate(struct store *s, const struct store_key *k, char *err,
                      size_t errlen);
 int store_key_current(struct store *s, struct store_key *out, char *err,
@@ -352,6 +361,14 @@ int store_key_list(struct store *s, store_key_cb cb, void *ctx, char *err,
 int store_key_list_verify(struct store *s, store_key_cb cb, void *ctx,
                           char *err, size_t errlen);
 void store_key_free(struct store_key *k);     /* wipes and frees the texts */
+/* Records that a token expiring at `exp` is signed with key `kid` (keeps
+ * the maximum).  Called before the token is handed out.  0 / -1. */
+int store_key_note_exp(struct store *s, const char *kid, int64_t exp,
+                       char *err, size_t errlen);
+/* When the current key's activation time has come (activates <= now):
+ * clears it and bumps the config generation, so daemons load it as the
+ * signing key.  1 when it did, 0 when nothing was due, -1 on error. */
+int store_key_activate(struct store *s, int64_t now, char *err, size_t errlen);
 
 /* ---- activation codes ---------------------------------------------------
  * The store keeps only the hash the caller computed (e.g. hex SHA-256 of the
@@ -385,7 +402,7 @@ int store_code_list(struct store *s, store_code_cb cb, void *ctx, char *err,
 /* ---- OAuth clients ------------------------------------------------------ */
 struct store_client {
 	char name[STORE_NAME_MAX];              /* the client_id */
-	char secret_hash[STORE_HASH_MAX];
+	char secret_hash[STORE_HASH_MAX];       /* "": a public client */
 	char scope[STORE_SCOPE_MAX];
 	int64_t created;
 };
@@ -500,8 +517,9 @@ int store_token_config(struct store *s, struct store_token_config *out,
 /* The public keys that verify our tokens (current + previous signing key),
  * as a new key set for keystore_set().  NULL on error. */
 keyset *store_verify_keyset(struct store *s, char *err, size_t errlen);
-/* The current signing key with its private half (the PEM text read from
- * the store is wiped).  NULL on error; key_unref() when done. */
+/* The key that signs now, with its private half (the PEM text read from
+ * the store is wiped): the current key, or the previous one while the
+ * current key's `activates` lies ahead.  NULL on error; key_unref(). */
 trust_key *store_signing_key(struct store *s, char *err, size_t errlen);
 
 /* ---- the revocation list in memory, for daemons -------------------------

@@ -76,6 +76,8 @@
 	X(key_current, int, (struct store_key *out), (out)) \
 	X(key_list, int, (store_key_cb cb, void *ctx), (cb, ctx)) \
 	X(key_list_verify, int, (store_key_cb cb, void *ctx), (cb, ctx)) \
+	X(key_note_exp, int, (const char *kid, int64_t exp), (kid, exp)) \
+	X(key_activate, int, (int64_t now), (now)) \
 	/* activation codes, OAuth clients */ \
 	X(code_issue, int, (const char *device, const char *code_hash, int64_t created, \
 	                    int64_t expires), \

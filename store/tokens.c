@@ -1,14 +1,15 @@
 /*
  * tokens.c - what every program that issues or checks our access tokens
  * reads from the store, in one place: the issuer and audience, the
- * verification key set (current + previous signing keys) and the current
- * signing key.  oprovctl, oprov-httpsd and oprov-sipd all use it, so they
+ * verification key set (current + previous signing keys) and the key that
+ * signs now.  oprovctl, oprov-httpsd and oprov-sipd all use it, so they
  * can never disagree about which tokens are ours.
  */
 #include "config.h"
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "store/store_int.h"
 
@@ -95,18 +96,41 @@ store_verify_keyset(struct store *s, char *err, size_t errlen)
 	return l.ks;
 }
 
+/* Copies the previous key (state 1) out of the verify list. */
+static int
+prev_one(void *ctx, const struct store_key *sk)
+{
+	struct store_key *out = ctx;
+
+	if (sk->state != STORE_KEY_PREVIOUS || sk->private_pem == NULL)
+		return 0;
+	*out = *sk;
+	out->private_pem = strdup(sk->private_pem);
+	out->public_jwk = NULL;
+	return out->private_pem == NULL ? -1 : 1;
+}
+
 trust_key *
 store_signing_key(struct store *s, char *err, size_t errlen)
 {
-	struct store_key sk;
+	struct store_key sk, prev;
 	trust_key *k = NULL;
 	int rc;
 
 	memset(&sk, 0, sizeof(sk));
+	memset(&prev, 0, sizeof(prev));
 	if ((rc = store_key_current(s, &sk, err, errlen)) != 0) {
 		if (rc == STORE_NOTFOUND)
 			store_fail(err, errlen, "no signing key (run `oprovctl init`)");
 		return NULL;
+	}
+	/* Published ahead: the previous key signs until the current one's
+	 * activation time (validators have fetched the new JWKS by then). */
+	if (sk.activates > (int64_t)time(NULL) &&
+	    store_key_list_verify(s, prev_one, &prev, err, errlen) >= 0 &&
+	    prev.private_pem != NULL) {
+		store_key_free(&sk);
+		sk = prev;
 	}
 	if (sk.private_pem == NULL)
 		store_fail(err, errlen, "signing key %s: no private key", sk.kid);

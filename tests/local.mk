@@ -25,5 +25,6 @@ EXTRA_DIST += tests/lint/funclen.sh tests/lint/funclen.py
 
 # Hostile clients against the real daemons (tests/hostile/).
 include $(srcdir)/tests/hostile/local.mk
-# Interop tests with third-party clients (tests/interop/).
+# Third-party clients against real daemons (tests/interop/).
+include $(srcdir)/tests/interop/local.mk
 include $(srcdir)/tests/interop/tls.mk

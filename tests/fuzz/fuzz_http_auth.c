@@ -1,5 +1,6 @@
 /* Fuzz harness: the parsers of peer-sent HTTP text (Authorization Bearer and
- * Basic, forms, query strings, Range, If-None-Match, paths) must never read
+ * Basic, forms, query strings, Range, If-None-Match, If-Range, HTTP dates,
+ * paths) must never read
  * past the input nor crash.  The first byte selects nothing: every parser sees
  * every input, each from an exact-size copy so ASan catches over-reads. */
 #include "config.h"
@@ -21,6 +22,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *tok, *q;
 	size_t tl, ql;
 	uint64_t a, n;
+	int64_t t;
+	char date[HTTPSD_DATE_MAX];
 
 	if (s == NULL)
 		return 0;
@@ -35,6 +38,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	(void)httpsd_etag_match(s, size, "\"0123456789abcdef\"");
 	(void)httpsd_path_decode(s, size, path, sizeof(path), &q, &ql);
+	(void)httpsd_if_range_ok(s, size, "\"0123456789abcdef\"", 1700000000, 1);
+	/* A parsed date formats and parses back to itself. */
+	if (httpsd_http_date_parse(s, size, &t) == 0) {
+		int64_t back;
+		httpsd_http_date_format(t, date);
+		if (httpsd_http_date_parse(date, strlen(date), &back) < 0 || back != t)
+			abort();
+	}
 	free(s);
 	return 0;
 }

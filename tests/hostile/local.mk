@@ -11,6 +11,5 @@ HOSTILE_TESTS = \
 	tests/hostile/code_bruteforce.py
 
 TESTS += $(HOSTILE_TESTS)
-TEST_EXTENSIONS += .py
-PY_LOG_COMPILER = python3
+# .py cases run through tests/interop/python.sh (tests/interop/local.mk).
 EXTRA_DIST += tests/hostile/hostile.py $(HOSTILE_TESTS)

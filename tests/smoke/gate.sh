@@ -40,12 +40,12 @@ ok() {
 
 set -- $(python3 -c '
 import socket
-ss = [socket.socket() for _ in range(3)]
+ss = [socket.socket() for _ in range(4)]
 for s in ss:
     s.bind(("127.0.0.1", 0))
 print(" ".join(str(s.getsockname()[1]) for s in ss))
 ')
-CP=$1 HP=$2 OP=$3
+CP=$1 HP=$2 OP=$3 MP=$4
 D=$tmp/d
 ctl() { "$CTL" -d "$D" "$@"; }
 ctl init --hostname localhost >"$tmp/init.out" 2>&1 || fail "oprovctl init"
@@ -54,7 +54,7 @@ ctl device add SEP001122334455 --model 8845 --profile Standard-OAuth \
 TOKEN=$(ctl token mint --device SEP001122334455 2>/dev/null) || fail "token mint"
 
 "$HTTPSD" -d "$D" -f --config-listen "127.0.0.1:$CP" --http-listen "127.0.0.1:$HP" \
-	--oauth-listen "127.0.0.1:$OP" 2>"$tmp/log" &
+	--oauth-listen "127.0.0.1:$OP" --metrics-listen "127.0.0.1:$MP" 2>"$tmp/log" &
 pid=$!
 i=0
 until curl -s -o /dev/null "http://127.0.0.1:$HP/healthz"; do
@@ -62,7 +62,7 @@ until curl -s -o /dev/null "http://127.0.0.1:$HP/healthz"; do
 done
 
 metric() { # name
-	curl -sk "https://127.0.0.1:$OP/metrics" |
+	curl -s "http://127.0.0.1:$MP/metrics" |
 		sed -n "s/^oprov_httpsd_$1 \([0-9]*\)\$/\1/p"
 }
 renders() { echo "$(metric config_lookups_total)/$(metric renders_total)"; }

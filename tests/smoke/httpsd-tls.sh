@@ -73,7 +73,7 @@ print(" ".join(str(s.getsockname()[1]) for s in ss))
 	early=on
 	[ "$kt" = ed25519 ] && early=off
 	"$HTTPSD" -d "$D" -f --config-listen "127.0.0.1:$CP" --http-listen "127.0.0.1:$HP" \
-		--oauth-listen off --threads 2 --tls-early-start $early 2>"$tmp/log" &
+		--oauth-listen off --metrics-listen off --threads 2 --tls-early-start $early 2>"$tmp/log" &
 	pid=$!
 	i=0
 	until curl -s -o /dev/null "http://127.0.0.1:$HP/healthz"; do

@@ -49,12 +49,12 @@ ok() {
 
 set -- $(python3 -c '
 import socket
-ss = [socket.socket() for _ in range(3)]
+ss = [socket.socket() for _ in range(4)]
 for s in ss:
     s.bind(("127.0.0.1", 0))
 print(" ".join(str(s.getsockname()[1]) for s in ss))
 ')
-CP=$1 HP=$2 OP=$3
+CP=$1 HP=$2 OP=$3 MP=$4
 export OPROV_DATADIR="$tmp/d"
 D=$OPROV_DATADIR
 ctl() { "$CTL" -d "$D" "$@"; }
@@ -87,7 +87,7 @@ ln -s "$tmp/outside" "$F/dir-out"
 ln -s RingList.xml "$F/link-in.xml"
 
 "$HTTPSD" -d "$D" -f --config-listen "127.0.0.1:$CP" --http-listen "127.0.0.1:$HP" \
-	--oauth-listen "127.0.0.1:$OP" --timeout 3 --threads 2 --code-attempts 4 \
+	--oauth-listen "127.0.0.1:$OP" --metrics-listen "127.0.0.1:$MP" --timeout 3 --threads 2 --code-attempts 4 \
 	--code-window 60 2>"$tmp/log" &
 pid=$!
 i=0
@@ -374,12 +374,13 @@ call 401 -H "Authorization: Bearer $AT5" "$CFG/SEP001122334455.cnf.xml"
 ok "oprovctl token revoke --device takes effect without a reload"
 
 # ---- metrics, health ---------------------------------------------------------------------------------
-call 200 "$AS/metrics"
+call 404 "$AS/metrics"
+call 200 "http://127.0.0.1:$MP/metrics"
 grep -q 'oprov_httpsd_requests_total{listener="https-config",status="200"}' "$tmp/body" ||
 	fail "metrics requests"
 grep -q 'oprov_httpsd_verdicts_total{reason="NO_TOKEN"}' "$tmp/body" || fail "metrics verdicts"
 grep -q 'oprov_httpsd_token_cache_hits_total' "$tmp/body" || fail "metrics cache"
-ok "/metrics"
+ok "/metrics on its own listener only, not on 8443"
 
 # ---- rate limit on failed activation codes ------------------------------------------------------------
 i=0

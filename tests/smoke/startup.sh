@@ -83,7 +83,7 @@ TOKEN=$(ctl token mint --device SEP001122334455 2>/dev/null) || fail "token mint
 
 # ---- the three daemons, as root with --user, in the background ---------
 "$HTTPSD" -d "$D" --user "$U" --config-listen "127.0.0.1:$CP" \
-	--http-listen "127.0.0.1:$HP" --oauth-listen "127.0.0.1:$OP" \
+	--http-listen "127.0.0.1:$HP" --oauth-listen "127.0.0.1:$OP" --metrics-listen off \
 	>"$tmp/httpsd.log" 2>&1 || fail "oprov-httpsd did not start"
 "$TFTPD" -d "$D" --user "$U" -l "127.0.0.1:$UP" >"$tmp/tftpd.log" 2>&1 ||
 	fail "oprov-tftpd did not start"
@@ -176,7 +176,7 @@ print(" ".join(str(s.getsockname()[1]) for s in ss))
 expect_fail "a second oprov-httpsd on the same data directory" \
 	"pid file: .*already running" \
 	"$HTTPSD" -d "$D" -f --user "$U" --config-listen "127.0.0.1:$1" \
-	--http-listen "127.0.0.1:$2" --oauth-listen "127.0.0.1:$3"
+	--http-listen "127.0.0.1:$2" --oauth-listen "127.0.0.1:$3" --metrics-listen off
 expect_fail "a second oprov-tftpd on the same UDP port" "bind: " \
 	"$TFTPD" -d "$D" -f --user "$U" -l "127.0.0.1:$UP"
 expect_fail "a second oprov-sipd on the same TLS port" "bind: .*$TP" \

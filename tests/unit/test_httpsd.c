@@ -1,5 +1,6 @@
 /* Unit tests for httpsd/'s pure parsers: bearer and Basic credentials, forms,
- * query strings, Range, If-None-Match, request paths, challenges. */
+ * query strings, Range, If-None-Match, request paths, challenges, HTTP dates,
+ * If-Range, request framing, scope words. */
 #include "config.h"
 
 #include <criterion/criterion.h>
@@ -253,3 +254,131 @@ Test(challenge, builds)
 	cr_assert_eq(httpsd_bearer_challenge(b, sizeof(b), "a\"b", NULL, NULL, NULL), -1);
 }
 
+
+/* ---- HTTP dates: RFC 9110 §5.6.7's example in its three forms
+ * (784111777 is `date -u -d "Sun, 06 Nov 1994 08:49:37 GMT" +%s`). */
+static int
+date_of(const char *s, int64_t *t)
+{
+	return httpsd_http_date_parse(s, strlen(s), t);
+}
+
+Test(http_date, three_forms)
+{
+	int64_t t = 0;
+
+	cr_assert_eq(date_of("Sun, 06 Nov 1994 08:49:37 GMT", &t), 0);
+	cr_assert_eq(t, 784111777);
+	cr_assert_eq(date_of("Sunday, 06-Nov-94 08:49:37 GMT", &t), 0);
+	cr_assert_eq(t, 784111777);
+	cr_assert_eq(date_of("Sun Nov  6 08:49:37 1994", &t), 0);
+	cr_assert_eq(t, 784111777);
+	/* `date -u -d "2024-02-29 12:00:00" +%s` */
+	cr_assert_eq(date_of("Thu, 29 Feb 2024 12:00:00 GMT", &t), 0);
+	cr_assert_eq(t, 1709208000);
+}
+
+Test(http_date, refuses_bad)
+{
+	static const char *const bad[] = {
+		"", "yesterday", "Sun, 06 Nov 1994 08:49:37",      /* no GMT */
+		"Sun, 06 Nov 1994 08:49:37 UTC", "Sun, 6 Nov 1994 08:49:37 GMT",
+		"Sun, 32 Nov 1994 08:49:37 GMT", "Sun, 06 Foo 1994 08:49:37 GMT",
+		"Sun, 06 Nov 1994 24:00:00 GMT", "Sun, 06 Nov 1994 08:60:00 GMT",
+		"Sun, 06 Nov 1969 08:49:37 GMT", "Sun, 06 Nov 1994 08:49:37 GMT x",
+		"sun, 06 Nov 1994 08:49:37 GMT", "Sun,06 Nov 1994 08:49:37 GMT",
+		"Sun Nov 6 08:49:37 1994", "Sunday, 06-Nov-1994 08:49:37 GMT",
+		"Sun, 31 Apr 2024 00:00:00 GMT", "Sun, 0x 11 1994 08:49:37 GMT",
+		"Wed, 29 Feb 2023 00:00:00 GMT", "Wed, 29 Feb 2100 00:00:00 GMT",
+	};
+	int64_t t;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_assert_eq(date_of(bad[i], &t), -1, "accepted \"%s\"", bad[i]);
+}
+
+Test(http_date, does_not_read_past_len)
+{
+	const char *s = "Sun, 06 Nov 1994 08:49:37 GMTXYZ";
+	int64_t t;
+
+	cr_assert_eq(httpsd_http_date_parse(s, 29, &t), 0);
+	cr_assert_eq(t, 784111777);
+	cr_assert_eq(httpsd_http_date_parse(s, 28, &t), -1);
+}
+
+Test(http_date, formats_imf_fixdate)
+{
+	char b[HTTPSD_DATE_MAX];
+	int64_t t;
+
+	httpsd_http_date_format(784111777, b);
+	cr_assert_str_eq(b, "Sun, 06 Nov 1994 08:49:37 GMT");
+	httpsd_http_date_format(0, b);
+	cr_assert_str_eq(b, "Thu, 01 Jan 1970 00:00:00 GMT");
+	httpsd_http_date_format(1709208000, b);
+	cr_assert_str_eq(b, "Thu, 29 Feb 2024 12:00:00 GMT");
+	httpsd_http_date_format(INT64_MAX, b);          /* clamped, not garbage */
+	cr_assert_str_eq(b, "Fri, 31 Dec 9999 23:59:59 GMT");
+	for (int64_t x = 0; x < INT64_C(4102444800); x += 86400 * 37 + 3671) {
+		httpsd_http_date_format(x, b);
+		cr_assert_eq(date_of(b, &t), 0, "%s", b);
+		cr_assert_eq(t, x, "%s", b);
+	}
+}
+
+/* ---- If-Range (RFC 9110 §13.1.5) ------------------------------------------ */
+Test(if_range, validators)
+{
+	const char *tag = "\"abc-1\"";
+	int64_t mt = 784111777;
+	const char *d = "Sun, 06 Nov 1994 08:49:37 GMT";
+
+	cr_assert_eq(httpsd_if_range_ok("\"abc-1\"", 7, tag, mt, 1), 1);
+	cr_assert_eq(httpsd_if_range_ok(" \"abc-1\" ", 9, tag, mt, 1), 1);
+	cr_assert_eq(httpsd_if_range_ok("\"abc-2\"", 7, tag, mt, 1), 0);
+	cr_assert_eq(httpsd_if_range_ok("W/\"abc-1\"", 9, tag, mt, 1), 0);
+	cr_assert_eq(httpsd_if_range_ok("\"abc-1", 6, tag, mt, 1), 0);
+	cr_assert_eq(httpsd_if_range_ok(d, strlen(d), tag, mt, 1), 1);
+	cr_assert_eq(httpsd_if_range_ok(d, strlen(d), tag, mt + 1, 1), 0);
+	cr_assert_eq(httpsd_if_range_ok(d, strlen(d), tag, mt, 0), 0);
+	cr_assert_eq(httpsd_if_range_ok("garbage", 7, tag, mt, 1), 0);
+	cr_assert_eq(httpsd_if_range_ok("", 0, tag, mt, 1), 0);
+}
+
+/* ---- framing (RFC 9112 §3.2, §6.3) ---------------------------------------------- */
+Test(framing, rules)
+{
+	cr_assert_null(httpsd_framing_check("HTTP/1.1", 1, 0, 0));
+	cr_assert_null(httpsd_framing_check("HTTP/1.1", 1, 1, 0));
+	cr_assert_null(httpsd_framing_check("HTTP/1.1", 1, 0, 1));
+	cr_assert_null(httpsd_framing_check("HTTP/1.0", 0, 0, 0));
+	cr_assert_not_null(httpsd_framing_check("HTTP/1.1", 0, 0, 0));
+	cr_assert_not_null(httpsd_framing_check("HTTP/1.1", 2, 0, 0));
+	cr_assert_not_null(httpsd_framing_check("HTTP/1.0", 2, 0, 0));
+	cr_assert_not_null(httpsd_framing_check("HTTP/1.1", 1, 1, 1));
+	cr_assert_not_null(httpsd_framing_check("HTTP/1.0", 0, 1, 1));
+	cr_assert_not_null(httpsd_framing_check("HTTP/1.1", 1, 2, 0));
+}
+
+/* ---- scope words ------------------------------------------------------------------ */
+Test(scope, subset_has_intersect)
+{
+	char out[64];
+
+	cr_assert_eq(httpsd_scope_subset("config", "config sip-register"), 1);
+	cr_assert_eq(httpsd_scope_subset("sip-register config", "config sip-register"), 1);
+	cr_assert_eq(httpsd_scope_subset("", "config"), 1);
+	cr_assert_eq(httpsd_scope_subset("conf", "config"), 0);
+	cr_assert_eq(httpsd_scope_subset("config revoke", "config sip-register"), 0);
+	cr_assert_eq(httpsd_scope_has("revoke introspect", "introspect", 10), 1);
+	cr_assert_eq(httpsd_scope_has("revoke introspect", "intro", 5), 0);
+	cr_assert_eq(httpsd_scope_has("", "x", 1), 0);
+	cr_assert_eq(httpsd_scope_intersect("config sip-register", "sip-register",
+	                                    out, sizeof(out)), 0);
+	cr_assert_str_eq(out, "sip-register");
+	cr_assert_eq(httpsd_scope_intersect("config", "revoke", out, sizeof(out)), 0);
+	cr_assert_str_eq(out, "");
+	cr_assert_eq(httpsd_scope_intersect("config sip-register", "config sip-register",
+	                                    out, 8), -1);
+}

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "store/store.h"
@@ -1797,4 +1798,110 @@ Test(store, loose_mode_is_tightened_on_open)
 	S = store_open(dir, 0, err, sizeof(err));
 	cr_assert_not_null(S, "%s", err);
 	cr_assert_eq(file_mode("oprov.db"), 0600);
+}
+
+/* ---- a key published ahead, and the latest exp it signed (issue 12 item 5) -- */
+
+/* A fresh EC key as the new current one, signing from `activates`. */
+static char *
+install_key_ahead(struct store *s, int64_t activates)
+{
+	trust_key *k = key_generate(KEY_EC256, err, sizeof(err));
+	json_t *jwk;
+	struct store_key sk;
+	char *kid;
+
+	cr_assert_not_null(k, "%s", err);
+	jwk = key_to_jwk(k);
+	memset(&sk, 0, sizeof(sk));
+	snprintf(sk.kid, sizeof(sk.kid), "%s", key_kid(k));
+	snprintf(sk.alg, sizeof(sk.alg), "%s", jws_alg_name(key_alg(k)));
+	sk.private_pem = key_private_pem(k);
+	sk.public_jwk = json_dumps(jwk, JSON_COMPACT);
+	sk.created = 1;
+	sk.activates = activates;
+	cr_assert_eq(store_key_rotate(s, &sk, err, sizeof(err)), 0, "%s", err);
+	kid = strdup(sk.kid);
+	trust_free_secret((char *)sk.private_pem);
+	free((char *)sk.public_jwk);
+	json_decref(jwk);
+	key_unref(k);
+	return kid;
+}
+
+static void
+signer_is(struct store *s, const char *kid)
+{
+	trust_key *k = store_signing_key(s, err, sizeof(err));
+
+	cr_assert_not_null(k, "%s", err);
+	cr_assert_str_eq(key_kid(k), kid);
+	key_unref(k);
+}
+
+Test(store, key_published_ahead_signs_later)
+{
+	struct store_generation g0, g1;
+	struct store_key cur;
+	int64_t now = (int64_t)time(NULL);
+	char *k1, *k2;
+
+	S = open_new();
+	k1 = install_key_ahead(S, 0);
+	signer_is(S, k1);
+	k2 = install_key_ahead(S, now + 600);
+	/* published (a verify key) at once, but the previous key still signs */
+	signer_is(S, k1);
+	cr_assert_eq(store_key_activate(S, now, err, sizeof(err)), 0, "%s", err);
+	gen(S, &g0);
+	/* its time comes: activation clears it once and bumps the generation */
+	cr_assert_eq(store_key_activate(S, now + 600, err, sizeof(err)), 1, "%s", err);
+	gen(S, &g1);
+	cr_assert_gt(g1.config, g0.config);
+	cr_assert_eq(store_key_activate(S, now + 601, err, sizeof(err)), 0, "%s", err);
+	signer_is(S, k2);
+	cr_assert_eq(store_key_current(S, &cur, err, sizeof(err)), 0);
+	cr_assert_eq(cur.activates, 0);
+	store_key_free(&cur);
+	free(k1);
+	free(k2);
+}
+
+static int
+prev_last_exp(void *ctx, const struct store_key *k)
+{
+	if (k->state == STORE_KEY_PREVIOUS)
+		*(int64_t *)ctx = k->last_exp;
+	return 0;
+}
+
+Test(store, key_last_exp_keeps_the_maximum)
+{
+	struct store_key cur;
+	struct store_generation g0, g1;
+
+	S = open_new();
+	rotate(S, "k1", 10);
+	gen(S, &g0);
+	cr_assert_eq(store_key_note_exp(S, "k1", 5000, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_key_note_exp(S, "k1", 4000, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_key_current(S, &cur, err, sizeof(err)), 0);
+	cr_assert_eq(cur.last_exp, 5000);
+	store_key_free(&cur);
+	cr_assert_eq(store_key_note_exp(S, "k1", 9000, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_key_current(S, &cur, err, sizeof(err)), 0);
+	cr_assert_eq(cur.last_exp, 9000);
+	store_key_free(&cur);
+	/* nothing a daemon holds changed: no generation bump */
+	gen(S, &g1);
+	cr_assert_eq(g1.config, g0.config);
+	/* it survives the rotation that makes it the previous key */
+	rotate(S, "k2", 20);
+	{
+		int64_t prev_exp = -1;
+
+		cr_assert_eq(store_key_list(S, prev_last_exp, &prev_exp, err,
+		                            sizeof(err)), 0);
+		cr_assert_eq(prev_exp, 9000);
+	}
 }
