@@ -186,6 +186,9 @@ static const char *const migrations[] = {
 	"  PRIMARY KEY (aor, instance, reg_id)) WITHOUT ROWID;"
 	"CREATE INDEX sip_binding_node ON sip_binding (node, conn_id);"
 	"CREATE INDEX sip_binding_expires ON sip_binding (expires);",
+
+	/* 2: mixed mode (CTL files served), off by default */
+	"ALTER TABLE cluster ADD COLUMN mixed_mode BIGINT NOT NULL DEFAULT 0;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

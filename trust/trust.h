@@ -693,6 +693,12 @@ enum policy_peer {
  * registration for a device, or a public file (trust lists, firmware,
  * defaults).  `exists` means the device / the public file exists. */
 struct policy_target {
+	/* A trust list (ITLFile.tlv, CTLFile.tlv, ITLSEP<MAC>.tlv, ...): only
+	 * public certificates, the same list whatever device it is named
+	 * after, and what a phone needs before it can trust 6971 or hold a
+	 * token.  Public on 6970 and TFTP for every device; on 6971 like any
+	 * public file. */
+	int trust_list;
 	int device_specific;
 	int exists;
 	int oauth_enabled;       /* device's security profile has OAuth */
