@@ -7,7 +7,8 @@ gate_libgate_a_SOURCES = \
 	gate/decide.c \
 	gate/devices.c \
 	gate/gate.c \
-	gate/snapshot.c
+	gate/snapshot.c \
+	gate/trustlist.c
 gate_libgate_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(OPENSSL_CFLAGS)
 # What a program linking gate/libgate.a also needs.
 GATE_LIBS = gate/libgate.a $(STORE_LIBS) common/libcommon.a -lpthread

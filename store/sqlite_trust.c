@@ -38,6 +38,8 @@ cert_from_row(sqlite3_stmt *st, struct store_cert *c, int with_key)
 static int
 cert_check(const struct store_cert *c, int keyed, char *err, size_t errlen)
 {
+	char what[STORE_PURPOSE_MAX + 24];
+
 	if (store_check_str(c->purpose, sizeof(c->purpose), 1, "certificate purpose",
 	                    err, errlen) < 0 ||
 	    store_check_str(c->subject, sizeof(c->subject), 0,
@@ -47,8 +49,8 @@ cert_check(const struct store_cert *c, int keyed, char *err, size_t errlen)
 	    store_check_str(c->pem, STORE_PEM_MAX, 1, "certificate PEM", err,
 	                    errlen) < 0)
 		return -1;
-	if (keyed && store_check_str(c->key_pem, STORE_PEM_MAX, 1,
-	                             "private key PEM", err, errlen) < 0)
+	snprintf(what, sizeof(what), "%s private key PEM", c->purpose);
+	if (keyed && store_check_str(c->key_pem, STORE_PEM_MAX, 1, what, err, errlen) < 0)
 		return -1;
 	if (!keyed && c->key_pem != NULL)
 		return store_fail(err, errlen, "only a tomcat, sast, sast-next or "

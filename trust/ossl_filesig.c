@@ -90,9 +90,21 @@ key_fields(X509 *x, struct tlv_cert_fields *out)
 	if (bn == NULL || BN_num_bytes(bn) > TLV_SERIAL_MAX)
 		goto out;
 	out->serial_len = (size_t)BN_bn2bin(bn, out->serial);
-	if (pkey == NULL || (n = i2d_PublicKey(pkey, &pk)) <= 0 ||
-	    copy_out(out->pubkey, sizeof(out->pubkey), &out->pubkey_len, pk, (size_t)n) < 0)
+	if (pkey == NULL)
 		goto out;
+	if ((n = i2d_PublicKey(pkey, &pk)) > 0) {
+		if (copy_out(out->pubkey, sizeof(out->pubkey), &out->pubkey_len, pk,
+		             (size_t)n) < 0)
+			goto out;
+	} else {
+		/* Ed25519 and the like have no i2d form: the raw key. */
+		size_t rl = sizeof(out->pubkey);
+
+		ERR_clear_error();
+		if (EVP_PKEY_get_raw_public_key(pkey, out->pubkey, &rl) != 1)
+			goto out;
+		out->pubkey_len = rl;
+	}
 	out->rsa_bits = EVP_PKEY_get_base_id(pkey) == EVP_PKEY_RSA ? EVP_PKEY_get_bits(pkey) : 0;
 	X509_get0_signature(&sig, &alg, x);
 	if (copy_out(out->sig, sizeof(out->sig), &out->sig_len, ASN1_STRING_get0_data(sig),
