@@ -17,3 +17,8 @@ GATE_LIBS = gate/libgate.a $(STORE_LIBS) common/libcommon.a -lpthread
 # root, --user, the hand-over of the store, serving through the gate.
 TESTS += tests/smoke/startup.sh
 EXTRA_DIST += tests/smoke/startup.sh
+
+# A phone's boot order end to end (trust lists, signed files, 6971, 5090):
+# tftpd, httpsd and sipd with a script client.
+TESTS += tests/smoke/bootwalk.sh
+EXTRA_DIST += tests/smoke/bootwalk.sh tests/smoke/bootwalk.py
