@@ -328,12 +328,13 @@ void store_cert_free(struct store_cert *c);   /* frees pem/key_pem (wiped) */
 /* ---- trust lists and signed files ---------------------------------------
  * What ITLFile.tlv / CTLFile.tlv name, in this order: sast (SAST, the
  * signer), sast-next (SAST), ccm-tftp (CCM+TFTP), the web certificate's
- * leaf (TFTP: what 6971 shows), each Phone Edge Trust CA (APP-SERVER).
+ * leaf twice (TFTP: what 6971 shows; CCM: what 5090 shows), each Phone
+ * Edge Trust CA (APP-SERVER).
  * The list's timestamp is the newest not_before among them, so the bytes
  * change exactly when the content does.  docs/formats.md has the why. */
 #define STORE_ITL_NAME "ITLFile.tlv"
 #define STORE_CTL_NAME "CTLFile.tlv"
-#define STORE_TRUST_ENTRIES_MAX (4 + STORE_PHONE_EDGE_TRUST_MAX)
+#define STORE_TRUST_ENTRIES_MAX (5 + STORE_PHONE_EDGE_TRUST_MAX)
 struct store_trust_cert {
 	uint8_t *der;                           /* NULL when the role is empty */
 	size_t len;

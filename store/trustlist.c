@@ -147,6 +147,7 @@ store_trust_entries(const struct store_trust *t, struct tlv_entry *e, size_t cap
 	ADD(TLV_ROLE_SAST, &t->sast_next);
 	ADD(TLV_ROLE_CCM_TFTP, &t->ccm_tftp);
 	ADD(TLV_ROLE_TFTP, &t->web);
+	ADD(TLV_ROLE_CCM, &t->web);         /* 5090 shows the same certificate */
 	for (size_t i = 0; i < t->nedge; i++)
 		ADD(TLV_ROLE_APP_SERVER, &t->edge[i]);
 #undef ADD

@@ -29,7 +29,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding
 
-ROLE_SAST, ROLE_CCM_TFTP, ROLE_TFTP = 0, 2, 3
+ROLE_SAST, ROLE_CCM, ROLE_CCM_TFTP, ROLE_TFTP = 0, 1, 2, 3
 
 
 def ok(msg):
@@ -188,16 +188,16 @@ def check_sgn(d, recs, name):
 
 
 # ---- TLS pinned to the ITL's TFTP record ------------------------------------------------
-def pinned(port, recs, what):
+def pinned(port, recs, what, role=ROLE_TFTP):
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE      # trust comes from the ITL, not a CA
     s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=10))
     der = s.getpeercert(binary_form=True)
-    want = [r["cert"] for r in recs if r.get("role") == ROLE_TFTP]
+    want = [r["cert"] for r in recs if r.get("role") == role]
     if not want or hashlib.sha256(der).digest() not in [hashlib.sha256(c).digest() for c in want]:
         s.close()
-        raise Fail("%s certificate is not the ITL's TFTP record" % what)
+        raise Fail("%s certificate is not the ITL's record of role %d" % (what, role))
     return s
 
 
@@ -221,7 +221,7 @@ def http_get(port, path):
 
 
 def register(port, recs, mac, line, token):
-    s = pinned(port, recs, "5090")
+    s = pinned(port, recs, "5090", ROLE_CCM)
     host = "127.0.0.1"
     lport = s.getsockname()[1]
     msg = ("REGISTER sip:%s SIP/2.0\r\n"
@@ -286,7 +286,7 @@ def walk_oauth(a):
     if b"<sipOAuthMode>1</sipOAuthMode>" not in xml:
         raise Fail("config without sipOAuthMode 1")
     ok("6971 SEP%s.cnf.xml.sgn: TLS pinned, signed by the ITL's CCM+TFTP record, one changed byte fails" % mac)
-    ok(register(a.sip, recs, mac, a.line, token) + " to REGISTER on 5090 (TLS pinned to the ITL)")
+    ok(register(a.sip, recs, mac, a.line, token) + " to REGISTER on 5090 (TLS pinned to the ITL's CCM record)")
 
 
 def walk_legacy(a):
