@@ -88,6 +88,7 @@ cfg_render(struct httpsd *h, const char *key)
 
 	if (e == NULL)
 		goto fail;
+	atomic_fetch_add(&h->m.renders, 1);
 	atomic_init(&e->refs, 1);
 	snprintf(e->device, sizeof(e->device), "%s", key);
 	snprintf(device, sizeof(device), "%.*s", (int)(sgn ? kl - 4 : kl), key);
@@ -130,6 +131,7 @@ httpsd_cfg_get(struct httpsd *h, const char *device, uint64_t gen)
 	size_t b = hash_string(device) % HTTPSD_CONFIG_CACHE;
 	struct cfg_cache_entry *e = NULL, *ne;
 
+	atomic_fetch_add(&h->m.config_lookups, 1);
 	pthread_rwlock_rdlock(&h->cache_lock);
 	if (h->cache_gen == gen && (e = cache_find(h, b, device)) != NULL)
 		atomic_fetch_add(&e->refs, 1);
