@@ -73,3 +73,6 @@ FUZZERS += tests/fuzz/fuzz_tlv
 tests_fuzz_fuzz_tlv_SOURCES = tests/fuzz/fuzz_tlv.c
 tests_fuzz_fuzz_tlv_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 tests_fuzz_fuzz_tlv_LDADD = $(FUZZ_DRIVER) $(TRUST_LIBS)
+
+# The .tlv/.sgn layout, its published sources and what is left out.
+EXTRA_DIST += docs/formats.md
