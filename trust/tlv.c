@@ -435,6 +435,12 @@ tlv_header_parse(const uint8_t *p, size_t n, enum tlv_kind kind, struct tlv_head
 		trust_err(err, errlen, "header lacks the signature, hash, serial or signer");
 		return -1;
 	}
+	/* Both published tools sign with RSA only (SIGNATURE_ALGORITHM 0);
+	 * anything else would be checked as RSA by mistake. */
+	if (h->sig_alg != 0) {
+		trust_err(err, errlen, "signature algorithm %u is not RSA (0)", h->sig_alg);
+		return -1;
+	}
 	return 0;
 trunc:
 	trust_err(err, errlen, "header field runs past the header length");

@@ -15,6 +15,7 @@
 #include "tests/unit/test_trust.h"
 
 #define VEC_TS 1600000000u
+#define HDR_AT 10                /* after VERSION and HEADER_LENGTH */
 
 struct signer {
 	trust_key *key;
@@ -323,6 +324,16 @@ Test(trustlist, reader_refuses_malformed_files)
 	memcpy(buf, vec, vl);
 	buf[0x2f] = 'x';                        /* signer name loses its NUL */
 	cr_assert_eq(sgn_parse(buf, vl, &s, err, sizeof(err)), -1);
+	/* SIGNATURE_ALGORITHM (tag 10, length 1) other than 0 = RSA */
+	memcpy(buf, vec, vl);
+	cr_assert_eq(sgn_parse(buf, vl, &s, err, sizeof(err)), 0);
+	for (size_t i = HDR_AT; i + 3 < s.h.header_len; i++)
+		if (buf[i] == 10 && buf[i + 1] == 0 && buf[i + 2] == 1 && buf[i + 3] == 0) {
+			buf[i + 3] = 1;
+			break;
+		}
+	cr_assert_eq(sgn_parse(buf, vl, &s, err, sizeof(err)), -1);
+	cr_assert(strstr(err, "not RSA") != NULL, "%s", err);
 	/* a list: the content after the header must be records */
 	memcpy(buf, vec, vl);
 	cr_assert_eq(tlv_parse(buf, vl, l, err, sizeof(err)), -1);
