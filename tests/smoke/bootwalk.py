@@ -29,7 +29,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding
 
-ROLE_SAST, ROLE_CCM, ROLE_CCM_TFTP, ROLE_TFTP = 0, 1, 2, 3
+ROLE_SAST, ROLE_CCM, ROLE_CCM_TFTP, ROLE_TFTP, ROLE_APP_SERVER = 0, 1, 2, 3, 7
 
 
 def ok(msg):
@@ -187,6 +187,25 @@ def check_sgn(d, recs, name):
     return d[h["header_len"]:]
 
 
+def check_edge(recs, web_der):
+    """Phone Edge Trust reaches phones as APP-SERVER records: at most 16, and
+    one of them must be the CA that issued the web certificate."""
+    edge = [x509.load_der_x509_certificate(r["cert"]) for r in recs
+            if r.get("role") == ROLE_APP_SERVER and "cert" in r]
+    if not edge or len(edge) > 16:
+        raise Fail("the ITL has %d APP-SERVER records, want 1-16" % len(edge))
+    web = x509.load_der_x509_certificate(web_der)
+    for ca in edge:
+        if ca.subject != web.issuer:
+            continue
+        try:
+            web.verify_directly_issued_by(ca)
+            return
+        except (InvalidSignature, ValueError, TypeError):
+            continue
+    raise Fail("no APP-SERVER record issued the web certificate")
+
+
 # ---- TLS pinned to the ITL's TFTP record ------------------------------------------------
 def pinned(port, recs, what, role=ROLE_TFTP):
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
@@ -264,6 +283,8 @@ def walk_oauth(a):
                                  ec.EllipticCurvePublicKey):
         raise Fail("the ITL has no EC TFTP record")
     ok("TFTP ITLSEP%s.tlv: signer is a SAST of the CTL, signature valid, signer version 1.1, EC TFTP record" % mac)
+    check_edge(recs, web[0]["cert"])
+    ok("the ITL carries the Phone Edge Trust CA as APP-SERVER, and it signed the 6971 certificate")
     pinned(a.https, recs, "6971").close()
     ok("6971 presents the certificate the ITL names (TFTP record, SHA-256 pinned)")
     st, _ = https(a.https, recs, "GET", "/SEP%s.cnf.xml.sgn" % mac)

@@ -92,6 +92,20 @@ python3 "$WALK" legacy --tftp "$TP" --http "$HP" --mac 112233445566 --oauth-mac 
 	--public sip78xx.14-2-1-0001-1.loads --public-path "$D/files/sip78xx.14-2-1-0001-1.loads" ||
 	fail "legacy phone boot walk"
 
+# `trust show DEVICE` describes the list that is served: its version is the
+# served bytes' SHA-256 prefix, every role appears, and the device's names.
+curl -s -o "$tmp/itl.tlv" "http://127.0.0.1:$HP/ITLSEP001122334455.tlv" || fail "ITLSEP over 6970"
+ctl trust show SEP001122334455 >"$tmp/show.out" 2>&1 || fail "trust show: $(tail -1 "$tmp/show.out")"
+want=$(sha256sum "$tmp/itl.tlv" | cut -c1-16)
+grep -q "^version: *$want " "$tmp/show.out" || fail "trust show version is not the served list's ($want)"
+for role in SAST CCM+TFTP TFTP CCM APP-SERVER; do
+	grep -q "^$role " "$tmp/show.out" || fail "trust show lacks a $role record"
+done
+grep -q "^CTLFile.tlv: *served" "$tmp/show.out" || fail "trust show: CTLFile.tlv not served in mixed mode"
+grep -q "device SEP001122334455: fetches ITLSEP001122334455.tlv" "$tmp/show.out" ||
+	fail "trust show does not name the device's list"
+echo "ok - trust show SEP001122334455 names the served list's version, its roles and the device's file"
+
 # Rotation: the phone holds the list fetched before; the served list after
 # `cert rotate sast` must verify with it (oprovctl's check and the client's).
 curl -s -o "$tmp/itl0.tlv" "http://127.0.0.1:$HP/ITLFile.tlv" || fail "ITL before rotation"
