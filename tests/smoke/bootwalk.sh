@@ -132,4 +132,26 @@ if ctl trust verify --trust "$tmp/itl0.tlv" "$tmp/itl2.tlv" >/dev/null 2>&1; the
 	fail "a list two rotations on verified with the oldest list"
 fi
 echo "ok - a second rotation chains on; a list two rotations old is not enough"
+
+# ccm-tftp rotation: the list (still signed by the same SAST) names the new
+# file signer, and files are signed with it from then on.
+SGN=SEP112233445566.cnf.xml.sgn
+curl -s -o "$tmp/sgn0" "http://127.0.0.1:$HP/$SGN" || fail "$SGN before the ccm-tftp rotation"
+ctl trust verify --trust "$tmp/itl2.tlv" "$tmp/sgn0" >/dev/null 2>&1 || fail "$SGN does not verify with the ITL"
+ctl cert rotate ccm-tftp >/dev/null || fail "cert rotate ccm-tftp"
+i=0
+until curl -s -o "$tmp/itl3.tlv" "http://127.0.0.1:$HP/ITLFile.tlv" && ! cmp -s "$tmp/itl2.tlv" "$tmp/itl3.tlv" &&
+      curl -s -o "$tmp/sgn1" "http://127.0.0.1:$HP/$SGN" && ! cmp -s "$tmp/sgn0" "$tmp/sgn1"; do
+	i=$((i + 1))
+	[ $i -lt 100 ] || fail "the list or $SGN did not change after cert rotate ccm-tftp"
+	sleep 0.05
+done
+ctl trust verify --trust "$tmp/itl2.tlv" "$tmp/itl3.tlv" >/dev/null 2>&1 ||
+	fail "the list after the ccm-tftp rotation does not verify with the one before"
+ctl trust verify --trust "$tmp/itl3.tlv" "$tmp/sgn1" >/dev/null 2>&1 ||
+	fail "$SGN after the ccm-tftp rotation does not verify with the new list"
+if ctl trust verify --trust "$tmp/itl2.tlv" "$tmp/sgn1" >/dev/null 2>&1; then
+	fail "$SGN signed by the new ccm-tftp key verified with the list that does not name it"
+fi
+echo "ok - cert rotate ccm-tftp: the next list (same SAST) names the new signer, $SGN is signed with it"
 echo "all boot-walk checks passed"
