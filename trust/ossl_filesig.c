@@ -147,17 +147,22 @@ tlv_sig_verify(const uint8_t *der, size_t len, int hash_bits, const void *data,
 	EVP_PKEY_CTX *pctx = NULL;          /* owned by m */
 	EVP_MD_CTX *m = NULL;
 	X509 *x = der_cert(der, len, NULL, 0);
+	EVP_PKEY *pkey;                     /* owned by x */
 	int rc = -1;
 
 	if (x == NULL || (hash_bits != 160 && hash_bits != 256 && hash_bits != 512))
 		goto out;
-	if (EVP_PKEY_get_base_id(X509_get0_pubkey(x)) != EVP_PKEY_RSA) {
+	/* NULL when the certificate parses but its key does not (a list
+	 * brought from elsewhere, or a fuzzed one): unreadable, not a crash. */
+	if ((pkey = X509_get0_pubkey(x)) == NULL)
+		goto out;
+	if (EVP_PKEY_get_base_id(pkey) != EVP_PKEY_RSA) {
 		rc = 0;                             /* the formats sign with RSA only */
 		goto out;
 	}
 	if ((m = EVP_MD_CTX_new()) == NULL ||
 	    EVP_DigestVerifyInit_ex(m, &pctx, EVP_MD_get0_name(md), NULL, NULL,
-	                            X509_get0_pubkey(x), NULL) != 1 ||
+	                            pkey, NULL) != 1 ||
 	    EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) != 1)
 		goto out;
 	rc = EVP_DigestVerify(m, sig, siglen, data, n) == 1 ? 1 : 0;

@@ -344,6 +344,23 @@ Test(trustlist, reader_refuses_malformed_files)
 	free(l);
 }
 
+/* itl-badkey.tlv: itl-one.tlv with bytes of the SAST certificate's key
+ * changed (found by fuzz_tlv): the certificate still parses, its key does
+ * not.  The check must answer "unreadable", not crash. */
+Test(trustlist, a_signer_certificate_with_an_unreadable_key_is_refused)
+{
+	struct tlv_list *l = malloc(sizeof(*l));
+	size_t vl;
+	uint8_t *vec = (uint8_t *)t_data("itl-badkey.tlv", &vl);
+	char err[256] = "";
+
+	cr_assert_eq(tlv_parse(vec, vl, l, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(tlv_verify_self(l, vec, vl, err, sizeof(err)), -1);
+	cr_assert(strstr(err, "unreadable") != NULL, "%s", err);
+	free(vec);
+	free(l);
+}
+
 Test(trustlist, reader_refuses_a_repeated_signature_field)
 {
 	size_t vl;
