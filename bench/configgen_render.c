@@ -52,7 +52,7 @@ int
 main(int argc, char **argv)
 {
 	struct cfg_params params;
-	struct cfg_cluster cluster = { 1 };
+	struct cfg_cluster cluster = { .sip_oauth_mode = 1 };
 	struct cfg_profile prof;
 	struct cfg_node nodes[2];
 	struct cfg_pool pool;

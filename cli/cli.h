@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "common/common.h"
+#include "trust/trust.h"
 
 struct store;
 
@@ -153,6 +154,8 @@ int cmd_keys(struct cli *c, int argc, char **argv);
 int cmd_client(struct cli *c, int argc, char **argv);
 int cmd_registrations(struct cli *c, int argc, char **argv);
 int cmd_reload(struct cli *c, int argc, char **argv);
+int cmd_cluster(struct cli *c, int argc, char **argv);
+int cmd_trust(struct cli *c, int argc, char **argv);
 
 /* Shared by `init` and `keys rotate` (cmd_keys.c): a fresh signing key of
  * type t (enum key_type) as a store record, private PEM and public JWK
@@ -168,5 +171,18 @@ struct cert_info;
 int cli_cert_add(struct store *s, const char *purpose, const char *pem,
                  const char *key_pem, const struct cert_info *ci, int64_t *id,
                  char *err, size_t errlen);
+/* A trust-list role pair (cmd_cert.c): a fresh RSA 2048 self-signed
+ * certificate and key for `purpose` (sast, sast-next, ccm-tftp), made in
+ * memory, then stored. */
+#define CLI_ROLE_DAYS 3650
+struct cli_role {
+	const char *purpose;
+	char *pem, *key_pem;             /* key_pem is a secret */
+	struct cert_info info;
+};
+int cli_role_make(const char *purpose, const char *cn, struct cli_role *r, char *err,
+                  size_t errlen);
+int cli_role_store(struct store *s, const struct cli_role *r, char *err, size_t errlen);
+void cli_role_free(struct cli_role *r);
 
 #endif

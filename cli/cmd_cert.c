@@ -1,15 +1,18 @@
 /*
- * cmd_cert.c - `oprovctl cert upload|list|delete`: certificates by purpose.
- * tomcat is the web certificate (key + chain, one only); tomcat-trust holds
- * the CAs 5091 peers (Expressway-C) must chain to; phone-edge-trust the CA
- * roots phones use to check the web certificate, at most 16.  Also
- * cli_cert_add, the one way oprovctl writes a certificate (init uses it).
+ * cmd_cert.c - `oprovctl cert upload|list|delete|rotate`: certificates by
+ * purpose.  tomcat is the web certificate (key + chain, one only);
+ * tomcat-trust holds the CAs 5091 peers (Expressway-C) must chain to;
+ * phone-edge-trust the CA roots phones use to check the web certificate, at
+ * most 16; sast, sast-next and ccm-tftp are the trust-list roles (RSA key +
+ * certificate each, docs/formats.md).  Also cli_cert_add, the one way
+ * oprovctl writes a certificate, and the role pairs init makes.
  */
 #include "config.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli/cli.h"
 #include "store/store.h"
@@ -17,8 +20,38 @@
 
 static const char *const purposes[] = {
 	STORE_PURPOSE_TOMCAT, STORE_PURPOSE_TOMCAT_TRUST, STORE_PURPOSE_PHONE_EDGE_TRUST,
+	STORE_PURPOSE_SAST, STORE_PURPOSE_SAST_NEXT, STORE_PURPOSE_CCM_TFTP,
 	NULL,
 };
+
+/* ---- trust-list role pairs --------------------------------------------------- */
+
+int
+cli_role_make(const char *purpose, const char *cn, struct cli_role *r, char *err,
+              size_t errlen)
+{
+	memset(r, 0, sizeof(*r));
+	r->purpose = purpose;
+	if (x509_make_ca(KEY_RSA2048, cn, CLI_ROLE_DAYS, &r->pem, &r->key_pem, err,
+	                 errlen) < 0 ||
+	    cert_info_pem(r->pem, strlen(r->pem), &r->info, err, errlen) < 0)
+		return -1;
+	return 0;
+}
+
+int
+cli_role_store(struct store *s, const struct cli_role *r, char *err, size_t errlen)
+{
+	return cli_cert_add(s, r->purpose, r->pem, r->key_pem, &r->info, NULL, err, errlen);
+}
+
+void
+cli_role_free(struct cli_role *r)
+{
+	free(r->pem);
+	trust_free_secret(r->key_pem);
+	r->pem = r->key_pem = NULL;
+}
 
 /* Does the private key belong to the certificate?  Compares the RFC 7638
  * thumbprints of both public keys. */
@@ -112,11 +145,11 @@ upload_args(const struct cli_cmd *self, int argc, char **argv, struct upload *up
 		return rc;
 	up->file = argv[optind];
 	if (up->purpose == NULL || cli_word(up->purpose, purposes) < 0)
-		return cli_usage(self, "cert upload: --purpose must be tomcat, tomcat-trust or "
-		                 "phone-edge-trust");
-	if ((strcmp(up->purpose, STORE_PURPOSE_TOMCAT) == 0) != (up->keyfile != NULL))
-		return cli_usage(self, "cert upload: --key goes with --purpose tomcat, and only "
-		                 "with it");
+		return cli_usage(self, "cert upload: --purpose must be tomcat, tomcat-trust, "
+		                 "phone-edge-trust, sast, sast-next or ccm-tftp");
+	if (store_purpose_keyed(up->purpose) != (up->keyfile != NULL))
+		return cli_usage(self, "cert upload: --key goes with --purpose tomcat, sast, "
+		                 "sast-next or ccm-tftp, and only with them");
 	return CLI_OK;
 }
 
@@ -157,18 +190,31 @@ upload_read(struct upload *up)
 	return CLI_OK;
 }
 
-/* tomcat: the whole file (certificate and chain) with its key, replacing
- * the current pair.  CLI_OK or CLI_FAIL (printed). */
+/* A keyed purpose: the whole file (certificate and chain) with its key,
+ * replacing the current pair; the trust-list roles sign with RSA.  CLI_OK
+ * or CLI_FAIL (printed). */
 static int
 upload_tomcat(struct store *s, struct upload *up)
 {
 	char err[CLI_ERR_MAX], tb[40];
+	trust_key *k;
+
+	if (strcmp(up->purpose, STORE_PURPOSE_TOMCAT) != 0) {
+		k = key_tls_from_pem(up->key, up->key_len, err, sizeof(err));
+		if (k == NULL || key_family(k) != KEY_FAMILY_RSA) {
+			key_unref(k);
+			return cli_fail("cert upload: %s needs an RSA key (trust lists and .sgn "
+			                "files carry RSA signatures)", up->purpose);
+		}
+		key_unref(k);
+	}
 
 	if (cli_cert_add(s, up->purpose, up->pem, up->key, &up->info[0], &up->ids[0], err,
 	                 sizeof(err)) < 0)
 		return cli_fail("cert upload: %s", err);
-	printf("%lld tomcat %s (expires %s); run `oprovctl reload`\n", (long long)up->ids[0],
-	       up->info[0].subject, cli_time(up->info[0].not_after, tb, sizeof(tb)));
+	printf("%lld %s %s (expires %s)%s\n", (long long)up->ids[0], up->purpose,
+	       up->info[0].subject, cli_time(up->info[0].not_after, tb, sizeof(tb)),
+	       strcmp(up->purpose, STORE_PURPOSE_TOMCAT) == 0 ? "; run `oprovctl reload`" : "");
 	return CLI_OK;
 }
 
@@ -241,7 +287,7 @@ cert_upload(struct cli *c, const struct cli_cmd *self, int argc, char **argv)
 		return rc;
 	if ((rc = upload_read(&up)) == CLI_OK) {
 		if ((s = cli_store_open(c)) != NULL) {
-			rc = strcmp(up.purpose, STORE_PURPOSE_TOMCAT) == 0 ? upload_tomcat(s, &up)
+			rc = store_purpose_keyed(up.purpose) ? upload_tomcat(s, &up)
 			     : upload_bundle(s, &up);
 			store_close(s);
 		} else
@@ -330,6 +376,59 @@ cert_delete(struct cli *c, const struct cli_cmd *self, int argc, char **argv)
 	return CLI_OK;
 }
 
+/* `cert rotate sast`: sast-next becomes the signer and a new sast-next is
+ * made, in one transaction, so the next list is signed by a key every
+ * phone holding the current list already trusts.  `cert rotate ccm-tftp`:
+ * a new .sgn signer (the new list names it before any file it signs is
+ * fetched). */
+static int
+cert_rotate(struct cli *c, const struct cli_cmd *self, int argc, char **argv)
+{
+	static const char *const roles[] = { STORE_PURPOSE_SAST, STORE_PURPOSE_CCM_TFTP, NULL };
+	char err[CLI_ERR_MAX], cn[96], tb[40];
+	struct cli_role r;
+	struct store_cert sc;
+	struct store *s;
+	int w, rc;
+
+	if ((rc = cli_positional(self, argc, argv, 1, "sast|ccm-tftp")) != 0)
+		return rc;
+	if ((w = cli_word(argv[optind], roles)) < 0)
+		return cli_usage(self, "cert rotate: \"%s\" is not sast or ccm-tftp", argv[optind]);
+	snprintf(cn, sizeof(cn), "oprov %s %s", w == 0 ? "SAST" : "CCM+TFTP",
+	         cli_time(time(NULL), tb, sizeof(tb)));
+	if (cli_role_make(w == 0 ? STORE_PURPOSE_SAST_NEXT : STORE_PURPOSE_CCM_TFTP, cn, &r,
+	                  err, sizeof(err)) < 0)
+		return cli_fail("cert rotate: %s", err);
+	if ((s = cli_store_open(c)) == NULL) {
+		cli_role_free(&r);
+		return CLI_FAIL;
+	}
+	memset(&sc, 0, sizeof(sc));
+	snprintf(sc.purpose, sizeof(sc.purpose), "%s", r.purpose);
+	snprintf(sc.subject, sizeof(sc.subject), "%s", r.info.subject);
+	snprintf(sc.sha256, sizeof(sc.sha256), "%s", r.info.sha256_hex);
+	sc.not_after = r.info.not_after;
+	sc.pem = r.pem;
+	sc.key_pem = r.key_pem;
+	rc = w == 0 ? store_cert_promote(s, STORE_PURPOSE_SAST_NEXT, STORE_PURPOSE_SAST, &sc,
+	                                 NULL, err, sizeof(err))
+	            : store_cert_add(s, &sc, NULL, err, sizeof(err));
+	store_close(s);
+	if (rc != 0) {
+		cli_role_free(&r);
+		return cli_fail("cert rotate: %s", err);
+	}
+	if (w == 0)
+		printf("sast-next is now sast (the trust-list signer); new sast-next %s\n",
+		       r.info.subject);
+	else
+		printf("new ccm-tftp %s\n", r.info.subject);
+	log_msg(LOG_NOTICE, "certificate %s rotated", roles[w]);
+	cli_role_free(&r);
+	return CLI_OK;
+}
+
 int
 cmd_cert(struct cli *c, int argc, char **argv)
 {
@@ -337,6 +436,7 @@ cmd_cert(struct cli *c, int argc, char **argv)
 		{ "upload", cert_upload },
 		{ "list", cert_list },
 		{ "delete", cert_delete },
+		{ "rotate", cert_rotate },
 		{ NULL, NULL },
 	};
 

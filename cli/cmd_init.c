@@ -3,6 +3,9 @@
  * device needs.  Keys and certificates are made in memory first; only when
  * all of it exists is the store created, and if any write fails the new
  * store and directories are removed again, so a failed init leaves nothing.
+ * Besides the token signing key, CA and web certificate (EC P-256 unless
+ * --web-key-type says otherwise), init makes the roles trust lists name:
+ * sast, sast-next and ccm-tftp.
  */
 #include "config.h"
 
@@ -31,6 +34,7 @@ struct init_plan {
 	struct store_key key;
 	char *ca_pem, *ca_key_pem, *srv_pem, *srv_key_pem, *chain_pem;
 	struct cert_info ca_info, srv_info;
+	struct cli_role roles[3];        /* sast, sast-next, ccm-tftp */
 	struct cfg_node node;
 	struct cfg_pool pool;
 	struct cfg_profile plain, oauth;
@@ -46,6 +50,8 @@ plan_free(struct init_plan *p)
 	free(p->srv_pem);
 	trust_free_secret(p->srv_key_pem);
 	free(p->chain_pem);
+	for (size_t i = 0; i < 3; i++)
+		cli_role_free(&p->roles[i]);
 }
 
 static int
@@ -65,9 +71,29 @@ host_ok(const char *h)
 	return h[0] != '-' && h[0] != '.';
 }
 
+/* The trust-list roles (docs/formats.md): the signer of ITLFile.tlv, the
+ * next signer (already listed), and the node's CCM+TFTP certificate that
+ * signs NAME.sgn files.  RSA, as the formats require. */
+static int
+roles_make(struct init_plan *p, const char *host, char *err, size_t errlen)
+{
+	static const char *const what[3] = { "SAST", "SAST next", "CCM+TFTP" };
+	static const char *const purpose[3] = {
+		STORE_PURPOSE_SAST, STORE_PURPOSE_SAST_NEXT, STORE_PURPOSE_CCM_TFTP,
+	};
+	char cn[CFG_NAME_MAX + 32];
+
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(cn, sizeof(cn), "oprov %s %s", what[i], host);
+		if (cli_role_make(purpose[i], cn, &p->roles[i], err, errlen) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int
 plan_make(struct init_plan *p, const char *host, const char *issuer,
-          enum key_type kt, char *err, size_t errlen)
+          enum key_type kt, enum key_type web_kt, char *err, size_t errlen)
 {
 	char cn[CFG_NAME_MAX + 16];
 	int64_t now = time(NULL);
@@ -110,10 +136,11 @@ plan_make(struct init_plan *p, const char *host, const char *issuer,
 		return -1;
 	snprintf(cn, sizeof(cn), "oprov CA %s", host);
 	if (x509_make_ca(kt, cn, INIT_CA_DAYS, &p->ca_pem, &p->ca_key_pem, err, errlen) < 0 ||
-	    x509_make_server(p->ca_pem, p->ca_key_pem, kt, host, INIT_SERVER_DAYS,
+	    x509_make_server(p->ca_pem, p->ca_key_pem, web_kt, host, INIT_SERVER_DAYS,
 	                     &p->srv_pem, &p->srv_key_pem, err, errlen) < 0 ||
 	    cert_info_pem(p->ca_pem, strlen(p->ca_pem), &p->ca_info, err, errlen) < 0 ||
-	    cert_info_pem(p->srv_pem, strlen(p->srv_pem), &p->srv_info, err, errlen) < 0)
+	    cert_info_pem(p->srv_pem, strlen(p->srv_pem), &p->srv_info, err, errlen) < 0 ||
+	    roles_make(p, host, err, errlen) < 0)
 		return -1;
 	/* The web certificate is served with its CA, so a client holding only
 	 * the Phone Edge Trust root can build the chain. */
@@ -146,6 +173,9 @@ plan_write(struct store *s, const struct init_plan *p, char *err, size_t errlen)
 	    store_profile_put(s, &p->oauth, err, errlen) != 0 ||
 	    store_param_apply(s, ch, sizeof(ch) / sizeof(ch[0]), err, errlen) != 0)
 		return -1;
+	for (size_t i = 0; i < 3; i++)
+		if (cli_role_store(s, &p->roles[i], err, errlen) < 0)
+			return -1;
 	return 0;
 }
 
@@ -190,7 +220,7 @@ subdir(const struct cli *c, const char *name, char *err, size_t errlen)
 /* init: the options as given. */
 struct init_opts {
 	const char *issuer, *host;
-	enum key_type kt;
+	enum key_type kt, web_kt;
 	char hostbuf[256];       /* this machine's name, when no --hostname */
 };
 
@@ -203,6 +233,7 @@ init_args(const struct cli_cmd *self, int argc, char **argv, struct init_opts *o
 		{ "issuer", required_argument, NULL, 'i' },
 		{ "hostname", required_argument, NULL, 'H' },
 		{ "key-type", required_argument, NULL, 't' },
+		{ "web-key-type", required_argument, NULL, 'w' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int ch, rc;
@@ -219,6 +250,13 @@ init_args(const struct cli_cmd *self, int argc, char **argv, struct init_opts *o
 			if (key_type_parse(optarg, &o->kt) < 0)
 				return cli_usage(self, "--key-type: \"%s\" is not rsa2048, ec256 or ed25519",
 				                 optarg);
+			break;
+		case 'w':
+			/* Phones check 6971 against an EC certificate in the ITL
+			 * (docs/formats.md); RSA stays possible for other clients. */
+			if (key_type_parse(optarg, &o->web_kt) < 0)
+				return cli_usage(self, "--web-key-type: \"%s\" is not ec256, rsa2048 "
+				                 "or ed25519", optarg);
 			break;
 		default:
 			return cli_bad_option(self, argv);
@@ -282,6 +320,9 @@ plan_print(const struct cli *c, const struct init_plan *plan)
 	       plan->ca_info.sha256_colon, cli_time(plan->ca_info.not_after, tb, sizeof(tb)));
 	printf("web cert:     %s, expires %s\n", plan->srv_info.subject,
 	       cli_time(plan->srv_info.not_after, tb, sizeof(tb)));
+	for (size_t i = 0; i < 3; i++)
+		printf("%-13s %s, SHA-256 %s\n", plan->roles[i].purpose, plan->roles[i].info.subject,
+		       plan->roles[i].info.sha256_colon);
 	printf("node:         %s; pool: %s; profiles: %s, %s\n", plan->node.name,
 	       RENDER_DEFAULT_POOL, INIT_PROFILE_PLAIN, INIT_PROFILE_OAUTH);
 	log_msg(LOG_NOTICE, "initialised %s: issuer %s, signing key %s", c->datadir,
@@ -291,7 +332,8 @@ plan_print(const struct cli *c, const struct init_plan *plan)
 int
 cmd_init(struct cli *c, int argc, char **argv)
 {
-	struct init_opts o = { .issuer = NULL, .host = NULL, .kt = KEY_RSA2048 };
+	struct init_opts o = { .issuer = NULL, .host = NULL, .kt = KEY_RSA2048,
+	                       .web_kt = KEY_EC256 };
 	char err[CLI_ERR_MAX];
 	struct init_plan plan;
 	int rc;
@@ -302,7 +344,7 @@ cmd_init(struct cli *c, int argc, char **argv)
 		return cli_fail("init: %s/%s exists; refusing to overwrite a store", c->datadir,
 		                STORE_DB_NAME);
 	memset(&plan, 0, sizeof(plan));
-	if (plan_make(&plan, o.host, o.issuer, o.kt, err, sizeof(err)) < 0)
+	if (plan_make(&plan, o.host, o.issuer, o.kt, o.web_kt, err, sizeof(err)) < 0)
 		rc = cli_fail("init: %s", err);
 	else if ((rc = init_create(c, &plan)) == CLI_OK)
 		plan_print(c, &plan);

@@ -23,7 +23,9 @@ cli_oprovctl_SOURCES = \
 	cli/cmd_keys.c \
 	cli/cmd_client.c \
 	cli/cmd_registrations.c \
-	cli/cmd_reload.c
+	cli/cmd_reload.c \
+	cli/cmd_cluster.c \
+	cli/cmd_trust.c
 cli_oprovctl_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 cli_oprovctl_LDADD = $(STORE_LIBS) $(TRUST_LIBS)
 

@@ -24,11 +24,15 @@
 static const struct cli_cmd commands[] = {
 	{ "init", cmd_init, "create the store, signing key, CA and web certificate",
 	  "usage: oprovctl init [--issuer URL] [--hostname H] [--key-type rsa2048|ec256|ed25519]\n"
+	  "                 [--web-key-type ec256|rsa2048|ed25519]\n"
 	  "  Creates DATADIR (0700) with files/ and run/, the store, a signing key,\n"
 	  "  a self-signed CA and a web (tomcat) certificate for H, a node named H,\n"
 	  "  the device pool \"Default\" and the profiles \"Standard-Non-Secure\" and\n"
-	  "  \"Standard-OAuth\".  Issuer default: https://H:8443.  H defaults to this\n"
-	  "  machine's host name.  Refuses to overwrite an existing store.\n" },
+	  "  \"Standard-OAuth\", and the trust-list roles sast, sast-next and ccm-tftp\n"
+	  "  (RSA 2048).  --key-type: the token signing key and the CA (default\n"
+	  "  rsa2048); --web-key-type: the web certificate (default ec256, which\n"
+	  "  phones require on 6971).  Issuer default: https://H:8443.  H defaults\n"
+	  "  to this machine's host name.  Refuses to overwrite an existing store.\n" },
 	{ "status", cmd_status, "mode, parameters, nodes, counts, keys, certificates",
 	  "usage: oprovctl [--json] status\n"
 	  "  Cluster SIP OAuth mode, parameters, nodes, record counts, signing key ids,\n"
@@ -61,12 +65,31 @@ static const struct cli_cmd commands[] = {
 	  "       oprovctl pool delete NAME\n"
 	  "  At most 4 NTP servers and 3 nodes (highest priority first).\n" },
 	{ "cert", cmd_cert, "certificates by purpose",
-	  "usage: oprovctl cert upload --purpose tomcat|tomcat-trust|phone-edge-trust FILE [--key FILE]\n"
+	  "usage: oprovctl cert upload --purpose P FILE [--key FILE]\n"
 	  "       oprovctl [--json] cert list [--purpose P]\n"
 	  "       oprovctl cert delete ID\n"
-	  "  tomcat needs --key (the matching private key) and replaces the current\n"
-	  "  pair; each certificate of a trust bundle becomes one entry;\n"
-	  "  phone-edge-trust holds at most 16.\n" },
+	  "       oprovctl cert rotate sast|ccm-tftp\n"
+	  "  P: tomcat, tomcat-trust, phone-edge-trust, sast, sast-next, ccm-tftp.\n"
+	  "  tomcat, sast, sast-next and ccm-tftp need --key (the matching private\n"
+	  "  key; RSA for the last three) and replace the current pair; each\n"
+	  "  certificate of a trust bundle becomes one entry; phone-edge-trust holds\n"
+	  "  at most 16.  rotate sast: sast-next becomes the trust-list signer and a\n"
+	  "  new sast-next is made, so phones holding the current list accept the\n"
+	  "  next; rotate ccm-tftp: a new signer of NAME.sgn files.\n" },
+	{ "cluster", cmd_cluster, "cluster-wide modes: mixed mode (CTL files)",
+	  "usage: oprovctl [--json] cluster mixed-mode enable|disable|status\n"
+	  "  Mixed mode serves CTLFile.tlv and CTLSEP<MAC>.tlv (off by default).\n" },
+	{ "trust", cmd_trust, "trust lists phones get; check .tlv and .sgn files",
+	  "usage: oprovctl [--json] trust show [DEVICE]\n"
+	  "       oprovctl trust verify [--cert PEM] [--trust LIST.tlv] FILE\n"
+	  "       oprovctl trust export ITLFile.tlv|CTLFile.tlv\n"
+	  "  show prints the roles, certificates, SHA-256 hashes and version of\n"
+	  "  ITLFile.tlv (and what DEVICE fetches).  verify prints the fields of a\n"
+	  "  .tlv or .sgn file and checks its signature: a list against its own\n"
+	  "  SAST record, or with --trust against the list a phone already holds;\n"
+	  "  a signed file against --cert, the record of --trust that signed it, or\n"
+	  "  the store's ccm-tftp certificate.  Exit 0 when valid, 1 when not.\n"
+	  "  export writes the list as the daemons serve it to stdout.\n" },
 	{ "expressway", cmd_expressway, "Expressway-C entries allowed on 5091",
 	  "usage: oprovctl expressway add HOST --x509-name NAME... [--description D]\n"
 	  "       oprovctl [--json] expressway list\n"

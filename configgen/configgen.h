@@ -98,6 +98,7 @@ int cfg_params_validate(const struct cfg_params *p, char *err, size_t errlen);
 /* ---- cluster state --------------------------------------------------------- */
 struct cfg_cluster {
 	int sip_oauth_mode;             /* cluster-wide SIP OAuth mode, 0/1, default 0 */
+	int mixed_mode;                 /* CTL files served ("mixed mode"), 0/1, default 0 */
 };
 
 /* ---- nodes ------------------------------------------------------------------ */
@@ -313,15 +314,24 @@ enum cfg_file_kind {
 	CFG_FILE_INVALID = -1,
 	CFG_FILE_PUBLIC = 0,              /* anything else: served from the file root */
 	CFG_FILE_DEVICE_CONFIG,           /* SEP<MAC>.cnf.xml */
-	CFG_FILE_DEVICE_CONFIG_SIGNED,    /* SEP<MAC>.cnf.xml.sgn: answer with the unsigned file */
+	CFG_FILE_DEVICE_CONFIG_SIGNED,    /* SEP<MAC>.cnf.xml.sgn: the config, signed */
 	CFG_FILE_DEVICE_CONFIG_ENC,       /* SEP<MAC>.cnf.xml.enc.sgn: not served */
-	CFG_FILE_DEVICE_TRUSTLIST,        /* CTLSEP<MAC>.tlv, ITLSEP<MAC>.tlv */
-	CFG_FILE_DEFAULT_CONFIG           /* XMLDefault.cnf.xml */
+	CFG_FILE_DEVICE_TRUSTLIST,        /* CTLSEP<MAC>.tlv, ITLSEP<MAC>.tlv: public, the
+	                                     cluster's list (docs/formats.md) */
+	CFG_FILE_DEFAULT_CONFIG,          /* XMLDefault.cnf.xml */
+	CFG_FILE_TRUSTLIST,               /* ITLFile.tlv, CTLFile.tlv */
+	CFG_FILE_DEFAULT_CONFIG_SIGNED,   /* XMLDefault.cnf.xml.sgn */
+	CFG_FILE_PUBLIC_SIGNED            /* any other NAME.sgn: the file, or NAME signed */
 };
+
+#define CFG_ITL_FILE "ITLFile.tlv"
+#define CFG_CTL_FILE "CTLFile.tlv"
 
 struct cfg_file {
 	enum cfg_file_kind kind;
 	char device[CFG_DEVNAME_MAX];     /* canonical device name for DEVICE_*, else "" */
+	/* Trust-list kinds: which list (CFG_ITL_FILE or CFG_CTL_FILE); else NULL. */
+	const char *trustlist;
 };
 
 /* Fills *out and returns out->kind. */

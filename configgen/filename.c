@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <string.h>
 #include <strings.h>
 
@@ -36,6 +37,7 @@ cfg_file_classify(const char *name, size_t len, struct cfg_file *out)
 	size_t blen;
 
 	out->device[0] = '\0';
+	out->trustlist = NULL;
 	/* Path syntax every daemon refuses, whatever the file: common/'s one
 	 * check (no control or non-ASCII byte, '\\', empty, "." or ".."
 	 * component). */
@@ -56,9 +58,20 @@ cfg_file_classify(const char *name, size_t len, struct cfg_file *out)
 	if (match_device(base, blen, ".cnf.xml.enc.sgn", out->device))
 		return out->kind = CFG_FILE_DEVICE_CONFIG_ENC;
 	if (blen > 3 && (strncasecmp(base, "CTL", 3) == 0 || strncasecmp(base, "ITL", 3) == 0) &&
-	    match_device(base + 3, blen - 3, ".tlv", out->device))
+	    match_device(base + 3, blen - 3, ".tlv", out->device)) {
+		out->trustlist = toupper((unsigned char)base[0]) == 'C' ? CFG_CTL_FILE : CFG_ITL_FILE;
 		return out->kind = CFG_FILE_DEVICE_TRUSTLIST;
+	}
 	out->device[0] = '\0';
+	if (eq_ci(base, blen, CFG_ITL_FILE) || eq_ci(base, blen, CFG_CTL_FILE)) {
+		out->trustlist = toupper((unsigned char)base[0]) == 'C' ? CFG_CTL_FILE : CFG_ITL_FILE;
+		return out->kind = CFG_FILE_TRUSTLIST;
+	}
+	if (eq_ci(base, blen, CFG_DEFAULT_FILE ".sgn"))
+		return out->kind = CFG_FILE_DEFAULT_CONFIG_SIGNED;
+	/* NAME.sgn: the signed form of a public file (firmware, locales). */
+	if (blen > 4 && eq_ci(base + blen - 4, 4, ".sgn"))
+		return out->kind = CFG_FILE_PUBLIC_SIGNED;
 	return out->kind = CFG_FILE_PUBLIC;
 }
 
@@ -73,6 +86,9 @@ cfg_file_kind_name(enum cfg_file_kind k)
 	case CFG_FILE_DEVICE_CONFIG_ENC:    return "device-config-enc";
 	case CFG_FILE_DEVICE_TRUSTLIST:     return "device-trustlist";
 	case CFG_FILE_DEFAULT_CONFIG:       return "default-config";
+	case CFG_FILE_TRUSTLIST:            return "trustlist";
+	case CFG_FILE_DEFAULT_CONFIG_SIGNED: return "default-config-signed";
+	case CFG_FILE_PUBLIC_SIGNED:        return "public-signed";
 	}
 	return "unknown";
 }

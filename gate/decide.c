@@ -46,7 +46,8 @@ gather(const struct gate_snap_int *s, const struct gate_request *rq,
 {
 	const struct gate_dev_entry *e;
 
-	if (name == NULL) {                     /* a public file */
+	if (name == NULL) {                     /* a public file, a trust list */
+		in->target.trust_list = rq->trust_list;
 		in->target.exists = rq->file_lookup ? rq->file_lookup(rq->file_arg) : 0;
 		return;
 	}

@@ -220,6 +220,7 @@ gate_open(const struct gate_options *o, char *err, size_t errlen)
 	pthread_mutex_init(&g->sync_lock, NULL);
 	pthread_mutex_init(&g->wake_lock, NULL);
 	pthread_cond_init(&g->wake, NULL);
+	pthread_mutex_init(&g->sgn_lock, NULL);
 	if (pthread_key_create(&g->store_key, store_destroy) != 0 ||
 	    (g->keys = keystore_new()) == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -279,6 +280,8 @@ gate_close(struct gate *g)
 	keystore_free(g->keys);
 	if (g->have_key)
 		pthread_key_delete(g->store_key);
+	gate_sgn_cache_free(g->sgn);
+	pthread_mutex_destroy(&g->sgn_lock);
 	pthread_cond_destroy(&g->wake);
 	pthread_mutex_destroy(&g->wake_lock);
 	pthread_mutex_destroy(&g->sync_lock);

@@ -53,6 +53,9 @@ struct gate_options {
 	/* Also load the signing key with its private half (the token
 	 * endpoint).  Other daemons never hold it. */
 	int signing_key;
+	/* Build the trust lists and hold the ccm-tftp key that signs NAME.sgn
+	 * (the file servers: oprov-httpsd, oprov-tftpd). */
+	int trust_files;
 };
 
 /* Opens the store (as the calling user, read-write unless store_flags
@@ -156,6 +159,9 @@ struct gate_request {
 	enum gate_token token_state;
 	const char *token;
 	size_t token_len;
+	/* A trust list (device NULL, file_lookup says whether it is served):
+	 * public on 6970 and TFTP for every device. */
+	int trust_list;
 	enum policy_peer peer;           /* 5091: the TLS client's standing */
 	const char *aor_user;            /* SIP: the To URI's user part */
 	size_t aor_user_len;
@@ -196,5 +202,36 @@ struct store *gate_store(struct gate *g);
 int gate_render(struct gate *g, const char *device, const char *file_server,
                 struct cfg_output *out, uint64_t *gen, char *err,
                 size_t errlen);
+
+/* ---- trust lists and signed files (docs/formats.md) ------------------------------ */
+/* Bytes shared by reference: built once, immutable, released by each user. */
+struct gate_blob {
+	const uint8_t *data;
+	size_t len;
+	uint64_t gen;                    /* config generation it belongs to */
+	char etag[48];                   /* "\"<32 hex of SHA-256>\"" */
+};
+void gate_blob_release(const struct gate_blob *b);   /* NULL ok */
+/* The signed trust list `name` (CFG_ITL_FILE, CFG_CTL_FILE) of the current
+ * config generation.  Built by the sync thread whenever the generation
+ * moves (gate_options.trust_files), never per request.  NULL when it is not
+ * served: CTLFile.tlv without mixed mode, or a store without a sast pair. */
+const struct gate_blob *gate_trustlist(struct gate *g, const char *name);
+/* NAME.sgn of n bytes (a rendered config), signed with the ccm-tftp key of
+ * the current generation; the caller caches what it signs.  0 with *out
+ * malloc'd, STORE_NOTFOUND when nothing can sign, -1 on error. */
+int gate_sign(struct gate *g, const char *sgn_name, const void *p, size_t n,
+              uint8_t **out, size_t *outlen, char *err, size_t errlen);
+/* A regular file of the root (fd, read from offset 0, not closed) as
+ * sgn_name: signed once and kept while the file (device, inode, size,
+ * mtime) and the config generation stay, at most GATE_SGN_CACHE files and
+ * GATE_SGN_CACHE_BYTES bytes.  Files over GATE_SGN_FILE_MAX are refused.
+ * NULL with err on failure. */
+#define GATE_SGN_CACHE        32
+#define GATE_SGN_CACHE_BYTES  (256u * 1024 * 1024)
+#define GATE_SGN_FILE_MAX     (SGN_FILE_MAX - 65536)
+const struct gate_blob *gate_sign_file(struct gate *g, int fd,
+                                       const char *sgn_name, char *err,
+                                       size_t errlen);
 
 #endif

@@ -65,7 +65,17 @@ struct gate_conf {
 	const char **node_hosts;
 	size_t nnode_hosts;
 	struct gate_devices devices;
+	struct gate_trust *trust;        /* gate_options.trust_files; NULL: none */
 };
+
+/* ---- trustlist.c: the trust lists and signer of one config generation ---- */
+struct gate_trust;
+/* Builds them from the store; NULL (logged once per generation) when the
+ * store has no signer. */
+struct gate_trust *gate_trust_load(struct store *st, uint64_t gen);
+void gate_trust_free(struct gate_trust *t);
+struct gate_sgn_cache;
+void gate_sgn_cache_free(struct gate_sgn_cache *c);
 
 /* The revocation list of one revocation generation. */
 struct gate_revs {
@@ -127,6 +137,9 @@ struct gate {
 	void *on_change_arg;
 
 	atomic_uint_fast64_t verdicts[GATE_REASONS];
+
+	pthread_mutex_t sgn_lock;        /* guards sgn */
+	struct gate_sgn_cache *sgn;      /* signed files of the root */
 };
 
 /* Reads the generations through st and swaps in a new snapshot for what

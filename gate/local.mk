@@ -7,7 +7,8 @@ gate_libgate_a_SOURCES = \
 	gate/decide.c \
 	gate/devices.c \
 	gate/gate.c \
-	gate/snapshot.c
+	gate/snapshot.c \
+	gate/trustlist.c
 gate_libgate_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(OPENSSL_CFLAGS)
 # What a program linking gate/libgate.a also needs.
 GATE_LIBS = gate/libgate.a $(STORE_LIBS) common/libcommon.a -lpthread
@@ -22,3 +23,8 @@ tests_unit_test_gate_LDADD = $(GATE_LIBS) $(CRITERION_LIBS)
 # root, --user, the hand-over of the store, serving through the gate.
 TESTS += tests/smoke/startup.sh tests/smoke/gate.sh
 EXTRA_DIST += tests/smoke/startup.sh tests/smoke/gate.sh
+
+# A phone's boot order end to end (trust lists, signed files, 6971, 5090):
+# tftpd, httpsd and sipd with a script client.
+TESTS += tests/smoke/bootwalk.sh
+EXTRA_DIST += tests/smoke/bootwalk.sh tests/smoke/bootwalk.py

@@ -166,6 +166,8 @@ gate_conf_load(struct gate *g, struct store *st, uint64_t gen,
 	    names_load(c, st, err, errlen) != 0 ||
 	    gate_devices_load(&c->devices, st, err, errlen) != 0)
 		goto fail;
+	if (g->o.trust_files)
+		c->trust = gate_trust_load(st, gen);
 	if (prev != NULL && prev->validator != NULL &&
 	    strcmp(prev->validator->issuer, c->tc.issuer) == 0 &&
 	    strcmp(prev->validator->audience, c->tc.audience) == 0) {
@@ -191,6 +193,7 @@ gate_conf_unref(struct gate_conf *c)
 	validator_unref(c->validator);
 	gate_arena_free(&c->names);
 	gate_devices_free(&c->devices);
+	gate_trust_free(c->trust);
 	free(c);
 }
 

@@ -1,8 +1,10 @@
 /*
  * file_ports.c - the two file listeners: 6971 (HTTPS, every file needs a
  * valid bearer token; device configs only to their own device) and 6970
- * (HTTP, public files and legacy configs; an OAuth device's config is
- * refused with a pointer to 6971).  A request goes classify → authenticate
+ * (HTTP, public files, trust lists and legacy configs; an OAuth device's
+ * config is refused with a pointer to 6971).  NAME.sgn is the signed form
+ * of NAME under NAME's policy; trust lists are the gate's bytes of the
+ * current config generation.  A request goes classify → authenticate
  * → facts → decide (the gate, gate/gate.h) → respond, and each reason maps
  * to its answer exactly as DESIGN.md's table says.
  */
@@ -166,6 +168,8 @@ struct file_req {
 	struct cfg_file cf;
 	int is_ca;                      /* caconfig.json, generated */
 	int fd;                         /* a file of the root, once looked up */
+	int sign;                       /* NAME.sgn absent: fd is NAME, sign it */
+	const struct gate_blob *blob;   /* a trust list, once looked up */
 	struct gate_request rq;
 };
 
@@ -240,12 +244,31 @@ file_lookup(void *arg)
 {
 	struct file_req *fr = arg;
 
+	size_t len = strlen(fr->path);
+
 	if (fr->is_ca)
 		return 1;
-	if (fr->cf.kind == CFG_FILE_DEFAULT_CONFIG)
+	switch (fr->cf.kind) {
+	case CFG_FILE_DEFAULT_CONFIG:
+	case CFG_FILE_DEFAULT_CONFIG_SIGNED:
 		return 1;                       /* always rendered */
-	fr->fd = path_open_beneath(fr->l->h->root_fd, fr->path, strlen(fr->path));
-	return fr->fd >= 0;
+	case CFG_FILE_TRUSTLIST:
+	case CFG_FILE_DEVICE_TRUSTLIST:
+		fr->blob = gate_trustlist(fr->l->h->gate, fr->cf.trustlist);
+		return fr->blob != NULL;
+	case CFG_FILE_PUBLIC_SIGNED:
+		/* NAME.sgn as the root holds it (e.g. signed by its maker), else
+		 * NAME, signed when served. */
+		if ((fr->fd = path_open_beneath(fr->l->h->root_fd, fr->path, len)) >= 0 ||
+		    (errno != ENOENT && errno != ENOTDIR))
+			return fr->fd >= 0;
+		fr->fd = path_open_beneath(fr->l->h->root_fd, fr->path, len - 4);
+		fr->sign = fr->fd >= 0;
+		return fr->fd >= 0;
+	default:
+		fr->fd = path_open_beneath(fr->l->h->root_fd, fr->path, len);
+		return fr->fd >= 0;
+	}
 }
 
 /* What the gate needs to know about the target. */
@@ -264,14 +287,15 @@ facts(struct file_req *fr)
 		/* An encrypted config is never produced: as if absent. */
 		rq->file_absent = fr->cf.kind == CFG_FILE_DEVICE_CONFIG_ENC;
 		break;
+	case CFG_FILE_TRUSTLIST:
 	case CFG_FILE_DEVICE_TRUSTLIST:
-		/* A device's CTL/ITL file lies in the root, but it is one of
-		 * the device's files: the same decision as its config, as
-		 * oprov-tftpd makes (an OAuth device gets it on 6971 only). */
-		rq->device = fr->cf.device;
+		/* The cluster's list whatever MAC names it: public for every
+		 * device (trust/policy.c says why); no device is looked up. */
+		rq->trust_list = 1;
 		rq->file_lookup = file_lookup;
 		break;
 	case CFG_FILE_DEFAULT_CONFIG:
+	case CFG_FILE_DEFAULT_CONFIG_SIGNED:
 		/* What phones without a device file fall back to: public,
 		 * rendered from the store like oprov-tftpd does. */
 		rq->file_lookup = file_lookup;
@@ -299,26 +323,76 @@ log_verdict(struct file_req *fr, const struct gate_verdict *v)
 	                  dev ? fr->cf.device : NULL, v->claims.jti, detail);
 }
 
-/* Serves what was allowed: a rendered config, caconfig.json or a file of
- * the root. */
+/* Bytes the gate holds (a trust list, a signed file of the root). */
+static enum MHD_Result
+serve_blob(struct file_req *fr, const struct gate_blob *b)
+{
+	const char *inm = MHD_lookup_connection_value(fr->c, MHD_HEADER_KIND,
+	                                              MHD_HTTP_HEADER_IF_NONE_MATCH);
+	const char *h[] = { MHD_HTTP_HEADER_ETAG, b->etag, NULL };
+
+	if (inm != NULL && httpsd_etag_match(inm, strlen(inm), b->etag))
+		return httpsd_reply(fr->c, fr->r, 304, NULL, "", 0, h);
+	return httpsd_reply(fr->c, fr->r, 200, "application/octet-stream",
+	                    (const char *)b->data, b->len, h);
+}
+
+/* NAME.sgn made from NAME: signed once by the gate, then from its cache. */
+static enum MHD_Result
+serve_signed_file(struct file_req *fr)
+{
+	const struct gate_blob *b;
+	char err[160];
+	enum MHD_Result ret;
+
+	b = gate_sign_file(fr->l->h->gate, fr->fd, fr->path, err, sizeof(err));
+	if (b == NULL) {
+		log_msg(LOG_WARNING, "%.200s: not signed: %s", fr->path, err);
+		return not_found(fr->c, fr->r, fr->gated);
+	}
+	ret = serve_blob(fr, b);
+	gate_blob_release(b);
+	return ret;
+}
+
+/* The cache key of a rendered config: the device (or XMLDefault.cnf.xml),
+ * with ".sgn" for the signed form. */
+static void
+config_key(const struct file_req *fr, const struct gate_verdict *v, char *key,
+           size_t keysz)
+{
+	int dflt = fr->cf.kind == CFG_FILE_DEFAULT_CONFIG ||
+	           fr->cf.kind == CFG_FILE_DEFAULT_CONFIG_SIGNED;
+	int sgn = fr->cf.kind == CFG_FILE_DEFAULT_CONFIG_SIGNED ||
+	          fr->cf.kind == CFG_FILE_DEVICE_CONFIG_SIGNED;
+
+	snprintf(key, keysz, "%s%s", dflt ? CFG_DEFAULT_FILE : v->device, sgn ? ".sgn" : "");
+}
+
+/* Serves what was allowed: a rendered config, caconfig.json, a trust list
+ * or a file of the root. */
 static enum MHD_Result
 respond_allowed(struct file_req *fr, const struct gate_verdict *v)
 {
 	struct httpsd *h = fr->l->h;
 	struct cfg_cache_entry *e;
 	enum MHD_Result ret;
+	char key[HTTPSD_CFG_KEY_MAX];
 	int fd;
 
 	if (fr->is_ca)
 		return serve_caconfig(fr->l, fr->c, fr->r);
-	if (fr->cf.kind == CFG_FILE_DEVICE_TRUSTLIST || fr->cf.kind == CFG_FILE_PUBLIC) {
+	if (fr->blob != NULL)
+		return serve_blob(fr, fr->blob);
+	if (fr->sign)
+		return serve_signed_file(fr);
+	if (fr->cf.kind == CFG_FILE_PUBLIC || fr->cf.kind == CFG_FILE_PUBLIC_SIGNED) {
 		fd = fr->fd;
 		fr->fd = -1;                    /* the server takes it */
 		return httpsd_file_serve(fr->l, fr->c, fr->r, fd, fr->path, fr->gated);
 	}
-	e = httpsd_cfg_get(h, fr->cf.kind == CFG_FILE_DEFAULT_CONFIG ? CFG_DEFAULT_FILE
-	                                                             : v->device,
-	                   v->config_gen);
+	config_key(fr, v, key, sizeof(key));
+	e = httpsd_cfg_get(h, key, v->config_gen);
 	if (e == NULL)
 		return httpsd_reply(fr->c, fr->r, 500, "text/plain", "error\n", 6, NULL);
 	ret = serve_config(fr->c, fr->r, e);
@@ -381,6 +455,7 @@ httpsd_handle_files(struct httpsd_listener *l, struct MHD_Connection *c,
 out:
 	if (fr->fd >= 0)
 		close(fr->fd);
+	gate_blob_release(fr->blob);
 	free(fr);
 	return ret;
 }

@@ -134,11 +134,12 @@ struct httpsd_metrics {
 /* A rendered config (a device's, or XMLDefault.cnf.xml), shared by every
  * thread while its config generation is current; the MHD response is built
  * once and queued many times. */
+#define HTTPSD_CFG_KEY_MAX 32
 struct cfg_cache_entry {
 	struct cfg_cache_entry *next;
 	atomic_int refs;                    /* the cache's + each user's */
-	char device[CFG_DEVNAME_MAX > sizeof(CFG_DEFAULT_FILE) ?
-	            CFG_DEVNAME_MAX : sizeof(CFG_DEFAULT_FILE)];
+	char device[HTTPSD_CFG_KEY_MAX];    /* device or XMLDefault.cnf.xml,
+	                                       ".sgn" appended for the signed form */
 	uint64_t gen;                       /* config generation rendered */
 	char etag[48];
 	char *body;

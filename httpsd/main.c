@@ -379,6 +379,7 @@ open_store(void *arg, char *err, size_t errlen)
 	memset(&go, 0, sizeof(go));
 	go.datadir = h->o.datadir;
 	go.signing_key = 1;
+	go.trust_files = 1;                   /* ITL/CTL files, NAME.sgn */
 	if ((h->gate = gate_open(&go, err, errlen)) == NULL)
 		return -1;
 	return httpsd_tls_load(h, err, errlen);

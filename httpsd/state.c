@@ -45,27 +45,54 @@ cache_flush(struct httpsd *h)
 	h->cache_count = 0;
 }
 
+/* The body of a cache entry: the rendered file, or for a key ending in
+ * ".sgn" the file signed under the name the phone asked for. */
+static int
+cfg_body(struct httpsd *h, struct cfg_cache_entry *e, const char *device, int sgn,
+         char *err, size_t errlen)
+{
+	struct cfg_output out;
+	char name[CFG_FILENAME_MAX + 1];
+	uint8_t *sbody;
+	int rc = 0;
+
+	/* The same rendering `oprovctl device config` and oprov-tftpd make. */
+	if (gate_render(h->gate, device, NULL, &out, &e->gen, err, errlen) != 0)
+		return -1;
+	if (sgn) {
+		snprintf(name, sizeof(name), "%s%s", device,
+		         strcmp(device, CFG_DEFAULT_FILE) == 0 ? ".sgn" : ".cnf.xml.sgn");
+		if (gate_sign(h->gate, name, out.data, out.len, &sbody, &e->len, err,
+		              errlen) == 0)
+			e->body = (char *)sbody;
+		else
+			rc = -1;
+	} else {
+		e->len = out.len;
+		if ((e->body = malloc(out.len ? out.len : 1)) != NULL)
+			memcpy(e->body, out.data, out.len);
+		else
+			rc = -1;
+	}
+	cfg_output_free(&out);
+	return rc;
+}
+
 static struct cfg_cache_entry *
-cfg_render(struct httpsd *h, const char *device)
+cfg_render(struct httpsd *h, const char *key)
 {
 	struct cfg_cache_entry *e = calloc(1, sizeof(*e));
-	struct cfg_output out;
-	char err[STORE_ERR_MAX] = "out of memory", hex[65];
+	char err[STORE_ERR_MAX] = "out of memory", hex[65], device[HTTPSD_CFG_KEY_MAX];
+	size_t kl = strlen(key);
+	int sgn = kl > 4 && strcmp(key + kl - 4, ".sgn") == 0;
 
 	if (e == NULL)
 		goto fail;
 	atomic_fetch_add(&h->m.renders, 1);
 	atomic_init(&e->refs, 1);
-	snprintf(e->device, sizeof(e->device), "%s", device);
-	/* The same rendering `oprovctl device config` and oprov-tftpd make. */
-	if (gate_render(h->gate, device, NULL, &out, &e->gen, err, sizeof(err)) != 0)
-		goto fail;
-	e->len = out.len;
-	e->body = malloc(out.len ? out.len : 1);
-	if (e->body != NULL)
-		memcpy(e->body, out.data, out.len);
-	cfg_output_free(&out);
-	if (e->body == NULL)
+	snprintf(e->device, sizeof(e->device), "%s", key);
+	snprintf(device, sizeof(device), "%.*s", (int)(sgn ? kl - 4 : kl), key);
+	if (cfg_body(h, e, device, sgn, err, sizeof(err)) < 0)
 		goto fail;
 	trust_sha256_hex(e->body, e->len, hex);
 	snprintf(e->etag, sizeof(e->etag), "\"%.32s\"", hex);
@@ -75,13 +102,13 @@ cfg_render(struct httpsd *h, const char *device)
 	if (e->resp == NULL)
 		goto fail;
 	MHD_add_response_header(e->resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-	                        "text/xml; charset=utf-8");
+	                        sgn ? "application/octet-stream" : "text/xml; charset=utf-8");
 	MHD_add_response_header(e->resp, MHD_HTTP_HEADER_ETAG, e->etag);
 	MHD_add_response_header(e->resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	MHD_add_response_header(e->resp, "X-Content-Type-Options", "nosniff");
 	return e;
 fail:
-	log_msg(LOG_ERR, "render %s: %s", device, err);
+	log_msg(LOG_ERR, "render %s: %s", key, err);
 	if (e != NULL)
 		entry_free(e);
 	return NULL;

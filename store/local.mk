@@ -8,6 +8,7 @@ store_libstore_a_SOURCES = \
 	store/render.c \
 	store/revset.c \
 	store/tokens.c \
+	store/trustlist.c \
 	store/sqlite_int.h \
 	store/sqlite.c \
 	store/sqlite_schema.c \

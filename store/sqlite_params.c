@@ -15,7 +15,7 @@ int
 sq_cluster_get(struct store *s, struct cfg_cluster *out, char *err,
                size_t errlen)
 {
-	static const char sql[] = "SELECT sip_oauth_mode FROM cluster WHERE id = 1";
+	static const char sql[] = "SELECT sip_oauth_mode, mixed_mode FROM cluster WHERE id = 1";
 	struct sq *q = SQ(s);
 	sqlite3_stmt *st = sq_stmt(q, sql, err, errlen);
 	int rc;
@@ -24,8 +24,10 @@ sq_cluster_get(struct store *s, struct cfg_cluster *out, char *err,
 		return -1;
 	memset(out, 0, sizeof(*out));
 	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
+	if (rc == SQLITE_ROW) {
 		out->sip_oauth_mode = sqlite3_column_int(st, 0) != 0;
+		out->mixed_mode = sqlite3_column_int(st, 1) != 0;
+	}
 	sq_done(q, sql, st);
 	if (rc != SQLITE_ROW)
 		return sq_err(q, err, errlen, "reading the cluster mode");
@@ -37,7 +39,7 @@ sq_cluster_set(struct store *s, const struct cfg_cluster *c, char *err,
                size_t errlen)
 {
 	static const char sql[] =
-		"UPDATE cluster SET sip_oauth_mode = ?1 WHERE id = 1";
+		"UPDATE cluster SET sip_oauth_mode = ?1, mixed_mode = ?2 WHERE id = 1";
 	struct sq *q = SQ(s);
 	sqlite3_stmt *st;
 	int rc;
@@ -48,6 +50,7 @@ sq_cluster_set(struct store *s, const struct cfg_cluster *c, char *err,
 	if (st == NULL)
 		goto fail;
 	sqlite3_bind_int(st, 1, c->sip_oauth_mode != 0);
+	sqlite3_bind_int(st, 2, c->mixed_mode != 0);
 	rc = sqlite3_step(st);
 	sq_done(q, sql, st);
 	if (rc != SQLITE_DONE) {

@@ -205,6 +205,9 @@ static const char *const migrations[] = {
 	"UPDATE signing_key SET last_exp ="
 	" (SELECT MAX(created) FROM signing_key) + 86460 WHERE state = 1;"
 	"UPDATE signing_key SET last_exp = created + 86460 WHERE state = 0;",
+
+	/* 4: mixed mode (CTL files served), off by default */
+	"ALTER TABLE cluster ADD COLUMN mixed_mode BIGINT NOT NULL DEFAULT 0;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -36,8 +36,10 @@ cert_from_row(sqlite3_stmt *st, struct store_cert *c, int with_key)
 }
 
 static int
-cert_check(const struct store_cert *c, int tomcat, char *err, size_t errlen)
+cert_check(const struct store_cert *c, int keyed, char *err, size_t errlen)
 {
+	char what[STORE_PURPOSE_MAX + 24];
+
 	if (store_check_str(c->purpose, sizeof(c->purpose), 1, "certificate purpose",
 	                    err, errlen) < 0 ||
 	    store_check_str(c->subject, sizeof(c->subject), 0,
@@ -47,12 +49,12 @@ cert_check(const struct store_cert *c, int tomcat, char *err, size_t errlen)
 	    store_check_str(c->pem, STORE_PEM_MAX, 1, "certificate PEM", err,
 	                    errlen) < 0)
 		return -1;
-	if (tomcat && store_check_str(c->key_pem, STORE_PEM_MAX, 1,
-	                              "tomcat private key PEM", err, errlen) < 0)
+	snprintf(what, sizeof(what), "%s private key PEM", c->purpose);
+	if (keyed && store_check_str(c->key_pem, STORE_PEM_MAX, 1, what, err, errlen) < 0)
 		return -1;
-	if (!tomcat && c->key_pem != NULL)
-		return store_fail(err, errlen, "only a tomcat certificate comes "
-		                  "with a private key");
+	if (!keyed && c->key_pem != NULL)
+		return store_fail(err, errlen, "only a tomcat, sast, sast-next or "
+		                  "ccm-tftp certificate comes with a private key");
 	return 0;
 }
 
@@ -94,21 +96,35 @@ cert_room(struct sq *q, const struct store_cert *c, char *err, size_t errlen)
 	return 0;
 }
 
-/* Inside the transaction: writes the certificate (a tomcat one replaces
- * the previous tomcat certificate) and returns its id in *id. */
+/* Inside the transaction: drops every certificate of a purpose. */
 static int
-cert_insert(struct sq *q, const struct store_cert *c, int tomcat, int64_t *id,
+cert_drop(struct sq *q, const char *purpose, char *err, size_t errlen)
+{
+	static const char sql[] = "DELETE FROM cert WHERE purpose = ?1";
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((st = sq_stmt(q, sql, err, errlen)) == NULL)
+		return -1;
+	sq_bind_text(st, 1, purpose);
+	rc = sqlite3_step(st);
+	sq_done(q, sql, st);
+	return rc == SQLITE_DONE ? 0 : sq_err(q, err, errlen, "replacing a certificate");
+}
+
+/* Inside the transaction: writes the certificate (one of a keyed purpose
+ * replaces that purpose's previous one) and returns its id in *id. */
+static int
+cert_insert(struct sq *q, const struct store_cert *c, int keyed, int64_t *id,
             char *err, size_t errlen)
 {
-	static const char drop_tomcat_sql[] =
-		"DELETE FROM cert WHERE purpose = 'tomcat'";
 	static const char ins_sql[] =
 		"INSERT INTO cert (purpose, subject, not_after, sha256, pem,"
 		" key_pem) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 	sqlite3_stmt *st;
 	int rc;
 
-	if (tomcat && sq_exec(q, drop_tomcat_sql, err, errlen) < 0)
+	if (keyed && cert_drop(q, c->purpose, err, errlen) < 0)
 		return -1;
 	if ((st = sq_stmt(q, ins_sql, err, errlen)) == NULL)
 		return -1;
@@ -117,7 +133,7 @@ cert_insert(struct sq *q, const struct store_cert *c, int tomcat, int64_t *id,
 	sqlite3_bind_int64(st, 3, c->not_after);
 	sq_bind_text(st, 4, c->sha256);
 	sq_bind_text(st, 5, c->pem);
-	if (tomcat)
+	if (keyed)
 		sq_bind_text(st, 6, c->key_pem);
 	else
 		sqlite3_bind_null(st, 6);
@@ -134,15 +150,15 @@ sq_cert_add(struct store *s, const struct store_cert *c, int64_t *id_out,
             char *err, size_t errlen)
 {
 	struct sq *q = SQ(s);
-	int tomcat = strcmp(c->purpose, STORE_PURPOSE_TOMCAT) == 0;
+	int keyed = store_purpose_keyed(c->purpose);
 	int64_t id = 0;
 
-	if (cert_check(c, tomcat, err, errlen) < 0)
+	if (cert_check(c, keyed, err, errlen) < 0)
 		return -1;
 	if (sq_begin(q, err, errlen) < 0)
 		return -1;
 	if (cert_room(q, c, err, errlen) < 0 ||
-	    cert_insert(q, c, tomcat, &id, err, errlen) < 0 ||
+	    cert_insert(q, c, keyed, &id, err, errlen) < 0 ||
 	    sq_bump(q, SQ_GEN_CONFIG, err, errlen) < 0 ||
 	    sq_commit(q, err, errlen) < 0)
 		goto fail;
@@ -196,12 +212,78 @@ int
 sq_cert_tomcat(struct store *s, struct store_cert *out, char *err,
                size_t errlen)
 {
-	static const char sql[] =
-		"SELECT " CERT_COLS ", key_pem FROM cert WHERE purpose = 'tomcat'"
-		" ORDER BY id DESC LIMIT 1";
+	return sq_cert_keyed(s, STORE_PURPOSE_TOMCAT, out, err, errlen);
+}
 
-	return cert_get1(SQ(s), sql, 0, out, "no tomcat certificate in the store",
-	                 err, errlen);
+int
+sq_cert_keyed(struct store *s, const char *purpose, struct store_cert *out,
+              char *err, size_t errlen)
+{
+	static const char sql[] =
+		"SELECT " CERT_COLS ", key_pem FROM cert WHERE purpose = ?1"
+		" ORDER BY id DESC LIMIT 1";
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st;
+	int rc, ret = 0;
+
+	if (!store_purpose_keyed(purpose))
+		return store_fail(err, errlen, "%s is not a keyed purpose", purpose);
+	if ((st = sq_stmt(q, sql, err, errlen)) == NULL)
+		return -1;
+	sq_bind_text(st, 1, purpose);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		if (cert_from_row(st, out, 1) < 0)
+			ret = store_fail(err, errlen, "out of memory");
+	} else if (rc == SQLITE_DONE) {
+		ret = store_notfound(err, errlen, "no %s certificate in the store", purpose);
+	} else {
+		ret = sq_err(q, err, errlen, "reading a certificate");
+	}
+	sq_done(q, sql, st);
+	return ret;
+}
+
+int
+sq_cert_promote(struct store *s, const char *from, const char *to,
+                const struct store_cert *c, int64_t *id_out, char *err,
+                size_t errlen)
+{
+	static const char up_sql[] = "UPDATE cert SET purpose = ?2 WHERE purpose = ?1";
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st;
+	int64_t id = 0;
+	int rc;
+
+	if (!store_purpose_keyed(from) || !store_purpose_keyed(to) ||
+	    strcmp(c->purpose, from) != 0)
+		return store_fail(err, errlen, "promote: keyed purposes, new pair under %s",
+		                  from);
+	if (cert_check(c, 1, err, errlen) < 0 || sq_begin(q, err, errlen) < 0)
+		return -1;
+	if (cert_drop(q, to, err, errlen) < 0 || (st = sq_stmt(q, up_sql, err, errlen)) == NULL)
+		goto fail;
+	sq_bind_text(st, 1, from);
+	sq_bind_text(st, 2, to);
+	rc = sqlite3_step(st);
+	sq_done(q, up_sql, st);
+	if (rc != SQLITE_DONE) {
+		sq_err(q, err, errlen, "promoting a certificate");
+		goto fail;
+	}
+	if (sqlite3_changes(q->db) == 0) {
+		sq_rollback(q);
+		return store_notfound(err, errlen, "no %s certificate to promote", from);
+	}
+	if (cert_insert(q, c, 1, &id, err, errlen) < 0 ||
+	    sq_bump(q, SQ_GEN_CONFIG, err, errlen) < 0 || sq_commit(q, err, errlen) < 0)
+		goto fail;
+	if (id_out != NULL)
+		*id_out = id;
+	return 0;
+fail:
+	sq_rollback(q);
+	return -1;
 }
 
 int

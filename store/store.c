@@ -37,6 +37,20 @@ store_schema_version(void)
 	return store_sqlite_schema_version();
 }
 
+int
+store_purpose_keyed(const char *purpose)
+{
+	static const char *const keyed[] = {
+		STORE_PURPOSE_TOMCAT, STORE_PURPOSE_SAST, STORE_PURPOSE_SAST_NEXT,
+		STORE_PURPOSE_CCM_TFTP, NULL,
+	};
+
+	for (size_t i = 0; purpose != NULL && keyed[i] != NULL; i++)
+		if (strcmp(purpose, keyed[i]) == 0)
+			return 1;
+	return 0;
+}
+
 void
 store_cert_free(struct store_cert *c)
 {

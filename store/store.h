@@ -277,6 +277,17 @@ void store_render_ctx(const struct store_render *r, struct cfg_render_ctx *ctx);
 #define STORE_PURPOSE_TOMCAT_TRUST "tomcat-trust"
 #define STORE_PURPOSE_PHONE_EDGE_TRUST "phone-edge-trust"
 #define STORE_PHONE_EDGE_TRUST_MAX 16
+/* The roles a trust list names (docs/formats.md): each holds one RSA
+ * certificate with its private key.  sast signs ITLFile.tlv/CTLFile.tlv;
+ * sast-next is the signer after the next rotation, already listed as a
+ * second SAST so phones holding today's list accept tomorrow's; ccm-tftp is
+ * the node's CCM+TFTP certificate, which signs NAME.sgn files. */
+#define STORE_PURPOSE_SAST "sast"
+#define STORE_PURPOSE_SAST_NEXT "sast-next"
+#define STORE_PURPOSE_CCM_TFTP "ccm-tftp"
+/* 1 for a purpose that holds exactly one certificate with its private key
+ * (tomcat, sast, sast-next, ccm-tftp), else 0. */
+int store_purpose_keyed(const char *purpose);
 
 struct store_cert {
 	int64_t id;                             /* assigned by store_cert_add */
@@ -287,8 +298,8 @@ struct store_cert {
 	const char *pem;                        /* certificate (chain) PEM */
 	const char *key_pem;                    /* private key, "tomcat" only; else NULL */
 };
-/* Adds a certificate.  "tomcat" replaces the current tomcat pair and needs
- * key_pem; "phone-edge-trust" holds at most STORE_PHONE_EDGE_TRUST_MAX; the
+/* Adds a certificate.  A keyed purpose (tomcat, sast, sast-next, ccm-tftp)
+ * replaces that purpose's current pair and needs key_pem; "phone-edge-trust" holds at most STORE_PHONE_EDGE_TRUST_MAX; the
  * same fingerprint twice under one purpose is refused.  *id_out (may be
  * NULL) receives the new id. */
 int store_cert_add(struct store *s, const struct store_cert *c,
@@ -299,12 +310,64 @@ int store_cert_get(struct store *s, int64_t id, struct store_cert *out,
 int store_cert_tomcat(struct store *s, struct store_cert *out, char *err,
                       size_t errlen);
 int store_cert_delete(struct store *s, int64_t id, char *err, size_t errlen);
+/* The pair of a keyed purpose, key included (STORE_NOTFOUND when none). */
+int store_cert_keyed(struct store *s, const char *purpose,
+                     struct store_cert *out, char *err, size_t errlen);
+/* Rotation, in one transaction: the pair of `to` is dropped, the pair of
+ * `from` becomes `to`'s, and c (purpose `from`, with its key) is added.
+ * STORE_NOTFOUND when `from` holds nothing.  For the trust-list signer:
+ * from sast-next, to sast. */
+int store_cert_promote(struct store *s, const char *from, const char *to,
+                       const struct store_cert *c, int64_t *id_out, char *err,
+                       size_t errlen);
 /* Callback returns non-zero to stop; that value is returned.  purpose NULL
  * lists all.  Listed records carry key_pem = NULL. */
 typedef int (*store_cert_cb)(void *ctx, const struct store_cert *c);
 int store_cert_list(struct store *s, const char *purpose, store_cert_cb cb,
                     void *ctx, char *err, size_t errlen);
 void store_cert_free(struct store_cert *c);   /* frees pem/key_pem (wiped) */
+
+/* ---- trust lists and signed files ---------------------------------------
+ * What ITLFile.tlv / CTLFile.tlv name, in this order: sast (SAST, the
+ * signer), sast-next (SAST), ccm-tftp (CCM+TFTP), the web certificate's
+ * leaf twice (TFTP: what 6971 shows; CCM: what 5090 shows), each Phone
+ * Edge Trust CA (APP-SERVER).
+ * The list's timestamp is the newest not_before among them, so the bytes
+ * change exactly when the content does.  docs/formats.md has the why. */
+#define STORE_ITL_NAME "ITLFile.tlv"
+#define STORE_CTL_NAME "CTLFile.tlv"
+#define STORE_TRUST_ENTRIES_MAX (5 + STORE_PHONE_EDGE_TRUST_MAX)
+struct store_trust_cert {
+	uint8_t *der;                           /* NULL when the role is empty */
+	size_t len;
+};
+struct store_trust {
+	uint64_t gen;                           /* config generation read */
+	int mixed_mode;
+	struct store_trust_cert sast, sast_next, ccm_tftp, web;
+	size_t nedge;
+	struct store_trust_cert edge[STORE_PHONE_EDGE_TRUST_MAX];
+	trust_key *sast_key;                    /* signs lists */
+	trust_key *ccm_tftp_key;                /* signs NAME.sgn; NULL: none */
+	uint32_t timestamp;
+};
+/* Reads every role in one consistent view.  STORE_NOTFOUND (with the
+ * parts read) when there is no sast pair: nothing can be signed. */
+int store_trust_load(struct store *s, struct store_trust *out, char *err,
+                     size_t errlen);
+void store_trust_free(struct store_trust *t);
+/* The records in list order (pointers into t).  Count written. */
+size_t store_trust_entries(const struct store_trust *t, struct tlv_entry *e,
+                           size_t cap);
+/* The signed list named `filename` (STORE_ITL_NAME or STORE_CTL_NAME, as
+ * its header says).  0 / -1. */
+int store_trust_build(const struct store_trust *t, const char *filename,
+                      uint8_t **out, size_t *len, char *err, size_t errlen);
+/* NAME.sgn of n bytes, signed by ccm-tftp; sgn_name goes in the header.
+ * STORE_NOTFOUND without a ccm-tftp pair. */
+int store_trust_sign(const struct store_trust *t, const char *sgn_name,
+                     uint32_t ts, const void *p, size_t n, uint8_t **out,
+                     size_t *outlen, char *err, size_t errlen);
 
 /* ---- Expressway-C entries --------------------------------------------- */
 struct store_expressway {

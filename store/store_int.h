@@ -65,6 +65,10 @@
 	X(cert_get, int, (int64_t id, struct store_cert *out), (id, out)) \
 	X(cert_tomcat, int, (struct store_cert *out), (out)) \
 	X(cert_delete, int, (int64_t id), (id)) \
+	X(cert_keyed, int, (const char *purpose, struct store_cert *out), (purpose, out)) \
+	X(cert_promote, int, (const char *from, const char *to, const struct store_cert *c, \
+	                      int64_t *id_out), \
+	  (from, to, c, id_out)) \
 	X(cert_list, int, (const char *purpose, store_cert_cb cb, void *ctx), \
 	  (purpose, cb, ctx)) \
 	X(expressway_put, int, (const struct store_expressway *e), (e)) \

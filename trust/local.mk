@@ -14,12 +14,15 @@ trust_libtrust_a_SOURCES = \
 	trust/key.c \
 	trust/keystore.c \
 	trust/ossl.c \
+	trust/ossl_filesig.c \
 	trust/ossl_jws.c \
 	trust/ossl_key.c \
 	trust/ossl_tlssig.c \
 	trust/policy.c \
 	trust/secret.c \
+	trust/sgn.c \
 	trust/str.c \
+	trust/tlv.c \
 	trust/token.c \
 	trust/x509.c
 trust_libtrust_a_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS) $(JANSSON_CFLAGS)
@@ -35,7 +38,8 @@ tests_unit_test_trust_SOURCES = \
 	tests/unit/test_trust_keys.c \
 	tests/unit/test_trust_policy.c \
 	tests/unit/test_trust_tls.c \
-	tests/unit/test_trust_token.c
+	tests/unit/test_trust_token.c \
+	tests/unit/test_trustlist.c
 tests_unit_test_trust_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) $(JANSSON_CFLAGS)
 tests_unit_test_trust_LDADD = $(TRUST_LIBS) $(CRITERION_LIBS)
 
@@ -65,3 +69,10 @@ FUZZERS += tests/fuzz/fuzz_jsonscan
 tests_fuzz_fuzz_jsonscan_SOURCES = tests/fuzz/fuzz_jsonscan.c
 tests_fuzz_fuzz_jsonscan_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 tests_fuzz_fuzz_jsonscan_LDADD = $(FUZZ_DRIVER) $(TRUST_LIBS)
+FUZZERS += tests/fuzz/fuzz_tlv
+tests_fuzz_fuzz_tlv_SOURCES = tests/fuzz/fuzz_tlv.c
+tests_fuzz_fuzz_tlv_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+tests_fuzz_fuzz_tlv_LDADD = $(FUZZ_DRIVER) $(TRUST_LIBS)
+
+# The .tlv/.sgn layout, its published sources and what is left out.
+EXTRA_DIST += docs/formats.md

@@ -11,6 +11,13 @@
  *  - 6970 and TFTP never look at tokens: a device's config is served only
  *    when the device's profile has OAuth off; an OAuth device's config is
  *    NEEDS_SECURE_CHANNEL whatever the cluster mode says (fail closed).
+ *  - Trust lists are public on 6970 and TFTP for every device, OAuth or
+ *    not (this replaces the earlier rule that served only legacy devices'
+ *    lists there): a list holds public certificates only, it is the same
+ *    list whatever MAC it is named after, and a phone must have it before
+ *    it can check 6971's certificate or onboard for a token, so gating it
+ *    behind the token would leave an OAuth phone with no way in.  Nothing
+ *    about a device is looked up for it, so it reveals nothing either.
  *  - 5091: the peer must be a trusted, listed Expressway-C before anything.
  *    Then on both SIP ports: cluster SIP OAuth mode off → PORT_MISMATCH;
  *    token; device exists; profile without OAuth → PORT_MISMATCH; scope and
@@ -120,6 +127,9 @@ policy_decide(const struct policy_input *in)
 	case CH_HTTPS_CONFIG:
 		if ((r = token_check(in)).reason != POLICY_ALLOW)
 			return r;
+		if (t->trust_list)
+			return t->exists ? res(POLICY_ALLOW, "trust list with valid token")
+			                 : res(POLICY_NOT_FOUND, "trust list not served");
 		if (t->device_specific && !t->exists)
 			return missing_device(in, SCOPE_CONFIG);
 		if (!t->exists)
@@ -130,6 +140,9 @@ policy_decide(const struct policy_input *in)
 
 	case CH_HTTP_PUBLIC:
 	case CH_TFTP:
+		if (t->trust_list)
+			return t->exists ? res(POLICY_ALLOW, "trust list: public for every device")
+			                 : res(POLICY_NOT_FOUND, "trust list not served");
 		if (!t->exists)
 			return res(POLICY_NOT_FOUND, "no such file or device");
 		if (!t->device_specific)

@@ -30,6 +30,9 @@
  *   cert.c*        certificate stores, name matching, cert_info, PEM bundles
  *   x509.c*        X.509 issuance (x509_issue, x509_make_*)
  *   policy.c       policy_decide()
+ *   tlv.c          trust lists (.tlv): the shared header, records, verify
+ *   sgn.c          signed files (.sgn)
+ *   ossl_filesig.c* certificate fields for records, file signature check
  *   ossl.c*        OpenSSL plumbing shared by the * files
  *   str.c          error text, bounded copy, hex
  *
@@ -546,6 +549,122 @@ int x509_make_client(const char *ca_cert_pem, const char *ca_key_pem,
                      char **cert_pem, char **key_pem, char *err, size_t errlen);
 
 /* ======================================================================
+ * Trust lists (.tlv: ITLFile.tlv, CTLFile.tlv) and signed files (.sgn)
+ * Layout and sources: docs/formats.md.  Both start with the same header of
+ * tag (1 byte), length (2 bytes, big-endian), value fields; the signature
+ * (RSA PKCS#1 v1.5) covers the whole file with the SIGNATURE field taken
+ * out.  Readers are length-bounded and strict: every field must lie inside
+ * its container, strings must end in their one NUL, unknown tags refuse
+ * the file.  Parsed structs point into the caller's buffer (borrowed).
+ * ====================================================================== */
+#define TLV_FILE_MAX     (1024 * 1024)  /* largest .tlv read or written */
+#define TLV_RECORDS_MAX  64             /* records in one trust list */
+#define TLV_CERT_MAX     16384          /* one certificate, DER */
+#define TLV_NAME_MAX     1024           /* subject / issuer text with NUL */
+#define TLV_SERIAL_MAX   32             /* certificate serial, bytes */
+#define TLV_PUBKEY_MAX   1100           /* RSA 8192 PKCS#1 or EC point */
+#define TLV_CERTSIG_MAX  1100           /* a certificate's signature */
+#define TLV_FILENAME_MAX 256            /* HEADER_FILENAME with NUL */
+#define TLV_SAST_MAX     2              /* SAST records a phone keeps */
+#define SGN_FILE_MAX     (64 * 1024 * 1024) /* largest file signed as .sgn */
+
+/* Record roles ("functions"), as the published tool numbers them. */
+enum tlv_role {
+	TLV_ROLE_SAST = 0, TLV_ROLE_CCM = 1, TLV_ROLE_CCM_TFTP = 2,
+	TLV_ROLE_TFTP = 3, TLV_ROLE_CAPF = 4, TLV_ROLE_APP_SERVER = 7,
+	TLV_ROLE_TVS = 21
+};
+/* "SAST", "CCM+TFTP", ...; NULL for a number not in the list. */
+const char *tlv_role_name(unsigned role);
+
+struct tlv_header {
+	unsigned fmt_major, fmt_minor;   /* HEADER_VERSION (we write 1.2) */
+	size_t header_len;               /* HEADER_LENGTH: bytes before records/content */
+	int has_signer_version;          /* .tlv: HEADER_SIGNER_VERSION */
+	unsigned signer_major, signer_minor; /* 1.1: phones fetch configs over 6971 */
+	const char *signer_name;         /* NUL-terminated inside the buffer */
+	const char *issuer_name;
+	const uint8_t *serial;
+	size_t serial_len;
+	unsigned hash_code;              /* as written in the file */
+	int hash_bits;                   /* 160, 256 or 512 */
+	unsigned sig_alg, sig_modulus;
+	const uint8_t *sig;
+	size_t sig_len;
+	size_t sig_off;                  /* offset of the SIGNATURE field's tag */
+	const char *filename;
+	uint32_t timestamp;
+};
+struct tlv_record {
+	int has_role;
+	unsigned role;
+	const char *subject, *issuer, *dns_name;   /* NULL when absent */
+	const uint8_t *serial;
+	size_t serial_len;
+	const uint8_t *pubkey;
+	size_t pubkey_len;
+	const uint8_t *cert;             /* DER, NULL when absent */
+	size_t cert_len;
+};
+struct tlv_list {
+	struct tlv_header h;
+	size_t nrec;
+	struct tlv_record rec[TLV_RECORDS_MAX];
+};
+struct sgn_file {
+	struct tlv_header h;
+	const uint8_t *content;          /* the signed file itself */
+	size_t content_len;
+};
+
+/* 0 with *out filled, -1 with err naming the first fault. */
+int tlv_parse(const uint8_t *p, size_t n, struct tlv_list *out, char *err,
+              size_t errlen);
+int sgn_parse(const uint8_t *p, size_t n, struct sgn_file *out, char *err,
+              size_t errlen);
+/* The record that signed the list: role SAST with the header's serial.
+ * NULL when there is none. */
+const struct tlv_record *tlv_signer(const struct tlv_list *l);
+/* Signature checks, 0 valid / -1 (err says why).  _with: against the given
+ * certificate (DER).  _self: against the list's own signer record (what a
+ * phone without a list accepts).  _trusted: the signer must be a SAST
+ * record of prev (the list the phone already holds) and the signature is
+ * checked with prev's certificate, so a rotated list is accepted exactly
+ * when the previous list vouches for its signer. */
+int tlv_verify_with(const struct tlv_list *l, const uint8_t *p, size_t n,
+                    const uint8_t *cert, size_t cert_len, char *err,
+                    size_t errlen);
+int tlv_verify_self(const struct tlv_list *l, const uint8_t *p, size_t n,
+                    char *err, size_t errlen);
+int tlv_verify_trusted(const struct tlv_list *l, const uint8_t *p, size_t n,
+                       const struct tlv_list *prev, char *err, size_t errlen);
+int sgn_verify(const struct sgn_file *f, const uint8_t *p, size_t n,
+               const uint8_t *cert, size_t cert_len, char *err, size_t errlen);
+
+/* Writing.  The signer is an RSA key from key_tls_from_pem() with its
+ * certificate (DER); .tlv files are signed with SHA-512, .sgn files with
+ * SHA-256.  The output depends only on the inputs (PKCS#1 v1.5 is
+ * deterministic), so a list changes exactly when its content or timestamp
+ * does.  *out is malloc'd. */
+struct tlv_signer {
+	const trust_key *key;
+	const uint8_t *cert;
+	size_t cert_len;
+};
+struct tlv_entry {
+	enum tlv_role role;
+	const uint8_t *cert;             /* DER */
+	size_t cert_len;
+};
+int tlv_build(const struct tlv_signer *s, const char *filename,
+              unsigned signer_major, unsigned signer_minor, uint32_t timestamp,
+              const struct tlv_entry *e, size_t n, uint8_t **out,
+              size_t *outlen, char *err, size_t errlen);
+int sgn_build(const struct tlv_signer *s, const char *filename,
+              uint32_t timestamp, const void *content, size_t len,
+              uint8_t **out, size_t *outlen, char *err, size_t errlen);
+
+/* ======================================================================
  * The one decision (DESIGN.md "The one decision")
  * ====================================================================== */
 enum policy_channel {
@@ -574,6 +693,12 @@ enum policy_peer {
  * registration for a device, or a public file (trust lists, firmware,
  * defaults).  `exists` means the device / the public file exists. */
 struct policy_target {
+	/* A trust list (ITLFile.tlv, CTLFile.tlv, ITLSEP<MAC>.tlv, ...): only
+	 * public certificates, the same list whatever device it is named
+	 * after, and what a phone needs before it can trust 6971 or hold a
+	 * token.  Public on 6970 and TFTP for every device; on 6971 like any
+	 * public file. */
+	int trust_list;
 	int device_specific;
 	int exists;
 	int oauth_enabled;       /* device's security profile has OAuth */

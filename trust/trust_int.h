@@ -158,6 +158,61 @@ void tcache_put(struct tcache *c, const uint8_t key[32], uint64_t gen,
 void tcache_stats(struct tcache *c, struct tok_cache_stats *out);
 void tcache_flush(struct tcache *c);
 
+/* ---- trust lists and signed files (tlv.c, sgn.c, ossl_filesig.c) ---- */
+
+/* What a trust-list record copies out of a certificate. */
+struct tlv_cert_fields {
+	char subject[TLV_NAME_MAX];      /* "CN=a;O=b" */
+	char issuer[TLV_NAME_MAX];
+	uint8_t serial[TLV_SERIAL_MAX];
+	size_t serial_len;
+	uint8_t pubkey[TLV_PUBKEY_MAX];  /* PKCS#1 RSAPublicKey or EC point */
+	size_t pubkey_len;
+	uint8_t sig[TLV_CERTSIG_MAX];
+	size_t sig_len;
+	int rsa_bits;                    /* 0: not RSA */
+};
+int tlv_cert_fields(const uint8_t *der, size_t len, struct tlv_cert_fields *out,
+                    char *err, size_t errlen);
+/* RSA PKCS#1 v1.5 with SHA-1 (160), SHA-256 or SHA-512 and the
+ * certificate's key: 1 valid, 0 invalid, -1 error. */
+int tlv_sig_verify(const uint8_t *der, size_t len, int hash_bits,
+                   const void *data, size_t n, const uint8_t *sig,
+                   size_t siglen);
+
+/* A growable byte buffer with a ceiling (tlv.c). */
+struct tbuf {
+	uint8_t *p;
+	size_t len, cap, max;
+	int fail;                        /* over max or out of memory */
+};
+void tbuf_put(struct tbuf *b, const void *p, size_t n);
+void tbuf_u8(struct tbuf *b, unsigned v);
+void tbuf_u16(struct tbuf *b, unsigned v);
+/* tag, 16-bit length, value. */
+void tbuf_tlv(struct tbuf *b, unsigned tag, const void *p, size_t n);
+
+enum tlv_kind { TLV_KIND_LIST, TLV_KIND_SGN };
+/* The header of either kind, signature field left out but counted in the
+ * header length and padding; *sig_at receives where the SIGNATURE field
+ * goes.  *siglen receives the signature size (the key's modulus). */
+int tlv_header_write(struct tbuf *b, enum tlv_kind kind,
+                     const struct tlv_signer *s, unsigned signer_major,
+                     unsigned signer_minor, const char *filename,
+                     uint32_t timestamp, size_t *sig_at, size_t *siglen,
+                     char *err, size_t errlen);
+/* Signs b (header + body without the signature) and inserts the signature
+ * field at sig_at.  0 / -1. */
+int tlv_sign_insert(struct tbuf *b, enum tlv_kind kind,
+                    const struct tlv_signer *s, size_t sig_at, char *err,
+                    size_t errlen);
+int tlv_header_parse(const uint8_t *p, size_t n, enum tlv_kind kind,
+                     struct tlv_header *h, char *err, size_t errlen);
+/* Verifies the signature of a parsed file with a certificate. */
+int tlv_check_sig(const struct tlv_header *h, const uint8_t *p, size_t n,
+                  const uint8_t *cert, size_t cert_len, char *err,
+                  size_t errlen);
+
 /* ---- secret.c ---- */
 
 /* OPENSSL_cleanse: wipes memory the compiler cannot optimize away. */

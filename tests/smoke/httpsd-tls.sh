@@ -66,7 +66,7 @@ print(" ".join(str(s.getsockname()[1]) for s in ss))
 ')
 	CP=$1 HP=$2
 	D=$tmp/$kt
-	"$CTL" -d "$D" init --hostname localhost --key-type "$kt" >"$tmp/init.out" 2>&1 ||
+	"$CTL" -d "$D" init --hostname localhost --key-type "$kt" --web-key-type "$kt" >"$tmp/init.out" 2>&1 ||
 		{ cat "$tmp/init.out"; fail "oprovctl init --key-type $kt"; }
 	# Both handshake endings: TLS 1.3 returning once the server's flight
 	# is out (the default), and waiting for the client's Finished.

@@ -375,4 +375,28 @@ set -e
 sleeper=""
 [ "$rc" -eq 129 ] || fail "the process did not get SIGHUP (exit $rc)"
 
+step "trust verify: a list and a signed file made elsewhere (tests/data/trust, signed by openssl)"
+V="${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/data/trust"
+ok trust verify "$V/itl-one.tlv"
+grep -q "^verdict: *valid" "$tmp/out" || fail "itl-one.tlv not valid"
+grep -q "^record 1: *SAST (0) CN=oprov test SAST;O=oprov test" "$tmp/out" || fail "itl-one.tlv: SAST record not printed"
+grep -q "^serial: *4242" "$tmp/out" || fail "itl-one.tlv: signer serial not printed"
+ok trust verify --cert "$V/tlv-sast.pem" "$V/sgn-hello.sgn"
+grep -q "^file name: *hello.txt" "$tmp/out" || fail "sgn-hello.sgn: file name not printed"
+ok trust verify --trust "$V/itl-one.tlv" "$V/sgn-hello.sgn"
+cp "$V/sgn-hello.sgn" "$tmp/bad.sgn"
+printf 'X' | dd of="$tmp/bad.sgn" bs=1 seek=390 conv=notrunc 2>/dev/null
+set +e
+"$OPROVCTL" trust verify --cert "$V/tlv-sast.pem" "$tmp/bad.sgn" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+set -e
+[ "$rc" -eq 1 ] && grep -q "INVALID" "$tmp/out" || fail "a changed content byte still verified (exit $rc)"
+head -c 40 "$V/itl-one.tlv" >"$tmp/short.tlv"
+set +e
+"$OPROVCTL" trust verify "$tmp/short.tlv" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+set -e
+[ "$rc" -eq 1 ] && grep -q "INVALID: header length 392 outside the file (40 bytes)" "$tmp/out" ||
+	fail "a truncated list: exit $rc, no clear answer"
+
 echo "oprovctl smoke test passed"

@@ -157,8 +157,13 @@ check "stray source gets ERROR 5 and the transfer completes" "$LOAD" -p "$PORT" 
 # ---- device files ---------------------------------------------------------------------------
 check "legacy device config equals 'oprovctl device config' (tftp-hpa)" sh -c "tftp 127.0.0.1 $PORT -m binary -c get SEP001122334455.cnf.xml $O/dev1 && cmp $O/dev1 $W/legacy.xml"
 check "legacy device config (atftp, blksize 1428)" sh -c "atftp --option 'blksize 1428' -g -r SEP001122334455.cnf.xml -l $O/dev2 127.0.0.1 $PORT && cmp $O/dev2 $W/legacy.xml"
-check ".cnf.xml.sgn answered with the unsigned file, any case" sh -c "tftp 127.0.0.1 $PORT -m binary -c get sep001122334455.cnf.xml.sgn $O/dev3 && cmp $O/dev3 $W/legacy.xml"
-for n in SEP00AABBCCDDEE.cnf.xml SEP00AABBCCDDEE.cnf.xml.sgn sep00aabbccddee.CNF.XML CTLSEP00AABBCCDDEE.tlv ITLSEP00AABBCCDDEE.tlv sub/SEP00AABBCCDDEE.cnf.xml /SEP00AABBCCDDEE.cnf.xml; do
+check ".cnf.xml.sgn answered with the config signed, any case" sh -c "tftp 127.0.0.1 $PORT -m binary -c get sep001122334455.cnf.xml.sgn $O/dev3 && $OPROVCTL -d $D trust verify $O/dev3 >/dev/null && tail -c \$(wc -c <$W/legacy.xml) $O/dev3 | cmp - $W/legacy.xml"
+"$OPROVCTL" -d "$D" trust export ITLFile.tlv >"$W/itl.expected"
+for tl in ITLFile.tlv ITLSEP00AABBCCDDEE.tlv ITLSEP001122334455.tlv itlsep0000000000ff.tlv; do
+	check "trust list $tl is the generated list (OAuth, legacy or unknown device)" sh -c "tftp 127.0.0.1 $PORT -m binary -c get $tl $O/tl && cmp $O/tl $W/itl.expected"
+done
+check "CTL files without mixed mode -> error 1" hpa_error CTLSEP00AABBCCDDEE.tlv 1
+for n in SEP00AABBCCDDEE.cnf.xml SEP00AABBCCDDEE.cnf.xml.sgn sep00aabbccddee.CNF.XML sub/SEP00AABBCCDDEE.cnf.xml /SEP00AABBCCDDEE.cnf.xml; do
 	check "OAuth device file $n -> error 2" hpa_error "$n" 2
 done
 check "OAuth refusal logged with HTTPS port 6971" grep -q 'reason=NEEDS_SECURE_CHANNEL channel=tftp device=SEP00AABBCCDDEE: .*6971' "$W/tftpd.log"

@@ -925,8 +925,13 @@ Test(filename, mapping)
 		/* A directory prefix does not hide a device file. */
 		{ "configs/SEP00AABBCCDDEE.cnf.xml", 0, CFG_FILE_DEVICE_CONFIG, "SEP00AABBCCDDEE" },
 		/* Public files. */
-		{ "ITLFile.tlv", 0, CFG_FILE_PUBLIC, "" },
-		{ "CTLFile.tlv", 0, CFG_FILE_PUBLIC, "" },
+		/* Trust lists and signed names (issue 13). */
+		{ "ITLFile.tlv", 0, CFG_FILE_TRUSTLIST, "" },
+		{ "ctlfile.TLV", 0, CFG_FILE_TRUSTLIST, "" },
+		{ "XMLDefault.cnf.xml.sgn", 0, CFG_FILE_DEFAULT_CONFIG_SIGNED, "" },
+		{ "sip88xx.14-2-1-0101-30.loads.sgn", 0, CFG_FILE_PUBLIC_SIGNED, "" },
+		{ "CTLSEP00AABBCCDDEE.tlv.sgn", 0, CFG_FILE_PUBLIC_SIGNED, "" },
+		{ ".sgn", 0, CFG_FILE_PUBLIC, "" },
 		{ "sip88xx.14-2-1-0101-30.loads", 0, CFG_FILE_PUBLIC, "" },
 		{ "English_United_States/mk-sccp.jar", 0, CFG_FILE_PUBLIC, "" },
 		{ "dialplan.xml", 0, CFG_FILE_PUBLIC, "" },
@@ -936,8 +941,6 @@ Test(filename, mapping)
 		{ "SEP00AABBCCDDEE.cnf.xml.bak", 0, CFG_FILE_PUBLIC, "" },
 		{ "SEP00AABBCCDDEE.cnf", 0, CFG_FILE_PUBLIC, "" },
 		{ "XSEP00AABBCCDDEE.cnf.xml", 0, CFG_FILE_PUBLIC, "" },
-		{ "CTLSEP00AABBCCDDEE.tlv.sgn", 0, CFG_FILE_PUBLIC, "" },
-		{ "XMLDefault.cnf.xml.sgn", 0, CFG_FILE_PUBLIC, "" },
 		{ ".cnf.xml", 0, CFG_FILE_PUBLIC, "" },
 		/* Refused by every daemon. */
 		{ "", 0, CFG_FILE_INVALID, "" },
@@ -993,4 +996,18 @@ Test(filename, kind_names)
 	cr_assert_str_eq(cfg_file_kind_name(CFG_FILE_DEVICE_CONFIG_SIGNED), "device-config-signed");
 	cr_assert_str_eq(cfg_file_kind_name(CFG_FILE_INVALID), "invalid");
 	cr_assert_str_eq(cfg_file_kind_name(CFG_FILE_PUBLIC), "public");
+}
+
+Test(filename, trust_list_names)
+{
+	struct cfg_file f;
+
+	cr_assert_eq(cfg_file_classify("ITLSEP00AABBCCDDEE.tlv", 22, &f), CFG_FILE_DEVICE_TRUSTLIST);
+	cr_assert_str_eq(f.trustlist, CFG_ITL_FILE);
+	cr_assert_eq(cfg_file_classify("ctlsep00aabbccddee.tlv", 22, &f), CFG_FILE_DEVICE_TRUSTLIST);
+	cr_assert_str_eq(f.trustlist, CFG_CTL_FILE);
+	cr_assert_eq(cfg_file_classify("CTLFile.tlv", 11, &f), CFG_FILE_TRUSTLIST);
+	cr_assert_str_eq(f.trustlist, CFG_CTL_FILE);
+	cr_assert_eq(cfg_file_classify("SEP00AABBCCDDEE.cnf.xml", 23, &f), CFG_FILE_DEVICE_CONFIG);
+	cr_assert_null(f.trustlist);
 }

@@ -244,7 +244,7 @@ file_mode(const char *name)
 Test(store, files_are_0600)
 {
 	mode_t old = umask(0);          /* the most permissive umask */
-	struct cfg_cluster c = { 1 };
+	struct cfg_cluster c = { .sip_oauth_mode = 1 };
 
 	S = open_new();
 	umask(old);
@@ -256,7 +256,7 @@ Test(store, files_are_0600)
 
 Test(store, readonly_refuses_writes)
 {
-	struct cfg_cluster c = { 1 };
+	struct cfg_cluster c = { .sip_oauth_mode = 1 };
 	struct store *ro;
 
 	S = open_new();
@@ -890,7 +890,7 @@ Test(store, generation_moves_on_admin_changes_only)
 	struct store_family f;
 	struct store_client cl;
 	struct store_binding b;
-	struct cfg_cluster c = { 1 };
+	struct cfg_cluster c = { .sip_oauth_mode = 1 };
 	struct store *other;
 
 	S = open_new();
@@ -1591,7 +1591,7 @@ Test(store, render_load_gathers_one_snapshot)
 	struct cfg_device d;
 	struct cfg_node n;
 	struct cfg_pool p;
-	struct cfg_cluster c = { 1 };
+	struct cfg_cluster c = { .sip_oauth_mode = 1 };
 	struct store_generation g;
 
 	S = open_new();

@@ -186,3 +186,45 @@ Test(policy, owner_binding_needs_an_owner)
 	in.claims = NULL;
 	cr_assert_eq(policy_decide(&in).reason, POLICY_INVALID_TOKEN);
 }
+
+/* Trust lists (ITLFile.tlv, ITLSEP<MAC>.tlv, CTL files): public on 6970 and
+ * TFTP for every device, OAuth or not, cluster mode on or off; on 6971 a
+ * public file like any other (token first).  Replaces the earlier rule
+ * that served only legacy devices' lists on 6970/TFTP. */
+Test(policy, trust_lists_are_public_for_every_device)
+{
+	static const struct {
+		const char *name;
+		enum policy_channel ch;
+		int device_specific, exists, oauth;
+		enum tokkind tok;
+		int cluster;
+		enum policy_reason want;
+	} tl[] = {
+		{ "tftp ITLFile.tlv", CH_TFTP, 0, 1, 0, NONE, 1, POLICY_ALLOW },
+		{ "6970 ITLFile.tlv", CH_HTTP_PUBLIC, 0, 1, 0, NONE, 0, POLICY_ALLOW },
+		{ "tftp ITLSEP of an OAuth device", CH_TFTP, 1, 1, 1, NONE, 1, POLICY_ALLOW },
+		{ "6970 ITLSEP of an OAuth device", CH_HTTP_PUBLIC, 1, 1, 1, NONE, 1, POLICY_ALLOW },
+		{ "tftp CTLSEP of an OAuth device, mode off", CH_TFTP, 1, 1, 1, NONE, 0, POLICY_ALLOW },
+		{ "6970 ITLSEP of a legacy device", CH_HTTP_PUBLIC, 1, 1, 0, NONE, 1, POLICY_ALLOW },
+		{ "tftp CTLFile.tlv without mixed mode", CH_TFTP, 0, 0, 0, NONE, 1, POLICY_NOT_FOUND },
+		{ "6970 a token changes nothing", CH_HTTP_PUBLIC, 1, 1, 1, OK_OTHER_DEV, 1, POLICY_ALLOW },
+		{ "6971 ITLFile.tlv without a token", CH_HTTPS_CONFIG, 0, 1, 0, NONE, 1, POLICY_NO_TOKEN },
+		{ "6971 ITLFile.tlv, invalid token", CH_HTTPS_CONFIG, 0, 1, 0, BAD, 1, POLICY_INVALID_TOKEN },
+		{ "6971 ITLSEP, another device's token", CH_HTTPS_CONFIG, 1, 1, 1, OK_OTHER_DEV, 1, POLICY_ALLOW },
+		{ "6971 CTLFile.tlv not served", CH_HTTPS_CONFIG, 0, 0, 0, OK_DEV, 1, POLICY_NOT_FOUND },
+	};
+
+	for (size_t i = 0; i < sizeof(tl) / sizeof(tl[0]); i++) {
+		struct row r = { tl[i].name, tl[i].ch, tl[i].device_specific, tl[i].exists,
+		                 tl[i].oauth, tl[i].tok, PEER_NONE, tl[i].cluster, tl[i].want };
+		struct tok_claims c;
+		struct policy_input in = input_of(&r, &c, 0);
+		struct policy_result res;
+
+		in.target.trust_list = 1;
+		res = policy_decide(&in);
+		cr_expect_eq(res.reason, tl[i].want, "%s: got %s, want %s", tl[i].name,
+		             policy_reason_name(res.reason), policy_reason_name(tl[i].want));
+	}
+}
