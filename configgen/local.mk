@@ -3,11 +3,18 @@ noinst_LIBRARIES += configgen/libconfiggen.a
 configgen_libconfiggen_a_SOURCES = \
 	configgen/configgen.h \
 	configgen/cfg_int.h \
+	configgen/cfg_xml.h \
+	configgen/devname.c \
 	configgen/filename.c \
 	configgen/model.c \
+	configgen/named.c \
 	configgen/params.c \
 	configgen/render.c \
-	configgen/text.c
+	configgen/render_named.c \
+	configgen/reported.c \
+	configgen/text.c \
+	configgen/tz.c \
+	configgen/vendor.c
 configgen_libconfiggen_a_CFLAGS = $(AM_CFLAGS) $(XML_CFLAGS)
 # What a program linking configgen/libconfiggen.a also needs.
 CONFIGGEN_LIBS = configgen/libconfiggen.a common/libcommon.a $(XML_LIBS)

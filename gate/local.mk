@@ -7,6 +7,7 @@ gate_libgate_a_SOURCES = \
 	gate/decide.c \
 	gate/devices.c \
 	gate/gate.c \
+	gate/named.c \
 	gate/snapshot.c
 gate_libgate_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(OPENSSL_CFLAGS)
 # What a program linking gate/libgate.a also needs.

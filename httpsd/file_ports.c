@@ -239,6 +239,41 @@ file_lookup(void *arg)
 	return fr->fd >= 0;
 }
 
+/* ---- named files: dial plans, softkey templates, feature policies --------
+ * Public like XMLDefault.cnf.xml (phones fetch them on 6970 and TFTP too),
+ * rendered from the store; whether one exists comes from the gate's
+ * snapshot, so an unknown name costs no store read. */
+
+static int
+named_kind(enum cfg_file_kind k)
+{
+	return k == CFG_FILE_DIALPLAN || k == CFG_FILE_SOFTKEYS ||
+	       k == CFG_FILE_FEATURE_POLICY;
+}
+
+static int
+named_lookup(void *arg)
+{
+	struct file_req *fr = arg;
+	const struct gate_snap *s = gate_snap(fr->l->h->gate);
+	int found = gate_named_file_exists(s, &fr->cf);
+
+	gate_snap_release(s);
+	return found;
+}
+
+/* The render-cache key of what respond_allowed renders. */
+static const char *
+render_key(const struct file_req *fr, const struct gate_verdict *v, char *buf,
+           size_t size)
+{
+	if (fr->cf.kind == CFG_FILE_DEFAULT_CONFIG)
+		return CFG_DEFAULT_FILE;
+	if (named_kind(fr->cf.kind))
+		return cfg_named_file(fr->cf.kind, fr->cf.record, buf, size) == 0 ? buf : NULL;
+	return v->device;
+}
+
 /* What the gate needs to know about the target. */
 static void
 facts(struct file_req *fr)
@@ -266,6 +301,11 @@ facts(struct file_req *fr)
 		/* What phones without a device file fall back to: public,
 		 * rendered from the store like oprov-tftpd does. */
 		rq->file_lookup = file_lookup;
+		break;
+	case CFG_FILE_DIALPLAN:
+	case CFG_FILE_SOFTKEYS:
+	case CFG_FILE_FEATURE_POLICY:
+		rq->file_lookup = named_lookup;
 		break;
 	case CFG_FILE_PUBLIC:
 	default:
@@ -297,6 +337,8 @@ respond_allowed(struct file_req *fr, const struct gate_verdict *v)
 {
 	struct httpsd *h = fr->l->h;
 	struct cfg_cache_entry *e;
+	char named[CFG_NAMED_FILE_MAX];
+	const char *key;
 	enum MHD_Result ret;
 	int fd;
 
@@ -308,9 +350,8 @@ respond_allowed(struct file_req *fr, const struct gate_verdict *v)
 		return httpsd_file_serve(fr->l, fr->c, fr->r, fd, fr->path, fr->gated);
 	}
 	atomic_fetch_add(&h->m.renders, 1);
-	e = httpsd_cfg_get(h, fr->cf.kind == CFG_FILE_DEFAULT_CONFIG ? CFG_DEFAULT_FILE
-	                                                             : v->device,
-	                   v->config_gen);
+	key = render_key(fr, v, named, sizeof(named));
+	e = key != NULL ? httpsd_cfg_get(h, key, v->config_gen) : NULL;
 	if (e == NULL)
 		return httpsd_reply(fr->c, fr->r, 500, "text/plain", "error\n", 6, NULL);
 	ret = serve_config(fr->c, fr->r, e);

@@ -110,8 +110,9 @@ struct httpsd_metrics {
 struct cfg_cache_entry {
 	struct cfg_cache_entry *next;
 	atomic_int refs;                    /* the cache's + each user's */
-	char device[CFG_DEVNAME_MAX > sizeof(CFG_DEFAULT_FILE) ?
-	            CFG_DEVNAME_MAX : sizeof(CFG_DEFAULT_FILE)];
+	/* A device name, CFG_DEFAULT_FILE, or a named file's name (a dial
+	 * plan's, ...): CFG_NAMED_FILE_MAX holds each. */
+	char device[CFG_NAMED_FILE_MAX];
 	uint64_t gen;                       /* config generation rendered */
 	char etag[48];
 	char *body;

@@ -29,13 +29,14 @@ check_PROGRAMS += tests/unit/test_sip
 tests_unit_test_sip_SOURCES = tests/unit/test_sip.c
 tests_unit_test_sip_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) $(JANSSON_CFLAGS) -pthread
 tests_unit_test_sip_CPPFLAGS = $(AM_CPPFLAGS) -DSIP_TEST_DATA='"$(abs_top_srcdir)/tests/data/sip"'
-tests_unit_test_sip_LDADD = sip/libsip.a common/libcommon.a $(CRITERION_LIBS) -lpthread
+tests_unit_test_sip_LDADD = sip/libsip.a $(CONFIGGEN_LIBS) common/libcommon.a \
+	$(CRITERION_LIBS) -lpthread
 TESTS += tests/unit/test_sip
 
 FUZZERS += tests/fuzz/fuzz_sip
 tests_fuzz_fuzz_sip_SOURCES = tests/fuzz/fuzz_sip.c
 tests_fuzz_fuzz_sip_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
-tests_fuzz_fuzz_sip_LDADD = $(FUZZ_DRIVER) sip/libsip.a common/libcommon.a
+tests_fuzz_fuzz_sip_LDADD = $(FUZZ_DRIVER) sip/libsip.a $(CONFIGGEN_LIBS) common/libcommon.a
 
 # SIPp through stunnel against a real daemon (needs cli/oprovctl).
 TESTS += tests/smoke/sip.sh

@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "common/common.h"
+#include "configgen/configgen.h"
 #include "sip/registrar_int.h"
 
 struct sip_registrar {
@@ -184,17 +185,14 @@ devname_from_hex(const char *hex12, char out[SIP_DEVNAME_MAX])
 	out[15] = '\0';
 }
 
+/* configgen's one rule for device names: SEP + MAC (phones) or a soft
+ * client's CSF/BOT/TCT/TAB name (Jabber sends "CSFrado"). */
+_Static_assert(SIP_DEVNAME_MAX == CFG_DEVNAME_MAX, "device names as configgen's");
+
 int
 sip_device_from_name(struct sip_str name, char out[SIP_DEVNAME_MAX])
 {
-	if (name.len != 15 || sip_lower(name.p[0]) != 's' ||
-	    sip_lower(name.p[1]) != 'e' || sip_lower(name.p[2]) != 'p')
-		return -1;
-	for (int i = 3; i < 15; i++)
-		if (hexval((unsigned char)name.p[i]) < 0)
-			return -1;
-	devname_from_hex(name.p + 3, out);
-	return 0;
+	return cfg_device_name_parse(name.p, name.len, out);
 }
 
 int

@@ -186,6 +186,58 @@ static const char *const migrations[] = {
 	"  PRIMARY KEY (aor, instance, reg_id)) WITHOUT ROWID;"
 	"CREATE INDEX sip_binding_node ON sip_binding (node, conn_id);"
 	"CREATE INDEX sip_binding_expires ON sip_binding (expires);",
+
+	/* 2: configs phones accept (issue 14): files a device names, key
+	 * expansion modules, vendor settings per device and per profile,
+	 * per-model loads, dial plans, softkey templates, feature policies,
+	 * the load a registered device reported; an index to find the devices
+	 * that share a directory number.  SQL both SQLite and PostgreSQL take. */
+	"ALTER TABLE device ADD COLUMN dialplan TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE device ADD COLUMN softkeys TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE device ADD COLUMN feature_policy TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE device ADD COLUMN kem_count BIGINT NOT NULL DEFAULT 0;"
+	"ALTER TABLE device ADD COLUMN kem_type TEXT NOT NULL DEFAULT '';"
+	"CREATE TABLE device_vendor ("
+	"  device TEXT NOT NULL REFERENCES device (name) ON DELETE CASCADE,"
+	"  name TEXT NOT NULL,"
+	"  value TEXT NOT NULL,"
+	"  PRIMARY KEY (device, name));"
+	"CREATE TABLE profile_vendor ("
+	"  profile TEXT NOT NULL REFERENCES profile (name) ON DELETE CASCADE,"
+	"  name TEXT NOT NULL,"
+	"  value TEXT NOT NULL,"
+	"  PRIMARY KEY (profile, name));"
+	"CREATE INDEX line_dn ON line (dn);"
+	"CREATE TABLE model_load ("
+	"  model TEXT PRIMARY KEY,"
+	"  load TEXT NOT NULL);"
+	"CREATE TABLE dialplan ("
+	"  name TEXT PRIMARY KEY,"
+	"  description TEXT NOT NULL);"
+	"CREATE TABLE dialplan_rule ("
+	"  dialplan TEXT NOT NULL REFERENCES dialplan (name) ON DELETE CASCADE,"
+	"  idx BIGINT NOT NULL,"
+	"  pattern TEXT NOT NULL,"
+	"  timeout BIGINT NOT NULL,"
+	"  rewrite TEXT NOT NULL,"
+	"  PRIMARY KEY (dialplan, idx));"
+	"CREATE TABLE softkeys ("
+	"  name TEXT PRIMARY KEY,"
+	"  description TEXT NOT NULL);"
+	"CREATE TABLE softkeys_set ("
+	"  softkeys TEXT NOT NULL REFERENCES softkeys (name) ON DELETE CASCADE,"
+	"  state TEXT NOT NULL,"
+	"  keys TEXT NOT NULL,"
+	"  PRIMARY KEY (softkeys, state));"
+	"CREATE TABLE feature_policy ("
+	"  name TEXT PRIMARY KEY,"
+	"  description TEXT NOT NULL);"
+	"CREATE TABLE feature_policy_item ("
+	"  policy TEXT NOT NULL REFERENCES feature_policy (name) ON DELETE CASCADE,"
+	"  feature BIGINT NOT NULL,"
+	"  enabled BIGINT NOT NULL,"
+	"  PRIMARY KEY (policy, feature));"
+	"ALTER TABLE sip_binding ADD COLUMN firmware TEXT NOT NULL DEFAULT '';",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -498,7 +498,11 @@ Test(parse, contact_parameters)
 	cr_assert_str_eq(dev, "SEP00AABBCCDDEE");
 	cr_assert_eq(sip_device_from_name(ct[0].devicename, dev), 0);
 	cr_assert_str_eq(dev, "SEP00AABBCCDDEE");
-	cr_assert_eq(sip_device_from_name((struct sip_str){ "CSFJOHN", 7 }, dev), -1);
+	/* Soft clients are devices too (configgen's name rule). */
+	cr_assert_eq(sip_device_from_name((struct sip_str){ "CSFjohn", 7 }, dev), 0);
+	cr_assert_str_eq(dev, "CSFJOHN");
+	cr_assert_eq(sip_device_from_name((struct sip_str){ "CSF", 3 }, dev), -1);
+	cr_assert_eq(sip_device_from_name((struct sip_str){ "XYZJOHN", 7 }, dev), -1);
 }
 
 Test(parse, aor_canonical)
