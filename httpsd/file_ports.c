@@ -349,7 +349,6 @@ respond_allowed(struct file_req *fr, const struct gate_verdict *v)
 		fr->fd = -1;                    /* the server takes it */
 		return httpsd_file_serve(fr->l, fr->c, fr->r, fd, fr->path, fr->gated);
 	}
-	atomic_fetch_add(&h->m.renders, 1);
 	key = render_key(fr, v, named, sizeof(named));
 	e = key != NULL ? httpsd_cfg_get(h, key, v->config_gen) : NULL;
 	if (e == NULL)
