@@ -147,6 +147,11 @@ int cmd_cert(struct cli *c, int argc, char **argv);
 int cmd_expressway(struct cli *c, int argc, char **argv);
 int cmd_profile(struct cli *c, int argc, char **argv);
 int cmd_device(struct cli *c, int argc, char **argv);
+/* Subcommands of `device` in files of their own: set (cmd_devset.c) and
+ * apply|reset|restart (cmd_action.c). */
+int cli_device_set(struct cli *c, const struct cli_cmd *self, int argc, char **argv);
+int cli_device_action(struct cli *c, const struct cli_cmd *self, int argc, char **argv);
+int cmd_model(struct cli *c, int argc, char **argv);
 int cmd_code(struct cli *c, int argc, char **argv);
 int cmd_token(struct cli *c, int argc, char **argv);
 int cmd_keys(struct cli *c, int argc, char **argv);

@@ -481,6 +481,10 @@ cmd_device(struct cli *c, int argc, char **argv)
 		{ "import", device_import },
 		{ "export", device_export },
 		{ "config", device_config },
+		{ "set", cli_device_set },
+		{ "apply", cli_device_action },
+		{ "reset", cli_device_action },
+		{ "restart", cli_device_action },
 		{ NULL, NULL },
 	};
 

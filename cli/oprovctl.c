@@ -90,9 +90,25 @@ static const struct cli_cmd commands[] = {
 	  "       oprovctl device import [--replace] FILE.json\n"
 	  "       oprovctl device export\n"
 	  "       oprovctl device config NAME\n"
-	  "  NAME is SEP + 12 hex digits (any case).  export writes the JSON that\n"
+	  "       oprovctl device set NAME [--profile P] [--pool P] [--owner U]\n"
+	  "                 [--line DN[:LABEL]]... [--no-lines] [--description D]\n"
+	  "                 [--load LOAD] [--vendor KEY=VALUE]... [--dialplan NAME]\n"
+	  "                 [--softkeys NAME] [--feature-policy NAME] [--kem N[:TYPE]]\n"
+	  "       oprovctl [--json] device apply|reset|restart NAME... | --pool P |\n"
+	  "                 --profile P | --all [--wait SECONDS]\n"
+	  "  NAME is SEP + 12 hex digits (any case), or a soft client's CSF, BOT,\n"
+	  "  TCT or TAB name.  set changes a device in place: its tokens stay valid.\n"
+	  "  apply/restart/reset send the registered device a NOTIFY through\n"
+	  "  oprov-sipd and report answered, sent, not registered or not delivered\n"
+	  "  (exit 1 unless every device answered 2xx).  export writes the JSON that\n"
 	  "  import reads (\"-\" reads stdin).  config prints SEP<MAC>.cnf.xml exactly\n"
 	  "  as the daemons serve it.\n" },
+	{ "model", cmd_model, "phone models and their default firmware loads",
+	  "usage: oprovctl [--json] model list\n"
+	  "       oprovctl model set MODEL --load LOAD\n"
+	  "       oprovctl model unset MODEL\n"
+	  "  A model's load feeds XMLDefault.cnf.xml and the loadInformation of\n"
+	  "  every device of the model without a load of its own.\n" },
 	{ "activation-code", cmd_code, "onboarding activation codes",
 	  "usage: oprovctl activation-code issue NAME [--hours H]\n"
 	  "       oprovctl [--json] activation-code list\n"

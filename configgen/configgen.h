@@ -290,6 +290,8 @@ struct cfg_model {
 };
 
 const struct cfg_model *cfg_model_table(size_t *count);
+/* A firmware load name: 1..CFG_LOAD_MAX-1 of [A-Za-z0-9._-].  0 / -1. */
+int cfg_load_check(const char *load, char *err, size_t errlen);
 /* Case-insensitive lookup; NULL when the model is unknown. */
 const struct cfg_model *cfg_model_find(const char *name);
 

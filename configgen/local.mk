@@ -43,3 +43,8 @@ noinst_PROGRAMS += bench/configgen_render
 bench_configgen_render_SOURCES = bench/configgen_render.c
 bench_configgen_render_CFLAGS = $(AM_CFLAGS) $(XML_CFLAGS)
 bench_configgen_render_LDADD = $(CONFIGGEN_LIBS)
+
+# Apply Config / reset with a scripted phone against real daemons (needs
+# cli/, sip/ and httpsd/).
+TESTS += tests/smoke/apply.sh
+EXTRA_DIST += tests/smoke/apply.sh tests/smoke/script_phone.py

@@ -540,3 +540,9 @@ cfg_device_needs_token(const struct cfg_profile *profile)
 	/* No profile known means no way to prove the device is not gated. */
 	return profile == NULL || profile->oauth != 0;
 }
+
+int
+cfg_load_check(const char *load, char *err, size_t errlen)
+{
+	return cfg_charset_check("load", load, CFG_LOAD_MAX, 0, 1, "._-", err, errlen);
+}

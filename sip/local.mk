@@ -10,7 +10,8 @@ sip_libsip_a_SOURCES = \
 	sip/frame.c \
 	sip/registrar.c \
 	sip/bindings.c \
-	sip/reply.c
+	sip/reply.c \
+	sip/notify.c
 sip_libsip_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) -pthread
 
 sbin_PROGRAMS += sip/oprov-sipd
@@ -19,6 +20,7 @@ sip_oprov_sipd_SOURCES = \
 	sip/sipd.c \
 	sip/server.c \
 	sip/state.c \
+	sip/actions.c \
 	sip/tls.c
 sip_oprov_sipd_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS) $(JANSSON_CFLAGS) -pthread
 sip_oprov_sipd_LDADD = sip/libsip.a $(GATE_LIBS) $(TRUST_LIBS) \

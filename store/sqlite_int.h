@@ -96,7 +96,8 @@ int sq_count1(struct sq *q, const char *sql, const char *arg, int64_t *out,
  *   sqlite_client.c   OAuth clients
  *   sqlite_refresh.c  refresh-token families and rotation
  *   sqlite_revoke.c   revocations
- *   sqlite_binding.c  SIP bindings */
+ *   sqlite_binding.c  SIP bindings
+ *   sqlite_action.c   Apply Config / reset / restart requests */
 #define SQ_OP_DECLARE(name, ret, params, args) ret sq_##name STORE_OP_PARAMS params;
 STORE_OPS(SQ_OP_DECLARE)
 #undef SQ_OP_DECLARE

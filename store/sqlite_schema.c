@@ -238,6 +238,19 @@ static const char *const migrations[] = {
 	"  enabled BIGINT NOT NULL,"
 	"  PRIMARY KEY (policy, feature));"
 	"ALTER TABLE sip_binding ADD COLUMN firmware TEXT NOT NULL DEFAULT '';",
+
+	/* 3: Apply Config / reset / restart (issue 14): one request per device,
+	 * the newest; oprov-sipd sends it over the device's live connection and
+	 * writes back what happened. */
+	"CREATE TABLE device_action ("
+	"  device TEXT PRIMARY KEY REFERENCES device (name) ON DELETE CASCADE,"
+	"  action TEXT NOT NULL,"
+	"  seq BIGINT NOT NULL,"
+	"  state TEXT NOT NULL,"
+	"  code BIGINT NOT NULL,"
+	"  node TEXT NOT NULL,"
+	"  requested BIGINT NOT NULL,"
+	"  updated BIGINT NOT NULL);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -309,6 +309,46 @@ int store_render_named(struct store *s, enum cfg_file_kind kind, const char *nam
                        struct cfg_output *out, uint64_t *gen, char *err,
                        size_t errlen);
 
+/* ---- Apply Config, reset, restart -----------------------------------------
+ * oprovctl records a request per device (the newest replaces an older one);
+ * the oprov-sipd holding the device's binding picks it up, sends the NOTIFY
+ * over the live connection and writes back the state: "pending" (recorded),
+ * "queued" (a sipd took it), "sent", "answered" (code: the device's final
+ * response), "not registered" (no live connection held the binding),
+ * "failed" (could not be sent).  Bindings (below) say which node holds a
+ * device. */
+#define STORE_ACTION_MAX 16             /* "apply", "reset", "restart" */
+#define STORE_ACTION_STATE_MAX 16
+struct store_action {
+	char device[STORE_DEVICE_NAME_MAX];
+	char action[STORE_ACTION_MAX];
+	int64_t seq;                            /* grows with each request */
+	char state[STORE_ACTION_STATE_MAX];
+	int64_t code;                           /* SIP status, 0 = none */
+	char node[STORE_NAME_MAX];              /* the sipd that took it */
+	int64_t requested, updated;
+	/* action_pending only: the binding it goes to */
+	uint64_t conn_id;
+	char aor[STORE_AOR_MAX];
+	char contact[STORE_CONTACT_MAX];
+};
+/* Records action for device (which must exist) as "pending"; *seq (may be
+ * NULL) gets its number. */
+int store_action_request(struct store *s, const char *device, const char *action,
+                         int64_t now, int64_t *seq, char *err, size_t errlen);
+/* STORE_NOTFOUND when no request was ever made. */
+int store_action_get(struct store *s, const char *device, struct store_action *out,
+                     char *err, size_t errlen);
+typedef int (*store_action_cb)(void *ctx, const struct store_action *a);
+/* Pending requests of devices with a binding on node, one call per binding
+ * (conn_id, aor and contact filled). */
+int store_action_pending(struct store *s, const char *node, store_action_cb cb,
+                         void *ctx, char *err, size_t errlen);
+/* Writes state, code, node and updated of the request (device, seq); a
+ * newer request is left alone. */
+int store_action_update(struct store *s, const struct store_action *a, char *err,
+                        size_t errlen);
+
 /* ---- everything one rendering needs, in one snapshot -----------------------
  * For daemons: the device, its profile, its pool (if any) with the pool's
  * node group, the enterprise parameters and the cluster mode, all read in

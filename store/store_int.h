@@ -79,6 +79,13 @@
 	X(fpolicy_get, int, (const char *name, struct cfg_fpolicy *out), (name, out)) \
 	X(fpolicy_delete, int, (const char *name), (name)) \
 	X(fpolicy_list, int, (store_fpolicy_cb cb, void *ctx), (cb, ctx)) \
+	/* Apply Config / reset / restart requests for oprov-sipd */ \
+	X(action_request, int, (const char *device, const char *action, int64_t now, \
+	                        int64_t *seq), (device, action, now, seq)) \
+	X(action_get, int, (const char *device, struct store_action *out), (device, out)) \
+	X(action_pending, int, (const char *node, store_action_cb cb, void *ctx), \
+	  (node, cb, ctx)) \
+	X(action_update, int, (const struct store_action *a), (a)) \
 	/* certificates, Expressway-C entries, signing keys */ \
 	X(cert_add, int, (const struct store_cert *c, int64_t *id_out), (c, id_out)) \
 	X(cert_get, int, (int64_t id, struct store_cert *out), (id, out)) \

@@ -1,0 +1,159 @@
+#!/bin/sh
+# Smoke test of Apply Config / reset (issue 14): a scripted phone
+# (script_phone.py) registers on 5090 with its token and keeps its TLS
+# connection; `oprovctl device set` moves the registered device to another
+# OAuth profile (its token keeps working on 6971 and the config's
+# versionStamp changes); `oprovctl device apply` makes oprov-sipd send the
+# phone a NOTIFY (Event: check-sync) over that connection, the phone answers
+# 200 and oprovctl reports "answered"; the phone re-fetches its config on
+# 6971 and sees the new versionStamp; `device reset` sends the
+# service-control form; a device without a registration is reported "not
+# registered", and so is the phone once it hung up.
+set -u
+
+: "${top_builddir:=$(pwd)}"
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+CTL=$top_builddir/cli/oprovctl
+SIPD=$top_builddir/sip/oprov-sipd
+HTTPSD=$top_builddir/httpsd/oprov-httpsd
+PHONE=$top_srcdir/tests/smoke/script_phone.py
+
+for t in python3 curl; do
+	command -v "$t" >/dev/null 2>&1 || { echo "SKIP: $t not installed"; exit 77; }
+done
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/oprov-apply.XXXXXX")
+pids=""
+cleanup() {
+	for p in $pids; do
+		kill "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	[ -n "${KEEP_TMP:-}" ] && echo "kept $tmp" >&2 || rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+n=0
+fail() {
+	echo "FAIL: $*" >&2
+	for f in sipd.log httpsd.log phone.err; do
+		echo "--- $f" >&2
+		tail -n 15 "$tmp/$f" >&2 2>/dev/null
+	done
+	exit 1
+}
+ok() {
+	n=$((n + 1))
+	echo "ok $n - $*"
+}
+# until CMD succeeds, every 0.2 s, at most 15 s
+wait_for() {
+	i=0
+	until "$@"; do
+		i=$((i + 1))
+		[ $i -lt 75 ] || return 1
+		sleep 0.2
+	done
+}
+
+set -- $(python3 -c '
+import socket
+ss = [socket.socket() for _ in range(3)]
+for s in ss:
+    s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in ss))
+')
+TP=$1 CP=$2 HP=$3
+D=$tmp/d
+MAC=001122334455
+DEV=SEP$MAC
+ctl() { "$CTL" -d "$D" "$@"; }
+
+ctl init --hostname localhost >"$tmp/init.out" 2>&1 || { cat "$tmp/init.out"; fail "init"; }
+ctl sipoauth-mode enable >/dev/null || fail "sipoauth-mode enable"
+ctl profile add Other-OAuth --mode encrypted --transport tls --oauth >/dev/null ||
+	fail "profile add"
+ctl device add $DEV --model 8845 --profile Standard-OAuth --line 1001:Alice >/dev/null ||
+	fail "device add"
+ctl device add SEP00AABBCCDDEE --model 8845 --profile Standard-OAuth --line 1002 \
+	>/dev/null || fail "device add (second)"
+T=$(ctl token mint --device $DEV 2>/dev/null) || fail "token mint"
+
+"$SIPD" -d "$D" -f --loops 2 --tls-listen "127.0.0.1:$TP" --mtls-listen off \
+	>"$tmp/sipd.log" 2>&1 &
+pids="$pids $!"
+"$HTTPSD" -d "$D" -f --config-listen "127.0.0.1:$CP" --http-listen "127.0.0.1:$HP" \
+	--oauth-listen off >"$tmp/httpsd.log" 2>&1 &
+pids="$pids $!"
+wait_for curl -s -o /dev/null "http://127.0.0.1:$HP/healthz" || fail "httpsd not up"
+listening() { python3 -c "import socket; socket.create_connection(('127.0.0.1', $TP), 1)" 2>/dev/null; }
+wait_for listening || fail "sipd not listening"
+ok "daemons up"
+
+# The config over 6971 with the device's token; prints its versionStamp.
+stamp() {
+	code=$(curl -sk -o "$tmp/cfg.xml" -w '%{http_code}' -H "Authorization: Bearer $T" \
+		"https://127.0.0.1:$CP/$DEV.cnf.xml") || return 1
+	[ "$code" = 200 ] || { echo "6971 answered $code" >&2; return 1; }
+	sed -n 's:.*<versionStamp>\(.*\)</versionStamp>.*:\1:p' "$tmp/cfg.xml"
+}
+V1=$(stamp) && [ -n "$V1" ] || fail "config before the change"
+ok "config fetched with the token, versionStamp $V1"
+
+python3 "$PHONE" 127.0.0.1 "$TP" $MAC 1001 "$T" "$tmp" 2 >"$tmp/phone.out" \
+	2>"$tmp/phone.err" &
+phone=$!
+pids="$pids $phone"
+wait_for grep -q registered "$tmp/phone.out" || fail "the script phone did not register"
+bound() { ctl registrations | grep -q "^$DEV "; }
+wait_for bound || fail "registration not in the store"
+ok "script phone registered on 5090 and keeps its connection"
+
+# ---- device set: another profile, the same tokens --------------------------
+out=$(ctl device set $DEV --profile Other-OAuth --line 1001:Moved 2>&1) ||
+	fail "device set: $out"
+echo "$out" | grep -q "profile Standard-OAuth -> Other-OAuth" || fail "device set said: $out"
+ctl device show $DEV | grep -q "^profile: *Other-OAuth" || fail "profile not changed"
+ok "device set moved the registered device to Other-OAuth"
+ctl token verify "$T" >/dev/null 2>&1 || fail "token no longer valid after device set"
+ctl device set $DEV --profile No-Such >/dev/null 2>&1 && fail "device set accepted an unknown profile"
+ok "device set refuses unknown profiles"
+
+# ---- apply ------------------------------------------------------------------
+out=$(ctl device apply $DEV --wait 20 2>&1) || fail "device apply: $out"
+[ "$out" = "$DEV: apply answered (200)" ] || fail "device apply said: $out"
+ok "device apply: answered (200)"
+[ -s "$tmp/notify-1.txt" ] || fail "the phone got no NOTIFY"
+head -n 1 "$tmp/notify-1.txt" | grep -q "^NOTIFY sip:1001@127.0.0.1:[0-9]*;transport=tls SIP/2.0" ||
+	fail "NOTIFY request line: $(head -n 1 "$tmp/notify-1.txt")"
+grep -q "^Event: check-sync;reboot=false" "$tmp/notify-1.txt" || fail "apply: no check-sync event"
+grep -q "^To: <sip:1001@" "$tmp/notify-1.txt" || fail "NOTIFY To is not the AOR"
+ok "the phone received NOTIFY Event: check-sync over its registration's connection"
+V2=$(stamp) && [ -n "$V2" ] || fail "config after the change (token lost?)"
+[ "$V2" != "$V1" ] || fail "versionStamp unchanged after device set ($V1)"
+grep -q "<featureLabel>Moved</featureLabel>" "$tmp/cfg.xml" || fail "new line label not in config"
+ok "re-fetched config on 6971 with the same token: new versionStamp $V2"
+
+# ---- reset: the service-control form --------------------------------------
+out=$(ctl --json device reset $DEV --wait 20 2>&1) || fail "device reset: $out"
+echo "$out" | grep -q '"result": "answered"' || fail "device reset said: $out"
+grep -q "^Event: service-control" "$tmp/notify-2.txt" || fail "reset: no service-control event"
+grep -q "^action=reset" "$tmp/notify-2.txt" || fail "reset: no action=reset body"
+grep -q "^Content-Type: text/plain" "$tmp/notify-2.txt" || fail "reset: body type"
+ok "device reset: service-control NOTIFY answered"
+
+# ---- devices without a registration -----------------------------------------
+out=$(ctl device apply SEP00AABBCCDDEE --wait 2 2>&1) && fail "apply to an unregistered device exited 0"
+[ "$out" = "SEP00AABBCCDDEE: apply not registered" ] || fail "unregistered: $out"
+ok "a device without a registration: not registered"
+wait "$phone" || fail "the script phone failed: $(cat "$tmp/phone.err")"
+gone() { ! ctl registrations | grep -q "^$DEV "; }
+wait_for gone || fail "binding still listed after the phone hung up"
+out=$(ctl device apply $DEV --wait 2 2>&1) && fail "apply after hang-up exited 0"
+[ "$out" = "$DEV: apply not registered" ] || fail "after hang-up: $out"
+out=$(ctl device apply --profile Other-OAuth --wait 2 2>&1)
+[ "$out" = "$DEV: apply not registered" ] || fail "--profile selected: $out"
+ctl device apply >/dev/null 2>&1; [ $? -eq 2 ] || fail "apply without devices is not a usage error"
+ok "after the phone hung up: not registered; --profile selects; no target is a usage error"
+echo "1..$n"
