@@ -1374,3 +1374,182 @@ Test(reported, load_from_reason_or_user_agent)
 	cr_assert_eq(cfg_reported_load(NULL, 0, NULL, 0, out), -1);
 	cr_assert_eq(cfg_reported_load("", 0, " ", 1, out), -1);
 }
+
+/* ---- golden files per model family -------------------------------------------------------
+ * One device of each family with overrides of its own and of its profile;
+ * tests/smoke/configgen-xmllint.sh validates every golden file against
+ * tests/data/configgen/device.xsd (the element order of the reference
+ * configs) with xmllint. */
+static void
+family_dev(struct world *w, struct cfg_device *d, const char *name, const char *model)
+{
+	*d = w->oauth_dev;
+	cfg_device_name_parse(name, strlen(name), d->name);
+	snprintf(d->model, sizeof(d->model), "%s", model);
+	d->load[0] = '\0';                      /* the model's default, if any */
+	d->allow_activation_code_mra = 0;
+	d->mra_domain[0] = '\0';
+}
+
+static char *
+family_golden(struct world *w, const struct cfg_device *d, const struct cfg_profile *p,
+              uint32_t shared, const char *file)
+{
+	struct cfg_render_ctx c = ctx_for(w, d, p, &w->pool);
+	char err[ERRLEN] = "";
+	char *xml;
+
+	cr_assert_eq(cfg_device_validate(d, p, err, sizeof(err)), 0, "%s: %s", file, err);
+	c.shared_lines = shared;
+	xml = render(&c, NULL);
+	golden(file, xml);
+	return xml;
+}
+
+Test(render, family_78xx_golden)
+{
+	struct world w;
+	struct cfg_device d;
+	char err[ERRLEN] = "";
+	xmlDocPtr doc;
+	char *xml;
+
+	world_init(&w);
+	family_dev(&w, &d, "SEP0011223344A7", "7841");
+	cr_assert_eq(cfg_vendor_set(&d.vendor, CFG_FAMILY_78XX, "web-access", "on", err,
+	                            sizeof(err)), 0, "%s", err);
+	cr_assert_eq(cfg_vendor_set(&w.oauth_profile.vendor, CFG_FAMILY_ANY, "pc-port", "off",
+	                            err, sizeof(err)), 0, "%s", err);
+	xml = family_golden(&w, &d, &w.oauth_profile, 0, "SEP0011223344A7.cnf.xml");
+	doc = parse(xml);
+	/* 78xx: web and SSH access in <commonConfig>, the rest in <vendorConfig>;
+	 * device over profile over the safe default. */
+	assert_xp(doc, "/device/commonConfig/webAccess", "0");
+	assert_xp(doc, "/device/commonConfig/sshAccess", "1");
+	assert_xp(doc, "/device/vendorConfig/pcPort", "1");
+	assert_xp(doc, "/device/vendorConfig/settingsAccess", "1");
+	cr_assert_null(xp(doc, "/device/vendorConfig/webAccess"));
+	assert_xp(doc, "/device/loadInformation", "");
+	xmlFreeDoc(doc);
+	free(xml);
+}
+
+Test(render, family_88xx_golden)
+{
+	struct world w;
+	struct cfg_device d;
+	char err[ERRLEN] = "";
+	xmlDocPtr doc;
+	char *xml;
+
+	world_init(&w);
+	family_dev(&w, &d, "SEP001122334488", "8865");
+	d.kem_count = 2;
+	snprintf(d.kem_type, sizeof(d.kem_type), "%s", "8865");
+	snprintf(d.dialplan, sizeof(d.dialplan), "%s", "emea");
+	snprintf(d.softkeys, sizeof(d.softkeys), "%s", "standard");
+	snprintf(d.feature_policy, sizeof(d.feature_policy), "%s", "no-video");
+	cr_assert_eq(cfg_vendor_set(&d.vendor, CFG_FAMILY_88XX, "wifi", "off", err,
+	                            sizeof(err)), 0, "%s", err);
+	cr_assert_eq(cfg_vendor_set(&d.vendor, CFG_FAMILY_88XX, "ssh-access", "on", err,
+	                            sizeof(err)), 0, "%s", err);
+	/* line 2's number is on another device too */
+	xml = family_golden(&w, &d, &w.oauth_profile, 2u, "SEP001122334488.cnf.xml");
+	doc = parse(xml);
+	assert_xp(doc, "/device/vendorConfig/webAccess", "1");
+	assert_xp(doc, "/device/vendorConfig/sshAccess", "0");
+	assert_xp(doc, "/device/vendorConfig/wifi", "0");
+	assert_xp(doc, "//sipLines/line[@button='1']/sharedLine", "false");
+	assert_xp(doc, "//sipLines/line[@button='2']/sharedLine", "true");
+	assert_xp(doc, "/device/sipProfile/dialTemplate", "dialplan-emea.xml");
+	assert_xp(doc, "/device/sipProfile/softKeyFile", "softkeys-standard.xml");
+	assert_xp(doc, "/device/featurePolicyFile", "featurepolicy-no-video.xml");
+	assert_xp(doc, "/device/addOnModules/addOnModule[@idx='2']/deviceType",
+	          "Cisco IP Phone 8865 Key Expansion Module");
+	cr_assert_null(xp(doc, "/device/addOnModules/addOnModule[@idx='3']"));
+	/* the model's default load (world loads: 8845 only), none for 8865 */
+	assert_xp(doc, "/device/loadInformation", "");
+	xmlFreeDoc(doc);
+	free(xml);
+}
+
+Test(render, family_99xx_golden)
+{
+	struct world w;
+	struct cfg_device d;
+	char err[ERRLEN] = "";
+	xmlDocPtr doc;
+	char *xml;
+
+	world_init(&w);
+	family_dev(&w, &d, "SEP001122334499", "9971");
+	snprintf(d.profile, sizeof(d.profile), "%s", w.legacy_profile.name);
+	d.require_activation_code = 0;
+	cr_assert_eq(cfg_vendor_set(&d.vendor, CFG_FAMILY_99XX, "video", "on", err,
+	                            sizeof(err)), 0, "%s", err);
+	cr_assert_eq(cfg_vendor_set(&d.vendor, CFG_FAMILY_99XX, "settings-access",
+	                            "restricted", err, sizeof(err)), 0, "%s", err);
+	xml = family_golden(&w, &d, &w.legacy_profile, 0, "SEP001122334499.cnf.xml");
+	doc = parse(xml);
+	assert_xp(doc, "/device/vendorConfig/videoCapability", "1");
+	assert_xp(doc, "/device/vendorConfig/settingsAccess", "2");
+	assert_xp(doc, "/device/sipOAuthMode", "0");
+	xmlFreeDoc(doc);
+	free(xml);
+}
+
+Test(render, family_soft_client_golden)
+{
+	struct world w;
+	struct cfg_device d;
+	char err[ERRLEN] = "";
+	xmlDocPtr doc;
+	char *xml;
+
+	world_init(&w);
+	family_dev(&w, &d, "CSFALICE", "CSF");
+	d.require_activation_code = 0;
+	/* no schema for soft clients: any vendor setting is refused */
+	cr_assert_eq(cfg_vendor_set(&d.vendor, CFG_FAMILY_SOFT, "web-access", "on", err,
+	                            sizeof(err)), -1);
+	xml = family_golden(&w, &d, &w.oauth_profile, 0, "CSFALICE.cnf.xml");
+	doc = parse(xml);
+	assert_xp(doc, "/device/sipOAuthMode", "1");
+	assert_xp(doc, "//member[@priority='0']/callManager/ports/sipOAuthPort", "5090");
+	assert_xp(doc, "/device/vendorConfig", "");
+	xmlFreeDoc(doc);
+	free(xml);
+}
+
+Test(render, named_files_golden)
+{
+	struct cfg_dialplan p;
+	struct cfg_softkeys k;
+	struct cfg_fpolicy f;
+	struct cfg_output out;
+	char err[ERRLEN] = "";
+
+	cfg_dialplan_init(&p, "emea");
+	snprintf(p.description, sizeof(p.description), "%s", "EMEA <offices>");
+	ACCEPTED(cfg_dialrule_parse("0........:2", &p.rules[0], E));
+	ACCEPTED(cfg_dialrule_parse("\\*7.:1", &p.rules[1], E));
+	ACCEPTED(cfg_dialrule_parse("1...:0", &p.rules[2], E));
+	p.count = 3;
+	ACCEPTED(cfg_dialplan_validate(&p, E));
+	cr_assert_eq(cfg_render_dialplan(&p, &out, err, sizeof(err)), 0, "%s", err);
+	golden("dialplan-emea.xml", out.data);
+	cfg_output_free(&out);
+
+	cfg_softkeys_init(&k, "standard");
+	ACCEPTED(cfg_softkeys_set(&k, "on-hook=Redial,NewCall,DND", E));
+	ACCEPTED(cfg_softkeys_set(&k, "connected=Hold,EndCall,Transfer", E));
+	cr_assert_eq(cfg_render_softkeys(&k, &out, err, sizeof(err)), 0, "%s", err);
+	golden("softkeys-standard.xml", out.data);
+	cfg_output_free(&out);
+
+	cfg_fpolicy_init(&f, "no-video");
+	ACCEPTED(cfg_fpolicy_set(&f, "park", 0, E));
+	cr_assert_eq(cfg_render_fpolicy(&f, &out, err, sizeof(err)), 0, "%s", err);
+	golden("featurepolicy-no-video.xml", out.data);
+	cfg_output_free(&out);
+}
