@@ -48,3 +48,7 @@ bench_configgen_render_LDADD = $(CONFIGGEN_LIBS)
 # cli/, sip/ and httpsd/).
 TESTS += tests/smoke/apply.sh
 EXTRA_DIST += tests/smoke/apply.sh tests/smoke/script_phone.py
+
+FUZZERS += tests/fuzz/fuzz_cfgspec
+tests_fuzz_fuzz_cfgspec_SOURCES = tests/fuzz/fuzz_cfgspec.c
+tests_fuzz_fuzz_cfgspec_LDADD = $(FUZZ_DRIVER) $(CONFIGGEN_LIBS)

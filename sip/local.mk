@@ -52,3 +52,8 @@ bench_sip_loadgen_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS)
 bench_sip_loadgen_LDADD = $(OPENSSL_LIBS)
 EXTRA_DIST += bench/sip-register bench/sip-register.kamailio.cfg
 EXTRA_DIST += docs/oprov-sipd.service
+
+FUZZERS += tests/fuzz/fuzz_notify
+tests_fuzz_fuzz_notify_SOURCES = tests/fuzz/fuzz_notify.c
+tests_fuzz_fuzz_notify_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+tests_fuzz_fuzz_notify_LDADD = $(FUZZ_DRIVER) sip/libsip.a $(CONFIGGEN_LIBS) common/libcommon.a

@@ -1010,3 +1010,135 @@ Test(registrar, one_table_for_concurrent_loops)
 	cr_assert_eq(sip_reg_count(r), 0);
 	sip_reg_free(r);
 }
+
+/* ---- NOTIFY for Apply Config / restart / reset (notify.c) ---------------- */
+
+Test(notify, apply_restart_reset_forms)
+{
+	char buf[SIP_RESP_MAX];
+	struct sip_notify n = {
+		.kind = SIP_NOTIFY_APPLY, .ruri = "sip:1001@192.0.2.7:50512;transport=tls",
+		.aor = "sip:1001@node1.example.com", .host = "node1.example.com",
+		.id = "oprov1-2-3",
+	};
+	struct sip_msg m;
+	enum sip_notify_kind k;
+	size_t len;
+
+	cr_assert_eq(sip_notify_kind_parse("apply", &k), 0);
+	cr_assert_eq(k, SIP_NOTIFY_APPLY);
+	cr_assert_eq(sip_notify_kind_parse("restart", &k), 0);
+	cr_assert_eq(k, SIP_NOTIFY_RESTART);
+	cr_assert_eq(sip_notify_kind_parse("reset", &k), 0);
+	cr_assert_eq(k, SIP_NOTIFY_RESET);
+	cr_assert_eq(sip_notify_kind_parse("Apply", &k), -1);
+
+	len = sip_notify_write(&n, buf, sizeof(buf));
+	cr_assert_gt(len, 0);
+	buf[len] = '\0';
+	/* our own parser takes it as a well-formed request */
+	cr_assert_eq(sip_msg_parse(buf, buf + len, &m, NULL), SIP_PARSE_OK, "%s", buf);
+	cr_assert(m.is_request);
+	cr_assert(strncmp(buf, "NOTIFY sip:1001@192.0.2.7:50512;transport=tls SIP/2.0\r\n",
+	                  55) == 0, "%s", buf);
+	cr_assert_not_null(strstr(buf, "\r\nEvent: check-sync;reboot=false\r\n"));
+	cr_assert_not_null(strstr(buf, "\r\nTo: <sip:1001@node1.example.com>\r\n"));
+	cr_assert_not_null(strstr(buf, "\r\nCall-ID: oprov1-2-3@node1.example.com\r\n"));
+	cr_assert_not_null(strstr(buf, "\r\nCSeq: 101 NOTIFY\r\n"));
+	cr_assert_not_null(strstr(buf, "\r\nContent-Length: 0\r\n\r\n"));
+	cr_assert_null(strstr(buf, "Route:"));
+
+	n.kind = SIP_NOTIFY_RESTART;
+	len = sip_notify_write(&n, buf, sizeof(buf));
+	buf[len] = '\0';
+	cr_assert_not_null(strstr(buf, "\r\nEvent: check-sync;reboot=true\r\n"));
+
+	n.kind = SIP_NOTIFY_RESET;
+	n.route = "sip:expc.example.com:5061;transport=tls;lr";
+	len = sip_notify_write(&n, buf, sizeof(buf));
+	cr_assert_gt(len, 0);
+	buf[len] = '\0';
+	cr_assert_eq(sip_msg_parse(buf, buf + len, &m, NULL), SIP_PARSE_OK, "%s", buf);
+	cr_assert_not_null(strstr(buf, "\r\nEvent: service-control\r\n"));
+	cr_assert_not_null(strstr(buf, "\r\nContent-Type: text/plain\r\n"));
+	cr_assert_not_null(strstr(buf, "\r\nRoute: <sip:expc.example.com:5061;transport=tls;lr>\r\n"));
+	cr_assert_eq(m.body.len, m.content_length);
+	cr_assert(m.body.len > 12 && memcmp(m.body.p, "action=reset\r\n", 14) == 0);
+}
+
+Test(notify, refuses_what_a_header_cannot_carry)
+{
+	char buf[SIP_RESP_MAX], big[SIP_CONTACT_MAX + 8];
+	struct sip_notify n = {
+		.kind = SIP_NOTIFY_APPLY, .ruri = "sip:1001@192.0.2.7", .aor = "sip:1001@h",
+		.host = "h", .id = "x",
+	};
+
+	n.ruri = "sip:1001@192.0.2.7\r\nX-Evil: 1";
+	cr_assert_eq(sip_notify_write(&n, buf, sizeof(buf)), 0);
+	n.ruri = "sip:1001@192.0.2.7>";
+	cr_assert_eq(sip_notify_write(&n, buf, sizeof(buf)), 0);
+	n.ruri = "";
+	cr_assert_eq(sip_notify_write(&n, buf, sizeof(buf)), 0);
+	n.ruri = "sip:1001@192.0.2.7";
+	n.aor = "sip:a b@h";
+	cr_assert_eq(sip_notify_write(&n, buf, sizeof(buf)), 0);
+	n.aor = "sip:1001@h";
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	n.ruri = big;
+	cr_assert_eq(sip_notify_write(&n, buf, sizeof(buf)), 0, "over SIP_CONTACT_MAX");
+	n.ruri = "sip:1001@192.0.2.7";
+	cr_assert_eq(sip_notify_write(&n, buf, 40), 0, "does not fit");
+	cr_assert_gt(sip_notify_write(&n, buf, sizeof(buf)), 0);
+}
+
+static int
+answer(const char *text, int *code, char cid[SIP_CALLID_MAX])
+{
+	return sip_notify_answer(text, text + strlen(text), code, cid);
+}
+
+Test(notify, answers)
+{
+	char cid[SIP_CALLID_MAX];
+	int code = 0;
+
+	cr_assert_eq(answer("SIP/2.0 200 OK\r\n"
+	                    "Via: SIP/2.0/TLS h;branch=z9hG4bKx\r\n"
+	                    "From: <sip:h>;tag=a\r\nTo: <sip:1001@h>;tag=b\r\n"
+	                    "Call-ID: oprov1-2-3@h\r\nCSeq: 101 NOTIFY\r\n"
+	                    "Content-Length: 0\r\n\r\n", &code, cid), 1);
+	cr_assert_eq(code, 200);
+	cr_assert_str_eq(cid, "oprov1-2-3@h");
+	cr_assert_eq(answer("SIP/2.0 481 Subscription does not exist\r\n"
+	                    "Via: SIP/2.0/TLS h;branch=z9hG4bKx\r\n"
+	                    "From: <sip:h>;tag=a\r\nTo: <sip:1001@h>;tag=b\r\n"
+	                    "Call-ID: c@h\r\nCSeq:  7\t NOTIFY\r\n"
+	                    "Content-Length: 0\r\n\r\n", &code, cid), 1);
+	cr_assert_eq(code, 481);
+	/* provisional, another method, a request, lower-case method: not ours */
+	cr_assert_eq(answer("SIP/2.0 100 Trying\r\nVia: SIP/2.0/TLS h;branch=z9hG4bKx\r\n"
+	                    "From: <sip:h>;tag=a\r\nTo: <sip:1001@h>\r\n"
+	                    "Call-ID: c@h\r\nCSeq: 101 NOTIFY\r\nContent-Length: 0\r\n\r\n",
+	                    &code, cid), 0);
+	cr_assert_eq(answer("SIP/2.0 200 OK\r\nVia: SIP/2.0/TLS h;branch=z9hG4bKx\r\n"
+	                    "From: <sip:h>;tag=a\r\nTo: <sip:1001@h>\r\n"
+	                    "Call-ID: c@h\r\nCSeq: 1 REGISTER\r\nContent-Length: 0\r\n\r\n",
+	                    &code, cid), 0);
+	cr_assert_eq(answer("SIP/2.0 200 OK\r\nVia: SIP/2.0/TLS h;branch=z9hG4bKx\r\n"
+	                    "From: <sip:h>;tag=a\r\nTo: <sip:1001@h>\r\n"
+	                    "Call-ID: c@h\r\nCSeq: 1 notify\r\nContent-Length: 0\r\n\r\n",
+	                    &code, cid), 0);
+	cr_assert_eq(answer("SIP/2.0 200 OK\r\nVia: SIP/2.0/TLS h;branch=z9hG4bKx\r\n"
+	                    "From: <sip:h>;tag=a\r\nTo: <sip:1001@h>\r\n"
+	                    "Call-ID: c@h\r\nCSeq: NOTIFY\r\nContent-Length: 0\r\n\r\n",
+	                    &code, cid), 0);
+	cr_assert_eq(answer("OPTIONS sip:h SIP/2.0\r\nVia: SIP/2.0/TLS h;branch=z9hG4bKx\r\n"
+	                    "From: <sip:h>;tag=a\r\nTo: <sip:1001@h>\r\nCall-ID: c@h\r\n"
+	                    "CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n", &code, cid), 0);
+	/* broken */
+	cr_assert_eq(answer("SIP/2.0 2000 OK\r\n\r\n", &code, cid), -1);
+	cr_assert_eq(answer("SIP/2.0 200 OK\r\nCSeq: 1 NOTIFY\r\nContent-Length: 5\r\n\r\n",
+	                    &code, cid), -1);
+}
