@@ -152,6 +152,9 @@ int cmd_device(struct cli *c, int argc, char **argv);
 int cli_device_set(struct cli *c, const struct cli_cmd *self, int argc, char **argv);
 int cli_device_action(struct cli *c, const struct cli_cmd *self, int argc, char **argv);
 int cmd_model(struct cli *c, int argc, char **argv);
+/* dialplan, softkeys and feature-policy (cmd_named.c): one entry, the group
+ * from argv[0]. */
+int cmd_named(struct cli *c, int argc, char **argv);
 int cmd_code(struct cli *c, int argc, char **argv);
 int cmd_token(struct cli *c, int argc, char **argv);
 int cmd_keys(struct cli *c, int argc, char **argv);

@@ -21,6 +21,7 @@ cli_oprovctl_SOURCES = \
 	cli/cmd_devset.c \
 	cli/cmd_action.c \
 	cli/cmd_model.c \
+	cli/cmd_named.c \
 	cli/cmd_code.c \
 	cli/cmd_token.c \
 	cli/cmd_keys.c \

@@ -109,6 +109,29 @@ static const struct cli_cmd commands[] = {
 	  "       oprovctl model unset MODEL\n"
 	  "  A model's load feeds XMLDefault.cnf.xml and the loadInformation of\n"
 	  "  every device of the model without a load of its own.\n" },
+	{ "dialplan", cmd_named, "dial plans devices name in <dialTemplate>",
+	  "usage: oprovctl dialplan add|set NAME [--description D] [--rule MATCH[:TIMEOUT[:REWRITE]]]...\n"
+	  "       oprovctl dialplan list\n"
+	  "       oprovctl dialplan show NAME\n"
+	  "       oprovctl dialplan delete NAME\n"
+	  "  NAME: 1-32 of a-z 0-9 _ -.  MATCH: digits # * . and \\* (a literal *),\n"
+	  "  TIMEOUT 0-60 s (default 3), REWRITE digits # * . %0-%5 %%.  set --rule\n"
+	  "  replaces every rule.  Served as dialplan-NAME.xml; show prints it.\n" },
+	{ "softkeys", cmd_named, "softkey templates devices name in <softKeyFile>",
+	  "usage: oprovctl softkeys add|set NAME [--description D] [--state STATE=KEY,KEY...]...\n"
+	  "       oprovctl softkeys list\n"
+	  "       oprovctl softkeys show NAME\n"
+	  "       oprovctl softkeys delete NAME\n"
+	  "  STATE: on-hook, connected, on-hold, ring-in, off-hook, ... (see\n"
+	  "  oprovctl(8)); KEY: Redial, NewCall, Hold, EndCall, ...; \"STATE=\" clears\n"
+	  "  a state.  Served as softkeys-NAME.xml; show prints it.\n" },
+	{ "feature-policy", cmd_named, "feature policies devices name in <featurePolicyFile>",
+	  "usage: oprovctl feature-policy add|set NAME [--description D] [--enable F]... [--disable F]...\n"
+	  "       oprovctl feature-policy list\n"
+	  "       oprovctl feature-policy show NAME\n"
+	  "       oprovctl feature-policy delete NAME\n"
+	  "  F: forward-all, park, barge, ... (see oprovctl(8)).  Served as\n"
+	  "  featurepolicy-NAME.xml; show prints it.\n" },
 	{ "activation-code", cmd_code, "onboarding activation codes",
 	  "usage: oprovctl activation-code issue NAME [--hours H]\n"
 	  "       oprovctl [--json] activation-code list\n"
