@@ -188,6 +188,7 @@ devname_from_hex(const char *hex12, char out[SIP_DEVNAME_MAX])
 /* configgen's one rule for device names: SEP + MAC (phones) or a soft
  * client's CSF/BOT/TCT/TAB name (Jabber sends "CSFrado"). */
 _Static_assert(SIP_DEVNAME_MAX == CFG_DEVNAME_MAX, "device names as configgen's");
+_Static_assert(SIP_FIRMWARE_MAX == CFG_LOAD_MAX, "loads as configgen's");
 
 int
 sip_device_from_name(struct sip_str name, char out[SIP_DEVNAME_MAX])
@@ -237,6 +238,7 @@ struct reg_request {
 	                                 * the authenticator decided for */
 	char hint[SIP_DEVNAME_MAX];     /* see sip_auth_query.hint_device */
 	char call_id[SIP_CALLID_MAX];
+	char firmware[SIP_FIRMWARE_MAX]; /* cfg_reported_load, "" if none */
 	char jti[TOK_JTI_MAX];          /* the token's id, for the log */
 	const char *why;                /* the refusal's reason for the log;
 	                                 * NULL: the refusal needs no line */
@@ -422,6 +424,25 @@ reg_grant_expiry(struct reg_request *rq, struct sip_reply *rp)
 	return 0;
 }
 
+/* The load the device reports (for `oprovctl registrations`): configgen
+ * reads it from the Reason header's ActiveLoad= item, else from the
+ * User-Agent's product token.  Never refuses: most clients send neither. */
+static void
+reg_read_firmware(struct reg_request *rq)
+{
+	struct sip_str reason = { NULL, 0 }, ua = { NULL, 0 };
+
+	for (size_t i = 0; i < rq->m->nhdr; i++) {
+		const struct sip_hdr *h = &rq->m->hdr[i];
+
+		if (reason.p == NULL && sip_str_ieq(h->name, "Reason"))
+			reason = h->value;
+		else if (ua.p == NULL && sip_str_ieq(h->name, "User-Agent"))
+			ua = h->value;
+	}
+	(void)cfg_reported_load(reason.p, reason.len, ua.p, ua.len, rq->firmware);
+}
+
 static int
 reg_read_call_id(struct reg_request *rq, struct sip_reply *rp)
 {
@@ -489,7 +510,7 @@ reg_update_locked(sip_registrar *r, struct reg_request *rq,
                   struct sip_reply *rp)
 {
 	struct sip_binding_set s = {
-		.device = rq->device, .call_id = rq->call_id,
+		.device = rq->device, .call_id = rq->call_id, .firmware = rq->firmware,
 		.cseq = rq->m->cseq, .conn_id = rq->ci->conn_id, .now = rq->now,
 	};
 	struct sip_binding_key k;
@@ -572,6 +593,7 @@ handle_register(sip_registrar *r, struct reg_request *rq, char *out,
 	    reg_grant_expiry(rq, &rp) != 0 ||
 	    reg_read_call_id(rq, &rp) != 0)
 		goto refused;
+	reg_read_firmware(rq);
 	pthread_mutex_lock(&r->lock);
 	failed = reg_check_locked(r, rq, &rp) != 0 ||
 	         reg_update_locked(r, rq, &rp) != 0 ||

@@ -32,6 +32,7 @@ struct sip_binding_set {
 	struct sip_str contact;         /* the Contact URI, < SIP_CONTACT_MAX */
 	const char *device;
 	const char *call_id;
+	const char *firmware;           /* the load the REGISTER reports, or "" */
 	uint32_t cseq;
 	uint64_t conn_id;
 	int64_t now;

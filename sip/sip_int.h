@@ -41,6 +41,8 @@ int sip_str_copy(char *dst, size_t dstsz, struct sip_str s);
 #define SIP_CONTACT_MAX        1024
 #define SIP_CALLID_MAX         256
 #define SIP_DEVNAME_MAX        16
+#define SIP_FIRMWARE_MAX       64           /* the load a REGISTER reports (as
+                                              configgen's CFG_LOAD_MAX) */
 /* Retry-After (s) on a 503 (table full), and on the 403 port mismatch as
  * the vendor's registrar sends it (cisco.md), so a phone refused while the
  * mode is off comes back soon after it is turned on. */
@@ -99,6 +101,7 @@ struct sip_binding {
 	char contact[SIP_CONTACT_MAX];  /* the Contact URI */
 	char device[SIP_DEVNAME_MAX];
 	char call_id[SIP_CALLID_MAX];
+	char firmware[SIP_FIRMWARE_MAX];  /* reported load, "" when unknown */
 	uint32_t cseq;
 	int64_t expires_at;
 	int64_t stored_expires;         /* what the store holds, 0 = nothing */

@@ -8,7 +8,8 @@
 # 200 and oprovctl reports "answered"; the phone re-fetches its config on
 # 6971 and sees the new versionStamp; `device reset` sends the
 # service-control form; a device without a registration is reported "not
-# registered", and so is the phone once it hung up.
+# registered", and so is the phone once it hung up; the firmware the
+# REGISTER reported is shown; a model's default load reaches the config.
 set -u
 
 : "${top_builddir:=$(pwd)}"
@@ -109,6 +110,11 @@ wait_for grep -q registered "$tmp/phone.out" || fail "the script phone did not r
 bound() { ctl registrations | grep -q "^$DEV "; }
 wait_for bound || fail "registration not in the store"
 ok "script phone registered on 5090 and keeps its connection"
+ctl registrations | grep "^$DEV " | grep -q " Cisco-CP8845/14.2.1$" ||
+	fail "registrations does not show the reported firmware: $(ctl registrations)"
+ctl device show $DEV | grep -q "^running: *Cisco-CP8845/14.2.1$" ||
+	fail "device show does not show the reported firmware"
+ok "registrations and device show carry the firmware the REGISTER reported"
 
 # ---- device set: another profile, the same tokens --------------------------
 out=$(ctl device set $DEV --profile Other-OAuth --line 1001:Moved 2>&1) ||
@@ -156,4 +162,15 @@ out=$(ctl device apply --profile Other-OAuth --wait 2 2>&1)
 [ "$out" = "$DEV: apply not registered" ] || fail "--profile selected: $out"
 ctl device apply >/dev/null 2>&1; [ $? -eq 2 ] || fail "apply without devices is not a usage error"
 ok "after the phone hung up: not registered; --profile selects; no target is a usage error"
+# ---- a per-model default load reaches the config of a device without one ----
+ctl model set 8845 --load sip8845_65.14-3-1-0001-100 >/dev/null || fail "model set"
+V3=$(stamp) || fail "config after model set"
+grep -q "<loadInformation>sip8845_65.14-3-1-0001-100</loadInformation>" "$tmp/cfg.xml" ||
+	fail "model load not in the device config"
+[ "$V3" != "$V2" ] || fail "versionStamp unchanged after model set"
+ctl device set $DEV --load sip8845_65.own >/dev/null || fail "device set --load"
+stamp >/dev/null || fail "config after device set --load"
+grep -q "<loadInformation>sip8845_65.own</loadInformation>" "$tmp/cfg.xml" ||
+	fail "a device's own load does not win over the model's"
+ok "model set --load feeds loadInformation; a device's own load wins"
 echo "1..$n"
