@@ -229,3 +229,15 @@ sipd_actions_answer(struct sipd *d, uint64_t conn_id, const char *call_id, int c
 		}
 	pthread_mutex_unlock(&d->nlock);
 }
+
+void
+sipd_actions_free(struct sipd *d)
+{
+	while (d->notifies != NULL) {
+		struct sipd_notify *n = d->notifies;
+
+		d->notifies = n->next;
+		free(n);
+	}
+	d->nnotifies = 0;
+}

@@ -502,11 +502,7 @@ out:
 	sip_reg_free(d.reg);
 	free(d.chg);
 	free(d.chg_out);
-	while (d.notifies != NULL) {
-		struct sipd_notify *n = d.notifies;
-		d.notifies = n->next;
-		free(n);
-	}
+	sipd_actions_free(&d);
 	st = d.gate ? gate_store(d.gate) : NULL;
 	if (st != NULL && d.o.node != NULL && started > 0 &&
 	    store_binding_drop_node(st, d.o.node, 0, err, sizeof(err)) != 0)

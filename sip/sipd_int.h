@@ -190,6 +190,8 @@ typedef int (*sipd_conn_send_fn)(void *ctx, uint64_t conn_id, const char *p,
                                  size_t n);
 void sipd_actions_send(struct sipd *d, int idx, sipd_conn_find_fn find,
                        sipd_conn_send_fn send, void *ctx, time_t now);
+/* At exit, after the loops stopped: forgets what is still in flight. */
+void sipd_actions_free(struct sipd *d);
 /* A final response to a NOTIFY arrived on conn_id. */
 void sipd_actions_answer(struct sipd *d, uint64_t conn_id, const char *call_id,
                          int code);
