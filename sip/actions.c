@@ -166,6 +166,7 @@ compose(struct sipd *d, struct sipd_notify *n, char *buf, size_t size)
 	         (unsigned long long)n->a.conn_id, (unsigned long long)n->a.requested);
 	sn.ruri = n->a.contact;
 	sn.aor = n->a.aor;
+	sn.route = n->a.path[0] ? n->a.path : NULL;
 	sn.host = host;
 	sn.id = id;
 	if (strlen(id) + 1 + strlen(host) >= sizeof(n->call_id))

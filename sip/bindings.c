@@ -273,8 +273,10 @@ sip_bindings_put(struct sip_bindings *t, const struct sip_binding_key *k,
 	    strlen(b->contact) != s->contact.len ||
 	    memcmp(b->contact, s->contact.p, s->contact.len) != 0 ||
 	    b->stored_expires - s->now < (int64_t)s->granted / 2 ||
-	    strcmp(b->firmware, s->firmware ? s->firmware : "") != 0)
+	    strcmp(b->firmware, s->firmware ? s->firmware : "") != 0 ||
+	    strcmp(b->path, s->path ? s->path : "") != 0)
 		mark_dirty(t, b);
+	snprintf(b->path, sizeof(b->path), "%s", s->path ? s->path : "");
 	snprintf(b->firmware, sizeof(b->firmware), "%s", s->firmware ? s->firmware : "");
 	(void)sip_str_copy(b->contact, sizeof(b->contact), s->contact);
 	snprintf(b->device, sizeof(b->device), "%s", s->device);

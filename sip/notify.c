@@ -44,6 +44,21 @@ header_safe(const char *s, size_t max)
 	return 1;
 }
 
+/* A header value copied as it is (the Path vector): no control bytes, so
+ * no CR/LF can end the header early; bounded. */
+static int
+value_safe(const char *s, size_t max)
+{
+	size_t n = 0;
+
+	if (*s == '\0')
+		return 0;
+	for (; *s != '\0'; s++, n++)
+		if (n >= max || (unsigned char)*s < 0x20 || *s == 0x7f)
+			return 0;
+	return 1;
+}
+
 size_t
 sip_notify_write(const struct sip_notify *n, char *out, size_t size)
 {
@@ -67,7 +82,7 @@ sip_notify_write(const struct sip_notify *n, char *out, size_t size)
 
 	if (!header_safe(n->ruri, SIP_CONTACT_MAX) || !header_safe(n->aor, SIP_AOR_MAX) ||
 	    !header_safe(n->host, 256) || !header_safe(n->id, SIP_NOTIFY_ID_MAX - 1) ||
-	    (n->route != NULL && !header_safe(n->route, SIP_CONTACT_MAX)))
+	    (n->route != NULL && !value_safe(n->route, SIP_CONTACT_MAX)))
 		return 0;
 	switch (n->kind) {
 	case SIP_NOTIFY_RESET:
@@ -95,8 +110,8 @@ sip_notify_write(const struct sip_notify *n, char *out, size_t size)
 	             "%s%s%s"
 	             "Content-Length: %zu\r\n\r\n%s",
 	             n->ruri, n->host, n->id,
-	             n->route ? "Route: <" : "", n->route ? n->route : "",
-	             n->route ? ">\r\n" : "",
+	             n->route ? "Route: " : "", n->route ? n->route : "",
+	             n->route ? "\r\n" : "",
 	             n->host, n->id, n->aor, n->id, n->host, event,
 	             ctype ? "Content-Type: " : "", ctype ? ctype : "", ctype ? "\r\n" : "",
 	             strlen(body), body);

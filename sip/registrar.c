@@ -239,6 +239,7 @@ struct reg_request {
 	char hint[SIP_DEVNAME_MAX];     /* see sip_auth_query.hint_device */
 	char call_id[SIP_CALLID_MAX];
 	char firmware[SIP_FIRMWARE_MAX]; /* cfg_reported_load, "" if none */
+	char path[SIP_CONTACT_MAX];     /* Path values joined by ", " */
 	char jti[TOK_JTI_MAX];          /* the token's id, for the log */
 	const char *why;                /* the refusal's reason for the log;
 	                                 * NULL: the refusal needs no line */
@@ -443,6 +444,38 @@ reg_read_firmware(struct reg_request *rq)
 	(void)cfg_reported_load(reason.p, reason.len, ua.p, ua.len, rq->firmware);
 }
 
+/* RFC 3327 §5.3: the registrar keeps the Path vector with the binding and
+ * routes requests to the contact through it (a NOTIFY for Apply Config to a
+ * device registered through an Expressway-C).  Values are joined with ", "
+ * in the order received; a vector longer than SIP_CONTACT_MAX - 1 is
+ * refused 400. */
+static int
+reg_read_path(struct reg_request *rq, struct sip_reply *rp)
+{
+	size_t len = 0;
+
+	rq->path[0] = '\0';
+	for (size_t i = 0; i < rq->m->nhdr; i++) {
+		const struct sip_hdr *h = &rq->m->hdr[i];
+
+		if (!sip_str_ieq(h->name, "Path") || h->value.len == 0)
+			continue;
+		for (size_t j = 0; j < h->value.len; j++)
+			if ((unsigned char)h->value.p[j] < 0x20 || h->value.p[j] == 0x7f)
+				return refuse(rq, rp, 400, "bad Path");
+		if (len + 2 + h->value.len >= sizeof(rq->path))
+			return refuse(rq, rp, 400, "Path too long");
+		if (len > 0) {
+			memcpy(rq->path + len, ", ", 2);
+			len += 2;
+		}
+		memcpy(rq->path + len, h->value.p, h->value.len);
+		len += h->value.len;
+		rq->path[len] = '\0';
+	}
+	return 0;
+}
+
 static int
 reg_read_call_id(struct reg_request *rq, struct sip_reply *rp)
 {
@@ -511,6 +544,7 @@ reg_update_locked(sip_registrar *r, struct reg_request *rq,
 {
 	struct sip_binding_set s = {
 		.device = rq->device, .call_id = rq->call_id, .firmware = rq->firmware,
+		.path = rq->path,
 		.cseq = rq->m->cseq, .conn_id = rq->ci->conn_id, .now = rq->now,
 	};
 	struct sip_binding_key k;
@@ -591,7 +625,8 @@ handle_register(sip_registrar *r, struct reg_request *rq, char *out,
 	    reg_read_aor(r, rq, &rp) != 0 ||
 	    reg_authorize(r, rq, &rp) != 0 ||
 	    reg_grant_expiry(rq, &rp) != 0 ||
-	    reg_read_call_id(rq, &rp) != 0)
+	    reg_read_call_id(rq, &rp) != 0 ||
+	    reg_read_path(rq, &rp) != 0)
 		goto refused;
 	reg_read_firmware(rq);
 	pthread_mutex_lock(&r->lock);

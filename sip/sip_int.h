@@ -102,6 +102,7 @@ struct sip_binding {
 	char device[SIP_DEVNAME_MAX];
 	char call_id[SIP_CALLID_MAX];
 	char firmware[SIP_FIRMWARE_MAX];  /* reported load, "" when unknown */
+	char path[SIP_CONTACT_MAX];     /* RFC 3327 Path values, "" without */
 	uint32_t cseq;
 	int64_t expires_at;
 	int64_t stored_expires;         /* what the store holds, 0 = nothing */
@@ -200,7 +201,9 @@ struct sip_notify {
 	const char *aor;                 /* the binding's address-of-record */
 	const char *host;                /* our host name (From, Via, Call-ID) */
 	const char *id;                  /* unique: Call-ID, tag and branch */
-	const char *route;               /* Route header value, or NULL (edge) */
+	const char *route;               /* Route header value: the binding's
+	                                    Path vector as received (RFC 3327),
+	                                    or NULL */
 };
 /* "apply", "restart", "reset" → kind.  0 / -1. */
 int sip_notify_kind_parse(const char *word, enum sip_notify_kind *out);

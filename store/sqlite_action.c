@@ -114,7 +114,7 @@ sq_action_pending(struct store *s, const char *node, store_action_cb cb, void *c
 {
 	static const char sql[] =
 		"SELECT a.device, a.action, a.seq, a.state, a.code, a.node, a.requested,"
-		" a.updated, b.conn_id, b.aor, b.contact FROM device_action a"
+		" a.updated, b.conn_id, b.aor, b.contact, b.path FROM device_action a"
 		" JOIN sip_binding b ON b.device = a.device"
 		" WHERE a.state = 'pending' AND b.node = ?1 ORDER BY a.device";
 	struct sq *q = SQ(s);
@@ -130,6 +130,7 @@ sq_action_pending(struct store *s, const char *node, store_action_cb cb, void *c
 		a.conn_id = (uint64_t)sqlite3_column_int64(st, 8);
 		sq_col_copy(st, 9, a.aor, sizeof(a.aor));
 		sq_col_copy(st, 10, a.contact, sizeof(a.contact));
+		sq_col_copy(st, 11, a.path, sizeof(a.path));
 		if ((ret = cb(ctx, &a)) != 0)
 			break;
 	}

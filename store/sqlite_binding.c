@@ -27,7 +27,8 @@ binding_check(const struct store_binding *b, int key_only, char *err,
 	    store_check_str(b->node, sizeof(b->node), 0, "binding node", err,
 	                    errlen) < 0 ||
 	    store_check_str(b->firmware, sizeof(b->firmware), 0, "binding firmware",
-	                    err, errlen) < 0)
+	                    err, errlen) < 0 ||
+	    store_check_str(b->path, sizeof(b->path), 0, "binding path", err, errlen) < 0)
 		return -1;
 	return 0;
 }
@@ -38,12 +39,13 @@ binding_write(struct sq *q, const struct store_binding_change *c, char *err,
 {
 	static const char put_sql[] =
 		"INSERT INTO sip_binding (aor, instance, reg_id, contact, device,"
-		" node, expires, conn_id, firmware) VALUES (?1, ?2, ?3, ?4, ?5, ?6,"
-		" ?7, ?8, ?9)"
+		" node, expires, conn_id, firmware, path) VALUES (?1, ?2, ?3, ?4, ?5,"
+		" ?6, ?7, ?8, ?9, ?10)"
 		" ON CONFLICT (aor, instance, reg_id) DO UPDATE SET"
 		" contact = excluded.contact, device = excluded.device,"
 		" node = excluded.node, expires = excluded.expires,"
-		" conn_id = excluded.conn_id, firmware = excluded.firmware";
+		" conn_id = excluded.conn_id, firmware = excluded.firmware,"
+		" path = excluded.path";
 	static const char del_sql[] =
 		"DELETE FROM sip_binding WHERE aor = ?1 AND instance = ?2"
 		" AND reg_id = ?3";
@@ -65,6 +67,7 @@ binding_write(struct sq *q, const struct store_binding_change *c, char *err,
 		sqlite3_bind_int64(st, 7, b->expires);
 		sqlite3_bind_int64(st, 8, (int64_t)b->conn_id);
 		sq_bind_text(st, 9, b->firmware);
+		sq_bind_text(st, 10, b->path);
 	}
 	return sq_step_done(q, sql, st, "writing a SIP binding", err, errlen);
 }
@@ -192,7 +195,7 @@ sq_binding_list(struct store *s, store_binding_cb cb, void *ctx, char *err,
 {
 	static const char sql[] =
 		"SELECT aor, instance, reg_id, contact, device, node, expires,"
-		" conn_id, firmware FROM sip_binding ORDER BY aor, instance, reg_id";
+		" conn_id, firmware, path FROM sip_binding ORDER BY aor, instance, reg_id";
 	struct sq *q = SQ(s);
 	sqlite3_stmt *st = sq_stmt(q, sql, err, errlen);
 	struct store_binding b;
@@ -211,6 +214,7 @@ sq_binding_list(struct store *s, store_binding_cb cb, void *ctx, char *err,
 		b.expires = sqlite3_column_int64(st, 6);
 		b.conn_id = (uint64_t)sqlite3_column_int64(st, 7);
 		sq_col_copy(st, 8, b.firmware, sizeof(b.firmware));
+		sq_col_copy(st, 9, b.path, sizeof(b.path));
 		if ((ret = cb(ctx, &b)) != 0)
 			break;
 	}

@@ -250,7 +250,10 @@ static const char *const migrations[] = {
 	"  code BIGINT NOT NULL,"
 	"  node TEXT NOT NULL,"
 	"  requested BIGINT NOT NULL,"
-	"  updated BIGINT NOT NULL);",
+	"  updated BIGINT NOT NULL);"
+	/* RFC 3327 Path of a binding made through an Expressway-C (5091): the
+	 * route a NOTIFY to the device takes back. */
+	"ALTER TABLE sip_binding ADD COLUMN path TEXT NOT NULL DEFAULT '';",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

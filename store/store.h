@@ -331,6 +331,7 @@ struct store_action {
 	uint64_t conn_id;
 	char aor[STORE_AOR_MAX];
 	char contact[STORE_CONTACT_MAX];
+	char path[STORE_CONTACT_MAX];           /* its Path, "" without */
 };
 /* Records action for device (which must exist) as "pending"; *seq (may be
  * NULL) gets its number. */
@@ -341,7 +342,7 @@ int store_action_get(struct store *s, const char *device, struct store_action *o
                      char *err, size_t errlen);
 typedef int (*store_action_cb)(void *ctx, const struct store_action *a);
 /* Pending requests of devices with a binding on node, one call per binding
- * (conn_id, aor and contact filled). */
+ * (conn_id, aor, contact and path filled). */
 int store_action_pending(struct store *s, const char *node, store_action_cb cb,
                          void *ctx, char *err, size_t errlen);
 /* Writes state, code, node and updated of the request (device, seq); a
@@ -656,6 +657,9 @@ struct store_binding {
 	/* The load the device reported when it registered (cfg_reported_load
 	 * of the REGISTER's Reason and User-Agent); "" when unknown. */
 	char firmware[CFG_LOAD_MAX];
+	/* The REGISTER's Path header values (RFC 3327), comma-separated, as
+	 * received; "" without. */
+	char path[STORE_CONTACT_MAX];
 };
 /* Adds or replaces the binding keyed by (aor, instance, reg_id). */
 int store_binding_put(struct store *s, const struct store_binding *b,

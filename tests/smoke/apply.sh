@@ -8,7 +8,9 @@
 # 200 and oprovctl reports "answered"; the phone re-fetches its config on
 # 6971 and sees the new versionStamp; `device reset` sends the
 # service-control form; a device without a registration is reported "not
-# registered", and so is the phone once it hung up; the firmware the
+# registered", and so is the phone once it hung up; through 5091 (a client
+# certificate of a listed Expressway-C) the NOTIFY carries the REGISTER's
+# Path as its Route; the firmware the
 # REGISTER reported is shown; a model's default load reaches the config.
 set -u
 
@@ -19,7 +21,7 @@ SIPD=$top_builddir/sip/oprov-sipd
 HTTPSD=$top_builddir/httpsd/oprov-httpsd
 PHONE=$top_srcdir/tests/smoke/script_phone.py
 
-for t in python3 curl; do
+for t in python3 curl openssl; do
 	command -v "$t" >/dev/null 2>&1 || { echo "SKIP: $t not installed"; exit 77; }
 done
 
@@ -60,12 +62,12 @@ wait_for() {
 
 set -- $(python3 -c '
 import socket
-ss = [socket.socket() for _ in range(3)]
+ss = [socket.socket() for _ in range(4)]
 for s in ss:
     s.bind(("127.0.0.1", 0))
 print(" ".join(str(s.getsockname()[1]) for s in ss))
 ')
-TP=$1 CP=$2 HP=$3
+TP=$1 CP=$2 HP=$3 MP=$4
 D=$tmp/d
 MAC=001122334455
 DEV=SEP$MAC
@@ -80,8 +82,22 @@ ctl device add $DEV --model 8845 --profile Standard-OAuth --line 1001:Alice >/de
 ctl device add SEP00AABBCCDDEE --model 8845 --profile Standard-OAuth --line 1002 \
 	>/dev/null || fail "device add (second)"
 T=$(ctl token mint --device $DEV 2>/dev/null) || fail "token mint"
+T2=$(ctl token mint --device SEP00AABBCCDDEE 2>/dev/null) || fail "token mint (second)"
 
-"$SIPD" -d "$D" -f --loops 2 --tls-listen "127.0.0.1:$TP" --mtls-listen off \
+# An Expressway-C for 5091: a CA in tomcat-trust, its client certificate.
+openssl req -x509 -new -newkey rsa:2048 -nodes -keyout "$tmp/ca.key" -subj "/CN=apply ca" \
+	-days 30 -out "$tmp/ca.crt" -addext basicConstraints=critical,CA:TRUE \
+	-addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null || fail "ca"
+openssl req -new -newkey rsa:2048 -nodes -keyout "$tmp/expc.key" -subj "/CN=expc.example.com" \
+	-out "$tmp/expc.csr" 2>/dev/null || fail "csr"
+printf 'subjectAltName=DNS:expc.example.com\nextendedKeyUsage=clientAuth\n' >"$tmp/expc.ext"
+openssl x509 -req -in "$tmp/expc.csr" -CA "$tmp/ca.crt" -CAkey "$tmp/ca.key" -CAcreateserial \
+	-days 30 -extfile "$tmp/expc.ext" -out "$tmp/expc.crt" 2>/dev/null || fail "cert"
+ctl cert upload --purpose tomcat-trust "$tmp/ca.crt" >/dev/null || fail "cert upload"
+ctl expressway add expc.example.com --x509-name expc.example.com >/dev/null ||
+	fail "expressway add"
+
+"$SIPD" -d "$D" -f --loops 2 --tls-listen "127.0.0.1:$TP" --mtls-listen "127.0.0.1:$MP" \
 	>"$tmp/sipd.log" 2>&1 &
 pids="$pids $!"
 "$HTTPSD" -d "$D" -f --config-listen "127.0.0.1:$CP" --http-listen "127.0.0.1:$HP" \
@@ -148,6 +164,27 @@ grep -q "^Event: service-control" "$tmp/notify-2.txt" || fail "reset: no service
 grep -q "^action=reset" "$tmp/notify-2.txt" || fail "reset: no action=reset body"
 grep -q "^Content-Type: text/plain" "$tmp/notify-2.txt" || fail "reset: body type"
 ok "device reset: service-control NOTIFY answered"
+
+# ---- over the edge: the NOTIFY follows the REGISTER's Path on 5091 -----------
+PHONE_CERT=$tmp/expc.crt PHONE_KEY=$tmp/expc.key \
+PHONE_PATH="<sip:expc.example.com:5061;transport=tls;lr>" \
+	python3 "$PHONE" 127.0.0.1 "$MP" 00AABBCCDDEE 1002 "$T2" "$tmp/edge" 1 \
+	>"$tmp/edge.out" 2>"$tmp/edge.err" &
+edge=$!
+pids="$pids $edge"
+mkdir -p "$tmp/edge"
+wait_for grep -q registered "$tmp/edge.out" ||
+	fail "the phone behind the Expressway-C did not register: $(cat "$tmp/edge.err")"
+bound2() { ctl registrations | grep -q "^SEP00AABBCCDDEE "; }
+wait_for bound2 || fail "edge registration not in the store"
+out=$(ctl device apply SEP00AABBCCDDEE --wait 20 2>&1) || fail "device apply (edge): $out"
+[ "$out" = "SEP00AABBCCDDEE: apply answered (200)" ] || fail "device apply (edge) said: $out"
+grep -q "^Route: <sip:expc.example.com:5061;transport=tls;lr>" "$tmp/edge/notify-1.txt" ||
+	fail "edge NOTIFY without the Path as Route: $(cat "$tmp/edge/notify-1.txt")"
+wait "$edge" || fail "the edge phone failed: $(cat "$tmp/edge.err")"
+ok "5091: the NOTIFY went back over the Expressway-C's connection with its Path as Route"
+gone2() { ! ctl registrations | grep -q "^SEP00AABBCCDDEE "; }
+wait_for gone2 || fail "edge binding still listed after hang-up"
 
 # ---- devices without a registration -----------------------------------------
 out=$(ctl device apply SEP00AABBCCDDEE --wait 2 2>&1) && fail "apply to an unregistered device exited 0"

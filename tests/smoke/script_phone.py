@@ -4,10 +4,14 @@ with a bearer token, keeps the connection, answers the NOTIFYs oprov-sipd
 sends (Apply Config / restart / reset) with 200 OK and records each one.
 
 usage: script_phone.py HOST PORT MAC LINE TOKEN OUTDIR NOTIFIES
+With PHONE_CERT and PHONE_KEY in the environment it presents that client
+certificate (an Expressway-C on 5091) and, with PHONE_PATH, sends that Path
+header, as an Expressway-C forwarding the phone's REGISTER does.
 Prints "registered" once the 200 OK arrives; writes OUTDIR/notify-N.txt for
 each NOTIFY received; exits 0 after answering NOTIFIES of them (or 1 on a
 timeout or an unexpected message).  The server certificate is not checked
 (the smoke test's own self-signed web certificate)."""
+import os
 import socket
 import ssl
 import sys
@@ -51,6 +55,9 @@ def main():
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
+    if os.environ.get("PHONE_CERT"):
+        ctx.load_cert_chain(os.environ["PHONE_CERT"], os.environ["PHONE_KEY"])
+    path = os.environ.get("PHONE_PATH")
     raw = socket.create_connection((host, int(port)), 10)
     sock = ctx.wrap_socket(raw)
     sock.settimeout(TIMEOUT)
@@ -69,6 +76,7 @@ def main():
         "+u.sip!model.ccm.cisco.com=\"36670\"\r\n"
         f"Proxy-Authorization: Bearer token=\"{token}\"\r\n"
         "User-Agent: Cisco-CP8845/14.2.1\r\n"
+        + (f"Path: {path}\r\n" if path else "") +
         "Expires: 120\r\n"
         "Content-Length: 0\r\n\r\n")
     sock.sendall(reg.encode())

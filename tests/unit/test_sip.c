@@ -1054,7 +1054,7 @@ Test(notify, apply_restart_reset_forms)
 	cr_assert_not_null(strstr(buf, "\r\nEvent: check-sync;reboot=true\r\n"));
 
 	n.kind = SIP_NOTIFY_RESET;
-	n.route = "sip:expc.example.com:5061;transport=tls;lr";
+	n.route = "<sip:expc.example.com:5061;transport=tls;lr>";
 	len = sip_notify_write(&n, buf, sizeof(buf));
 	cr_assert_gt(len, 0);
 	buf[len] = '\0';
@@ -1089,6 +1089,9 @@ Test(notify, refuses_what_a_header_cannot_carry)
 	n.ruri = big;
 	cr_assert_eq(sip_notify_write(&n, buf, sizeof(buf)), 0, "over SIP_CONTACT_MAX");
 	n.ruri = "sip:1001@192.0.2.7";
+	n.route = "<sip:e;lr>\r\nX-Evil: 1";
+	cr_assert_eq(sip_notify_write(&n, buf, sizeof(buf)), 0, "CR LF in the route");
+	n.route = NULL;
 	cr_assert_eq(sip_notify_write(&n, buf, 40), 0, "does not fit");
 	cr_assert_gt(sip_notify_write(&n, buf, sizeof(buf)), 0);
 }
@@ -1141,4 +1144,45 @@ Test(notify, answers)
 	cr_assert_eq(answer("SIP/2.0 2000 OK\r\n\r\n", &code, cid), -1);
 	cr_assert_eq(answer("SIP/2.0 200 OK\r\nCSeq: 1 NOTIFY\r\nContent-Length: 5\r\n\r\n",
 	                    &code, cid), -1);
+}
+
+Test(registrar, firmware_and_path_kept_with_the_binding)
+{
+	sip_registrar *r = new_reg();
+	char msg[4096], out[SIP_RESP_MAX + 1], big[SIP_CONTACT_MAX + 16];
+	struct sip_binding_change ch[8];
+	size_t len;
+
+	len = make_register(msg, sizeof(msg), "c1", 1, MAC, DEV, "",
+	                    "Authorization: Bearer tok-" DEV "\r\n"
+	                    "User-Agent: Cisco-CP8845/14.2.1\r\n"
+	                    "Path: <sip:expc.example.com:5061;transport=tls;lr>\r\n"
+	                    "Path: <sip:expe.example.com;lr>\r\n");
+	cr_assert_eq(handle(r, msg, len, 42, 1000, out), 200, "%s", out);
+	cr_assert_eq(sip_reg_take_changes(r, 1000, ch, 8), 1);
+	cr_assert_str_eq(ch[0].b.firmware, "Cisco-CP8845/14.2.1");
+	cr_assert_str_eq(ch[0].b.path, "<sip:expc.example.com:5061;transport=tls;lr>, "
+	                               "<sip:expe.example.com;lr>");
+	/* a changed firmware is written even early in the interval */
+	len = make_register(msg, sizeof(msg), "c1", 2, MAC, DEV, "",
+	                    "Authorization: Bearer tok-" DEV "\r\n"
+	                    "Reason: cisco-alarm:25 Name=" DEV " ActiveLoad=sip8845_65.14-3-1 "
+	                    "Last=initialized\r\n"
+	                    "Path: <sip:expc.example.com:5061;transport=tls;lr>\r\n"
+	                    "Path: <sip:expe.example.com;lr>\r\n");
+	cr_assert_eq(handle(r, msg, len, 42, 1010, out), 200);
+	cr_assert_eq(sip_reg_take_changes(r, 1010, ch, 8), 1);
+	cr_assert_str_eq(ch[0].b.firmware, "sip8845_65.14-3-1");
+	/* a Path vector over the bound is refused */
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	{
+		char extra[2 * SIP_CONTACT_MAX];
+
+		snprintf(extra, sizeof(extra), "Authorization: Bearer tok-" DEV "\r\n"
+		         "Path: <sip:%s>\r\n", big);
+		len = make_register(msg, sizeof(msg), "c1", 3, MAC, DEV, "", extra);
+		cr_assert_eq(handle(r, msg, len, 42, 1020, out), 400);
+	}
+	sip_reg_free(r);
 }
