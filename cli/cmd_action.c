@@ -277,3 +277,42 @@ cli_device_action(struct cli *c, const struct cli_cmd *self, int argc, char **ar
 	free(r.t);
 	return rc;
 }
+
+int
+cli_apply_on_change(struct cli *c, const char *device, const char *profile)
+{
+	struct action_run r;
+	char err[CLI_ERR_MAX], on[16] = "";
+	struct store *s;
+	size_t asked = 0;
+
+	if ((s = cli_store_open(c)) == NULL)
+		return CLI_OK;
+	if (store_param_get(s, "apply-on-change", on, sizeof(on), err, sizeof(err)) != 0 ||
+	    strcmp(on, "on") != 0) {
+		store_close(s);
+		return CLI_OK;
+	}
+	memset(&r, 0, sizeof(r));
+	r.action = "apply";
+	r.profile = profile;
+	r.now = (int64_t)time(NULL);
+	optind = 1;                             /* gather() reads argv from optind */
+	if ((device != NULL && add_target(&r, device) < 0) ||
+	    (profile != NULL && store_device_list(s, NULL, 0, select_one, &r, err,
+	                                          sizeof(err)) != 0) ||
+	    store_binding_list(s, live_one, &r, err, sizeof(err)) != 0 ||
+	    request_all(&r, s, err, sizeof(err)) != 0)
+		cli_fail("apply-on-change: %s", err);
+	for (size_t i = 0; i < r.n; i++)
+		asked += r.t[i].seq != 0;
+	if (r.n > 0)
+		printf("apply-on-change: Apply Config requested for %zu registered device(s)\n",
+		       asked);
+	store_close(s);
+	for (size_t i = 0; i < r.nlive; i++)
+		free(r.live[i]);
+	free(r.live);
+	free(r.t);
+	return CLI_OK;
+}

@@ -182,5 +182,5 @@ cli_device_set(struct cli *c, const struct cli_cmd *self, int argc, char **argv)
 		       o.old_profile, o.profile);
 	else
 		printf("device %s updated\n", name);
-	return CLI_OK;
+	return cli_apply_on_change(c, name, NULL);
 }

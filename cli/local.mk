@@ -22,6 +22,7 @@ cli_oprovctl_SOURCES = \
 	cli/cmd_action.c \
 	cli/cmd_model.c \
 	cli/cmd_named.c \
+	cli/cmd_profset.c \
 	cli/cmd_code.c \
 	cli/cmd_token.c \
 	cli/cmd_keys.c \

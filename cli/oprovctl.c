@@ -77,6 +77,7 @@ static const struct cli_cmd commands[] = {
 	  "                 [--tftp-encrypted-config] [--description D]\n"
 	  "       oprovctl [--json] profile list\n"
 	  "       oprovctl [--json] profile show NAME\n"
+	  "       oprovctl profile set NAME [--vendor KEY=VALUE]... [--description D]\n"
 	  "       oprovctl profile delete NAME\n"
 	  "  OAuth only with encrypted + tls, without digest or TFTP encrypted config.\n" },
 	{ "device", cmd_device, "devices, lines, import/export, rendered configs",

@@ -74,6 +74,7 @@ struct cfg_params {
 	char secure_services_url[CFG_URL_MAX];
 	char secure_directory_url[CFG_URL_MAX];
 	char secure_authentication_url[CFG_URL_MAX];
+	int  apply_on_change;           /* oprovctl: Apply Config after a change, 0/1 */
 };
 
 enum cfg_param_type {

@@ -7,7 +7,8 @@
 # phone a NOTIFY (Event: check-sync) over that connection, the phone answers
 # 200 and oprovctl reports "answered"; the phone re-fetches its config on
 # 6971 and sees the new versionStamp; `device reset` sends the
-# service-control form; a device without a registration is reported "not
+# service-control form; with apply-on-change on a device set sends it by
+# itself; a device without a registration is reported "not
 # registered", and so is the phone once it hung up; through 5091 (a client
 # certificate of a listed Expressway-C) the NOTIFY carries the REGISTER's
 # Path as its Route; the firmware the
@@ -118,7 +119,7 @@ stamp() {
 V1=$(stamp) && [ -n "$V1" ] || fail "config before the change"
 ok "config fetched with the token, versionStamp $V1"
 
-python3 "$PHONE" 127.0.0.1 "$TP" $MAC 1001 "$T" "$tmp" 2 >"$tmp/phone.out" \
+python3 "$PHONE" 127.0.0.1 "$TP" $MAC 1001 "$T" "$tmp" 3 >"$tmp/phone.out" \
 	2>"$tmp/phone.err" &
 phone=$!
 pids="$pids $phone"
@@ -165,6 +166,17 @@ grep -q "^action=reset" "$tmp/notify-2.txt" || fail "reset: no action=reset body
 grep -q "^Content-Type: text/plain" "$tmp/notify-2.txt" || fail "reset: body type"
 ok "device reset: service-control NOTIFY answered"
 
+# ---- apply-on-change: a change sends Apply Config by itself -------------------
+ctl param set apply-on-change yes >/dev/null || fail "param set apply-on-change"
+out=$(ctl device set $DEV --description "moved desk" 2>&1) || fail "device set: $out"
+echo "$out" | grep -q "Apply Config requested for 1 registered device" ||
+	fail "apply-on-change did not request: $out"
+have3() { [ -s "$tmp/notify-3.txt" ]; }
+wait_for have3 || fail "no NOTIFY after a change with apply-on-change on"
+grep -q "^Event: check-sync;reboot=false" "$tmp/notify-3.txt" || fail "apply-on-change event"
+ctl param set apply-on-change off >/dev/null || fail "param set apply-on-change off"
+ok "apply-on-change on: device set made sipd send check-sync"
+
 # ---- over the edge: the NOTIFY follows the REGISTER's Path on 5091 -----------
 PHONE_CERT=$tmp/expc.crt PHONE_KEY=$tmp/expc.key \
 PHONE_PATH="<sip:expc.example.com:5061;transport=tls;lr>" \
@@ -210,4 +222,17 @@ stamp >/dev/null || fail "config after device set --load"
 grep -q "<loadInformation>sip8845_65.own</loadInformation>" "$tmp/cfg.xml" ||
 	fail "a device's own load does not win over the model's"
 ok "model set --load feeds loadInformation; a device's own load wins"
+
+# ---- profile vendor settings, under a device's own --------------------------
+ctl profile set Other-OAuth --vendor pc-port=off --vendor web-access=on >/dev/null ||
+	fail "profile set --vendor"
+stamp >/dev/null || fail "config after profile set"
+grep -q "<pcPort>1</pcPort>" "$tmp/cfg.xml" || fail "profile's pc-port=off not rendered"
+grep -q "<webAccess>0</webAccess>" "$tmp/cfg.xml" || fail "profile's web-access=on not rendered"
+ctl device set $DEV --vendor web-access=off >/dev/null || fail "device set --vendor"
+stamp >/dev/null || fail "config after device set --vendor"
+grep -q "<webAccess>1</webAccess>" "$tmp/cfg.xml" || fail "the device's setting does not win"
+ctl profile set Other-OAuth --vendor pc-port=maybe >/dev/null 2>&1 && fail "bad value accepted"
+ctl device set $DEV --vendor teleport=on >/dev/null 2>&1 && fail "unknown setting accepted"
+ok "vendor settings: profile over default, device over profile, bad ones refused"
 echo "1..$n"
