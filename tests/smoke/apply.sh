@@ -12,7 +12,9 @@
 # registered", and so is the phone once it hung up; through 5091 (a client
 # certificate of a listed Expressway-C) the NOTIFY carries the REGISTER's
 # Path as its Route; the firmware the
-# REGISTER reported is shown; a model's default load reaches the config.
+# REGISTER reported is shown; a model's default load reaches the config;
+# vendor settings layer; dial plans are served; a soft client (CSF) has its
+# own token-gated config.
 set -u
 
 : "${top_builddir:=$(pwd)}"
@@ -235,4 +237,29 @@ grep -q "<webAccess>1</webAccess>" "$tmp/cfg.xml" || fail "the device's setting 
 ctl profile set Other-OAuth --vendor pc-port=maybe >/dev/null 2>&1 && fail "bad value accepted"
 ctl device set $DEV --vendor teleport=on >/dev/null 2>&1 && fail "unknown setting accepted"
 ok "vendor settings: profile over default, device over profile, bad ones refused"
+
+# ---- named files are served; a soft client has its own config ----------------
+ctl dialplan add emea --rule '0........:2' >/dev/null || fail "dialplan add"
+ctl device set $DEV --dialplan emea >/dev/null || fail "device set --dialplan"
+stamp >/dev/null || fail "config after --dialplan"
+grep -q "<dialTemplate>dialplan-emea.xml</dialTemplate>" "$tmp/cfg.xml" || fail "dialTemplate"
+code=$(curl -s -o "$tmp/dp.xml" -w '%{http_code}' "http://127.0.0.1:$HP/dialplan-emea.xml")
+[ "$code" = 200 ] && grep -q '<TEMPLATE match="0........" timeout="2"/>' "$tmp/dp.xml" ||
+	fail "6970 dialplan-emea.xml: $code $(head -c 200 "$tmp/dp.xml")"
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$HP/dialplan-none.xml")
+[ "$code" = 404 ] || fail "6970 unknown dial plan: $code"
+ok "dialplan-emea.xml served on 6970, an unknown one 404"
+ctl device add CSFALICE --model CSF --profile Standard-OAuth --line 1005 >/dev/null ||
+	fail "device add CSFALICE"
+TC=$(ctl token mint --device CSFALICE 2>/dev/null) || fail "token mint CSFALICE"
+code=$(curl -sk -o "$tmp/csf.xml" -w '%{http_code}' -H "Authorization: Bearer $TC" \
+	"https://127.0.0.1:$CP/CSFALICE.cnf.xml")
+[ "$code" = 200 ] && grep -q "<sipOAuthMode>1</sipOAuthMode>" "$tmp/csf.xml" ||
+	fail "6971 CSFALICE.cnf.xml: $code"
+code=$(curl -sk -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $T" \
+	"https://127.0.0.1:$CP/CSFALICE.cnf.xml")
+[ "$code" = 403 ] || fail "another device's token for CSFALICE.cnf.xml: $code"
+ctl device add CSFBOB --model 8845 --profile Standard-OAuth >/dev/null 2>&1 &&
+	fail "a CSF name accepted for a phone model"
+ok "soft client CSFALICE: its own token-gated config; a CSF name needs the CSF model"
 echo "1..$n"
