@@ -101,7 +101,7 @@ device_from_opts(const struct device_opts *o, struct cfg_device *d)
 	cfg_device_init(d, NULL);
 	if (cfg_device_name_parse(o->name, strlen(o->name), d->name) < 0)
 		return cli_fail("device add: device name \"%s\" is not SEP followed by 12 hex "
-		                "digits", o->name);
+		                "digits, or CSF/BOT/TCT/TAB and 1-12 of A-Z 0-9 . _ -", o->name);
 	if ((cm = cfg_model_find(o->model)) == NULL)
 		return cli_fail("device add: unknown model \"%s\"", o->model);
 	snprintf(d->model, sizeof(d->model), "%s", cm->name);
