@@ -262,4 +262,16 @@ code=$(curl -sk -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $T" \
 ctl device add CSFBOB --model 8845 --profile Standard-OAuth >/dev/null 2>&1 &&
 	fail "a CSF name accepted for a phone model"
 ok "soft client CSFALICE: its own token-gated config; a CSF name needs the CSF model"
+
+# ---- time zones: the vendor's name in <timeZone>, unmapped ones refused ------
+out=$(ctl pool add Mars --timezone America/Chihuahua 2>&1) && fail "unmapped pool zone accepted"
+echo "$out" | grep -q "has no vendor time-zone name; nearest: " || fail "pool refusal: $out"
+out=$(ctl param set time-zone America/Chihuahua 2>&1) && fail "unmapped parameter zone accepted"
+echo "$out" | grep -q "has no vendor time-zone name; nearest: " || fail "param refusal: $out"
+ctl pool set Default --timezone Europe/Paris >/dev/null || fail "pool set --timezone"
+stamp >/dev/null || fail "config after pool set"
+grep -q "<timeZone>Romance Standard/Daylight Time</timeZone>" "$tmp/cfg.xml" ||
+	fail "timeZone not the vendor name"
+grep -q "<olsonTimeZone>Europe/Paris</olsonTimeZone>" "$tmp/cfg.xml" || fail "olsonTimeZone"
+ok "time zones: vendor name rendered, unmapped zones refused naming the nearest"
 echo "1..$n"
