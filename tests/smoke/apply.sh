@@ -13,7 +13,8 @@
 # certificate of a listed Expressway-C) the NOTIFY carries the REGISTER's
 # Path as its Route; the firmware the
 # REGISTER reported is shown; a model's default load reaches the config;
-# vendor settings layer; dial plans are served; a soft client (CSF) has its
+# vendor settings layer; dial plans are served (6970 and TFTP); a soft
+# client (CSF) has its
 # own token-gated config.
 set -u
 
@@ -249,6 +250,19 @@ code=$(curl -s -o "$tmp/dp.xml" -w '%{http_code}' "http://127.0.0.1:$HP/dialplan
 code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$HP/dialplan-none.xml")
 [ "$code" = 404 ] || fail "6970 unknown dial plan: $code"
 ok "dialplan-emea.xml served on 6970, an unknown one 404"
+if command -v tftp >/dev/null 2>&1; then
+	"$top_builddir/tftp/oprov-tftpd" -d "$D" -f --listen 127.0.0.1:0 >"$tmp/tftpd.log" 2>&1 &
+	pids="$pids $!"
+	tport() { sed -n 's/.*on UDP port \([0-9]*\).*/\1/p' "$tmp/tftpd.log" | head -n 1; }
+	has_tport() { [ -n "$(tport)" ]; }
+	wait_for has_tport || fail "oprov-tftpd did not start: $(cat "$tmp/tftpd.log")"
+	(cd "$tmp" && tftp 127.0.0.1 "$(tport)" -m binary -c get dialplan-emea.xml tftp-dp.xml) ||
+		fail "tftp get dialplan-emea.xml"
+	cmp -s "$tmp/tftp-dp.xml" "$tmp/dp.xml" || fail "TFTP and 6970 serve different dial plans"
+	ok "dialplan-emea.xml served on TFTP, the same bytes"
+else
+	echo "# tftp-hpa client missing: TFTP serving of named files not checked here"
+fi
 ctl device add CSFALICE --model CSF --profile Standard-OAuth --line 1005 >/dev/null ||
 	fail "device add CSFALICE"
 TC=$(ctl token mint --device CSFALICE 2>/dev/null) || fail "token mint CSFALICE"
