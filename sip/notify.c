@@ -148,9 +148,15 @@ sip_notify_answer(const char *p, const char *end, int *code,
 	if (m.is_request || m.status < 200 || m.call_id == NULL || m.cseq_hdr == NULL ||
 	    !cseq_is_notify(m.cseq_hdr->value))
 		return 0;
+	/* The parser checks Call-ID syntax only in requests: here at least
+	 * visible characters (RFC 3261 §25.1 word), so no NUL or space can cut
+	 * or pad the copy compared with ours. */
 	v = m.call_id->value;
 	if (v.len == 0 || v.len >= SIP_CALLID_MAX)
 		return 0;
+	for (size_t i = 0; i < v.len; i++)
+		if ((unsigned char)v.p[i] <= ' ' || (unsigned char)v.p[i] >= 0x7f)
+			return 0;
 	memcpy(call_id, v.p, v.len);
 	call_id[v.len] = '\0';
 	*code = m.status;

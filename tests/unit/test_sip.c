@@ -1140,6 +1140,18 @@ Test(notify, answers)
 	cr_assert_eq(answer("OPTIONS sip:h SIP/2.0\r\nVia: SIP/2.0/TLS h;branch=z9hG4bKx\r\n"
 	                    "From: <sip:h>;tag=a\r\nTo: <sip:1001@h>\r\nCall-ID: c@h\r\n"
 	                    "CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n", &code, cid), 0);
+	/* a Call-ID with a NUL or a space is not one of ours (found by fuzzing) */
+	{
+		static const char nul[] = "SIP/2.0 200 OK\r\nVia: SIP/2.0/TLS h;branch=z9hG4bKx\r\n"
+			"From: <sip:h>;tag=a\r\nTo: <sip:1001@h>\r\nCall-ID: \0\0c@h\r\n"
+			"CSeq: 1 NOTIFY\r\nContent-Length: 0\r\n\r\n";
+
+		cr_assert_eq(sip_notify_answer(nul, nul + sizeof(nul) - 1, &code, cid), 0);
+	}
+	cr_assert_eq(answer("SIP/2.0 200 OK\r\nVia: SIP/2.0/TLS h;branch=z9hG4bKx\r\n"
+	                    "From: <sip:h>;tag=a\r\nTo: <sip:1001@h>\r\n"
+	                    "Call-ID: c d@h\r\nCSeq: 1 NOTIFY\r\nContent-Length: 0\r\n\r\n",
+	                    &code, cid), 0);
 	/* broken */
 	cr_assert_eq(answer("SIP/2.0 2000 OK\r\n\r\n", &code, cid), -1);
 	cr_assert_eq(answer("SIP/2.0 200 OK\r\nCSeq: 1 NOTIFY\r\nContent-Length: 5\r\n\r\n",
