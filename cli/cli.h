@@ -148,6 +148,21 @@ int cmd_cert(struct cli *c, int argc, char **argv);
 int cmd_expressway(struct cli *c, int argc, char **argv);
 int cmd_profile(struct cli *c, int argc, char **argv);
 int cmd_device(struct cli *c, int argc, char **argv);
+/* Subcommands of `device` in files of their own: set (cmd_devset.c) and
+ * apply|reset|restart (cmd_action.c). */
+int cli_device_set(struct cli *c, const struct cli_cmd *self, int argc, char **argv);
+int cli_device_action(struct cli *c, const struct cli_cmd *self, int argc, char **argv);
+/* profile set (cmd_profset.c). */
+int cli_profile_set(struct cli *c, const struct cli_cmd *self, int argc, char **argv);
+/* After a change to one device (device) or to a profile's devices
+ * (profile): when the apply-on-change parameter is on, requests Apply
+ * Config for the registered ones without waiting and says so.  Returns
+ * CLI_OK (the change itself succeeded either way). */
+int cli_apply_on_change(struct cli *c, const char *device, const char *profile);
+int cmd_model(struct cli *c, int argc, char **argv);
+/* dialplan, softkeys and feature-policy (cmd_named.c): one entry, the group
+ * from argv[0]. */
+int cmd_named(struct cli *c, int argc, char **argv);
 int cmd_code(struct cli *c, int argc, char **argv);
 int cmd_token(struct cli *c, int argc, char **argv);
 int cmd_keys(struct cli *c, int argc, char **argv);

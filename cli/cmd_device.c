@@ -101,7 +101,7 @@ device_from_opts(const struct device_opts *o, struct cfg_device *d)
 	cfg_device_init(d, NULL);
 	if (cfg_device_name_parse(o->name, strlen(o->name), d->name) < 0)
 		return cli_fail("device add: device name \"%s\" is not SEP followed by 12 hex "
-		                "digits", o->name);
+		                "digits, or CSF/BOT/TCT/TAB and 1-12 of A-Z 0-9 . _ -", o->name);
 	if ((cm = cfg_model_find(o->model)) == NULL)
 		return cli_fail("device add: unknown model \"%s\"", o->model);
 	snprintf(d->model, sizeof(d->model), "%s", cm->name);
@@ -238,10 +238,42 @@ device_list(struct cli *c, const struct cli_cmd *self, int argc, char **argv)
 	return CLI_OK;
 }
 
+/* The firmware the device reported in its live registrations. */
+struct reported {
+	const char *device;
+	int64_t now;
+	char load[CFG_LOAD_MAX];
+};
+
+static int
+reported_one(void *ctx, const struct store_binding *b)
+{
+	struct reported *r = ctx;
+
+	if (b->expires > r->now && strcmp(b->device, r->device) == 0 && b->firmware[0])
+		snprintf(r->load, sizeof(r->load), "%s", b->firmware);
+	return 0;
+}
+
+/* device show's lines beyond the record's basics. */
+static void
+show_extras(const struct cfg_device *d, const struct reported *r)
+{
+	printf("running:       %s\n", r->load[0] ? r->load : "- (not registered, or not reported)");
+	printf("dial plan:     %s\nsoftkeys:      %s\nfeature policy: %s\n",
+	       d->dialplan[0] ? d->dialplan : "-", d->softkeys[0] ? d->softkeys : "-",
+	       d->feature_policy[0] ? d->feature_policy : "-");
+	if (d->kem_count > 0)
+		printf("key modules:   %u x %s\n", d->kem_count, d->kem_type);
+	for (size_t i = 0; i < d->vendor.count && i < CFG_VENDOR_MAX; i++)
+		printf("vendor:        %s=%s\n", d->vendor.kv[i].key, d->vendor.kv[i].value);
+}
+
 static int
 device_show(struct cli *c, const struct cli_cmd *self, int argc, char **argv)
 {
 	char err[CLI_ERR_MAX];
+	struct reported rep = { NULL, 0, "" };
 	struct cfg_device d;
 	struct store *s;
 	int rc;
@@ -251,11 +283,21 @@ device_show(struct cli *c, const struct cli_cmd *self, int argc, char **argv)
 	if ((s = cli_store_open(c)) == NULL)
 		return CLI_FAIL;
 	rc = store_device_get(s, argv[optind], &d, err, sizeof(err));
+	if (rc == 0) {
+		rep.device = d.name;
+		rep.now = (int64_t)time(NULL);
+		rc = store_binding_list(s, reported_one, &rep, err, sizeof(err));
+	}
 	store_close(s);
 	if (rc != 0)
 		return cli_fail("device show: %s", err);
-	if (c->json)
-		return cli_json_print(devjson_from_device(&d));
+	if (c->json) {
+		json_t *o = devjson_from_device(&d);
+
+		if (o != NULL)
+			json_object_set_new(o, "running", json_string(rep.load));
+		return cli_json_print(o);
+	}
 	printf("name:          %s\nmodel:         %s\nprofile:       %s\nowner:         %s\n"
 	       "pool:          %s\ndescription:   %s\nload:          %s\n"
 	       "activation:    %s%s%s\n", d.name, d.model, d.profile, d.owner,
@@ -267,6 +309,7 @@ device_show(struct cli *c, const struct cli_cmd *self, int argc, char **argv)
 		printf("line %-2u        %s \"%s\" \"%s\" max-calls %u busy-trigger %u\n",
 		       d.lines[i].button, d.lines[i].dn, d.lines[i].label,
 		       d.lines[i].display_name, d.lines[i].max_calls, d.lines[i].busy_trigger);
+	show_extras(&d, &rep);
 	return CLI_OK;
 }
 
@@ -481,6 +524,10 @@ cmd_device(struct cli *c, int argc, char **argv)
 		{ "import", device_import },
 		{ "export", device_export },
 		{ "config", device_config },
+		{ "set", cli_device_set },
+		{ "apply", cli_device_action },
+		{ "reset", cli_device_action },
+		{ "restart", cli_device_action },
 		{ NULL, NULL },
 	};
 

@@ -149,6 +149,10 @@ param_set(struct cli *c, const struct cli_cmd *self, int argc, char **argv)
 		snprintf(val, sizeof(val), "%s", value);
 	} else if (render_params_load(s, &p, err, sizeof(err)) < 0 ||
 	           cfg_param_set(&p, name, value, err, sizeof(err)) < 0 ||
+	           /* the pools' fallback zone needs a vendor name as theirs do
+	            * (checked here, not on load: older stores keep working) */
+	           (strcmp(name, "time-zone") == 0 &&
+	            cfg_tz_check(value, err, sizeof(err)) < 0) ||
 	           cfg_param_get(&p, name, val, sizeof(val)) < 0) {
 		cli_fail("param set: %s", err);
 		goto out;

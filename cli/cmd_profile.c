@@ -174,6 +174,7 @@ cmd_profile(struct cli *c, int argc, char **argv)
 {
 	static const struct cli_sub subs[] = {
 		{ "add", profile_add },
+		{ "set", cli_profile_set },
 		{ "list", profile_list },
 		{ "show", profile_show },
 		{ "delete", profile_delete },

@@ -26,11 +26,11 @@ reg_one(void *ctx, const struct store_binding *b)
 	l->n++;
 	if (l->arr != NULL)
 		return json_array_append_new(l->arr, json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, "
-		    "s:I}", "aor", b->aor, "device", b->device, "reg_id", (json_int_t)b->reg_id,
+		    "s:I, s:s}", "aor", b->aor, "device", b->device, "reg_id", (json_int_t)b->reg_id,
 		    "instance", b->instance, "contact", b->contact, "node", b->node,
-		    "expires", (json_int_t)b->expires)) < 0 ? -1 : 0;
-	printf("%-16s %-12s %5llds %s\n", b->device[0] ? b->device : "-", b->node,
-	       (long long)(b->expires - l->now), b->contact);
+		    "expires", (json_int_t)b->expires, "firmware", b->firmware)) < 0 ? -1 : 0;
+	printf("%-16s %-12s %5llds %s %s\n", b->device[0] ? b->device : "-", b->node,
+	       (long long)(b->expires - l->now), b->contact, b->firmware[0] ? b->firmware : "-");
 	return 0;
 }
 
@@ -50,7 +50,7 @@ cmd_registrations(struct cli *c, int argc, char **argv)
 	if (c->json)
 		l.arr = json_array();
 	else
-		printf("%-16s %-12s %6s %s\n", "DEVICE", "NODE", "LEFT", "CONTACT");
+		printf("%-16s %-12s %6s %s %s\n", "DEVICE", "NODE", "LEFT", "CONTACT", "FIRMWARE");
 	rc = store_binding_list(s, reg_one, &l, err, sizeof(err));
 	store_close(s);
 	if (rc != 0) {

@@ -9,6 +9,8 @@
 #include "cli/devjson.h"
 #include "common/common.h"
 
+static json_t *devjson_add_files(json_t *o, const struct cfg_device *d);
+
 json_t *
 devjson_from_device(const struct cfg_device *d)
 {
@@ -34,7 +36,60 @@ devjson_from_device(const struct cfg_device *d)
 	              "load", d->load, "require_activation_code", d->require_activation_code,
 	              "allow_activation_code_via_mra", d->allow_activation_code_mra,
 	              "mra_domain", d->mra_domain, "lines", lines);
+	return o != NULL ? devjson_add_files(o, d) : NULL;
+}
+
+/* The members issue 14 added (files named, key expansion modules, vendor
+ * settings) into o; NULL (o released) when out of memory. */
+static json_t *
+devjson_add_files(json_t *o, const struct cfg_device *d)
+{
+	json_t *v = json_object();
+
+	for (size_t i = 0; v != NULL && i < d->vendor.count && i < CFG_VENDOR_MAX; i++)
+		if (json_object_set_new(v, d->vendor.kv[i].key,
+		                        json_string(d->vendor.kv[i].value)) < 0) {
+			json_decref(v);
+			v = NULL;
+		}
+	if (v == NULL ||
+	    json_object_set_new(o, "dialplan", json_string(d->dialplan)) < 0 ||
+	    json_object_set_new(o, "softkeys", json_string(d->softkeys)) < 0 ||
+	    json_object_set_new(o, "feature_policy", json_string(d->feature_policy)) < 0 ||
+	    json_object_set_new(o, "kem_count", json_integer(d->kem_count)) < 0 ||
+	    json_object_set_new(o, "kem_type", json_string(d->kem_type)) < 0 ||
+	    json_object_set_new(o, "vendor", v) < 0) {
+		json_decref(o);
+		return NULL;
+	}
 	return o;
+}
+
+/* "vendor": {"KEY": "VALUE", ...} checked against the model's family. */
+static int
+vendor_from_json(const json_t *v, struct cfg_device *d, char *err, size_t errlen)
+{
+	const struct cfg_model *m = cfg_model_find(d->model);
+	char e[256];
+	const char *key;
+	json_t *val;
+
+	if (v == NULL)
+		return 0;
+	if (!json_is_object(v)) {
+		snprintf(err, errlen, "%s: \"vendor\" must be an object", d->name);
+		return -1;
+	}
+	json_object_foreach((json_t *)v, key, val) {
+		if (!json_is_string(val) ||
+		    cfg_vendor_set(&d->vendor, m ? m->family : CFG_FAMILY_OTHER, key,
+		                   json_string_value(val), e, sizeof(e)) < 0) {
+			snprintf(err, errlen, "%s: vendor: %s", d->name,
+			         json_is_string(val) ? e : "values are strings");
+			return -1;
+		}
+	}
+	return 0;
 }
 
 /* A member's value into a fixed field. */
@@ -121,52 +176,13 @@ take_members(const json_t *obj, const struct member *m, size_t n,
 	return 0;
 }
 
-int
-devjson_to_device(const json_t *obj, struct cfg_device *d, char *err,
-                  size_t errlen)
+/* "lines": [...] into d's lines (none when absent). */
+static int
+lines_from_json(const json_t *lines, struct cfg_device *d, char *err, size_t errlen)
 {
-	char name[64] = "", model[CFG_MODEL_MAX] = "", where[96];
-	const struct cfg_model *cm;
-	json_t *lines, *jn;
 	size_t idx;
 	json_t *l;
-	struct member m[] = {
-		{ "name", 's', name, sizeof(name), 1 },
-		{ "model", 's', model, sizeof(model), 1 },
-		{ "profile", 's', d->profile, sizeof(d->profile), 1 },
-		{ "owner", 's', d->owner, sizeof(d->owner), 0 },
-		{ "pool", 's', d->pool, sizeof(d->pool), 0 },
-		{ "description", 's', d->description, sizeof(d->description), 0 },
-		{ "load", 's', d->load, sizeof(d->load), 0 },
-		{ "require_activation_code", 'b', &d->require_activation_code, 0, 0 },
-		{ "allow_activation_code_via_mra", 'b', &d->allow_activation_code_mra, 0, 0 },
-		{ "mra_domain", 's', d->mra_domain, sizeof(d->mra_domain), 0 },
-		{ "lines", 'x', NULL, 0, 0 },
-	};
-	char shown[64];
 
-	cfg_device_init(d, NULL);
-	/* Name first, so every later message can say which device it is. */
-	jn = json_is_object(obj) ? json_object_get(obj, "name") : NULL;
-	if (jn != NULL && json_is_string(jn))
-		str_sanitize(where, sizeof(where), json_string_value(jn),
-		             json_string_length(jn));
-	else
-		snprintf(where, sizeof(where), "device");
-	if (take_members(obj, m, sizeof(m) / sizeof(m[0]), where, err, errlen) < 0)
-		return -1;
-	lines = json_object_get(obj, "lines");
-	if (cfg_device_name_parse(name, strlen(name), d->name) < 0) {
-		snprintf(err, errlen, "%s: device name \"%s\" is not SEP followed by 12 hex digits",
-		         where, str_sanitize(shown, sizeof(shown), name, strlen(name)));
-		return -1;
-	}
-	if ((cm = cfg_model_find(model)) == NULL) {
-		snprintf(err, errlen, "%s: unknown model \"%s\"", d->name,
-		         str_sanitize(shown, sizeof(shown), model, strlen(model)));
-		return -1;
-	}
-	snprintf(d->model, sizeof(d->model), "%s", cm->name);
 	if (lines == NULL)
 		return 0;
 	if (!json_is_array(lines)) {
@@ -177,7 +193,7 @@ devjson_to_device(const json_t *obj, struct cfg_device *d, char *err,
 		snprintf(err, errlen, "%s: more than %d lines", d->name, CFG_LINES_MAX);
 		return -1;
 	}
-	json_array_foreach(lines, idx, l) {
+	json_array_foreach((json_t *)lines, idx, l) {
 		struct cfg_line *ln = &d->lines[idx];
 		struct member lm[] = {
 			{ "button", 'u', &ln->button, CFG_LINES_MAX, 0 },
@@ -198,6 +214,61 @@ devjson_to_device(const json_t *obj, struct cfg_device *d, char *err,
 	}
 	d->line_count = json_array_size(lines);
 	return 0;
+}
+
+int
+devjson_to_device(const json_t *obj, struct cfg_device *d, char *err,
+                  size_t errlen)
+{
+	char name[64] = "", model[CFG_MODEL_MAX] = "", where[96];
+	const struct cfg_model *cm;
+	json_t *lines, *jn;
+	struct member m[] = {
+		{ "name", 's', name, sizeof(name), 1 },
+		{ "model", 's', model, sizeof(model), 1 },
+		{ "profile", 's', d->profile, sizeof(d->profile), 1 },
+		{ "owner", 's', d->owner, sizeof(d->owner), 0 },
+		{ "pool", 's', d->pool, sizeof(d->pool), 0 },
+		{ "description", 's', d->description, sizeof(d->description), 0 },
+		{ "load", 's', d->load, sizeof(d->load), 0 },
+		{ "require_activation_code", 'b', &d->require_activation_code, 0, 0 },
+		{ "allow_activation_code_via_mra", 'b', &d->allow_activation_code_mra, 0, 0 },
+		{ "mra_domain", 's', d->mra_domain, sizeof(d->mra_domain), 0 },
+		{ "lines", 'x', NULL, 0, 0 },
+		{ "dialplan", 's', d->dialplan, sizeof(d->dialplan), 0 },
+		{ "softkeys", 's', d->softkeys, sizeof(d->softkeys), 0 },
+		{ "feature_policy", 's', d->feature_policy, sizeof(d->feature_policy), 0 },
+		{ "kem_count", 'u', &d->kem_count, CFG_KEM_MAX, 0 },
+		{ "kem_type", 's', d->kem_type, sizeof(d->kem_type), 0 },
+		{ "vendor", 'x', NULL, 0, 0 },
+	};
+	char shown[64];
+
+	cfg_device_init(d, NULL);
+	/* Name first, so every later message can say which device it is. */
+	jn = json_is_object(obj) ? json_object_get(obj, "name") : NULL;
+	if (jn != NULL && json_is_string(jn))
+		str_sanitize(where, sizeof(where), json_string_value(jn),
+		             json_string_length(jn));
+	else
+		snprintf(where, sizeof(where), "device");
+	if (take_members(obj, m, sizeof(m) / sizeof(m[0]), where, err, errlen) < 0)
+		return -1;
+	lines = json_object_get(obj, "lines");
+	if (cfg_device_name_parse(name, strlen(name), d->name) < 0) {
+		snprintf(err, errlen, "%s: device name \"%s\" is not SEP followed by 12 hex digits, or CSF/BOT/TCT/TAB and 1-12 of A-Z 0-9 . _ -",
+		         where, str_sanitize(shown, sizeof(shown), name, strlen(name)));
+		return -1;
+	}
+	if ((cm = cfg_model_find(model)) == NULL) {
+		snprintf(err, errlen, "%s: unknown model \"%s\"", d->name,
+		         str_sanitize(shown, sizeof(shown), model, strlen(model)));
+		return -1;
+	}
+	snprintf(d->model, sizeof(d->model), "%s", cm->name);
+	if (vendor_from_json(json_object_get(obj, "vendor"), d, err, errlen) < 0)
+		return -1;
+	return lines_from_json(lines, d, err, errlen);
 }
 
 int

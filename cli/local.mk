@@ -18,6 +18,11 @@ cli_oprovctl_SOURCES = \
 	cli/cmd_expressway.c \
 	cli/cmd_profile.c \
 	cli/cmd_device.c \
+	cli/cmd_devset.c \
+	cli/cmd_action.c \
+	cli/cmd_model.c \
+	cli/cmd_named.c \
+	cli/cmd_profset.c \
 	cli/cmd_code.c \
 	cli/cmd_token.c \
 	cli/cmd_keys.c \

@@ -100,6 +100,7 @@ static const struct cli_cmd commands[] = {
 	  "                 [--tftp-encrypted-config] [--description D]\n"
 	  "       oprovctl [--json] profile list\n"
 	  "       oprovctl [--json] profile show NAME\n"
+	  "       oprovctl profile set NAME [--vendor KEY=VALUE]... [--description D]\n"
 	  "       oprovctl profile delete NAME\n"
 	  "  OAuth only with encrypted + tls, without digest or TFTP encrypted config.\n" },
 	{ "device", cmd_device, "devices, lines, import/export, rendered configs",
@@ -113,9 +114,48 @@ static const struct cli_cmd commands[] = {
 	  "       oprovctl device import [--replace] FILE.json\n"
 	  "       oprovctl device export\n"
 	  "       oprovctl device config NAME\n"
-	  "  NAME is SEP + 12 hex digits (any case).  export writes the JSON that\n"
+	  "       oprovctl device set NAME [--profile P] [--pool P] [--owner U]\n"
+	  "                 [--line DN[:LABEL]]... [--no-lines] [--description D]\n"
+	  "                 [--load LOAD] [--vendor KEY=VALUE]... [--dialplan NAME]\n"
+	  "                 [--softkeys NAME] [--feature-policy NAME] [--kem N[:TYPE]]\n"
+	  "       oprovctl [--json] device apply|reset|restart NAME... | --pool P |\n"
+	  "                 --profile P | --all [--wait SECONDS]\n"
+	  "  NAME is SEP + 12 hex digits (any case), or a soft client's CSF, BOT,\n"
+	  "  TCT or TAB name.  set changes a device in place: its tokens stay valid.\n"
+	  "  apply/restart/reset send the registered device a NOTIFY through\n"
+	  "  oprov-sipd and report answered, sent, not registered or not delivered\n"
+	  "  (exit 1 unless every device answered 2xx).  export writes the JSON that\n"
 	  "  import reads (\"-\" reads stdin).  config prints SEP<MAC>.cnf.xml exactly\n"
 	  "  as the daemons serve it.\n" },
+	{ "model", cmd_model, "phone models and their default firmware loads",
+	  "usage: oprovctl [--json] model list\n"
+	  "       oprovctl model set MODEL --load LOAD\n"
+	  "       oprovctl model unset MODEL\n"
+	  "  A model's load feeds XMLDefault.cnf.xml and the loadInformation of\n"
+	  "  every device of the model without a load of its own.\n" },
+	{ "dialplan", cmd_named, "dial plans devices name in <dialTemplate>",
+	  "usage: oprovctl dialplan add|set NAME [--description D] [--rule MATCH[:TIMEOUT[:REWRITE]]]...\n"
+	  "       oprovctl dialplan list\n"
+	  "       oprovctl dialplan show NAME\n"
+	  "       oprovctl dialplan delete NAME\n"
+	  "  NAME: 1-32 of a-z 0-9 _ -.  MATCH: digits # * . and \\* (a literal *),\n"
+	  "  TIMEOUT 0-60 s (default 3), REWRITE digits # * . %0-%5 %%.  set --rule\n"
+	  "  replaces every rule.  Served as dialplan-NAME.xml; show prints it.\n" },
+	{ "softkeys", cmd_named, "softkey templates devices name in <softKeyFile>",
+	  "usage: oprovctl softkeys add|set NAME [--description D] [--state STATE=KEY,KEY...]...\n"
+	  "       oprovctl softkeys list\n"
+	  "       oprovctl softkeys show NAME\n"
+	  "       oprovctl softkeys delete NAME\n"
+	  "  STATE: on-hook, connected, on-hold, ring-in, off-hook, ... (see\n"
+	  "  oprovctl(8)); KEY: Redial, NewCall, Hold, EndCall, ...; \"STATE=\" clears\n"
+	  "  a state.  Served as softkeys-NAME.xml; show prints it.\n" },
+	{ "feature-policy", cmd_named, "feature policies devices name in <featurePolicyFile>",
+	  "usage: oprovctl feature-policy add|set NAME [--description D] [--enable F]... [--disable F]...\n"
+	  "       oprovctl feature-policy list\n"
+	  "       oprovctl feature-policy show NAME\n"
+	  "       oprovctl feature-policy delete NAME\n"
+	  "  F: forward-all, park, barge, ... (see oprovctl(8)).  Served as\n"
+	  "  featurepolicy-NAME.xml; show prints it.\n" },
 	{ "activation-code", cmd_code, "onboarding activation codes",
 	  "usage: oprovctl activation-code issue NAME [--hours H]\n"
 	  "       oprovctl [--json] activation-code list\n"

@@ -2,6 +2,10 @@
  * filename.c - what a requested file name means.  Every daemon (HTTP 6970,
  * HTTPS 6971, TFTP) asks this one function, so a device's config cannot be
  * reached through a spelling one daemon recognises and another does not.
+ * Device files are NAME.cnf.xml[.sgn|.enc.sgn] for every device name (a
+ * phone's SEP<MAC>, a soft client's CSF/BOT/TCT/TAB name: Jabber fetches
+ * <its device name>.cnf.xml); CTL/ITL + device name + .tlv are the
+ * device trust lists.
  */
 #include "config.h"
 
@@ -19,15 +23,51 @@ eq_ci(const char *s, size_t len, const char *lit)
 	return strlen(lit) == len && strncasecmp(s, lit, len) == 0;
 }
 
-/* Does s[0..len) start with "SEP" + 12 hex followed by exactly `suffix`? */
+/* Is s[0..len) a device name followed by exactly `suffix`?  Device names
+ * have different lengths (SEP + MAC, soft clients' names), so the suffix is
+ * matched from the end and the rest must parse as a device name. */
 static int
 match_device(const char *s, size_t len, const char *suffix, char dev[CFG_DEVNAME_MAX])
 {
-	const size_t n = CFG_DEVNAME_MAX - 1;
+	size_t sl = strlen(suffix);
 
-	if (len < n || !eq_ci(s + n, len - n, suffix))
+	if (len <= sl || !eq_ci(s + len - sl, sl, suffix))
 		return 0;
-	return cfg_device_name_parse(s, n, dev) == 0;
+	return cfg_device_name_parse(s, len - sl, dev) == 0;
+}
+
+/* Is s[0..len) PREFIX + record name + ".xml" for one of the named kinds? */
+static enum cfg_file_kind
+match_named(const char *s, size_t len, char rec[CFG_RECNAME_MAX])
+{
+	static const enum cfg_file_kind kinds[] = {
+		CFG_FILE_DIALPLAN, CFG_FILE_SOFTKEYS, CFG_FILE_FEATURE_POLICY
+	};
+	char probe[CFG_NAMED_FILE_MAX];
+
+	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+		/* The file name of a one-letter record tells the prefix length. */
+		if (cfg_named_file(kinds[k], "a", probe, sizeof(probe)) < 0)
+			continue;
+		size_t pl = strlen(probe) - strlen("a.xml"), nl;
+		if (len <= pl + 4 || strncasecmp(s, probe, pl) != 0 ||
+		    !eq_ci(s + len - 4, 4, ".xml"))
+			continue;
+		nl = len - pl - 4;
+		if (nl >= CFG_RECNAME_MAX)
+			return CFG_FILE_PUBLIC;
+		for (size_t i = 0; i < nl; i++) {
+			char c = s[pl + i];
+			rec[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+		}
+		rec[nl] = '\0';
+		if (cfg_recname_check("name", rec, NULL, 0) < 0) {
+			rec[0] = '\0';
+			return CFG_FILE_PUBLIC;
+		}
+		return kinds[k];
+	}
+	return CFG_FILE_PUBLIC;
 }
 
 enum cfg_file_kind
@@ -38,6 +78,7 @@ cfg_file_classify(const char *name, size_t len, struct cfg_file *out)
 
 	out->device[0] = '\0';
 	out->trustlist = NULL;
+	out->record[0] = '\0';
 	/* Path syntax every daemon refuses, whatever the file: common/'s one
 	 * check (no control or non-ASCII byte, '\\', empty, "." or ".."
 	 * component). */
@@ -67,6 +108,9 @@ cfg_file_classify(const char *name, size_t len, struct cfg_file *out)
 		out->trustlist = toupper((unsigned char)base[0]) == 'C' ? CFG_CTL_FILE : CFG_ITL_FILE;
 		return out->kind = CFG_FILE_TRUSTLIST;
 	}
+	/* dialplan-NAME.xml, softkeys-NAME.xml, featurepolicy-NAME.xml */
+	if ((out->kind = match_named(base, blen, out->record)) != CFG_FILE_PUBLIC)
+		return out->kind;
 	if (eq_ci(base, blen, CFG_DEFAULT_FILE ".sgn"))
 		return out->kind = CFG_FILE_DEFAULT_CONFIG_SIGNED;
 	/* NAME.sgn: the signed form of a public file (firmware, locales). */
@@ -89,6 +133,9 @@ cfg_file_kind_name(enum cfg_file_kind k)
 	case CFG_FILE_TRUSTLIST:            return "trustlist";
 	case CFG_FILE_DEFAULT_CONFIG_SIGNED: return "default-config-signed";
 	case CFG_FILE_PUBLIC_SIGNED:        return "public-signed";
+	case CFG_FILE_DIALPLAN:             return "dialplan";
+	case CFG_FILE_SOFTKEYS:             return "softkeys";
+	case CFG_FILE_FEATURE_POLICY:       return "feature-policy";
 	}
 	return "unknown";
 }

@@ -3,11 +3,18 @@ noinst_LIBRARIES += configgen/libconfiggen.a
 configgen_libconfiggen_a_SOURCES = \
 	configgen/configgen.h \
 	configgen/cfg_int.h \
+	configgen/cfg_xml.h \
+	configgen/devname.c \
 	configgen/filename.c \
 	configgen/model.c \
+	configgen/named.c \
 	configgen/params.c \
 	configgen/render.c \
-	configgen/text.c
+	configgen/render_named.c \
+	configgen/reported.c \
+	configgen/text.c \
+	configgen/tz.c \
+	configgen/vendor.c
 configgen_libconfiggen_a_CFLAGS = $(AM_CFLAGS) $(XML_CFLAGS)
 # What a program linking configgen/libconfiggen.a also needs.
 CONFIGGEN_LIBS = configgen/libconfiggen.a common/libcommon.a $(XML_LIBS)
@@ -36,3 +43,12 @@ noinst_PROGRAMS += bench/configgen_render
 bench_configgen_render_SOURCES = bench/configgen_render.c
 bench_configgen_render_CFLAGS = $(AM_CFLAGS) $(XML_CFLAGS)
 bench_configgen_render_LDADD = $(CONFIGGEN_LIBS)
+
+# Apply Config / reset with a scripted phone against real daemons (needs
+# cli/, sip/ and httpsd/).
+TESTS += tests/smoke/apply.sh
+EXTRA_DIST += tests/smoke/apply.sh tests/smoke/script_phone.py
+
+FUZZERS += tests/fuzz/fuzz_cfgspec
+tests_fuzz_fuzz_cfgspec_SOURCES = tests/fuzz/fuzz_cfgspec.c
+tests_fuzz_fuzz_cfgspec_LDADD = $(FUZZ_DRIVER) $(CONFIGGEN_LIBS)

@@ -26,47 +26,105 @@ copy_field(char *dst, size_t size, const char *src)
  * OAuth-capable: the phone models and soft-client types named in cisco.md
  * ("Profiles that can carry OAuth").  The others are common models that
  * exist in deployments and must stay on non-OAuth profiles.  type_id values
- * are the device type numbers seen in published XMLDefault.cnf.xml files and
- * device-type tables; where no public file confirmed one it is 0 and
- * XMLDefault carries no load element for that model. */
+ * are the device type numbers seen in published XMLDefault.cnf.xml files
+ * (loadInformationNNN) and device-type tables; where no public file
+ * confirmed one it is 0 and XMLDefault carries no load element for that
+ * model.  kem_max: key expansion modules the administration guides give
+ * (8851 two, 8861 and 8865 three). */
 #define O CFG_MODEL_OAUTH
 #define S (CFG_MODEL_OAUTH | CFG_MODEL_SOFT)
+#define F78 CFG_FAMILY_78XX
+#define F88 CFG_FAMILY_88XX
+#define F99 CFG_FAMILY_99XX
+#define FSC CFG_FAMILY_SOFT
+#define FOT CFG_FAMILY_OTHER
+/* A flat table. */
 static const struct cfg_model models[] = {
-	{ "7811",   "Cisco 7811",   O, 0 },
-	{ "7821",   "Cisco 7821",   O, 621 },
-	{ "7832",   "Cisco 7832",   O, 0 },
-	{ "7841",   "Cisco 7841",   O, 622 },
-	{ "7861",   "Cisco 7861",   O, 623 },
-	{ "8811",   "Cisco 8811",   O, 0 },
-	{ "8832",   "Cisco 8832",   O, 0 },
-	{ "8832NR", "Cisco 8832NR", O, 0 },
-	{ "8841",   "Cisco 8841",   O, 683 },
-	{ "8845",   "Cisco 8845",   O, 0 },
-	{ "8851",   "Cisco 8851",   O, 684 },
-	{ "8851NR", "Cisco 8851NR", O, 0 },
-	{ "8861",   "Cisco 8861",   O, 685 },
-	{ "8865",   "Cisco 8865",   O, 0 },
-	{ "8865NR", "Cisco 8865NR", O, 0 },
-	{ "CSF",    "Cisco Unified Client Services Framework", S, 0 },
-	{ "TCT",    "Cisco Dual Mode for iPhone",  S, 0 },
-	{ "BOT",    "Cisco Dual Mode for Android", S, 0 },
-	{ "TAB",    "Cisco Jabber for Tablet",     S, 0 },
-	{ "6921",   "Cisco 6921",   0, 0 },
-	{ "6941",   "Cisco 6941",   0, 0 },
-	{ "6961",   "Cisco 6961",   0, 0 },
-	{ "7942",   "Cisco 7942",   0, 434 },
-	{ "7945",   "Cisco 7945",   0, 435 },
-	{ "7962",   "Cisco 7962",   0, 404 },
-	{ "7965",   "Cisco 7965",   0, 436 },
-	{ "7975",   "Cisco 7975",   0, 437 },
-	{ "8941",   "Cisco 8941",   0, 0 },
-	{ "8945",   "Cisco 8945",   0, 0 },
-	{ "8961",   "Cisco 8961",   0, 540 },
-	{ "9951",   "Cisco 9951",   0, 537 },
-	{ "9971",   "Cisco 9971",   0, 493 },
+	{ "7811",   "Cisco 7811",   O, 36213, F78, 0 },
+	{ "7821",   "Cisco 7821",   O, 621,   F78, 0 },
+	{ "7832",   "Cisco 7832",   O, 36247, F78, 0 },
+	{ "7841",   "Cisco 7841",   O, 622,   F78, 0 },
+	{ "7861",   "Cisco 7861",   O, 623,   F78, 0 },
+	{ "8811",   "Cisco 8811",   O, 36217, F88, 0 },
+	{ "8832",   "Cisco 8832",   O, 36258, F88, 0 },
+	{ "8832NR", "Cisco 8832NR", O, 0,     F88, 0 },
+	{ "8841",   "Cisco 8841",   O, 683,   F88, 0 },
+	{ "8845",   "Cisco 8845",   O, 36224, F88, 0 },
+	{ "8851",   "Cisco 8851",   O, 684,   F88, 2 },
+	{ "8851NR", "Cisco 8851NR", O, 0,     F88, 2 },
+	{ "8861",   "Cisco 8861",   O, 685,   F88, 3 },
+	{ "8865",   "Cisco 8865",   O, 36225, F88, 3 },
+	{ "8865NR", "Cisco 8865NR", O, 0,     F88, 3 },
+	{ "CSF",    "Cisco Unified Client Services Framework", S, 0, FSC, 0 },
+	{ "TCT",    "Cisco Dual Mode for iPhone",  S, 0, FSC, 0 },
+	{ "BOT",    "Cisco Dual Mode for Android", S, 0, FSC, 0 },
+	{ "TAB",    "Cisco Jabber for Tablet",     S, 0, FSC, 0 },
+	{ "6921",   "Cisco 6921",   0, 0,   FOT, 0 },
+	{ "6941",   "Cisco 6941",   0, 0,   FOT, 0 },
+	{ "6961",   "Cisco 6961",   0, 0,   FOT, 0 },
+	{ "7942",   "Cisco 7942",   0, 434, FOT, 0 },
+	{ "7945",   "Cisco 7945",   0, 435, FOT, 0 },
+	{ "7962",   "Cisco 7962",   0, 404, FOT, 0 },
+	{ "7965",   "Cisco 7965",   0, 436, FOT, 0 },
+	{ "7975",   "Cisco 7975",   0, 437, FOT, 0 },
+	{ "8941",   "Cisco 8941",   0, 0,   F99, 0 },
+	{ "8945",   "Cisco 8945",   0, 0,   F99, 0 },
+	{ "8961",   "Cisco 8961",   0, 540, F99, 0 },
+	{ "9841",   "Cisco 9841",   0, 0,   F99, 0 },
+	{ "9851",   "Cisco 9851",   0, 0,   F99, 0 },
+	{ "9861",   "Cisco 9861",   0, 0,   F99, 0 },
+	{ "9871",   "Cisco 9871",   0, 0,   F99, 0 },
+	{ "9951",   "Cisco 9951",   0, 537, F99, 0 },
+	{ "9971",   "Cisco 9971",   0, 493, F99, 0 },
 };
 #undef O
 #undef S
+#undef F78
+#undef F88
+#undef F99
+#undef FSC
+#undef FOT
+
+/* Key expansion modules: the three the 8800 administration guide names. */
+static const struct cfg_kem_type kems[] = {
+	{ "8800", "Cisco IP Phone 8800 Key Expansion Module",
+	  "8851 8851NR 8861 8865 8865NR" },
+	{ "8851-8861", "Cisco IP Phone 8851/8861 Key Expansion Module", "8851 8851NR 8861" },
+	{ "8865", "Cisco IP Phone 8865 Key Expansion Module", "8865 8865NR" },
+};
+
+const struct cfg_kem_type *
+cfg_kem_table(size_t *count)
+{
+	if (count != NULL)
+		*count = sizeof(kems) / sizeof(kems[0]);
+	return kems;
+}
+
+const struct cfg_kem_type *
+cfg_kem_find(const char *key)
+{
+	for (size_t i = 0; key != NULL && i < sizeof(kems) / sizeof(kems[0]); i++)
+		if (strcmp(kems[i].key, key) == 0)
+			return &kems[i];
+	return NULL;
+}
+
+/* 1 when model name m is one of the space-separated words of list. */
+static int
+in_list(const char *list, const char *m)
+{
+	size_t ml = strlen(m);
+
+	for (const char *p = list; *p != '\0'; ) {
+		size_t wl = strcspn(p, " ");
+		if (wl == ml && strncmp(p, m, ml) == 0)
+			return 1;
+		p += wl;
+		p += *p == ' ';
+	}
+	return 0;
+}
 
 const struct cfg_model *
 cfg_model_table(size_t *count)
@@ -167,6 +225,10 @@ cfg_pool_validate(const struct cfg_pool *p, char *err, size_t errlen)
 	    cfg_charset_check("pool date template", p->date_template,
 	                      sizeof(p->date_template), 1, 0, "MDYA/.- ", err, errlen) < 0)
 		return -1;
+	/* A zone phones could not be told about is refused here, naming the
+	 * ones that come closest. */
+	if (p->time_zone[0] != '\0' && cfg_tz_check(p->time_zone, err, errlen) < 0)
+		return -1;
 	if (p->ntp_count > CFG_NTP_MAX)
 		return cfg_fail(err, errlen, "pool %s: %zu NTP servers, at most %d",
 		                p->name, p->ntp_count, CFG_NTP_MAX);
@@ -254,7 +316,8 @@ cfg_profile_validate(const struct cfg_profile *p, char *err, size_t errlen)
 
 	if (cfg_name_check("profile name", p->name, sizeof(p->name), err, errlen) < 0 ||
 	    cfg_text_check("profile description", p->description, sizeof(p->description),
-	                   1, err, errlen) < 0)
+	                   1, err, errlen) < 0 ||
+	    cfg_vendor_validate(&p->vendor, CFG_FAMILY_ANY, err, errlen) < 0)
 		return -1;
 	if (p->mode < CFG_MODE_NON_SECURE || p->mode > CFG_MODE_ENCRYPTED)
 		return cfg_fail(err, errlen, "profile %s: unknown security mode %d",
@@ -290,32 +353,6 @@ cfg_profile_validate(const struct cfg_profile *p, char *err, size_t errlen)
 }
 
 /* ---- devices ---------------------------------------------------------------------- */
-static int
-hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9') return c - '0';
-	if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-	return -1;
-}
-
-int
-cfg_device_name_parse(const char *s, size_t len, char out[CFG_DEVNAME_MAX])
-{
-	static const char hex[] = "0123456789ABCDEF";
-
-	if (s == NULL || len != CFG_DEVNAME_MAX - 1 || strncasecmp(s, "SEP", 3) != 0)
-		return -1;
-	for (size_t i = 3; i < len; i++)
-		if (hexval((unsigned char)s[i]) < 0)
-			return -1;
-	memcpy(out, "SEP", 3);
-	for (size_t i = 3; i < len; i++)
-		out[i] = hex[hexval((unsigned char)s[i])];
-	out[len] = '\0';
-	return 0;
-}
-
 void
 cfg_device_init(struct cfg_device *d, const char *name)
 {
@@ -373,6 +410,52 @@ cfg_line_validate(const struct cfg_line *l, char *err, size_t errlen)
 	return 0;
 }
 
+/* A phone is named after its MAC (SEP); a soft client after its type. */
+static int
+device_kind_check(const struct cfg_device *d, const struct cfg_model *m, char *err,
+                  size_t errlen)
+{
+	int soft = cfg_device_name_is_soft(d->name);
+
+	if ((m->flags & CFG_MODEL_SOFT) && (!soft || strncmp(d->name, m->name, 3) != 0))
+		return cfg_fail(err, errlen, "device %s: a %s soft client's name starts with %s",
+		                d->name, m->name, m->name);
+	if (!(m->flags & CFG_MODEL_SOFT) && soft)
+		return cfg_fail(err, errlen, "device %s: model %s is a phone, named SEP + its MAC",
+		                d->name, m->name);
+	return 0;
+}
+
+/* The named files, key expansion modules and vendor settings. */
+static int
+device_files_check(const struct cfg_device *d, const struct cfg_model *m, char *err,
+                   size_t errlen)
+{
+	const struct cfg_kem_type *k;
+
+	if ((d->dialplan[0] && cfg_recname_check("device dial plan", d->dialplan, err,
+	                                         errlen) < 0) ||
+	    (d->softkeys[0] && cfg_recname_check("device softkey template", d->softkeys,
+	                                         err, errlen) < 0) ||
+	    (d->feature_policy[0] && cfg_recname_check("device feature policy",
+	                                               d->feature_policy, err, errlen) < 0))
+		return -1;
+	if (d->kem_count > m->kem_max)
+		return cfg_fail(err, errlen, "model %s takes %u key expansion modules, not %u",
+		                m->name, m->kem_max, d->kem_count);
+	if (d->kem_count == 0 && d->kem_type[0] != '\0')
+		return cfg_fail(err, errlen, "key expansion module type without a module");
+	if (d->kem_count > 0) {
+		if (cfg_field_len(d->kem_type, sizeof(d->kem_type)) >= sizeof(d->kem_type) ||
+		    (k = cfg_kem_find(d->kem_type)) == NULL)
+			return cfg_fail(err, errlen, "unknown key expansion module type (8800, "
+			                "8851-8861, 8865)");
+		if (!in_list(k->models, m->name))
+			return cfg_fail(err, errlen, "%s does not fit model %s", k->product, m->name);
+	}
+	return cfg_vendor_validate(&d->vendor, m->family, err, errlen);
+}
+
 int
 cfg_device_validate(const struct cfg_device *d, const struct cfg_profile *profile,
                     char *err, size_t errlen)
@@ -385,7 +468,8 @@ cfg_device_validate(const struct cfg_device *d, const struct cfg_profile *profil
 		char shown[64];
 		str_sanitize(shown, sizeof(shown), d->name, len);
 		return cfg_fail(err, errlen,
-		                "device name \"%s\" is not SEP followed by 12 upper-case hex digits",
+		                "device name \"%s\" is not SEP followed by 12 upper-case hex "
+		                "digits, nor a soft client's upper-case CSF, BOT, TCT or TAB name",
 		                shown);
 	}
 	if (cfg_charset_check("device model", d->model, sizeof(d->model), 0, 1, "",
@@ -396,6 +480,9 @@ cfg_device_validate(const struct cfg_device *d, const struct cfg_profile *profil
 	/* Stored as the table spells it, so lookups and exports agree. */
 	if (strcmp(m->name, d->model) != 0)
 		return cfg_fail(err, errlen, "model %s must be written %s", d->model, m->name);
+	if (device_kind_check(d, m, err, errlen) < 0 ||
+	    device_files_check(d, m, err, errlen) < 0)
+		return -1;
 	if (cfg_name_check("device profile", d->profile, sizeof(d->profile), err, errlen) < 0 ||
 	    cfg_text_check("device owner", d->owner, sizeof(d->owner), 1, err, errlen) < 0 ||
 	    (d->pool[0] != '\0' &&
@@ -452,4 +539,10 @@ cfg_device_needs_token(const struct cfg_profile *profile)
 {
 	/* No profile known means no way to prove the device is not gated. */
 	return profile == NULL || profile->oauth != 0;
+}
+
+int
+cfg_load_check(const char *load, char *err, size_t errlen)
+{
+	return cfg_charset_check("load", load, CFG_LOAD_MAX, 0, 1, "._-", err, errlen);
 }

@@ -54,7 +54,19 @@
 	  SET_URL, "directoryURL; {host} is replaced by the file server's name") \
 	X(CFG_PARAM_TEXT, "authentication-url", authentication_url, 0, \
 	  FSIZE(authentication_url) - 1, "", SET_URL, \
-	  "authenticationURL; {host} is replaced by the file server's name")
+	  "authenticationURL; {host} is replaced by the file server's name") \
+	X(CFG_PARAM_TEXT, "secure-services-url", secure_services_url, 0, \
+	  FSIZE(secure_services_url) - 1, "", SET_URL, \
+	  "secureServicesURL (HTTPS); {host} as above") \
+	X(CFG_PARAM_TEXT, "secure-directory-url", secure_directory_url, 0, \
+	  FSIZE(secure_directory_url) - 1, "", SET_URL, \
+	  "secureDirectoryURL (HTTPS); {host} as above") \
+	X(CFG_PARAM_TEXT, "secure-authentication-url", secure_authentication_url, 0, \
+	  FSIZE(secure_authentication_url) - 1, "", SET_URL, \
+	  "secureAuthenticationURL (HTTPS); {host} as above") \
+	X(CFG_PARAM_BOOL, "apply-on-change", apply_on_change, 0, 1, "off", NULL, \
+	  "oprovctl device set / profile set request Apply Config for the registered " \
+	  "devices they change")
 
 #define P_INFO(t, n, f, lo, hi, d, set, desc) { n, t, lo, hi, d, desc },
 static const struct cfg_param_info infos[] = { PARAM_LIST(P_INFO) };

@@ -2,8 +2,12 @@
  * render.c - SEP<MAC>.cnf.xml and XMLDefault.cnf.xml with libxml2's
  * xmlTextWriter, into one memory buffer per file.
  *
- * Element order follows the configs phones are known to read (cisco.md,
- * "SEP<MAC>.cnf.xml — the elements that matter").  Everything typed by an
+ * Element order follows the configs the call-control system generates
+ * (cisco.md, "SEP<MAC>.cnf.xml — the elements that matter", and a published
+ * config it generated for a 7821); the elements a family does not use are
+ * left out, never reordered.  tests/data/configgen/schema/ holds that order
+ * as RELAX NG, and tests/smoke/configgen-xmllint.sh checks the golden files
+ * against it.  Everything typed by an
  * administrator goes through text(): invalid UTF-8 and characters XML cannot
  * carry are dropped there, and libxml2 escapes the rest, so the output is
  * well-formed whatever the store holds.
@@ -14,92 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <libxml/xmlwriter.h>
-
-#include "configgen/cfg_int.h"
-#include "configgen/configgen.h"
-
-/* First size of the output buffer: a two-line config is about 4 KiB, so most
- * renders never grow it. */
-#define RENDER_BUF_INITIAL 8192
-/* Longest text after "{host}" substitution in a URL. */
-#define RENDER_URL_MAX     1024
-
-/* The versionStamp is written with this placeholder, the whole file is
- * hashed, then the placeholder is overwritten with the hash.  Admin text can
- * never forge the marker: '<' is always escaped. */
-#define STAMP_LEN          16
-#define STAMP_PLACEHOLDER  "0000000000000000"
-#define STAMP_MARK         "<versionStamp>" STAMP_PLACEHOLDER "</versionStamp>"
-
-/* A writer whose first failure sticks, so the render functions read as the
- * file they produce and check once at the end. */
-struct wr {
-	xmlTextWriterPtr w;
-	int failed;
-};
-
-static void
-chk(struct wr *w, int rc)
-{
-	if (rc < 0)
-		w->failed = 1;
-}
-
-static void
-start(struct wr *w, const char *name)
-{
-	if (!w->failed)
-		chk(w, xmlTextWriterStartElement(w->w, BAD_CAST name));
-}
-
-static void
-end(struct wr *w)
-{
-	if (!w->failed)
-		chk(w, xmlTextWriterEndElement(w->w));
-}
-
-static void
-attr_uint(struct wr *w, const char *name, unsigned v)
-{
-	if (!w->failed)
-		chk(w, xmlTextWriterWriteFormatAttribute(w->w, BAD_CAST name, "%u", v));
-}
-
-/* <name>text</name>; text is a record field of at most `size` bytes that may
- * lack its terminator. */
-static void
-text(struct wr *w, const char *name, const char *s, size_t size)
-{
-	char clean[RENDER_URL_MAX];
-
-	if (w->failed)
-		return;
-	cfg_text_clean(clean, sizeof(clean), s ? s : "", cfg_field_len(s, size));
-	chk(w, xmlTextWriterWriteElement(w->w, BAD_CAST name, BAD_CAST clean));
-}
-
-/* <name>value</name> for text oprov itself chose (constants, numbers): it
- * needs no escaping, and writing it raw spares libxml2 an escaped copy. */
-static void
-lit(struct wr *w, const char *name, const char *value)
-{
-	start(w, name);
-	if (!w->failed && value[0] != '\0')
-		chk(w, xmlTextWriterWriteRaw(w->w, BAD_CAST value));
-	if (!w->failed)
-		chk(w, xmlTextWriterFullEndElement(w->w));
-}
-
-static void
-num(struct wr *w, const char *name, long v)
-{
-	char buf[24];
-
-	snprintf(buf, sizeof(buf), "%ld", v);
-	lit(w, name, buf);
-}
+#include "configgen/cfg_xml.h"
 
 /* A URL parameter with every "{host}" replaced by the file server's name.
  * Without a file server such a URL is left out (empty element) rather than
@@ -141,6 +60,21 @@ urls(struct wr *w, const struct cfg_render_ctx *ctx)
 	    ctx->file_server);
 	url(w, "directoryURL", p->directory_url, sizeof(p->directory_url), ctx->file_server);
 	url(w, "servicesURL", p->services_url, sizeof(p->services_url), ctx->file_server);
+}
+
+/* The HTTPS variants, after the plain ones as the generated configs have
+ * them (device configs only). */
+static void
+secure_urls(struct wr *w, const struct cfg_render_ctx *ctx)
+{
+	const struct cfg_params *p = ctx->params;
+
+	url(w, "secureAuthenticationURL", p->secure_authentication_url,
+	    sizeof(p->secure_authentication_url), ctx->file_server);
+	url(w, "secureDirectoryURL", p->secure_directory_url,
+	    sizeof(p->secure_directory_url), ctx->file_server);
+	url(w, "secureServicesURL", p->secure_services_url,
+	    sizeof(p->secure_services_url), ctx->file_server);
 }
 
 /* callManagerGroup: the pool's node group, highest priority first. */
@@ -186,6 +120,7 @@ device_pool(struct wr *w, const struct cfg_render_ctx *ctx)
 	const struct cfg_params *p = ctx->params;
 	const char *name = pool ? pool->name : "Default";
 	const char *tz = p->time_zone, *tmpl = p->date_template;
+	const struct cfg_tz *zone;
 	size_t ntp = 0;
 
 	if (pool != NULL) {
@@ -200,10 +135,12 @@ device_pool(struct wr *w, const struct cfg_render_ctx *ctx)
 	start(w, "dateTimeSetting");
 	text(w, "name", name, CFG_NAME_MAX);
 	text(w, "dateTemplate", tmpl, CFG_DATE_TMPL_MAX);
-	/* One Olson name for both: timeZone traditionally carries a Windows-style
-	 * name, but phones that know olsonTimeZone use it first (inference from
-	 * published configs); an unknown timeZone text is ignored by them. */
-	text(w, "timeZone", tz, CFG_TZ_MAX);
+	/* timeZone carries the vendor's name for the zone, olsonTimeZone the
+	 * Olson id (phones that know it use it first: inference from
+	 * published configs).  A zone the table lacks (stored before pools
+	 * were checked against it) keeps its Olson id in both. */
+	zone = cfg_tz_find(tz);
+	text(w, "timeZone", zone ? zone->vendor : tz, CFG_TZ_MAX);
 	text(w, "olsonTimeZone", tz, CFG_TZ_MAX);
 	start(w, "ntps");
 	for (size_t i = 0; i < ntp; i++) {
@@ -218,9 +155,27 @@ device_pool(struct wr *w, const struct cfg_render_ctx *ctx)
 	end(w);
 }
 
+/* The contact a line registers with: its number, or for a line shared with
+ * other devices its number and this device's name, so each device sharing
+ * the line holds a binding of its own. */
+static void
+line_contact(struct wr *w, const struct cfg_line *l, const char *device, int shared)
+{
+	char contact[CFG_DN_MAX + CFG_DEVNAME_MAX + 1];
+	size_t n = cfg_field_len(l->dn, sizeof(l->dn));
+
+	if (!shared) {
+		text(w, "contact", l->dn, sizeof(l->dn));
+		return;
+	}
+	snprintf(contact, sizeof(contact), "%.*s-%.*s", (int)n, l->dn,
+	         (int)cfg_field_len(device, CFG_DEVNAME_MAX), device);
+	text(w, "contact", contact, sizeof(contact));
+}
+
 static void
 sip_line(struct wr *w, const struct cfg_line *l, unsigned index, unsigned port,
-         int oauth)
+         int oauth, const char *device, int shared)
 {
 	start(w, "line");
 	attr_uint(w, "button", l->button);
@@ -231,22 +186,39 @@ sip_line(struct wr *w, const struct cfg_line *l, unsigned index, unsigned port,
 	num(w, "port", (long)port);
 	text(w, "name", l->dn, sizeof(l->dn));
 	text(w, "displayName", l->display_name, sizeof(l->display_name));
-	text(w, "contact", l->dn, sizeof(l->dn));
+	start(w, "autoAnswer");
+	num(w, "autoAnswerEnabled", l->auto_answer ? 1 : 0);
+	end(w);
+	num(w, "callWaiting", l->call_waiting ? 1 : 0);
 	/* OAuth devices prove themselves with tokens: no digest credentials, ever.
 	 * Legacy devices get their number as digest user and no password (oprov
 	 * stores none; legacy registration is the call-control system's job). */
 	text(w, "authName", oauth ? "" : l->dn, sizeof(l->dn));
 	lit(w, "authPassword", "");
-	start(w, "autoAnswer");
-	num(w, "autoAnswerEnabled", l->auto_answer ? 1 : 0);
-	end(w);
-	num(w, "callWaiting", l->call_waiting ? 1 : 0);
-	lit(w, "sharedLine", "false");
+	lit(w, "sharedLine", shared ? "true" : "false");
 	num(w, "messageWaitingLampPolicy", 1);
 	lit(w, "messagesNumber", "");
+	line_contact(w, l, device, shared);
 	num(w, "maxNumCalls", (long)l->max_calls);
 	num(w, "busyTrigger", (long)l->busy_trigger);
 	end(w);
+}
+
+/* <NAME>file</NAME> for a named record, empty without one. */
+static void
+named_file(struct wr *w, const char *element, enum cfg_file_kind kind,
+           const char *rec, size_t size)
+{
+	char file[CFG_NAMED_FILE_MAX], name[CFG_RECNAME_MAX];
+	size_t n = cfg_field_len(rec, size);
+
+	if (n >= sizeof(name))
+		n = 0;
+	memcpy(name, rec, n);
+	name[n] = '\0';
+	if (n == 0 || cfg_named_file(kind, name, file, sizeof(file)) < 0)
+		file[0] = '\0';
+	lit(w, element, file);
 }
 
 static void
@@ -277,104 +249,196 @@ sip_profile(struct wr *w, const struct cfg_render_ctx *ctx, int sip_oauth)
 	num(w, "stopMediaPort", 32766);
 	start(w, "sipLines");
 	for (size_t i = 0; i < nlines; i++)
-		sip_line(w, &d->lines[i], (unsigned)i + 1, port, pr->oauth);
+		sip_line(w, &d->lines[i], (unsigned)i + 1, port, pr->oauth, d->name,
+		         (ctx->shared_lines >> i) & 1);
 	end(w);
 	num(w, "voipControlPort", CFG_DEFAULT_SIP_PORT);
-	lit(w, "dialTemplate", "dialplan.xml");
-	lit(w, "softKeyFile", "");
+	named_file(w, "dialTemplate", CFG_FILE_DIALPLAN, d->dialplan, sizeof(d->dialplan));
+	named_file(w, "softKeyFile", CFG_FILE_SOFTKEYS, d->softkeys, sizeof(d->softkeys));
 	end(w);
 }
 
-/* 64-bit FNV-1a: a change detector over text the administrator controls, not
- * a security boundary, so a fast non-cryptographic hash is enough. */
-static uint64_t
-fnv1a64(const unsigned char *p, size_t len)
+/* The effective word of vendor setting k: the device's, else its profile's,
+ * else the schema default (NULL: not written). */
+static const char *
+vendor_word(const struct cfg_vendor_key *k, const struct cfg_device *d,
+            const struct cfg_profile *pr)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
+	const char *v = cfg_vendor_get(&d->vendor, k->key);
 
-	for (size_t i = 0; i < len; i++) {
-		h ^= p[i];
-		h *= 0x100000001b3ULL;
-	}
-	return h;
+	if (v == NULL)
+		v = cfg_vendor_get(&pr->vendor, k->key);
+	return v != NULL ? v : k->def;
 }
 
-/* Moves the writer's buffer into *out.  Takes ownership of buf. */
-static int
-finish(xmlBufferPtr buf, struct cfg_output *out, char *err, size_t errlen)
-{
-	size_t len = (size_t)xmlBufferLength(buf);
-	xmlChar *data = xmlBufferDetach(buf);
-
-	xmlBufferFree(buf);
-	if (data == NULL)
-		return cfg_fail(err, errlen, "out of memory");
-	out->data = (char *)data;
-	out->len = len;
-	return 0;
-}
-
-static int
-begin(xmlBufferPtr *bufp, struct wr *w)
-{
-	*bufp = xmlBufferCreateSize(RENDER_BUF_INITIAL);
-	/* Explicit, not the process-wide default: finish() hands the content
-	 * to the caller with xmlBufferDetach, which needs content to be the
-	 * start of the allocation (not true for XML_BUFFER_ALLOC_IO). */
-	if (*bufp != NULL)
-		xmlBufferSetAllocationScheme(*bufp, XML_BUFFER_ALLOC_DOUBLEIT);
-	w->failed = 0;
-	w->w = *bufp ? xmlNewTextWriterMemory(*bufp, 0) : NULL;
-	if (w->w == NULL)
-		return -1;
-	chk(w, xmlTextWriterSetIndent(w->w, 1));
-	chk(w, xmlTextWriterSetIndentString(w->w, BAD_CAST "  "));
-	chk(w, xmlTextWriterStartDocument(w->w, "1.0", "UTF-8", NULL));
-	return w->failed ? -1 : 0;
-}
-
-/* Frees what a failed render holds. */
+/* One of the two sections, with the family's settings that belong to it. */
 static void
-discard(xmlBufferPtr buf, struct wr *w)
+vendor_section(struct wr *w, const char *element, enum cfg_vsection sec,
+               const struct cfg_vendor_key *k, size_t n,
+               const struct cfg_device *d, const struct cfg_profile *pr)
 {
-	if (w->w != NULL)
-		xmlFreeTextWriter(w->w);
-	w->w = NULL;
-	if (buf != NULL)
-		xmlBufferFree(buf);
+	start(w, element);
+	for (size_t i = 0; i < n; i++) {
+		const char *v = k[i].section == sec ? vendor_word(&k[i], d, pr) : NULL;
+		for (int j = 0; v != NULL && k[i].words[j] != NULL; j++)
+			if (strcmp(k[i].words[j], v) == 0) {
+				lit(w, k[i].element, k[i].xml[j]);
+				break;
+			}
+	}
+	if (!w->failed)
+		chk(w, xmlTextWriterFullEndElement(w->w));
 }
 
-/* Ends the document and frees the writer (which flushes into buf). */
-static int
-close_writer(struct wr *w)
+/* <vendorConfig>, and <commonConfig> for a family that has settings there. */
+static void
+vendor_config(struct wr *w, const struct cfg_render_ctx *ctx, enum cfg_family fam)
 {
+	size_t n;
+	const struct cfg_vendor_key *k = cfg_vendor_schema(fam, &n);
+	int common = 0;
+
+	vendor_section(w, "vendorConfig", CFG_VS_VENDOR, k, n, ctx->device, ctx->profile);
+	for (size_t i = 0; i < n; i++)
+		common |= k[i].section == CFG_VS_COMMON;
+	if (common)
+		vendor_section(w, "commonConfig", CFG_VS_COMMON, k, n, ctx->device, ctx->profile);
+}
+
+/* Key expansion modules, numbered from 1; nothing without one. */
+static void
+add_on_modules(struct wr *w, const struct cfg_device *d)
+{
+	const struct cfg_kem_type *t;
+	unsigned n = d->kem_count > CFG_KEM_MAX ? CFG_KEM_MAX : d->kem_count;
+	char type[CFG_KEMTYPE_MAX];
+
+	cfg_text_clean(type, sizeof(type), d->kem_type,
+	               cfg_field_len(d->kem_type, sizeof(d->kem_type)));
+	if (n == 0 || (t = cfg_kem_find(type)) == NULL)
+		return;
+	start(w, "addOnModules");
+	for (unsigned i = 1; i <= n; i++) {
+		start(w, "addOnModule");
+		attr_uint(w, "idx", i);
+		lit(w, "deviceType", t->product);
+		end(w);
+	}
+	end(w);
+}
+
+/* The phone's built-in applications, as generated configs list them (type 2
+ * is the voicemail application). */
+static void
+phone_services(struct wr *w)
+{
+	static const struct { unsigned type; const char *name, *url; } svc[] = {
+		{ 1, "Missed Calls", "Application:Cisco/MissedCalls" },
+		{ 2, "Voicemail", "Application:Cisco/Voicemail" },
+		{ 1, "Received Calls", "Application:Cisco/ReceivedCalls" },
+		{ 1, "Placed Calls", "Application:Cisco/PlacedCalls" },
+		{ 1, "Personal Directory", "Application:Cisco/PersonalDirectory" },
+		{ 1, "Corporate Directory", "Application:Cisco/CorporateDirectory" },
+	};
+
+	start(w, "phoneServices");
 	if (!w->failed)
-		chk(w, xmlTextWriterEndDocument(w->w));
-	xmlFreeTextWriter(w->w);
-	w->w = NULL;
-	return w->failed ? -1 : 0;
+		chk(w, xmlTextWriterWriteAttribute(w->w, BAD_CAST "useHTTPS", BAD_CAST "true"));
+	num(w, "provisioning", 0);
+	for (size_t i = 0; i < sizeof(svc) / sizeof(svc[0]); i++) {
+		start(w, "phoneService");
+		attr_uint(w, "type", svc[i].type);
+		attr_uint(w, "category", 0);
+		lit(w, "name", svc[i].name);
+		lit(w, "url", svc[i].url);
+		lit(w, "vendor", "");
+		lit(w, "version", "");
+		end(w);
+	}
+	end(w);
+}
+
+const char *
+cfg_device_load(const struct cfg_render_ctx *ctx)
+{
+	const struct cfg_device *d = ctx->device;
+
+	if (d == NULL)
+		return "";
+	if (cfg_field_len(d->load, sizeof(d->load)) > 0)
+		return d->load;
+	for (size_t i = 0; ctx->loads != NULL && i < ctx->load_count; i++)
+		if (strncmp(ctx->loads[i].model, d->model, sizeof(d->model)) == 0)
+			return ctx->loads[i].load;
+	return "";
+}
+
+/* From commonProfile to the versionStamp placeholder: firmware, modules,
+ * vendor settings. */
+static void
+device_middle(struct wr *w, const struct cfg_render_ctx *ctx, enum cfg_family fam)
+{
+	const struct cfg_device *d = ctx->device;
+
+	named_file(w, "featurePolicyFile", CFG_FILE_FEATURE_POLICY, d->feature_policy,
+	           sizeof(d->feature_policy));
+	start(w, "commonProfile");
+	lit(w, "phonePassword", "");
+	end(w);
+	text(w, "loadInformation", cfg_device_load(ctx), CFG_LOAD_MAX);
+	add_on_modules(w, d);
+	vendor_config(w, ctx, fam);
+	lit(w, "versionStamp", STAMP_PLACEHOLDER);
+}
+
+/* From userLocale to the end. */
+static void
+device_tail(struct wr *w, const struct cfg_render_ctx *ctx, enum cfg_family fam,
+            int sip_oauth)
+{
+	const struct cfg_device *d = ctx->device;
+	const struct cfg_profile *pr = ctx->profile;
+
+	start(w, "userLocale");
+	text(w, "name", ctx->params->user_locale, sizeof(ctx->params->user_locale));
+	text(w, "langCode", ctx->params->lang_code, sizeof(ctx->params->lang_code));
+	end(w);
+	text(w, "networkLocale", ctx->params->network_locale,
+	     sizeof(ctx->params->network_locale));
+	num(w, "deviceSecurityMode", (long)pr->mode);
+	urls(w, ctx);
+	secure_urls(w, ctx);
+	num(w, "transportLayerProtocol", (long)pr->transport);
+	num(w, "capfAuthMode", 0);
+	lit(w, "certHash", "");
+	lit(w, "encrConfig", "false");
+	num(w, "TLSResumptionTimer", 3600);
+	text(w, "userId", d->owner, sizeof(d->owner));
+	text(w, "ownerId", d->owner, sizeof(d->owner));
+	if (fam != CFG_FAMILY_SOFT)
+		phone_services(w);
+	num(w, "sipOAuthMode", sip_oauth ? 1 : 0);
 }
 
 int
 cfg_render_device(const struct cfg_render_ctx *ctx, struct cfg_output *out,
                   char *err, size_t errlen)
 {
-	static const char hex[] = "0123456789ABCDEF";
 	const struct cfg_device *d;
 	const struct cfg_profile *pr;
+	const struct cfg_model *m;
 	xmlBufferPtr buf = NULL;
 	struct wr w = { NULL, 0 };
-	const char *owner;
-	char *mark;
-	uint64_t h;
-	int sip_oauth;
+	enum cfg_family fam;
+	int sip_oauth, buf_done = 0;
 
 	memset(out, 0, sizeof(*out));
 	if (ctx == NULL || ctx->device == NULL || ctx->profile == NULL || ctx->params == NULL)
 		return cfg_fail(err, errlen, "render: device, profile and parameters are required");
 	d = ctx->device;
 	pr = ctx->profile;
-	owner = d->owner;
+	m = cfg_model_find(d->model);
+	fam = m != NULL ? m->family : CFG_FAMILY_OTHER;
 	/* sipOAuthMode only when both the cluster and the device's profile say
 	 * so; the token gate on the config itself does not depend on this. */
 	sip_oauth = ctx->cluster != NULL && ctx->cluster->sip_oauth_mode && pr->oauth;
@@ -389,44 +453,18 @@ cfg_render_device(const struct cfg_render_ctx *ctx, struct cfg_output *out,
 	num(&w, "ipAddressMode", 0);
 	device_pool(&w, ctx);
 	sip_profile(&w, ctx, sip_oauth);
-	start(&w, "commonProfile");
-	lit(&w, "phonePassword", "");
-	end(&w);
-	text(&w, "loadInformation", d->load, sizeof(d->load));
-	lit(&w, "vendorConfig", "");
-	lit(&w, "versionStamp", STAMP_PLACEHOLDER);
-	start(&w, "userLocale");
-	text(&w, "name", ctx->params->user_locale, sizeof(ctx->params->user_locale));
-	text(&w, "langCode", ctx->params->lang_code, sizeof(ctx->params->lang_code));
-	end(&w);
-	text(&w, "networkLocale", ctx->params->network_locale,
-	     sizeof(ctx->params->network_locale));
-	urls(&w, ctx);
-	num(&w, "deviceSecurityMode", (long)pr->mode);
-	num(&w, "transportLayerProtocol", (long)pr->transport);
-	num(&w, "capfAuthMode", 0);
-	lit(&w, "certHash", "");
-	lit(&w, "encrConfig", "false");
-	num(&w, "TLSResumptionTimer", 3600);
-	text(&w, "userId", owner, sizeof(d->owner));
-	text(&w, "ownerId", owner, sizeof(d->owner));
-	num(&w, "sipOAuthMode", sip_oauth ? 1 : 0);
+	device_middle(&w, ctx, fam);
+	device_tail(&w, ctx, fam, sip_oauth);
 	end(&w);
 	if (close_writer(&w) < 0)
 		goto fail;
-
-	mark = strstr((char *)xmlBufferContent(buf), STAMP_MARK);
-	if (mark == NULL)
+	buf_done = 1;                   /* stamp_finish owns buf from here */
+	if (stamp_finish(buf, out, err, errlen) < 0)
 		goto fail;
-	h = fnv1a64(xmlBufferContent(buf), (size_t)xmlBufferLength(buf));
-	mark += strlen("<versionStamp>");
-	for (int i = 0; i < STAMP_LEN; i++)
-		out->version[i] = hex[(h >> (60 - 4 * i)) & 0xf];
-	out->version[STAMP_LEN] = '\0';
-	memcpy(mark, out->version, STAMP_LEN);
-	return finish(buf, out, err, errlen);
+	return 0;
 fail:
-	discard(buf, &w);
+	if (!buf_done)
+		discard(buf, &w);
 	return cfg_fail(err, errlen, "render of %.*s failed (out of memory?)",
 	                (int)cfg_field_len(d->name, sizeof(d->name)), d->name);
 }

@@ -344,12 +344,23 @@ gate_render(struct gate *g, const char *device, const char *file_server,
 	struct store *st = gate_store(g);
 	struct store_render *rb;
 	struct cfg_render_ctx ctx;
+	struct cfg_file cf;
 	int rc, dflt = strcmp(device, CFG_DEFAULT_FILE) == 0;
 
 	memset(out, 0, sizeof(*out));
 	if (st == NULL) {
 		snprintf(err, errlen, "the store cannot be opened");
 		return -1;
+	}
+	/* A dial plan, softkey template or feature policy (never a device
+	 * name: those classify as no file at all). */
+	switch (cfg_file_classify(device, strlen(device), &cf)) {
+	case CFG_FILE_DIALPLAN:
+	case CFG_FILE_SOFTKEYS:
+	case CFG_FILE_FEATURE_POLICY:
+		return store_render_named(st, cf.kind, cf.record, out, gen, err, errlen);
+	default:
+		break;
 	}
 	if ((rb = malloc(sizeof(*rb))) == NULL) {
 		snprintf(err, errlen, "out of memory");

@@ -118,6 +118,10 @@ int gate_device_find(const struct gate_snap *s, const char *name,
 /* 1 when `dn` (len bytes) is one of the device's lines. */
 int gate_device_has_line(const struct gate_device *d, const char *dn,
                          size_t len);
+/* 1 when the store holds the record behind a named file (f->kind
+ * CFG_FILE_DIALPLAN, _SOFTKEYS or _FEATURE_POLICY, f->record its name) in
+ * this snapshot.  A binary search: nothing is read from the store. */
+int gate_named_file_exists(const struct gate_snap *s, const struct cfg_file *f);
 
 /* ---- tokens ---------------------------------------------------------------- */
 /* Validates an access token against the current keys and revocations. */
@@ -195,7 +199,9 @@ void gate_verdict_counts(struct gate *g, uint64_t out[GATE_REASONS]);
 struct store *gate_store(struct gate *g);
 
 /* Renders SEP<MAC>.cnf.xml for `device`, or XMLDefault.cnf.xml when device
- * is CFG_DEFAULT_FILE, from one store snapshot (this thread's handle).
+ * is CFG_DEFAULT_FILE, or a named file (a dial plan, softkey template or
+ * feature policy) when device is that file's canonical name
+ * (cfg_named_file), from one store snapshot (this thread's handle).
  * file_server, when not NULL, replaces the node host in URLs.  0 with
  * *out filled (cfg_output_free), STORE_NOTFOUND for an unknown device, -1
  * on error (err says why).  *gen receives the config generation rendered. */

@@ -39,6 +39,15 @@ void gate_devices_free(struct gate_devices *t);
 const struct gate_dev_entry *gate_devices_find(const struct gate_devices *t,
                                                const char *name);
 
+/* ---- named.c: the named files the store holds, by canonical file name ---- */
+struct gate_named {
+	struct gate_arena arena;
+	const char **v;                  /* sorted */
+	size_t n;
+};
+int gate_named_load(struct gate_named *t, struct store *st, char *err, size_t errlen);
+void gate_named_free(struct gate_named *t);
+
 /* ---- the validator, shared by snapshots while issuer and audience stay ---- */
 struct gate_validator {
 	atomic_int refs;
@@ -66,6 +75,7 @@ struct gate_conf {
 	size_t nnode_hosts;
 	struct gate_devices devices;
 	struct gate_trust *trust;        /* gate_options.trust_files; NULL: none */
+	struct gate_named named;         /* dial plans, softkey templates, ... */
 };
 
 /* ---- trustlist.c: the trust lists and signer of one config generation ---- */

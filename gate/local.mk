@@ -7,6 +7,7 @@ gate_libgate_a_SOURCES = \
 	gate/decide.c \
 	gate/devices.c \
 	gate/gate.c \
+	gate/named.c \
 	gate/snapshot.c \
 	gate/trustlist.c
 gate_libgate_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(OPENSSL_CFLAGS)
@@ -27,4 +28,4 @@ EXTRA_DIST += tests/smoke/startup.sh tests/smoke/gate.sh
 # A phone's boot order end to end (trust lists, signed files, 6971, 5090):
 # tftpd, httpsd and sipd with a script client.
 TESTS += tests/smoke/bootwalk.sh
-EXTRA_DIST += tests/smoke/bootwalk.sh tests/smoke/bootwalk.py
+EXTRA_DIST += tests/smoke/bootwalk.sh tests/smoke/bootwalk_phone.py

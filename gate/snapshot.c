@@ -164,7 +164,8 @@ gate_conf_load(struct gate *g, struct store *st, uint64_t gen,
 	    store_cluster_get(st, &c->cluster, err, errlen) != 0 ||
 	    keys_load(g, c, st, err, errlen) != 0 ||
 	    names_load(c, st, err, errlen) != 0 ||
-	    gate_devices_load(&c->devices, st, err, errlen) != 0)
+	    gate_devices_load(&c->devices, st, err, errlen) != 0 ||
+	    gate_named_load(&c->named, st, err, errlen) != 0)
 		goto fail;
 	if (g->o.trust_files)
 		c->trust = gate_trust_load(st, gen);
@@ -194,6 +195,7 @@ gate_conf_unref(struct gate_conf *c)
 	gate_arena_free(&c->names);
 	gate_devices_free(&c->devices);
 	gate_trust_free(c->trust);
+	gate_named_free(&c->named);
 	free(c);
 }
 

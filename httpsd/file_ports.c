@@ -271,6 +271,29 @@ file_lookup(void *arg)
 	}
 }
 
+/* ---- named files: dial plans, softkey templates, feature policies --------
+ * Public like XMLDefault.cnf.xml (phones fetch them on 6970 and TFTP too),
+ * rendered from the store; whether one exists comes from the gate's
+ * snapshot, so an unknown name costs no store read. */
+
+static int
+named_kind(enum cfg_file_kind k)
+{
+	return k == CFG_FILE_DIALPLAN || k == CFG_FILE_SOFTKEYS ||
+	       k == CFG_FILE_FEATURE_POLICY;
+}
+
+static int
+named_lookup(void *arg)
+{
+	struct file_req *fr = arg;
+	const struct gate_snap *s = gate_snap(fr->l->h->gate);
+	int found = gate_named_file_exists(s, &fr->cf);
+
+	gate_snap_release(s);
+	return found;
+}
+
 /* What the gate needs to know about the target. */
 static void
 facts(struct file_req *fr)
@@ -299,6 +322,11 @@ facts(struct file_req *fr)
 		/* What phones without a device file fall back to: public,
 		 * rendered from the store like oprov-tftpd does. */
 		rq->file_lookup = file_lookup;
+		break;
+	case CFG_FILE_DIALPLAN:
+	case CFG_FILE_SOFTKEYS:
+	case CFG_FILE_FEATURE_POLICY:
+		rq->file_lookup = named_lookup;
 		break;
 	case CFG_FILE_PUBLIC:
 	default:
@@ -356,8 +384,9 @@ serve_signed_file(struct file_req *fr)
 }
 
 /* The cache key of a rendered config: the device (or XMLDefault.cnf.xml),
- * with ".sgn" for the signed form. */
-static void
+ * with ".sgn" for the signed form, or a named file's name (a dial plan's,
+ * ...).  -1 when the name does not fit. */
+static int
 config_key(const struct file_req *fr, const struct gate_verdict *v, char *key,
            size_t keysz)
 {
@@ -366,7 +395,10 @@ config_key(const struct file_req *fr, const struct gate_verdict *v, char *key,
 	int sgn = fr->cf.kind == CFG_FILE_DEFAULT_CONFIG_SIGNED ||
 	          fr->cf.kind == CFG_FILE_DEVICE_CONFIG_SIGNED;
 
+	if (named_kind(fr->cf.kind))
+		return cfg_named_file(fr->cf.kind, fr->cf.record, key, keysz);
 	snprintf(key, keysz, "%s%s", dflt ? CFG_DEFAULT_FILE : v->device, sgn ? ".sgn" : "");
+	return 0;
 }
 
 /* Serves what was allowed: a rendered config, caconfig.json, a trust list
@@ -391,7 +423,8 @@ respond_allowed(struct file_req *fr, const struct gate_verdict *v)
 		fr->fd = -1;                    /* the server takes it */
 		return httpsd_file_serve(fr->l, fr->c, fr->r, fd, fr->path, fr->gated);
 	}
-	config_key(fr, v, key, sizeof(key));
+	if (config_key(fr, v, key, sizeof(key)) < 0)
+		return httpsd_reply(fr->c, fr->r, 500, "text/plain", "error\n", 6, NULL);
 	e = httpsd_cfg_get(h, key, v->config_gen);
 	if (e == NULL)
 		return httpsd_reply(fr->c, fr->r, 500, "text/plain", "error\n", 6, NULL);

@@ -134,12 +134,13 @@ struct httpsd_metrics {
 /* A rendered config (a device's, or XMLDefault.cnf.xml), shared by every
  * thread while its config generation is current; the MHD response is built
  * once and queued many times. */
-#define HTTPSD_CFG_KEY_MAX 32
+#define HTTPSD_CFG_KEY_MAX (CFG_NAMED_FILE_MAX + 4)
 struct cfg_cache_entry {
 	struct cfg_cache_entry *next;
 	atomic_int refs;                    /* the cache's + each user's */
-	char device[HTTPSD_CFG_KEY_MAX];    /* device or XMLDefault.cnf.xml,
-	                                       ".sgn" appended for the signed form */
+	/* A device name, CFG_DEFAULT_FILE or a named file's name (a dial
+	 * plan's, ...), ".sgn" appended for the signed form. */
+	char device[HTTPSD_CFG_KEY_MAX];
 	uint64_t gen;                       /* config generation rendered */
 	char etag[48];
 	char *body;

@@ -313,6 +313,8 @@ rec_of(const struct sip_binding *b, struct sip_binding_rec *r)
 	r->reg_id = b->reg_id;
 	snprintf(r->contact, sizeof(r->contact), "%s", b->contact ? b->contact : "");
 	memcpy(r->device, b->device, sizeof(r->device));
+	snprintf(r->firmware, sizeof(r->firmware), "%s", b->firmware ? b->firmware : "");
+	snprintf(r->path, sizeof(r->path), "%s", b->path ? b->path : "");
 	r->expires_at = b->expires_at;
 	r->conn_id = b->conn_id;
 }
@@ -378,38 +380,60 @@ insert(struct sip_bindings *t, const struct sip_binding_key *k, int64_t now)
 	return b;
 }
 
+/* The strings a binding keeps besides its key, in the order of its block. */
+#define BINDING_VALS 6
+
+static void
+vals_of(const struct sip_binding_set *s, const char *v[BINDING_VALS])
+{
+	v[0] = NULL;                    /* the Contact: counted, s->contact */
+	v[1] = s->call_id;
+	v[2] = s->jti;
+	v[3] = s->sub;
+	v[4] = s->firmware != NULL ? s->firmware : "";
+	v[5] = s->path != NULL ? s->path : "";
+}
+
 static int
 vals_same(const struct sip_binding *b, const struct sip_binding_set *s)
 {
+	const char *v[BINDING_VALS];
+
+	vals_of(s, v);
 	return b->vals != NULL && strlen(b->contact) == s->contact.len &&
 	       memcmp(b->contact, s->contact.p, s->contact.len) == 0 &&
-	       strcmp(b->call_id, s->call_id) == 0 && strcmp(b->jti, s->jti) == 0 &&
-	       strcmp(b->sub, s->sub) == 0;
+	       strcmp(b->call_id, v[1]) == 0 && strcmp(b->jti, v[2]) == 0 &&
+	       strcmp(b->sub, v[3]) == 0 && strcmp(b->firmware, v[4]) == 0 &&
+	       strcmp(b->path, v[5]) == 0;
 }
 
-/* Contact, Call-ID, token id and subject in one block of their size. */
+/* Contact, Call-ID, token id and subject, reported load and Path in one
+ * block of their size. */
 static int
 vals_set(struct sip_binding *b, const struct sip_binding_set *s)
 {
-	size_t lc = s->contact.len + 1, ll = strlen(s->call_id) + 1;
-	size_t lj = strlen(s->jti) + 1, ls = strlen(s->sub) + 1;
-	char *v;
+	const char *v[BINDING_VALS], **dst[BINDING_VALS] = {
+		&b->contact, &b->call_id, &b->jti, &b->sub, &b->firmware, &b->path
+	};
+	size_t len[BINDING_VALS], total = 0;
+	char *blk, *p;
 
 	if (vals_same(b, s))
 		return 0;
-	if ((v = malloc(lc + ll + lj + ls)) == NULL)
+	vals_of(s, v);
+	for (int i = 0; i < BINDING_VALS; i++)
+		total += len[i] = (i == 0 ? s->contact.len : strlen(v[i])) + 1;
+	if ((blk = malloc(total)) == NULL)
 		return -1;
-	memcpy(v, s->contact.p, lc - 1);
-	v[lc - 1] = '\0';
-	memcpy(v + lc, s->call_id, ll);
-	memcpy(v + lc + ll, s->jti, lj);
-	memcpy(v + lc + ll + lj, s->sub, ls);
+	p = blk;
+	for (int i = 0; i < BINDING_VALS; i++) {
+		memcpy(p, i == 0 ? s->contact.p : v[i], len[i] - 1);
+		p[len[i] - 1] = '\0';
+		*dst[i] = p;
+		p += len[i];
+	}
 	free(b->vals);
-	b->vals = v;
-	b->contact = v;
-	b->call_id = v + lc;
-	b->jti = v + lc + ll;
-	b->sub = v + lc + ll + lj;
+	b->vals = blk;
 	return 0;
 }
 
@@ -422,9 +446,7 @@ sip_bindings_put(struct sip_bindings *t, const struct sip_binding_key *k,
 
 	if (fresh && (b = insert(t, k, s->now)) == NULL)
 		return -1;
-	if (b->conn_id != s->conn_id || b->vals == NULL ||
-	    strlen(b->contact) != s->contact.len ||
-	    memcmp(b->contact, s->contact.p, s->contact.len) != 0 ||
+	if (b->conn_id != s->conn_id || !vals_same(b, s) ||
 	    b->stored_expires - s->now < (int64_t)s->granted / 2)
 		mark_dirty(t, b);
 	if (vals_set(b, s) != 0) {

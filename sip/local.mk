@@ -10,7 +10,8 @@ sip_libsip_a_SOURCES = \
 	sip/frame.c \
 	sip/registrar.c \
 	sip/bindings.c \
-	sip/reply.c
+	sip/reply.c \
+	sip/notify.c
 sip_libsip_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) -pthread
 
 sbin_PROGRAMS += sip/oprov-sipd
@@ -19,6 +20,7 @@ sip_oprov_sipd_SOURCES = \
 	sip/sipd.c \
 	sip/server.c \
 	sip/state.c \
+	sip/actions.c \
 	sip/tls.c
 sip_oprov_sipd_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS) $(JANSSON_CFLAGS) -pthread
 sip_oprov_sipd_LDADD = sip/libsip.a $(GATE_LIBS) $(TRUST_LIBS) \
@@ -29,13 +31,14 @@ check_PROGRAMS += tests/unit/test_sip
 tests_unit_test_sip_SOURCES = tests/unit/test_sip.c
 tests_unit_test_sip_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) $(JANSSON_CFLAGS) -pthread
 tests_unit_test_sip_CPPFLAGS = $(AM_CPPFLAGS) -DSIP_TEST_DATA='"$(abs_top_srcdir)/tests/data/sip"'
-tests_unit_test_sip_LDADD = sip/libsip.a common/libcommon.a $(CRITERION_LIBS) -lpthread
+tests_unit_test_sip_LDADD = sip/libsip.a $(CONFIGGEN_LIBS) common/libcommon.a \
+	$(CRITERION_LIBS) -lpthread
 TESTS += tests/unit/test_sip
 
 FUZZERS += tests/fuzz/fuzz_sip
 tests_fuzz_fuzz_sip_SOURCES = tests/fuzz/fuzz_sip.c
 tests_fuzz_fuzz_sip_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
-tests_fuzz_fuzz_sip_LDADD = $(FUZZ_DRIVER) sip/libsip.a common/libcommon.a
+tests_fuzz_fuzz_sip_LDADD = $(FUZZ_DRIVER) sip/libsip.a $(CONFIGGEN_LIBS) common/libcommon.a
 
 # SIPp through stunnel against a real daemon (needs cli/oprovctl).
 TESTS += tests/smoke/sip.sh
@@ -49,3 +52,8 @@ bench_sip_loadgen_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS)
 bench_sip_loadgen_LDADD = $(OPENSSL_LIBS)
 EXTRA_DIST += bench/sip-register bench/sip-register.kamailio.cfg
 EXTRA_DIST += docs/oprov-sipd.service
+
+FUZZERS += tests/fuzz/fuzz_notify
+tests_fuzz_fuzz_notify_SOURCES = tests/fuzz/fuzz_notify.c
+tests_fuzz_fuzz_notify_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+tests_fuzz_fuzz_notify_LDADD = $(FUZZ_DRIVER) sip/libsip.a $(CONFIGGEN_LIBS) common/libcommon.a

@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "common/common.h"
+#include "configgen/configgen.h"
 #include "sip/registrar_int.h"
 
 struct sip_registrar {
@@ -197,17 +198,15 @@ devname_from_hex(const char *hex12, char out[SIP_DEVNAME_MAX])
 	out[15] = '\0';
 }
 
+/* configgen's one rule for device names: SEP + MAC (phones) or a soft
+ * client's CSF/BOT/TCT/TAB name (Jabber sends "CSFrado"). */
+_Static_assert(SIP_DEVNAME_MAX == CFG_DEVNAME_MAX, "device names as configgen's");
+_Static_assert(SIP_FIRMWARE_MAX == CFG_LOAD_MAX, "loads as configgen's");
+
 int
 sip_device_from_name(struct sip_str name, char out[SIP_DEVNAME_MAX])
 {
-	if (name.len != 15 || sip_lower(name.p[0]) != 's' ||
-	    sip_lower(name.p[1]) != 'e' || sip_lower(name.p[2]) != 'p')
-		return -1;
-	for (int i = 3; i < 15; i++)
-		if (hexval((unsigned char)name.p[i]) < 0)
-			return -1;
-	devname_from_hex(name.p + 3, out);
-	return 0;
+	return cfg_device_name_parse(name.p, name.len, out);
 }
 
 int
@@ -258,6 +257,8 @@ struct reg_request {
 	/* the device's oldest bindings this REGISTER replaces (over its cap) */
 	const struct sip_binding *victim[SIP_CONTACTS_MAX];
 	int nvictims;
+	char firmware[SIP_FIRMWARE_MAX]; /* cfg_reported_load, "" if none */
+	char path[SIP_CONTACT_MAX];     /* Path values joined by ", " */
 	const char *why;                /* the refusal's reason for the log;
 	                                 * NULL: the refusal needs no line */
 };
@@ -452,6 +453,57 @@ reg_grant_expiry(struct reg_request *rq, struct sip_reply *rp)
 	return 0;
 }
 
+/* The load the device reports (for `oprovctl registrations`): configgen
+ * reads it from the Reason header's ActiveLoad= item, else from the
+ * User-Agent's product token.  Never refuses: most clients send neither. */
+static void
+reg_read_firmware(struct reg_request *rq)
+{
+	struct sip_str reason = { NULL, 0 }, ua = { NULL, 0 };
+
+	for (size_t i = 0; i < rq->m->nhdr; i++) {
+		const struct sip_hdr *h = &rq->m->hdr[i];
+
+		if (reason.p == NULL && sip_str_ieq(h->name, "Reason"))
+			reason = h->value;
+		else if (ua.p == NULL && sip_str_ieq(h->name, "User-Agent"))
+			ua = h->value;
+	}
+	(void)cfg_reported_load(reason.p, reason.len, ua.p, ua.len, rq->firmware);
+}
+
+/* RFC 3327 §5.3: the registrar keeps the Path vector with the binding and
+ * routes requests to the contact through it (a NOTIFY for Apply Config to a
+ * device registered through an Expressway-C).  Values are joined with ", "
+ * in the order received; a vector longer than SIP_CONTACT_MAX - 1 is
+ * refused 400. */
+static int
+reg_read_path(struct reg_request *rq, struct sip_reply *rp)
+{
+	size_t len = 0;
+
+	rq->path[0] = '\0';
+	for (size_t i = 0; i < rq->m->nhdr; i++) {
+		const struct sip_hdr *h = &rq->m->hdr[i];
+
+		if (!sip_str_ieq(h->name, "Path") || h->value.len == 0)
+			continue;
+		for (size_t j = 0; j < h->value.len; j++)
+			if ((unsigned char)h->value.p[j] < 0x20 || h->value.p[j] == 0x7f)
+				return refuse(rq, rp, 400, "bad Path");
+		if (len + 2 + h->value.len >= sizeof(rq->path))
+			return refuse(rq, rp, 400, "Path too long");
+		if (len > 0) {
+			memcpy(rq->path + len, ", ", 2);
+			len += 2;
+		}
+		memcpy(rq->path + len, h->value.p, h->value.len);
+		len += h->value.len;
+		rq->path[len] = '\0';
+	}
+	return 0;
+}
+
 static int
 reg_read_call_id(struct reg_request *rq, struct sip_reply *rp)
 {
@@ -576,8 +628,8 @@ reg_update_locked(sip_registrar *r, struct reg_request *rq,
 {
 	struct sip_binding_set s = {
 		.call_id = rq->call_id, .jti = rq->jti, .sub = rq->sub,
-		.iat = rq->iat, .cseq = rq->m->cseq, .conn_id = rq->ci->conn_id,
-		.now = rq->now,
+		.iat = rq->iat, .firmware = rq->firmware, .path = rq->path,
+		.cseq = rq->m->cseq, .conn_id = rq->ci->conn_id, .now = rq->now,
 	};
 	struct sip_binding_key k;
 	char inst[SIP_INSTANCE_MAX];
@@ -665,8 +717,10 @@ handle_register(sip_registrar *r, struct reg_request *rq, char *out,
 	    reg_read_aor(r, rq, &rp) != 0 ||
 	    reg_authorize(r, rq, &rp) != 0 ||
 	    reg_grant_expiry(rq, &rp) != 0 ||
-	    reg_read_call_id(rq, &rp) != 0)
+	    reg_read_call_id(rq, &rp) != 0 ||
+	    reg_read_path(rq, &rp) != 0)
 		goto refused;
+	reg_read_firmware(rq);
 	pthread_mutex_lock(&r->lock);
 	failed = reg_check_locked(r, rq, &rp) != 0 ||
 	         reg_update_locked(r, rq, &rp) != 0 ||

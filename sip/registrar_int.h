@@ -36,6 +36,8 @@ struct sip_binding_set {
 	const char *call_id;
 	const char *jti, *sub;          /* the authorising token */
 	int64_t iat;
+	const char *firmware;           /* the load the REGISTER reports, or "" */
+	const char *path;               /* its Path header values, or "" */
 	uint32_t cseq;
 	uint64_t conn_id;
 	int64_t now;

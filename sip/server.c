@@ -54,6 +54,7 @@ struct conn {
 	uint8_t akey[16];                /* the peer address's limiter key */
 	struct sockaddr_storage local;   /* for the Request-URI domain check */
 	time_t last, hs_deadline;
+	unsigned notifies;               /* NOTIFYs sent on it (actions.c) */
 	time_t msg_start;                /* first byte of the incomplete message
 	                                  * in rbuf; 0 when there is none */
 	char *rbuf;                      /* NULL while rlen == 0 */
@@ -82,6 +83,7 @@ struct sipd_loop {
 	                                  * until the next tick; 0 = no */
 	int accept_episode;              /* logged this shortage already */
 	unsigned peers_gen;              /* d->peers_gen last applied */
+	unsigned nseen;                  /* d->nseq last looked at */
 };
 
 #define TAG_LISTEN 1u
@@ -285,6 +287,58 @@ conn_flush(struct sipd_loop *l, struct conn *c)
 	return 0;
 }
 
+/* A device's final response to one of our NOTIFYs (actions.c): 1 when
+ * consumed. */
+static int
+notify_answer(struct sipd_loop *l, struct conn *c, const char *p, size_t n)
+{
+	char call_id[SIP_CALLID_MAX];
+	int code;
+
+	if (n < 8 || memcmp(p, "SIP/2.0 ", 8) != 0 ||
+	    sip_notify_answer(p, p + n, &code, call_id) != 1)
+		return 0;
+	sipd_actions_answer(l->d, c->id, call_id, code);
+	return 1;
+}
+
+/* ---- Apply Config NOTIFYs (actions.c asks, the loop owning the
+ * connection writes) -------------------------------------------------------- */
+
+static struct conn *
+conn_by_id(struct sipd_loop *l, uint64_t id)
+{
+	/* A scan of this loop's connections: admin actions are rare, and the
+	 * hot path keeps no index it would have to maintain. */
+	for (struct conn *c = l->conns; c != NULL; c = c->next)
+		if (c->id == id && c->state == C_OPEN && !c->closing)
+			return c;
+	return NULL;
+}
+
+static int
+notify_find(void *ctx, uint64_t id)
+{
+	return conn_by_id(ctx, id) != NULL;
+}
+
+static int
+notify_send(void *ctx, uint64_t id, const char *p, size_t n)
+{
+	struct sipd_loop *l = ctx;
+	struct conn *c = conn_by_id(l, id);
+
+	if (c == NULL || conn_queue(c, p, n) != 0)
+		return -1;
+	c->notifies++;
+	if (conn_flush(l, c) != 0) {
+		conn_close(l, c, "write failed");
+		return -1;
+	}
+	conn_watch(l, c);
+	return 0;
+}
+
 /* Frames and answers everything complete in buf[0, len); *used gets how
  * much was consumed (the rest is an incomplete message).  -1 when the
  * write buffer is full. */
@@ -313,6 +367,8 @@ conn_process(struct sipd_loop *l, struct conn *c, const char *buf, size_t len,
 			break;
 		switch (fr) {
 		case SIP_FRAME_MESSAGE:
+			if (c->notifies > 0 && notify_answer(l, c, buf + off + mo, ml))
+				break;
 			oc = sip_reg_handle(l->reg, &ci, buf + off + mo,
 			                    buf + off + mo + ml, now, l->resp,
 			                    &outlen, &status);
@@ -740,6 +796,10 @@ sipd_loop_run(void *arg)
 		if (pg != l->peers_gen) {
 			l->peers_gen = pg;
 			peers_recheck(l);
+		}
+		if (atomic_load(&l->d->nseq) != l->nseen) {
+			l->nseen = atomic_load(&l->d->nseq);
+			sipd_actions_send(l->d, l->idx, notify_find, notify_send, l, now);
 		}
 		if (now != l->tick) {
 			l->tick = now;

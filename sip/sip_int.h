@@ -49,6 +49,8 @@ int sip_str_copy(char *dst, size_t dstsz, struct sip_str s);
 #define SIP_CALLID_MAX         256
 #define SIP_DEVNAME_MAX        16
 #define SIP_SUB_MAX            TOK_SUB_MAX  /* token subject kept per binding */
+#define SIP_FIRMWARE_MAX       64           /* the load a REGISTER reports (as
+                                              configgen's CFG_LOAD_MAX) */
 /* Retry-After (s) on a 503 (table full), and on the 403 port mismatch as
  * the vendor's registrar sends it (cisco.md), so a phone refused while the
  * mode is off comes back soon after it is turned on. */
@@ -115,6 +117,8 @@ struct sip_binding {
 	const char *call_id;
 	const char *jti, *sub;          /* the token that authorised it */
 	int64_t iat;
+	const char *firmware;           /* reported load, "" when unknown */
+	const char *path;               /* RFC 3327 Path values, "" without */
 	uint32_t cseq;
 	int64_t created, expires_at;
 	int64_t stored_expires;         /* what the store holds, 0 = nothing */
@@ -133,6 +137,8 @@ struct sip_binding_rec {
 	int64_t reg_id;
 	char contact[SIP_CONTACT_MAX];
 	char device[SIP_DEVNAME_MAX];
+	char firmware[SIP_FIRMWARE_MAX];
+	char path[SIP_CONTACT_MAX];
 	int64_t expires_at;
 	uint64_t conn_id;
 };
@@ -213,5 +219,37 @@ void sip_reg_stats(const sip_registrar *r, struct sip_reg_stats *out);
  * "SEP…"/"sep…" device names canonicalised.  0 / -1. */
 int sip_device_from_instance(struct sip_str instance, char out[SIP_DEVNAME_MAX]);
 int sip_device_from_name(struct sip_str name, char out[SIP_DEVNAME_MAX]);
+
+
+/* ---- NOTIFY to a registered device (notify.c) --------------------------------
+ * Apply Config, restart and reset reach a phone as an out-of-dialog NOTIFY
+ * over the connection it registered on: "Event: check-sync;reboot=false"
+ * (apply: re-read the config), "check-sync;reboot=true" (restart), and
+ * "Event: service-control" with a text/plain "action=reset" body (reset),
+ * the forms public material on the vendor's phones describes. */
+enum sip_notify_kind { SIP_NOTIFY_APPLY, SIP_NOTIFY_RESTART, SIP_NOTIFY_RESET };
+#define SIP_NOTIFY_ID_MAX 64             /* Call-ID, tag and branch we make */
+struct sip_notify {
+	enum sip_notify_kind kind;
+	const char *ruri;                /* the binding's Contact URI */
+	const char *aor;                 /* the binding's address-of-record */
+	const char *host;                /* our host name (From, Via, Call-ID) */
+	const char *id;                  /* unique: Call-ID, tag and branch */
+	const char *route;               /* Route header value: the binding's
+	                                    Path vector as received (RFC 3327),
+	                                    or NULL */
+};
+/* "apply", "restart", "reset" → kind.  0 / -1. */
+int sip_notify_kind_parse(const char *word, enum sip_notify_kind *out);
+/* Writes the NOTIFY into out (size bytes).  Refuses URIs, hosts or ids
+ * with characters a header cannot carry (CR, LF, NUL, space, <, >).
+ * Bytes written, or 0 when refused or too long. */
+size_t sip_notify_write(const struct sip_notify *n, char *out, size_t size);
+/* For a framed message [p, end) on a connection that was sent NOTIFYs:
+ * 1 when it is a final response to a NOTIFY (*code its status, call_id the
+ * Call-ID, terminated), 0 when it is something else (a request, a
+ * provisional response, another method), -1 when it does not parse. */
+int sip_notify_answer(const char *p, const char *end, int *code,
+                      char call_id[SIP_CALLID_MAX]);
 
 #endif

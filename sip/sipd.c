@@ -505,8 +505,10 @@ serve(struct sipd *d)
 			else
 				log_msg(LOG_NOTICE, "reload: TLS certificates reloaded");
 		}
-		if (st != NULL)
+		if (st != NULL) {
 			sipd_bindings_flush(d, st, time(NULL));
+			sipd_actions_poll(d, st, time(NULL));
+		}
 		sipd_local_refresh(d, time(NULL), 0);
 		snap = gate_snap(d->gate);
 		d->sip_oauth_mode = snap->cluster.sip_oauth_mode;
@@ -546,6 +548,7 @@ main(int argc, char **argv)
 	if (parse_args(argc, argv, &d.o) < 0)
 		return 2;
 	pthread_rwlock_init(&d.lock, NULL);
+	pthread_mutex_init(&d.nlock, NULL);
 	memset(&lc, 0, sizeof(lc));
 	lc.max_per_key = d.o.conn_per_addr;
 	if ((d.per_addr = limiter_new(&lc)) == NULL)
@@ -596,6 +599,7 @@ out:
 	sip_reg_free(d.reg);
 	free(d.chg);
 	free(d.chg_out);
+	sipd_actions_free(&d);
 	st = d.gate ? gate_store(d.gate) : NULL;
 	if (st != NULL && d.o.node != NULL && started > 0 &&
 	    store_binding_drop_node(st, d.o.node, 0, err, sizeof(err)) != 0)

@@ -42,6 +42,8 @@
 #define SIPD_DOMAIN_OPTS_MAX       32     /* --domain given on the command line */
 #define SIPD_LOCAL_ADDRS_MAX       256    /* this host's interface addresses */
 #define SIPD_LOCAL_ADDRS_REFRESH   60     /* s between re-reading them */
+#define SIPD_NOTIFY_MAX            4096   /* Apply Config NOTIFYs in flight */
+#define SIPD_NOTIFY_TIMEOUT        10     /* s to wait for the device's answer */
 
 /* ---- TLS (tls.c) -------------------------------------------------------------- */
 typedef struct sip_tls_ctx sip_tls_ctx;
@@ -146,6 +148,14 @@ struct sipd {
 	struct sipd_loop *loop[SIPD_LOOPS_MAX];
 	int nloops;
 	struct listen_addr tls_la, mtls_la;
+
+	/* Apply Config / reset / restart (actions.c): main() adds what the
+	 * store asks for, the loop holding the connection sends it, the loop
+	 * reading the answer marks it, main() writes the outcome back. */
+	pthread_mutex_t nlock;
+	struct sipd_notify *notifies;    /* under nlock */
+	size_t nnotifies;
+	atomic_uint nseq;                /* bumped when a NOTIFY waits to be sent */
 };
 
 /* Loads the tomcat pair and tomcat-trust into new TLS contexts and swaps
@@ -177,6 +187,34 @@ void sipd_gate_changed(void *arg, int config_moved, int revocation_moved);
  * the cap. */
 int sipd_addr_take(struct sipd *d, const uint8_t key[16]);
 void sipd_addr_release(struct sipd *d, const uint8_t key[16]);
+
+/* ---- Apply Config, reset, restart (actions.c) ------------------------------------ */
+enum sipd_nstate { SIPD_N_NEW, SIPD_N_SENT, SIPD_N_ANSWERED, SIPD_N_NOTREG,
+                   SIPD_N_FAILED };
+struct sipd_notify {
+	struct store_action a;           /* the request and its binding */
+	enum sipd_nstate state, written; /* written: last state in the store */
+	uint64_t looked;                 /* loops that searched for the connection */
+	char call_id[SIP_CALLID_MAX];
+	time_t sent_at;
+	struct sipd_notify *next;
+};
+/* main()'s tick: writes outcomes back to the store, forgets finished
+ * NOTIFYs, takes new requests for this node's bindings. */
+void sipd_actions_poll(struct sipd *d, struct store *st, time_t now);
+/* A loop (index idx of nloops) sends what waits for its connections:
+ * find(ctx, conn_id) returns 1 when the loop holds the connection, and
+ * send(ctx, conn_id, text, len) queues the NOTIFY on it (0 / -1). */
+typedef int (*sipd_conn_find_fn)(void *ctx, uint64_t conn_id);
+typedef int (*sipd_conn_send_fn)(void *ctx, uint64_t conn_id, const char *p,
+                                 size_t n);
+void sipd_actions_send(struct sipd *d, int idx, sipd_conn_find_fn find,
+                       sipd_conn_send_fn send, void *ctx, time_t now);
+/* At exit, after the loops stopped: forgets what is still in flight. */
+void sipd_actions_free(struct sipd *d);
+/* A final response to a NOTIFY arrived on conn_id. */
+void sipd_actions_answer(struct sipd *d, uint64_t conn_id, const char *call_id,
+                         int code);
 
 /* ---- event loops (server.c) --------------------------------------------------------- */
 struct sipd_loop;

@@ -42,6 +42,8 @@ sipd_bindings_flush(struct sipd *d, struct store *st, time_t now)
 			snprintf(sb->node, sizeof(sb->node), "%s", d->o.node);
 			sb->expires = b->expires_at;
 			sb->conn_id = b->conn_id;
+			snprintf(sb->firmware, sizeof(sb->firmware), "%s", b->firmware);
+			snprintf(sb->path, sizeof(sb->path), "%s", b->path);
 		}
 		if (store_binding_apply(st, out, n, err, sizeof(err)) != 0) {
 			d->store_errors++;

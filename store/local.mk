@@ -14,6 +14,8 @@ store_libstore_a_SOURCES = \
 	store/sqlite_schema.c \
 	store/sqlite_params.c \
 	store/sqlite_model.c \
+	store/sqlite_action.c \
+	store/sqlite_files.c \
 	store/sqlite_trust.c \
 	store/sqlite_code.c \
 	store/sqlite_client.c \

@@ -25,7 +25,10 @@ binding_check(const struct store_binding *b, int key_only, char *err,
 	    store_check_str(b->device, sizeof(b->device), 0, "binding device",
 	                    err, errlen) < 0 ||
 	    store_check_str(b->node, sizeof(b->node), 0, "binding node", err,
-	                    errlen) < 0)
+	                    errlen) < 0 ||
+	    store_check_str(b->firmware, sizeof(b->firmware), 0, "binding firmware",
+	                    err, errlen) < 0 ||
+	    store_check_str(b->path, sizeof(b->path), 0, "binding path", err, errlen) < 0)
 		return -1;
 	return 0;
 }
@@ -36,11 +39,13 @@ binding_write(struct sq *q, const struct store_binding_change *c, char *err,
 {
 	static const char put_sql[] =
 		"INSERT INTO sip_binding (aor, instance, reg_id, contact, device,"
-		" node, expires, conn_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+		" node, expires, conn_id, firmware, path) VALUES (?1, ?2, ?3, ?4, ?5,"
+		" ?6, ?7, ?8, ?9, ?10)"
 		" ON CONFLICT (aor, instance, reg_id) DO UPDATE SET"
 		" contact = excluded.contact, device = excluded.device,"
 		" node = excluded.node, expires = excluded.expires,"
-		" conn_id = excluded.conn_id";
+		" conn_id = excluded.conn_id, firmware = excluded.firmware,"
+		" path = excluded.path";
 	static const char del_sql[] =
 		"DELETE FROM sip_binding WHERE aor = ?1 AND instance = ?2"
 		" AND reg_id = ?3";
@@ -61,6 +66,8 @@ binding_write(struct sq *q, const struct store_binding_change *c, char *err,
 		sq_bind_text(st, 6, b->node);
 		sqlite3_bind_int64(st, 7, b->expires);
 		sqlite3_bind_int64(st, 8, (int64_t)b->conn_id);
+		sq_bind_text(st, 9, b->firmware);
+		sq_bind_text(st, 10, b->path);
 	}
 	return sq_step_done(q, sql, st, "writing a SIP binding", err, errlen);
 }
@@ -188,7 +195,7 @@ sq_binding_list(struct store *s, store_binding_cb cb, void *ctx, char *err,
 {
 	static const char sql[] =
 		"SELECT aor, instance, reg_id, contact, device, node, expires,"
-		" conn_id FROM sip_binding ORDER BY aor, instance, reg_id";
+		" conn_id, firmware, path FROM sip_binding ORDER BY aor, instance, reg_id";
 	struct sq *q = SQ(s);
 	sqlite3_stmt *st = sq_stmt(q, sql, err, errlen);
 	struct store_binding b;
@@ -206,6 +213,8 @@ sq_binding_list(struct store *s, store_binding_cb cb, void *ctx, char *err,
 		sq_col_copy(st, 5, b.node, sizeof(b.node));
 		b.expires = sqlite3_column_int64(st, 6);
 		b.conn_id = (uint64_t)sqlite3_column_int64(st, 7);
+		sq_col_copy(st, 8, b.firmware, sizeof(b.firmware));
+		sq_col_copy(st, 9, b.path, sizeof(b.path));
 		if ((ret = cb(ctx, &b)) != 0)
 			break;
 	}

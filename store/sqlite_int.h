@@ -89,12 +89,15 @@ int sq_count1(struct sq *q, const char *sql, const char *arg, int64_t *out,
  *   sqlite.c          generation, purge, counts
  *   sqlite_params.c   cluster mode, enterprise parameters
  *   sqlite_model.c    nodes, device pools, security profiles, devices
+ *   sqlite_files.c    per-model loads, dial plans, softkey templates,
+ *                     feature policies
  *   sqlite_trust.c    certificates, Expressway-C entries, signing keys
  *   sqlite_code.c     activation codes
  *   sqlite_client.c   OAuth clients
  *   sqlite_refresh.c  refresh-token families and rotation
  *   sqlite_revoke.c   revocations
- *   sqlite_binding.c  SIP bindings */
+ *   sqlite_binding.c  SIP bindings
+ *   sqlite_action.c   Apply Config / reset / restart requests */
 #define SQ_OP_DECLARE(name, ret, params, args) ret sq_##name STORE_OP_PARAMS params;
 STORE_OPS(SQ_OP_DECLARE)
 #undef SQ_OP_DECLARE
@@ -105,6 +108,12 @@ STORE_OPS(SQ_OP_DECLARE)
 int sq_revoke_in_tx(struct sq *q, enum store_revocation_kind kind,
                     const char *value, int64_t issued_before,
                     int64_t purge_after, int64_t now, char *err, size_t errlen);
+
+/* Inside the module (sqlite_model.c): deletes `name` with del_sql unless
+ * use_sql finds a device that uses it ("KIND NAME is in use by device D");
+ * one transaction, config generation bumped. */
+int sq_delete_unused(struct sq *q, const char *use_sql, const char *del_sql,
+                     const char *kind, const char *name, char *err, size_t errlen);
 
 /* sqlite_schema.c */
 int sq_migrate(struct sq *q, char *err, size_t errlen);

@@ -10,6 +10,7 @@
  */
 #include "config.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -392,9 +393,9 @@ in_use(struct sq *q, const char *sql, const char *kind, const char *name,
 	return 0;
 }
 
-static int
-delete_unused(struct sq *q, const char *use_sql, const char *del_sql,
-              const char *kind, const char *name, char *err, size_t errlen)
+int
+sq_delete_unused(struct sq *q, const char *use_sql, const char *del_sql,
+                 const char *kind, const char *name, char *err, size_t errlen)
 {
 	int rc;
 
@@ -425,7 +426,7 @@ sq_pool_delete(struct store *s, const char *name, char *err, size_t errlen)
 {
 	static const char sql[] = "DELETE FROM pool WHERE name = ?1";
 
-	return delete_unused(SQ(s), device_using_pool_sql, sql, "device pool",
+	return sq_delete_unused(SQ(s), device_using_pool_sql, sql, "device pool",
 	                     name, err, errlen);
 }
 
@@ -471,6 +472,59 @@ sq_pool_list(struct store *s, store_pool_cb cb, void *ctx, char *err,
 	sq_read_end(SQ(s), opened);
 	return ret;
 }
+
+/* ---- vendor settings of profiles and devices -------------------------------
+ * Rows (owner, name, value) in profile_vendor / device_vendor; written
+ * whole with their record, read back in name order. */
+
+static int
+vendor_write(struct sq *q, const char *del_sql, const char *ins_sql,
+             const char *owner, const struct cfg_vendor *v, int fresh, char *err,
+             size_t errlen)
+{
+	sqlite3_stmt *st;
+
+	if (!fresh && delete_named(q, del_sql, owner, "writing vendor settings", err,
+	                           errlen) < 0)
+		return -1;
+	for (size_t i = 0; i < v->count && i < CFG_VENDOR_MAX; i++) {
+		if ((st = sq_stmt(q, ins_sql, err, errlen)) == NULL)
+			return -1;
+		sq_bind_text(st, 1, owner);
+		sq_bind_text(st, 2, v->kv[i].key);
+		sq_bind_text(st, 3, v->kv[i].value);
+		if (sq_step_done(q, ins_sql, st, "writing a vendor setting", err, errlen) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+vendor_read(struct sq *q, const char *sql, const char *owner, struct cfg_vendor *v,
+            char *err, size_t errlen)
+{
+	sqlite3_stmt *st = sq_stmt(q, sql, err, errlen);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	sq_bind_text(st, 1, owner);
+	v->count = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && v->count < CFG_VENDOR_MAX) {
+		struct cfg_vendor_kv *kv = &v->kv[v->count++];
+		sq_col_copy(st, 0, kv->key, sizeof(kv->key));
+		sq_col_copy(st, 1, kv->value, sizeof(kv->value));
+	}
+	sq_done(q, sql, st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return sq_err(q, err, errlen, "reading vendor settings");
+	return 0;
+}
+
+static const char profile_vendor_sql[] =
+	"SELECT name, value FROM profile_vendor WHERE profile = ?1 ORDER BY name";
+static const char device_vendor_sql[] =
+	"SELECT name, value FROM device_vendor WHERE device = ?1 ORDER BY name";
 
 /* ---- phone security profiles ----------------------------------------------- */
 
@@ -518,6 +572,9 @@ sq_profile_put(struct store *s, const struct cfg_profile *p, char *err,
 	sqlite3_bind_int(st, 6, p->digest != 0);
 	sqlite3_bind_int(st, 7, p->tftp_encrypted_config != 0);
 	if (sq_step_done(q, sql, st, "writing a security profile", err, errlen) < 0 ||
+	    vendor_write(q, "DELETE FROM profile_vendor WHERE profile = ?1",
+	                 "INSERT INTO profile_vendor (profile, name, value) VALUES"
+	                 " (?1, ?2, ?3)", p->name, &p->vendor, 0, err, errlen) < 0 ||
 	    sq_bump(q, SQ_GEN_CONFIG, err, errlen) < 0)
 		goto fail;
 	return sq_commit(q, err, errlen);
@@ -526,9 +583,9 @@ fail:
 	return -1;
 }
 
-int
-sq_profile_get(struct store *s, const char *name, struct cfg_profile *out,
-               char *err, size_t errlen)
+static int
+profile_get_snap(struct store *s, const char *name, struct cfg_profile *out,
+                 char *err, size_t errlen)
 {
 	static const char sql[] =
 		"SELECT " PROFILE_COLS " FROM profile WHERE name = ?1";
@@ -551,6 +608,8 @@ sq_profile_get(struct store *s, const char *name, struct cfg_profile *out,
 	else
 		ret = sq_err(q, err, errlen, "reading a security profile");
 	sq_done(q, sql, st);
+	if (ret == 0)
+		ret = vendor_read(q, profile_vendor_sql, out->name, &out->vendor, err, errlen);
 	return ret;
 }
 
@@ -559,13 +618,13 @@ sq_profile_delete(struct store *s, const char *name, char *err, size_t errlen)
 {
 	static const char sql[] = "DELETE FROM profile WHERE name = ?1";
 
-	return delete_unused(SQ(s), device_using_profile_sql, sql,
+	return sq_delete_unused(SQ(s), device_using_profile_sql, sql,
 	                     "security profile", name, err, errlen);
 }
 
-int
-sq_profile_list(struct store *s, store_profile_cb cb, void *ctx, char *err,
-                size_t errlen)
+static int
+profile_list_snap(struct store *s, store_profile_cb cb, void *ctx, char *err,
+                  size_t errlen)
 {
 	static const char sql[] =
 		"SELECT " PROFILE_COLS " FROM profile ORDER BY name";
@@ -578,6 +637,9 @@ sq_profile_list(struct store *s, store_profile_cb cb, void *ctx, char *err,
 		return -1;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		profile_from_row(st, &p);
+		if ((ret = vendor_read(q, profile_vendor_sql, p.name, &p.vendor, err,
+		                       errlen)) != 0)
+			break;
 		if ((ret = cb(ctx, &p)) != 0)
 			break;
 	}
@@ -587,10 +649,38 @@ sq_profile_list(struct store *s, store_profile_cb cb, void *ctx, char *err,
 	return ret;
 }
 
+/* One read snapshot: the record and its vendor rows agree. */
+int
+sq_profile_get(struct store *s, const char *name, struct cfg_profile *out,
+               char *err, size_t errlen)
+{
+	int opened, ret;
+
+	if (sq_read_begin(SQ(s), &opened, err, errlen) < 0)
+		return -1;
+	ret = profile_get_snap(s, name, out, err, errlen);
+	sq_read_end(SQ(s), opened);
+	return ret;
+}
+
+int
+sq_profile_list(struct store *s, store_profile_cb cb, void *ctx, char *err,
+                size_t errlen)
+{
+	int opened, ret;
+
+	if (sq_read_begin(SQ(s), &opened, err, errlen) < 0)
+		return -1;
+	ret = profile_list_snap(s, cb, ctx, err, errlen);
+	sq_read_end(SQ(s), opened);
+	return ret;
+}
+
 /* ---- devices --------------------------------------------------------------------- */
 
 #define DEVICE_COLS "name, model, profile, owner, pool, description, load," \
-	" require_activation_code, allow_activation_code_mra, mra_domain"
+	" require_activation_code, allow_activation_code_mra, mra_domain," \
+	" dialplan, softkeys, feature_policy, kem_count, kem_type"
 #define LINE_COLS "button, dn, label, display_name, auto_answer," \
 	" call_waiting, max_calls, busy_trigger"
 
@@ -608,10 +698,16 @@ device_from_row(sqlite3_stmt *st, struct cfg_device *d)
 	d->require_activation_code = sqlite3_column_int(st, 7);
 	d->allow_activation_code_mra = sqlite3_column_int(st, 8);
 	sq_col_copy(st, 9, d->mra_domain, sizeof(d->mra_domain));
+	sq_col_copy(st, 10, d->dialplan, sizeof(d->dialplan));
+	sq_col_copy(st, 11, d->softkeys, sizeof(d->softkeys));
+	sq_col_copy(st, 12, d->feature_policy, sizeof(d->feature_policy));
+	d->kem_count = (unsigned)sqlite3_column_int(st, 13);
+	sq_col_copy(st, 14, d->kem_type, sizeof(d->kem_type));
 }
 
+/* The device's lines and vendor settings. */
 static int
-device_lines(struct sq *q, struct cfg_device *d, char *err, size_t errlen)
+device_children(struct sq *q, struct cfg_device *d, char *err, size_t errlen)
 {
 	static const char sql[] =
 		"SELECT " LINE_COLS " FROM line WHERE device = ?1 ORDER BY button";
@@ -638,11 +734,39 @@ device_lines(struct sq *q, struct cfg_device *d, char *err, size_t errlen)
 	sq_done(q, sql, st);
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
 		return sq_err(q, err, errlen, "reading lines");
+	return vendor_read(q, device_vendor_sql, d->name, &d->vendor, err, errlen);
+}
+
+/* The named files a device refers to exist. */
+static int
+device_check_files(struct sq *q, const struct cfg_device *in, const char *name,
+                   char *err, size_t errlen)
+{
+	static const struct { const char *sql, *what; size_t off; } refs[] = {
+		{ "SELECT 1 FROM dialplan WHERE name = ?1", "dial plan",
+		  offsetof(struct cfg_device, dialplan) },
+		{ "SELECT 1 FROM softkeys WHERE name = ?1", "softkey template",
+		  offsetof(struct cfg_device, softkeys) },
+		{ "SELECT 1 FROM feature_policy WHERE name = ?1", "feature policy",
+		  offsetof(struct cfg_device, feature_policy) },
+	};
+	int found;
+
+	for (size_t i = 0; i < sizeof(refs) / sizeof(refs[0]); i++) {
+		const char *rec = (const char *)in + refs[i].off;
+		if (rec[0] == '\0')
+			continue;
+		if (exists1(q, refs[i].sql, rec, &found, err, errlen) < 0)
+			return -1;
+		if (!found)
+			return store_fail(err, errlen, "device %s: %s %s does not exist",
+			                  name, refs[i].what, rec);
+	}
 	return 0;
 }
 
 /* The rules a device row must follow before it is written: its security
- * profile and device pool exist, and a new device does not. */
+ * profile, device pool and named files exist, and a new device does not. */
 static int
 device_check_refs(struct sq *q, const struct cfg_device *in, const char *name,
                   unsigned flags, char *err, size_t errlen)
@@ -662,6 +786,8 @@ device_check_refs(struct sq *q, const struct cfg_device *in, const char *name,
 			return store_fail(err, errlen, "device %s: device pool %s "
 			                  "does not exist", name, in->pool);
 	}
+	if (device_check_files(q, in, name, err, errlen) < 0)
+		return -1;
 	if (flags & STORE_PUT_NEW) {
 		if (exists1(q, exists_sql, name, &found, err, errlen) < 0)
 			return -1;
@@ -680,16 +806,20 @@ device_row_write(struct sq *q, const struct cfg_device *in, const char *name,
 {
 	static const char ins_sql[] =
 		"INSERT INTO device (" DEVICE_COLS ") VALUES (?1, ?2, ?3, ?4, ?5,"
-		" ?6, ?7, ?8, ?9, ?10)";
+		" ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
 	static const char upsert_sql[] =
 		"INSERT INTO device (" DEVICE_COLS ") VALUES (?1, ?2, ?3, ?4, ?5,"
-		" ?6, ?7, ?8, ?9, ?10) ON CONFLICT (name) DO UPDATE SET"
+		" ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
+		" ON CONFLICT (name) DO UPDATE SET"
 		" model = excluded.model, profile = excluded.profile,"
 		" owner = excluded.owner, pool = excluded.pool,"
 		" description = excluded.description, load = excluded.load,"
 		" require_activation_code = excluded.require_activation_code,"
 		" allow_activation_code_mra = excluded.allow_activation_code_mra,"
-		" mra_domain = excluded.mra_domain";
+		" mra_domain = excluded.mra_domain, dialplan = excluded.dialplan,"
+		" softkeys = excluded.softkeys,"
+		" feature_policy = excluded.feature_policy,"
+		" kem_count = excluded.kem_count, kem_type = excluded.kem_type";
 	const char *sql = (flags & STORE_PUT_NEW) ? ins_sql : upsert_sql;
 	sqlite3_stmt *st;
 
@@ -705,6 +835,11 @@ device_row_write(struct sq *q, const struct cfg_device *in, const char *name,
 	sqlite3_bind_int(st, 8, in->require_activation_code != 0);
 	sqlite3_bind_int(st, 9, in->allow_activation_code_mra != 0);
 	sq_bind_text(st, 10, in->mra_domain);
+	sq_bind_text(st, 11, in->dialplan);
+	sq_bind_text(st, 12, in->softkeys);
+	sq_bind_text(st, 13, in->feature_policy);
+	sqlite3_bind_int(st, 14, (int)in->kem_count);
+	sq_bind_text(st, 15, in->kem_type);
 	return sq_step_done(q, sql, st, "writing a device", err, errlen);
 }
 
@@ -741,7 +876,10 @@ device_lines_write(struct sq *q, const struct cfg_device *in, const char *name,
 		if (sq_step_done(q, line_sql, st, "writing a line", err, errlen) < 0)
 			return -1;
 	}
-	return 0;
+	return vendor_write(q, "DELETE FROM device_vendor WHERE device = ?1",
+	                    "INSERT INTO device_vendor (device, name, value) VALUES"
+	                    " (?1, ?2, ?3)", name, &in->vendor, (flags & STORE_PUT_NEW) != 0,
+	                    err, errlen);
 }
 
 /* Writes one device and its lines inside the caller's transaction. */
@@ -842,7 +980,7 @@ sq_device_get(struct store *s, const char *name, struct cfg_device *out,
 	else if (rc != SQLITE_ROW)
 		ret = sq_err(q, err, errlen, "reading a device");
 	else
-		ret = device_lines(q, out, err, errlen);
+		ret = device_children(q, out, err, errlen);
 	sq_read_end(q, opened);
 	return ret;
 }
@@ -905,7 +1043,7 @@ device_list_snap(struct store *s, const char *after, size_t limit,
 	sqlite3_bind_int64(st, 2, limit == 0 ? -1 : (int64_t)limit);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		device_from_row(st, &d);
-		if ((ret = device_lines(q, &d, err, errlen)) != 0)
+		if ((ret = device_children(q, &d, err, errlen)) != 0)
 			break;
 		if ((ret = cb(ctx, &d)) != 0)
 			break;
@@ -928,4 +1066,67 @@ sq_device_list(struct store *s, const char *after, size_t limit,
 	ret = device_list_snap(s, after, limit, cb, ctx, err, errlen);
 	sq_read_end(SQ(s), opened);
 	return ret;
+}
+
+int
+sq_device_edit(struct store *s, const char *name, store_device_edit_fn fn,
+               void *ctx, char *err, size_t errlen)
+{
+	struct sq *q = SQ(s);
+	struct cfg_device d;
+	char key[CFG_DEVNAME_MAX];
+	int rc;
+
+	if (name == NULL || store_upper(key, sizeof(key), name) < 0 || key[0] == '\0')
+		return store_notfound(err, errlen, "no such device");
+	/* BEGIN IMMEDIATE: nobody changes the device between our read and our
+	 * write, so the edit cannot lose a concurrent one. */
+	if (sq_begin(q, err, errlen) < 0)
+		return -1;
+	if ((rc = sq_device_get(s, key, &d, err, errlen)) != 0)
+		goto out;
+	if ((rc = fn(ctx, &d, err, errlen)) != 0)
+		goto out;
+	if (strcmp(d.name, key) != 0) {
+		rc = store_fail(err, errlen, "device %s: an edit cannot rename it", key);
+		goto out;
+	}
+	if (device_write(q, &d, STORE_PUT_REPLACE, err, errlen) < 0 ||
+	    sq_bump(q, SQ_GEN_CONFIG, err, errlen) < 0) {
+		rc = -1;
+		goto out;
+	}
+	return sq_commit(q, err, errlen);
+out:
+	sq_rollback(q);
+	return rc;
+}
+
+int
+sq_line_shared(struct store *s, const char *device, uint32_t *mask, char *err,
+               size_t errlen)
+{
+	static const char sql[] =
+		"SELECT l.button FROM line l WHERE l.device = ?1 AND EXISTS"
+		" (SELECT 1 FROM line o WHERE o.dn = l.dn AND o.device <> l.device)";
+	struct sq *q = SQ(s);
+	char key[CFG_DEVNAME_MAX];
+	sqlite3_stmt *st;
+	int rc;
+
+	*mask = 0;
+	if (store_device_key(device, key, err, errlen) < 0)
+		return -1;
+	if ((st = sq_stmt(q, sql, err, errlen)) == NULL)
+		return -1;
+	sq_bind_text(st, 1, key);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int b = sqlite3_column_int(st, 0);
+		if (b >= 1 && b <= 32)
+			*mask |= (uint32_t)1 << (b - 1);
+	}
+	sq_done(q, sql, st);
+	if (rc != SQLITE_DONE)
+		return sq_err(q, err, errlen, "reading shared lines");
+	return 0;
 }

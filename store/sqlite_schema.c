@@ -208,6 +208,74 @@ static const char *const migrations[] = {
 
 	/* 4: mixed mode (CTL files served), off by default */
 	"ALTER TABLE cluster ADD COLUMN mixed_mode BIGINT NOT NULL DEFAULT 0;",
+
+	/* 5: configs phones accept (issue 14): files a device names, key
+	 * expansion modules, vendor settings per device and per profile,
+	 * per-model loads, dial plans, softkey templates, feature policies,
+	 * the load a registered device reported; an index to find the devices
+	 * that share a directory number.  SQL both SQLite and PostgreSQL take. */
+	"ALTER TABLE device ADD COLUMN dialplan TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE device ADD COLUMN softkeys TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE device ADD COLUMN feature_policy TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE device ADD COLUMN kem_count BIGINT NOT NULL DEFAULT 0;"
+	"ALTER TABLE device ADD COLUMN kem_type TEXT NOT NULL DEFAULT '';"
+	"CREATE TABLE device_vendor ("
+	"  device TEXT NOT NULL REFERENCES device (name) ON DELETE CASCADE,"
+	"  name TEXT NOT NULL,"
+	"  value TEXT NOT NULL,"
+	"  PRIMARY KEY (device, name));"
+	"CREATE TABLE profile_vendor ("
+	"  profile TEXT NOT NULL REFERENCES profile (name) ON DELETE CASCADE,"
+	"  name TEXT NOT NULL,"
+	"  value TEXT NOT NULL,"
+	"  PRIMARY KEY (profile, name));"
+	"CREATE INDEX line_dn ON line (dn);"
+	"CREATE TABLE model_load ("
+	"  model TEXT PRIMARY KEY,"
+	"  load TEXT NOT NULL);"
+	"CREATE TABLE dialplan ("
+	"  name TEXT PRIMARY KEY,"
+	"  description TEXT NOT NULL);"
+	"CREATE TABLE dialplan_rule ("
+	"  dialplan TEXT NOT NULL REFERENCES dialplan (name) ON DELETE CASCADE,"
+	"  idx BIGINT NOT NULL,"
+	"  pattern TEXT NOT NULL,"
+	"  timeout BIGINT NOT NULL,"
+	"  rewrite TEXT NOT NULL,"
+	"  PRIMARY KEY (dialplan, idx));"
+	"CREATE TABLE softkeys ("
+	"  name TEXT PRIMARY KEY,"
+	"  description TEXT NOT NULL);"
+	"CREATE TABLE softkeys_set ("
+	"  softkeys TEXT NOT NULL REFERENCES softkeys (name) ON DELETE CASCADE,"
+	"  state TEXT NOT NULL,"
+	"  keys TEXT NOT NULL,"
+	"  PRIMARY KEY (softkeys, state));"
+	"CREATE TABLE feature_policy ("
+	"  name TEXT PRIMARY KEY,"
+	"  description TEXT NOT NULL);"
+	"CREATE TABLE feature_policy_item ("
+	"  policy TEXT NOT NULL REFERENCES feature_policy (name) ON DELETE CASCADE,"
+	"  feature BIGINT NOT NULL,"
+	"  enabled BIGINT NOT NULL,"
+	"  PRIMARY KEY (policy, feature));"
+	"ALTER TABLE sip_binding ADD COLUMN firmware TEXT NOT NULL DEFAULT '';",
+
+	/* 6: Apply Config / reset / restart (issue 14): one request per device,
+	 * the newest; oprov-sipd sends it over the device's live connection and
+	 * writes back what happened. */
+	"CREATE TABLE device_action ("
+	"  device TEXT PRIMARY KEY REFERENCES device (name) ON DELETE CASCADE,"
+	"  action TEXT NOT NULL,"
+	"  seq BIGINT NOT NULL,"
+	"  state TEXT NOT NULL,"
+	"  code BIGINT NOT NULL,"
+	"  node TEXT NOT NULL,"
+	"  requested BIGINT NOT NULL,"
+	"  updated BIGINT NOT NULL);"
+	/* RFC 3327 Path of a binding made through an Expressway-C (5091): the
+	 * route a NOTIFY to the device takes back. */
+	"ALTER TABLE sip_binding ADD COLUMN path TEXT NOT NULL DEFAULT '';",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

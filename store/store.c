@@ -221,6 +221,23 @@ store_device_key(const char *device, char key[CFG_DEVNAME_MAX], char *err,
 			return -1; \
 	} while (0)
 
+/* Vendor settings: terminated, within the count, keys not repeated. */
+static int
+store_check_vendor(const struct cfg_vendor *v, char *err, size_t errlen)
+{
+	if (v->count > CFG_VENDOR_MAX)
+		return store_fail(err, errlen, "more than %d vendor settings", CFG_VENDOR_MAX);
+	for (size_t i = 0; i < v->count; i++) {
+		CHECK(v->kv[i].key, sizeof(v->kv[i].key), 1, "vendor setting name");
+		CHECK(v->kv[i].value, sizeof(v->kv[i].value), 1, "vendor setting value");
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(v->kv[i].key, v->kv[j].key) == 0)
+				return store_fail(err, errlen, "vendor setting %s given twice",
+				                  v->kv[i].key);
+	}
+	return 0;
+}
+
 int
 store_check_device(const struct cfg_device *d, char *err, size_t errlen)
 {
@@ -235,6 +252,12 @@ store_check_device(const struct cfg_device *d, char *err, size_t errlen)
 	CHECK(d->description, sizeof(d->description), 0, "device description");
 	CHECK(d->load, sizeof(d->load), 0, "device load");
 	CHECK(d->mra_domain, sizeof(d->mra_domain), 0, "device MRA domain");
+	CHECK(d->dialplan, sizeof(d->dialplan), 0, "device dial plan");
+	CHECK(d->softkeys, sizeof(d->softkeys), 0, "device softkey template");
+	CHECK(d->feature_policy, sizeof(d->feature_policy), 0, "device feature policy");
+	CHECK(d->kem_type, sizeof(d->kem_type), 0, "device key expansion module type");
+	if (store_check_vendor(&d->vendor, err, errlen) < 0)
+		return -1;
 	if (d->line_count > CFG_LINES_MAX)
 		return store_fail(err, errlen, "%s: more than %d lines", pfx,
 		                  CFG_LINES_MAX);
@@ -295,7 +318,7 @@ store_check_profile(const struct cfg_profile *p, char *err, size_t errlen)
 	CHECK(p->name, sizeof(p->name), 1, "security profile name");
 	CHECK(p->description, sizeof(p->description), 0,
 	      "security profile description");
-	return 0;
+	return store_check_vendor(&p->vendor, err, errlen);
 }
 
 /* ---- forwarding to the backend ------------------------------------------- */

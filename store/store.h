@@ -73,7 +73,8 @@ struct store;
 
 /* Field limits (bytes, including the NUL). */
 #define STORE_NAME_MAX 128          /* node, pool, profile, user, client, kid */
-#define STORE_DEVICE_NAME_MAX CFG_DEVNAME_MAX  /* as configgen: SEP + 12 hex */
+#define STORE_DEVICE_NAME_MAX CFG_DEVNAME_MAX  /* as configgen: SEP + 12 hex,
+                                                 or a soft client's name */
 #define STORE_HASH_MAX 136          /* hex or base64url digests, salted hashes */
 #define STORE_PURPOSE_MAX 32
 #define STORE_SUBJECT_MAX 1024
@@ -239,6 +240,115 @@ int store_device_import(struct store *s, store_device_next_fn next, void *ctx,
 int store_device_import_array(struct store *s, const struct cfg_device *devs,
                               size_t n, unsigned flags, char *err,
                               size_t errlen);
+/* Changes one device in ONE write transaction: reads it (with its lines
+ * and vendor settings), calls fn with the record, and writes what fn left
+ * there (a new profile, pool, owner, lines, ...) under the same name
+ * without deleting the device, so its activation codes, refresh families
+ * and access tokens stay valid.  fn returns 0 to write, non-zero to abort
+ * (that value is returned; -1 with err filled by fn).  fn may call read
+ * functions of the same store (e.g. store_profile_get, to check the device
+ * against its new profile) and must not write.  The references are checked
+ * as by store_device_put; the name cannot change.  STORE_NOTFOUND when the
+ * device does not exist. */
+typedef int (*store_device_edit_fn)(void *ctx, struct cfg_device *d, char *err,
+                                    size_t errlen);
+int store_device_edit(struct store *s, const char *name, store_device_edit_fn fn,
+                      void *ctx, char *err, size_t errlen);
+/* Which of the device's lines carry a number some other device has too:
+ * bit (button - 1) of *mask.  For <sharedLine> and the line's contact.  An
+ * indexed lookup per line. */
+int store_line_shared(struct store *s, const char *device, uint32_t *mask,
+                      char *err, size_t errlen);
+
+/* ---- per-model default firmware loads -------------------------------------
+ * Feed XMLDefault.cnf.xml's loadInformationNNN and the loadInformation of
+ * every device of the model that sets no load of its own.  The store does
+ * not judge names: check the model with cfg_model_find first. */
+int store_model_load_set(struct store *s, const char *model, const char *load,
+                         char *err, size_t errlen);
+/* Back to none (STORE_NOTFOUND when none was set). */
+int store_model_load_unset(struct store *s, const char *model, char *err,
+                           size_t errlen);
+typedef int (*store_model_load_cb)(void *ctx, const struct cfg_load *l);
+/* By model name. */
+int store_model_load_list(struct store *s, store_model_load_cb cb, void *ctx,
+                          char *err, size_t errlen);
+
+/* ---- dial plans, softkey templates, feature policies -----------------------
+ * Named records (configgen.h) that devices refer to by name; put adds or
+ * replaces (with its rules, sets or features), a record a device uses cannot
+ * be deleted.  Validate with configgen first. */
+int store_dialplan_put(struct store *s, const struct cfg_dialplan *p, char *err,
+                       size_t errlen);
+int store_dialplan_get(struct store *s, const char *name, struct cfg_dialplan *out,
+                       char *err, size_t errlen);
+int store_dialplan_delete(struct store *s, const char *name, char *err, size_t errlen);
+typedef int (*store_dialplan_cb)(void *ctx, const struct cfg_dialplan *p);
+int store_dialplan_list(struct store *s, store_dialplan_cb cb, void *ctx, char *err,
+                        size_t errlen);
+int store_softkeys_put(struct store *s, const struct cfg_softkeys *k, char *err,
+                       size_t errlen);
+int store_softkeys_get(struct store *s, const char *name, struct cfg_softkeys *out,
+                       char *err, size_t errlen);
+int store_softkeys_delete(struct store *s, const char *name, char *err, size_t errlen);
+typedef int (*store_softkeys_cb)(void *ctx, const struct cfg_softkeys *k);
+int store_softkeys_list(struct store *s, store_softkeys_cb cb, void *ctx, char *err,
+                        size_t errlen);
+int store_fpolicy_put(struct store *s, const struct cfg_fpolicy *f, char *err,
+                      size_t errlen);
+int store_fpolicy_get(struct store *s, const char *name, struct cfg_fpolicy *out,
+                      char *err, size_t errlen);
+int store_fpolicy_delete(struct store *s, const char *name, char *err, size_t errlen);
+typedef int (*store_fpolicy_cb)(void *ctx, const struct cfg_fpolicy *f);
+int store_fpolicy_list(struct store *s, store_fpolicy_cb cb, void *ctx, char *err,
+                       size_t errlen);
+/* Renders the named file of kind (CFG_FILE_DIALPLAN, _SOFTKEYS,
+ * _FEATURE_POLICY) and record name from one snapshot; *gen gets the config
+ * generation it belongs to.  0, STORE_NOTFOUND, -1. */
+int store_render_named(struct store *s, enum cfg_file_kind kind, const char *name,
+                       struct cfg_output *out, uint64_t *gen, char *err,
+                       size_t errlen);
+
+/* ---- Apply Config, reset, restart -----------------------------------------
+ * oprovctl records a request per device (the newest replaces an older one);
+ * the oprov-sipd holding the device's binding picks it up, sends the NOTIFY
+ * over the live connection and writes back the state: "pending" (recorded),
+ * "queued" (a sipd took it), "sent", "answered" (code: the device's final
+ * response), "not registered" (no live connection held the binding),
+ * "failed" (could not be sent).  Bindings (below) say which node holds a
+ * device. */
+#define STORE_ACTION_MAX 16             /* "apply", "reset", "restart" */
+#define STORE_ACTION_STATE_MAX 16
+struct store_action {
+	char device[STORE_DEVICE_NAME_MAX];
+	char action[STORE_ACTION_MAX];
+	int64_t seq;                            /* grows with each request */
+	char state[STORE_ACTION_STATE_MAX];
+	int64_t code;                           /* SIP status, 0 = none */
+	char node[STORE_NAME_MAX];              /* the sipd that took it */
+	int64_t requested, updated;
+	/* action_pending only: the binding it goes to */
+	uint64_t conn_id;
+	char aor[STORE_AOR_MAX];
+	char contact[STORE_CONTACT_MAX];
+	char path[STORE_CONTACT_MAX];           /* its Path, "" without */
+};
+/* Records action for device (which must exist) as "pending"; *seq (may be
+ * NULL) gets its number. */
+int store_action_request(struct store *s, const char *device, const char *action,
+                         int64_t now, int64_t *seq, char *err, size_t errlen);
+/* STORE_NOTFOUND when no request was ever made. */
+int store_action_get(struct store *s, const char *device, struct store_action *out,
+                     char *err, size_t errlen);
+typedef int (*store_action_cb)(void *ctx, const struct store_action *a);
+/* Pending requests of devices with a binding on node, one call per binding
+ * (conn_id, aor, contact and path filled). */
+int store_action_pending(struct store *s, const char *node, store_action_cb cb,
+                         void *ctx, char *err, size_t errlen);
+/* Writes state, code, node and updated of the request (device, seq); a
+ * newer request is left alone. */
+int store_action_update(struct store *s, const struct store_action *a, char *err,
+                        size_t errlen);
 
 /* ---- everything one rendering needs, in one snapshot -----------------------
  * For daemons: the device, its profile, its pool (if any) with the pool's
@@ -249,6 +359,7 @@ int store_device_import_array(struct store *s, const struct cfg_device *devs,
  * exist is left out of nodes[].  STORE_NOTFOUND when the device does not
  * exist.  About 12 KiB: allocate it, don't put it on a small stack. */
 #define STORE_DEFAULT_POOL "Default"   /* the pool of a device with none */
+#define STORE_LOADS_MAX 64            /* per-model loads a render carries */
 struct store_render {
 	struct store_generation gen;
 	struct cfg_device device;
@@ -259,6 +370,9 @@ struct store_render {
 	struct cfg_node nodes[CFG_GROUP_MAX];
 	struct cfg_params params;
 	struct cfg_cluster cluster;
+	uint32_t shared_lines;             /* store_line_shared */
+	size_t load_count;                 /* per-model default loads */
+	struct cfg_load loads[STORE_LOADS_MAX];
 };
 int store_render_load(struct store *s, const char *device,
                       struct store_render *out, char *err, size_t errlen);
@@ -269,7 +383,8 @@ int store_render_default_load(struct store *s, struct store_render *out,
                               char *err, size_t errlen);
 /* Points ctx at r's records (borrowed from r).  file_server is the host of
  * the first node of the device's node group (NULL without one); a caller
- * with a configured file-server name may override it.  loads stay NULL. */
+ * with a configured file-server name may override it.  loads and
+ * shared_lines are r's. */
 void store_render_ctx(const struct store_render *r, struct cfg_render_ctx *ctx);
 
 /* ---- certificates by purpose ------------------------------------------ */
@@ -620,6 +735,12 @@ struct store_binding {
 	char node[STORE_NAME_MAX];              /* the sipd that holds it */
 	int64_t expires;
 	uint64_t conn_id;                       /* sipd's connection number */
+	/* The load the device reported when it registered (cfg_reported_load
+	 * of the REGISTER's Reason and User-Agent); "" when unknown. */
+	char firmware[CFG_LOAD_MAX];
+	/* The REGISTER's Path header values (RFC 3327), comma-separated, as
+	 * received; "" without. */
+	char path[STORE_CONTACT_MAX];
 };
 /* Adds or replaces the binding keyed by (aor, instance, reg_id). */
 int store_binding_put(struct store *s, const struct store_binding *b,

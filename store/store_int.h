@@ -60,6 +60,32 @@
 	X(device_import, int, (store_device_next_fn next, void *ctx, unsigned flags, \
 	                       size_t *count), \
 	  (next, ctx, flags, count)) \
+	X(device_edit, int, (const char *name, store_device_edit_fn fn, void *ctx), \
+	  (name, fn, ctx)) \
+	X(line_shared, int, (const char *device, uint32_t *mask), (device, mask)) \
+	/* per-model loads, dial plans, softkey templates, feature policies */ \
+	X(model_load_set, int, (const char *model, const char *load), (model, load)) \
+	X(model_load_unset, int, (const char *model), (model)) \
+	X(model_load_list, int, (store_model_load_cb cb, void *ctx), (cb, ctx)) \
+	X(dialplan_put, int, (const struct cfg_dialplan *p), (p)) \
+	X(dialplan_get, int, (const char *name, struct cfg_dialplan *out), (name, out)) \
+	X(dialplan_delete, int, (const char *name), (name)) \
+	X(dialplan_list, int, (store_dialplan_cb cb, void *ctx), (cb, ctx)) \
+	X(softkeys_put, int, (const struct cfg_softkeys *k), (k)) \
+	X(softkeys_get, int, (const char *name, struct cfg_softkeys *out), (name, out)) \
+	X(softkeys_delete, int, (const char *name), (name)) \
+	X(softkeys_list, int, (store_softkeys_cb cb, void *ctx), (cb, ctx)) \
+	X(fpolicy_put, int, (const struct cfg_fpolicy *f), (f)) \
+	X(fpolicy_get, int, (const char *name, struct cfg_fpolicy *out), (name, out)) \
+	X(fpolicy_delete, int, (const char *name), (name)) \
+	X(fpolicy_list, int, (store_fpolicy_cb cb, void *ctx), (cb, ctx)) \
+	/* Apply Config / reset / restart requests for oprov-sipd */ \
+	X(action_request, int, (const char *device, const char *action, int64_t now, \
+	                        int64_t *seq), (device, action, now, seq)) \
+	X(action_get, int, (const char *device, struct store_action *out), (device, out)) \
+	X(action_pending, int, (const char *node, store_action_cb cb, void *ctx), \
+	  (node, cb, ctx)) \
+	X(action_update, int, (const struct store_action *a), (a)) \
 	/* certificates, Expressway-C entries, signing keys */ \
 	X(cert_add, int, (const struct store_cert *c, int64_t *id_out), (c, id_out)) \
 	X(cert_get, int, (int64_t id, struct store_cert *out), (id, out)) \

@@ -297,6 +297,26 @@ serve_device(struct tftp_resolver *r, struct tftp_cache *c, const struct cfg_fil
 	               out);
 }
 
+/* A dial plan, softkey template or feature policy: public like
+ * XMLDefault.cnf.xml, rendered; whether it exists comes from the gate's
+ * snapshot (no store read for an unknown name). */
+static void
+serve_named(struct tftp_resolver *r, struct tftp_cache *c, const struct cfg_file *f,
+            struct tftp_res *out)
+{
+	const struct gate_snap *s = gate_snap(r->gate);
+	uint64_t gen = s->gen.config;
+	int found = gate_named_file_exists(s, f);
+	char key[CFG_NAMED_FILE_MAX];
+
+	gate_snap_release(s);
+	if (!found || cfg_named_file(f->kind, f->record, key, sizeof(key)) < 0) {
+		refuse(out, TFTP_ENOTFOUND, NULL, "no such file");
+		return;
+	}
+	serve_rendered(r, c, key, gen, 0, out);
+}
+
 void
 tftp_resolve(struct tftp_resolver *r, struct tftp_cache *c, const char *name,
              size_t len, struct tftp_res *out)
@@ -348,6 +368,11 @@ tftp_resolve(struct tftp_resolver *r, struct tftp_cache *c, const char *name,
 		return;
 	case CFG_FILE_PUBLIC_SIGNED:
 		serve_public_signed(r, c, name, len, out);
+		return;
+	case CFG_FILE_DIALPLAN:
+	case CFG_FILE_SOFTKEYS:
+	case CFG_FILE_FEATURE_POLICY:
+		serve_named(r, c, &f, out);
 		return;
 	default:
 		serve_device(r, c, &f, out);

@@ -1,7 +1,9 @@
 /* Fuzz harness: the file-name mapping every daemon uses must never read past
  * len, and what it answers must hold together: a device kind always carries a
  * canonical device name that appears (ignoring case) in the request, any other
- * kind carries none, and a name that maps somewhere maps the same way again. */
+ * kind carries none, a named file (dial plan, softkeys, feature policy) maps
+ * back from the name configs give it, and a name that maps somewhere maps the
+ * same way again. */
 #include "config.h"
 
 #include <stdint.h>
@@ -34,7 +36,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg_file_classify(s, size, &f);
 	if (is_device_kind(f.kind)) {
 		size_t n = strlen(f.device), found = 0;
-		if (n != CFG_DEVNAME_MAX - 1 ||
+		/* SEP<MAC> is 15 bytes; a soft client's name 4..15 */
+		if (n < 4 || n > CFG_DEVNAME_MAX - 1 ||
 		    cfg_device_name_parse(f.device, n, canon) != 0 || strcmp(canon, f.device) != 0)
 			abort();
 		for (size_t i = 0; i + n <= size && !found; i++)
@@ -43,6 +46,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 	} else if (f.device[0] != '\0') {
 		abort();
+	}
+	/* a named file carries a record name that maps back to the same kind */
+	if (f.kind == CFG_FILE_DIALPLAN || f.kind == CFG_FILE_SOFTKEYS ||
+	    f.kind == CFG_FILE_FEATURE_POLICY) {
+		char named[CFG_NAMED_FILE_MAX];
+		struct cfg_file h;
+		if (cfg_named_file(f.kind, f.record, named, sizeof(named)) != 0 ||
+		    cfg_file_classify(named, strlen(named), &h) != f.kind ||
+		    strcmp(h.record, f.record) != 0)
+			abort();
 	}
 	if (f.kind == CFG_FILE_INVALID && size > 0 && size <= CFG_FILENAME_MAX &&
 	    memchr(s, '\0', size) == NULL && memchr(s, '/', size) == NULL &&

@@ -227,7 +227,8 @@ class Env:
         dm = self.spawn("httpsd", [HTTPSD, "-d", d or self.d, "-f",
                                    "--config-listen", "127.0.0.1:%d" % cp,
                                    "--http-listen", "127.0.0.1:%d" % hp,
-                                   "--oauth-listen", "127.0.0.1:%d" % op] +
+                                   "--oauth-listen", "127.0.0.1:%d" % op,
+                                   "--metrics-listen", "off"] +
                         list(extra), limits)
         if wait:
             end = time.time() + 30

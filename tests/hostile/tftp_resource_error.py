@@ -4,7 +4,7 @@ public file with "Access violation" (error 2): a resource failure is error 0
 with a message, or no answer.  tftpd runs with a hard RLIMIT_NOFILE of 48;
 unanswered transfers of a large file use up its descriptors (each holds a
 socket), then public files that exist, one that does not, and a device's
-trust list are asked for.  Every ERROR received is tallied and printed."""
+trust list (the cluster's ITL, built in memory) are asked for.  Every ERROR received is tallied and printed."""
 import os
 import socket
 import sys
@@ -40,7 +40,6 @@ def main():
         env.file("big.bin", b"x" * (1536 * 1024))
         for i in range(20):
             env.file("pub%d.txt" % i, b"public file %d\n" % i)
-        env.file("CTLSEP001122334455.tlv", b"ctl\n")
         env.ctl("device", "add", "SEP001122334455", "--model", "7841", "--profile",
                 "Standard-Non-Secure", "--line", "1001")
         dm = env.tftpd("--threads", "1", "--rexmit-ms", "2000", "--retries-first", "2",
@@ -57,7 +56,7 @@ def main():
         env.check(any(k.startswith("error 0") for k in tally),
                   "the daemon ran out of descriptors (error 0 answers seen)")
         names = ["pub%d.txt" % i for i in range(20)] + ["missing.txt",
-                                                        "CTLSEP001122334455.tlv"]
+                                                        "ITLSEP001122334455.tlv"]
         probes = {}
         for n in names:
             s = ask(port, n, H.addr(10))

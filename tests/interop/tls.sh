@@ -79,7 +79,7 @@ CP=$1 HP=$2 OP=$3 TP=$4 MP=$5
 D=$tmp/d
 ctl() { "$CTL" -d "$D" "$@"; }
 
-ctl init --hostname localhost --key-type rsa2048 >"$tmp/init.out" 2>&1 ||
+ctl init --hostname localhost --key-type rsa2048 --web-key-type rsa2048 >"$tmp/init.out" 2>&1 ||
 	{ cat "$tmp/init.out"; fail "oprovctl init"; }
 ctl sipoauth-mode enable >/dev/null || fail "sipoauth-mode enable"
 # 5091 asks for a client certificate: an Expressway-C one from a CA in
@@ -99,7 +99,7 @@ ctl expressway add expc.example.com --x509-name expc.example.com >/dev/null ||
 	fail "expressway add"
 
 start_httpsd() { # extra flags
-	"$HTTPSD" -d "$D" -f --threads 2 --config-listen "127.0.0.1:$CP" \
+	"$HTTPSD" -d "$D" -f --metrics-listen off --threads 2 --config-listen "127.0.0.1:$CP" \
 		--http-listen "127.0.0.1:$HP" --oauth-listen "127.0.0.1:$OP" \
 		"$@" 2>>"$tmp/httpsd.log" &
 	hpid=$!

@@ -1,6 +1,6 @@
 #!/bin/sh
 # The boot order a phone follows, walked by a script client
-# (tests/smoke/bootwalk.py, which reads .tlv/.sgn from the published layout
+# (tests/smoke/bootwalk_phone.py, which reads .tlv/.sgn from the published layout
 # with its own code and checks signatures with python3-cryptography) against
 # oprov-tftpd, oprov-httpsd and oprov-sipd started here on free ports:
 #   OAuth phone:  TFTP CTLSEP/ITLSEP<MAC>.tlv -> signatures, the ITL names the
@@ -20,7 +20,7 @@ CTL=$top_builddir/cli/oprovctl
 HTTPSD=$top_builddir/httpsd/oprov-httpsd
 SIPD=$top_builddir/sip/oprov-sipd
 TFTPD=$top_builddir/tftp/oprov-tftpd
-WALK=$top_srcdir/tests/smoke/bootwalk.py
+WALK=$top_srcdir/tests/smoke/bootwalk_phone.py
 
 for t in python3 curl; do
 	command -v "$t" >/dev/null 2>&1 || { echo "$t not installed (scripts/deps.sh)" >&2; exit 1; }
@@ -64,7 +64,7 @@ python3 -c 'import sys; sys.stdout.write("load " * 5000)' >"$D/files/sip78xx.14-
 
 "$TFTPD" -d "$D" -f --listen 127.0.0.1:0 >"$tmp/tftpd.log" 2>&1 &
 pids="$pids $!"
-"$HTTPSD" -d "$D" -f --config-listen "127.0.0.1:$CP" --http-listen "127.0.0.1:$HP" \
+"$HTTPSD" -d "$D" -f --metrics-listen off --config-listen "127.0.0.1:$CP" --http-listen "127.0.0.1:$HP" \
 	--oauth-listen "127.0.0.1:$OP" --threads 2 >"$tmp/httpsd.log" 2>&1 &
 pids="$pids $!"
 "$SIPD" -d "$D" -f --loops 1 --tls-listen "127.0.0.1:$SP" --mtls-listen off \

@@ -294,7 +294,7 @@ ok device import --replace "$tmp/all.json"
 ok device export
 cmp -s "$tmp/out" "$tmp/all.json" || fail "export -> import -> export differs"
 cat >"$tmp/more.json" <<EOF
-{"devices":[{"name":"sep0000000000a1","model":"CSF","profile":"Phone-OAuth","owner":"bob",
+{"devices":[{"name":"sep0000000000a1","model":"8845","profile":"Phone-OAuth","owner":"bob",
   "lines":[{"dn":"2001","label":"Bob"}]},
  {"name":"SEP0000000000A2","model":"7975","profile":"Standard-Non-Secure"}]}
 EOF
@@ -321,7 +321,9 @@ ok device config SEP0000000000B1
 cp "$tmp/out" "$tmp/config.xml"
 [ "$(xpath 'string(//member[1]/callManager/name)')" = pbx2.example.test ] || fail "node group order"
 [ "$(xpath 'string(//member[1]/callManager/ports/sipOAuthPort)')" = 5290 ] || fail "second node's port"
-[ "$(xpath 'string(//dateTimeSetting/timeZone)')" = Europe/Paris ] || fail "pool time zone"
+[ "$(xpath 'string(//dateTimeSetting/timeZone)')" = "Romance Standard/Daylight Time" ] ||
+	fail "pool time zone: not the vendor's name for Europe/Paris"
+[ "$(xpath 'string(//dateTimeSetting/olsonTimeZone)')" = Europe/Paris ] || fail "pool Olson time zone"
 refused "" node delete pbx2.example.test
 refused "" pool delete Branch
 refused "" profile delete Phone-OAuth

@@ -172,10 +172,24 @@ wait_closed() { # port: until nothing listens (or 10 s)
 csv() { # mac credential-line line-number
 	printf 'SEQUENTIAL\n%s;%s;%s;\n' "$1" "$2" "$3" >"$tmp/in.csv"
 }
+free_tcp_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
 sipp_run() { # scenario port [tag]
-	(cd "$tmp" && sipp -sf "$DATA/$1" -inf "$tmp/in.csv" -t t1 -p "$LP" \
-		-m 1 -timeout 15 -timeout_error -nostdin -trace_err \
-		-error_file "$tmp/sipp-err.log" "127.0.0.1:$2" >"$tmp/sipp.out" 2>&1)
+	# SIPp's own socket port is chosen free just before it runs; another
+	# program can still take it in between, so a bind failure (and only
+	# that) is retried on a new port.
+	for _try in 1 2 3 4 5; do
+		rm -f "$tmp/sipp-err.log"
+		(cd "$tmp" && sipp -sf "$DATA/$1" -inf "$tmp/in.csv" -t t1 -p "$LP" \
+			-m 1 -timeout 15 -timeout_error -nostdin -trace_err \
+			-error_file "$tmp/sipp-err.log" "127.0.0.1:$2" >"$tmp/sipp.out" 2>&1) &&
+			return 0
+		grep -q "Unable to bind main socket" "$tmp/sipp.out" "$tmp/sipp-err.log" 2>/dev/null ||
+			return 1
+		LP=$(free_tcp_port)
+	done
+	return 1
 }
 expect_sipp() { # description scenario port
 	sipp_run "$2" "$3" || {

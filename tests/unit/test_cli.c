@@ -350,3 +350,46 @@ Test(array_next, refusals)
 		                   cases[i].json, err, cases[i].says);
 	}
 }
+
+Test(devjson, issue14_members_round_trip)
+{
+	struct cfg_device d, back;
+	char err[256];
+	json_t *j;
+
+	cfg_device_init(&d, "SEP00AABBCCDD88");
+	snprintf(d.model, sizeof(d.model), "8865");
+	snprintf(d.profile, sizeof(d.profile), "P");
+	snprintf(d.dialplan, sizeof(d.dialplan), "emea");
+	snprintf(d.softkeys, sizeof(d.softkeys), "std");
+	snprintf(d.feature_policy, sizeof(d.feature_policy), "lobby");
+	d.kem_count = 2;
+	snprintf(d.kem_type, sizeof(d.kem_type), "8865");
+	cr_assert_eq(cfg_vendor_set(&d.vendor, CFG_FAMILY_88XX, "wifi", "off", err,
+	                            sizeof(err)), 0, "%s", err);
+	cr_assert_eq(cfg_vendor_set(&d.vendor, CFG_FAMILY_88XX, "web-access", "on", err,
+	                            sizeof(err)), 0, "%s", err);
+	j = devjson_from_device(&d);
+	cr_assert_not_null(j);
+	cr_assert_eq(devjson_to_device(j, &back, err, sizeof(err)), 0, "%s", err);
+	json_decref(j);
+	cr_assert_str_eq(back.dialplan, "emea");
+	cr_assert_str_eq(back.softkeys, "std");
+	cr_assert_str_eq(back.feature_policy, "lobby");
+	cr_assert_eq(back.kem_count, 2);
+	cr_assert_str_eq(back.kem_type, "8865");
+	cr_assert_eq(back.vendor.count, 2);
+	cr_assert_str_eq(cfg_vendor_get(&back.vendor, "wifi"), "off");
+	cr_assert_str_eq(cfg_vendor_get(&back.vendor, "web-access"), "on");
+	/* a setting the model's family lacks, a bad value, a non-object */
+	cr_assert_eq(to_device("{\"name\":\"SEP00AABBCCDD78\",\"model\":\"7841\",\"profile\":\"P\","
+	                       "\"vendor\":{\"wifi\":\"on\"}}", &back, err, sizeof(err)), -1);
+	cr_assert(strstr(err, "vendor:") != NULL, "%s", err);
+	cr_assert_eq(to_device("{\"name\":\"SEP00AABBCCDD88\",\"model\":\"8865\",\"profile\":\"P\","
+	                       "\"vendor\":{\"wifi\":1}}", &back, err, sizeof(err)), -1);
+	cr_assert_eq(to_device("{\"name\":\"SEP00AABBCCDD88\",\"model\":\"8865\",\"profile\":\"P\","
+	                       "\"vendor\":[]}", &back, err, sizeof(err)), -1);
+	cr_assert(strstr(err, "must be an object") != NULL, "%s", err);
+	cr_assert_eq(to_device("{\"name\":\"SEP00AABBCCDD88\",\"model\":\"8865\",\"profile\":\"P\","
+	                       "\"kem_count\":4}", &back, err, sizeof(err)), -1);
+}

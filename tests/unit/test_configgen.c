@@ -1,12 +1,16 @@
 /* Unit tests for configgen/: the validation rules (each refusal and its
- * message), rendering against golden files, escaping of hostile admin text,
- * versionStamp behaviour, and the file-name mapping. */
+ * message), rendering against golden files (one per model family, and the
+ * named files), escaping of hostile admin text, versionStamp behaviour, the
+ * file-name mapping, the time-zone table (every entry against the system's
+ * tzdata), vendor settings, and the firmware a REGISTER reports. */
 #include "config.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
@@ -91,7 +95,7 @@ world_init(struct world *w)
 	snprintf(w->loads[0].load, sizeof(w->loads[0].load), "%s", "sip88xx.14-2-1-0101-30");
 	snprintf(w->loads[1].model, sizeof(w->loads[1].model), "%s", "7942");
 	snprintf(w->loads[1].load, sizeof(w->loads[1].load), "%s", "SIP42.9-4-2SR4-3S");
-	snprintf(w->loads[2].model, sizeof(w->loads[2].model), "%s", "8845"); /* no known type id: not rendered */
+	snprintf(w->loads[2].model, sizeof(w->loads[2].model), "%s", "8845");
 	snprintf(w->loads[2].load, sizeof(w->loads[2].load), "%s", "sip8845_65.14-2-1-0101-30");
 }
 
@@ -422,8 +426,9 @@ Test(device, name_parse)
 {
 	char out[CFG_DEVNAME_MAX];
 	const char *bad[] = { "SEP00AABBCCDDE", "SEP00AABBCCDDEEF", "SEP00AABBCCDDEG",
-	                      "SEQ00AABBCCDDEE", "CSFALICE", "", "SEP00AABBCC DDE",
-	                      "SEP-0AABBCCDDEE" };
+	                      "SEQ00AABBCCDDEE", "", "SEP00AABBCC DDE",
+	                      "SEP-0AABBCCDDEE", "CSF", "CSFALICE12345678", "CSFA B",
+	                      "CSFA/B", "ABCALICE", "BOTa@b", "TAB\x80x", "tctq+1" };
 
 	cr_assert_eq(cfg_device_name_parse("sep00aabbccddee", 15, out), 0);
 	cr_assert_str_eq(out, "SEP00AABBCCDDEE");
@@ -435,6 +440,18 @@ Test(device, name_parse)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		cr_assert_eq(cfg_device_name_parse(bad[i], strlen(bad[i]), out), -1, "%s", bad[i]);
 	cr_assert_eq(cfg_device_name_parse("SEP00AABBCC\0DEE", 15, out), -1);
+	/* Soft clients: CSF/BOT/TCT/TAB + 1..12 of A-Z 0-9 . _ -, upper-cased. */
+	cr_assert_eq(cfg_device_name_parse("CSFrado", 7, out), 0);
+	cr_assert_str_eq(out, "CSFRADO");
+	cr_assert_eq(cfg_device_name_parse("botj.smith_2-x", 14, out), 0);
+	cr_assert_str_eq(out, "BOTJ.SMITH_2-X");
+	cr_assert_eq(cfg_device_name_parse("TCTABCDEFGHIJKL", 15, out), 0);
+	cr_assert_str_eq(out, "TCTABCDEFGHIJKL");
+	cr_assert_eq(cfg_device_name_parse("TabA", 4, out), 0);
+	cr_assert_str_eq(out, "TABA");
+	cr_assert(cfg_device_name_is_soft("CSFRADO"));
+	cr_assert(!cfg_device_name_is_soft("SEP00AABBCCDDEE"));
+	cr_assert_eq(cfg_device_name_parse("CSF\0ADO", 7, out), -1);
 }
 
 Test(device, valid_fixtures)
@@ -1010,4 +1027,546 @@ Test(filename, trust_list_names)
 	cr_assert_str_eq(f.trustlist, CFG_CTL_FILE);
 	cr_assert_eq(cfg_file_classify("SEP00AABBCCDDEE.cnf.xml", 23, &f), CFG_FILE_DEVICE_CONFIG);
 	cr_assert_null(f.trustlist);
+}
+
+/* ---- time zones ----------------------------------------------------------------------
+ * Every entry against the system's tzdata (through the C library, not our
+ * own code): the Olson id exists, its standard offset and whether it keeps
+ * daylight saving time in 2025 are what the table says, the vendor name says
+ * "Standard/Daylight" exactly for zones with DST, and one vendor name never
+ * stands for two standard offsets. */
+
+/* Offset east of UTC, seconds, of zone tz at the UTC time t. */
+static long
+offset_at(const char *tz, int month)
+{
+	struct tm tm = { .tm_year = 2025 - 1900, .tm_mon = month, .tm_mday = 15, .tm_hour = 12 };
+	time_t t;
+	struct tm local;
+
+	setenv("TZ", tz, 1);
+	tzset();
+	t = timegm(&tm);
+	cr_assert_not_null(localtime_r(&t, &local));
+	return local.tm_gmtoff;
+}
+
+Test(tz, every_entry_matches_tzdata)
+{
+	size_t n;
+	const struct cfg_tz *t = cfg_tz_table(&n);
+	char path[256];
+	struct stat st;
+
+	cr_assert_gt(n, 400, "the table covers the CLDR-mapped zones");
+	for (size_t i = 0; i < n; i++) {
+		long jan, jul, std;
+		int dst;
+
+		if (i > 0)
+			cr_assert_lt(strcmp(t[i - 1].olson, t[i].olson), 0, "not sorted at %s",
+			             t[i].olson);
+		snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", t[i].olson);
+		cr_assert_eq(stat(path, &st), 0, "%s: not in the system's tzdata (install tzdata)",
+		             t[i].olson);
+		jan = offset_at(t[i].olson, 0);
+		jul = offset_at(t[i].olson, 6);
+		std = jan < jul ? jan : jul;
+		dst = jan != jul;
+		cr_assert_eq(std, t[i].std_offset_min * 60L, "%s: standard offset %ld s, table %d min",
+		             t[i].olson, std, t[i].std_offset_min);
+		cr_assert_eq(dst, t[i].dst, "%s: DST %d, table %d", t[i].olson, dst, t[i].dst);
+		if (dst)
+			cr_assert_not_null(strstr(t[i].vendor, "Standard/Daylight Time"), "%s: %s",
+			                   t[i].olson, t[i].vendor);
+		else
+			cr_assert(strstr(t[i].vendor, "Standard Time") != NULL &&
+			          strstr(t[i].vendor, "Daylight") == NULL, "%s: %s", t[i].olson,
+			          t[i].vendor);
+		cr_assert_eq(cfg_tz_find(t[i].olson), &t[i], "%s: lookup", t[i].olson);
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(t[j].vendor, t[i].vendor) == 0)
+				cr_assert_eq(t[j].std_offset_min, t[i].std_offset_min,
+				             "%s and %s: one name, two offsets", t[j].olson, t[i].olson);
+	}
+	unsetenv("TZ");
+	tzset();
+}
+
+Test(tz, names_from_published_configs)
+{
+	/* Pairs seen in configs the call-control system generated. */
+	cr_assert_str_eq(cfg_tz_find("America/Chicago")->vendor, "Central Standard/Daylight Time");
+	/* CLDR's Windows zones, written the vendor's way. */
+	cr_assert_str_eq(cfg_tz_find("Europe/Paris")->vendor, "Romance Standard/Daylight Time");
+	cr_assert_str_eq(cfg_tz_find("Europe/Berlin")->vendor, "W. Europe Standard/Daylight Time");
+	cr_assert_str_eq(cfg_tz_find("Europe/Budapest")->vendor,
+	                 "Central Europe Standard/Daylight Time");
+	cr_assert_str_eq(cfg_tz_find("America/New_York")->vendor, "Eastern Standard/Daylight Time");
+	cr_assert_str_eq(cfg_tz_find("Asia/Kolkata")->vendor, "India Standard Time");
+	cr_assert_str_eq(cfg_tz_find("Asia/Calcutta")->vendor, "India Standard Time");
+	cr_assert_str_eq(cfg_tz_find("Etc/UTC")->vendor, "Greenwich Standard Time");
+	cr_assert_null(cfg_tz_find("europe/paris"), "Olson ids are case-sensitive");
+	cr_assert_null(cfg_tz_find("Etc/GMT+11"), "CLDR's UTC-11 has no vendor name");
+	cr_assert_null(cfg_tz_find(NULL));
+}
+
+Test(tz, refusal_names_the_nearest)
+{
+	char err[ERRLEN] = "", huge[300];
+
+	cr_assert_eq(cfg_tz_check("Europe/Paris", err, sizeof(err)), 0);
+	cr_assert_eq(cfg_tz_check("Europe/Pariss", err, sizeof(err)), -1);
+	cr_assert(strstr(err, "time zone \"Europe/Pariss\" has no vendor time-zone name; "
+	                      "nearest: Europe/Paris,") != NULL, "%s", err);
+	cr_assert_eq(cfg_tz_check("europe/paris", err, sizeof(err)), -1);
+	cr_assert(strstr(err, "nearest: Europe/Paris,") != NULL, "%s", err);
+	cr_assert_eq(cfg_tz_check("Mars/Olympus_Mons", err, sizeof(err)), -1);
+	cr_assert(strstr(err, "nearest: ") != NULL && strchr(strstr(err, "nearest: "), ',') != NULL,
+	          "%s", err);
+	memset(huge, 'A', sizeof(huge) - 1);
+	huge[sizeof(huge) - 1] = '\0';
+	cr_assert_eq(cfg_tz_check(huge, err, sizeof(err)), -1);
+	cr_assert(strstr(err, "longer than") != NULL, "%s", err);
+	cr_assert_eq(cfg_tz_check("", err, sizeof(err)), -1);
+}
+
+Test(pool, time_zone_must_have_a_vendor_name)
+{
+	struct world w;
+
+	world_init(&w);
+	snprintf(w.pool.time_zone, sizeof(w.pool.time_zone), "%s", "America/Chihuahua");
+	REFUSED(cfg_pool_validate(&w.pool, E), "has no vendor time-zone name; nearest:");
+	snprintf(w.pool.time_zone, sizeof(w.pool.time_zone), "%s", "Europe/Kyiv");
+	ACCEPTED(cfg_pool_validate(&w.pool, E));
+	w.pool.time_zone[0] = '\0';             /* the parameter's applies */
+	ACCEPTED(cfg_pool_validate(&w.pool, E));
+}
+
+/* ---- vendor settings --------------------------------------------------------------------- */
+Test(vendor, schemas_and_overrides)
+{
+	struct cfg_vendor v = { 0 };
+	char key[CFG_VKEY_MAX], val[CFG_VVAL_MAX];
+	const struct cfg_vendor_key *k;
+
+	k = cfg_vendor_key_find(CFG_FAMILY_78XX, "web-access");
+	cr_assert_not_null(k);
+	cr_assert_eq(k->section, CFG_VS_COMMON, "78xx: web access in commonConfig");
+	cr_assert_eq(cfg_vendor_key_find(CFG_FAMILY_88XX, "web-access")->section, CFG_VS_VENDOR);
+	cr_assert_null(cfg_vendor_key_find(CFG_FAMILY_78XX, "wifi"));
+	cr_assert_not_null(cfg_vendor_key_find(CFG_FAMILY_ANY, "wifi"));
+	cr_assert_null(cfg_vendor_key_find(CFG_FAMILY_SOFT, "web-access"));
+
+	ACCEPTED(cfg_vendor_spec("web-access=on", key, val, E));
+	cr_assert_str_eq(key, "web-access");
+	cr_assert_str_eq(val, "on");
+	REFUSED(cfg_vendor_spec("web-access", key, val, E), "is not KEY=VALUE");
+	REFUSED(cfg_vendor_spec("=on", key, val, E), "is not KEY=VALUE");
+
+	ACCEPTED(cfg_vendor_set(&v, CFG_FAMILY_88XX, "web-access", "ON", E));
+	cr_assert_str_eq(cfg_vendor_get(&v, "web-access"), "on", "stored as the schema spells it");
+	ACCEPTED(cfg_vendor_set(&v, CFG_FAMILY_88XX, "settings-access", "restricted", E));
+	ACCEPTED(cfg_vendor_set(&v, CFG_FAMILY_88XX, "web-access", "off", E));
+	cr_assert_eq(v.count, 2, "replaced, not added");
+	REFUSED(cfg_vendor_set(&v, CFG_FAMILY_88XX, "web-access", "maybe", E),
+	        "web-access: \"maybe\" is not one of: on, off");
+	REFUSED(cfg_vendor_set(&v, CFG_FAMILY_78XX, "wifi", "on", E),
+	        "\"wifi\" is not a vendor setting of 78xx models");
+	REFUSED(cfg_vendor_set(&v, CFG_FAMILY_SOFT, "web-access", "on", E),
+	        "soft client models have no vendor settings");
+	ACCEPTED(cfg_vendor_set(&v, CFG_FAMILY_88XX, "web-access", "default", E));
+	cr_assert_null(cfg_vendor_get(&v, "web-access"));
+	cr_assert_eq(v.count, 1);
+	ACCEPTED(cfg_vendor_validate(&v, CFG_FAMILY_88XX, E));
+	ACCEPTED(cfg_vendor_validate(&v, CFG_FAMILY_ANY, E));
+	snprintf(v.kv[0].value, sizeof(v.kv[0].value), "%s", "ON");
+	REFUSED(cfg_vendor_validate(&v, CFG_FAMILY_88XX, E), "is not one of its values");
+	snprintf(v.kv[0].value, sizeof(v.kv[0].value), "%s", "on");
+	v.kv[1] = v.kv[0];
+	v.count = 2;
+	REFUSED(cfg_vendor_validate(&v, CFG_FAMILY_88XX, E), "given twice");
+	v.count = CFG_VENDOR_MAX + 1;
+	REFUSED(cfg_vendor_validate(&v, CFG_FAMILY_88XX, E), "at most 24");
+}
+
+/* ---- devices: soft clients, modules, named files ----------------------------------------- */
+Test(device, soft_clients_and_modules)
+{
+	struct world w;
+	struct cfg_device d;
+
+	world_init(&w);
+	cfg_device_init(&d, "CSFalice");
+	cr_assert_str_eq(d.name, "CSFALICE");
+	snprintf(d.model, sizeof(d.model), "%s", "CSF");
+	snprintf(d.profile, sizeof(d.profile), "%s", "Secure-OAuth");
+	ACCEPTED(cfg_device_validate(&d, &w.oauth_profile, E));
+	snprintf(d.model, sizeof(d.model), "%s", "BOT");
+	REFUSED(cfg_device_validate(&d, &w.oauth_profile, E),
+	        "a BOT soft client's name starts with BOT");
+	snprintf(d.model, sizeof(d.model), "%s", "8845");
+	REFUSED(cfg_device_validate(&d, &w.oauth_profile, E), "model 8845 is a phone");
+	d = w.oauth_dev;
+	snprintf(d.model, sizeof(d.model), "%s", "CSF");
+	REFUSED(cfg_device_validate(&d, &w.oauth_profile, E), "name starts with CSF");
+
+	d = w.oauth_dev;                                /* an 8845: no modules */
+	d.kem_count = 1;
+	snprintf(d.kem_type, sizeof(d.kem_type), "%s", "8800");
+	REFUSED(cfg_device_validate(&d, &w.oauth_profile, E), "model 8845 takes 0 key expansion");
+	snprintf(d.model, sizeof(d.model), "%s", "8851");
+	ACCEPTED(cfg_device_validate(&d, &w.oauth_profile, E));
+	d.kem_count = 3;
+	REFUSED(cfg_device_validate(&d, &w.oauth_profile, E), "model 8851 takes 2");
+	d.kem_count = 1;
+	snprintf(d.kem_type, sizeof(d.kem_type), "%s", "8865");
+	REFUSED(cfg_device_validate(&d, &w.oauth_profile, E), "does not fit model 8851");
+	snprintf(d.kem_type, sizeof(d.kem_type), "%s", "bogus");
+	REFUSED(cfg_device_validate(&d, &w.oauth_profile, E), "unknown key expansion module type");
+	d.kem_count = 0;
+	REFUSED(cfg_device_validate(&d, &w.oauth_profile, E), "type without a module");
+
+	d = w.oauth_dev;
+	snprintf(d.dialplan, sizeof(d.dialplan), "%s", "Office");
+	REFUSED(cfg_device_validate(&d, &w.oauth_profile, E), "device dial plan: character 'O'");
+	snprintf(d.dialplan, sizeof(d.dialplan), "%s", "office-1");
+	snprintf(d.softkeys, sizeof(d.softkeys), "%s", "../x");
+	REFUSED(cfg_device_validate(&d, &w.oauth_profile, E), "device softkey template");
+	d.softkeys[0] = '\0';
+	ACCEPTED(cfg_device_validate(&d, &w.oauth_profile, E));
+	ACCEPTED(cfg_vendor_set(&d.vendor, CFG_FAMILY_88XX, "wifi", "off", E));
+	ACCEPTED(cfg_device_validate(&d, &w.oauth_profile, E));
+	snprintf(d.model, sizeof(d.model), "%s", "7841");  /* 78xx has no wifi */
+	REFUSED(cfg_device_validate(&d, &w.oauth_profile, E), "\"wifi\" is not a vendor setting");
+}
+
+Test(profile, vendor_settings_of_any_family)
+{
+	struct world w;
+
+	world_init(&w);
+	ACCEPTED(cfg_vendor_set(&w.oauth_profile.vendor, CFG_FAMILY_ANY, "pc-port", "off", E));
+	ACCEPTED(cfg_vendor_set(&w.oauth_profile.vendor, CFG_FAMILY_ANY, "wifi", "off", E));
+	ACCEPTED(cfg_profile_validate(&w.oauth_profile, E));
+	snprintf(w.oauth_profile.vendor.kv[0].key, CFG_VKEY_MAX, "%s", "no-such");
+	REFUSED(cfg_profile_validate(&w.oauth_profile, E), "is not a vendor setting");
+}
+
+/* ---- named files: dial plans, softkeys, feature policies --------------------------------- */
+Test(named, dial_rules)
+{
+	struct cfg_dialrule r;
+
+	ACCEPTED(cfg_dialrule_parse("9.......", &r, E));
+	cr_assert_str_eq(r.match, "9.......");
+	cr_assert_eq(r.timeout, 3, "default timeout");
+	ACCEPTED(cfg_dialrule_parse("0........:2:%0", &r, E));
+	cr_assert_eq(r.timeout, 2);
+	cr_assert_str_eq(r.rewrite, "%0");
+	ACCEPTED(cfg_dialrule_parse(":0:300", &r, E));          /* hotline */
+	ACCEPTED(cfg_dialrule_parse("\\*7.:1", &r, E));
+	ACCEPTED(cfg_dialrule_parse("9,.*:3", &r, E));
+	REFUSED(cfg_dialrule_parse(":0", &r, E), "an empty match (a hotline) needs a rewrite");
+	REFUSED(cfg_dialrule_parse("9x.", &r, E), "dial rule match: character 'x'");
+	REFUSED(cfg_dialrule_parse("9\\1", &r, E), "'\\' must be followed by '*'");
+	REFUSED(cfg_dialrule_parse("9.:61", &r, E), "is not a number in 0–60");
+	REFUSED(cfg_dialrule_parse("9.:-1", &r, E), "is not a number");
+	REFUSED(cfg_dialrule_parse("9.:abc", &r, E), "is not a number");
+	REFUSED(cfg_dialrule_parse("9.:2:%9", &r, E), "'%' must be followed by 0-5");
+	REFUSED(cfg_dialrule_parse("9.:2:1<2", &r, E), "rewrite: character '<'");
+	REFUSED(cfg_dialrule_parse("123456789012345678901234567890123456789012345678", &r, E),
+	        "longer than 47");
+}
+
+Test(named, softkeys_and_policies)
+{
+	struct cfg_softkeys k;
+	struct cfg_fpolicy f;
+
+	cfg_softkeys_init(&k, "office");
+	ACCEPTED(cfg_softkeys_set(&k, "on-hook=Redial,newcall,DND", E));
+	cr_assert_eq(k.keys[0][0], 2, "Redial is the table's second key");
+	cr_assert_eq(k.keys[0][2], 18, "DND");
+	cr_assert_eq(k.keys[0][3], 0);
+	ACCEPTED(cfg_softkeys_set(&k, "digits-after-first=<<,EndCall", E));
+	ACCEPTED(cfg_softkeys_validate(&k, E));
+	REFUSED(cfg_softkeys_set(&k, "idle=Redial", E), "unknown call state \"idle\"");
+	REFUSED(cfg_softkeys_set(&k, "on-hook=Redial,Teleport", E), "unknown softkey \"Teleport\"");
+	REFUSED(cfg_softkeys_set(&k, "on-hook=Redial,", E), "empty key after ','");
+	REFUSED(cfg_softkeys_set(&k, "on-hook", E), "is not STATE=KEY");
+	REFUSED(cfg_softkeys_set(&k, "on-hook=Redial,Redial,Redial,Redial,Redial,Redial,Redial,"
+	                         "Redial,Redial,Redial,Redial,Redial,Redial,Redial,Redial,Redial,"
+	                         "Redial", E), "at most 16 keys");
+	ACCEPTED(cfg_softkeys_set(&k, "on-hook=", E));
+	cr_assert_eq(k.keys[0][0], 0, "cleared");
+	k.keys[1][0] = 0;
+	k.keys[1][1] = 3;
+	REFUSED(cfg_softkeys_validate(&k, E), "bad key list");
+
+	cfg_fpolicy_init(&f, "office");
+	ACCEPTED(cfg_fpolicy_set(&f, "Barge", 1, E));
+	ACCEPTED(cfg_fpolicy_set(&f, "park", 0, E));
+	cr_assert_eq(f.enabled[7], 1);
+	cr_assert_eq(f.enabled[1], 0);
+	cr_assert_eq(f.enabled[0], -1, "others at their default");
+	REFUSED(cfg_fpolicy_set(&f, "teleport", 1, E), "unknown feature \"teleport\"");
+	ACCEPTED(cfg_fpolicy_validate(&f, E));
+	f.enabled[3] = 7;
+	REFUSED(cfg_fpolicy_validate(&f, E), "is on, off or default");
+	cfg_fpolicy_init(&f, "Bad Name");
+	REFUSED(cfg_fpolicy_validate(&f, E), "feature policy name");
+}
+
+Test(filename, named_files_and_soft_clients)
+{
+	static const struct { const char *name; enum cfg_file_kind kind; const char *rec, *dev; }
+	cases[] = {
+		{ "dialplan-office.xml", CFG_FILE_DIALPLAN, "office", "" },
+		{ "DialPlan-Office.XML", CFG_FILE_DIALPLAN, "office", "" },
+		{ "softkeys-a_b-1.xml", CFG_FILE_SOFTKEYS, "a_b-1", "" },
+		{ "featurepolicy-x.xml", CFG_FILE_FEATURE_POLICY, "x", "" },
+		{ "dir/featurepolicy-x.xml", CFG_FILE_FEATURE_POLICY, "x", "" },
+		{ "dialplan-.xml", CFG_FILE_PUBLIC, "", "" },
+		{ "dialplan-a.b.xml", CFG_FILE_PUBLIC, "", "" },
+		{ "dialplan-123456789012345678901234567890123.xml", CFG_FILE_PUBLIC, "", "" },
+		{ "dialplan-office.xml.sgn", CFG_FILE_PUBLIC_SIGNED, "", "" },
+		{ "CSFrado.cnf.xml", CFG_FILE_DEVICE_CONFIG, "", "CSFRADO" },
+		{ "BOTJSMITH.cnf.xml.sgn", CFG_FILE_DEVICE_CONFIG_SIGNED, "", "BOTJSMITH" },
+		{ "tctj.smith.cnf.xml", CFG_FILE_DEVICE_CONFIG, "", "TCTJ.SMITH" },
+		{ "TABX.cnf.xml.enc.sgn", CFG_FILE_DEVICE_CONFIG_ENC, "", "TABX" },
+		{ "CSF.cnf.xml", CFG_FILE_PUBLIC, "", "" },
+		{ "CSFTOOLONGNAME12.cnf.xml", CFG_FILE_PUBLIC, "", "" },
+		{ "jabber-config.xml", CFG_FILE_PUBLIC, "", "" },
+	};
+	char buf[CFG_NAMED_FILE_MAX];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct cfg_file f;
+		size_t len = strlen(cases[i].name);
+		char *copy = malloc(len);
+		memcpy(copy, cases[i].name, len);
+		cr_assert_eq(cfg_file_classify(copy, len, &f), cases[i].kind, "%s: %s",
+		             cases[i].name, cfg_file_kind_name(f.kind));
+		cr_assert_str_eq(f.record, cases[i].rec, "%s", cases[i].name);
+		cr_assert_str_eq(f.device, cases[i].dev, "%s", cases[i].name);
+		free(copy);
+	}
+	cr_assert_eq(cfg_named_file(CFG_FILE_SOFTKEYS, "office", buf, sizeof(buf)), 0);
+	cr_assert_str_eq(buf, "softkeys-office.xml");
+	cr_assert_eq(cfg_named_file(CFG_FILE_SOFTKEYS, "Office", buf, sizeof(buf)), -1);
+	cr_assert_eq(cfg_named_file(CFG_FILE_DEVICE_CONFIG, "office", buf, sizeof(buf)), -1);
+	cr_assert_eq(cfg_named_file(CFG_FILE_DIALPLAN, "office", buf, 10), -1);
+	cr_assert_str_eq(cfg_file_kind_name(CFG_FILE_FEATURE_POLICY), "feature-policy");
+}
+
+/* ---- what a registering device reports ------------------------------------------------- */
+Test(reported, load_from_reason_or_user_agent)
+{
+	/* The Reason of a published Jabber REGISTER. */
+	static const char jabber[] = "SIP;cause=200;text=\"cisco-alarm:111 Name=CSFrado "
+		"ActiveLoad=Jabber_for_Windows-12.8.0.51973 InactiveLoad=Jabber_for_Windows-12.8.0.51973 "
+		"Last=Application-Requested-Destroy\"";
+	static const char inactive_only[] = "SIP;text=\"InactiveLoad=old ActiveLoad=\"";
+	char out[CFG_LOAD_MAX];
+	char big[600];
+
+	cr_assert_eq(cfg_reported_load(jabber, strlen(jabber), "Cisco-CSF", 9, out), 0);
+	cr_assert_str_eq(out, "Jabber_for_Windows-12.8.0.51973");
+	cr_assert_eq(cfg_reported_load(NULL, 0, "Cisco-CP8845/14.2.1 extra", 25, out), 0);
+	cr_assert_str_eq(out, "Cisco-CP8845/14.2.1");
+	cr_assert_eq(cfg_reported_load(inactive_only, strlen(inactive_only), NULL, 0, out), -1,
+	             "InactiveLoad is not the active one, and an empty value is none");
+	cr_assert_str_eq(out, "");
+	cr_assert_eq(cfg_reported_load("ActiveLoad=x<y", 14, NULL, 0, out), 0);
+	cr_assert_str_eq(out, "x", "stops at a character loads are not made of");
+	/* Exactly len bytes: the value is cut at the buffer's end. */
+	cr_assert_eq(cfg_reported_load("ActiveLoad=abcdef", 14, NULL, 0, out), 0);
+	cr_assert_str_eq(out, "abc");
+	memset(big, 'a', sizeof(big));
+	memcpy(big, "ActiveLoad=", 11);
+	cr_assert_eq(cfg_reported_load(big, sizeof(big), NULL, 0, out), 0);
+	cr_assert_eq(strlen(out), CFG_LOAD_MAX - 1, "bounded by CFG_LOAD_MAX");
+	cr_assert_eq(cfg_reported_load(NULL, 0, NULL, 0, out), -1);
+	cr_assert_eq(cfg_reported_load("", 0, " ", 1, out), -1);
+}
+
+/* ---- golden files per model family -------------------------------------------------------
+ * One device of each family with overrides of its own and of its profile;
+ * tests/smoke/configgen-xmllint.sh validates every golden file against
+ * tests/data/configgen/device.xsd (the element order of the reference
+ * configs) with xmllint. */
+static void
+family_dev(struct world *w, struct cfg_device *d, const char *name, const char *model)
+{
+	*d = w->oauth_dev;
+	cfg_device_name_parse(name, strlen(name), d->name);
+	snprintf(d->model, sizeof(d->model), "%s", model);
+	d->load[0] = '\0';                      /* the model's default, if any */
+	d->allow_activation_code_mra = 0;
+	d->mra_domain[0] = '\0';
+}
+
+static char *
+family_golden(struct world *w, const struct cfg_device *d, const struct cfg_profile *p,
+              uint32_t shared, const char *file)
+{
+	struct cfg_render_ctx c = ctx_for(w, d, p, &w->pool);
+	char err[ERRLEN] = "";
+	char *xml;
+
+	cr_assert_eq(cfg_device_validate(d, p, err, sizeof(err)), 0, "%s: %s", file, err);
+	c.shared_lines = shared;
+	xml = render(&c, NULL);
+	golden(file, xml);
+	return xml;
+}
+
+Test(render, family_78xx_golden)
+{
+	struct world w;
+	struct cfg_device d;
+	char err[ERRLEN] = "";
+	xmlDocPtr doc;
+	char *xml;
+
+	world_init(&w);
+	family_dev(&w, &d, "SEP0011223344A7", "7841");
+	cr_assert_eq(cfg_vendor_set(&d.vendor, CFG_FAMILY_78XX, "web-access", "on", err,
+	                            sizeof(err)), 0, "%s", err);
+	cr_assert_eq(cfg_vendor_set(&w.oauth_profile.vendor, CFG_FAMILY_ANY, "pc-port", "off",
+	                            err, sizeof(err)), 0, "%s", err);
+	xml = family_golden(&w, &d, &w.oauth_profile, 0, "SEP0011223344A7.cnf.xml");
+	doc = parse(xml);
+	/* 78xx: web and SSH access in <commonConfig>, the rest in <vendorConfig>;
+	 * device over profile over the safe default. */
+	assert_xp(doc, "/device/commonConfig/webAccess", "0");
+	assert_xp(doc, "/device/commonConfig/sshAccess", "1");
+	assert_xp(doc, "/device/vendorConfig/pcPort", "1");
+	assert_xp(doc, "/device/vendorConfig/settingsAccess", "1");
+	cr_assert_null(xp(doc, "/device/vendorConfig/webAccess"));
+	assert_xp(doc, "/device/loadInformation", "");
+	xmlFreeDoc(doc);
+	free(xml);
+}
+
+Test(render, family_88xx_golden)
+{
+	struct world w;
+	struct cfg_device d;
+	char err[ERRLEN] = "";
+	xmlDocPtr doc;
+	char *xml;
+
+	world_init(&w);
+	family_dev(&w, &d, "SEP001122334488", "8865");
+	d.kem_count = 2;
+	snprintf(d.kem_type, sizeof(d.kem_type), "%s", "8865");
+	snprintf(d.dialplan, sizeof(d.dialplan), "%s", "emea");
+	snprintf(d.softkeys, sizeof(d.softkeys), "%s", "standard");
+	snprintf(d.feature_policy, sizeof(d.feature_policy), "%s", "no-video");
+	cr_assert_eq(cfg_vendor_set(&d.vendor, CFG_FAMILY_88XX, "wifi", "off", err,
+	                            sizeof(err)), 0, "%s", err);
+	cr_assert_eq(cfg_vendor_set(&d.vendor, CFG_FAMILY_88XX, "ssh-access", "on", err,
+	                            sizeof(err)), 0, "%s", err);
+	/* line 2's number is on another device too */
+	xml = family_golden(&w, &d, &w.oauth_profile, 2u, "SEP001122334488.cnf.xml");
+	doc = parse(xml);
+	assert_xp(doc, "/device/vendorConfig/webAccess", "1");
+	assert_xp(doc, "/device/vendorConfig/sshAccess", "0");
+	assert_xp(doc, "/device/vendorConfig/wifi", "0");
+	assert_xp(doc, "//sipLines/line[@button='1']/sharedLine", "false");
+	assert_xp(doc, "//sipLines/line[@button='2']/sharedLine", "true");
+	assert_xp(doc, "/device/sipProfile/dialTemplate", "dialplan-emea.xml");
+	assert_xp(doc, "/device/sipProfile/softKeyFile", "softkeys-standard.xml");
+	assert_xp(doc, "/device/featurePolicyFile", "featurepolicy-no-video.xml");
+	assert_xp(doc, "/device/addOnModules/addOnModule[@idx='2']/deviceType",
+	          "Cisco IP Phone 8865 Key Expansion Module");
+	cr_assert_null(xp(doc, "/device/addOnModules/addOnModule[@idx='3']"));
+	/* the model's default load (world loads: 8845 only), none for 8865 */
+	assert_xp(doc, "/device/loadInformation", "");
+	xmlFreeDoc(doc);
+	free(xml);
+}
+
+Test(render, family_99xx_golden)
+{
+	struct world w;
+	struct cfg_device d;
+	char err[ERRLEN] = "";
+	xmlDocPtr doc;
+	char *xml;
+
+	world_init(&w);
+	family_dev(&w, &d, "SEP001122334499", "9971");
+	snprintf(d.profile, sizeof(d.profile), "%s", w.legacy_profile.name);
+	d.require_activation_code = 0;
+	cr_assert_eq(cfg_vendor_set(&d.vendor, CFG_FAMILY_99XX, "video", "on", err,
+	                            sizeof(err)), 0, "%s", err);
+	cr_assert_eq(cfg_vendor_set(&d.vendor, CFG_FAMILY_99XX, "settings-access",
+	                            "restricted", err, sizeof(err)), 0, "%s", err);
+	xml = family_golden(&w, &d, &w.legacy_profile, 0, "SEP001122334499.cnf.xml");
+	doc = parse(xml);
+	assert_xp(doc, "/device/vendorConfig/videoCapability", "1");
+	assert_xp(doc, "/device/vendorConfig/settingsAccess", "2");
+	assert_xp(doc, "/device/sipOAuthMode", "0");
+	xmlFreeDoc(doc);
+	free(xml);
+}
+
+Test(render, family_soft_client_golden)
+{
+	struct world w;
+	struct cfg_device d;
+	char err[ERRLEN] = "";
+	xmlDocPtr doc;
+	char *xml;
+
+	world_init(&w);
+	family_dev(&w, &d, "CSFALICE", "CSF");
+	d.require_activation_code = 0;
+	/* no schema for soft clients: any vendor setting is refused */
+	cr_assert_eq(cfg_vendor_set(&d.vendor, CFG_FAMILY_SOFT, "web-access", "on", err,
+	                            sizeof(err)), -1);
+	xml = family_golden(&w, &d, &w.oauth_profile, 0, "CSFALICE.cnf.xml");
+	doc = parse(xml);
+	assert_xp(doc, "/device/sipOAuthMode", "1");
+	assert_xp(doc, "//member[@priority='0']/callManager/ports/sipOAuthPort", "5090");
+	assert_xp(doc, "/device/vendorConfig", "");
+	xmlFreeDoc(doc);
+	free(xml);
+}
+
+Test(render, named_files_golden)
+{
+	struct cfg_dialplan p;
+	struct cfg_softkeys k;
+	struct cfg_fpolicy f;
+	struct cfg_output out;
+	char err[ERRLEN] = "";
+
+	cfg_dialplan_init(&p, "emea");
+	snprintf(p.description, sizeof(p.description), "%s", "EMEA <offices>");
+	ACCEPTED(cfg_dialrule_parse("0........:2", &p.rules[0], E));
+	ACCEPTED(cfg_dialrule_parse("\\*7.:1", &p.rules[1], E));
+	ACCEPTED(cfg_dialrule_parse("1...:0", &p.rules[2], E));
+	p.count = 3;
+	ACCEPTED(cfg_dialplan_validate(&p, E));
+	cr_assert_eq(cfg_render_dialplan(&p, &out, err, sizeof(err)), 0, "%s", err);
+	golden("dialplan-emea.xml", out.data);
+	cfg_output_free(&out);
+
+	cfg_softkeys_init(&k, "standard");
+	ACCEPTED(cfg_softkeys_set(&k, "on-hook=Redial,NewCall,DND", E));
+	ACCEPTED(cfg_softkeys_set(&k, "connected=Hold,EndCall,Transfer", E));
+	cr_assert_eq(cfg_render_softkeys(&k, &out, err, sizeof(err)), 0, "%s", err);
+	golden("softkeys-standard.xml", out.data);
+	cfg_output_free(&out);
+
+	cfg_fpolicy_init(&f, "no-video");
+	ACCEPTED(cfg_fpolicy_set(&f, "park", 0, E));
+	cr_assert_eq(cfg_render_fpolicy(&f, &out, err, sizeof(err)), 0, "%s", err);
+	golden("featurepolicy-no-video.xml", out.data);
+	cfg_output_free(&out);
 }

@@ -498,7 +498,11 @@ Test(parse, contact_parameters)
 	cr_assert_str_eq(dev, "SEP00AABBCCDDEE");
 	cr_assert_eq(sip_device_from_name(ct[0].devicename, dev), 0);
 	cr_assert_str_eq(dev, "SEP00AABBCCDDEE");
-	cr_assert_eq(sip_device_from_name((struct sip_str){ "CSFJOHN", 7 }, dev), -1);
+	/* Soft clients are devices too (configgen's name rule). */
+	cr_assert_eq(sip_device_from_name((struct sip_str){ "CSFjohn", 7 }, dev), 0);
+	cr_assert_str_eq(dev, "CSFJOHN");
+	cr_assert_eq(sip_device_from_name((struct sip_str){ "CSF", 3 }, dev), -1);
+	cr_assert_eq(sip_device_from_name((struct sip_str){ "XYZJOHN", 7 }, dev), -1);
 }
 
 Test(parse, aor_canonical)
@@ -1190,5 +1194,193 @@ Test(registrar, one_table_for_concurrent_loops)
 		cr_assert_eq(la[i].fails, 0);
 	}
 	cr_assert_eq(sip_reg_count(r), 0);
+	sip_reg_free(r);
+}
+
+/* ---- NOTIFY for Apply Config / restart / reset (notify.c) ---------------- */
+
+Test(notify, apply_restart_reset_forms)
+{
+	char buf[SIP_RESP_MAX];
+	struct sip_notify n = {
+		.kind = SIP_NOTIFY_APPLY, .ruri = "sip:1001@192.0.2.7:50512;transport=tls",
+		.aor = "sip:1001@node1.example.com", .host = "node1.example.com",
+		.id = "oprov1-2-3",
+	};
+	struct sip_msg m;
+	enum sip_notify_kind k;
+	size_t len;
+
+	cr_assert_eq(sip_notify_kind_parse("apply", &k), 0);
+	cr_assert_eq(k, SIP_NOTIFY_APPLY);
+	cr_assert_eq(sip_notify_kind_parse("restart", &k), 0);
+	cr_assert_eq(k, SIP_NOTIFY_RESTART);
+	cr_assert_eq(sip_notify_kind_parse("reset", &k), 0);
+	cr_assert_eq(k, SIP_NOTIFY_RESET);
+	cr_assert_eq(sip_notify_kind_parse("Apply", &k), -1);
+
+	len = sip_notify_write(&n, buf, sizeof(buf));
+	cr_assert_gt(len, 0);
+	buf[len] = '\0';
+	/* our own parser takes it as a well-formed request */
+	cr_assert_eq(sip_msg_parse(buf, buf + len, &m, NULL), SIP_PARSE_OK, "%s", buf);
+	cr_assert(m.is_request);
+	cr_assert(strncmp(buf, "NOTIFY sip:1001@192.0.2.7:50512;transport=tls SIP/2.0\r\n",
+	                  55) == 0, "%s", buf);
+	cr_assert_not_null(strstr(buf, "\r\nEvent: check-sync;reboot=false\r\n"));
+	cr_assert_not_null(strstr(buf, "\r\nTo: <sip:1001@node1.example.com>\r\n"));
+	cr_assert_not_null(strstr(buf, "\r\nCall-ID: oprov1-2-3@node1.example.com\r\n"));
+	cr_assert_not_null(strstr(buf, "\r\nCSeq: 101 NOTIFY\r\n"));
+	cr_assert_not_null(strstr(buf, "\r\nContent-Length: 0\r\n\r\n"));
+	cr_assert_null(strstr(buf, "Route:"));
+
+	n.kind = SIP_NOTIFY_RESTART;
+	len = sip_notify_write(&n, buf, sizeof(buf));
+	buf[len] = '\0';
+	cr_assert_not_null(strstr(buf, "\r\nEvent: check-sync;reboot=true\r\n"));
+
+	n.kind = SIP_NOTIFY_RESET;
+	n.route = "<sip:expc.example.com:5061;transport=tls;lr>";
+	len = sip_notify_write(&n, buf, sizeof(buf));
+	cr_assert_gt(len, 0);
+	buf[len] = '\0';
+	cr_assert_eq(sip_msg_parse(buf, buf + len, &m, NULL), SIP_PARSE_OK, "%s", buf);
+	cr_assert_not_null(strstr(buf, "\r\nEvent: service-control\r\n"));
+	cr_assert_not_null(strstr(buf, "\r\nContent-Type: text/plain\r\n"));
+	cr_assert_not_null(strstr(buf, "\r\nRoute: <sip:expc.example.com:5061;transport=tls;lr>\r\n"));
+	cr_assert_eq(m.body.len, m.content_length);
+	cr_assert(m.body.len > 12 && memcmp(m.body.p, "action=reset\r\n", 14) == 0);
+}
+
+Test(notify, refuses_what_a_header_cannot_carry)
+{
+	char buf[SIP_RESP_MAX], big[SIP_CONTACT_MAX + 8];
+	struct sip_notify n = {
+		.kind = SIP_NOTIFY_APPLY, .ruri = "sip:1001@192.0.2.7", .aor = "sip:1001@h",
+		.host = "h", .id = "x",
+	};
+
+	n.ruri = "sip:1001@192.0.2.7\r\nX-Evil: 1";
+	cr_assert_eq(sip_notify_write(&n, buf, sizeof(buf)), 0);
+	n.ruri = "sip:1001@192.0.2.7>";
+	cr_assert_eq(sip_notify_write(&n, buf, sizeof(buf)), 0);
+	n.ruri = "";
+	cr_assert_eq(sip_notify_write(&n, buf, sizeof(buf)), 0);
+	n.ruri = "sip:1001@192.0.2.7";
+	n.aor = "sip:a b@h";
+	cr_assert_eq(sip_notify_write(&n, buf, sizeof(buf)), 0);
+	n.aor = "sip:1001@h";
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	n.ruri = big;
+	cr_assert_eq(sip_notify_write(&n, buf, sizeof(buf)), 0, "over SIP_CONTACT_MAX");
+	n.ruri = "sip:1001@192.0.2.7";
+	n.route = "<sip:e;lr>\r\nX-Evil: 1";
+	cr_assert_eq(sip_notify_write(&n, buf, sizeof(buf)), 0, "CR LF in the route");
+	n.route = NULL;
+	cr_assert_eq(sip_notify_write(&n, buf, 40), 0, "does not fit");
+	cr_assert_gt(sip_notify_write(&n, buf, sizeof(buf)), 0);
+}
+
+static int
+answer(const char *text, int *code, char cid[SIP_CALLID_MAX])
+{
+	return sip_notify_answer(text, text + strlen(text), code, cid);
+}
+
+Test(notify, answers)
+{
+	char cid[SIP_CALLID_MAX];
+	int code = 0;
+
+	cr_assert_eq(answer("SIP/2.0 200 OK\r\n"
+	                    "Via: SIP/2.0/TLS h;branch=z9hG4bKx\r\n"
+	                    "From: <sip:h>;tag=a\r\nTo: <sip:1001@h>;tag=b\r\n"
+	                    "Call-ID: oprov1-2-3@h\r\nCSeq: 101 NOTIFY\r\n"
+	                    "Content-Length: 0\r\n\r\n", &code, cid), 1);
+	cr_assert_eq(code, 200);
+	cr_assert_str_eq(cid, "oprov1-2-3@h");
+	cr_assert_eq(answer("SIP/2.0 481 Subscription does not exist\r\n"
+	                    "Via: SIP/2.0/TLS h;branch=z9hG4bKx\r\n"
+	                    "From: <sip:h>;tag=a\r\nTo: <sip:1001@h>;tag=b\r\n"
+	                    "Call-ID: c@h\r\nCSeq:  7\t NOTIFY\r\n"
+	                    "Content-Length: 0\r\n\r\n", &code, cid), 1);
+	cr_assert_eq(code, 481);
+	/* provisional, another method, a request, lower-case method: not ours */
+	cr_assert_eq(answer("SIP/2.0 100 Trying\r\nVia: SIP/2.0/TLS h;branch=z9hG4bKx\r\n"
+	                    "From: <sip:h>;tag=a\r\nTo: <sip:1001@h>\r\n"
+	                    "Call-ID: c@h\r\nCSeq: 101 NOTIFY\r\nContent-Length: 0\r\n\r\n",
+	                    &code, cid), 0);
+	cr_assert_eq(answer("SIP/2.0 200 OK\r\nVia: SIP/2.0/TLS h;branch=z9hG4bKx\r\n"
+	                    "From: <sip:h>;tag=a\r\nTo: <sip:1001@h>\r\n"
+	                    "Call-ID: c@h\r\nCSeq: 1 REGISTER\r\nContent-Length: 0\r\n\r\n",
+	                    &code, cid), 0);
+	cr_assert_eq(answer("SIP/2.0 200 OK\r\nVia: SIP/2.0/TLS h;branch=z9hG4bKx\r\n"
+	                    "From: <sip:h>;tag=a\r\nTo: <sip:1001@h>\r\n"
+	                    "Call-ID: c@h\r\nCSeq: 1 notify\r\nContent-Length: 0\r\n\r\n",
+	                    &code, cid), 0);
+	cr_assert_eq(answer("SIP/2.0 200 OK\r\nVia: SIP/2.0/TLS h;branch=z9hG4bKx\r\n"
+	                    "From: <sip:h>;tag=a\r\nTo: <sip:1001@h>\r\n"
+	                    "Call-ID: c@h\r\nCSeq: NOTIFY\r\nContent-Length: 0\r\n\r\n",
+	                    &code, cid), 0);
+	cr_assert_eq(answer("OPTIONS sip:h SIP/2.0\r\nVia: SIP/2.0/TLS h;branch=z9hG4bKx\r\n"
+	                    "From: <sip:h>;tag=a\r\nTo: <sip:1001@h>\r\nCall-ID: c@h\r\n"
+	                    "CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n", &code, cid), 0);
+	/* a Call-ID with a NUL or a space is not one of ours (found by fuzzing) */
+	{
+		static const char nul[] = "SIP/2.0 200 OK\r\nVia: SIP/2.0/TLS h;branch=z9hG4bKx\r\n"
+			"From: <sip:h>;tag=a\r\nTo: <sip:1001@h>\r\nCall-ID: \0\0c@h\r\n"
+			"CSeq: 1 NOTIFY\r\nContent-Length: 0\r\n\r\n";
+
+		cr_assert_eq(sip_notify_answer(nul, nul + sizeof(nul) - 1, &code, cid), 0);
+	}
+	cr_assert_eq(answer("SIP/2.0 200 OK\r\nVia: SIP/2.0/TLS h;branch=z9hG4bKx\r\n"
+	                    "From: <sip:h>;tag=a\r\nTo: <sip:1001@h>\r\n"
+	                    "Call-ID: c d@h\r\nCSeq: 1 NOTIFY\r\nContent-Length: 0\r\n\r\n",
+	                    &code, cid), 0);
+	/* broken */
+	cr_assert_eq(answer("SIP/2.0 2000 OK\r\n\r\n", &code, cid), -1);
+	cr_assert_eq(answer("SIP/2.0 200 OK\r\nCSeq: 1 NOTIFY\r\nContent-Length: 5\r\n\r\n",
+	                    &code, cid), -1);
+}
+
+Test(registrar, firmware_and_path_kept_with_the_binding)
+{
+	sip_registrar *r = new_reg();
+	char msg[4096], out[SIP_RESP_MAX + 1], big[SIP_CONTACT_MAX + 16];
+	struct sip_binding_change ch[8];
+	size_t len;
+
+	len = make_register(msg, sizeof(msg), "c1", 1, MAC, DEV, "",
+	                    "Authorization: Bearer tok-" DEV "\r\n"
+	                    "User-Agent: Cisco-CP8845/14.2.1\r\n"
+	                    "Path: <sip:expc.example.com:5061;transport=tls;lr>\r\n"
+	                    "Path: <sip:expe.example.com;lr>\r\n");
+	cr_assert_eq(handle(r, msg, len, 42, 1000, out), 200, "%s", out);
+	cr_assert_eq(sip_reg_take_changes(r, 1000, ch, 8), 1);
+	cr_assert_str_eq(ch[0].b.firmware, "Cisco-CP8845/14.2.1");
+	cr_assert_str_eq(ch[0].b.path, "<sip:expc.example.com:5061;transport=tls;lr>, "
+	                               "<sip:expe.example.com;lr>");
+	/* a changed firmware is written even early in the interval */
+	len = make_register(msg, sizeof(msg), "c1", 2, MAC, DEV, "",
+	                    "Authorization: Bearer tok-" DEV "\r\n"
+	                    "Reason: cisco-alarm:25 Name=" DEV " ActiveLoad=sip8845_65.14-3-1 "
+	                    "Last=initialized\r\n"
+	                    "Path: <sip:expc.example.com:5061;transport=tls;lr>\r\n"
+	                    "Path: <sip:expe.example.com;lr>\r\n");
+	cr_assert_eq(handle(r, msg, len, 42, 1010, out), 200);
+	cr_assert_eq(sip_reg_take_changes(r, 1010, ch, 8), 1);
+	cr_assert_str_eq(ch[0].b.firmware, "sip8845_65.14-3-1");
+	/* a Path vector over the bound is refused */
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	{
+		char extra[2 * SIP_CONTACT_MAX];
+
+		snprintf(extra, sizeof(extra), "Authorization: Bearer tok-" DEV "\r\n"
+		         "Path: <sip:%s>\r\n", big);
+		len = make_register(msg, sizeof(msg), "c1", 3, MAC, DEV, "", extra);
+		cr_assert_eq(handle(r, msg, len, 42, 1020, out), 400);
+	}
 	sip_reg_free(r);
 }

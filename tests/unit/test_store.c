@@ -1905,3 +1905,167 @@ Test(store, key_last_exp_keeps_the_maximum)
 		cr_assert_eq(prev_exp, 9000);
 	}
 }
+
+/* ---- issue 14: edits in place, shared lines, model loads, device actions ---------- */
+
+static int
+move_to_q(void *ctx, struct cfg_device *d, char *e, size_t elen)
+{
+	(void)e;
+	(void)elen;
+	snprintf(d->profile, sizeof(d->profile), "%s", (const char *)ctx);
+	return 0;
+}
+
+static int
+edit_refuses(void *ctx, struct cfg_device *d, char *e, size_t elen)
+{
+	(void)ctx;
+	snprintf(d->profile, sizeof(d->profile), "%s", "Q");
+	snprintf(e, elen, "refused by the callback");
+	return -1;
+}
+
+Test(store, device_edit_keeps_codes_families_and_tokens)
+{
+	static char q[] = "Q", p[] = "P", nope[] = "Nope";
+	struct store_counts c;
+	struct store_generation g0, g1;
+	struct cfg_device d;
+
+	S = open_new();
+	add_profile(S, "P", 1);
+	add_profile(S, "Q", 1);
+	add_device(S, "SEP0000000000EE", "P");
+	cr_assert_eq(store_code_issue(S, "SEP0000000000EE", "ce", 1, 1000, err,
+	                              sizeof(err)), 0);
+	make_family(S, "FE", "SEP0000000000EE", "", "fe1", 1, 1000);
+	gen(S, &g0);
+	cr_assert_eq(store_device_edit(S, "sep0000000000ee", move_to_q, q, err,
+	                               sizeof(err)), 0, "%s", err);
+	gen(S, &g1);
+	cr_assert_neq(g0.config, g1.config, "an edit bumps the config generation");
+	cr_assert_eq(store_device_get(S, "SEP0000000000EE", &d, err, sizeof(err)), 0);
+	cr_assert_str_eq(d.profile, "Q");
+	cr_assert_eq(store_counts(S, 10, &c, err, sizeof(err)), 0);
+	cr_assert_eq(c.codes_active, 1, "the activation code survives");
+	cr_assert_eq(c.families_active, 1, "the refresh family survives");
+	cr_assert_eq(revoked(S, "x", "SEP0000000000EE", NULL, NULL, 5), 0,
+	             "no device revocation recorded");
+	/* a refusing callback or a profile that does not exist writes nothing */
+	cr_assert_eq(store_device_edit(S, "SEP0000000000EE", edit_refuses, NULL, err,
+	                               sizeof(err)), -1);
+	cr_assert_str_eq(err, "refused by the callback");
+	cr_assert_neq(store_device_edit(S, "SEP0000000000EE", move_to_q, nope, err,
+	                                sizeof(err)), 0);
+	cr_assert_eq(store_device_get(S, "SEP0000000000EE", &d, err, sizeof(err)), 0);
+	cr_assert_str_eq(d.profile, "Q");
+	cr_assert_eq(store_device_edit(S, "SEP0000000000EF", move_to_q, p, err,
+	                               sizeof(err)), STORE_NOTFOUND);
+}
+
+Test(store, shared_lines_and_model_loads)
+{
+	struct cfg_device d;
+	uint32_t mask = 99;
+
+	S = open_new();
+	add_profile(S, "P", 1);
+	add_device(S, "SEP0000000000A1", "P");
+	add_device(S, "SEP0000000000A2", "P");
+	/* both fixtures carry line 1 = "100" (make_device) */
+	cr_assert_eq(store_line_shared(S, "SEP0000000000A1", &mask, err, sizeof(err)), 0,
+	             "%s", err);
+	cr_assert_eq(mask, 1u, "line 1 of A1 is also on A2");
+	cfg_device_init(&d, "SEP0000000000A3");
+	snprintf(d.model, sizeof(d.model), "8845");
+	snprintf(d.profile, sizeof(d.profile), "P");
+	d.line_count = 1;
+	cfg_line_init(&d.lines[0], 1, "7777");
+	cr_assert_eq(store_device_put(S, &d, STORE_PUT_NEW, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_line_shared(S, "SEP0000000000A3", &mask, err, sizeof(err)), 0);
+	cr_assert_eq(mask, 0, "7777 is on one device only");
+
+	cr_assert_eq(store_model_load_set(S, "8845", "sip8845_65.14-3-1", err, sizeof(err)), 0,
+	             "%s", err);
+	cr_assert_eq(store_model_load_set(S, "8845", "sip8845_65.14-3-2", err, sizeof(err)), 0);
+	cr_assert_eq(store_model_load_unset(S, "8845", err, sizeof(err)), 0);
+	cr_assert_eq(store_model_load_unset(S, "8845", err, sizeof(err)), STORE_NOTFOUND);
+}
+
+static int
+collect_action(void *ctx, const struct store_action *a)
+{
+	struct store_action *out = ctx;
+
+	if (out->seq != 0)
+		return -1;                      /* one binding: one row */
+	*out = *a;
+	return 0;
+}
+
+Test(store, device_action_lifecycle)
+{
+	struct store_binding b;
+	struct store_action a, p;
+	int64_t seq = 0;
+
+	S = open_new();
+	add_profile(S, "P", 1);
+	add_device(S, "SEP0000000000AC", "P");
+	cr_assert_eq(store_action_get(S, "SEP0000000000AC", &a, err, sizeof(err)),
+	             STORE_NOTFOUND);
+	cr_assert_eq(store_action_request(S, "SEP0000000000AC", "reboot", 1, &seq, err,
+	                                  sizeof(err)), -1, "unknown action");
+	cr_assert_eq(store_action_request(S, "SEP0000000000FF", "apply", 1, &seq, err,
+	                                  sizeof(err)), STORE_NOTFOUND);
+	cr_assert_eq(store_action_request(S, "SEP0000000000AC", "apply", 10, &seq, err,
+	                                  sizeof(err)), 0, "%s", err);
+	cr_assert_eq(seq, 1);
+	cr_assert_eq(store_action_request(S, "SEP0000000000AC", "reset", 11, &seq, err,
+	                                  sizeof(err)), 0);
+	cr_assert_eq(seq, 2, "a newer request replaces the older one");
+
+	/* pending: only for a node holding a binding of the device */
+	memset(&p, 0, sizeof(p));
+	cr_assert_eq(store_action_pending(S, "node1", collect_action, &p, err, sizeof(err)), 0);
+	cr_assert_eq(p.seq, 0, "no binding, nothing pending for the node");
+	memset(&b, 0, sizeof(b));
+	snprintf(b.aor, sizeof(b.aor), "sip:1001@example.com");
+	snprintf(b.contact, sizeof(b.contact), "sip:1001@192.0.2.1:5061;transport=tls");
+	snprintf(b.device, sizeof(b.device), "SEP0000000000AC");
+	snprintf(b.node, sizeof(b.node), "node1");
+	b.expires = 1000;
+	b.conn_id = 42;
+	cr_assert_eq(store_binding_put(S, &b, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_action_pending(S, "node2", collect_action, &p, err, sizeof(err)), 0);
+	cr_assert_eq(p.seq, 0, "another node's binding");
+	cr_assert_eq(store_action_pending(S, "node1", collect_action, &p, err, sizeof(err)), 0);
+	cr_assert_eq(p.seq, 2);
+	cr_assert_str_eq(p.action, "reset");
+	cr_assert_eq(p.conn_id, 42);
+	cr_assert_str_eq(p.contact, b.contact);
+	cr_assert_str_eq(p.aor, b.aor);
+
+	/* the outcome; an update for an older request is ignored */
+	snprintf(p.state, sizeof(p.state), "answered");
+	snprintf(p.node, sizeof(p.node), "node1");
+	p.code = 200;
+	p.updated = 12;
+	cr_assert_eq(store_action_update(S, &p, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_action_get(S, "SEP0000000000AC", &a, err, sizeof(err)), 0);
+	cr_assert_str_eq(a.state, "answered");
+	cr_assert_eq(a.code, 200);
+	p.seq = 1;
+	snprintf(p.state, sizeof(p.state), "failed");
+	cr_assert_eq(store_action_update(S, &p, err, sizeof(err)), 0);
+	cr_assert_eq(store_action_get(S, "SEP0000000000AC", &a, err, sizeof(err)), 0);
+	cr_assert_str_eq(a.state, "answered");
+	memset(&p, 0, sizeof(p));
+	cr_assert_eq(store_action_pending(S, "node1", collect_action, &p, err, sizeof(err)), 0);
+	cr_assert_eq(p.seq, 0, "answered is no longer pending");
+	/* the request goes with its device */
+	cr_assert_eq(store_device_delete(S, "SEP0000000000AC", 20, err, sizeof(err)), 0);
+	cr_assert_eq(store_action_get(S, "SEP0000000000AC", &a, err, sizeof(err)),
+	             STORE_NOTFOUND);
+}
