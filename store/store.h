@@ -1,10 +1,12 @@
 /*
  * store.h - the whole contract of store/: oprov's one persistent state.
  *
- * Backend: SQLite, DATADIR/oprov.db (WAL, busy timeout, foreign keys on,
- * file mode 0600, also for the -wal and -shm files).  The backend sits
- * behind an internal table of operations (store_int.h) so a PostgreSQL
- * backend can be added without changing any caller.
+ * Backends: SQLite, DATADIR/oprov.db (WAL, busy timeout, foreign keys on,
+ * file mode 0600, also for the -wal and -shm files), the embedded default;
+ * PostgreSQL (libpq) for several nodes sharing one store.  Both sit behind
+ * an internal table of operations (store_int.h), run the same numbered
+ * migrations (schema.c) and answer every call the same way; which one a
+ * caller gets is decided by where the store is (see "where the store is").
  *
  * THREADS.  A `struct store` is one database connection with its prepared
  * statements: use it from one thread at a time.  Daemons open one store per
@@ -94,6 +96,54 @@ struct store;
  * revoked family that long after the family's expiry, then purged. */
 #define STORE_ACCESS_MAX_LIFETIME (1440 * 60)
 
+/* ---- where the store is ----------------------------------------------------
+ * Every program names its store with one string, `where` (the -d argument):
+ *  - "postgresql://..." or "postgres://...": a libpq connection URI
+ *    (user, host, port, database, sslmode, ... as libpq reads them; a
+ *    password is better kept in ~/.pgpass or PGPASSFILE than here);
+ *  - "sqlite:DIR": the SQLite store DIR/oprov.db;
+ *  - anything else is a data directory DATADIR: its config file
+ *    DATADIR/oprov.conf (when present) may name the store with
+ *    `store = postgresql://...`; otherwise the store is DATADIR/oprov.db.
+ * The data directory also holds run/ (pid and statistics files) and files/
+ * (served files); with a URI given as -d it is $OPROV_DATADIR, else
+ * STORE_DATADIR_DEFAULT.
+ *
+ * DATADIR/oprov.conf: text, one `key = value` per line, blank lines and
+ * lines starting with '#' ignored, spaces around key and value ignored.
+ * Keys: `store` (as above, never "sqlite:" of another directory needed,
+ * but allowed) and `node` (this machine's node name: the name daemons put
+ * in heartbeats and bindings, and oprovctl checks against the publisher).
+ * An unknown key, a line without '=', a repeated key, a value over its
+ * limit, a line over STORE_CONF_LINE_MAX or a file over STORE_CONF_MAX is
+ * refused with the line number. */
+#define STORE_CONF_NAME "oprov.conf"
+#define STORE_CONF_MAX (64 * 1024)
+#define STORE_CONF_LINE_MAX 1024
+#define STORE_URI_MAX 1024
+#define STORE_DATADIR_DEFAULT "/var/lib/oprov"
+#define STORE_DATADIR_ENV "OPROV_DATADIR"
+struct store_conf {
+	char store[STORE_URI_MAX];      /* "" when not set */
+	char node[STORE_NAME_MAX];      /* "" when not set */
+};
+/* Parses a config file's text (len bytes, need not be terminated). 0 / -1. */
+int store_conf_parse(const char *text, size_t len, struct store_conf *out,
+                     char *err, size_t errlen);
+/* Reads DATADIR/oprov.conf; a missing file is an empty config.  0 / -1. */
+int store_conf_load(const char *datadir, struct store_conf *out, char *err,
+                    size_t errlen);
+/* 1 when `where` is a PostgreSQL URI. */
+int store_is_uri(const char *where);
+/* The data directory that goes with `where` (see above): `where` itself,
+ * the directory of "sqlite:DIR", or the default for a URI.  Borrowed from
+ * `where` or static. */
+const char *store_datadir(const char *where);
+/* This machine's node name: `node` of the data directory's config file,
+ * else the host name.  0 / -1. */
+int store_node_name(const char *where, char *out, size_t outlen, char *err,
+                    size_t errlen);
+
 /* ---- opening ------------------------------------------------------------ */
 enum store_open_flags {
 	STORE_CREATE = 1 << 0,   /* create DATADIR (0700) and the database */
@@ -101,13 +151,24 @@ enum store_open_flags {
 	STORE_READONLY = 1 << 2, /* no writes; schema must be current */
 };
 
-/* Opens DATADIR/oprov.db and applies pending schema migrations in one
- * transaction.  A database whose schema is newer than this program's is
+/* Opens the store `where` names (above) and applies pending schema
+ * migrations in one transaction.  For PostgreSQL, STORE_CREATE creates the
+ * schema in an existing database (the database itself is the DBA's: see
+ * docs/cluster.md) and STORE_EXCL refuses a database that has one.  A database whose schema is newer than this program's is
  * refused ("database schema version N is newer than this oprov (M); upgrade
  * oprov") and left untouched.  Returns NULL on failure. */
 struct store *store_open(const char *datadir, unsigned flags, char *err,
                          size_t errlen);
 void store_close(struct store *s);
+/* "sqlite" or "postgresql". */
+const char *store_backend(struct store *s);
+/* 1 when the call that just failed failed because the database could not
+ * be reached (connection refused or lost, or busy past the timeout): the
+ * caller answers "try again later" (503 + Retry-After), not "error".  The
+ * PostgreSQL backend reconnects on the next call, at most once per
+ * STORE_RECONNECT_MS, failing fast in between. */
+int store_unavailable(struct store *s);
+#define STORE_RECONNECT_MS 1000
 
 /* The schema version this program writes. */
 int store_schema_version(void);
@@ -571,6 +632,66 @@ int store_binding_list(struct store *s, store_binding_cb cb, void *ctx,
  * number of rows deleted. */
 int store_purge(struct store *s, int64_t now, uint64_t *removed, char *err,
                 size_t errlen);
+
+/* ---- several nodes on one store ---------------------------------------------
+ * Waits up to timeout_ms for a change another connection committed, or
+ * until wake_fd (-1: none) is readable.  PostgreSQL: LISTEN/NOTIFY on the
+ * channel STORE_NOTIFY_CHANNEL, which every commit that moves a generation
+ * notifies; SQLite: the timeout (a plain sleep).  1 when a change was
+ * announced, 0 otherwise, -1 when the store cannot wait (unreachable: the
+ * caller sleeps on its own and tries again). */
+#define STORE_NOTIFY_CHANNEL "oprov_change"
+int store_wait_change(struct store *s, int wake_fd, unsigned timeout_ms,
+                      char *err, size_t errlen);
+
+/* The publisher: the node where cluster-wide settings (SIP OAuth mode,
+ * enterprise parameters) may be changed; "" (STORE_NOTFOUND) when none is
+ * recorded, which a single node runs without.  publisher_set checks that
+ * the node exists and moves the config generation. */
+int store_publisher_get(struct store *s, char *node, size_t nodelen,
+                        char *err, size_t errlen);
+int store_publisher_set(struct store *s, const char *node, char *err,
+                        size_t errlen);
+
+/* Each daemon's heartbeat: who, where, what it serves and when it was last
+ * seen.  put adds or replaces the row of (node, program). */
+#define STORE_PROGRAM_MAX 32
+#define STORE_SERVES_MAX 256
+struct store_heartbeat {
+	char node[STORE_NAME_MAX];
+	char program[STORE_PROGRAM_MAX];       /* "oprov-httpsd", ... */
+	int64_t pid;
+	char serves[STORE_SERVES_MAX];         /* e.g. "6971/tcp 6970/tcp 8443/tcp" */
+	int64_t started;
+	int64_t seen;
+};
+int store_heartbeat_put(struct store *s, const struct store_heartbeat *h,
+                        char *err, size_t errlen);
+typedef int (*store_heartbeat_cb)(void *ctx, const struct store_heartbeat *h);
+/* By node, then program. */
+int store_heartbeat_list(struct store *s, store_heartbeat_cb cb, void *ctx,
+                         char *err, size_t errlen);
+
+/* A counter every node shares (failed activation codes per address): adds
+ * `add` (0: only reads) to the counter `name` in its current window and
+ * puts the window's total in *hits.  A window starts at the first hit and
+ * lasts `window` seconds; a hit after it starts a new one.  One atomic
+ * statement, so concurrent nodes never lose a hit.  Expired counters go
+ * with store_purge. */
+#define STORE_COUNTER_NAME_MAX 128
+int store_counter_hit(struct store *s, const char *name, int64_t now,
+                      int64_t window, int64_t add, int64_t *hits, char *err,
+                      size_t errlen);
+
+/* store_purge, at most once per `interval` seconds across every process and
+ * node on this store: the first caller whose claim on the housekeeping row
+ * finds the last purge `interval` old runs it (in the same transaction),
+ * the others find it recent and do nothing.  *ran (may be NULL) tells
+ * which; `node` is recorded with the claim. */
+#define STORE_HOUSEKEEP_INTERVAL 60
+int store_housekeep(struct store *s, const char *node, int64_t now,
+                    int64_t interval, int *ran, uint64_t *removed, char *err,
+                    size_t errlen);
 
 struct store_counts {
 	uint64_t devices, lines, profiles, pools, nodes;

@@ -1,9 +1,17 @@
 /* Unit tests for store/: schema, every record, transactions, generations,
- * token state.  Each test gets its own temporary data directory. */
+ * token state.  Each test gets its own temporary data directory.
+ *
+ * Both backends run the whole suite: with OPROV_TEST_PG set to a
+ * PostgreSQL URI (tests/unit/test_store_pg.sh starts a private server),
+ * each test's data directory holds an oprov.conf naming a schema of its
+ * own in that database, so every store_open(dir, ...) below reaches
+ * PostgreSQL.  The few tests about SQLite's files check the same property
+ * through the database on PostgreSQL, or say why it does not apply. */
 #include "config.h"
 
 #include <dirent.h>
 #include <criterion/criterion.h>
+#include <libpq-fe.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,11 +26,66 @@ static char dir[64];
 static char err[STORE_ERR_MAX];
 static struct store *S;
 
+static char schema[64];           /* PostgreSQL: this test's schema */
+
+/* PostgreSQL: one statement on a connection of our own (in the test's
+ * schema when `in_schema`); the first column of the first row, if any,
+ * into out.  Returns the number of rows, -1 on error. */
+static int
+pg_sql(int in_schema, const char *sql, char *out, size_t outlen)
+{
+	const char *uri = getenv("OPROV_TEST_PG");
+	PGconn *c = PQconnectdb(uri);
+	PGresult *res;
+	char set[128];
+	int n = -1;
+
+	cr_assert_eq(PQstatus(c), CONNECTION_OK, "%s", PQerrorMessage(c));
+	PQclear(PQexec(c, "SET client_min_messages = warning"));
+	if (in_schema) {
+		snprintf(set, sizeof(set), "SET search_path = %s", schema);
+		PQclear(PQexec(c, set));
+	}
+	res = PQexec(c, sql);
+	if (PQresultStatus(res) == PGRES_TUPLES_OK ||
+	    PQresultStatus(res) == PGRES_COMMAND_OK) {
+		n = PQntuples(res);
+		if (out != NULL && n > 0)
+			snprintf(out, outlen, "%s", PQgetvalue(res, 0, 0));
+	}
+	PQclear(res);
+	PQfinish(c);
+	return n;
+}
+
+static int
+on_pg(void)
+{
+	return getenv("OPROV_TEST_PG") != NULL;
+}
+
 static void
 setup(void)
 {
+	char sql[128], conf[600], path[128];
+	const char *uri = getenv("OPROV_TEST_PG");
+	FILE *f;
+
 	snprintf(dir, sizeof(dir), "/tmp/oprov-test-store-XXXXXX");
 	cr_assert_not_null(mkdtemp(dir));
+	if (uri == NULL)
+		return;
+	snprintf(schema, sizeof(schema), "t_%ld_%ld", (long)getpid(),
+	         (long)random());
+	snprintf(sql, sizeof(sql), "CREATE SCHEMA %s", schema);
+	cr_assert_eq(pg_sql(0, sql, NULL, 0), 0);
+	snprintf(conf, sizeof(conf), "# this test's schema\nstore = %s%s"
+	         "options=-csearch_path%%3D%s\n", uri,
+	         strchr(uri, '?') ? "&" : "?", schema);
+	snprintf(path, sizeof(path), "%s/oprov.conf", dir);
+	cr_assert_not_null(f = fopen(path, "w"));
+	fputs(conf, f);
+	fclose(f);
 }
 
 static void
@@ -47,6 +110,12 @@ teardown(void)
 	}
 	closedir(d);
 	rmdir(dir);
+	if (on_pg()) {
+		char sql[128];
+
+		snprintf(sql, sizeof(sql), "DROP SCHEMA %s CASCADE", schema);
+		pg_sql(0, sql, NULL, 0);
+	}
 }
 
 TestSuite(store, .init = setup, .fini = teardown);
@@ -118,13 +187,20 @@ add_device(struct store *s, const char *name, const char *profile)
 
 /* ---- opening and schema --------------------------------------------------- */
 
+/* The schema version the database records: PRAGMA user_version, or the
+ * row of oprov_schema on PostgreSQL. */
 static int
 db_user_version(const char *path)
 {
 	sqlite3 *db;
 	sqlite3_stmt *st;
+	char pv[32] = "-1";
 	int v = -1;
 
+	if (on_pg()) {
+		pg_sql(1, "SELECT version FROM oprov_schema", pv, sizeof(pv));
+		return atoi(pv);
+	}
 	cr_assert_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL),
 	             SQLITE_OK);
 	cr_assert_eq(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL),
@@ -205,6 +281,24 @@ Test(store, newer_schema_refused_and_untouched)
 	add_profile(S, "P", 0);
 	store_close(S);
 	S = NULL;
+	if (on_pg()) {
+		/* the database is left as it was: version and rows */
+		char n[16] = "";
+
+		snprintf(sql, sizeof(sql), "UPDATE oprov_schema SET version = %d",
+		         newer);
+		cr_assert_eq(pg_sql(1, sql, NULL, 0), 0);
+		cr_assert_null(store_open(dir, 0, err, sizeof(err)));
+		snprintf(want, sizeof(want), "database schema version %d is newer "
+		         "than this oprov (%d); upgrade oprov", newer,
+		         store_schema_version());
+		cr_assert_str_eq(err, want);
+		cr_assert_null(store_open(dir, STORE_CREATE, err, sizeof(err)));
+		cr_assert_eq(db_user_version(NULL), newer);
+		pg_sql(1, "SELECT count(*) FROM profile", n, sizeof(n));
+		cr_assert_str_eq(n, "1");
+		return;
+	}
 	snprintf(path, sizeof(path), "%s/oprov.db", dir);
 	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
 	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", newer);
@@ -242,8 +336,13 @@ file_mode(const char *name)
 
 Test(store, files_are_0600)
 {
-	mode_t old = umask(0);          /* the most permissive umask */
+	mode_t old;
 	struct cfg_cluster c = { 1 };
+
+	if (on_pg())
+		cr_skip_test("PostgreSQL keeps no oprov file; access is the "
+		             "database's roles (docs/cluster.md)");
+	old = umask(0);                 /* the most permissive umask */
 
 	S = open_new();
 	umask(old);
@@ -1764,6 +1863,24 @@ Test(store, failed_migration_rolls_back)
 	sqlite3_stmt *st;
 	int tables = -1;
 
+	if (on_pg()) {
+		char n[16] = "";
+
+		/* an empty store (version 0) with a table in the way of a
+		 * later statement of migration 1 */
+		cr_assert_eq(pg_sql(1, "CREATE TABLE oprov_schema (id BIGINT"
+		                    " PRIMARY KEY, version BIGINT NOT NULL);"
+		                    " INSERT INTO oprov_schema VALUES (1, 0);"
+		                    " CREATE TABLE sip_binding (x BIGINT)", NULL,
+		                    0), 0);
+		cr_assert_null(store_open(dir, 0, err, sizeof(err)));
+		cr_assert_not_null(strstr(err, "schema migration 1"), "%s", err);
+		cr_assert_eq(db_user_version(NULL), 0);
+		pg_sql(1, "SELECT count(*) FROM pg_tables WHERE schemaname ="
+		       " current_schema()", n, sizeof(n));
+		cr_assert_str_eq(n, "2", "migration left %s tables", n);
+		return;
+	}
 	snprintf(path, sizeof(path), "%s/oprov.db", dir);
 	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
 	/* a table in the way of a later statement of migration 1 */
@@ -1789,6 +1906,8 @@ Test(store, loose_mode_is_tightened_on_open)
 {
 	char path[128];
 
+	if (on_pg())
+		cr_skip_test("PostgreSQL keeps no oprov file to tighten");
 	S = open_new();
 	store_close(S);
 	S = NULL;
