@@ -31,7 +31,10 @@ static const char usage_text[] =
 "Serves token-gated device configs over HTTPS (6971), public files over HTTP\n"
 "(6970) and the OAuth authorization server (8443) from the oprov store.\n"
 "\n"
-"  -d, --datadir DIR          the store (DIR/oprov.db), pid file DIR/run/" PROG ".pid\n"
+"  -d, --datadir DIR|URI      the data directory: the store (DIR/oprov.db, or the\n"
+"                             one DIR/oprov.conf names), pid file DIR/run/" PROG ".pid;\n"
+"                             or a postgresql:// URI (data directory: $OPROV_DATADIR,\n"
+"                             else /var/lib/oprov)\n"
 "  -f, --foreground           stay in the foreground, log to stderr (else syslog)\n"
 "      --user U               drop privileges to U after binding\n"
 "      --config-listen SPEC   HTTPS config port (default 6971)\n"
@@ -308,9 +311,24 @@ open_store(void *arg, char *err, size_t errlen)
 	memset(&go, 0, sizeof(go));
 	go.datadir = h->o.datadir;
 	go.signing_key = 1;
+	go.program = PROG;
 	if ((h->gate = gate_open(&go, err, errlen)) == NULL)
 		return -1;
 	return httpsd_tls_load(h, err, errlen);
+}
+
+/* What this daemon serves, for its heartbeat in the store. */
+static int
+identify(struct httpsd *h, char *err, size_t errlen)
+{
+	char serves[STORE_SERVES_MAX] = "";
+	size_t n = 0;
+
+	for (int k = 0; k < LST_COUNT; k++)
+		if (h->lst[k].fd >= 0 && n < sizeof(serves))
+			n += (size_t)snprintf(serves + n, sizeof(serves) - n, "%s%s %d/tcp",
+			                      n ? ", " : "", h->lst[k].name, h->lst[k].port);
+	return gate_identify(h->gate, NULL, serves, err, errlen);
 }
 
 /* Start-up's "bind" step: the three listeners and the file root. */
@@ -319,7 +337,7 @@ bind_all(void *arg, char *err, size_t errlen)
 {
 	struct httpsd *h = arg;
 
-	if (bind_listeners(h, err, errlen) < 0)
+	if (bind_listeners(h, err, errlen) < 0 || identify(h, err, errlen) < 0)
 		return -1;
 	h->root_fd = open(h->files_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (h->root_fd < 0) {
@@ -368,14 +386,15 @@ main(int argc, char **argv)
 	if (h.o.files != NULL)
 		snprintf(h.files_path, sizeof(h.files_path), "%s", h.o.files);
 	else
-		snprintf(h.files_path, sizeof(h.files_path), "%s/files", h.o.datadir);
+		snprintf(h.files_path, sizeof(h.files_path), "%s/files",
+		         store_datadir(h.o.datadir));
 	memset(&ds, 0, sizeof(ds));
 	if (httpsd_state_init(&h, err, sizeof(err)) < 0) {
 		fprintf(stderr, PROG ": %s\n", err);
 		return 1;
 	}
 	ds.prog = PROG;
-	ds.datadir = h.o.datadir;
+	ds.datadir = store_datadir(h.o.datadir);
 	ds.user = h.o.user;
 	ds.foreground = h.o.foreground;
 	ds.store_files = store_files;

@@ -184,3 +184,39 @@ store_node_name(const char *where, char *out, size_t outlen, char *err,
 	out[outlen - 1] = '\0';
 	return 0;
 }
+
+int
+store_conf_write(const char *datadir, const struct store_conf *conf, char *err,
+                 size_t errlen)
+{
+	char path[4096], tmp[4200];
+	FILE *f;
+	int fd;
+
+	if (snprintf(path, sizeof(path), "%s/%s", datadir, STORE_CONF_NAME) >=
+	    (int)sizeof(path))
+		return store_fail(err, errlen, "data directory path too long");
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+	               0600)) < 0 || (f = fdopen(fd, "w")) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return store_fail(err, errlen, "%s: %s", tmp, strerror(errno));
+	}
+	fprintf(f, "# oprov data directory settings (see oprov-httpsd(8))\n");
+	if (conf->node[0] != '\0')
+		fprintf(f, "node = %s\n", conf->node);
+	if (conf->store[0] != '\0')
+		fprintf(f, "store = %s\n", conf->store);
+	if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
+		fclose(f);
+		unlink(tmp);
+		return store_fail(err, errlen, "%s: %s", tmp, strerror(errno));
+	}
+	fclose(f);
+	if (rename(tmp, path) != 0) {
+		unlink(tmp);
+		return store_fail(err, errlen, "%s: %s", path, strerror(errno));
+	}
+	return 0;
+}

@@ -30,7 +30,8 @@ store_libstore_a_SOURCES = \
 	store/pg_device.c \
 	store/pg_trust.c \
 	store/pg_code.c \
-	store/pg_token.c
+	store/pg_token.c \
+	store/move.c
 store_libstore_a_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS) $(LIBPQ_CFLAGS) $(JANSSON_CFLAGS) $(OPENSSL_CFLAGS)
 # What a program linking store/libstore.a also needs.
 STORE_LIBS = store/libstore.a $(CONFIGGEN_LIBS) $(TRUST_LIBS) $(SQLITE_LIBS) $(LIBPQ_LIBS)

@@ -438,13 +438,15 @@ sq_snapshot_end(struct store *s, int opened)
 	sq_read_end(SQ(s), opened);
 }
 
-/* Busy past the timeout (another writer held the lock): try again later. */
+/* Busy past the timeout (another writer held the lock), or moved to
+ * PostgreSQL (move.c's triggers are the only ones): try again later. */
 static int
 sq_unavailable(struct store *s)
 {
-	int e = sqlite3_extended_errcode(SQ(s)->db) & 0xff;
+	int x = sqlite3_extended_errcode(SQ(s)->db), e = x & 0xff;
 
-	return e == SQLITE_BUSY || e == SQLITE_LOCKED;
+	return e == SQLITE_BUSY || e == SQLITE_LOCKED ||
+	       x == SQLITE_CONSTRAINT_TRIGGER;
 }
 
 static const struct store_ops sqlite_ops = {

@@ -64,10 +64,11 @@ struct store;
 #define STORE_ERR_MAX 256
 
 #define STORE_DB_NAME "oprov.db"
-/* Every file of the SQLite store in DATADIR (the database and SQLite's WAL
- * and shared-memory files), for start-up's ownership and access checks. */
+/* Every file of the store in DATADIR (the SQLite database, SQLite's WAL
+ * and shared-memory files, and the config file that may name another
+ * store), for start-up's ownership and access checks. */
 #define STORE_DB_FILES { STORE_DB_NAME, STORE_DB_NAME "-wal", \
-                         STORE_DB_NAME "-shm", NULL }
+                         STORE_DB_NAME "-shm", "oprov.conf", NULL }
 /* How long a writer waits for another connection's transaction. */
 #define STORE_BUSY_TIMEOUT_MS 5000
 
@@ -656,6 +657,9 @@ int store_publisher_set(struct store *s, const char *node, char *err,
 /* Each daemon's heartbeat: who, where, what it serves and when it was last
  * seen.  put adds or replaces the row of (node, program). */
 #define STORE_PROGRAM_MAX 32
+/* A daemon writes one every few seconds (gate.h GATE_HEARTBEAT_S); one
+ * older than this is shown as stale. */
+#define STORE_HEARTBEAT_STALE 20
 #define STORE_SERVES_MAX 256
 struct store_heartbeat {
 	char node[STORE_NAME_MAX];
@@ -692,6 +696,27 @@ int store_counter_hit(struct store *s, const char *name, int64_t now,
 int store_housekeep(struct store *s, const char *node, int64_t now,
                     int64_t interval, int *ran, uint64_t *removed, char *err,
                     size_t errlen);
+
+/* ---- moving a store into PostgreSQL ------------------------------------------
+ * Copies every row of every table of the SQLite store in sqlite_dir into
+ * the PostgreSQL store at uri (created when absent; refused when it holds
+ * any data), in one PostgreSQL transaction, under the SQLite write lock (a
+ * running install's writers wait, up to STORE_BUSY_TIMEOUT_MS, then get
+ * "busy": store_unavailable), checks that every table has as many rows on
+ * both sides, and moves both generations so PostgreSQL nodes reload.  Then,
+ * unless STORE_MOVE_KEEP_SOURCE, the SQLite store is frozen in the same
+ * SQLite transaction: every later write to it fails ("moved"), so nothing
+ * a daemon still on it does after the copy is silently lost. */
+#define STORE_MOVE_KEEP_SOURCE 1
+struct store_move_report {
+	uint64_t tables, rows;
+	uint64_t devices, keys, families, revocations;
+};
+int store_move(const char *sqlite_dir, const char *uri, unsigned flags,
+               struct store_move_report *rep, char *err, size_t errlen);
+/* Writes DATADIR/oprov.conf (atomically, mode 0600) from conf. */
+int store_conf_write(const char *datadir, const struct store_conf *conf,
+                     char *err, size_t errlen);
 
 struct store_counts {
 	uint64_t devices, lines, profiles, pools, nodes;
