@@ -194,7 +194,7 @@ status_json(const struct cli *c, const struct status *st)
 			json_object_set_new(params, t[i].name, json_string(val));
 	json_object_set_new(params, STORE_PARAM_ISSUER, json_string(st->iss));
 	json_object_set_new(params, STORE_PARAM_AUDIENCE, json_string(st->aud));
-	return json_pack("{s:s, s:s, s:s?, s:[], s:s, s:b, s:o, s:[], s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+	return json_pack("{s:s, s:s?, s:[], s:s, s:b, s:o, s:[], s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
 	    "s:I, s:I, s:I, s:I, s:I}, s:[], s:[], s:{s:I, s:I}}",
 	    "store", st->backend, "publisher", st->publisher[0] ? st->publisher : NULL,
 	    "daemons", "datadir", c->datadir, "sip_oauth_mode", st->cl.sip_oauth_mode, "parameters",

@@ -311,6 +311,13 @@ respond_allowed(struct file_req *fr, const struct gate_verdict *v)
 	e = httpsd_cfg_get(h, fr->cf.kind == CFG_FILE_DEFAULT_CONFIG ? CFG_DEFAULT_FILE
 	                                                             : v->device,
 	                   v->config_gen);
+	if (e == NULL && gate_degraded(h->gate)) {
+		/* Not rendered before the store went out of reach. */
+		const char *hd[] = { MHD_HTTP_HEADER_RETRY_AFTER, "5", NULL };
+
+		return httpsd_reply(fr->c, fr->r, 503, "text/plain",
+		                    "store out of reach; retry later\n", 32, hd);
+	}
 	if (e == NULL)
 		return httpsd_reply(fr->c, fr->r, 500, "text/plain", "error\n", 6, NULL);
 	ret = serve_config(fr->c, fr->r, e);

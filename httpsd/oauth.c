@@ -38,6 +38,28 @@ params_get(struct httpsd *h, struct cfg_params *out)
 	gate_snap_release(snap);
 }
 
+/* ---- a store that cannot take the write now --------------------------------- */
+
+/* Retry-After of a 503 when the database is out of reach or busy: the
+ * PostgreSQL backend retries its connection every STORE_RECONNECT_MS. */
+#define STORE_RETRY_AFTER_S "5"
+
+/* A failed store call: 503 + Retry-After when the database is out of reach
+ * (store_unavailable), else 500.  Logged once either way. */
+static enum MHD_Result
+store_failed(struct MHD_Connection *c, struct httpsd_req *r, struct store *st,
+             const char *what, const char *err)
+{
+	const char *hd[] = { MHD_HTTP_HEADER_RETRY_AFTER, STORE_RETRY_AFTER_S, NULL };
+
+	log_msg(LOG_ERR, "store: %s: %s", what, err);
+	if (st == NULL || store_unavailable(st))
+		return httpsd_reply_oauth_error(c, r, 503, "temporarily_unavailable",
+		                                "the store is out of reach; retry later",
+		                                hd);
+	return httpsd_reply_oauth_error(c, r, 500, "server_error", NULL, NULL);
+}
+
 /* ---- failed activation codes, per client address ------------------------- */
 
 static uint64_t
@@ -49,32 +71,63 @@ mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-/* 1 when the address has used up its failures (common/'s limiter, exact
- * per address). */
+/* The store counter of an address's failed codes (shared by every node of
+ * the store, so failures on one node count on all): "activation-code:"
+ * and the address as text.  0 / -1 (no address). */
 static int
-rate_limited(struct httpsd *h, struct MHD_Connection *c)
+rate_counter_name(struct MHD_Connection *c, char *name, size_t len)
 {
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	char a[64];
+
+	if (ci == NULL || ci->client_addr == NULL ||
+	    sockaddr_ntop(ci->client_addr, a, sizeof(a)) == NULL)
+		return -1;
+	snprintf(name, len, "activation-code:%s", a);
+	return 0;
+}
+
+/* 1 when the address has used up its failures: in this process (common/'s
+ * limiter, exact per address) or across the cluster (the store's counter
+ * of the same window; a store out of reach leaves this process's). */
+static int
+rate_limited(struct httpsd *h, struct MHD_Connection *c, struct store *st)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	char name[STORE_COUNTER_NAME_MAX], err[STORE_ERR_MAX];
+	int64_t hits = 0;
 	uint8_t k[16];
 
 	if (ci == NULL || ci->client_addr == NULL)
 		return 0;
 	limiter_addr_key(ci->client_addr, k);
-	return limiter_exhausted(h->code_fails, k, sizeof(k), mono_ms());
+	if (limiter_exhausted(h->code_fails, k, sizeof(k), mono_ms()))
+		return 1;
+	return rate_counter_name(c, name, sizeof(name)) == 0 &&
+	       store_counter_hit(st, name, now_s(), h->o.code_window, 0, &hits, err,
+	                         sizeof(err)) == 0 &&
+	       hits >= (int64_t)h->o.code_fails;
 }
 
 static void
-rate_fail(struct httpsd *h, struct MHD_Connection *c)
+rate_fail(struct httpsd *h, struct MHD_Connection *c, struct store *st)
 {
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	char name[STORE_COUNTER_NAME_MAX], err[STORE_ERR_MAX];
+	int64_t hits;
 	uint8_t k[16];
 
 	if (ci == NULL || ci->client_addr == NULL)
 		return;
 	limiter_addr_key(ci->client_addr, k);
 	(void)limiter_spend(h->code_fails, k, sizeof(k), mono_ms());
+	if (rate_counter_name(c, name, sizeof(name)) == 0 &&
+	    store_counter_hit(st, name, now_s(), h->o.code_window, 1, &hits, err,
+	                      sizeof(err)) != 0)
+		log_msg(LOG_WARNING, "store: activation-code counter: %s", err);
 }
 
 /* ---- helpers ---------------------------------------------------------------- */
@@ -260,7 +313,7 @@ grant_activation_code(struct httpsd_listener *l, struct MHD_Connection *c,
 		scope = DEFAULT_SCOPE;
 	else if (!scope_subset(scope, DEFAULT_SCOPE))
 		return httpsd_reply_oauth_error(c, r, 400, "invalid_scope", NULL, NULL);
-	if (rate_limited(h, c)) {
+	if (rate_limited(h, c, st)) {
 		char ra[16];
 		const char *hd[] = { MHD_HTTP_HEADER_RETRY_AFTER, ra, NULL };
 		snprintf(ra, sizeof(ra), "%u", h->o.code_window);
@@ -278,19 +331,19 @@ grant_activation_code(struct httpsd_listener *l, struct MHD_Connection *c,
 	} else {
 		trust_secret_hash(SECRET_ACTIVATION_CODE, code, strlen(code), hash);
 		rc = store_code_consume(st, dev, hash, now, NULL, 0, err, sizeof(err));
-		if (rc < 0) {
-			log_msg(LOG_ERR, "store: activation code: %s", err);
-			return httpsd_reply_oauth_error(c, r, 500, "server_error", NULL, NULL);
-		}
+		if (rc < 0)
+			return store_failed(c, r, st, "activation code", err);
 	}
 	if (rc != 0) {
-		rate_fail(h, c);
+		rate_fail(h, c, st);
 		atomic_fetch_add(&h->m.code_failures, 1);
 		httpsd_log_denial(l, c, "INVALID_GRANT", devname, NULL,
 		                  "activation code unknown, used, expired or of another device");
 		return httpsd_reply_oauth_error(c, r, 400, "invalid_grant", NULL, NULL);
 	}
-	if (store_device_get(st, dev, &d, err, sizeof(err)) != 0)
+	if ((rc = store_device_get(st, dev, &d, err, sizeof(err))) < 0)
+		return store_failed(c, r, st, "device", err);
+	if (rc != 0)
 		return httpsd_reply_oauth_error(c, r, 400, "invalid_grant", NULL, NULL);
 
 	params_get(h, &params);
@@ -299,7 +352,7 @@ grant_activation_code(struct httpsd_listener *l, struct MHD_Connection *c,
 		refresh = family_new(st, dev, d.owner, client_id, scope, now, &params,
 		                     fam, sizeof(fam));
 		if (refresh == NULL)
-			return httpsd_reply_oauth_error(c, r, 500, "server_error", NULL, NULL);
+			return store_failed(c, r, st, "refresh family", "not created");
 	}
 	/* A device token: sub and dev name the device (DESIGN.md "Tokens"). */
 	access = mint_access(h, dev, dev, client_id, scope, fam, now, lifetime,
@@ -355,8 +408,7 @@ grant_refresh(struct httpsd_listener *l, struct MHD_Connection *c,
 	memset(&fam, 0, sizeof(fam));
 	rc = store_refresh_rotate(st, old_hash, new_hash, now, &fam, err, sizeof(err));
 	if (rc < 0) {
-		log_msg(LOG_ERR, "store: refresh rotate: %s", err);
-		ret = httpsd_reply_oauth_error(c, r, 500, "server_error", NULL, NULL);
+		ret = store_failed(c, r, st, "refresh rotate", err);
 		goto out;
 	}
 	if (rc == STORE_ROTATE_REUSED) {
@@ -489,23 +541,28 @@ handle_revoke(struct httpsd_listener *l, struct MHD_Connection *c,
 		enum tok_verdict v;
 		v = gate_validate(h->gate, tok, strlen(tok), &cl);
 		if (v == TOK_OK) {
+			/* RFC 7009 §2.2.1: a revocation not recorded is a 503,
+			 * never a 200 the client would trust. */
 			if (store_revoke_jti(st, cl.jti, cl.exp, now, err, sizeof(err)) != 0)
-				log_msg(LOG_ERR, "store: revoke: %s", err);
-			else
-				log_msg(LOG_NOTICE, "revoked access token jti=%s device=%s by client=%s",
-				        cl.jti, cl.dev[0] ? cl.dev : "-", client);
+				return store_failed(c, r, st, "revoke", err);
+			log_msg(LOG_NOTICE, "revoked access token jti=%s device=%s by client=%s",
+			        cl.jti, cl.dev[0] ? cl.dev : "-", client);
 			(void)gate_refresh(h->gate);
 		}
 	} else {
 		struct store_family fam;
+		int rc;
+
 		trust_secret_hash(SECRET_REFRESH_TOKEN, tok, strlen(tok), hash);
-		if (store_refresh_find(st, hash, &fam, NULL, err, sizeof(err)) == 0) {
+		rc = store_refresh_find(st, hash, &fam, NULL, err, sizeof(err));
+		if (rc < 0)
+			return store_failed(c, r, st, "revoke", err);
+		if (rc == 0) {
 			/* Revoking the grant also stops its access tokens. */
 			if (store_revoke_family(st, fam.id, now, err, sizeof(err)) != 0)
-				log_msg(LOG_ERR, "store: revoke family: %s", err);
-			else
-				log_msg(LOG_NOTICE, "revoked refresh family=%s device=%s by client=%s",
-				        fam.id, fam.device[0] ? fam.device : "-", client);
+				return store_failed(c, r, st, "revoke family", err);
+			log_msg(LOG_NOTICE, "revoked refresh family=%s device=%s by client=%s",
+			        fam.id, fam.device[0] ? fam.device : "-", client);
 			(void)gate_refresh(h->gate);
 		}
 	}
@@ -660,8 +717,7 @@ httpsd_handle_oauth(struct httpsd_listener *l, struct MHD_Connection *c,
 	/* The POST endpoints read and write the store (this thread's
 	 * handle). */
 	if ((st = gate_store(h->gate)) == NULL)
-		return httpsd_reply_oauth_error(c, r, 503, "temporarily_unavailable",
-		                                NULL, NULL);
+		return store_failed(c, r, NULL, "opening", "out of reach");
 	f = malloc(sizeof(*f));
 	if (f == NULL)
 		return MHD_NO;

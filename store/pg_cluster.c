@@ -175,17 +175,19 @@ pg_counter_hit(struct store *s, const char *name, int64_t now, int64_t window,
 	 * hit is lost (no need for the writer lock). */
 	static const char hit_sql[] =
 		"INSERT INTO rate_counter (name, window_start, hits, expires)"
-		" VALUES ($1, $2, $4, $2 + $3) ON CONFLICT (name) DO UPDATE SET"
-		" hits = CASE WHEN rate_counter.window_start + $3 <= $2 THEN $4"
-		"  ELSE rate_counter.hits + $4 END,"
-		" window_start = CASE WHEN rate_counter.window_start + $3 <= $2"
-		"  THEN $2 ELSE rate_counter.window_start END,"
-		" expires = CASE WHEN rate_counter.window_start + $3 <= $2"
-		"  THEN $2 + $3 ELSE rate_counter.expires END"
+		" VALUES ($1, $2::bigint, $4::bigint, $2::bigint + $3::bigint)"
+		" ON CONFLICT (name) DO UPDATE SET"
+		" hits = CASE WHEN rate_counter.window_start + $3::bigint <= $2::bigint"
+		"  THEN $4::bigint ELSE rate_counter.hits + $4::bigint END,"
+		" window_start = CASE WHEN rate_counter.window_start + $3::bigint"
+		"  <= $2::bigint THEN $2::bigint ELSE rate_counter.window_start END,"
+		" expires = CASE WHEN rate_counter.window_start + $3::bigint"
+		"  <= $2::bigint THEN $2::bigint + $3::bigint"
+		"  ELSE rate_counter.expires END"
 		" RETURNING hits";
 	static const char read_sql[] =
-		"SELECT CASE WHEN window_start + $3 <= $2 THEN 0 ELSE hits END"
-		" FROM rate_counter WHERE name = $1";
+		"SELECT CASE WHEN window_start + $3::bigint <= $2::bigint THEN 0"
+		" ELSE hits END FROM rate_counter WHERE name = $1";
 	struct pg *c = PG(s);
 	PGresult *res;
 

@@ -81,8 +81,12 @@ CONF
 		fi
 		[ $tries -ge 8 ] && { tail -20 "$PG_SOCK/pg.log"; pg_skip "PostgreSQL did not start (log above)"; }
 	done
+	# Restarts (pg_restart, tests that stop the server) keep the port.
+	echo "port = $PG_PORT" >>"$PG_DATA/postgresql.conf"
 	PG_URI="postgresql://$PG_USER@127.0.0.1:$PG_PORT/postgres"
-	export PG_URI PG_DATA PG_BIN PG_PORT PG_USER
+	# The command that stops and starts this server (append stop or start).
+	PG_CTL="${PG_RUNAS:+runuser -u $PG_RUNAS -- }$PG_BIN/pg_ctl -D $PG_DATA -l $PG_SOCK/pg.log"
+	export PG_URI PG_DATA PG_BIN PG_PORT PG_USER PG_CTL
 }
 
 pg_psql() {
@@ -100,8 +104,7 @@ pg_halt() {
 }
 
 pg_restart() {
-	pg_as "$PG_BIN/pg_ctl" -D "$PG_DATA" -o "-p $PG_PORT" -w -t 30 \
-		-l "$PG_SOCK/pg.log" start >/dev/null
+	pg_as "$PG_BIN/pg_ctl" -D "$PG_DATA" -w -t 30 -l "$PG_SOCK/pg.log" start >/dev/null
 }
 
 pg_stop() {
