@@ -157,9 +157,11 @@ def stop_all():
                 p.kill()
 
 
-def http_req(port, method, path, form=None, token=None, tls=True, timeout=10):
+def http_req(port, method, path, form=None, token=None, tls=True, timeout=10,
+             src="127.0.0.1"):
     c = (http.client.HTTPSConnection("127.0.0.1", port, context=CTX,
-                                     timeout=timeout) if tls else
+                                     timeout=timeout, source_address=(src, 0))
+         if tls else
          http.client.HTTPConnection("127.0.0.1", port, timeout=timeout))
     try:
         # One request per connection, said so: with keep-alive, oprov-
@@ -183,10 +185,10 @@ def http_req(port, method, path, form=None, token=None, tls=True, timeout=10):
         c.close()
 
 
-def onboard(node, dev, code):
+def onboard(node, dev, code, src="127.0.0.1"):
     st, h, body = http_req(node.op, "POST", "/oauth/token", form={
         "grant_type": "urn:oprov:params:oauth:grant-type:activation-code",
-        "activation_code": code, "device": dev})
+        "activation_code": code, "device": dev}, src=src)
     return st, h, (json.loads(body) if st == 200 else body)
 
 
@@ -372,13 +374,14 @@ for n in nodes:
 ok("reuse on C revoked the family on A, B and C (max %.1f ms)"
    % max(prop.values()))
 
-# failed activation codes count across nodes (--code-attempts 3)
+# failed activation codes count across nodes (--code-attempts 3), from a
+# loopback address of their own (127.0.0.2), which they lock out
 bad = "0000000000000000"
 for n in (A, A, Bn):
-    s, h, body = onboard(n, devs[-4], bad)
+    s, h, body = onboard(n, devs[-4], bad, src="127.0.0.2")
     if s != 400:
         fail("bad activation code on %s: %s" % (n.name, s))
-s, h, body = onboard(C, devs[-4], bad)
+s, h, body = onboard(C, devs[-4], bad, src="127.0.0.2")
 if s != 429 or "retry-after" not in h:
     fail("4th failure (first on C) answered %s, want 429 + Retry-After" % s)
 ok("failed activation codes counted across nodes: 2 on A + 1 on B, then 429 on C")
@@ -516,7 +519,10 @@ stop_check.set()
 chk.join()
 load_s = time.monotonic() - t_load
 if killed_at is None:
-    fail("the load ended before node B was killed")
+    fl = [r for r in results.values() if r["fail"]]
+    fail("the load ended (%d of %d operations, %d clients failed, e.g. %s) "
+         "before node B was killed" % (ops_done[0], total_ops, len(fl),
+                                       fl[0]["fail"] if fl else None))
 if any(t.is_alive() for t in threads):
     fail("clients still running after 300 s")
 bad = [(i, r) for i, r in results.items() if r["home"] != "b.test" and r["fail"]]
