@@ -74,38 +74,34 @@ rm_dir(const char *dir)
 	rmdir(dir);
 }
 
-static int
-run(long n)
+/* A new store in dir with one OAuth profile and n devices; the seconds
+ * the import took in *t_import.  NULL on error (printed). */
+static struct store *
+fill(char *dir, long n, double *t_import)
 {
-	char dir[] = "/tmp/oprov-bench-store-XXXXXX";
-	char err[STORE_ERR_MAX], name[CFG_DEVNAME_MAX];
+	char err[STORE_ERR_MAX];
 	struct cfg_profile p;
-	struct cfg_device out;
 	struct store *s;
 	struct gen *g;
 	size_t count = 0;
-	struct store_render *r;
-	double t0, t_import, t_lookup, t_render;
-	unsigned seed = 12345;
-	long found = 0;
+	double t0;
 
-	if (mkdtemp(dir) == NULL)
-		return -1;
-	s = store_open(dir, STORE_CREATE, err, sizeof(err));
-	if (s == NULL) {
+	if (mkdtemp(dir) == NULL ||
+	    (s = store_open(dir, STORE_CREATE, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "store_open: %s\n", err);
-		return -1;
+		return NULL;
 	}
 	memset(&p, 0, sizeof(p));
 	snprintf(p.name, sizeof(p.name), "OAuth");
 	p.mode = CFG_MODE_ENCRYPTED;
 	p.transport = CFG_TRANSPORT_TLS;
 	p.oauth = 1;
-	if (store_profile_put(s, &p, err, sizeof(err)) < 0) {
+	if (store_profile_put(s, &p, err, sizeof(err)) < 0 ||
+	    (g = calloc(1, sizeof(*g))) == NULL) {
 		fprintf(stderr, "%s\n", err);
-		return -1;
+		store_close(s);
+		return NULL;
 	}
-	g = calloc(1, sizeof(*g));
 	g->n = n;
 	snprintf(g->d.model, sizeof(g->d.model), "8845");
 	snprintf(g->d.profile, sizeof(g->d.profile), "OAuth");
@@ -122,50 +118,88 @@ run(long n)
 	if (store_device_import(s, next_device, g, STORE_PUT_NEW, &count, err,
 	                        sizeof(err)) < 0) {
 		fprintf(stderr, "import: %s\n", err);
-		return -1;
+		store_close(s);
+		s = NULL;
 	}
-	t_import = now_s() - t0;
+	*t_import = now_s() - t0;
+	free(g);
+	return s;
+}
 
-	t0 = now_s();
+/* LOOKUPS random devices by name; the number found. */
+static long
+time_lookups(struct store *s, long n, unsigned *seed, double *t)
+{
+	char err[STORE_ERR_MAX], name[CFG_DEVNAME_MAX];
+	struct cfg_device out;
+	double t0 = now_s();
+	long found = 0;
+
 	for (long i = 0; i < LOOKUPS; i++) {
-		long k = (long)(rand_r(&seed) % (unsigned)n);
+		long k = (long)(rand_r(seed) % (unsigned)n);
 
 		snprintf(name, sizeof(name), "sep%012lx", k);
 		if (store_device_get(s, name, &out, err, sizeof(err)) == 0)
 			found++;
 	}
-	t_lookup = now_s() - t0;
+	*t = now_s() - t0;
+	return found;
+}
 
-	r = malloc(sizeof(*r));
-	t0 = now_s();
-	for (long i = 0; i < RENDERS; i++) {
-		long k = (long)(rand_r(&seed) % (unsigned)n);
+/* RENDERS random devices loaded and rendered.  0 / -1. */
+static int
+time_renders(struct store *s, long n, unsigned *seed, double *t)
+{
+	char err[STORE_ERR_MAX], name[CFG_DEVNAME_MAX];
+	struct store_render *r = malloc(sizeof(*r));
+	double t0 = now_s();
+	int rc = 0;
+
+	for (long i = 0; i < RENDERS && r != NULL && rc == 0; i++) {
+		long k = (long)(rand_r(seed) % (unsigned)n);
 		struct cfg_render_ctx ctx;
 		struct cfg_output o;
 
 		snprintf(name, sizeof(name), "SEP%012lX", k);
+		memset(&o, 0, sizeof(o));
 		if (store_render_load(s, name, r, err, sizeof(err)) != 0) {
 			fprintf(stderr, "render_load: %s\n", err);
-			return -1;
+			rc = -1;
+			break;
 		}
 		store_render_ctx(r, &ctx);
-		memset(&o, 0, sizeof(o));
 		if (cfg_render_device(&ctx, &o, err, sizeof(err)) < 0) {
 			fprintf(stderr, "render: %s\n", err);
-			return -1;
+			rc = -1;
 		}
 		cfg_output_free(&o);
 	}
-	t_render = now_s() - t0;
+	*t = now_s() - t0;
 	free(r);
+	return r == NULL ? -1 : rc;
+}
+
+static int
+run(long n)
+{
+	char dir[] = "/tmp/oprov-bench-store-XXXXXX";
+	struct store *s;
+	double t_import, t_lookup, t_render;
+	unsigned seed = 12345;
+	long found;
+	int rc;
+
+	if ((s = fill(dir, n, &t_import)) == NULL)
+		return -1;
+	found = time_lookups(s, n, &seed, &t_lookup);
+	rc = time_renders(s, n, &seed, &t_render);
 	printf("devices %7ld: import %.3f s (%.0f devices/s); get by name "
 	       "%.2f us/lookup (%ld/%d found); load+render %.1f us/config\n", n,
-	       t_import, (double)count / t_import, t_lookup * 1e6 / LOOKUPS, found,
+	       t_import, (double)n / t_import, t_lookup * 1e6 / LOOKUPS, found,
 	       LOOKUPS, t_render * 1e6 / RENDERS);
-	free(g);
 	store_close(s);
 	rm_dir(dir);
-	return found == LOOKUPS ? 0 : -1;
+	return rc == 0 && found == LOOKUPS ? 0 : -1;
 }
 
 int

@@ -1,7 +1,8 @@
 /*
  * common.h - the whole contract of common/: logging, bounded number parsing,
- * log-safe strings, listener addresses and daemon plumbing shared by every
- * oprov program.  Nothing here knows about tokens, devices or protocols.
+ * log-safe strings, file names beneath a root, per-key limits, statistics,
+ * a keyed hash, listener addresses and the one start-up sequence of the
+ * daemons.  Nothing here knows about tokens, devices or protocols.
  */
 #ifndef OPROV_COMMON_H
 #define OPROV_COMMON_H
@@ -32,6 +33,10 @@ int num_parse(const char *s, size_t len, long long min, long long max,
               long long *out);
 /* Same for a NUL-terminated string (command-line flags, config values). */
 int num_parse_str(const char *s, long long min, long long max, long long *out);
+/* A daemon's numeric flag: num_parse_str, or one line on stderr
+ * `PROG: --NAME: "V" is not a number in MIN-MAX` and -1. */
+int num_opt(const char *prog, const char *name, const char *v, long long min,
+            long long max, long long *out);
 
 /* ---- strings that reach a log or an error message ------------------------
  * Copies at most srclen bytes of `src` into `dst` (size dstsz, always

@@ -1,6 +1,8 @@
 /* num.c - the one range-checked way to turn text into a number. */
 #include "config.h"
 
+#include <stdio.h>
+
 #include <limits.h>
 #include <string.h>
 
@@ -52,4 +54,15 @@ num_parse_str(const char *s, long long min, long long max, long long *out)
 	if (s == NULL)
 		return -1;
 	return num_parse(s, strlen(s), min, max, out);
+}
+
+int
+num_opt(const char *prog, const char *name, const char *v, long long min,
+        long long max, long long *out)
+{
+	if (num_parse_str(v, min, max, out) == 0)
+		return 0;
+	fprintf(stderr, "%s: --%s: \"%s\" is not a number in %lld-%lld\n", prog,
+	        name, v, min, max);
+	return -1;
 }

@@ -13,7 +13,13 @@ gate_libgate_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(OPENSSL_CFLAGS)
 # What a program linking gate/libgate.a also needs.
 GATE_LIBS = gate/libgate.a $(STORE_LIBS) common/libcommon.a -lpthread
 
+check_PROGRAMS += tests/unit/test_gate
+TESTS += tests/unit/test_gate
+tests_unit_test_gate_SOURCES = tests/unit/test_gate.c
+tests_unit_test_gate_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) $(JANSSON_CFLAGS)
+tests_unit_test_gate_LDADD = $(GATE_LIBS) $(CRITERION_LIBS)
+
 # The start-up sequence every daemon shares (common/daemon.c), end to end:
 # root, --user, the hand-over of the store, serving through the gate.
-TESTS += tests/smoke/startup.sh
-EXTRA_DIST += tests/smoke/startup.sh
+TESTS += tests/smoke/startup.sh tests/smoke/gate.sh
+EXTRA_DIST += tests/smoke/startup.sh tests/smoke/gate.sh

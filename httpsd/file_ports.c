@@ -307,7 +307,6 @@ respond_allowed(struct file_req *fr, const struct gate_verdict *v)
 		fr->fd = -1;                    /* the server takes it */
 		return httpsd_file_serve(fr->l, fr->c, fr->r, fd, fr->path, fr->gated);
 	}
-	atomic_fetch_add(&h->m.renders, 1);
 	e = httpsd_cfg_get(h, fr->cf.kind == CFG_FILE_DEFAULT_CONFIG ? CFG_DEFAULT_FILE
 	                                                             : v->device,
 	                   v->config_gen);

@@ -1,6 +1,7 @@
 /*
- * files.c - public files from the file root: opened strictly beneath it,
- * served with ETag / If-None-Match and a single byte Range.
+ * files.c - serving a public file of the file root (opened beneath it with
+ * common/'s path_open_beneath by file_ports.c): ETag / If-None-Match and a
+ * single byte Range.
  */
 #include "config.h"
 
@@ -11,81 +12,9 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
-#ifdef HAVE_LINUX_OPENAT2_H
-#include <linux/openat2.h>
-#endif
 
 #include "httpsd/httpsd_int.h"
-
-/* Fallback when openat2 is missing (kernel < 5.6 or seccomp): walk the path
- * one component at a time with O_NOFOLLOW, so no symlink anywhere in it is
- * followed and ".." never appears (httpsd_path_decode refused it). */
-static int
-open_walk(int root, const char *rel)
-{
-	char comp[256];
-	const char *p = rel;
-	int dir = root, fd = -1;
-
-	for (;;) {
-		const char *slash = strchr(p, '/');
-		size_t n = slash ? (size_t)(slash - p) : strlen(p);
-		int last = slash == NULL;
-
-		if (n == 0 || n >= sizeof(comp)) {
-			errno = ENOENT;
-			goto fail;
-		}
-		memcpy(comp, p, n);
-		comp[n] = '\0';
-		fd = openat(dir, comp, (last ? O_RDONLY : O_PATH | O_DIRECTORY) |
-		            O_NOFOLLOW | O_CLOEXEC);
-		if (dir != root)
-			close(dir);
-		dir = root;
-		if (fd < 0 || last)
-			return fd;
-		dir = fd;
-		p = slash + 1;
-	}
-fail:
-	if (dir != root)
-		close(dir);
-	return -1;
-}
-
-int
-httpsd_file_open(struct httpsd *h, const char *rel)
-{
-	int fd = -1;
-	struct stat st;
-
-#if defined(HAVE_LINUX_OPENAT2_H) && defined(SYS_openat2)
-	struct open_how how;
-
-	memset(&how, 0, sizeof(how));
-	how.flags = O_RDONLY | O_CLOEXEC;
-	/* RESOLVE_BENEATH refuses "..", absolute paths and symlinks that
-	 * leave the root (checked on every step, so a link pointing inside
-	 * the root still works); NO_MAGICLINKS refuses /proc-style links. */
-	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
-	fd = (int)syscall(SYS_openat2, h->root_fd, rel, &how, sizeof(how));
-	if (fd < 0 && (errno == ENOSYS || errno == EPERM))
-		fd = open_walk(h->root_fd, rel);
-#else
-	fd = open_walk(h->root_fd, rel);
-#endif
-	if (fd < 0)
-		return -1;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		errno = ENOENT;
-		return -1;
-	}
-	return fd;
-}
 
 const char *
 httpsd_mime(const char *name)

@@ -1,6 +1,14 @@
 /*
  * httpsd_int.h - private to httpsd/: the daemon's shared state, the three
- * listeners and what the handler files (files.c, config.c, oauth.c) share.
+ * listeners and what the handler files (file_ports.c, files.c, oauth.c,
+ * metrics.c) share.
+ *
+ * What httpsd may touch: the gate (gate/gate.h) for every decision, every
+ * setting, key, revocation and device fact, and for its per-thread store
+ * handles; through those handles only rendering (gate_render) and the
+ * writes of the token, revoke and introspect endpoints (oauth.c) and the
+ * TLS pair and caconfig.json (state.c, file_ports.c).  Nothing on a
+ * request's path reads the store to decide.
  */
 #ifndef OPROV_HTTPSD_INT_H
 #define OPROV_HTTPSD_INT_H
@@ -101,7 +109,8 @@ struct httpsd_metrics {
 	atomic_int_fast64_t active[LST_COUNT];
 	atomic_uint_fast64_t tokens_issued, refresh_reuse, code_failures,
 	                     code_throttled;
-	atomic_uint_fast64_t renders;       /* configs served from the renderer's cache */
+	atomic_uint_fast64_t config_lookups; /* rendered configs asked for (after an ALLOW) */
+	atomic_uint_fast64_t renders;       /* ... of which rendered from the store */
 };
 
 /* A rendered config (a device's, or XMLDefault.cnf.xml), shared by every
@@ -244,8 +253,6 @@ void httpsd_log_denial(struct httpsd_listener *l, struct MHD_Connection *c,
 const char *httpsd_authorization(struct MHD_Connection *c, unsigned *count);
 
 /* ---- files.c ------------------------------------------------------------------ */
-/* Opens `rel` (decoded, checked) beneath the root.  fd or -1 (errno). */
-int httpsd_file_open(struct httpsd *h, const char *rel);
 /* Serves an open public file with ETag / If-None-Match / Range. Takes the fd. */
 enum MHD_Result httpsd_file_serve(struct httpsd_listener *l,
                                   struct MHD_Connection *c,
@@ -254,7 +261,7 @@ enum MHD_Result httpsd_file_serve(struct httpsd_listener *l,
 /* Content-Type by extension. */
 const char *httpsd_mime(const char *name);
 
-/* ---- config.c: 6971 and 6970 --------------------------------------------------- */
+/* ---- file_ports.c: 6971 and 6970 ------------------------------------------------ */
 enum MHD_Result httpsd_handle_files(struct httpsd_listener *l,
                                     struct MHD_Connection *c,
                                     struct httpsd_req *r, const char *method);

@@ -91,18 +91,7 @@ static const struct option long_opts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
-static int
-num_opt(const char *name, const char *v, long long min, long long max,
-        long long *out)
-{
-	if (num_parse_str(v, min, max, out) < 0) {
-		fprintf(stderr, PROG ": --%s: %s is not a number in %lld-%lld\n",
-		        name, v, min, max);
-		return -1;
-	}
-	return 0;
-}
-
+/* The flags with their defaults; a flat switch, one case per flag. */
 static int
 parse_args(int argc, char **argv, struct httpsd_opts *o)
 {
@@ -129,27 +118,27 @@ parse_args(int argc, char **argv, struct httpsd_opts *o)
 		case OPT_OAUTH: o->listen[LST_OAUTH] = optarg; break;
 		case OPT_FILES: o->files = optarg; break;
 		case OPT_THREADS:
-			if (num_opt("threads", optarg, 1, 256, &v) < 0) return -1;
+			if (num_opt(PROG, "threads", optarg, 1, 256, &v) < 0) return -1;
 			o->threads = (unsigned)v;
 			break;
 		case OPT_MAXCONN:
-			if (num_opt("max-connections", optarg, 1, 1000000, &v) < 0) return -1;
+			if (num_opt(PROG, "max-connections", optarg, 1, 1000000, &v) < 0) return -1;
 			o->conn_limit = (unsigned)v;
 			break;
 		case OPT_PERIP:
-			if (num_opt("per-ip-connections", optarg, 1, 1000000, &v) < 0) return -1;
+			if (num_opt(PROG, "per-ip-connections", optarg, 1, 1000000, &v) < 0) return -1;
 			o->per_ip_limit = (unsigned)v;
 			break;
 		case OPT_DRAIN:
-			if (num_opt("drain-timeout", optarg, 0, 86400, &v) < 0) return -1;
+			if (num_opt(PROG, "drain-timeout", optarg, 0, 86400, &v) < 0) return -1;
 			o->drain = (unsigned)v;
 			break;
 		case OPT_TIMEOUT:
-			if (num_opt("timeout", optarg, 1, 3600, &v) < 0) return -1;
+			if (num_opt(PROG, "timeout", optarg, 1, 3600, &v) < 0) return -1;
 			o->timeout = (unsigned)v;
 			break;
 		case OPT_MEMORY:
-			if (num_opt("connection-memory", optarg, 12288, 1048576, &v) < 0)
+			if (num_opt(PROG, "connection-memory", optarg, 12288, 1048576, &v) < 0)
 				return -1;
 			o->conn_memory = (size_t)v;
 			break;
@@ -182,11 +171,11 @@ parse_args(int argc, char **argv, struct httpsd_opts *o)
 			o->realm = optarg;
 			break;
 		case OPT_CODES:
-			if (num_opt("code-attempts", optarg, 1, 1000000, &v) < 0) return -1;
+			if (num_opt(PROG, "code-attempts", optarg, 1, 1000000, &v) < 0) return -1;
 			o->code_fails = (unsigned)v;
 			break;
 		case OPT_WINDOW:
-			if (num_opt("code-window", optarg, 1, 86400, &v) < 0) return -1;
+			if (num_opt(PROG, "code-window", optarg, 1, 86400, &v) < 0) return -1;
 			o->code_window = (unsigned)v;
 			break;
 		default:

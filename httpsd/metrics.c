@@ -36,8 +36,10 @@ httpsd_stats(struct httpsd *h, struct stats *out)
 		stats_labeled(out, "verdicts_total", "Policy decisions, by reason.", 0,
 		              verdicts[i], "reason=\"%s\"",
 		              policy_reason_name((enum policy_reason)i));
-	stats_counter(out, "renders_total", "Configs handed to the renderer's "
-	              "cache (only ever after an ALLOW).", atomic_load(&h->m.renders));
+	stats_counter(out, "config_lookups_total", "Rendered configs asked for "
+	              "(only ever after an ALLOW).", atomic_load(&h->m.config_lookups));
+	stats_counter(out, "renders_total", "Configs rendered from the store "
+	              "(the others came from the cache).", atomic_load(&h->m.renders));
 	for (int k = 0; k < LST_COUNT; k++)
 		if (h->lst[k].name != NULL)
 			stats_labeled(out, "connections", "Open connections, by listener.",

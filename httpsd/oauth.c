@@ -281,6 +281,70 @@ fail:
 	return NULL;
 }
 
+/* Consumes the activation code of device `dev` (parsed into dev).  0 when
+ * it was the device's unused, unexpired code; STORE_NOTFOUND for any wrong
+ * code or name (one answer, so nothing tells them apart); -1 on a store
+ * error (said in err). */
+static int
+code_redeem(struct store *st, const char *devname, const char *code,
+            int64_t now, char dev[CFG_DEVNAME_MAX], char *err, size_t errlen)
+{
+	char hash[65];
+
+	if (cfg_device_name_parse(devname, strlen(devname), dev) < 0 ||
+	    strlen(code) != ACTIVATION_CODE_DIGITS ||
+	    strspn(code, "0123456789") != ACTIVATION_CODE_DIGITS)
+		return STORE_NOTFOUND;
+	trust_secret_hash(SECRET_ACTIVATION_CODE, code, strlen(code), hash);
+	return store_code_consume(st, dev, hash, now, NULL, 0, err, errlen);
+}
+
+/* The tokens of an onboarded device: the access token and, with the
+ * refresh login flow, a new refresh family. */
+static enum MHD_Result
+device_tokens(struct httpsd_listener *l, struct MHD_Connection *c,
+              struct httpsd_req *r, struct store *st, const char *dev,
+              const char *client_id, const char *scope, int64_t now)
+{
+	struct httpsd *h = l->h;
+	char fam[STORE_ID_MAX] = "", err[STORE_ERR_MAX], peer[64], cid[STORE_NAME_MAX * 4];
+	char *access, *refresh = NULL;
+	struct cfg_params params;
+	struct cfg_device d;
+	int64_t lifetime;
+	enum MHD_Result ret;
+	int rc;
+
+	if ((rc = store_device_get(st, dev, &d, err, sizeof(err))) < 0)
+		return store_failed(c, r, st, "device", err);
+	if (rc != 0)
+		return httpsd_reply_oauth_error(c, r, 400, "invalid_grant", NULL, NULL);
+	params_get(h, &params);
+	lifetime = (int64_t)params.access_token_minutes * 60;
+	if (params.refresh_login_flow) {
+		refresh = family_new(st, dev, d.owner, client_id, scope, now, &params,
+		                     fam, sizeof(fam));
+		if (refresh == NULL)
+			return store_failed(c, r, st, "refresh family", "not created");
+	}
+	/* A device token: sub and dev name the device (DESIGN.md "Tokens"). */
+	access = mint_access(h, dev, dev, client_id, scope, fam, now, lifetime,
+	                     err, sizeof(err));
+	if (access == NULL) {
+		log_msg(LOG_ERR, "mint: %s", err);
+		trust_free_secret(refresh);
+		return httpsd_reply_oauth_error(c, r, 500, "server_error", NULL, NULL);
+	}
+	/* client_id is the phone's word, unauthenticated (public client). */
+	str_sanitize(cid, sizeof(cid), client_id, strlen(client_id));
+	log_msg(LOG_INFO, "onboarded device=%s peer=%s client_id=%s refresh=%s",
+	        dev, httpsd_peer(c, peer, sizeof(peer)), cid, refresh ? "yes" : "no");
+	ret = token_reply(h, c, r, access, lifetime, scope, refresh);
+	trust_free_secret(access);
+	trust_free_secret(refresh);
+	return ret;
+}
+
 static enum MHD_Result
 grant_activation_code(struct httpsd_listener *l, struct MHD_Connection *c,
                       struct httpsd_req *r, struct store *st,
@@ -291,15 +355,10 @@ grant_activation_code(struct httpsd_listener *l, struct MHD_Connection *c,
 	const char *devname = httpsd_form_get(f, "device");
 	const char *client_id = httpsd_form_get(f, "client_id");
 	const char *scope = httpsd_form_get(f, "scope");
-	char dev[CFG_DEVNAME_MAX], peer[64], hash[65], err[STORE_ERR_MAX];
-	char fam[STORE_ID_MAX] = "", *access = NULL, *refresh = NULL;
-	struct cfg_params params;
-	struct cfg_device d;
-	int64_t now = now_s(), lifetime;
-	enum MHD_Result ret;
+	char dev[CFG_DEVNAME_MAX], err[STORE_ERR_MAX];
+	int64_t now = now_s();
 	int rc;
 
-	httpsd_peer(c, peer, sizeof(peer));
 	if (code == NULL || devname == NULL)
 		return httpsd_reply_oauth_error(c, r, 400, "invalid_request",
 		                                "activation_code and device are required",
@@ -324,16 +383,9 @@ grant_activation_code(struct httpsd_listener *l, struct MHD_Connection *c,
 		                                "too many failed attempts; retry later",
 		                                hd);
 	}
-	if (cfg_device_name_parse(devname, strlen(devname), dev) < 0 ||
-	    strlen(code) != ACTIVATION_CODE_DIGITS ||
-	    strspn(code, "0123456789") != ACTIVATION_CODE_DIGITS) {
-		rc = STORE_NOTFOUND;
-	} else {
-		trust_secret_hash(SECRET_ACTIVATION_CODE, code, strlen(code), hash);
-		rc = store_code_consume(st, dev, hash, now, NULL, 0, err, sizeof(err));
-		if (rc < 0)
-			return store_failed(c, r, st, "activation code", err);
-	}
+	rc = code_redeem(st, devname, code, now, dev, err, sizeof(err));
+	if (rc < 0)
+		return store_failed(c, r, st, "activation code", err);
 	if (rc != 0) {
 		rate_fail(h, c, st);
 		atomic_fetch_add(&h->m.code_failures, 1);
@@ -341,38 +393,7 @@ grant_activation_code(struct httpsd_listener *l, struct MHD_Connection *c,
 		                  "activation code unknown, used, expired or of another device");
 		return httpsd_reply_oauth_error(c, r, 400, "invalid_grant", NULL, NULL);
 	}
-	if ((rc = store_device_get(st, dev, &d, err, sizeof(err))) < 0)
-		return store_failed(c, r, st, "device", err);
-	if (rc != 0)
-		return httpsd_reply_oauth_error(c, r, 400, "invalid_grant", NULL, NULL);
-
-	params_get(h, &params);
-	lifetime = (int64_t)params.access_token_minutes * 60;
-	if (params.refresh_login_flow) {
-		refresh = family_new(st, dev, d.owner, client_id, scope, now, &params,
-		                     fam, sizeof(fam));
-		if (refresh == NULL)
-			return store_failed(c, r, st, "refresh family", "not created");
-	}
-	/* A device token: sub and dev name the device (DESIGN.md "Tokens"). */
-	access = mint_access(h, dev, dev, client_id, scope, fam, now, lifetime,
-	                     err, sizeof(err));
-	if (access == NULL) {
-		log_msg(LOG_ERR, "mint: %s", err);
-		trust_free_secret(refresh);
-		return httpsd_reply_oauth_error(c, r, 500, "server_error", NULL, NULL);
-	}
-	{
-		/* client_id is the phone's word, unauthenticated (public client). */
-		char cid[STORE_NAME_MAX * 4];
-		str_sanitize(cid, sizeof(cid), client_id, strlen(client_id));
-		log_msg(LOG_INFO, "onboarded device=%s peer=%s client_id=%s refresh=%s",
-		        dev, peer, cid, refresh ? "yes" : "no");
-	}
-	ret = token_reply(h, c, r, access, lifetime, scope, refresh);
-	trust_free_secret(access);
-	trust_free_secret(refresh);
-	return ret;
+	return device_tokens(l, c, r, st, dev, client_id, scope, now);
 }
 
 static enum MHD_Result
@@ -668,58 +689,37 @@ handle_metadata(struct httpsd *h, struct MHD_Connection *c, struct httpsd_req *r
 	return ret;
 }
 
-enum MHD_Result
-httpsd_handle_oauth(struct httpsd_listener *l, struct MHD_Connection *c,
-                    struct httpsd_req *r, const char *method)
+static enum MHD_Result
+handle_jwks(struct httpsd *h, struct MHD_Connection *c, struct httpsd_req *r)
 {
-	static const char *const posts[] = { "/oauth/token", "/oauth/revoke",
-	                                     "/oauth/introspect", NULL };
-	struct httpsd *h = l->h;
-	struct store *st;
-	struct httpsd_form *f;
-	const char *uri = r->raw_uri;
-	int get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
-	int post = strcmp(method, "POST") == 0, which = -1;
+	const struct gate_snap *snap = gate_snap(h->gate);
+	const char *hd[] = { MHD_HTTP_HEADER_CACHE_CONTROL, "max-age=300", NULL };
 	enum MHD_Result ret;
 
-	if (strcmp(uri, "/.well-known/oauth-authorization-server") == 0) {
-		if (!get)
-			goto not_allowed;
-		return handle_metadata(h, c, r);
-	}
-	if (strcmp(uri, "/oauth/jwks.json") == 0) {
-		const struct gate_snap *snap;
-		const char *j;
-		const char *hd[] = { MHD_HTTP_HEADER_CACHE_CONTROL, "max-age=300", NULL };
-		if (!get)
-			goto not_allowed;
-		snap = gate_snap(h->gate);
-		j = snap->jwks;
-		ret = httpsd_reply(c, r, 200, "application/jwk-set+json", j, strlen(j), hd);
-		gate_snap_release(snap);
-		return ret;
-	}
-	for (int i = 0; posts[i] != NULL; i++) {
-		/* A query string on these endpoints carries nothing we read. */
-		size_t n = strlen(posts[i]);
-		if (strncmp(uri, posts[i], n) == 0 && (uri[n] == '\0' || uri[n] == '?'))
-			which = i;
-	}
-	if (which < 0)
-		return httpsd_reply(c, r, 404, "text/plain", "not found\n", 10, NULL);
-	if (!post)
-		goto not_allowed;
+	ret = httpsd_reply(c, r, 200, "application/jwk-set+json", snap->jwks,
+	                   strlen(snap->jwks), hd);
+	gate_snap_release(snap);
+	return ret;
+}
+
+/* The three POST endpoints: a form body, read and written through this
+ * thread's store handle.  which: 0 token, 1 revoke, 2 introspect. */
+static enum MHD_Result
+handle_form(struct httpsd_listener *l, struct MHD_Connection *c,
+            struct httpsd_req *r, int which)
+{
+	struct store *st;
+	struct httpsd_form *f;
+	enum MHD_Result ret;
+
 	if (!is_form(c) || r->body_too_large)
 		return httpsd_reply_oauth_error(c, r, 400, "invalid_request",
 		                                r->body_too_large ? "body too large"
 		                                : "expected application/x-www-form-urlencoded",
 		                                NULL);
-	/* The POST endpoints read and write the store (this thread's
-	 * handle). */
-	if ((st = gate_store(h->gate)) == NULL)
+	if ((st = gate_store(l->h->gate)) == NULL)
 		return store_failed(c, r, NULL, "opening", "out of reach");
-	f = malloc(sizeof(*f));
-	if (f == NULL)
+	if ((f = malloc(sizeof(*f))) == NULL)
 		return MHD_NO;
 	switch (httpsd_form_parse(r->body ? r->body : "", r->body_len, f)) {
 	case HTTPSD_FORM_OK:
@@ -733,25 +733,45 @@ httpsd_handle_oauth(struct httpsd_listener *l, struct MHD_Connection *c,
 		return httpsd_reply_oauth_error(c, r, 400, "invalid_request",
 		                                "malformed form body", NULL);
 	}
-	switch (which) {
-	case 0:
-		ret = handle_token(l, c, r, st, f);
-		break;
-	case 1:
-		ret = handle_revoke(l, c, r, st, f);
-		break;
-	default:
-		ret = handle_introspect(l, c, r, st, f);
-		break;
-	}
-	mem_wipe(f, sizeof(*f));
+	ret = which == 0 ? handle_token(l, c, r, st, f) :
+	      which == 1 ? handle_revoke(l, c, r, st, f) :
+	                   handle_introspect(l, c, r, st, f);
+	mem_wipe(f, sizeof(*f));       /* codes, refresh tokens, secrets */
 	free(f);
 	return ret;
-not_allowed:
-	{
-		const char *hd[] = { MHD_HTTP_HEADER_ALLOW, which >= 0 ? "POST" : "GET, HEAD",
-		                     NULL };
-		return httpsd_reply(c, r, 405, "text/plain", "method not allowed\n", 19,
-		                    hd);
+}
+
+static enum MHD_Result
+not_allowed(struct MHD_Connection *c, struct httpsd_req *r, const char *allow)
+{
+	const char *hd[] = { MHD_HTTP_HEADER_ALLOW, allow, NULL };
+
+	return httpsd_reply(c, r, 405, "text/plain", "method not allowed\n", 19, hd);
+}
+
+enum MHD_Result
+httpsd_handle_oauth(struct httpsd_listener *l, struct MHD_Connection *c,
+                    struct httpsd_req *r, const char *method)
+{
+	static const char *const posts[] = { "/oauth/token", "/oauth/revoke",
+	                                     "/oauth/introspect", NULL };
+	const char *uri = r->raw_uri;
+	int get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+	int which = -1;
+
+	if (strcmp(uri, "/.well-known/oauth-authorization-server") == 0)
+		return get ? handle_metadata(l->h, c, r) : not_allowed(c, r, "GET, HEAD");
+	if (strcmp(uri, "/oauth/jwks.json") == 0)
+		return get ? handle_jwks(l->h, c, r) : not_allowed(c, r, "GET, HEAD");
+	for (int i = 0; posts[i] != NULL; i++) {
+		/* A query string on these endpoints carries nothing we read. */
+		size_t n = strlen(posts[i]);
+		if (strncmp(uri, posts[i], n) == 0 && (uri[n] == '\0' || uri[n] == '?'))
+			which = i;
 	}
+	if (which < 0)
+		return httpsd_reply(c, r, 404, "text/plain", "not found\n", 10, NULL);
+	if (strcmp(method, "POST") != 0)
+		return not_allowed(c, r, "POST");
+	return handle_form(l, c, r, which);
 }

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <strings.h>
 #include <linux/sockios.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -86,6 +88,18 @@ cork(struct MHD_Connection *c, struct httpsd_req *r, uint64_t len)
 	r->corked_fd = fi->connect_fd;
 }
 
+/* libmicrohttpd corks the TCP socket while it hands over a response and
+ * uncorks it once done, which is before on_completed sends the GnuTLS
+ * record collected above: that record would then wait in the kernel for
+ * TCP_CORK's 200 ms ceiling.  Clearing the cork pushes it out now. */
+static void
+push(int fd)
+{
+	int zero = 0;
+
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_CORK, &zero, sizeof(zero));
+}
+
 /* The socket is non-blocking: GNUTLS_E_AGAIN leaves the rest in GnuTLS,
  * and uncorking again sends exactly that rest. */
 static void
@@ -103,8 +117,10 @@ uncork(struct httpsd_req *r)
 		int rc = gnutls_record_uncork(s, 0);
 		int64_t now;
 
-		if (rc >= 0)
+		if (rc >= 0) {
+			push(r->corked_fd);
 			return;
+		}
 		if (rc != GNUTLS_E_AGAIN && rc != GNUTLS_E_INTERRUPTED)
 			break;
 		clock_gettime(CLOCK_MONOTONIC, &ts);

@@ -54,6 +54,7 @@ cfg_render(struct httpsd *h, const char *device)
 
 	if (e == NULL)
 		goto fail;
+	atomic_fetch_add(&h->m.renders, 1);
 	atomic_init(&e->refs, 1);
 	snprintf(e->device, sizeof(e->device), "%s", device);
 	/* The same rendering `oprovctl device config` and oprov-tftpd make. */
@@ -103,6 +104,7 @@ httpsd_cfg_get(struct httpsd *h, const char *device, uint64_t gen)
 	size_t b = hash_string(device) % HTTPSD_CONFIG_CACHE;
 	struct cfg_cache_entry *e = NULL, *ne;
 
+	atomic_fetch_add(&h->m.config_lookups, 1);
 	pthread_rwlock_rdlock(&h->cache_lock);
 	if (h->cache_gen == gen && (e = cache_find(h, b, device)) != NULL)
 		atomic_fetch_add(&e->refs, 1);

@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,6 +153,17 @@ conn_watch(struct sipd_loop *l, struct conn *c)
 }
 
 static void
+conn_free(struct conn *c)
+{
+	if (c == NULL)
+		return;
+	sip_tls_free(c->tls);
+	free(c->rbuf);
+	free(c->wbuf);
+	free(c);
+}
+
+static void
 conn_close(struct sipd_loop *l, struct conn *c, const char *why)
 {
 	size_t dropped;
@@ -160,7 +172,8 @@ conn_close(struct sipd_loop *l, struct conn *c, const char *why)
 		log_msg(LOG_INFO, "close conn=%llu peer=%s: %s",
 		        (unsigned long long)c->id, c->addr, why);
 	epoll_ctl(l->ep, EPOLL_CTL_DEL, c->fd, NULL);
-	sip_tls_free(c->tls);
+	sip_tls_free(c->tls);           /* its close_notify, before the fd goes */
+	c->tls = NULL;
 	close(c->fd);
 	/* A binding lives no longer than the connection that made it: the
 	 * phone re-registers on its next connection (RFC 5626 §4.4.1). */
@@ -176,9 +189,7 @@ conn_close(struct sipd_loop *l, struct conn *c, const char *why)
 		c->next->prev = c->prev;
 	l->nconns--;
 	l->own.conns_open = l->nconns;
-	free(c->rbuf);
-	free(c->wbuf);
-	free(c);
+	conn_free(c);
 }
 
 /* Queues bytes for the peer; -1 when the write buffer cap is hit (a peer
@@ -363,19 +374,95 @@ conn_event(struct sipd_loop *l, struct conn *c, uint32_t ev, time_t now)
 	conn_watch(l, c);
 }
 
-static void
-do_accept(struct sipd_loop *l, int i, time_t now)
+/* Admission of an accepted socket: the caps in total and per address.
+ * 0 when it may stay (the address slot is then taken). */
+static int
+accept_admit(struct sipd_loop *l, const char *addr, const uint8_t akey[16])
 {
 	struct sipd *d = l->d;
 
+	if (atomic_load(&d->conns) >= d->o.conn_max) {
+		l->own.refused_conn_cap++;
+		return -1;
+	}
+	if (sipd_addr_take(d, akey) != 0) {
+		l->own.refused_addr_cap++;
+		log_msg(LOG_NOTICE, "sip peer=%s: over %u connections from "
+		        "one address", addr, d->o.conn_per_addr);
+		return -1;
+	}
+	return 0;
+}
+
+/* A connection for an admitted socket, its TLS session on the listener's
+ * current context.  NULL when out of memory. */
+static struct conn *
+conn_new(struct sipd_loop *l, int i, int fd, time_t now)
+{
+	struct sipd *d = l->d;
+	struct conn *c = calloc(1, sizeof(*c));
+	socklen_t ll = sizeof(struct sockaddr_storage);
+	sip_tls_ctx *ctx;
+	int one = 1;
+
+	if (c == NULL || (c->rbuf = malloc(SIPD_RBUF_MAX)) == NULL ||
+	    (c->wbuf = malloc(SIPD_WBUF_MAX)) == NULL)
+		goto fail;
+	pthread_rwlock_rdlock(&d->lock);
+	ctx = i ? d->mtls_ctx : d->tls_ctx;
+	if (ctx != NULL)
+		c->tls = sip_tls_new(ctx, fd);
+	pthread_rwlock_unlock(&d->lock);
+	if (c->tls == NULL)
+		goto fail;
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (getsockname(fd, (struct sockaddr *)&c->local, &ll) != 0)
+		c->local.ss_family = 0;
+	c->fd = fd;
+	c->mtls = i;
+	c->state = C_HANDSHAKE;
+	c->id = atomic_fetch_add(&d->conn_seq, 1) + 1;
+	c->last = now;
+	c->hs_deadline = now + SIPD_HANDSHAKE_TIMEOUT;
+	c->peer = PEER_NONE;
+	return c;
+fail:
+	conn_free(c);
+	return NULL;
+}
+
+/* Into the loop's epoll set and connection list.  0 / -1. */
+static int
+conn_attach(struct sipd_loop *l, struct conn *c)
+{
+	struct epoll_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN | EPOLLRDHUP;
+	ev.data.ptr = c;
+	if (epoll_ctl(l->ep, EPOLL_CTL_ADD, c->fd, &ev) != 0)
+		return -1;
+	c->events = ev.events;
+	atomic_fetch_add(&l->d->conns, 1);
+	c->next = l->conns;
+	if (l->conns)
+		l->conns->prev = c;
+	l->conns = c;
+	l->nconns++;
+	l->own.conns_open = l->nconns;
+	l->own.conns_total++;
+	return 0;
+}
+
+static void
+do_accept(struct sipd_loop *l, int i, time_t now)
+{
 	for (int n = 0; n < 64; n++) {
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof(ss);
-		struct epoll_event ev;
 		struct conn *c;
 		char addr[64];
 		uint8_t akey[16];
-		sip_tls_ctx *ctx;
 		int fd = accept4(l->lfd[i], (struct sockaddr *)&ss, &sl,
 		                 SOCK_NONBLOCK | SOCK_CLOEXEC);
 
@@ -383,78 +470,20 @@ do_accept(struct sipd_loop *l, int i, time_t now)
 			return;
 		sockaddr_ntop((struct sockaddr *)&ss, addr, sizeof(addr));
 		limiter_addr_key((struct sockaddr *)&ss, akey);
-		if (atomic_load(&d->conns) >= d->o.conn_max) {
-			l->own.refused_conn_cap++;
+		if (accept_admit(l, addr, akey) != 0) {
 			close(fd);
 			continue;
 		}
-		if (sipd_addr_take(d, akey) != 0) {
-			l->own.refused_addr_cap++;
-			log_msg(LOG_NOTICE, "sip peer=%s: over %u connections from "
-			        "one address", addr, d->o.conn_per_addr);
-			close(fd);
-			continue;
-		}
-		c = calloc(1, sizeof(*c));
+		c = conn_new(l, i, fd, now);
 		if (c != NULL) {
-			c->rbuf = malloc(SIPD_RBUF_MAX);
-			c->wbuf = malloc(SIPD_WBUF_MAX);
+			snprintf(c->addr, sizeof(c->addr), "%s", addr);
+			memcpy(c->akey, akey, sizeof(c->akey));
 		}
-		pthread_rwlock_rdlock(&d->lock);
-		ctx = i ? d->mtls_ctx : d->tls_ctx;
-		if (c != NULL && c->rbuf != NULL && c->wbuf != NULL && ctx != NULL)
-			c->tls = sip_tls_new(ctx, fd);
-		pthread_rwlock_unlock(&d->lock);
-		if (c == NULL || c->tls == NULL) {
-			if (c != NULL) {
-				free(c->rbuf);
-				free(c->wbuf);
-			}
-			free(c);
-			sipd_addr_release(d, akey);
+		if (c == NULL || conn_attach(l, c) != 0) {
+			conn_free(c);
+			sipd_addr_release(l->d, akey);
 			close(fd);
-			continue;
 		}
-		{
-			int one = 1;
-			(void)setsockopt(fd, IPPROTO_TCP, 1 /* TCP_NODELAY */, &one,
-			                 sizeof(one));
-		}
-		{
-			socklen_t ll = sizeof(c->local);
-			if (getsockname(fd, (struct sockaddr *)&c->local, &ll) != 0)
-				c->local.ss_family = 0;
-		}
-		c->fd = fd;
-		c->mtls = i;
-		c->state = C_HANDSHAKE;
-		c->id = atomic_fetch_add(&d->conn_seq, 1) + 1;
-		snprintf(c->addr, sizeof(c->addr), "%s", addr);
-		memcpy(c->akey, akey, sizeof(c->akey));
-		c->last = now;
-		c->hs_deadline = now + SIPD_HANDSHAKE_TIMEOUT;
-		c->peer = PEER_NONE;
-		memset(&ev, 0, sizeof(ev));
-		ev.events = EPOLLIN | EPOLLRDHUP;
-		ev.data.ptr = c;
-		if (epoll_ctl(l->ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
-			sip_tls_free(c->tls);
-			free(c->rbuf);
-			free(c->wbuf);
-			free(c);
-			sipd_addr_release(d, akey);
-			close(fd);
-			continue;
-		}
-		c->events = ev.events;
-		atomic_fetch_add(&d->conns, 1);
-		c->next = l->conns;
-		if (l->conns)
-			l->conns->prev = c;
-		l->conns = c;
-		l->nconns++;
-		l->own.conns_open = l->nconns;
-		l->own.conns_total++;
 	}
 }
 

@@ -91,21 +91,20 @@ static const struct option long_opts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
+/* A numeric flag into an unsigned setting. */
 static int
-num_opt(const char *name, const char *v, long long min, long long max,
-        unsigned *out)
+uopt(const char *name, const char *v, long long min, long long max,
+     unsigned *out)
 {
 	long long n;
 
-	if (num_parse_str(v, min, max, &n) != 0) {
-		fprintf(stderr, "oprov-sipd: --%s: %s is not a number in %lld..%lld\n",
-		        name, v, min, max);
+	if (num_opt("oprov-sipd", name, v, min, max, &n) != 0)
 		return -1;
-	}
 	*out = (unsigned)n;
 	return 0;
 }
 
+/* The flags with their defaults; a flat switch, one case per flag. */
 static int
 parse_args(int argc, char **argv, struct sipd_opts *o)
 {
@@ -165,29 +164,29 @@ parse_args(int argc, char **argv, struct sipd_opts *o)
 			break;
 		}
 		case OPT_EXP_DEF:
-			if (num_opt("expires-default", optarg, 1, 86400,
+			if (uopt("expires-default", optarg, 1, 86400,
 			            &o->reg.expires_default) < 0)
 				return -1;
 			break;
 		case OPT_EXP_MIN:
-			if (num_opt("expires-min", optarg, 1, 86400, &o->reg.expires_min) < 0)
+			if (uopt("expires-min", optarg, 1, 86400, &o->reg.expires_min) < 0)
 				return -1;
 			break;
 		case OPT_EXP_MAX:
-			if (num_opt("expires-max", optarg, 1, 86400, &o->reg.expires_max) < 0)
+			if (uopt("expires-max", optarg, 1, 86400, &o->reg.expires_max) < 0)
 				return -1;
 			break;
 		case OPT_MAXCONN:
-			if (num_opt("max-conn", optarg, 1, 1000000, &o->conn_max) < 0)
+			if (uopt("max-conn", optarg, 1, 1000000, &o->conn_max) < 0)
 				return -1;
 			break;
 		case OPT_PERADDR:
-			if (num_opt("max-conn-per-addr", optarg, 1, 1000000,
+			if (uopt("max-conn-per-addr", optarg, 1, 1000000,
 			            &o->conn_per_addr) < 0)
 				return -1;
 			break;
 		case OPT_IDLE:
-			if (num_opt("idle-timeout", optarg, 5, 86400, &o->idle_timeout) < 0)
+			if (uopt("idle-timeout", optarg, 5, 86400, &o->idle_timeout) < 0)
 				return -1;
 			break;
 		case OPT_DOMAIN:
@@ -199,7 +198,7 @@ parse_args(int argc, char **argv, struct sipd_opts *o)
 			o->domain[o->ndomain++] = optarg;
 			break;
 		case OPT_LOOPS:
-			if (num_opt("loops", optarg, 1, SIPD_LOOPS_MAX, &loops) < 0)
+			if (uopt("loops", optarg, 1, SIPD_LOOPS_MAX, &loops) < 0)
 				return -1;
 			break;
 		case OPT_HELP:
@@ -442,6 +441,21 @@ serve(struct sipd *d)
 	}
 }
 
+/* Starts one thread per loop; returns how many started. */
+static int
+loops_start(struct sipd *d, pthread_t *thr)
+{
+	int i;
+
+	for (i = 0; i < d->nloops; i++)
+		if (pthread_create(&thr[i], NULL, sipd_loop_run, d->loop[i]) != 0) {
+			log_msg(LOG_ERR, "cannot start event loop %d", i);
+			d->stop = 1;
+			break;
+		}
+	return i;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -486,13 +500,9 @@ main(int argc, char **argv)
 		log_msg(LOG_ERR, "%s", err);
 		goto out;
 	}
-	for (started = 0; started < d.nloops; started++)
-		if (pthread_create(&thr[started], NULL, sipd_loop_run,
-		                   d.loop[started]) != 0) {
-			log_msg(LOG_ERR, "cannot start event loop %d", started);
-			d.stop = 1;
-			break;
-		}
+	started = loops_start(&d, thr);
+	if (started < d.nloops)
+		goto out;
 	log_msg(LOG_NOTICE, "oprov-sipd node %s: %d event loops, TLS %s (challenge "
 	        "%s), mutual TLS %s (challenge %s)", d.o.node, d.nloops,
 	        d.tls_la.text, style_name(d.reg_tls.style), d.mtls_la.text,

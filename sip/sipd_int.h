@@ -1,9 +1,13 @@
 /*
  * sipd_int.h - private to oprov-sipd: the TLS layer (sip/tls.c, the only
  * OpenSSL user in sip/), the event loops (sip/server.c) and the state the
- * loops share (sip/state.c).  What the store decides (keys, revocations,
- * devices, the cluster mode, Expressway-C names) comes only through the
- * gate (gate/gate.h); no loop opens the store.  Limits are documented in oprov-sipd(8).
+ * loops share (sip/state.c).  Limits are documented in oprov-sipd(8).
+ *
+ * What sipd may touch: the gate (gate/gate.h) for every decision and for
+ * what the store decides (keys, revocations, devices, the cluster mode,
+ * Expressway-C names, node hosts); no loop opens the store.  main()'s
+ * thread alone writes through the gate's store handle: the bindings'
+ * write-behind, and the TLS pair at start-up and SIGHUP.
  */
 #ifndef OPROV_SIPD_INT_H
 #define OPROV_SIPD_INT_H

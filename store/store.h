@@ -1,5 +1,7 @@
 /*
  * store.h - the whole contract of store/: oprov's one persistent state.
+ * oprovctl uses all of it; the daemons reach it only through the gate
+ * (gate/gate.h), which keeps what they decide with in memory.
  *
  * Backends: SQLite, DATADIR/oprov.db (WAL, busy timeout, foreign keys on,
  * file mode 0600, also for the -wal and -shm files), the embedded default;

@@ -18,3 +18,7 @@ FUZZERS += tests/fuzz/fuzz_common_num
 tests_fuzz_fuzz_common_num_SOURCES = tests/fuzz/fuzz_common_num.c
 tests_fuzz_fuzz_common_num_LDADD = $(FUZZ_DRIVER) common/libcommon.a
 EXTRA_DIST += tests/fuzz/corpus tests/data
+
+# Style checks over the source tree (tests/lint/).
+TESTS += tests/lint/funclen.sh
+EXTRA_DIST += tests/lint/funclen.sh tests/lint/funclen.py

@@ -90,16 +90,14 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+/* A numeric flag; a bad one ends the program with 2 (usage). */
 static long long
 num_arg(const char *opt, const char *s, long long min, long long max)
 {
 	long long v;
 
-	if (num_parse_str(s, min, max, &v) < 0) {
-		fprintf(stderr, "oprov-tftpd: --%s: \"%s\" is not a number in %lld-%lld\n",
-		        opt, s, min, max);
+	if (num_opt("oprov-tftpd", opt, s, min, max, &v) != 0)
 		exit(2);
-	}
 	return v;
 }
 
@@ -108,6 +106,10 @@ struct tftpd {
 	struct tftp_server *srv;
 	struct gate *gate;
 	const char *datadir;
+	const char *user, *files;
+	int foreground, verbose;
+	long long stats_interval;
+	char files_buf[4096];
 };
 
 static int
@@ -150,6 +152,80 @@ write_stats(struct tftp_server *srv, const char *path)
 	stats_free(&s);
 }
 
+/* The flags into t; 0, 1 after --help, or 2 (usage).  A flat switch, one
+ * case per flag. */
+static int
+parse_args(int argc, char **argv, struct tftpd *t)
+{
+	int c;
+
+	tftp_config_default(&t->cfg);
+	t->stats_interval = STATS_INTERVAL_DEFAULT;
+	while ((c = getopt_long(argc, argv, "d:fvu:l:F:H:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'd': t->datadir = optarg; break;
+		case 'f': t->foreground = 1; break;
+		case 'v': t->verbose = 1; break;
+		case 'u': t->user = optarg; break;
+		case 'l': t->cfg.listen = optarg; break;
+		case 'F': t->files = optarg; break;
+		case 'H': t->cfg.file_server = optarg; break;
+		case O_THREADS: t->cfg.threads = (unsigned)num_arg("threads", optarg, 1, 256); break;
+		case O_MAXT: t->cfg.max_transfers = (unsigned)num_arg("max-transfers", optarg, 1, 1000000); break;
+		case O_MAXC: t->cfg.max_per_client = (unsigned)num_arg("max-per-client", optarg, 1, 1000000); break;
+		case O_RATE: t->cfg.rate = (unsigned)num_arg("rate", optarg, 0, 1000000); break;
+		case O_BURST: t->cfg.burst = (unsigned)num_arg("burst", optarg, 1, 1000000); break;
+		case O_RETRIES: t->cfg.retries = (unsigned)num_arg("retries", optarg, 0, 100); break;
+		case O_RETRIES1: t->cfg.retries_first = (unsigned)num_arg("retries-first", optarg, 0, 100); break;
+		case O_REXMIT: t->cfg.rexmit_ms = (unsigned)num_arg("rexmit-ms", optarg, 10, 255000); break;
+		case O_REXMAX: t->cfg.rexmit_max_ms = (unsigned)num_arg("rexmit-max-ms", optarg, 10, 255000); break;
+		case O_BLKMAX: t->cfg.limits.blksize_max = (uint32_t)num_arg("blksize-max", optarg, TFTP_BLKSIZE_MIN, TFTP_BLKSIZE_MAX); break;
+		case O_WINMAX: t->cfg.limits.windowsize_max = (uint32_t)num_arg("windowsize-max", optarg, TFTP_WINDOW_MIN, TFTP_WINDOW_MAX); break;
+		case O_TMOMIN: t->cfg.limits.timeout_min = (uint32_t)num_arg("timeout-min", optarg, TFTP_TIMEOUT_MIN, TFTP_TIMEOUT_MAX); break;
+		case O_TMOMAX: t->cfg.limits.timeout_max = (uint32_t)num_arg("timeout-max", optarg, TFTP_TIMEOUT_MIN, TFTP_TIMEOUT_MAX); break;
+		case O_NOTSIZE: t->cfg.limits.tsize = 0; break;
+		case O_CFMAX: t->cfg.cache_file_max = (size_t)num_arg("cache-file-max", optarg, 0, 1LL << 32); break;
+		case O_CBYTES: t->cfg.cache_bytes = (size_t)num_arg("cache-bytes", optarg, 0, 1LL << 40); break;
+		case O_STATS: t->stats_interval = num_arg("stats-interval", optarg, 1, 3600); break;
+		case 'h': usage(stdout); return 1;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc || t->datadir == NULL) {
+		usage(stderr);
+		return 2;
+	}
+	if (t->files == NULL) {
+		snprintf(t->files_buf, sizeof(t->files_buf), "%s/files",
+		         store_datadir(t->datadir));
+		t->files = t->files_buf;
+	}
+	t->cfg.files = t->files;
+	return 0;
+}
+
+static void
+serve(struct tftpd *t, const char *statsfile, volatile sig_atomic_t *reload,
+      volatile sig_atomic_t *stop)
+{
+	char err[512];
+	time_t last_stats = 0;
+
+	while (!*stop) {
+		time_t now = time(NULL);
+		if (*reload) {
+			*reload = 0;
+			log_msg(LOG_INFO, "reload: dropping caches, reopening %s", t->files);
+			tftp_server_reload(t->srv, err, sizeof(err));
+		}
+		if (now - last_stats >= t->stats_interval) {
+			last_stats = now;
+			write_stats(t->srv, statsfile);
+		}
+		usleep(200 * 1000);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -157,63 +233,21 @@ main(int argc, char **argv)
 	static const char *const store_files[] = STORE_DB_FILES;
 	static struct tftpd t;
 	struct daemon_start ds;
-	const char *user = NULL, *files = NULL;
-	char files_buf[4096], statsfile[4200], err[512];
-	int foreground = 0, verbose = 0, c, rc = 1;
-	long long stats_interval = STATS_INTERVAL_DEFAULT;
-	time_t last_stats = 0;
+	char statsfile[4200], err[512];
+	int rc;
 
-	tftp_config_default(&t.cfg);
-	while ((c = getopt_long(argc, argv, "d:fvu:l:F:H:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'd': t.datadir = optarg; break;
-		case 'f': foreground = 1; break;
-		case 'v': verbose = 1; break;
-		case 'u': user = optarg; break;
-		case 'l': t.cfg.listen = optarg; break;
-		case 'F': files = optarg; break;
-		case 'H': t.cfg.file_server = optarg; break;
-		case O_THREADS: t.cfg.threads = (unsigned)num_arg("threads", optarg, 1, 256); break;
-		case O_MAXT: t.cfg.max_transfers = (unsigned)num_arg("max-transfers", optarg, 1, 1000000); break;
-		case O_MAXC: t.cfg.max_per_client = (unsigned)num_arg("max-per-client", optarg, 1, 1000000); break;
-		case O_RATE: t.cfg.rate = (unsigned)num_arg("rate", optarg, 0, 1000000); break;
-		case O_BURST: t.cfg.burst = (unsigned)num_arg("burst", optarg, 1, 1000000); break;
-		case O_RETRIES: t.cfg.retries = (unsigned)num_arg("retries", optarg, 0, 100); break;
-		case O_RETRIES1: t.cfg.retries_first = (unsigned)num_arg("retries-first", optarg, 0, 100); break;
-		case O_REXMIT: t.cfg.rexmit_ms = (unsigned)num_arg("rexmit-ms", optarg, 10, 255000); break;
-		case O_REXMAX: t.cfg.rexmit_max_ms = (unsigned)num_arg("rexmit-max-ms", optarg, 10, 255000); break;
-		case O_BLKMAX: t.cfg.limits.blksize_max = (uint32_t)num_arg("blksize-max", optarg, TFTP_BLKSIZE_MIN, TFTP_BLKSIZE_MAX); break;
-		case O_WINMAX: t.cfg.limits.windowsize_max = (uint32_t)num_arg("windowsize-max", optarg, TFTP_WINDOW_MIN, TFTP_WINDOW_MAX); break;
-		case O_TMOMIN: t.cfg.limits.timeout_min = (uint32_t)num_arg("timeout-min", optarg, TFTP_TIMEOUT_MIN, TFTP_TIMEOUT_MAX); break;
-		case O_TMOMAX: t.cfg.limits.timeout_max = (uint32_t)num_arg("timeout-max", optarg, TFTP_TIMEOUT_MIN, TFTP_TIMEOUT_MAX); break;
-		case O_NOTSIZE: t.cfg.limits.tsize = 0; break;
-		case O_CFMAX: t.cfg.cache_file_max = (size_t)num_arg("cache-file-max", optarg, 0, 1LL << 32); break;
-		case O_CBYTES: t.cfg.cache_bytes = (size_t)num_arg("cache-bytes", optarg, 0, 1LL << 40); break;
-		case O_STATS: stats_interval = num_arg("stats-interval", optarg, 1, 3600); break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
-		}
-	}
-	if (optind != argc || t.datadir == NULL) {
-		usage(stderr);
-		return 2;
-	}
-	log_set_level(verbose ? LOG_DEBUG : LOG_INFO);
-	if (files == NULL) {
-		snprintf(files_buf, sizeof(files_buf), "%s/files",
-		         store_datadir(t.datadir));
-		files = files_buf;
-	}
-	t.cfg.files = files;
-
+	if ((rc = parse_args(argc, argv, &t)) != 0)
+		return rc == 1 ? 0 : rc;
+	rc = 1;
+	log_set_level(t.verbose ? LOG_DEBUG : LOG_INFO);
 	memset(&ds, 0, sizeof(ds));
 	ds.prog = "oprov-tftpd";
 	ds.datadir = store_datadir(t.datadir);
-	ds.user = user;
-	ds.foreground = foreground;
+	ds.user = t.user;
+	ds.foreground = t.foreground;
 	ds.store_files = store_files;
-	ds.file_root = files;
-	ds.file_root_in_datadir = files == files_buf;
+	ds.file_root = t.files;
+	ds.file_root_in_datadir = t.files == t.files_buf;
 	ds.open_store = open_store;
 	ds.bind = bind_all;
 	ds.arg = &t;
@@ -226,20 +260,8 @@ main(int argc, char **argv)
 		log_msg(LOG_ERR, "%s", err);
 		goto out;
 	}
-	log_msg(LOG_INFO, "serving %s on UDP port %d", files, tftp_server_port(t.srv));
-	while (!stop) {
-		time_t now = time(NULL);
-		if (reload) {
-			reload = 0;
-			log_msg(LOG_INFO, "reload: dropping caches, reopening %s", files);
-			tftp_server_reload(t.srv, err, sizeof(err));
-		}
-		if (now - last_stats >= stats_interval) {
-			last_stats = now;
-			write_stats(t.srv, statsfile);
-		}
-		usleep(200 * 1000);
-	}
+	log_msg(LOG_INFO, "serving %s on UDP port %d", t.files, tftp_server_port(t.srv));
+	serve(&t, statsfile, &reload, &stop);
 	log_msg(LOG_INFO, "stopping");
 	rc = 0;
 out:

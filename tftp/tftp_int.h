@@ -3,6 +3,11 @@
  * cache, safe opening beneath the file root, per-address admission, and the
  * resolver that turns a requested name into something to send.  The
  * engine's own structures (loops, transfers) are in loop_int.h.
+ *
+ * What tftpd may touch: the gate (gate/gate.h, given in tftp_config) for
+ * every decision about a device's file and for rendering configs the loop's
+ * cache does not hold (gate_render, read-only store handles); nothing
+ * else of the store.
  */
 #ifndef OPROV_TFTP_INT_H
 #define OPROV_TFTP_INT_H

@@ -290,6 +290,77 @@ rerequest(struct xfer *x, uint16_t last)
 	}
 }
 
+/* The server's OACK: the options it granted, then ACK 0. */
+static void
+on_oack(struct xfer *x, const struct tftp_packet *pk, const struct opts *o)
+{
+	const uint8_t *p = pk->data;
+	const char *nm, *v;
+	size_t nl, vl;
+	long long val;
+
+	if (x->next != 1 || x->bytes)
+		return;
+	while (tftp_option_next(&p, pk->data + pk->datalen, &nm, &nl, &v, &vl) > 0) {
+		if (num_parse(v, vl, 0, 1LL << 40, &val) < 0)
+			continue;
+		if (nl == 7 && !strncasecmp(nm, "blksize", 7))
+			x->blksize = (unsigned)val;
+		else if (nl == 10 && !strncasecmp(nm, "windowsize", 10))
+			x->windowsize = (unsigned)val;
+		else if (nl == 5 && !strncasecmp(nm, "tsize", 5))
+			x->oack_tsize = val;
+	}
+	send_ack(x, 0);
+	x->tries = 0;
+	x->deadline = now_ms() + o->timeout_ms;
+}
+
+/* The block expected next; 1 when the transfer is over (finished). */
+static int
+on_block(struct xfer *x, const struct tftp_packet *pk, const struct opts *o)
+{
+	if (pk->datalen > x->blksize) {
+		finish(x, 0, "block larger than blksize", o);
+		return 1;
+	}
+	if (expect_buf && (x->bytes + pk->datalen > expect_len ||
+	    memcmp(expect_buf + x->bytes, pk->data, pk->datalen) != 0)) {
+		mismatches++;
+		finish(x, 0, "bytes differ from the expected file", o);
+		return 1;
+	}
+	if (x->out && pk->datalen &&
+	    fwrite(pk->data, 1, pk->datalen, x->out) != pk->datalen) {
+		finish(x, 0, "write error", o);
+		return 1;
+	}
+	x->bytes += pk->datalen;
+	x->next++;
+	x->inwin++;
+	x->tries = 0;
+	x->deadline = now_ms() + o->timeout_ms;
+	if (o->stray && !x->stray_done && x->next == 2)
+		stray(x);
+	if (pk->datalen < x->blksize) {
+		if (o->rerequest) {
+			finish(x, rerequest(x, pk->block) == 0,
+			       "no new transfer for a re-request", o);
+			return 1;
+		}
+		send_ack(x, pk->block);
+		if (x->stray_done)
+			check_stray(x);
+		finish(x, 1, NULL, o);
+		return 1;
+	}
+	if (x->inwin >= x->windowsize) {
+		send_ack(x, pk->block);
+		x->inwin = 0;
+	}
+	return 0;
+}
+
 static void
 on_packet(struct xfer *x, const struct opts *o)
 {
@@ -321,26 +392,7 @@ on_packet(struct xfer *x, const struct opts *o)
 			return;
 		}
 		if (pk.opcode == TFTP_OACK) {
-			const uint8_t *p = pk.data;
-			const char *nm, *v;
-			size_t nl, vl;
-			long long val;
-
-			if (x->next != 1 || x->bytes)
-				continue;
-			while (tftp_option_next(&p, pk.data + pk.datalen, &nm, &nl, &v, &vl) > 0) {
-				if (num_parse(v, vl, 0, 1LL << 40, &val) < 0)
-					continue;
-				if (nl == 7 && !strncasecmp(nm, "blksize", 7))
-					x->blksize = (unsigned)val;
-				else if (nl == 10 && !strncasecmp(nm, "windowsize", 10))
-					x->windowsize = (unsigned)val;
-				else if (nl == 5 && !strncasecmp(nm, "tsize", 5))
-					x->oack_tsize = val;
-			}
-			send_ack(x, 0);
-			x->tries = 0;
-			x->deadline = now_ms() + o->timeout_ms;
+			on_oack(x, &pk, o);
 			continue;
 		}
 		if (pk.opcode != TFTP_DATA)
@@ -352,42 +404,8 @@ on_packet(struct xfer *x, const struct opts *o)
 			x->inwin = 0;
 			continue;
 		}
-		if (pk.datalen > x->blksize) {
-			finish(x, 0, "block larger than blksize", o);
+		if (on_block(x, &pk, o))
 			return;
-		}
-		if (expect_buf && (x->bytes + pk.datalen > expect_len ||
-		    memcmp(expect_buf + x->bytes, pk.data, pk.datalen) != 0)) {
-			mismatches++;
-			finish(x, 0, "bytes differ from the expected file", o);
-			return;
-		}
-		if (x->out && pk.datalen && fwrite(pk.data, 1, pk.datalen, x->out) != pk.datalen) {
-			finish(x, 0, "write error", o);
-			return;
-		}
-		x->bytes += pk.datalen;
-		x->next++;
-		x->inwin++;
-		x->tries = 0;
-		x->deadline = now_ms() + o->timeout_ms;
-		if (o->stray && !x->stray_done && x->next == 2)
-			stray(x);
-		if (pk.datalen < x->blksize) {
-			if (o->rerequest) {
-				finish(x, rerequest(x, pk.block) == 0, "no new transfer for a re-request", o);
-				return;
-			}
-			send_ack(x, pk.block);
-			if (x->stray_done)
-				check_stray(x);
-			finish(x, 1, NULL, o);
-			return;
-		}
-		if (x->inwin >= x->windowsize) {
-			send_ack(x, pk.block);
-			x->inwin = 0;
-		}
 	}
 }
 
@@ -437,38 +455,104 @@ num(const char *s, long min, long max)
 	return (long)v;
 }
 
+/* The flags; usage() ends the program on a bad one.  A flat switch. */
+static void
+parse_args(int argc, char **argv, struct opts *o)
+{
+	int c;
+
+	while ((c = getopt(argc, argv, "H:p:f:n:c:b:w:tao:e:T:r:sqR")) != -1) {
+		switch (c) {
+		case 'H': o->host = optarg; break;
+		case 'p': o->port = (int)num(optarg, 1, 65535); break;
+		case 'f': o->file = optarg; break;
+		case 'n': o->total = num(optarg, 1, 10000000); break;
+		case 'c': o->conc = num(optarg, 1, 100000); break;
+		case 'b': o->blksize = (unsigned)num(optarg, 8, 65464); break;
+		case 'w': o->windowsize = (unsigned)num(optarg, 1, 65535); break;
+		case 't': o->tsize = 1; break;
+		case 'a': o->netascii = 1; break;
+		case 'o': o->out = optarg; break;
+		case 'e': o->expect = optarg; break;
+		case 'T': o->timeout_ms = (unsigned)num(optarg, 1, 100000); break;
+		case 'r': o->retries = (unsigned)num(optarg, 0, 1000); break;
+		case 's': o->stray = 1; break;
+		case 'q': o->quiet = 1; break;
+		case 'R': o->rerequest = 1; break;
+		default: usage();
+		}
+	}
+	if (o->port == 0 || o->file == NULL || (o->out && o->total != 1))
+		usage();
+}
+
+/* Retransmits for every transfer past its deadline; the number given up. */
+static long
+retransmit(struct xfer *xs, const struct opts *o)
+{
+	uint64_t now = now_ms();
+	long gone = 0;
+
+	for (long i = 0; i < o->conc; i++) {
+		struct xfer *x = &xs[i];
+		if (x->fd < 0 || now < x->deadline)
+			continue;
+		if (++x->tries > o->retries) {
+			finish(x, 0, "timed out", o);
+			gone++;
+			continue;
+		}
+		(void)sendto(x->fd, x->last_pkt, x->last_len, 0,
+		             x->last_to_listen ? (struct sockaddr *)&server : (struct sockaddr *)&x->tid,
+		             x->last_to_listen ? serverlen : x->tidlen);
+		x->inwin = 0;
+		x->deadline = now + o->timeout_ms;
+	}
+	return gone;
+}
+
+/* Keeps o->conc transfers going until o->total are done.  0 / -1. */
+static int
+run(struct xfer *xs, const struct opts *o, int ep)
+{
+	long started = 0, active = 0;
+
+	while (started < o->total || active > 0) {
+		struct epoll_event evs[256];
+		int n;
+
+		for (long i = 0; i < o->conc && started < o->total; i++)
+			if (xs[i].fd < 0) {
+				if (start(&xs[i], o, ep) < 0) {
+					perror("tftpload: socket");
+					return -1;
+				}
+				started++;
+				active++;
+			}
+		n = epoll_wait(ep, evs, 256, 20);
+		for (int i = 0; i < n; i++) {
+			struct xfer *x = evs[i].data.ptr;
+			if (x->fd < 0)
+				continue;
+			on_packet(x, o);
+			if (x->fd < 0)
+				active--;
+		}
+		active -= retransmit(xs, o);
+	}
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
 	struct opts o = { "127.0.0.1", NULL, NULL, NULL, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 1000, 5 };
 	struct xfer *xs;
-	long started = 0, active = 0;
-	int ep, c;
+	int ep;
 	double t0, dt;
 
-	while ((c = getopt(argc, argv, "H:p:f:n:c:b:w:tao:e:T:r:sqR")) != -1) {
-		switch (c) {
-		case 'H': o.host = optarg; break;
-		case 'p': o.port = (int)num(optarg, 1, 65535); break;
-		case 'f': o.file = optarg; break;
-		case 'n': o.total = num(optarg, 1, 10000000); break;
-		case 'c': o.conc = num(optarg, 1, 100000); break;
-		case 'b': o.blksize = (unsigned)num(optarg, 8, 65464); break;
-		case 'w': o.windowsize = (unsigned)num(optarg, 1, 65535); break;
-		case 't': o.tsize = 1; break;
-		case 'a': o.netascii = 1; break;
-		case 'o': o.out = optarg; break;
-		case 'e': o.expect = optarg; break;
-		case 'T': o.timeout_ms = (unsigned)num(optarg, 1, 100000); break;
-		case 'r': o.retries = (unsigned)num(optarg, 0, 1000); break;
-		case 's': o.stray = 1; break;
-		case 'q': o.quiet = 1; break;
-		case 'R': o.rerequest = 1; break;
-		default: usage();
-		}
-	}
-	if (o.port == 0 || o.file == NULL || (o.out && o.total != 1))
-		usage();
+	parse_args(argc, argv, &o);
 	if (resolve(o.host, o.port) < 0) {
 		fprintf(stderr, "tftpload: cannot resolve %s\n", o.host);
 		return 1;
@@ -484,46 +568,8 @@ main(int argc, char **argv)
 	for (long i = 0; i < o.conc; i++)
 		xs[i].fd = -1;
 	t0 = now_s();
-	while (started < o.total || active > 0) {
-		struct epoll_event evs[256];
-		uint64_t now;
-		int n;
-
-		for (long i = 0; i < o.conc && started < o.total; i++)
-			if (xs[i].fd < 0) {
-				if (start(&xs[i], &o, ep) < 0) {
-					perror("tftpload: socket");
-					return 1;
-				}
-				started++;
-				active++;
-			}
-		n = epoll_wait(ep, evs, 256, 20);
-		for (int i = 0; i < n; i++) {
-			struct xfer *x = evs[i].data.ptr;
-			if (x->fd < 0)
-				continue;
-			on_packet(x, &o);
-			if (x->fd < 0)
-				active--;
-		}
-		now = now_ms();
-		for (long i = 0; i < o.conc; i++) {
-			struct xfer *x = &xs[i];
-			if (x->fd < 0 || now < x->deadline)
-				continue;
-			if (++x->tries > o.retries) {
-				finish(x, 0, "timed out", &o);
-				active--;
-				continue;
-			}
-			(void)sendto(x->fd, x->last_pkt, x->last_len, 0,
-			             x->last_to_listen ? (struct sockaddr *)&server : (struct sockaddr *)&x->tid,
-			             x->last_to_listen ? serverlen : x->tidlen);
-			x->inwin = 0;
-			x->deadline = now + o.timeout_ms;
-		}
-	}
+	if (run(xs, &o, ep) < 0)
+		return 1;
 	dt = now_s() - t0;
 	printf("transfers %ld ok %ld failed %ld bytes %llu seconds %.3f transfers_per_s %.1f MB_per_s %.2f",
 	       o.total, completed, failed, (unsigned long long)total_bytes, dt,
