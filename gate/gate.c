@@ -227,6 +227,8 @@ gate_store(struct gate *g)
 		gate_set_degraded(g, 1, err);
 		return NULL;
 	}
+	if (g->o.lock_wait_ms != 0)
+		(void)store_set_lock_wait(st, g->o.lock_wait_ms);
 	pthread_setspecific(g->store_key, st);
 	return st;
 }

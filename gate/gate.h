@@ -59,6 +59,9 @@ struct gate_options {
 	/* Heartbeat (store_heartbeat_put every GATE_HEARTBEAT_S) under this
 	 * program name; NULL: none.  See gate_identify. */
 	const char *program;
+	/* How long a write on the threads' store handles waits for another
+	 * writer's lock (store_set_lock_wait); 0: STORE_BUSY_TIMEOUT_MS. */
+	unsigned lock_wait_ms;
 };
 
 #define GATE_HEARTBEAT_S 5

@@ -54,6 +54,13 @@
 #define HTTPSD_CODE_FAILS        10     /* failed activation codes per window */
 #define HTTPSD_CODE_WINDOW       300    /* seconds */
 #define HTTPSD_CODE_ADDRS        65536  /* client addresses tracked for it */
+/* How long a request's store write waits for a lock someone else holds
+ * (e.g. an administrator's open SQLite transaction) before it answers 503
+ * + Retry-After: a held lock never holds a server thread longer. */
+#define HTTPSD_LOCK_WAIT_MS      500
+/* After such a 503, the token, revoke and introspect endpoints answer 503
+ * at once for this long before trying the store again. */
+#define HTTPSD_STORE_BACKOFF_MS  500
 #define HTTPSD_CONFIG_CACHE      4096   /* rendered configs kept (buckets) */
 #define HTTPSD_FILE_MAX_HEADER   512    /* our own response header texts */
 /* Responses whose body is at most this long leave in one TLS record and one

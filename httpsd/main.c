@@ -301,6 +301,7 @@ open_store(void *arg, char *err, size_t errlen)
 	go.datadir = h->o.datadir;
 	go.signing_key = 1;
 	go.program = PROG;
+	go.lock_wait_ms = HTTPSD_LOCK_WAIT_MS;
 	if ((h->gate = gate_open(&go, err, errlen)) == NULL)
 		return -1;
 	return httpsd_tls_load(h, err, errlen);

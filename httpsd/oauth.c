@@ -38,30 +38,6 @@ params_get(struct httpsd *h, struct cfg_params *out)
 	gate_snap_release(snap);
 }
 
-/* ---- a store that cannot take the write now --------------------------------- */
-
-/* Retry-After of a 503 when the database is out of reach or busy: the
- * PostgreSQL backend retries its connection every STORE_RECONNECT_MS. */
-#define STORE_RETRY_AFTER_S "5"
-
-/* A failed store call: 503 + Retry-After when the database is out of reach
- * (store_unavailable), else 500.  Logged once either way. */
-static enum MHD_Result
-store_failed(struct MHD_Connection *c, struct httpsd_req *r, struct store *st,
-             const char *what, const char *err)
-{
-	const char *hd[] = { MHD_HTTP_HEADER_RETRY_AFTER, STORE_RETRY_AFTER_S, NULL };
-
-	log_msg(LOG_ERR, "store: %s: %s", what, err);
-	if (st == NULL || store_unavailable(st))
-		return httpsd_reply_oauth_error(c, r, 503, "temporarily_unavailable",
-		                                "the store is out of reach; retry later",
-		                                hd);
-	return httpsd_reply_oauth_error(c, r, 500, "server_error", NULL, NULL);
-}
-
-/* ---- failed activation codes, per client address ------------------------- */
-
 static uint64_t
 mono_ms(void)
 {
@@ -70,6 +46,44 @@ mono_ms(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
+
+/* ---- a store that cannot take the write now --------------------------------- */
+
+/* Retry-After of a 503 when the database is out of reach or busy: the
+ * PostgreSQL backend retries its connection every STORE_RECONNECT_MS. */
+#define STORE_RETRY_AFTER_S "5"
+
+/* Until when (mono_ms) the POST endpoints answer 503 without trying the
+ * store: set for HTTPSD_STORE_BACKOFF_MS by a write that found the store
+ * out of reach or locked, so a held lock costs one HTTPSD_LOCK_WAIT_MS per
+ * back-off period and server thread, not one per request. */
+static _Atomic uint64_t store_busy_until;
+
+static enum MHD_Result
+store_busy_reply(struct MHD_Connection *c, struct httpsd_req *r)
+{
+	const char *hd[] = { MHD_HTTP_HEADER_RETRY_AFTER, STORE_RETRY_AFTER_S, NULL };
+
+	return httpsd_reply_oauth_error(c, r, 503, "temporarily_unavailable",
+	                                "the store is out of reach or busy; retry later",
+	                                hd);
+}
+
+/* A failed store call: 503 + Retry-After when the database is out of reach
+ * or locked (store_unavailable), else 500.  Logged once either way. */
+static enum MHD_Result
+store_failed(struct MHD_Connection *c, struct httpsd_req *r, struct store *st,
+             const char *what, const char *err)
+{
+	log_msg(LOG_ERR, "store: %s: %s", what, err);
+	if (st == NULL || store_unavailable(st)) {
+		atomic_store(&store_busy_until, mono_ms() + HTTPSD_STORE_BACKOFF_MS);
+		return store_busy_reply(c, r);
+	}
+	return httpsd_reply_oauth_error(c, r, 500, "server_error", NULL, NULL);
+}
+
+/* ---- failed activation codes, per client address ------------------------- */
 
 /* The store counter of an address's failed codes (shared by every node of
  * the store, so failures on one node count on all): "activation-code:"
@@ -717,6 +731,8 @@ handle_form(struct httpsd_listener *l, struct MHD_Connection *c,
 		                                r->body_too_large ? "body too large"
 		                                : "expected application/x-www-form-urlencoded",
 		                                NULL);
+	if (mono_ms() < atomic_load(&store_busy_until))
+		return store_busy_reply(c, r);
 	if ((st = gate_store(l->h->gate)) == NULL)
 		return store_failed(c, r, NULL, "opening", "out of reach");
 	if ((f = malloc(sizeof(*f))) == NULL)

@@ -56,9 +56,9 @@ session_setup(struct pg *c, char *err, size_t errlen)
 	char sql[160];
 	PGresult *res;
 
-	snprintf(sql, sizeof(sql), "SET statement_timeout = %d;"
-	         " SET lock_timeout = %d; SET default_transaction_read_only = %s",
-	         STORE_BUSY_TIMEOUT_MS, STORE_BUSY_TIMEOUT_MS,
+	snprintf(sql, sizeof(sql), "SET statement_timeout = %u;"
+	         " SET lock_timeout = %u; SET default_transaction_read_only = %s",
+	         STORE_BUSY_TIMEOUT_MS, c->lock_wait_ms,
 	         c->readonly ? "on" : "off");
 	res = PQexec(c->conn, sql);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
@@ -620,12 +620,32 @@ pg_unavailable(struct store *s)
 	return PG(s)->down;
 }
 
+/* Kept for the next session too (session_setup). */
+static int
+pg_set_lock_wait(struct store *s, unsigned ms)
+{
+	struct pg *c = PG(s);
+	char sql[64];
+	PGresult *res;
+	int ok;
+
+	c->lock_wait_ms = ms;
+	if (c->conn == NULL || PQstatus(c->conn) != CONNECTION_OK)
+		return 0;
+	snprintf(sql, sizeof(sql), "SET lock_timeout = %u", ms);
+	res = PQexec(c->conn, sql);
+	ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+	PQclear(res);
+	return ok ? 0 : -1;
+}
+
 static const struct store_ops pg_ops = {
 	.name = "postgresql",
 	.close = pg_close,
 	.snapshot_begin = pg_snapshot_begin,
 	.snapshot_end = pg_snapshot_end,
 	.unavailable = pg_unavailable,
+	.set_lock_wait = pg_set_lock_wait,
 #define PG_OP_ENTRY(name, ret, params, args) .name = pg_##name,
 	STORE_OPS(PG_OP_ENTRY)
 #undef PG_OP_ENTRY
@@ -643,6 +663,7 @@ store_pg_open(const char *uri, unsigned flags, char *err, size_t errlen)
 	}
 	c->base.ops = &pg_ops;
 	c->readonly = (flags & STORE_READONLY) != 0;
+	c->lock_wait_ms = STORE_BUSY_TIMEOUT_MS;
 	if (pg_connect(c, err, errlen) < 0 ||
 	    schema_check(c, flags, err, errlen) < 0 ||
 	    (!c->readonly && pg_migrate(c, err, errlen) < 0)) {

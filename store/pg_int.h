@@ -40,6 +40,7 @@ struct pg {
 	int listening;                  /* LISTEN done on this connection */
 	int down;                       /* the last failure was the connection */
 	uint64_t retry_ms;              /* no reconnect before (monotonic) */
+	unsigned lock_wait_ms;          /* store_set_lock_wait */
 	char sqlstate[6];               /* of the last failed statement */
 	int gen_valid;
 	uint64_t gen_ms;                /* when gen was read */

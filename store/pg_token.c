@@ -233,7 +233,13 @@ pg_refresh_rotate(struct store *s, const char *old_hash, const char *new_hash,
 		           "lose under the write lock");
 		goto fail;
 	}
+	/* The newest STORE_FAMILY_ROTATED_KEEP rotated tokens stay (store.h). */
 	if (token_insert(c, new_hash, f.id, now, err, errlen) < 0 ||
+	    pg_do(c, "trimming rotated refresh tokens", err, errlen, NULL,
+	          "DELETE FROM refresh_token WHERE family = $1 AND state = 1"
+	          " AND hash NOT IN (SELECT hash FROM refresh_token"
+	          "  WHERE family = $1 AND state = 1 ORDER BY created DESC, hash"
+	          "  LIMIT " STORE_FAMILY_ROTATED_KEEP_STR ")", "t", f.id) < 0 ||
 	    pg_commit(c, err, errlen) < 0)
 		goto fail;
 	if (fam_out != NULL)

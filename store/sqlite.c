@@ -449,10 +449,17 @@ sq_unavailable(struct store *s)
 	       x == SQLITE_CONSTRAINT_TRIGGER;
 }
 
+static int
+sq_set_lock_wait(struct store *s, unsigned ms)
+{
+	return sqlite3_busy_timeout(SQ(s)->db, (int)ms) == SQLITE_OK ? 0 : -1;
+}
+
 static const struct store_ops sqlite_ops = {
 	.name = "sqlite",
 	.close = sq_close,
 	.unavailable = sq_unavailable,
+	.set_lock_wait = sq_set_lock_wait,
 	.snapshot_begin = sq_snapshot_begin,
 	.snapshot_end = sq_snapshot_end,
 #define SQ_OP_ENTRY(name, ret, params, args) .name = sq_##name,

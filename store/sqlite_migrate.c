@@ -35,6 +35,12 @@ sq_migrate(struct sq *q, char *err, size_t errlen)
 	char sql[64];
 	int v;
 
+	/* Current already (the usual open): no write lock taken, so a daemon
+	 * opening a thread's handle never waits on someone else's lock. */
+	if (sq_user_version(q, &v, err, errlen) < 0)
+		return -1;
+	if (v == N)
+		return 0;
 	if (sq_begin(q, err, errlen) < 0)
 		return -1;
 	/* Read again under the write lock: another process may have migrated

@@ -48,6 +48,15 @@ store_unavailable(struct store *s)
 	return s != NULL && s->ops->unavailable != NULL && s->ops->unavailable(s);
 }
 
+int
+store_set_lock_wait(struct store *s, unsigned ms)
+{
+	if (s == NULL || ms == 0 || ms > STORE_BUSY_TIMEOUT_MS ||
+	    s->ops->set_lock_wait == NULL)
+		return -1;
+	return s->ops->set_lock_wait(s, ms);
+}
+
 void
 store_close(struct store *s)
 {

@@ -172,6 +172,13 @@ const char *store_backend(struct store *s);
  * STORE_RECONNECT_MS, failing fast in between. */
 int store_unavailable(struct store *s);
 #define STORE_RECONNECT_MS 1000
+/* How long a call on this handle waits for a lock another writer holds
+ * before it fails as unavailable (store_unavailable: "try again later"):
+ * SQLite's busy timeout, PostgreSQL's lock_timeout and statement_timeout.
+ * A handle starts with STORE_BUSY_TIMEOUT_MS; a daemon answering requests
+ * sets less, so a held lock never holds its threads (1..STORE_BUSY_TIMEOUT_MS
+ * ms).  0 / -1. */
+int store_set_lock_wait(struct store *s, unsigned ms);
 
 /* The schema version this program writes. */
 int store_schema_version(void);
@@ -489,9 +496,19 @@ enum store_rotate_result {
 	STORE_ROTATE_REUSED = 2,  /* old was already rotated: family revoked */
 	STORE_ROTATE_INVALID = 3, /* unknown token, family expired or revoked */
 };
+/* Rotated tokens kept per family, newest first, for reuse detection: a
+ * token rotated out more than this many rotations ago is forgotten (it is
+ * then merely unknown, INVALID, and no longer revokes the family), so a
+ * family's rows stay bounded however often it is refreshed.  At the
+ * shortest access-token lifetime (1 minute) a phone refreshing on time
+ * covers the last STORE_FAMILY_ROTATED_KEEP minutes, at the default (60)
+ * that many hours. */
+#define STORE_FAMILY_ROTATED_KEEP 16
+#define STORE_FAMILY_ROTATED_KEEP_STR "16"
 /* Compare-and-swap in one transaction: if old_hash is the family's current
  * token and the family is live (expires > now), old becomes rotated and
- * new_hash current.  fam_out (may be NULL) receives the family for OK and
+ * new_hash current; the family's rotated tokens beyond
+ * STORE_FAMILY_ROTATED_KEEP are deleted.  fam_out (may be NULL) receives the family for OK and
  * REUSED.  Returns an enum store_rotate_result, or -1 on error. */
 int store_refresh_rotate(struct store *s, const char *old_hash,
                          const char *new_hash, int64_t now,

@@ -150,6 +150,9 @@ struct store_ops {
 	/* 1 when the last failure was the database being out of reach (or
 	 * busy past the timeout), not a refusal: see store_unavailable(). */
 	int (*unavailable)(struct store *s);
+	/* How long a write waits for another writer's lock (store.h
+	 * store_set_lock_wait). */
+	int (*set_lock_wait)(struct store *s, unsigned ms);
 #define STORE_OP_MEMBER(name, ret, params, args) ret (*name) STORE_OP_PARAMS params;
 	STORE_OPS(STORE_OP_MEMBER)
 #undef STORE_OP_MEMBER

@@ -22,3 +22,6 @@ EXTRA_DIST += tests/fuzz/corpus tests/data
 # Style checks over the source tree (tests/lint/).
 TESTS += tests/lint/funclen.sh
 EXTRA_DIST += tests/lint/funclen.sh tests/lint/funclen.py
+
+# Hostile-client cases of the store (issue 11 items 7 and 14).
+include $(srcdir)/tests/hostile/store.mk

@@ -426,6 +426,7 @@ results = {}
 ops_done = [0]
 revived = []
 stop_check = threading.Event()
+b_killed = threading.Event()        # set just before B's SIGKILL
 total_ops = CLIENTS * (2 + 3 * ROUNDS)
 
 
@@ -448,11 +449,14 @@ def client(i):
         while True:
             try:
                 r = fn(home)
-                if home is not Bn or procs[(Bn.name, "httpsd")].poll() is None:
+                # An answer is an answer; a SIP status 0 is no answer.
+                if r != 0 or home is not Bn or not b_killed.is_set():
                     return r
             except (OSError, http.client.HTTPException) as e:
                 r = e
-            if home is Bn and procs[(Bn.name, "httpsd")].poll() is not None:
+            # b_killed, not Popen.poll(): poll() says "running" while the
+            # main thread is still reaping the killed process.
+            if home is Bn and b_killed.is_set():
                 order.remove(Bn)
                 home = order[0]
                 res["moved"] = True
@@ -508,6 +512,7 @@ for t in threads:
 killed_at = None
 while any(t.is_alive() for t in threads) and time.monotonic() - t_load < 300:
     if killed_at is None and ops_done[0] >= total_ops * 0.4:
+        b_killed.set()
         Bn.kill9()
         killed_at = ops_done[0]
         print("# node B killed (SIGKILL) after %d of %d client operations"

@@ -2068,6 +2068,42 @@ Test(store, counter_windows_and_concurrent_hits)
 	cr_assert_eq(hits, 0);
 }
 
+/* issue 11 item 14: a family keeps its newest STORE_FAMILY_ROTATED_KEEP
+ * rotated tokens (reuse detection) and forgets older ones. */
+Test(store, rotated_tokens_per_family_bounded)
+{
+	struct store_family f;
+	char h[16], nh[16];
+	int cur, rounds = STORE_FAMILY_ROTATED_KEEP + 24;
+
+	S = open_new();
+	memset(&f, 0, sizeof(f));
+	snprintf(f.id, sizeof(f.id), "famtrim");
+	f.created = 100;
+	f.expires = 100000;
+	cr_assert_eq(store_family_create(S, &f, "t0", err, sizeof(err)), 0, "%s", err);
+	for (int i = 0; i < rounds; i++) {
+		snprintf(h, sizeof(h), "t%d", i);
+		snprintf(nh, sizeof(nh), "t%d", i + 1);
+		cr_assert_eq(store_refresh_rotate(S, h, nh, 200 + i, NULL, err,
+		                                  sizeof(err)), STORE_ROTATE_OK, "%s", err);
+	}
+	/* t<rounds> current; the KEEP before it rotated and known; older gone */
+	for (int i = 0; i <= rounds; i++) {
+		int known = i >= rounds - STORE_FAMILY_ROTATED_KEEP;
+
+		snprintf(h, sizeof(h), "t%d", i);
+		cr_assert_eq(store_refresh_find(S, h, &f, &cur, err, sizeof(err)),
+		             known ? 0 : STORE_NOTFOUND, "t%d: %s", i, err);
+		if (known)
+			cr_assert_eq(cur, i == rounds, "t%d", i);
+	}
+	/* the oldest one kept still revokes the family when it comes back */
+	snprintf(h, sizeof(h), "t%d", rounds - STORE_FAMILY_ROTATED_KEEP);
+	cr_assert_eq(store_refresh_rotate(S, h, "tx", 1000, NULL, err, sizeof(err)),
+	             STORE_ROTATE_REUSED);
+}
+
 Test(store, housekeeping_runs_once_per_interval)
 {
 	struct store *other;
