@@ -2,8 +2,8 @@
 # Issue 11 item 14: the store's size after 1,000,000 refresh rotations is
 # bounded (tests/hostile/store_growth.c prints the figures).  `make check`
 # runs 40,000 (16 simulated days of 100 phones); OPROV_GROWTH_ROTATIONS=1000000
-# runs the full count (about
-# 20 minutes: each rotation is a committed transaction).  The store is made
+# runs the full count (about an hour on a loaded 2-core machine: each
+# rotation is a committed transaction).  The store is made
 # by `oprovctl init` in a RAM-backed directory when one is writable (each
 # commit fsyncs; on tmpfs that costs nothing).
 set -eu
