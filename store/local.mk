@@ -54,4 +54,4 @@ tests_unit_test_store_LDADD = $(STORE_LIBS) $(CRITERION_LIBS)
 noinst_PROGRAMS += bench/store_lookup
 bench_store_lookup_SOURCES = bench/store_lookup.c
 bench_store_lookup_LDADD = $(STORE_LIBS)
-EXTRA_DIST += docs/store.md
+EXTRA_DIST += docs/store.md docs/cluster.md
