@@ -43,8 +43,8 @@ TESTS += tests/unit/test_store
 TESTS += tests/unit/test_store_pg.sh
 EXTRA_DIST += tests/unit/test_store_pg.sh tests/cluster/pg.sh
 # Three nodes on one private PostgreSQL (issue 15), skipped likewise.
-TESTS += tests/cluster/cluster.sh
-EXTRA_DIST += tests/cluster/cluster.sh tests/cluster/cluster.py
+TESTS += tests/cluster/cluster.sh tests/cluster/migrate.sh
+EXTRA_DIST += tests/cluster/cluster.sh tests/cluster/cluster.py tests/cluster/migrate.sh
 tests_unit_test_store_SOURCES = tests/unit/test_store.c
 tests_unit_test_store_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) $(JANSSON_CFLAGS) $(OPENSSL_CFLAGS) $(LIBPQ_CFLAGS)
 tests_unit_test_store_LDADD = $(STORE_LIBS) $(CRITERION_LIBS)
