@@ -36,7 +36,10 @@ struct store;
 #define CLI_FILES_DIR "files"
 
 struct cli {
-	const char *datadir;    /* -d, else $OPROV_DATADIR, else the default */
+	/* -d, else $OPROV_DATADIR, else the default: a data directory or a
+	 * postgresql:// URI (store.h "where the store is") */
+	const char *store;
+	const char *datadir;    /* the data directory that goes with it */
 	int json;               /* --json */
 };
 
@@ -124,8 +127,15 @@ int cli_store_by_name(struct cli *c, const struct cli_cmd *self, int argc,
  * or "GROUP add|set: ERR".  CLI_OK / CLI_FAIL. */
 int cli_add_or_set(const char *group, int create, const char *name, int r,
                    const char *err);
-/* Does DATADIR hold a store? */
+/* Does DATADIR hold a SQLite store?  0 also when the store is elsewhere
+ * (a URI, or one oprov.conf names): opening it tells. */
 int cli_store_exists(const struct cli *c);
+/* 1 when the store is DATADIR's own SQLite file. */
+int cli_store_local(const struct cli *c);
+/* Cluster-wide settings change only on the publisher (when one is
+ * recorded): CLI_OK, or CLI_FAIL printed as "WHAT: refused on subscriber
+ * NODE; ... on the publisher P". */
+int cli_on_publisher(const struct cli *c, struct store *s, const char *what);
 /* The issuer and audience settings (defaults when never set). 0 / -1. */
 int cli_issuer(struct store *s, char *buf, size_t buflen, char *err, size_t errlen);
 int cli_audience(struct store *s, char *buf, size_t buflen, char *err, size_t errlen);
@@ -139,6 +149,7 @@ const char *cli_time(int64_t t, char *buf, size_t buflen);
 
 /* ---- command groups (cmd_*.c) ------------------------------------------------- */
 int cmd_init(struct cli *c, int argc, char **argv);
+int cmd_store(struct cli *c, int argc, char **argv);
 int cmd_status(struct cli *c, int argc, char **argv);
 int cmd_mode(struct cli *c, int argc, char **argv);
 int cmd_param(struct cli *c, int argc, char **argv);

@@ -189,7 +189,8 @@ undo(const struct cli *c, int made_datadir)
 	};
 	char path[CLI_PATH_MAX];
 
-	for (size_t i = 0; files[i] != NULL; i++)
+	/* A PostgreSQL schema half written stays (the error says so). */
+	for (size_t i = 0; cli_store_local(c) && files[i] != NULL; i++)
 		if (cli_path(c, files[i], path, sizeof(path)) == 0)
 			unlink(path);
 	if (cli_path(c, CLI_FILES_DIR, path, sizeof(path)) == 0)
@@ -291,7 +292,7 @@ init_create(const struct cli *c, const struct init_plan *plan)
 			return cli_fail("init: %s: %s", c->datadir, strerror(errno));
 		made_datadir = 1;
 	}
-	if ((s = store_open(c->datadir, STORE_CREATE | STORE_EXCL, err, sizeof(err))) == NULL) {
+	if ((s = store_open(c->store, STORE_CREATE | STORE_EXCL, err, sizeof(err))) == NULL) {
 		cli_fail("init: %s", err);
 		if (made_datadir)
 			rmdir(c->datadir);
@@ -313,7 +314,10 @@ plan_print(const struct cli *c, const struct init_plan *plan)
 {
 	char tb[40];
 
-	printf("store:        %s/%s\n", c->datadir, STORE_DB_NAME);
+	if (cli_store_local(c))
+		printf("store:        %s/%s\n", c->datadir, STORE_DB_NAME);
+	else
+		printf("store:        PostgreSQL (data directory %s)\n", c->datadir);
 	printf("issuer:       %s\n", plan->issuer);
 	printf("signing key:  %s (%s)\n", plan->key.kid, plan->key.alg);
 	printf("CA:           %s, SHA-256 %s, expires %s\n", plan->ca_info.subject,

@@ -48,13 +48,15 @@ cmd_mode(struct cli *c, int argc, char **argv)
 		goto out;
 	}
 	cl.sip_oauth_mode = w == 0;
+	if (cli_on_publisher(c, s, "sipoauth-mode") != CLI_OK)
+		goto out;
 	if (store_cluster_set(s, &cl, err, sizeof(err)) != 0) {
 		cli_fail("sipoauth-mode: %s", err);
 		goto out;
 	}
 	/* oprov-sipd follows the store's generation: no reload needed. */
-	printf("SIP OAuth mode %s; running oprov-sipd daemons %s their OAuth ports "
-	       "within a second\n", w == 0 ? "enabled" : "disabled",
+	printf("SIP OAuth mode %s; running oprov-sipd daemons of every node %s "
+	       "their OAuth ports within a second\n", w == 0 ? "enabled" : "disabled",
 	       w == 0 ? "open" : "close");
 	log_msg(LOG_NOTICE, "cluster SIP OAuth mode %s", w == 0 ? "enabled" : "disabled");
 	rc = CLI_OK;

@@ -228,6 +228,62 @@ node_delete(struct cli *c, const struct cli_cmd *self, int argc, char **argv)
 	                         "node delete", "node ", " deleted");
 }
 
+/* `node publisher [NAME] [--force]`: shows the publisher and this node's
+ * role, or records NAME as the publisher (on the current publisher only,
+ * unless --force: the publisher's machine is gone). */
+static int
+node_publisher(struct cli *c, const struct cli_cmd *self, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "force", no_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char err[CLI_ERR_MAX], pub[STORE_NAME_MAX] = "", me[STORE_NAME_MAX];
+	struct store *s;
+	int ch, force = 0, rc;
+
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (ch != 'f')
+			return cli_bad_option(self, argv);
+		force = 1;
+	}
+	if (argc - optind > 1)
+		return cli_usage(self, "node publisher: at most one NAME");
+	if (store_node_name(c->store, me, sizeof(me), err, sizeof(err)) != 0)
+		return cli_fail("node publisher: %s", err);
+	if ((s = cli_store_open(c)) == NULL)
+		return CLI_FAIL;
+	rc = store_publisher_get(s, pub, sizeof(pub), err, sizeof(err));
+	if (rc < 0) {
+		store_close(s);
+		return cli_fail("node publisher: %s", err);
+	}
+	if (optind == argc) {
+		store_close(s);
+		if (c->json)
+			return cli_json_print(json_pack("{s:s?, s:s, s:s}", "publisher",
+			                                rc == 0 ? pub : NULL, "this_node",
+			                                me, "role", rc != 0 ? "none" :
+			                                strcmp(me, pub) == 0 ? "publisher" :
+			                                "subscriber"));
+		printf("publisher: %s\nthis node: %s (%s)\n", rc == 0 ? pub : "(none)",
+		       me, rc != 0 ? "no roles recorded" :
+		       strcmp(me, pub) == 0 ? "publisher" : "subscriber");
+		return CLI_OK;
+	}
+	if (!force && cli_on_publisher(c, s, "node publisher") != CLI_OK) {
+		store_close(s);
+		return CLI_FAIL;
+	}
+	rc = store_publisher_set(s, argv[optind], err, sizeof(err));
+	store_close(s);
+	if (rc != 0)
+		return cli_fail("node publisher: %s", err);
+	printf("publisher: %s\n", argv[optind]);
+	log_msg(LOG_NOTICE, "publisher is now node %s", argv[optind]);
+	return CLI_OK;
+}
+
 int
 cmd_node(struct cli *c, int argc, char **argv)
 {
@@ -237,6 +293,7 @@ cmd_node(struct cli *c, int argc, char **argv)
 		{ "list", node_list },
 		{ "show", node_show },
 		{ "delete", node_delete },
+		{ "publisher", node_publisher },
 		{ NULL, NULL },
 	};
 

@@ -157,6 +157,8 @@ param_set(struct cli *c, const struct cli_cmd *self, int argc, char **argv)
 		cli_fail("param set: %s", err);
 		goto out;
 	}
+	if (cli_on_publisher(c, s, "param set") != CLI_OK)
+		goto out;
 	if (store_param_set(s, name, val, err, sizeof(err)) != 0) {
 		cli_fail("param set: %s", err);
 		goto out;
@@ -185,6 +187,10 @@ param_unset(struct cli *c, const struct cli_cmd *self, int argc, char **argv)
 		return cli_fail("param unset: unknown parameter \"%s\"", name);
 	if ((s = cli_store_open(c)) == NULL)
 		return CLI_FAIL;
+	if (cli_on_publisher(c, s, "param unset") != CLI_OK) {
+		store_close(s);
+		return CLI_FAIL;
+	}
 	rc = store_param_unset(s, name, err, sizeof(err));
 	store_close(s);
 	if (rc < 0)

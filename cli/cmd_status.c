@@ -1,8 +1,10 @@
 /*
  * cmd_status.c - `oprovctl status`: one look at the whole deployment: SIP
- * OAuth mode, parameters, nodes, record counts, signing keys, certificate
- * expiry, and what the running daemons report in DATADIR/run/NAME.stats
- * ("key value" lines they rewrite from time to time).
+ * OAuth mode, parameters, nodes and the publisher, each daemon's heartbeat
+ * (every node's, from the store), record counts, signing keys, certificate
+ * expiry, and what this node's running daemons report in
+ * DATADIR/run/NAME.stats ("key value" lines they rewrite from time to
+ * time).
  */
 #include "config.h"
 
@@ -28,6 +30,8 @@ struct status {
 	char iss[CFG_URL_MAX], aud[CFG_URL_MAX];
 	struct store_counts cnt;
 	struct store_generation gen;
+	char publisher[STORE_NAME_MAX];         /* "" when none recorded */
+	const char *backend;
 };
 
 static int
@@ -42,6 +46,25 @@ st_node(void *ctx, const struct cfg_node *n)
 		              "sip_mra_oauth_port", n->sip_mra_oauth_port)) < 0 ? -1 : 0;
 	printf("  %-20s %-28s SIP OAuth %u, MRA OAuth %u\n", n->name, n->host,
 	       n->sip_oauth_port, n->sip_mra_oauth_port);
+	return 0;
+}
+
+static int
+st_heartbeat(void *ctx, const struct store_heartbeat *h)
+{
+	struct status *st = ctx;
+	long long age = (long long)(st->now - h->seen);
+
+	if (st->o != NULL)
+		return json_array_append_new(json_object_get(st->o, "daemons"),
+		    json_pack("{s:s, s:s, s:I, s:s, s:I, s:I, s:I}", "node", h->node,
+		              "program", h->program, "pid", (json_int_t)h->pid,
+		              "serves", h->serves, "started", (json_int_t)h->started,
+		              "last_heartbeat", (json_int_t)h->seen,
+		              "seconds_ago", (json_int_t)age)) < 0 ? -1 : 0;
+	printf("  %-20s %-13s pid %-7lld last heartbeat %llds ago%s  %s\n", h->node,
+	       h->program, (long long)h->pid, age,
+	       age > STORE_HEARTBEAT_STALE ? " (STALE)" : "", h->serves);
 	return 0;
 }
 
@@ -146,8 +169,11 @@ status_read(struct store *s, struct status *st, char *err, size_t errlen)
 	    cli_issuer(s, st->iss, sizeof(st->iss), err, errlen) < 0 ||
 	    cli_audience(s, st->aud, sizeof(st->aud), err, errlen) < 0 ||
 	    store_counts(s, st->now, &st->cnt, err, errlen) != 0 ||
-	    store_generation(s, &st->gen, err, errlen) != 0)
+	    store_generation(s, &st->gen, err, errlen) != 0 ||
+	    store_publisher_get(s, st->publisher, sizeof(st->publisher), err,
+	                        errlen) < 0)
 		return -1;
+	st->backend = store_backend(s);
 	return 0;
 }
 
@@ -168,9 +194,10 @@ status_json(const struct cli *c, const struct status *st)
 			json_object_set_new(params, t[i].name, json_string(val));
 	json_object_set_new(params, STORE_PARAM_ISSUER, json_string(st->iss));
 	json_object_set_new(params, STORE_PARAM_AUDIENCE, json_string(st->aud));
-	return json_pack("{s:s, s:b, s:o, s:[], s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+	return json_pack("{s:s, s:s?, s:[], s:s, s:b, s:o, s:[], s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
 	    "s:I, s:I, s:I, s:I, s:I}, s:[], s:[], s:{s:I, s:I}}",
-	    "datadir", c->datadir, "sip_oauth_mode", st->cl.sip_oauth_mode, "parameters",
+	    "store", st->backend, "publisher", st->publisher[0] ? st->publisher : NULL,
+	    "daemons", "datadir", c->datadir, "sip_oauth_mode", st->cl.sip_oauth_mode, "parameters",
 	    params, "nodes", "counts", "devices", (json_int_t)cnt->devices,
 	    "lines", (json_int_t)cnt->lines, "profiles", (json_int_t)cnt->profiles,
 	    "pools", (json_int_t)cnt->pools, "nodes", (json_int_t)cnt->nodes,
@@ -194,6 +221,8 @@ status_print(const struct cli *c, const struct status *st)
 	size_t n;
 
 	printf("datadir:        %s\n", c->datadir);
+	printf("store:          %s\n", st->backend);
+	printf("publisher:      %s\n", st->publisher[0] ? st->publisher : "(none recorded)");
 	printf("SIP OAuth mode: %s\n", st->cl.sip_oauth_mode ? "enabled" : "disabled");
 	printf("generation:     config %llu, revocation %llu\n",
 	       (unsigned long long)st->gen.config, (unsigned long long)st->gen.revocation);
@@ -224,6 +253,10 @@ static int
 status_lists(struct store *s, struct status *st, char *err, size_t errlen)
 {
 	if (store_node_list(s, st_node, st, err, errlen) != 0)
+		return -1;
+	if (st->o == NULL)
+		printf("daemons (heartbeats in the store, every node):\n");
+	if (store_heartbeat_list(s, st_heartbeat, st, err, errlen) != 0)
 		return -1;
 	if (st->o == NULL)
 		printf("signing keys:\n");

@@ -11,6 +11,7 @@ cli_oprovctl_SOURCES = \
 	cli/cmd_init.c \
 	cli/cmd_status.c \
 	cli/cmd_mode.c \
+	cli/cmd_store.c \
 	cli/cmd_param.c \
 	cli/cmd_node.c \
 	cli/cmd_pool.c \

@@ -35,8 +35,19 @@ static const struct cli_cmd commands[] = {
 	  "  to this machine's host name.  Refuses to overwrite an existing store.\n" },
 	{ "status", cmd_status, "mode, parameters, nodes, counts, keys, certificates",
 	  "usage: oprovctl [--json] status\n"
-	  "  Cluster SIP OAuth mode, parameters, nodes, record counts, signing key ids,\n"
-	  "  certificate expiry dates and the daemons' DATADIR/run/*.stats files.\n" },
+	  "  Store backend, publisher, cluster SIP OAuth mode, parameters, nodes, each\n"
+	  "  daemon's last heartbeat on every node and what it serves, record counts,\n"
+	  "  signing key ids, certificate expiry dates and this node's daemons'\n"
+	  "  DATADIR/run/*.stats files.\n" },
+	{ "store", cmd_store, "move a SQLite store into PostgreSQL",
+	  "usage: oprovctl store migrate --from sqlite:DIR --to postgresql://... [--keep-source]\n"
+	  "  Copies every row of DIR/oprov.db (a running install: its writers wait\n"
+	  "  during the copy) into the PostgreSQL store (created when absent; it must\n"
+	  "  hold no data), checks the row counts of every table, then makes the\n"
+	  "  SQLite store refuse writes (unless --keep-source) and writes\n"
+	  "  `store = URI` into DIR/oprov.conf.  Restart the daemons of DIR\n"
+	  "  afterwards: until then they serve from memory and answer writes with\n"
+	  "  503.  Nothing is written when any step before the switch fails.\n" },
 	{ "sipoauth-mode", cmd_mode, "cluster-wide SIP OAuth mode",
 	  "usage: oprovctl sipoauth-mode enable|disable|status\n"
 	  "  Running daemons pick the change up by themselves; `oprovctl reload`\n"
@@ -56,7 +67,12 @@ static const struct cli_cmd commands[] = {
 	  "       oprovctl [--json] node list\n"
 	  "       oprovctl [--json] node show NAME\n"
 	  "       oprovctl node delete NAME\n"
-	  "  Ports: 1024-49151, distinct on one node.  --host defaults to NAME.\n" },
+	  "       oprovctl [--json] node publisher [NAME [--force]]\n"
+	  "  Ports: 1024-49151, distinct on one node.  --host defaults to NAME.\n"
+	  "  publisher: shows the publisher and this node's role, or records NAME\n"
+	  "  as the publisher (only on the publisher, unless --force).  Once one is\n"
+	  "  recorded, sipoauth-mode and param changes are refused elsewhere.  This\n"
+	  "  node: `node` of DATADIR/oprov.conf, else the host name.\n" },
 	{ "pool", cmd_pool, "device pools (time zone, NTP, node group)",
 	  "usage: oprovctl pool add NAME [--timezone TZ] [--ntp HOST]... [--node NODE]...\n"
 	  "       oprovctl pool set NAME [same options; given lists replace]\n"
@@ -212,7 +228,9 @@ usage_tool(FILE *f)
 	        "       oprovctl COMMAND --help | oprovctl help [COMMAND]\n"
 	        "\n"
 	        "  -d DATADIR  state directory (default $" CLI_DATADIR_ENV
-	        ", else " CLI_DATADIR_DEFAULT ")\n"
+	        ", else " CLI_DATADIR_DEFAULT "); its\n"
+	        "              oprov.conf may name a PostgreSQL store\n"
+	        "  -d URI      a postgresql:// store (DATADIR: the default above)\n"
 	        "  --json      JSON output for list, show and status commands\n"
 	        "\n"
 	        "commands:\n");
@@ -398,12 +416,24 @@ cli_path(const struct cli *c, const char *name, char *buf, size_t buflen)
 }
 
 int
+cli_store_local(const struct cli *c)
+{
+	struct store_conf conf;
+
+	if (store_is_uri(c->store) || strncmp(c->store, "sqlite:", 7) == 0)
+		return !store_is_uri(c->store);
+	return store_conf_load(c->datadir, &conf, NULL, 0) == 0 &&
+	       conf.store[0] == '\0';
+}
+
+int
 cli_store_exists(const struct cli *c)
 {
 	char path[CLI_PATH_MAX];
 	struct stat st;
 
-	return cli_path(c, STORE_DB_NAME, path, sizeof(path)) == 0 &&
+	return cli_store_local(c) &&
+	       cli_path(c, STORE_DB_NAME, path, sizeof(path)) == 0 &&
 	       stat(path, &st) == 0;
 }
 
@@ -413,13 +443,32 @@ cli_store_open(const struct cli *c)
 	char err[STORE_ERR_MAX];
 	struct store *s;
 
-	if (!cli_store_exists(c)) {
+	if (cli_store_local(c) && !cli_store_exists(c)) {
 		cli_fail("no store in %s (run `oprovctl init`, or give -d DATADIR)", c->datadir);
 		return NULL;
 	}
-	if ((s = store_open(c->datadir, 0, err, sizeof(err))) == NULL)
-		cli_fail("%s: %s", c->datadir, err);
+	if ((s = store_open(c->store, 0, err, sizeof(err))) == NULL)
+		cli_fail("%s", err);
 	return s;
+}
+
+int
+cli_on_publisher(const struct cli *c, struct store *s, const char *what)
+{
+	char pub[STORE_NAME_MAX], me[STORE_NAME_MAX], err[STORE_ERR_MAX];
+	int rc = store_publisher_get(s, pub, sizeof(pub), err, sizeof(err));
+
+	if (rc == STORE_NOTFOUND)
+		return CLI_OK;                  /* no roles recorded: one node */
+	if (rc != 0)
+		return cli_fail("%s: %s", what, err);
+	if (store_node_name(c->store, me, sizeof(me), err, sizeof(err)) != 0)
+		return cli_fail("%s: %s", what, err);
+	if (strcmp(me, pub) == 0)
+		return CLI_OK;
+	return cli_fail("%s: refused on subscriber %s: cluster-wide settings are "
+	                "changed on the publisher, %s (run this command there)",
+	                what, me, pub);
 }
 
 int
@@ -509,14 +558,15 @@ main(int argc, char **argv)
 	const char *env = getenv(CLI_DATADIR_ENV);
 	int ch, rc, first;
 
-	c.datadir = env != NULL && env[0] != '\0' ? env : CLI_DATADIR_DEFAULT;
+	c.store = env != NULL && env[0] != '\0' ? env : CLI_DATADIR_DEFAULT;
 	/* '+': stop at the command name, so its options stay its own. */
 	while ((ch = getopt_long(argc, argv, "+d:jh", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'd':
 			if (optarg[0] == '\0')
-				return cli_usage(NULL, "-d needs a directory");
-			c.datadir = optarg;
+				return cli_usage(NULL, "-d needs a directory or a "
+				                 "postgresql:// URI");
+			c.store = optarg;
 			break;
 		case 'j':
 			c.json = 1;
@@ -529,6 +579,7 @@ main(int argc, char **argv)
 			return CLI_USAGE;
 		}
 	}
+	c.datadir = store_datadir(c.store);
 	if (optind >= argc)
 		return cli_usage(NULL, "no command given");
 	if (strcmp(argv[optind], "help") == 0) {

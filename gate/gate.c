@@ -7,10 +7,12 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "gate/gate_int.h"
 
@@ -68,9 +70,13 @@ gate_sync_locked(struct gate *g, struct store *st, int *config_moved,
 
 	*config_moved = *revocation_moved = 0;
 	if (store_generation(st, &gen, err, sizeof(err)) != 0) {
-		log_msg(LOG_ERR, "store: generation: %s", err);
+		if (store_unavailable(st))
+			gate_set_degraded(g, 1, err);
+		else
+			log_msg(LOG_ERR, "store: generation: %s", err);
 		return -1;
 	}
+	gate_set_degraded(g, 0, NULL);
 	/* cur only changes under sync_lock, which the caller holds. */
 	*config_moved = cur == NULL || gen.config != cur->conf->gen;
 	*revocation_moved = cur == NULL || gen.revocation != cur->revs->gen;
@@ -141,6 +147,35 @@ gate_on_change(struct gate *g, gate_change_fn fn, void *arg)
 	pthread_mutex_unlock(&g->sync_lock);
 }
 
+/* Until the store announces a change (PostgreSQL) or sync_ms pass; a store
+ * that cannot wait (unreachable, or none open) is slept for instead.
+ * Called and returns with wake_lock held. */
+static void
+sync_wait(struct gate *g)
+{
+	struct store *st;
+	struct timespec ts;
+	char err[STORE_ERR_MAX];
+
+	pthread_mutex_unlock(&g->wake_lock);
+	st = gate_store(g);
+	if (st != NULL && store_wait_change(st, g->wake_fd[0], g->o.sync_ms, err,
+	                                    sizeof(err)) >= 0) {
+		pthread_mutex_lock(&g->wake_lock);
+		return;
+	}
+	if (st != NULL)
+		gate_set_degraded(g, 1, err);
+	pthread_mutex_lock(&g->wake_lock);
+	if (g->stop)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_nsec += (long)(g->o.sync_ms % 1000) * 1000000L;
+	ts.tv_sec += (time_t)(g->o.sync_ms / 1000) + ts.tv_nsec / 1000000000L;
+	ts.tv_nsec %= 1000000000L;
+	pthread_cond_timedwait(&g->wake, &g->wake_lock, &ts);
+}
+
 static void *
 sync_main(void *arg)
 {
@@ -149,14 +184,9 @@ sync_main(void *arg)
 
 	pthread_mutex_lock(&g->wake_lock);
 	while (!g->stop) {
-		struct timespec ts;
 		int cm, rm;
 
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += (long)(g->o.sync_ms % 1000) * 1000000L;
-		ts.tv_sec += (time_t)(g->o.sync_ms / 1000) + ts.tv_nsec / 1000000000L;
-		ts.tv_nsec %= 1000000000L;
-		pthread_cond_timedwait(&g->wake, &g->wake_lock, &ts);
+		sync_wait(g);
 		if (g->stop)
 			break;
 		pthread_mutex_unlock(&g->wake_lock);
@@ -166,6 +196,7 @@ sync_main(void *arg)
 			(void)gate_sync_locked(g, st, &cm, &rm);
 			pthread_mutex_unlock(&g->sync_lock);
 			notify(g, cm, rm);
+			gate_chores(g, st);
 		}
 		pthread_mutex_lock(&g->wake_lock);
 	}
@@ -192,9 +223,12 @@ gate_store(struct gate *g)
 	if ((st = pthread_getspecific(g->store_key)) != NULL)
 		return st;
 	if ((st = store_open(g->datadir, g->o.store_flags, err, sizeof(err))) == NULL) {
-		log_msg(LOG_ERR, "store: %s", err);
+		/* Said once while the store stays out of reach. */
+		gate_set_degraded(g, 1, err);
 		return NULL;
 	}
+	if (g->o.lock_wait_ms != 0)
+		(void)store_set_lock_wait(st, g->o.lock_wait_ms);
 	pthread_setspecific(g->store_key, st);
 	return st;
 }
@@ -214,6 +248,13 @@ gate_open(const struct gate_options *o, char *err, size_t errlen)
 	}
 	g->o = *o;
 	g->o.datadir = g->datadir;
+	g->wake_fd[0] = g->wake_fd[1] = -1;
+	if (pipe2(g->wake_fd, O_CLOEXEC | O_NONBLOCK) != 0) {
+		snprintf(err, errlen, "pipe: %s", strerror(errno));
+		free(g->datadir);
+		free(g);
+		return NULL;
+	}
 	if (g->o.sync_ms == 0)
 		g->o.sync_ms = GATE_SYNC_MS_DEFAULT;
 	pthread_spin_init(&g->cur_lock, PTHREAD_PROCESS_PRIVATE);
@@ -267,6 +308,7 @@ gate_close(struct gate *g)
 		g->stop = 1;
 		pthread_cond_signal(&g->wake);
 		pthread_mutex_unlock(&g->wake_lock);
+		(void)!write(g->wake_fd[1], "x", 1);
 		pthread_join(g->thread, NULL);
 		g->running = 0;
 	}
@@ -286,6 +328,9 @@ gate_close(struct gate *g)
 	pthread_mutex_destroy(&g->wake_lock);
 	pthread_mutex_destroy(&g->sync_lock);
 	pthread_spin_destroy(&g->cur_lock);
+	for (int i = 0; i < 2; i++)
+		if (g->wake_fd[i] >= 0)
+			close(g->wake_fd[i]);
 	free(g->datadir);
 	free(g);
 }

@@ -5,8 +5,11 @@
  * gate and nothing else of store/ or trust/'s validation.
  *
  * What the gate owns:
- *  - the store-generation sync: a thread of its own reads the store's two
- *    generations every `sync_ms` and, when one moved, loads what changed;
+ *  - the store-generation sync: a thread of its own waits for a change
+ *    (store_wait_change: PostgreSQL's notification, at most `sync_ms`) and
+ *    reads the store's two generations; when one moved, it loads what
+ *    changed.  The same thread writes this daemon's heartbeat and claims
+ *    the cluster's housekeeping (store_housekeep) in turn;
  *  - the verification keys (trust/'s keystore, swapped atomically), the
  *    token validator and its verified-token cache;
  *  - a snapshot of everything else a decision reads: settings, the
@@ -56,7 +59,15 @@ struct gate_options {
 	/* Build the trust lists and hold the ccm-tftp key that signs NAME.sgn
 	 * (the file servers: oprov-httpsd, oprov-tftpd). */
 	int trust_files;
+	/* Heartbeat (store_heartbeat_put every GATE_HEARTBEAT_S) under this
+	 * program name; NULL: none.  See gate_identify. */
+	const char *program;
+	/* How long a write on the threads' store handles waits for another
+	 * writer's lock (store_set_lock_wait); 0: STORE_BUSY_TIMEOUT_MS. */
+	unsigned lock_wait_ms;
 };
+
+#define GATE_HEARTBEAT_S 5
 
 /* Opens the store (as the calling user, read-write unless store_flags
  * say otherwise) and loads the first snapshot.  NULL with a one-line
@@ -73,6 +84,18 @@ void gate_close(struct gate *g);
  * moved (after a write whose effect the next request must see, e.g. a
  * revocation on 8443).  0 / -1. */
 int gate_refresh(struct gate *g);
+
+/* Who this daemon is in its heartbeat, before gate_start: its node (NULL:
+ * store_node_name of the data directory: the config file's `node`, else
+ * the host name) and what it serves ("6971/tcp 8443/tcp").  Copied.
+ * 0 / -1. */
+int gate_identify(struct gate *g, const char *node, const char *serves,
+                  char *err, size_t errlen);
+
+/* 1 while the store cannot be reached: the gate serves from its last
+ * snapshot (tokens validate, revocations known so far hold) and says so
+ * once in the log when it starts and once when it ends. */
+int gate_degraded(struct gate *g);
 
 /* Called from the sync thread after each new snapshot is in place, with
  * which generations moved.  Must be quick and must not call gate_refresh.

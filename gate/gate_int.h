@@ -142,6 +142,13 @@ struct gate {
 	pthread_mutex_t wake_lock;
 	pthread_cond_t wake;
 	int stop;
+	int wake_fd[2];                  /* a pipe: gate_close ends a store wait */
+
+	/* chores.c: degraded state, heartbeat, housekeeping */
+	atomic_int degraded;
+	char node[STORE_NAME_MAX];
+	char serves[STORE_SERVES_MAX];
+	int64_t started, next_beat, next_housekeep;
 
 	gate_change_fn on_change;
 	void *on_change_arg;
@@ -151,6 +158,13 @@ struct gate {
 	pthread_mutex_t sgn_lock;        /* guards sgn */
 	struct gate_sgn_cache *sgn;      /* signed files of the root */
 };
+
+/* ---- chores.c: what the sync thread does beside following the store ---- */
+/* The store was (down 1) or is again (down 0) out of reach; logs the
+ * change once, with `why`. */
+void gate_set_degraded(struct gate *g, int down, const char *why);
+/* Heartbeat and housekeeping when due (sync thread, writable stores). */
+void gate_chores(struct gate *g, struct store *st);
 
 /* Reads the generations through st and swaps in a new snapshot for what
  * moved.  Caller holds sync_lock.  0 / -1 (logged). */

@@ -6,6 +6,7 @@ gate_libgate_a_SOURCES = \
 	gate/gate_int.h \
 	gate/decide.c \
 	gate/devices.c \
+	gate/chores.c \
 	gate/gate.c \
 	gate/named.c \
 	gate/snapshot.c \

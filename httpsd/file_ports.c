@@ -426,6 +426,13 @@ respond_allowed(struct file_req *fr, const struct gate_verdict *v)
 	if (config_key(fr, v, key, sizeof(key)) < 0)
 		return httpsd_reply(fr->c, fr->r, 500, "text/plain", "error\n", 6, NULL);
 	e = httpsd_cfg_get(h, key, v->config_gen);
+	if (e == NULL && gate_degraded(h->gate)) {
+		/* Not rendered before the store went out of reach. */
+		const char *hd[] = { MHD_HTTP_HEADER_RETRY_AFTER, "5", NULL };
+
+		return httpsd_reply(fr->c, fr->r, 503, "text/plain",
+		                    "store out of reach; retry later\n", 32, hd);
+	}
 	if (e == NULL)
 		return httpsd_reply(fr->c, fr->r, 500, "text/plain", "error\n", 6, NULL);
 	ret = serve_config(fr->c, fr->r, e);

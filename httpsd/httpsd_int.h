@@ -62,6 +62,13 @@
 #define HTTPSD_CODE_GLOBAL_FAILS 1000   /* ... in all */
 #define HTTPSD_CODE_WINDOW       300    /* seconds */
 #define HTTPSD_CODE_ADDRS        65536  /* (address, device) pairs tracked for it */
+/* How long a request's store write waits for a lock someone else holds
+ * (e.g. an administrator's open SQLite transaction) before it answers 503
+ * + Retry-After: a held lock never holds a server thread longer. */
+#define HTTPSD_LOCK_WAIT_MS      500
+/* After such a 503, the token, revoke and introspect endpoints answer 503
+ * at once for this long before trying the store again. */
+#define HTTPSD_STORE_BACKOFF_MS  500
 #define HTTPSD_CONFIG_CACHE      4096   /* rendered configs kept (buckets) */
 #define HTTPSD_FILE_MAX_HEADER   512    /* our own response header texts */
 /* Responses whose body is at most this long leave in one TLS record and one
@@ -328,6 +335,8 @@ enum httpsd_client_result {
 	HTTPSD_CLIENT_NONE,                 /* nothing presented, no fallback */
 	HTTPSD_CLIENT_BAD,                  /* 401 invalid_client */
 	HTTPSD_CLIENT_TWO_METHODS,          /* 400 invalid_request */
+	HTTPSD_CLIENT_STORE,                /* the store could not be read: 503
+	                                       when out of reach, else 500 */
 };
 /* The client of a request: Basic credentials (client_secret_basic),
  * client_id + client_secret in the form (client_secret_post), or a public
@@ -339,8 +348,9 @@ enum httpsd_client_result httpsd_client_identify(struct MHD_Connection *c,
                                                  const struct httpsd_form *f,
                                                  const char *fallback_id,
                                                  struct httpsd_client *out);
-/* The answer to a result other than OK: 401 invalid_client with
- * WWW-Authenticate: Basic, or 400 invalid_request. */
+/* The answer to BAD, NONE or TWO_METHODS: 401 invalid_client with
+ * WWW-Authenticate: Basic, or 400 invalid_request.  (STORE is answered by
+ * oauth.c's store_failed.) */
 enum MHD_Result httpsd_reply_client_error(struct httpsd_listener *l,
                                           struct MHD_Connection *c,
                                           struct httpsd_req *r,

@@ -37,7 +37,10 @@ static const char usage_text[] =
 "(6970) and the OAuth authorization server (8443) from the oprov store, and\n"
 "its counters as /metrics on a listener of its own (loopback by default).\n"
 "\n"
-"  -d, --datadir DIR          the store (DIR/oprov.db), pid file DIR/run/" PROG ".pid\n"
+"  -d, --datadir DIR|URI      the data directory: the store (DIR/oprov.db, or the\n"
+"                             one DIR/oprov.conf names), pid file DIR/run/" PROG ".pid;\n"
+"                             or a postgresql:// URI (data directory: $OPROV_DATADIR,\n"
+"                             else /var/lib/oprov)\n"
 "  -f, --foreground           stay in the foreground, log to stderr (else syslog)\n"
 "      --user U               drop privileges to U after binding\n"
 "      --config-listen SPEC   HTTPS config port (default 6971)\n"
@@ -380,9 +383,25 @@ open_store(void *arg, char *err, size_t errlen)
 	go.datadir = h->o.datadir;
 	go.signing_key = 1;
 	go.trust_files = 1;                   /* ITL/CTL files, NAME.sgn */
+	go.program = PROG;
+	go.lock_wait_ms = HTTPSD_LOCK_WAIT_MS;
 	if ((h->gate = gate_open(&go, err, errlen)) == NULL)
 		return -1;
 	return httpsd_tls_load(h, err, errlen);
+}
+
+/* What this daemon serves, for its heartbeat in the store. */
+static int
+identify(struct httpsd *h, char *err, size_t errlen)
+{
+	char serves[STORE_SERVES_MAX] = "";
+	size_t n = 0;
+
+	for (int k = 0; k < LST_COUNT; k++)
+		if (h->lst[k].fd >= 0 && n < sizeof(serves))
+			n += (size_t)snprintf(serves + n, sizeof(serves) - n, "%s%s %d/tcp",
+			                      n ? ", " : "", h->lst[k].name, h->lst[k].port);
+	return gate_identify(h->gate, NULL, serves, err, errlen);
 }
 
 /* Start-up's "bind" step: the three listeners and the file root. */
@@ -391,7 +410,7 @@ bind_all(void *arg, char *err, size_t errlen)
 {
 	struct httpsd *h = arg;
 
-	if (bind_listeners(h, err, errlen) < 0)
+	if (bind_listeners(h, err, errlen) < 0 || identify(h, err, errlen) < 0)
 		return -1;
 	h->root_fd = open(h->files_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (h->root_fd < 0) {
@@ -435,7 +454,7 @@ start_steps(struct daemon_start *ds, struct httpsd *h)
 	static const char *const store_files[] = STORE_DB_FILES;
 
 	ds->prog = PROG;
-	ds->datadir = h->o.datadir;
+	ds->datadir = store_datadir(h->o.datadir);
 	ds->user = h->o.user;
 	ds->foreground = h->o.foreground;
 	ds->store_files = store_files;
@@ -467,7 +486,8 @@ main(int argc, char **argv)
 	if (h.o.files != NULL)
 		snprintf(h.files_path, sizeof(h.files_path), "%s", h.o.files);
 	else
-		snprintf(h.files_path, sizeof(h.files_path), "%s/files", h.o.datadir);
+		snprintf(h.files_path, sizeof(h.files_path), "%s/files",
+		         store_datadir(h.o.datadir));
 	memset(&ds, 0, sizeof(ds));
 	if (httpsd_state_init(&h, err, sizeof(err)) < 0) {
 		fprintf(stderr, PROG ": %s\n", err);

@@ -40,8 +40,6 @@ params_get(struct httpsd *h, struct cfg_params *out)
 	gate_snap_release(snap);
 }
 
-/* ---- failed activation codes: per address and device, device, in all ---- */
-
 static uint64_t
 mono_ms(void)
 {
@@ -51,13 +49,69 @@ mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+/* ---- a store that cannot take the write now --------------------------------- */
+
+/* Retry-After of a 503 when the database is out of reach or busy: the
+ * PostgreSQL backend retries its connection every STORE_RECONNECT_MS. */
+#define STORE_RETRY_AFTER_S "5"
+
+/* Until when (mono_ms) the POST endpoints answer 503 without trying the
+ * store: set for HTTPSD_STORE_BACKOFF_MS by a write that found the store
+ * out of reach or locked, so a held lock costs one HTTPSD_LOCK_WAIT_MS per
+ * back-off period and server thread, not one per request. */
+static _Atomic uint64_t store_busy_until;
+
+static enum MHD_Result
+store_busy_reply(struct MHD_Connection *c, struct httpsd_req *r)
+{
+	const char *hd[] = { MHD_HTTP_HEADER_RETRY_AFTER, STORE_RETRY_AFTER_S, NULL };
+
+	return httpsd_reply_oauth_error(c, r, 503, "temporarily_unavailable",
+	                                "the store is out of reach or busy; retry later",
+	                                hd);
+}
+
+/* A failed store call: 503 + Retry-After when the database is out of reach
+ * or locked (store_unavailable), else 500.  Logged once either way. */
+static enum MHD_Result
+store_failed(struct MHD_Connection *c, struct httpsd_req *r, struct store *st,
+             const char *what, const char *err)
+{
+	log_msg(LOG_ERR, "store: %s: %s", what, err);
+	if (st == NULL || store_unavailable(st)) {
+		atomic_store(&store_busy_until, mono_ms() + HTTPSD_STORE_BACKOFF_MS);
+		return store_busy_reply(c, r);
+	}
+	return httpsd_reply_oauth_error(c, r, 500, "server_error", NULL, NULL);
+}
+
+/* A client not identified: the store out of reach is 503 (store_failed),
+ * anything else the client's fault (httpsd_reply_client_error). */
+static enum MHD_Result
+client_refused(struct httpsd_listener *l, struct MHD_Connection *c,
+               struct httpsd_req *r, struct store *st,
+               enum httpsd_client_result cr)
+{
+	if (cr == HTTPSD_CLIENT_STORE)
+		return store_failed(c, r, st, "client", "the client could not be read");
+	return httpsd_reply_client_error(l, c, r, cr);
+}
+
+/* ---- failed activation codes: per address and device, device, in all ---- */
+
 /* The keys of a code attempt: (address, device) exactly, the device, and
  * one global key.  A name that is no device name counts as the device "",
- * so inventing names gains nothing. */
+ * so inventing names gains nothing.  Each is counted twice: in this process
+ * (common/'s limiter, exact) and in the store (a counter of the same window
+ * shared by every node of the store, so failures on one node count on all;
+ * a store out of reach leaves the process's counts). */
+enum { CODE_ALL, CODE_DEV, CODE_PAIR, CODE_KEYS };
+
 struct code_keys {
 	uint8_t pair[16 + CFG_DEVNAME_MAX];
 	char dev[CFG_DEVNAME_MAX];
 	int have_addr;
+	char counter[CODE_KEYS][STORE_COUNTER_NAME_MAX];
 };
 
 static void
@@ -65,14 +119,54 @@ code_keys(struct MHD_Connection *c, const char *devname, struct code_keys *k)
 {
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	char a[64];
 
 	memset(k, 0, sizeof(*k));
 	if (cfg_device_name_parse(devname, strlen(devname), k->dev) < 0)
 		memset(k->dev, 0, sizeof(k->dev));
-	k->have_addr = ci != NULL && ci->client_addr != NULL;
-	if (k->have_addr)
+	k->have_addr = ci != NULL && ci->client_addr != NULL &&
+	               sockaddr_ntop(ci->client_addr, a, sizeof(a)) != NULL;
+	if (k->have_addr) {
 		limiter_addr_key(ci->client_addr, k->pair);
+		snprintf(k->counter[CODE_PAIR], sizeof(k->counter[0]),
+		         "activation-code:%s:%s", a, k->dev);
+	}
 	memcpy(k->pair + 16, k->dev, sizeof(k->dev));
+	snprintf(k->counter[CODE_DEV], sizeof(k->counter[0]),
+	         "activation-code-device:%s", k->dev);
+	snprintf(k->counter[CODE_ALL], sizeof(k->counter[0]), "activation-code-all");
+}
+
+/* The limit of key i. */
+static unsigned
+code_limit(const struct httpsd *h, int i)
+{
+	return i == CODE_ALL ? h->o.code_global_fails
+	       : i == CODE_DEV ? h->o.code_device_fails : h->o.code_fails;
+}
+
+/* Adds `add` (0: only reads) to the store counters of k; with add 0,
+ * returns the first key whose count is at its limit, else -1. */
+static int
+code_counted(struct httpsd *h, struct store *st, const struct code_keys *k,
+             int64_t add)
+{
+	char err[STORE_ERR_MAX];
+	int64_t hits;
+
+	for (int i = 0; i < CODE_KEYS; i++) {
+		if (k->counter[i][0] == '\0')
+			continue;
+		if (store_counter_hit(st, k->counter[i], now_s(), h->o.code_window,
+		                      add, &hits, err, sizeof(err)) != 0) {
+			if (add > 0)
+				log_msg(LOG_WARNING, "store: activation-code counter: %s", err);
+			continue;
+		}
+		if (add == 0 && hits >= (int64_t)code_limit(h, i))
+			return i;
+	}
+	return -1;
 }
 
 /* Which code limit this attempt is over, or NULL: failures from this
@@ -80,22 +174,27 @@ code_keys(struct MHD_Connection *c, const char *devname, struct code_keys *k)
  * Locking out one (address, device) pair leaves the other devices behind
  * the same address (a NAT) free to onboard. */
 static const char *
-code_limited(struct httpsd *h, const struct code_keys *k)
+code_limited(struct httpsd *h, struct store *st, const struct code_keys *k)
 {
+	static const char *const what[CODE_KEYS] = {
+		"all devices", "this device", "this device from this address",
+	};
 	uint64_t now = mono_ms();
+	int i;
 
 	if (limiter_exhausted(h->code_all_fails, "", 1, now))
-		return "all devices";
+		return what[CODE_ALL];
 	if (limiter_exhausted(h->code_dev_fails, k->dev, sizeof(k->dev), now))
-		return "this device";
+		return what[CODE_DEV];
 	if (k->have_addr &&
 	    limiter_exhausted(h->code_fails, k->pair, sizeof(k->pair), now))
-		return "this device from this address";
-	return NULL;
+		return what[CODE_PAIR];
+	i = code_counted(h, st, k, 0);
+	return i < 0 ? NULL : what[i];
 }
 
 static void
-code_failed(struct httpsd *h, const struct code_keys *k)
+code_failed(struct httpsd *h, struct store *st, const struct code_keys *k)
 {
 	uint64_t now = mono_ms();
 
@@ -103,6 +202,7 @@ code_failed(struct httpsd *h, const struct code_keys *k)
 	(void)limiter_spend(h->code_dev_fails, k->dev, sizeof(k->dev), now);
 	if (k->have_addr)
 		(void)limiter_spend(h->code_fails, k->pair, sizeof(k->pair), now);
+	(void)code_counted(h, st, k, 1);
 }
 
 /* ---- helpers ---------------------------------------------------------------- */
@@ -249,23 +349,19 @@ fail:
 /* Consumes the activation code of device `dev` (parsed into dev).  0 when
  * it was the device's unused, unexpired code; STORE_NOTFOUND for any wrong
  * code or name (one answer, so nothing tells them apart); -1 on a store
- * error. */
+ * error (said in err). */
 static int
 code_redeem(struct store *st, const char *devname, const char *code,
-            int64_t now, char dev[CFG_DEVNAME_MAX])
+            int64_t now, char dev[CFG_DEVNAME_MAX], char *err, size_t errlen)
 {
-	char hash[65], err[STORE_ERR_MAX];
-	int rc;
+	char hash[65];
 
 	if (cfg_device_name_parse(devname, strlen(devname), dev) < 0 ||
 	    strlen(code) != ACTIVATION_CODE_DIGITS ||
 	    strspn(code, "0123456789") != ACTIVATION_CODE_DIGITS)
 		return STORE_NOTFOUND;
 	trust_secret_hash(SECRET_ACTIVATION_CODE, code, strlen(code), hash);
-	rc = store_code_consume(st, dev, hash, now, NULL, 0, err, sizeof(err));
-	if (rc < 0)
-		log_msg(LOG_ERR, "store: activation code: %s", err);
-	return rc;
+	return store_code_consume(st, dev, hash, now, NULL, 0, err, errlen);
 }
 
 /* The tokens of an onboarded device: the access token and, with the
@@ -282,8 +378,11 @@ device_tokens(struct httpsd_listener *l, struct MHD_Connection *c,
 	struct cfg_device d;
 	int64_t lifetime;
 	enum MHD_Result ret;
+	int rc;
 
-	if (store_device_get(st, dev, &d, err, sizeof(err)) != 0)
+	if ((rc = store_device_get(st, dev, &d, err, sizeof(err))) < 0)
+		return store_failed(c, r, st, "device", err);
+	if (rc != 0)
 		return httpsd_reply_oauth_error(c, r, 400, "invalid_grant", NULL, NULL);
 	params_get(h, &params);
 	lifetime = (int64_t)params.access_token_minutes * 60;
@@ -291,7 +390,7 @@ device_tokens(struct httpsd_listener *l, struct MHD_Connection *c,
 		refresh = family_new(st, dev, d.owner, client_id, scope, now, &params,
 		                     fam, sizeof(fam));
 		if (refresh == NULL)
-			return httpsd_reply_oauth_error(c, r, 500, "server_error", NULL, NULL);
+			return store_failed(c, r, st, "refresh family", "not created");
 	}
 	/* A device token: sub and dev name the device (DESIGN.md "Tokens"). */
 	access = mint_access(h, st, dev, dev, client_id, scope, fam, now, lifetime,
@@ -336,7 +435,7 @@ grant_activation_code(struct httpsd_listener *l, struct MHD_Connection *c,
 	struct httpsd *h = l->h;
 	const char *code = httpsd_form_get(f, "activation_code");
 	const char *devname = httpsd_form_get(f, "device");
-	char dev[CFG_DEVNAME_MAX], scope[STORE_SCOPE_MAX];
+	char dev[CFG_DEVNAME_MAX], scope[STORE_SCOPE_MAX], err[STORE_ERR_MAX];
 	struct httpsd_client cl;
 	enum httpsd_client_result cr;
 	int64_t now = now_s();
@@ -352,7 +451,7 @@ grant_activation_code(struct httpsd_listener *l, struct MHD_Connection *c,
 	 * DEFAULT_CLIENT_ID; any other client must be registered too. */
 	cr = httpsd_client_identify(c, st, f, DEFAULT_CLIENT_ID, &cl);
 	if (cr != HTTPSD_CLIENT_OK)
-		return httpsd_reply_client_error(l, c, r, cr);
+		return client_refused(l, c, r, st, cr);
 	/* RFC 6749 §5.2: a client none of whose scope is a device's (e.g. a
 	 * revoke/introspect client) may not use the device grant at all. */
 	if (httpsd_scope_intersect(DEFAULT_SCOPE, cl.cl.scope, scope, sizeof(scope)) < 0 ||
@@ -365,7 +464,7 @@ grant_activation_code(struct httpsd_listener *l, struct MHD_Connection *c,
 	if (grant_scope(httpsd_form_get(f, "scope"), &cl.cl, scope, sizeof(scope)) < 0)
 		return httpsd_reply_oauth_error(c, r, 400, "invalid_scope", NULL, NULL);
 	code_keys(c, devname, &keys);
-	if ((over = code_limited(h, &keys)) != NULL) {
+	if ((over = code_limited(h, st, &keys)) != NULL) {
 		char ra[16], why[96];
 		const char *hd[] = { MHD_HTTP_HEADER_RETRY_AFTER, ra, NULL };
 		snprintf(ra, sizeof(ra), "%u", h->o.code_window);
@@ -376,11 +475,11 @@ grant_activation_code(struct httpsd_listener *l, struct MHD_Connection *c,
 		                                "too many failed attempts; retry later",
 		                                hd);
 	}
-	rc = code_redeem(st, devname, code, now, dev);
+	rc = code_redeem(st, devname, code, now, dev, err, sizeof(err));
 	if (rc < 0)
-		return httpsd_reply_oauth_error(c, r, 500, "server_error", NULL, NULL);
+		return store_failed(c, r, st, "activation code", err);
 	if (rc != 0) {
-		code_failed(h, &keys);
+		code_failed(h, st, &keys);
 		atomic_fetch_add(&h->m.code_failures, 1);
 		httpsd_log_denial(l, c, "INVALID_GRANT", devname, NULL,
 		                  "activation code unknown, used, expired or of another device");
@@ -406,7 +505,7 @@ refresh_check(struct httpsd_listener *l, struct MHD_Connection *c,
 	/* No client named: the grant's own client, which must be public. */
 	cr = httpsd_client_identify(c, st, f, fam->client_id, &cl);
 	if (cr != HTTPSD_CLIENT_OK)
-		return httpsd_reply_client_error(l, c, r, cr);
+		return client_refused(l, c, r, st, cr);
 	if (strcmp(cl.cl.name, fam->client_id) != 0) {
 		httpsd_log_denial(l, c, "INVALID_GRANT", fam->device, NULL,
 		                  "refresh token of another client");
@@ -426,16 +525,14 @@ refresh_check(struct httpsd_listener *l, struct MHD_Connection *c,
 /* The answers of a rotation that did not succeed.  MHD_YES/NO. */
 static enum MHD_Result
 refresh_refused(struct httpsd_listener *l, struct MHD_Connection *c,
-                struct httpsd_req *r, int rc, const struct store_family *fam,
-                const char *err)
+                struct httpsd_req *r, struct store *st, int rc,
+                const struct store_family *fam, const char *err)
 {
 	struct httpsd *h = l->h;
 	char peer[64];
 
-	if (rc < 0) {
-		log_msg(LOG_ERR, "store: refresh rotate: %s", err);
-		return httpsd_reply_oauth_error(c, r, 500, "server_error", NULL, NULL);
-	}
+	if (rc < 0)
+		return store_failed(c, r, st, "refresh rotate", err);
 	if (rc == STORE_ROTATE_REUSED) {
 		/* RFC 9700 §4.14.2: a rotated token came back, so one of its
 		 * holders is not the device; the store revoked the family. */
@@ -488,7 +585,7 @@ grant_refresh(struct httpsd_listener *l, struct MHD_Connection *c,
 	memset(&fam, 0, sizeof(fam));
 	rc = store_refresh_rotate(st, old_hash, new_hash, now, &fam, err, sizeof(err));
 	if (rc != STORE_ROTATE_OK) {
-		ret = refresh_refused(l, c, r, rc, &fam, err);
+		ret = refresh_refused(l, c, r, st, rc, &fam, err);
 		goto out;
 	}
 	if (scope == NULL || scope[0] == '\0' || !httpsd_scope_subset(scope, fam.scope))
@@ -542,7 +639,7 @@ caller_allowed(struct httpsd_listener *l, struct MHD_Connection *c,
 	if (cr == HTTPSD_CLIENT_NONE)
 		cr = HTTPSD_CLIENT_BAD;
 	if (cr != HTTPSD_CLIENT_OK)
-		return httpsd_reply_client_error(l, c, r, cr);
+		return client_refused(l, c, r, st, cr);
 	if (!httpsd_scope_has(cl.cl.scope, word, strlen(word))) {
 		/* Authenticated, but not for this endpoint: 403, so the
 		 * caller can tell a missing right from wrong credentials. */
@@ -586,23 +683,27 @@ handle_revoke(struct httpsd_listener *l, struct MHD_Connection *c,
 		enum tok_verdict v;
 		v = gate_validate(h->gate, tok, strlen(tok), &cl);
 		if (v == TOK_OK) {
+			/* RFC 7009 §2.2.1: a revocation not recorded is a 503,
+			 * never a 200 the client would trust. */
 			if (store_revoke_jti(st, cl.jti, cl.exp, now, err, sizeof(err)) != 0)
-				log_msg(LOG_ERR, "store: revoke: %s", err);
-			else
-				log_msg(LOG_NOTICE, "revoked access token jti=%s device=%s by client=%s",
-				        cl.jti, cl.dev[0] ? cl.dev : "-", client);
+				return store_failed(c, r, st, "revoke", err);
+			log_msg(LOG_NOTICE, "revoked access token jti=%s device=%s by client=%s",
+			        cl.jti, cl.dev[0] ? cl.dev : "-", client);
 			(void)gate_refresh(h->gate);
 		}
 	} else {
 		struct store_family fam;
+
 		trust_secret_hash(SECRET_REFRESH_TOKEN, tok, strlen(tok), hash);
-		if (store_refresh_find(st, hash, &fam, NULL, err, sizeof(err)) == 0) {
+		rc = store_refresh_find(st, hash, &fam, NULL, err, sizeof(err));
+		if (rc < 0)
+			return store_failed(c, r, st, "revoke", err);
+		if (rc == 0) {
 			/* Revoking the grant also stops its access tokens. */
 			if (store_revoke_family(st, fam.id, now, err, sizeof(err)) != 0)
-				log_msg(LOG_ERR, "store: revoke family: %s", err);
-			else
-				log_msg(LOG_NOTICE, "revoked refresh family=%s device=%s by client=%s",
-				        fam.id, fam.device[0] ? fam.device : "-", client);
+				return store_failed(c, r, st, "revoke family", err);
+			log_msg(LOG_NOTICE, "revoked refresh family=%s device=%s by client=%s",
+			        fam.id, fam.device[0] ? fam.device : "-", client);
 			(void)gate_refresh(h->gate);
 		}
 	}
@@ -747,9 +848,10 @@ handle_form(struct httpsd_listener *l, struct MHD_Connection *c,
 		                                r->body_too_large ? "body too large"
 		                                : "expected application/x-www-form-urlencoded",
 		                                NULL);
+	if (mono_ms() < atomic_load(&store_busy_until))
+		return store_busy_reply(c, r);
 	if ((st = gate_store(l->h->gate)) == NULL)
-		return httpsd_reply_oauth_error(c, r, 503, "temporarily_unavailable",
-		                                NULL, NULL);
+		return store_failed(c, r, NULL, "opening", "out of reach");
 	if ((f = malloc(sizeof(*f))) == NULL)
 		return MHD_NO;
 	switch (httpsd_form_parse(r->body ? r->body : "", r->body_len, f)) {

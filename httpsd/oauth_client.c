@@ -32,7 +32,8 @@ secret_ok(const struct store_client *cl, const char *secret)
 	return ok;
 }
 
-/* A client by name; 0 found, -1 not (or a store error, logged). */
+/* A client by name; 0 found, -1 not, -2 the store could not be read
+ * (logged; out of reach, or a lock held too long). */
 static int
 client_load(struct store *st, const char *name, struct store_client *out)
 {
@@ -42,8 +43,10 @@ client_load(struct store *st, const char *name, struct store_client *out)
 	if (name[0] == '\0' || strlen(name) >= STORE_NAME_MAX)
 		return -1;
 	rc = store_client_get(st, name, out, err, sizeof(err));
-	if (rc < 0)
+	if (rc < 0) {
 		log_msg(LOG_ERR, "store: client: %s", err);
+		return -2;
+	}
 	return rc == 0 ? 0 : -1;
 }
 
@@ -53,15 +56,18 @@ from_basic(struct store *st, const char *auth, struct httpsd_client *out)
 {
 	static const struct store_client nobody = { .secret_hash = "" };
 	char id[STORE_NAME_MAX], secret[256];
-	int found, ok;
+	int lr, found, ok;
 
 	if (httpsd_basic_parse(auth, strlen(auth), id, sizeof(id), secret,
 	                       sizeof(secret)) < 0)
 		return HTTPSD_CLIENT_BAD;
 	/* One hash either way, so timing does not tell names apart. */
-	found = client_load(st, id, &out->cl) == 0;
+	lr = client_load(st, id, &out->cl);
+	found = lr == 0;
 	ok = secret_ok(found ? &out->cl : &nobody, secret) && found;
 	mem_wipe(secret, sizeof(secret));
+	if (lr == -2)
+		return HTTPSD_CLIENT_STORE;
 	if (!ok)
 		return HTTPSD_CLIENT_BAD;
 	out->authenticated = 1;
@@ -97,8 +103,12 @@ httpsd_client_identify(struct MHD_Connection *c, struct store *st,
 			return HTTPSD_CLIENT_NONE;
 		form_id = fallback_id;
 	}
-	if (client_load(st, form_id, &out->cl) < 0)
-		return HTTPSD_CLIENT_BAD;        /* not registered */
+	switch (client_load(st, form_id, &out->cl)) {
+	case -2:
+		return HTTPSD_CLIENT_STORE;
+	case -1:
+		return HTTPSD_CLIENT_BAD;       /* not registered */
+	}
 	if (form_secret != NULL) {              /* client_secret_post */
 		if (!secret_ok(&out->cl, form_secret))
 			return HTTPSD_CLIENT_BAD;

@@ -615,8 +615,17 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 			atomic_store(&w->phase, WATCH_REPLY);
 	}
 	if (strcmp(r->raw_uri, "/healthz") == 0 &&
-	    (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0))
+	    (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)) {
+		/* Still 200 when degraded: tokens validate and known configs
+		 * are served from memory; the body says what is missing. */
+		static const char deg[] = "degraded: store out of reach; serving "
+		                          "from memory, refusing writes\n";
+
+		if (gate_degraded(l->h->gate))
+			return httpsd_reply(c, r, 200, "text/plain", deg,
+			                    sizeof(deg) - 1, NULL);
 		return httpsd_reply(c, r, 200, "text/plain", "ok\n", 3, NULL);
+	}
 	switch (l->kind) {
 	case LST_METRICS:
 		return httpsd_handle_metrics(l, c, r, method);

@@ -4,8 +4,8 @@
 set -eu
 
 PKGS="build-essential autoconf automake pkg-config
-libssl-dev libmicrohttpd-dev libgnutls28-dev libxml2-dev libjansson-dev libsqlite3-dev libcriterion-dev
-openssl libxml2-utils sqlite3 curl clang
+libssl-dev libmicrohttpd-dev libgnutls28-dev libxml2-dev libjansson-dev libsqlite3-dev libpq-dev libcriterion-dev
+openssl libxml2-utils sqlite3 postgresql curl clang
 tftp-hpa atftp sip-tester stunnel4 socat procps iproute2
 sslscan python3 python3-authlib python3-jwt python3-jwcrypto python3-requests
 python3-cryptography"

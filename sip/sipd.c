@@ -34,10 +34,12 @@ static const char usage_text[] =
 "5090) and mutual TLS for Expressway-C (the node's SIP MRA OAuth port, 5091),\n"
 "listening only while the cluster SIP OAuth mode is on.\n"
 "\n"
-"  -d DATADIR             the oprov data directory (store, run/)\n"
+"  -d DATADIR|URI         the oprov data directory (store, run/), or a\n"
+"                         postgresql:// URI (see oprov-httpsd(8))\n"
 "  -f                     stay in the foreground, log to stderr\n"
 "  --user U               drop privileges to U after binding\n"
-"  --node NAME            this node (default: the first node in the store)\n"
+"  --node NAME            this node (default: `node` of DATADIR/oprov.conf,\n"
+"                         else the first node in the store)\n"
 "  --tls-listen SPEC      override the TLS listener (\"off\" disables it)\n"
 "  --mtls-listen SPEC     override the mutual-TLS listener (\"off\" disables it)\n"
 "  --challenge STYLE      cisco: 407 Proxy-Authenticate (default);\n"
@@ -370,6 +372,15 @@ node_settings(struct sipd *d, struct store *st, char *err, size_t errlen)
 	char s1[16], s2[16];
 
 	memset(&fn, 0, sizeof(fn));
+	if (d->o.node == NULL) {
+		struct store_conf conf;
+
+		if (store_conf_load(store_datadir(d->o.datadir), &conf, err,
+		                    errlen) != 0)
+			return -1;
+		if (conf.node[0] != '\0' && (d->o.node = strdup(conf.node)) == NULL)
+			return -1;
+	}
 	if (d->o.node != NULL) {
 		if (store_node_get(st, d->o.node, &fn.n, err, errlen) != 0)
 			return -1;
@@ -411,12 +422,22 @@ open_store(void *arg, char *err, size_t errlen)
 
 	memset(&go, 0, sizeof(go));
 	go.datadir = d->o.datadir;
+	go.program = "oprov-sipd";
 	if ((d->gate = gate_open(&go, err, errlen)) == NULL)
 		return -1;
 	st = gate_store(d->gate);
 	if (st == NULL || node_settings(d, st, err, errlen) != 0 ||
 	    sipd_tls_load(d, st, err, errlen) != 0)
 		return -1;
+	{
+		char serves[STORE_SERVES_MAX];
+
+		snprintf(serves, sizeof(serves), "sip-tls %s, sip-mtls %s",
+		         d->tls_la.off ? "off" : d->tls_la.text,
+		         d->mtls_la.off ? "off" : d->mtls_la.text);
+		if (gate_identify(d->gate, d->o.node, serves, err, errlen) != 0)
+			return -1;
+	}
 	snap = gate_snap(d->gate);
 	if (d->o.reg.authz_server[0] == '\0')
 		snprintf(d->o.reg.authz_server, sizeof(d->o.reg.authz_server),
@@ -555,7 +576,7 @@ main(int argc, char **argv)
 		return 1;
 	memset(&ds, 0, sizeof(ds));
 	ds.prog = "oprov-sipd";
-	ds.datadir = d.o.datadir;
+	ds.datadir = store_datadir(d.o.datadir);
 	ds.user = d.o.user;
 	ds.foreground = d.o.foreground;
 	ds.store_files = store_files;

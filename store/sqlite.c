@@ -326,6 +326,7 @@ sq_purge(struct store *s, int64_t now, uint64_t *removed, char *err,
          size_t errlen)
 {
 	static const char *const sqls[] = {
+		"DELETE FROM rate_counter WHERE expires <= ?1",
 		"DELETE FROM sip_binding WHERE expires <= ?1",
 		"DELETE FROM activation_code WHERE expires <= ?1",
 		"DELETE FROM refresh_family WHERE expires <= ?1",
@@ -351,7 +352,7 @@ sq_purge(struct store *s, int64_t now, uint64_t *removed, char *err,
 			goto fail;
 		}
 		total += (uint64_t)sqlite3_changes(q->db);
-		if (i == 3)
+		if (i == sizeof(sqls) / sizeof(sqls[0]) - 1)   /* revocation */
 			revs = sqlite3_changes(q->db);
 	}
 	/* Dropped revocations cover only expired tokens, so verdicts do not
@@ -437,9 +438,28 @@ sq_snapshot_end(struct store *s, int opened)
 	sq_read_end(SQ(s), opened);
 }
 
+/* Busy past the timeout (another writer held the lock), or moved to
+ * PostgreSQL (move.c's triggers are the only ones): try again later. */
+static int
+sq_unavailable(struct store *s)
+{
+	int x = sqlite3_extended_errcode(SQ(s)->db), e = x & 0xff;
+
+	return e == SQLITE_BUSY || e == SQLITE_LOCKED ||
+	       x == SQLITE_CONSTRAINT_TRIGGER;
+}
+
+static int
+sq_set_lock_wait(struct store *s, unsigned ms)
+{
+	return sqlite3_busy_timeout(SQ(s)->db, (int)ms) == SQLITE_OK ? 0 : -1;
+}
+
 static const struct store_ops sqlite_ops = {
 	.name = "sqlite",
 	.close = sq_close,
+	.unavailable = sq_unavailable,
+	.set_lock_wait = sq_set_lock_wait,
 	.snapshot_begin = sq_snapshot_begin,
 	.snapshot_end = sq_snapshot_end,
 #define SQ_OP_ENTRY(name, ret, params, args) .name = sq_##name,
@@ -558,16 +578,16 @@ schema_check(struct sq *q, char *err, size_t errlen)
 
 	if (sq_user_version(q, &v, err, errlen) < 0)
 		return -1;
-	if (v > store_sqlite_schema_version())
+	if (v > store_schema_version())
 		return store_fail(err, errlen,
 		                  "database schema version %d is newer than this "
 		                  "oprov (%d); upgrade oprov", v,
-		                  store_sqlite_schema_version());
-	if (q->readonly && v < store_sqlite_schema_version())
+		                  store_schema_version());
+	if (q->readonly && v < store_schema_version())
 		return store_fail(err, errlen,
 		                  "database schema version %d is older than this "
 		                  "oprov (%d); open it read-write once to upgrade it",
-		                  v, store_sqlite_schema_version());
+		                  v, store_schema_version());
 	return 0;
 }
 

@@ -213,6 +213,25 @@ token_retire(struct sq *q, const char *hash, char *err, size_t errlen)
 	return 0;
 }
 
+/* Keeps the newest STORE_FAMILY_ROTATED_KEEP rotated tokens of a family
+ * (store.h).  0 / -1. */
+static int
+rotated_trim(struct sq *q, const char *family, char *err, size_t errlen)
+{
+	static const char sql[] =
+		"DELETE FROM refresh_token WHERE family = ?1 AND state = 1"
+		" AND hash NOT IN (SELECT hash FROM refresh_token"
+		"  WHERE family = ?1 AND state = 1 ORDER BY created DESC, hash"
+		"  LIMIT " STORE_FAMILY_ROTATED_KEEP_STR ")";
+	sqlite3_stmt *st;
+
+	if ((st = sq_stmt(q, sql, err, errlen)) == NULL)
+		return -1;
+	sq_bind_text(st, 1, family);
+	return sq_step_done(q, sql, st, "trimming rotated refresh tokens", err,
+	                    errlen);
+}
+
 int
 sq_refresh_find(struct store *s, const char *token_hash,
                 struct store_family *out, int *is_current, char *err,
@@ -274,6 +293,7 @@ sq_refresh_rotate(struct store *s, const char *old_hash, const char *new_hash,
 	}
 	if (token_retire(q, old_hash, err, errlen) < 0 ||
 	    token_insert(q, new_hash, f.id, now, err, errlen) < 0 ||
+	    rotated_trim(q, f.id, err, errlen) < 0 ||
 	    sq_commit(q, err, errlen) < 0)
 		goto fail;
 	if (fam_out != NULL)

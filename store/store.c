@@ -13,6 +13,8 @@
 struct store *
 store_open(const char *datadir, unsigned flags, char *err, size_t errlen)
 {
+	struct store_conf conf;
+
 	if (datadir == NULL || datadir[0] == '\0') {
 		store_fail(err, errlen, "no data directory given");
 		return NULL;
@@ -21,7 +23,38 @@ store_open(const char *datadir, unsigned flags, char *err, size_t errlen)
 		store_fail(err, errlen, "a store cannot be created read-only");
 		return NULL;
 	}
+	if (store_is_uri(datadir))
+		return store_pg_open(datadir, flags, err, errlen);
+	if (strncmp(datadir, "sqlite:", 7) == 0)
+		return store_sqlite_open(datadir + 7, flags, err, errlen);
+	if (store_conf_load(datadir, &conf, err, errlen) < 0)
+		return NULL;
+	if (store_is_uri(conf.store))
+		return store_pg_open(conf.store, flags, err, errlen);
+	if (strncmp(conf.store, "sqlite:", 7) == 0)
+		return store_sqlite_open(conf.store + 7, flags, err, errlen);
 	return store_sqlite_open(datadir, flags, err, errlen);
+}
+
+const char *
+store_backend(struct store *s)
+{
+	return s->ops->name;
+}
+
+int
+store_unavailable(struct store *s)
+{
+	return s != NULL && s->ops->unavailable != NULL && s->ops->unavailable(s);
+}
+
+int
+store_set_lock_wait(struct store *s, unsigned ms)
+{
+	if (s == NULL || ms == 0 || ms > STORE_BUSY_TIMEOUT_MS ||
+	    s->ops->set_lock_wait == NULL)
+		return -1;
+	return s->ops->set_lock_wait(s, ms);
 }
 
 void
@@ -29,12 +62,6 @@ store_close(struct store *s)
 {
 	if (s != NULL)
 		s->ops->close(s);
-}
-
-int
-store_schema_version(void)
-{
-	return store_sqlite_schema_version();
 }
 
 int
@@ -319,6 +346,26 @@ store_check_profile(const struct cfg_profile *p, char *err, size_t errlen)
 	CHECK(p->description, sizeof(p->description), 0,
 	      "security profile description");
 	return store_check_vendor(&p->vendor, err, errlen);
+}
+
+int
+store_check_heartbeat(const struct store_heartbeat *h, char *err, size_t errlen)
+{
+	CHECK(h->node, sizeof(h->node), 1, "heartbeat node");
+	CHECK(h->program, sizeof(h->program), 1, "heartbeat program");
+	CHECK(h->serves, sizeof(h->serves), 0, "heartbeat serves");
+	return 0;
+}
+
+int
+store_check_counter(const char *name, int64_t window, int64_t add, char *err,
+                    size_t errlen)
+{
+	CHECK(name, STORE_COUNTER_NAME_MAX, 1, "counter name");
+	if (window <= 0 || add < 0)
+		return store_fail(err, errlen, "counter %s: window must be "
+		                  "positive and the increment not negative", name);
+	return 0;
 }
 
 /* ---- forwarding to the backend ------------------------------------------- */

@@ -3,10 +3,12 @@
  * oprovctl uses all of it; the daemons reach it only through the gate
  * (gate/gate.h), which keeps what they decide with in memory.
  *
- * Backend: SQLite, DATADIR/oprov.db (WAL, busy timeout, foreign keys on,
- * file mode 0600, also for the -wal and -shm files).  The backend sits
- * behind an internal table of operations (store_int.h) so a PostgreSQL
- * backend can be added without changing any caller.
+ * Backends: SQLite, DATADIR/oprov.db (WAL, busy timeout, foreign keys on,
+ * file mode 0600, also for the -wal and -shm files), the embedded default;
+ * PostgreSQL (libpq) for several nodes sharing one store.  Both sit behind
+ * an internal table of operations (store_int.h), run the same numbered
+ * migrations (schema.c) and answer every call the same way; which one a
+ * caller gets is decided by where the store is (see "where the store is").
  *
  * THREADS.  A `struct store` is one database connection with its prepared
  * statements: use it from one thread at a time.  Daemons open one store per
@@ -64,10 +66,11 @@ struct store;
 #define STORE_ERR_MAX 256
 
 #define STORE_DB_NAME "oprov.db"
-/* Every file of the SQLite store in DATADIR (the database and SQLite's WAL
- * and shared-memory files), for start-up's ownership and access checks. */
+/* Every file of the store in DATADIR (the SQLite database, SQLite's WAL
+ * and shared-memory files, and the config file that may name another
+ * store), for start-up's ownership and access checks. */
 #define STORE_DB_FILES { STORE_DB_NAME, STORE_DB_NAME "-wal", \
-                         STORE_DB_NAME "-shm", NULL }
+                         STORE_DB_NAME "-shm", "oprov.conf", NULL }
 /* How long a writer waits for another connection's transaction. */
 #define STORE_BUSY_TIMEOUT_MS 5000
 
@@ -97,6 +100,54 @@ struct store;
  * revoked family that long after the family's expiry, then purged. */
 #define STORE_ACCESS_MAX_LIFETIME (1440 * 60)
 
+/* ---- where the store is ----------------------------------------------------
+ * Every program names its store with one string, `where` (the -d argument):
+ *  - "postgresql://..." or "postgres://...": a libpq connection URI
+ *    (user, host, port, database, sslmode, ... as libpq reads them; a
+ *    password is better kept in ~/.pgpass or PGPASSFILE than here);
+ *  - "sqlite:DIR": the SQLite store DIR/oprov.db;
+ *  - anything else is a data directory DATADIR: its config file
+ *    DATADIR/oprov.conf (when present) may name the store with
+ *    `store = postgresql://...`; otherwise the store is DATADIR/oprov.db.
+ * The data directory also holds run/ (pid and statistics files) and files/
+ * (served files); with a URI given as -d it is $OPROV_DATADIR, else
+ * STORE_DATADIR_DEFAULT.
+ *
+ * DATADIR/oprov.conf: text, one `key = value` per line, blank lines and
+ * lines starting with '#' ignored, spaces around key and value ignored.
+ * Keys: `store` (as above, never "sqlite:" of another directory needed,
+ * but allowed) and `node` (this machine's node name: the name daemons put
+ * in heartbeats and bindings, and oprovctl checks against the publisher).
+ * An unknown key, a line without '=', a repeated key, a value over its
+ * limit, a line over STORE_CONF_LINE_MAX or a file over STORE_CONF_MAX is
+ * refused with the line number. */
+#define STORE_CONF_NAME "oprov.conf"
+#define STORE_CONF_MAX (64 * 1024)
+#define STORE_CONF_LINE_MAX 1024
+#define STORE_URI_MAX 1024
+#define STORE_DATADIR_DEFAULT "/var/lib/oprov"
+#define STORE_DATADIR_ENV "OPROV_DATADIR"
+struct store_conf {
+	char store[STORE_URI_MAX];      /* "" when not set */
+	char node[STORE_NAME_MAX];      /* "" when not set */
+};
+/* Parses a config file's text (len bytes, need not be terminated). 0 / -1. */
+int store_conf_parse(const char *text, size_t len, struct store_conf *out,
+                     char *err, size_t errlen);
+/* Reads DATADIR/oprov.conf; a missing file is an empty config.  0 / -1. */
+int store_conf_load(const char *datadir, struct store_conf *out, char *err,
+                    size_t errlen);
+/* 1 when `where` is a PostgreSQL URI. */
+int store_is_uri(const char *where);
+/* The data directory that goes with `where` (see above): `where` itself,
+ * the directory of "sqlite:DIR", or the default for a URI.  Borrowed from
+ * `where` or static. */
+const char *store_datadir(const char *where);
+/* This machine's node name: `node` of the data directory's config file,
+ * else the host name.  0 / -1. */
+int store_node_name(const char *where, char *out, size_t outlen, char *err,
+                    size_t errlen);
+
 /* ---- opening ------------------------------------------------------------ */
 enum store_open_flags {
 	STORE_CREATE = 1 << 0,   /* create DATADIR (0700) and the database */
@@ -104,13 +155,31 @@ enum store_open_flags {
 	STORE_READONLY = 1 << 2, /* no writes; schema must be current */
 };
 
-/* Opens DATADIR/oprov.db and applies pending schema migrations in one
- * transaction.  A database whose schema is newer than this program's is
+/* Opens the store `where` names (above) and applies pending schema
+ * migrations in one transaction.  For PostgreSQL, STORE_CREATE creates the
+ * schema in an existing database (the database itself is the DBA's: see
+ * docs/cluster.md) and STORE_EXCL refuses a database that has one.  A database whose schema is newer than this program's is
  * refused ("database schema version N is newer than this oprov (M); upgrade
  * oprov") and left untouched.  Returns NULL on failure. */
 struct store *store_open(const char *datadir, unsigned flags, char *err,
                          size_t errlen);
 void store_close(struct store *s);
+/* "sqlite" or "postgresql". */
+const char *store_backend(struct store *s);
+/* 1 when the call that just failed failed because the database could not
+ * be reached (connection refused or lost, or busy past the timeout): the
+ * caller answers "try again later" (503 + Retry-After), not "error".  The
+ * PostgreSQL backend reconnects on the next call, at most once per
+ * STORE_RECONNECT_MS, failing fast in between. */
+int store_unavailable(struct store *s);
+#define STORE_RECONNECT_MS 1000
+/* How long a call on this handle waits for a lock another writer holds
+ * before it fails as unavailable (store_unavailable: "try again later"):
+ * SQLite's busy timeout, PostgreSQL's lock_timeout and statement_timeout.
+ * A handle starts with STORE_BUSY_TIMEOUT_MS; a daemon answering requests
+ * sets less, so a held lock never holds its threads (1..STORE_BUSY_TIMEOUT_MS
+ * ms).  0 / -1. */
+int store_set_lock_wait(struct store *s, unsigned ms);
 
 /* The schema version this program writes. */
 int store_schema_version(void);
@@ -622,9 +691,19 @@ enum store_rotate_result {
 	STORE_ROTATE_REUSED = 2,  /* old was already rotated: family revoked */
 	STORE_ROTATE_INVALID = 3, /* unknown token, family expired or revoked */
 };
+/* Rotated tokens kept per family, newest first, for reuse detection: a
+ * token rotated out more than this many rotations ago is forgotten (it is
+ * then merely unknown, INVALID, and no longer revokes the family), so a
+ * family's rows stay bounded however often it is refreshed.  At the
+ * shortest access-token lifetime (1 minute) a phone refreshing on time
+ * covers the last STORE_FAMILY_ROTATED_KEEP minutes, at the default (60)
+ * that many hours. */
+#define STORE_FAMILY_ROTATED_KEEP 16
+#define STORE_FAMILY_ROTATED_KEEP_STR "16"
 /* Compare-and-swap in one transaction: if old_hash is the family's current
  * token and the family is live (expires > now), old becomes rotated and
- * new_hash current.  fam_out (may be NULL) receives the family for OK and
+ * new_hash current; the family's rotated tokens beyond
+ * STORE_FAMILY_ROTATED_KEEP are deleted.  fam_out (may be NULL) receives the family for OK and
  * REUSED.  Returns an enum store_rotate_result, or -1 on error. */
 int store_refresh_rotate(struct store *s, const char *old_hash,
                          const char *new_hash, int64_t now,
@@ -775,6 +854,90 @@ int store_binding_list(struct store *s, store_binding_cb cb, void *ctx,
  * number of rows deleted. */
 int store_purge(struct store *s, int64_t now, uint64_t *removed, char *err,
                 size_t errlen);
+
+/* ---- several nodes on one store ---------------------------------------------
+ * Waits up to timeout_ms for a change another connection committed, or
+ * until wake_fd (-1: none) is readable.  PostgreSQL: LISTEN/NOTIFY on the
+ * channel STORE_NOTIFY_CHANNEL, which every commit that moves a generation
+ * notifies; SQLite: the timeout (a plain sleep).  1 when a change was
+ * announced, 0 otherwise, -1 when the store cannot wait (unreachable: the
+ * caller sleeps on its own and tries again). */
+#define STORE_NOTIFY_CHANNEL "oprov_change"
+int store_wait_change(struct store *s, int wake_fd, unsigned timeout_ms,
+                      char *err, size_t errlen);
+
+/* The publisher: the node where cluster-wide settings (SIP OAuth mode,
+ * enterprise parameters) may be changed; "" (STORE_NOTFOUND) when none is
+ * recorded, which a single node runs without.  publisher_set checks that
+ * the node exists and moves the config generation. */
+int store_publisher_get(struct store *s, char *node, size_t nodelen,
+                        char *err, size_t errlen);
+int store_publisher_set(struct store *s, const char *node, char *err,
+                        size_t errlen);
+
+/* Each daemon's heartbeat: who, where, what it serves and when it was last
+ * seen.  put adds or replaces the row of (node, program). */
+#define STORE_PROGRAM_MAX 32
+/* A daemon writes one every few seconds (gate.h GATE_HEARTBEAT_S); one
+ * older than this is shown as stale. */
+#define STORE_HEARTBEAT_STALE 20
+#define STORE_SERVES_MAX 256
+struct store_heartbeat {
+	char node[STORE_NAME_MAX];
+	char program[STORE_PROGRAM_MAX];       /* "oprov-httpsd", ... */
+	int64_t pid;
+	char serves[STORE_SERVES_MAX];         /* e.g. "6971/tcp 6970/tcp 8443/tcp" */
+	int64_t started;
+	int64_t seen;
+};
+int store_heartbeat_put(struct store *s, const struct store_heartbeat *h,
+                        char *err, size_t errlen);
+typedef int (*store_heartbeat_cb)(void *ctx, const struct store_heartbeat *h);
+/* By node, then program. */
+int store_heartbeat_list(struct store *s, store_heartbeat_cb cb, void *ctx,
+                         char *err, size_t errlen);
+
+/* A counter every node shares (failed activation codes per address): adds
+ * `add` (0: only reads) to the counter `name` in its current window and
+ * puts the window's total in *hits.  A window starts at the first hit and
+ * lasts `window` seconds; a hit after it starts a new one.  One atomic
+ * statement, so concurrent nodes never lose a hit.  Expired counters go
+ * with store_purge. */
+#define STORE_COUNTER_NAME_MAX 128
+int store_counter_hit(struct store *s, const char *name, int64_t now,
+                      int64_t window, int64_t add, int64_t *hits, char *err,
+                      size_t errlen);
+
+/* store_purge, at most once per `interval` seconds across every process and
+ * node on this store: the first caller whose claim on the housekeeping row
+ * finds the last purge `interval` old runs it (in the same transaction),
+ * the others find it recent and do nothing.  *ran (may be NULL) tells
+ * which; `node` is recorded with the claim. */
+#define STORE_HOUSEKEEP_INTERVAL 60
+int store_housekeep(struct store *s, const char *node, int64_t now,
+                    int64_t interval, int *ran, uint64_t *removed, char *err,
+                    size_t errlen);
+
+/* ---- moving a store into PostgreSQL ------------------------------------------
+ * Copies every row of every table of the SQLite store in sqlite_dir into
+ * the PostgreSQL store at uri (created when absent; refused when it holds
+ * any data), in one PostgreSQL transaction, under the SQLite write lock (a
+ * running install's writers wait, up to STORE_BUSY_TIMEOUT_MS, then get
+ * "busy": store_unavailable), checks that every table has as many rows on
+ * both sides, and moves both generations so PostgreSQL nodes reload.  Then,
+ * unless STORE_MOVE_KEEP_SOURCE, the SQLite store is frozen in the same
+ * SQLite transaction: every later write to it fails ("moved"), so nothing
+ * a daemon still on it does after the copy is silently lost. */
+#define STORE_MOVE_KEEP_SOURCE 1
+struct store_move_report {
+	uint64_t tables, rows;
+	uint64_t devices, keys, families, revocations;
+};
+int store_move(const char *sqlite_dir, const char *uri, unsigned flags,
+               struct store_move_report *rep, char *err, size_t errlen);
+/* Writes DATADIR/oprov.conf (atomically, mode 0600) from conf. */
+int store_conf_write(const char *datadir, const struct store_conf *conf,
+                     char *err, size_t errlen);
 
 struct store_counts {
 	uint64_t devices, lines, profiles, pools, nodes;

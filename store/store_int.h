@@ -153,7 +153,19 @@
 	X(binding_list, int, (store_binding_cb cb, void *ctx), (cb, ctx)) \
 	/* housekeeping */ \
 	X(purge, int, (int64_t now, uint64_t *removed), (now, removed)) \
-	X(counts, int, (int64_t now, struct store_counts *out), (now, out))
+	X(counts, int, (int64_t now, struct store_counts *out), (now, out)) \
+	/* several nodes on one store */ \
+	X(wait_change, int, (int wake_fd, unsigned timeout_ms), (wake_fd, timeout_ms)) \
+	X(publisher_get, int, (char *node, size_t nodelen), (node, nodelen)) \
+	X(publisher_set, int, (const char *node), (node)) \
+	X(heartbeat_put, int, (const struct store_heartbeat *h), (h)) \
+	X(heartbeat_list, int, (store_heartbeat_cb cb, void *ctx), (cb, ctx)) \
+	X(counter_hit, int, (const char *name, int64_t now, int64_t window, \
+	                     int64_t add, int64_t *hits), \
+	  (name, now, window, add, hits)) \
+	X(housekeep, int, (const char *node, int64_t now, int64_t interval, \
+	                   int *ran, uint64_t *removed), \
+	  (node, now, interval, ran, removed))
 
 /* The full parameter and argument lists of an operation (see STORE_OPS). */
 #define STORE_OP_PARAMS(...) (struct store *s, __VA_ARGS__, char *err, size_t errlen)
@@ -167,6 +179,12 @@ struct store_ops {
 	int (*snapshot_begin)(struct store *s, int *opened, char *err,
 	                      size_t errlen);
 	void (*snapshot_end)(struct store *s, int opened);
+	/* 1 when the last failure was the database being out of reach (or
+	 * busy past the timeout), not a refusal: see store_unavailable(). */
+	int (*unavailable)(struct store *s);
+	/* How long a write waits for another writer's lock (store.h
+	 * store_set_lock_wait). */
+	int (*set_lock_wait)(struct store *s, unsigned ms);
 #define STORE_OP_MEMBER(name, ret, params, args) ret (*name) STORE_OP_PARAMS params;
 	STORE_OPS(STORE_OP_MEMBER)
 #undef STORE_OP_MEMBER
@@ -176,10 +194,19 @@ struct store {
 	const struct store_ops *ops;
 };
 
-/* The SQLite backend (sqlite.c). */
+/* The SQLite backend (sqlite.c): DIR/oprov.db. */
 struct store *store_sqlite_open(const char *datadir, unsigned flags,
                                 char *err, size_t errlen);
-int store_sqlite_schema_version(void);
+/* The PostgreSQL backend (pg.c): a libpq connection URI. */
+struct store *store_pg_open(const char *uri, unsigned flags, char *err,
+                            size_t errlen);
+
+/* ---- the schema (schema.c) ------------------------------------------------ */
+/* Migration i (0-based: it takes version i to i + 1) as SQL for SQLite
+ * (postgres 0) or PostgreSQL (1), malloc'd; NULL when out of range or out
+ * of memory. */
+char *store_migration_sql(int i, int postgres);
+
 
 /* ---- shared helpers (store.c) --------------------------------------------- */
 /* Formats into err (when not NULL) and returns -1. */
@@ -208,5 +235,10 @@ int store_check_device(const struct cfg_device *d, char *err, size_t errlen);
 int store_check_node(const struct cfg_node *n, char *err, size_t errlen);
 int store_check_pool(const struct cfg_pool *p, char *err, size_t errlen);
 int store_check_profile(const struct cfg_profile *p, char *err, size_t errlen);
+int store_check_heartbeat(const struct store_heartbeat *h, char *err,
+                          size_t errlen);
+/* A counter name within STORE_COUNTER_NAME_MAX, window > 0, add >= 0. */
+int store_check_counter(const char *name, int64_t window, int64_t add,
+                        char *err, size_t errlen);
 
 #endif

@@ -28,7 +28,8 @@ usage(FILE *f)
 "usage: oprov-tftpd -d DATADIR [options]\n"
 "Read-only TFTP server (RFC 1350, 2347, 2348, 2349, 7440) for oprov.\n"
 "\n"
-"  -d, --datadir DIR        oprov data directory (required)\n"
+"  -d, --datadir DIR|URI    oprov data directory (required), or a postgresql://\n"
+"                           URI (see oprov-httpsd(8))\n"
 "  -f, --foreground         stay in the foreground, log to stderr\n"
 "  -v, --verbose            also log every transfer (debug level)\n"
 "  -u, --user USER          drop privileges to USER after binding\n"
@@ -205,7 +206,8 @@ parse_args(int argc, char **argv, struct tftpd *t)
 		return 2;
 	}
 	if (t->files == NULL) {
-		snprintf(t->files_buf, sizeof(t->files_buf), "%s/files", t->datadir);
+		snprintf(t->files_buf, sizeof(t->files_buf), "%s/files",
+		         store_datadir(t->datadir));
 		t->files = t->files_buf;
 	}
 	t->cfg.files = t->files;
@@ -250,7 +252,7 @@ main(int argc, char **argv)
 	log_set_level(t.verbose ? LOG_DEBUG : LOG_INFO);
 	memset(&ds, 0, sizeof(ds));
 	ds.prog = "oprov-tftpd";
-	ds.datadir = t.datadir;
+	ds.datadir = store_datadir(t.datadir);
 	ds.user = t.user;
 	ds.foreground = t.foreground;
 	ds.store_files = store_files;

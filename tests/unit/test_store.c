@@ -1,9 +1,17 @@
 /* Unit tests for store/: schema, every record, transactions, generations,
- * token state.  Each test gets its own temporary data directory. */
+ * token state.  Each test gets its own temporary data directory.
+ *
+ * Both backends run the whole suite: with OPROV_TEST_PG set to a
+ * PostgreSQL URI (tests/unit/test_store_pg.sh starts a private server),
+ * each test's data directory holds an oprov.conf naming a schema of its
+ * own in that database, so every store_open(dir, ...) below reaches
+ * PostgreSQL.  The few tests about SQLite's files check the same property
+ * through the database on PostgreSQL, or say why it does not apply. */
 #include "config.h"
 
 #include <dirent.h>
 #include <criterion/criterion.h>
+#include <libpq-fe.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,16 +22,72 @@
 #include <unistd.h>
 
 #include "store/store.h"
+#include "store/store_int.h"     /* store_migration_sql */
 
 static char dir[64];
 static char err[STORE_ERR_MAX];
 static struct store *S;
 
+static char schema[64];           /* PostgreSQL: this test's schema */
+
+/* PostgreSQL: one statement on a connection of our own (in the test's
+ * schema when `in_schema`); the first column of the first row, if any,
+ * into out.  Returns the number of rows, -1 on error. */
+static int
+pg_sql(int in_schema, const char *sql, char *out, size_t outlen)
+{
+	const char *uri = getenv("OPROV_TEST_PG");
+	PGconn *c = PQconnectdb(uri);
+	PGresult *res;
+	char set[128];
+	int n = -1;
+
+	cr_assert_eq(PQstatus(c), CONNECTION_OK, "%s", PQerrorMessage(c));
+	PQclear(PQexec(c, "SET client_min_messages = warning"));
+	if (in_schema) {
+		snprintf(set, sizeof(set), "SET search_path = %s", schema);
+		PQclear(PQexec(c, set));
+	}
+	res = PQexec(c, sql);
+	if (PQresultStatus(res) == PGRES_TUPLES_OK ||
+	    PQresultStatus(res) == PGRES_COMMAND_OK) {
+		n = PQntuples(res);
+		if (out != NULL && n > 0)
+			snprintf(out, outlen, "%s", PQgetvalue(res, 0, 0));
+	}
+	PQclear(res);
+	PQfinish(c);
+	return n;
+}
+
+static int
+on_pg(void)
+{
+	return getenv("OPROV_TEST_PG") != NULL;
+}
+
 static void
 setup(void)
 {
+	char sql[128], conf[600], path[128];
+	const char *uri = getenv("OPROV_TEST_PG");
+	FILE *f;
+
 	snprintf(dir, sizeof(dir), "/tmp/oprov-test-store-XXXXXX");
 	cr_assert_not_null(mkdtemp(dir));
+	if (uri == NULL)
+		return;
+	snprintf(schema, sizeof(schema), "t_%ld_%ld", (long)getpid(),
+	         (long)random());
+	snprintf(sql, sizeof(sql), "CREATE SCHEMA %s", schema);
+	cr_assert_eq(pg_sql(0, sql, NULL, 0), 0);
+	snprintf(conf, sizeof(conf), "# this test's schema\nstore = %s%s"
+	         "options=-csearch_path%%3D%s\n", uri,
+	         strchr(uri, '?') ? "&" : "?", schema);
+	snprintf(path, sizeof(path), "%s/oprov.conf", dir);
+	cr_assert_not_null(f = fopen(path, "w"));
+	fputs(conf, f);
+	fclose(f);
 }
 
 static void
@@ -48,6 +112,12 @@ teardown(void)
 	}
 	closedir(d);
 	rmdir(dir);
+	if (on_pg()) {
+		char sql[128];
+
+		snprintf(sql, sizeof(sql), "DROP SCHEMA %s CASCADE", schema);
+		pg_sql(0, sql, NULL, 0);
+	}
 }
 
 TestSuite(store, .init = setup, .fini = teardown);
@@ -119,13 +189,20 @@ add_device(struct store *s, const char *name, const char *profile)
 
 /* ---- opening and schema --------------------------------------------------- */
 
+/* The schema version the database records: PRAGMA user_version, or the
+ * row of oprov_schema on PostgreSQL. */
 static int
 db_user_version(const char *path)
 {
 	sqlite3 *db;
 	sqlite3_stmt *st;
+	char pv[32] = "-1";
 	int v = -1;
 
+	if (on_pg()) {
+		pg_sql(1, "SELECT version FROM oprov_schema", pv, sizeof(pv));
+		return atoi(pv);
+	}
 	cr_assert_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL),
 	             SQLITE_OK);
 	cr_assert_eq(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL),
@@ -206,6 +283,24 @@ Test(store, newer_schema_refused_and_untouched)
 	add_profile(S, "P", 0);
 	store_close(S);
 	S = NULL;
+	if (on_pg()) {
+		/* the database is left as it was: version and rows */
+		char n[16] = "";
+
+		snprintf(sql, sizeof(sql), "UPDATE oprov_schema SET version = %d",
+		         newer);
+		cr_assert_eq(pg_sql(1, sql, NULL, 0), 0);
+		cr_assert_null(store_open(dir, 0, err, sizeof(err)));
+		snprintf(want, sizeof(want), "database schema version %d is newer "
+		         "than this oprov (%d); upgrade oprov", newer,
+		         store_schema_version());
+		cr_assert_str_eq(err, want);
+		cr_assert_null(store_open(dir, STORE_CREATE, err, sizeof(err)));
+		cr_assert_eq(db_user_version(NULL), newer);
+		pg_sql(1, "SELECT count(*) FROM profile", n, sizeof(n));
+		cr_assert_str_eq(n, "1");
+		return;
+	}
 	snprintf(path, sizeof(path), "%s/oprov.db", dir);
 	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
 	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", newer);
@@ -243,8 +338,13 @@ file_mode(const char *name)
 
 Test(store, files_are_0600)
 {
-	mode_t old = umask(0);          /* the most permissive umask */
+	mode_t old;
 	struct cfg_cluster c = { .sip_oauth_mode = 1 };
+
+	if (on_pg())
+		cr_skip_test("PostgreSQL keeps no oprov file; access is the "
+		             "database's roles (docs/cluster.md)");
+	old = umask(0);                 /* the most permissive umask */
 
 	S = open_new();
 	umask(old);
@@ -1765,6 +1865,24 @@ Test(store, failed_migration_rolls_back)
 	sqlite3_stmt *st;
 	int tables = -1;
 
+	if (on_pg()) {
+		char n[16] = "";
+
+		/* an empty store (version 0) with a table in the way of a
+		 * later statement of migration 1 */
+		cr_assert_eq(pg_sql(1, "CREATE TABLE oprov_schema (id BIGINT"
+		                    " PRIMARY KEY, version BIGINT NOT NULL);"
+		                    " INSERT INTO oprov_schema VALUES (1, 0);"
+		                    " CREATE TABLE sip_binding (x BIGINT)", NULL,
+		                    0), 0);
+		cr_assert_null(store_open(dir, 0, err, sizeof(err)));
+		cr_assert_not_null(strstr(err, "schema migration 1"), "%s", err);
+		cr_assert_eq(db_user_version(NULL), 0);
+		pg_sql(1, "SELECT count(*) FROM pg_tables WHERE schemaname ="
+		       " current_schema()", n, sizeof(n));
+		cr_assert_str_eq(n, "2", "migration left %s tables", n);
+		return;
+	}
 	snprintf(path, sizeof(path), "%s/oprov.db", dir);
 	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
 	/* a table in the way of a later statement of migration 1 */
@@ -1790,6 +1908,8 @@ Test(store, loose_mode_is_tightened_on_open)
 {
 	char path[128];
 
+	if (on_pg())
+		cr_skip_test("PostgreSQL keeps no oprov file to tighten");
 	S = open_new();
 	store_close(S);
 	S = NULL;
@@ -2068,4 +2188,296 @@ Test(store, device_action_lifecycle)
 	cr_assert_eq(store_device_delete(S, "SEP0000000000AC", 20, err, sizeof(err)), 0);
 	cr_assert_eq(store_action_get(S, "SEP0000000000AC", &a, err, sizeof(err)),
 	             STORE_NOTFOUND);
+}
+
+/* ---- several nodes on one store ------------------------------------------------ */
+
+static int
+count_heartbeat(void *ctx, const struct store_heartbeat *h)
+{
+	(void)h;
+	(*(size_t *)ctx)++;
+	return 0;
+}
+
+Test(store, conf_file_parses_and_refuses)
+{
+	struct store_conf c;
+	char big[STORE_CONF_LINE_MAX + 8];
+	static const char good[] =
+		"# comment\n\n  node = b.example.com  \r\n"
+		"store=postgresql://oprov@db.example.com/oprov?sslmode=verify-full\n";
+	static const struct {
+		const char *text, *says;
+	} bad[] = {
+		{ "nodes = x\n", "unknown key" },
+		{ "node x\n", "expected `key = value`" },
+		{ "node = a\nnode = b\n", "line 2: node given twice" },
+		{ "node =\n", "empty value" },
+		{ "store = mysql://x\n", "expected postgresql://" },
+		{ "node = a\0b\n", "NUL" },
+	};
+
+	cr_assert_eq(store_conf_parse(good, sizeof(good) - 1, &c, err,
+	                              sizeof(err)), 0, "%s", err);
+	cr_assert_str_eq(c.node, "b.example.com");
+	cr_assert_str_eq(c.store, "postgresql://oprov@db.example.com/oprov?"
+	                 "sslmode=verify-full");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		size_t len = strlen(bad[i].text);
+
+		if (i == 5)
+			len = 11;
+		cr_assert_eq(store_conf_parse(bad[i].text, len, &c, err,
+		                              sizeof(err)), -1, "%s", bad[i].text);
+		cr_assert_not_null(strstr(err, bad[i].says), "%s: %s", bad[i].text,
+		                   err);
+	}
+	memset(big, 'x', sizeof(big));
+	memcpy(big, "node = ", 7);
+	cr_assert_eq(store_conf_parse(big, sizeof(big), &c, err, sizeof(err)), -1);
+	cr_assert_not_null(strstr(err, "longer than"), "%s", err);
+	memset(big, 'x', sizeof(big));
+	memcpy(big, "node = ", 7);
+	big[STORE_NAME_MAX + 10] = '\n';
+	cr_assert_eq(store_conf_parse(big, STORE_NAME_MAX + 11, &c, err,
+	                              sizeof(err)), -1);
+	cr_assert_not_null(strstr(err, "node: longer than"), "%s", err);
+	cr_assert_eq(store_is_uri("postgres://x"), 1);
+	cr_assert_eq(store_is_uri("/var/lib/oprov"), 0);
+	cr_assert_str_eq(store_datadir("sqlite:/srv/x"), "/srv/x");
+	cr_assert_str_eq(store_datadir("/srv/y"), "/srv/y");
+}
+
+Test(store, migrations_in_postgresql_words)
+{
+	for (int i = 0; i < store_schema_version(); i++) {
+		char *sq = store_migration_sql(i, 0), *pg = store_migration_sql(i, 1);
+
+		cr_assert_not_null(sq);
+		cr_assert_not_null(pg);
+		cr_assert_null(strstr(pg, "WITHOUT ROWID"), "migration %d", i + 1);
+		cr_assert_null(strstr(pg, "AUTOINCREMENT"), "migration %d", i + 1);
+		cr_assert_null(strstr(pg, "INTEGER"), "migration %d", i + 1);
+		/* quoted text is left alone */
+		if (strstr(sq, "''") != NULL)
+			cr_assert_not_null(strstr(pg, "''"));
+		free(sq);
+		free(pg);
+	}
+	{
+		char *m1 = store_migration_sql(0, 1);
+
+		cr_assert_not_null(strstr(m1, "id BIGINT GENERATED BY DEFAULT AS "
+		                          "IDENTITY PRIMARY KEY,  purpose"), "%.200s", m1);
+		cr_assert_not_null(strstr(m1, "name TEXT COLLATE \"C\" PRIMARY KEY"));
+		free(m1);
+	}
+	cr_assert_null(store_migration_sql(store_schema_version(), 1));
+	cr_assert_null(store_migration_sql(-1, 0));
+}
+
+Test(store, counter_windows_and_concurrent_hits)
+{
+	int64_t hits = -1;
+	pid_t pids[4];
+
+	S = open_new();
+	cr_assert_eq(store_counter_hit(S, "k", 1000, 60, 0, &hits, err,
+	                               sizeof(err)), 0, "%s", err);
+	cr_assert_eq(hits, 0);
+	for (int i = 1; i <= 3; i++) {
+		cr_assert_eq(store_counter_hit(S, "k", 1000 + i, 60, 1, &hits, err,
+		                               sizeof(err)), 0, "%s", err);
+		cr_assert_eq(hits, i);
+	}
+	cr_assert_eq(store_counter_hit(S, "k", 1060, 60, 0, &hits, err,
+	                               sizeof(err)), 0);
+	cr_assert_eq(hits, 3);
+	/* the window started with the first hit, at 1001: at 1061 it is over */
+	cr_assert_eq(store_counter_hit(S, "k", 1061, 60, 0, &hits, err,
+	                               sizeof(err)), 0);
+	cr_assert_eq(hits, 0);
+	cr_assert_eq(store_counter_hit(S, "k", 1061, 60, 1, &hits, err,
+	                               sizeof(err)), 0);
+	cr_assert_eq(hits, 1);
+	cr_assert_eq(store_counter_hit(S, "", 1060, 60, 1, &hits, err,
+	                               sizeof(err)), -1);
+	cr_assert_eq(store_counter_hit(S, "k", 1060, 0, 1, &hits, err,
+	                               sizeof(err)), -1);
+	/* four processes, 25 hits each, none lost */
+	for (int i = 0; i < 4; i++) {
+		pids[i] = fork();
+		cr_assert_neq(pids[i], -1);
+		if (pids[i] == 0) {
+			char e[STORE_ERR_MAX];
+			struct store *s = store_open(dir, 0, e, sizeof(e));
+			int64_t h;
+			int bad = s == NULL;
+
+			for (int k = 0; k < 25 && !bad; k++)
+				bad = store_counter_hit(s, "c", 5000, 600, 1, &h, e,
+				                        sizeof(e)) != 0;
+			store_close(s);
+			_exit(bad);
+		}
+	}
+	for (int i = 0; i < 4; i++) {
+		int st;
+
+		cr_assert_eq(waitpid(pids[i], &st, 0), pids[i]);
+		cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	}
+	cr_assert_eq(store_counter_hit(S, "c", 5001, 600, 0, &hits, err,
+	                               sizeof(err)), 0);
+	cr_assert_eq(hits, 100);
+	/* expired counters go with the purge */
+	cr_assert_eq(store_purge(S, 10000, NULL, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_counter_hit(S, "c", 5001, 600, 0, &hits, err,
+	                               sizeof(err)), 0);
+	cr_assert_eq(hits, 0);
+}
+
+/* issue 11 item 14: a family keeps its newest STORE_FAMILY_ROTATED_KEEP
+ * rotated tokens (reuse detection) and forgets older ones. */
+Test(store, rotated_tokens_per_family_bounded)
+{
+	struct store_family f;
+	char h[16], nh[16];
+	int cur, rounds = STORE_FAMILY_ROTATED_KEEP + 24;
+
+	S = open_new();
+	memset(&f, 0, sizeof(f));
+	snprintf(f.id, sizeof(f.id), "famtrim");
+	f.created = 100;
+	f.expires = 100000;
+	cr_assert_eq(store_family_create(S, &f, "t0", err, sizeof(err)), 0, "%s", err);
+	for (int i = 0; i < rounds; i++) {
+		snprintf(h, sizeof(h), "t%d", i);
+		snprintf(nh, sizeof(nh), "t%d", i + 1);
+		cr_assert_eq(store_refresh_rotate(S, h, nh, 200 + i, NULL, err,
+		                                  sizeof(err)), STORE_ROTATE_OK, "%s", err);
+	}
+	/* t<rounds> current; the KEEP before it rotated and known; older gone */
+	for (int i = 0; i <= rounds; i++) {
+		int known = i >= rounds - STORE_FAMILY_ROTATED_KEEP;
+
+		snprintf(h, sizeof(h), "t%d", i);
+		cr_assert_eq(store_refresh_find(S, h, &f, &cur, err, sizeof(err)),
+		             known ? 0 : STORE_NOTFOUND, "t%d: %s", i, err);
+		if (known)
+			cr_assert_eq(cur, i == rounds, "t%d", i);
+	}
+	/* the oldest one kept still revokes the family when it comes back */
+	snprintf(h, sizeof(h), "t%d", rounds - STORE_FAMILY_ROTATED_KEEP);
+	cr_assert_eq(store_refresh_rotate(S, h, "tx", 1000, NULL, err, sizeof(err)),
+	             STORE_ROTATE_REUSED);
+}
+
+Test(store, housekeeping_runs_once_per_interval)
+{
+	struct store *other;
+	uint64_t removed;
+	int ran = -1;
+
+	S = open_new();
+	other = store_open(dir, 0, err, sizeof(err));
+	cr_assert_not_null(other, "%s", err);
+	add_profile(S, "P", 1);
+	add_device(S, "SEP0000000000E1", "P");
+	cr_assert_eq(store_code_issue(S, "SEP0000000000E1", "hx", 100, 200, err,
+	                              sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_housekeep(S, "a", 1000, 60, &ran, &removed, err,
+	                             sizeof(err)), 0, "%s", err);
+	cr_assert_eq(ran, 1);
+	cr_assert_eq(removed, 1);               /* the expired code */
+	cr_assert_eq(store_housekeep(other, "b", 1030, 60, &ran, NULL, err,
+	                             sizeof(err)), 0, "%s", err);
+	cr_assert_eq(ran, 0, "a second node purged within the interval");
+	cr_assert_eq(store_housekeep(other, "b", 1060, 60, &ran, NULL, err,
+	                             sizeof(err)), 0, "%s", err);
+	cr_assert_eq(ran, 1);
+	store_close(other);
+}
+
+Test(store, publisher_and_heartbeats)
+{
+	struct store_generation g0, g1;
+	struct store_heartbeat h;
+	char pub[STORE_NAME_MAX];
+	size_t n = 0;
+	struct cfg_node nd;
+
+	S = open_new();
+	cr_assert_eq(store_publisher_get(S, pub, sizeof(pub), err, sizeof(err)),
+	             STORE_NOTFOUND);
+	cr_assert_eq(store_publisher_set(S, "nope", err, sizeof(err)),
+	             STORE_NOTFOUND);
+	memset(&nd, 0, sizeof(nd));
+	snprintf(nd.name, sizeof(nd.name), "a.example.com");
+	cr_assert_eq(store_node_put(S, &nd, err, sizeof(err)), 0, "%s", err);
+	gen(S, &g0);
+	cr_assert_eq(store_publisher_set(S, "a.example.com", err, sizeof(err)), 0,
+	             "%s", err);
+	gen(S, &g1);
+	cr_assert_eq(g1.config, g0.config + 1);
+	cr_assert_eq(store_publisher_get(S, pub, sizeof(pub), err, sizeof(err)), 0);
+	cr_assert_str_eq(pub, "a.example.com");
+
+	memset(&h, 0, sizeof(h));
+	snprintf(h.node, sizeof(h.node), "a.example.com");
+	snprintf(h.program, sizeof(h.program), "oprov-httpsd");
+	snprintf(h.serves, sizeof(h.serves), "https-config 6971/tcp");
+	h.pid = 42;
+	h.started = 100;
+	h.seen = 105;
+	cr_assert_eq(store_heartbeat_put(S, &h, err, sizeof(err)), 0, "%s", err);
+	h.seen = 110;
+	cr_assert_eq(store_heartbeat_put(S, &h, err, sizeof(err)), 0, "%s", err);
+	snprintf(h.program, sizeof(h.program), "oprov-sipd");
+	cr_assert_eq(store_heartbeat_put(S, &h, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_heartbeat_list(S, count_heartbeat, &n, err,
+	                                  sizeof(err)), 0, "%s", err);
+	cr_assert_eq(n, 2);
+	h.node[0] = '\0';
+	cr_assert_eq(store_heartbeat_put(S, &h, err, sizeof(err)), -1);
+}
+
+Test(store, wait_change_is_woken_by_a_commit_elsewhere)
+{
+	struct store *other;
+	struct cfg_cluster c = { .sip_oauth_mode = 1 };
+	struct timespec t0, t1;
+	int fds[2], rc;
+	double ms;
+
+	S = open_new();
+	other = store_open(dir, 0, err, sizeof(err));
+	cr_assert_not_null(other, "%s", err);
+	/* the first call may announce "read now" (PostgreSQL: just listening) */
+	cr_assert_geq(store_wait_change(S, -1, 10, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_wait_change(S, -1, 10, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_cluster_set(other, &c, err, sizeof(err)), 0, "%s", err);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = store_wait_change(S, -1, 2000, err, sizeof(err));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (double)(t1.tv_sec - t0.tv_sec) * 1000 +
+	     (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+	if (on_pg()) {
+		cr_assert_eq(rc, 1, "no notification: %s", err);
+		cr_assert_lt(ms, 500, "notified only after %.0f ms", ms);
+	} else {
+		cr_assert_eq(rc, 0);    /* SQLite: the timeout, a plain sleep */
+		cr_assert_geq(ms, 1900);
+	}
+	/* a readable wake fd ends the wait at once */
+	cr_assert_eq(pipe(fds), 0);
+	cr_assert_eq(write(fds[1], "x", 1), 1);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	cr_assert_eq(store_wait_change(S, fds[0], 5000, err, sizeof(err)), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	cr_assert_lt(t1.tv_sec - t0.tv_sec, 2);
+	close(fds[0]);
+	close(fds[1]);
+	store_close(other);
 }
