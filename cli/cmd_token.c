@@ -202,7 +202,8 @@ verify_against(struct cli *c, const struct cli_cmd *self, struct verify *v)
 {
 	char err[CLI_ERR_MAX];
 
-	if (cli_store_exists(c)) {
+	/* A store elsewhere (a URI, one oprov.conf names) is there to open. */
+	if (!cli_store_local(c) || cli_store_exists(c)) {
 		if ((v->s = cli_store_open(c)) == NULL)
 			return CLI_FAIL;
 		if ((v->issuer == NULL && cli_issuer(v->s, v->iss, sizeof(v->iss), err,
