@@ -48,8 +48,9 @@ TESTS += tests/unit/test_store
 TESTS += tests/unit/test_store_pg.sh
 EXTRA_DIST += tests/unit/test_store_pg.sh tests/cluster/pg.sh
 # Three nodes on one private PostgreSQL (issue 15), skipped likewise.
-TESTS += tests/cluster/cluster.sh tests/cluster/migrate.sh
-EXTRA_DIST += tests/cluster/cluster.sh tests/cluster/cluster_nodes.py tests/cluster/migrate.sh
+TESTS += tests/cluster/cluster.sh tests/cluster/migrate.sh tests/cluster/smoke_pg.sh
+EXTRA_DIST += tests/cluster/cluster.sh tests/cluster/cluster_nodes.py tests/cluster/migrate.sh \
+	tests/cluster/smoke_pg.sh
 tests_unit_test_store_SOURCES = tests/unit/test_store.c
 tests_unit_test_store_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) $(JANSSON_CFLAGS) $(OPENSSL_CFLAGS) $(LIBPQ_CFLAGS)
 tests_unit_test_store_LDADD = $(STORE_LIBS) $(CRITERION_LIBS)

@@ -76,6 +76,12 @@ D=$tmp/d
 MAC=001122334455
 DEV=SEP$MAC
 ctl() { "$CTL" -d "$D" "$@"; }
+# tests/cluster/smoke_pg.sh runs this script on PostgreSQL: the store is
+# the one DATADIR/oprov.conf names.
+if [ -n "${OPROV_TEST_STORE_URI:-}" ]; then
+	mkdir -p "$D" && printf 'store = %s\n' "$OPROV_TEST_STORE_URI" >"$D/oprov.conf" &&
+		chmod 600 "$D/oprov.conf" || fail "oprov.conf"
+fi
 
 ctl init --hostname localhost >"$tmp/init.out" 2>&1 || { cat "$tmp/init.out"; fail "init"; }
 ctl sipoauth-mode enable >/dev/null || fail "sipoauth-mode enable"

@@ -52,6 +52,12 @@ print(" ".join(str(s.getsockname()[1]) for s in ss))
 CP=$1 HP=$2 OP=$3 SP=$4
 D=$tmp/d
 ctl() { "$CTL" -d "$D" "$@"; }
+# tests/cluster/smoke_pg.sh runs this script on PostgreSQL: the store is
+# the one DATADIR/oprov.conf names.
+if [ -n "${OPROV_TEST_STORE_URI:-}" ]; then
+	mkdir -p "$D" && printf 'store = %s\n' "$OPROV_TEST_STORE_URI" >"$D/oprov.conf" &&
+		chmod 600 "$D/oprov.conf" || fail "oprov.conf"
+fi
 ctl init --hostname localhost --issuer "https://localhost:$OP" >"$tmp/init.log" 2>&1 || fail "init"
 ctl sipoauth-mode enable >/dev/null || fail "sipoauth-mode"
 ctl cluster mixed-mode enable >/dev/null || fail "mixed-mode"

@@ -2113,6 +2113,216 @@ Test(store, shared_lines_and_model_loads)
 	cr_assert_eq(store_model_load_unset(S, "8845", err, sizeof(err)), STORE_NOTFOUND);
 }
 
+/* The configs records on both backends: dial plans, softkey templates and
+ * feature policies round trip and cannot be deleted while a device names
+ * them; vendor settings and key expansion modules of devices and profiles
+ * come back as written; the keyed certificate roles and their promotion;
+ * mixed mode; a public client; a binding's firmware and Path. */
+static int
+count_dialplan(void *ctx, const struct cfg_dialplan *p)
+{
+	cr_assert_str_eq(p->name, "DP1");
+	cr_assert_eq(p->count, 2);
+	(*(int *)ctx)++;
+	return 0;
+}
+
+static int
+count_softkeys(void *ctx, const struct cfg_softkeys *k)
+{
+	(void)k;
+	(*(int *)ctx)++;
+	return 0;
+}
+
+static int
+count_fpolicy(void *ctx, const struct cfg_fpolicy *f)
+{
+	(void)f;
+	(*(int *)ctx)++;
+	return 0;
+}
+
+static void
+named_records_put(struct store *s)
+{
+	struct cfg_dialplan dp;
+	struct cfg_softkeys sk;
+	struct cfg_fpolicy fp;
+
+	cfg_dialplan_init(&dp, "DP1");
+	snprintf(dp.description, sizeof(dp.description), "office");
+	cr_assert_eq(cfg_dialrule_parse("9.:3:%1", &dp.rules[0], err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(cfg_dialrule_parse("1..:5", &dp.rules[1], err, sizeof(err)), 0, "%s", err);
+	dp.count = 2;
+	cr_assert_eq(store_dialplan_put(s, &dp, err, sizeof(err)), 0, "%s", err);
+	cfg_softkeys_init(&sk, "SK1");
+	cr_assert_eq(cfg_softkeys_set(&sk, "on-hook=Redial,NewCall", err, sizeof(err)), 0,
+	             "%s", err);
+	cr_assert_eq(store_softkeys_put(s, &sk, err, sizeof(err)), 0, "%s", err);
+	cfg_fpolicy_init(&fp, "FP1");
+	cr_assert_eq(cfg_fpolicy_set(&fp, "forward-all", 0, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_fpolicy_put(s, &fp, err, sizeof(err)), 0, "%s", err);
+}
+
+Test(store, named_records_and_vendor_settings)
+{
+	struct cfg_dialplan dp;
+	struct cfg_softkeys sk, want_sk;
+	struct cfg_fpolicy fp;
+	struct cfg_device d;
+	struct cfg_profile pr;
+	int n = 0;
+
+	S = open_new();
+	named_records_put(S);
+	cr_assert_eq(store_dialplan_get(S, "DP1", &dp, err, sizeof(err)), 0, "%s", err);
+	cr_assert_str_eq(dp.description, "office");
+	cr_assert_eq(dp.count, 2);
+	cr_assert_str_eq(dp.rules[0].match, "9.");
+	cr_assert_str_eq(dp.rules[0].rewrite, "%1");
+	cr_assert_eq(dp.rules[1].timeout, 5);
+	cr_assert_eq(store_dialplan_list(S, count_dialplan, &n, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(store_softkeys_get(S, "SK1", &sk, err, sizeof(err)), 0, "%s", err);
+	cfg_softkeys_init(&want_sk, "SK1");
+	cr_assert_eq(cfg_softkeys_set(&want_sk, "on-hook=Redial,NewCall", err, sizeof(err)), 0);
+	cr_assert_eq(memcmp(sk.keys, want_sk.keys, sizeof(sk.keys)), 0);
+	n = 0;
+	cr_assert_eq(store_softkeys_list(S, count_softkeys, &n, err, sizeof(err)), 0);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(store_fpolicy_get(S, "FP1", &fp, err, sizeof(err)), 0, "%s", err);
+	n = 0;
+	for (size_t i = 0; i < CFG_FEATURES; i++)
+		n += fp.enabled[i] == 0 ? 1 : fp.enabled[i] > 0 ? 100 : 0;
+	cr_assert_eq(n, 1, "one feature off, none on");
+	n = 0;
+	cr_assert_eq(store_fpolicy_list(S, count_fpolicy, &n, err, sizeof(err)), 0);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(store_dialplan_get(S, "DP2", &dp, err, sizeof(err)), STORE_NOTFOUND);
+
+	add_profile(S, "P", 1);
+	cr_assert_eq(store_profile_get(S, "P", &pr, err, sizeof(err)), 0);
+	pr.vendor.count = 1;
+	snprintf(pr.vendor.kv[0].key, sizeof(pr.vendor.kv[0].key), "web-access");
+	snprintf(pr.vendor.kv[0].value, sizeof(pr.vendor.kv[0].value), "off");
+	cr_assert_eq(store_profile_put(S, &pr, err, sizeof(err)), 0, "%s", err);
+	memset(&pr, 0, sizeof(pr));
+	cr_assert_eq(store_profile_get(S, "P", &pr, err, sizeof(err)), 0);
+	cr_assert_eq(pr.vendor.count, 1);
+	cr_assert_str_eq(pr.vendor.kv[0].value, "off");
+
+	make_device(&d, "SEP0000000000B1", "P", 1);
+	snprintf(d.dialplan, sizeof(d.dialplan), "DP1");
+	snprintf(d.softkeys, sizeof(d.softkeys), "SK1");
+	snprintf(d.feature_policy, sizeof(d.feature_policy), "FP1");
+	d.kem_count = 2;
+	snprintf(d.kem_type, sizeof(d.kem_type), "BEKEM");
+	d.vendor.count = 2;
+	snprintf(d.vendor.kv[0].key, sizeof(d.vendor.kv[0].key), "pc-port");
+	snprintf(d.vendor.kv[0].value, sizeof(d.vendor.kv[0].value), "off");
+	snprintf(d.vendor.kv[1].key, sizeof(d.vendor.kv[1].key), "bluetooth");
+	snprintf(d.vendor.kv[1].value, sizeof(d.vendor.kv[1].value), "on");
+	cr_assert_eq(store_device_put(S, &d, STORE_PUT_NEW, err, sizeof(err)), 0, "%s", err);
+	memset(&d, 0, sizeof(d));
+	cr_assert_eq(store_device_get(S, "sep0000000000b1", &d, err, sizeof(err)), 0);
+	cr_assert_str_eq(d.dialplan, "DP1");
+	cr_assert_str_eq(d.softkeys, "SK1");
+	cr_assert_str_eq(d.feature_policy, "FP1");
+	cr_assert_eq(d.kem_count, 2);
+	cr_assert_str_eq(d.kem_type, "BEKEM");
+	cr_assert_eq(d.vendor.count, 2);
+	cr_assert_str_eq(d.vendor.kv[0].key, "bluetooth", "read back in name order");
+	cr_assert_str_eq(d.vendor.kv[1].value, "off");
+	cr_assert_eq(store_dialplan_delete(S, "DP1", err, sizeof(err)), -1);
+	cr_assert_str_eq(err, "dial plan DP1 is in use by device SEP0000000000B1 (and maybe "
+	                 "others); a dial plan in use cannot be deleted");
+	snprintf(d.dialplan, sizeof(d.dialplan), "NOPE");
+	cr_assert_eq(store_device_put(S, &d, 0, err, sizeof(err)), -1);
+	cr_assert_str_eq(err, "device SEP0000000000B1: dial plan NOPE does not exist");
+	cr_assert_eq(store_device_delete(S, "SEP0000000000B1", 10, err, sizeof(err)), 0);
+	cr_assert_eq(store_dialplan_delete(S, "DP1", err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_softkeys_delete(S, "SK1", err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_fpolicy_delete(S, "FP1", err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_fpolicy_delete(S, "FP1", err, sizeof(err)), STORE_NOTFOUND);
+}
+
+static int
+keep_binding(void *ctx, const struct store_binding *b)
+{
+	*(struct store_binding *)ctx = *b;
+	return 0;
+}
+
+Test(store, keyed_roles_mixed_mode_public_client_binding_path)
+{
+	struct store_cert c, got;
+	struct cfg_cluster cl = { .sip_oauth_mode = 1, .mixed_mode = 1 };
+	struct store_client pc, gc;
+	struct store_binding b;
+	char pem[64];
+	int64_t id = 0, id2 = 0;
+
+	S = open_new();
+	memset(&c, 0, sizeof(c));
+	snprintf(c.purpose, sizeof(c.purpose), STORE_PURPOSE_SAST);
+	snprintf(c.subject, sizeof(c.subject), "CN=SAST");
+	snprintf(c.sha256, sizeof(c.sha256), "%064d", 1);
+	snprintf(pem, sizeof(pem), "-----BEGIN CERTIFICATE-----\n1\n");
+	c.pem = pem;
+	c.key_pem = "-----BEGIN PRIVATE KEY-----\n1\n";
+	cr_assert_eq(store_cert_add(S, &c, &id, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_cert_keyed(S, STORE_PURPOSE_SAST, &got, err, sizeof(err)), 0,
+	             "%s", err);
+	cr_assert_eq(got.id, id);
+	cr_assert_str_eq(got.key_pem, c.key_pem);
+	store_cert_free(&got);
+	cr_assert_eq(store_cert_keyed(S, STORE_PURPOSE_SAST_NEXT, &got, err, sizeof(err)),
+	             STORE_NOTFOUND);
+	cr_assert_eq(store_cert_keyed(S, "tomcat-trust", &got, err, sizeof(err)), -1);
+	/* sast-next made, then promoted: it becomes sast, a new sast-next
+	 * takes its place */
+	snprintf(c.purpose, sizeof(c.purpose), STORE_PURPOSE_SAST_NEXT);
+	snprintf(c.sha256, sizeof(c.sha256), "%064d", 2);
+	cr_assert_eq(store_cert_add(S, &c, &id2, err, sizeof(err)), 0, "%s", err);
+	snprintf(c.sha256, sizeof(c.sha256), "%064d", 3);
+	cr_assert_eq(store_cert_promote(S, STORE_PURPOSE_SAST_NEXT, STORE_PURPOSE_SAST, &c,
+	                                &id, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_cert_keyed(S, STORE_PURPOSE_SAST, &got, err, sizeof(err)), 0);
+	cr_assert_eq(got.id, id2, "the old sast-next is sast now");
+	store_cert_free(&got);
+	cr_assert_eq(store_cert_keyed(S, STORE_PURPOSE_SAST_NEXT, &got, err, sizeof(err)), 0);
+	cr_assert_eq(got.id, id);
+	store_cert_free(&got);
+
+	cr_assert_eq(store_cluster_set(S, &cl, err, sizeof(err)), 0, "%s", err);
+	memset(&cl, 0, sizeof(cl));
+	cr_assert_eq(store_cluster_get(S, &cl, err, sizeof(err)), 0);
+	cr_assert_eq(cl.mixed_mode, 1);
+
+	/* migration 2's public client, and another one without a secret */
+	cr_assert_eq(store_client_get(S, "oprov-device", &gc, err, sizeof(err)), 0, "%s", err);
+	cr_assert_str_eq(gc.secret_hash, "");
+	memset(&pc, 0, sizeof(pc));
+	snprintf(pc.name, sizeof(pc.name), "kiosk");
+	snprintf(pc.scope, sizeof(pc.scope), "config");
+	cr_assert_eq(store_client_add(S, &pc, err, sizeof(err)), 0, "%s", err);
+
+	memset(&b, 0, sizeof(b));
+	snprintf(b.aor, sizeof(b.aor), "sip:100@example.com");
+	snprintf(b.instance, sizeof(b.instance), "<urn:uuid:1>");
+	snprintf(b.contact, sizeof(b.contact), "<sip:100@192.0.2.1:5061>");
+	snprintf(b.firmware, sizeof(b.firmware), "sip8845_65.14-3-1");
+	snprintf(b.path, sizeof(b.path), "<sip:exp.example.com;lr>");
+	b.expires = 9999;
+	cr_assert_eq(store_binding_put(S, &b, err, sizeof(err)), 0, "%s", err);
+	memset(&b, 0, sizeof(b));
+	cr_assert_eq(store_binding_list(S, keep_binding, &b, err, sizeof(err)), 0);
+	cr_assert_str_eq(b.aor, "sip:100@example.com");
+	cr_assert_str_eq(b.firmware, "sip8845_65.14-3-1");
+	cr_assert_str_eq(b.path, "<sip:exp.example.com;lr>");
+}
+
 static int
 collect_action(void *ctx, const struct store_action *a)
 {
