@@ -621,7 +621,7 @@ conn_attach(struct sipd_loop *l, struct conn *c)
 
 /* accept() found no descriptor or memory: a pending connection would wake
  * the loop again at once, so the listeners leave the epoll set until the
- * next tick (accept_resume).  Said once per episode. */
+ * next tick (accept_resume).  Said once per episode of the daemon. */
 static void
 accept_pause(struct sipd_loop *l, time_t now)
 {
@@ -632,9 +632,10 @@ accept_pause(struct sipd_loop *l, time_t now)
 	l->own.accept_pauses++;
 	if (!l->accept_episode) {
 		l->accept_episode = 1;
-		log_msg(LOG_WARNING, "sip: accept: %s; not accepting for a second "
-		        "at a time until it passes (%zu connections open in this "
-		        "loop)", strerror(errno), l->nconns);
+		if (atomic_fetch_add(&l->d->accept_short, 1) == 0)
+			log_msg(LOG_WARNING, "sip: accept: %s; not accepting for a "
+			        "second at a time until it passes (%zu connections "
+			        "open in this loop)", strerror(errno), l->nconns);
 	}
 }
 
@@ -655,6 +656,16 @@ accept_resume(struct sipd_loop *l)
 }
 
 static void
+accept_episode_end(struct sipd_loop *l)
+{
+	if (!l->accept_episode)
+		return;
+	l->accept_episode = 0;
+	if (atomic_fetch_sub(&l->d->accept_short, 1) == 1)
+		log_msg(LOG_NOTICE, "sip: accepting connections again");
+}
+
+static void
 do_accept(struct sipd_loop *l, int i, time_t now)
 {
 	for (int n = 0; n < 64; n++) {
@@ -670,12 +681,11 @@ do_accept(struct sipd_loop *l, int i, time_t now)
 			if (errno == EMFILE || errno == ENFILE ||
 			    errno == ENOBUFS || errno == ENOMEM)
 				accept_pause(l, now);
+			else if (errno == EAGAIN || errno == EWOULDBLOCK)
+				accept_episode_end(l);  /* nothing pending: no shortage seen */
 			return;
 		}
-		if (l->accept_episode) {
-			l->accept_episode = 0;
-			log_msg(LOG_NOTICE, "sip: accepting connections again");
-		}
+		accept_episode_end(l);
 		sockaddr_ntop((struct sockaddr *)&ss, addr, sizeof(addr));
 		limiter_addr_key((struct sockaddr *)&ss, akey);
 		if (accept_admit(l, addr, akey) != 0) {
@@ -732,8 +742,14 @@ tick(struct sipd_loop *l, time_t now)
 {
 	struct conn *c, *n;
 
-	if (l->accept_paused && now > l->accept_paused)
+	if (l->accept_paused && now > l->accept_paused) {
 		accept_resume(l);
+		/* Ask at once: a shortage that has passed ends its episode
+		 * even when no connection is pending on this loop. */
+		for (int i = 0; i < 2 && !l->accept_paused; i++)
+			if (l->lfd[i] >= 0)
+				do_accept(l, i, now);
+	}
 	sipd_loop_listen(l);
 	for (c = l->conns; c != NULL; c = n) {
 		n = c->next;

@@ -137,6 +137,10 @@ struct sipd {
 	atomic_uint peers_gen;           /* bumped when the Expressway-C entries
 	                                  * may have changed (sipd_gate_changed) */
 	atomic_uint_fast64_t swept;      /* bindings dropped by the sweep */
+	atomic_uint accept_short;        /* loops whose accept() lacks fds or
+	                                  * memory: the episode is logged when
+	                                  * the first starts, and its end when
+	                                  * the last recovers */
 	struct limiter *per_addr;        /* connections per peer address */
 
 	/* One binding table for all loops; main() expires it and writes its

@@ -8,7 +8,13 @@ HOSTILE_TESTS = \
 	tests/hostile/tftp_memory.py \
 	tests/hostile/tftp_resource_error.py \
 	tests/hostile/share_port.py \
-	tests/hostile/code_bruteforce.py
+	tests/hostile/code_bruteforce.py \
+	tests/hostile/sip_bindings.py \
+	tests/hostile/sip_shared_line.py \
+	tests/hostile/sip_trickle.py \
+	tests/hostile/sip_authority.py \
+	tests/hostile/sip_memory.py \
+	tests/hostile/sip_fd_limit.py
 
 TESTS += $(HOSTILE_TESTS)
 # .py cases run through tests/interop/python.sh (tests/interop/local.mk).
