@@ -247,6 +247,10 @@ struct daemon_start {
 int daemon_start(struct daemon_start *ds);
 /* Removes and unlocks the pid file (at exit).  Safe to call twice. */
 void daemon_finish(struct daemon_start *ds);
+/* Raises the soft RLIMIT_NOFILE to the hard limit (a daemon's connections
+ * each hold a descriptor).  Returns the soft limit now in force (UINT64_MAX:
+ * unlimited, 0: unknown); *hard gets the hard limit. */
+uint64_t daemon_fd_limit_raise(uint64_t *hard);
 /* Installs SIGHUP (reload), SIGTERM/SIGINT (stop) handlers that set the given
  * flags; SIGPIPE is ignored. */
 void daemon_signals(volatile sig_atomic_t *reload, volatile sig_atomic_t *stop);

@@ -38,6 +38,8 @@
 #define SIPD_RBUF_MAX              SIP_MSG_MAX /* unread bytes per connection */
 #define SIPD_TLS_SESSION_CACHE     20480
 #define SIPD_LOOPS_MAX             64
+#define SIPD_FD_RESERVE            32     /* descriptors besides connections and
+                                           * each loop's three */
 #define SIPD_FLUSH_BATCH           1024   /* binding changes per transaction */
 #define SIPD_DOMAIN_OPTS_MAX       32     /* --domain given on the command line */
 #define SIPD_LOCAL_ADDRS_MAX       256    /* this host's interface addresses */
@@ -97,6 +99,7 @@ struct sipd_opts {
 	unsigned handshake_timeout, message_timeout;
 	const struct tls_policy *tls_policy;  /* --tls-policy */
 	unsigned ticket_lifetime;        /* --tls-ticket-lifetime; 0: off */
+	int share_port;                  /* --share-port */
 	int verbose;
 	const char *domain[SIPD_DOMAIN_OPTS_MAX]; /* --domain, "*" = any */
 	size_t ndomain;

@@ -242,14 +242,15 @@ class Env:
             self.fail("oprov-httpsd did not come up")
         return dm
 
-    def sipd(self, *extra, limits=None, wait=True):
+    def sipd(self, *extra, limits=None, wait=True, ports=None, d=None):
         """oprov-sipd with TLS (dm.tp) and mutual-TLS (dm.mp) listeners on
-        free ports; the cluster's SIP OAuth mode is turned on first."""
+        free ports (or ports); the cluster's SIP OAuth mode of this Env's
+        store is turned on first."""
         if not getattr(self, "_oauth", False):
             self.ctl("sipoauth-mode", "enable")
             self._oauth = True
-        tp, mp = free_port(), free_port()
-        dm = self.spawn("sipd", [SIPD, "-d", self.d, "-f", "--loops", "2",
+        tp, mp = ports or (free_port(), free_port())
+        dm = self.spawn("sipd", [SIPD, "-d", d or self.d, "-f", "--loops", "2",
                                  "--tls-listen", "127.0.0.1:%d" % tp,
                                  "--mtls-listen", "127.0.0.1:%d" % mp] +
                         list(extra), limits)

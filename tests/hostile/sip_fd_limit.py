@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Issue 11 item 9 (sipd): at the descriptor limit.  oprov-sipd runs with
-RLIMIT_NOFILE 64; 150 clients from 3 addresses connect and stay silent, so
-accept() fails with EMFILE.  The daemon must not spin (its CPU time over 3 s
-is printed and must stay far below what busy event loops burn), must log
-the shortage once per episode, and must serve again as soon as descriptors
-are free."""
+RLIMIT_NOFILE 64: it lowers --max-conn to what fits (logged at start), so
+of 150 clients from 3 addresses that connect and stay silent, those over
+the cap are closed at once instead of accept() failing with EMFILE.  The
+daemon must not spin (its CPU time over 3 s is printed and must stay far
+below what busy event loops burn), must log a shortage at most once, and
+must serve again as soon as descriptors are free."""
 import os
 import socket
 import sys
@@ -37,11 +38,18 @@ def main():
         c0 = H.cpu_s(dm.pid)
         time.sleep(3)
         used = H.cpu_s(dm.pid) - c0
-        env.ok("%d silent connections against a limit of %d descriptors" % (len(held), NOFILE))
-        env.check(used < 1.0, "CPU while accept() fails: %.2f s over 3 s (2 event loops)" % used)
+        fit = [ln for ln in dm.log_text().splitlines() if "descriptors: limit" in ln]
+        env.check(fit, "the connection cap fitted to the limit: %s" %
+                  (fit[0].split("] ", 1)[-1] if fit else "no line"))
+        st = env.stats("oprov-sipd")
+        env.ok("%d silent connections against a limit of %d descriptors: %s refused "
+               "over the cap, %s accept pauses" % (len(held), NOFILE,
+                                                    st.get("refused_connection_cap"),
+                                                    st.get("accept_pauses")))
+        env.check(used < 1.0, "CPU at the limit: %.2f s over 3 s (2 event loops)" % used)
         log = dm.log_text()
         episodes = log.count("sip: accept: ")
-        env.check(episodes == 1, "the shortage logged once: %d line(s)" % episodes)
+        env.check(episodes <= 1, "a shortage logged at most once: %d line(s)" % episodes)
         for s in held:
             s.close()
         code, t0 = 0, time.time()
@@ -54,7 +62,9 @@ def main():
                 time.sleep(0.2)
         env.check(code == 200, "served again %.1f s after the descriptors were freed: %d" %
                   (time.time() - t0, code))
-        env.check("accepting connections again" in dm.log_text(), "the recovery is logged")
+        if episodes:
+            env.check("accepting connections again" in dm.log_text(),
+                      "the recovery is logged")
         env.check(dm.alive(), "oprov-sipd still running")
 
 
