@@ -179,6 +179,8 @@ int listen_claim(const struct listen_addr *la, int socktype, int share_port,
 int listen_bound_port(int fd);
 /* Formats a peer address as "1.2.3.4" / "2001:db8::1" (no port). */
 const char *sockaddr_ntop(const struct sockaddr *sa, char *buf, size_t buflen);
+/* The port of an AF_INET/AF_INET6 address, or 0. */
+int sockaddr_port(const struct sockaddr *sa);
 
 /* ---- the TLS policy ----------------------------------------------------------
  * One policy for every TLS port (6971, 8443 in GnuTLS; 5090, 5091 in

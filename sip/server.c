@@ -51,6 +51,7 @@ struct conn {
 	sip_tls *tls;
 	uint64_t id;
 	char addr[64];
+	unsigned port;                   /* the peer's source port */
 	uint8_t akey[16];                /* the peer address's limiter key */
 	struct sockaddr_storage local;   /* for the Request-URI domain check */
 	time_t last, hs_deadline;
@@ -349,7 +350,7 @@ conn_process(struct sipd_loop *l, struct conn *c, const char *buf, size_t len,
 	size_t off = 0;
 	struct sip_conn_info ci = {
 		.conn_id = c->id, .mtls = c->mtls, .peer = c->peer,
-		.peer_addr = c->addr,
+		.peer_addr = c->addr, .peer_port = c->port,
 		.cfg = c->mtls ? &l->d->reg_mtls : &l->d->reg_tls,
 		.auth_arg = l,
 		.local = c->local.ss_family ? (const void *)&c->local : NULL,
@@ -695,6 +696,7 @@ do_accept(struct sipd_loop *l, int i, time_t now)
 		c = conn_new(l, i, fd, now);
 		if (c != NULL) {
 			snprintf(c->addr, sizeof(c->addr), "%s", addr);
+			c->port = (unsigned)sockaddr_port((struct sockaddr *)&ss);
 			memcpy(c->akey, akey, sizeof(c->akey));
 		}
 		if (c == NULL || conn_attach(l, c) != 0) {
