@@ -67,6 +67,12 @@ sip_tls_ctx *sip_tls_ctx_new(const char *cert_pem, const char *key_pem,
                              int mtls, certstore *trust, const char *trust_pem,
                              char *err, size_t errlen);
 void sip_tls_ctx_free(sip_tls_ctx *c);
+/* Notes the certificates of a PEM (a chain) the store holds under another
+ * purpose than tomcat-trust, so a client certificate chaining to it
+ * is logged as such (mutual-TLS contexts only).  At most
+ * SIP_TLS_OTHER_CA_MAX; 0 / -1. */
+#define SIP_TLS_OTHER_CA_MAX 64
+int sip_tls_ctx_note_ca(sip_tls_ctx *c, const char *pem, const char *purpose);
 sip_tls *sip_tls_new(sip_tls_ctx *c, int fd);
 void sip_tls_free(sip_tls *t);
 /* SIP_TLS_OK when done, else one of the negative codes above. */

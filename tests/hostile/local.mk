@@ -14,7 +14,8 @@ HOSTILE_TESTS = \
 	tests/hostile/sip_trickle.py \
 	tests/hostile/sip_authority.py \
 	tests/hostile/sip_memory.py \
-	tests/hostile/sip_fd_limit.py
+	tests/hostile/sip_fd_limit.py \
+	tests/hostile/sip_edge_identity.py
 
 TESTS += $(HOSTILE_TESTS)
 # .py cases run through tests/interop/python.sh (tests/interop/local.mk).
