@@ -179,6 +179,8 @@ int listen_claim(const struct listen_addr *la, int socktype, int share_port,
 int listen_bound_port(int fd);
 /* Formats a peer address as "1.2.3.4" / "2001:db8::1" (no port). */
 const char *sockaddr_ntop(const struct sockaddr *sa, char *buf, size_t buflen);
+/* The port of an AF_INET/AF_INET6 address, or 0. */
+int sockaddr_port(const struct sockaddr *sa);
 
 /* ---- the TLS policy ----------------------------------------------------------
  * One policy for every TLS port (6971, 8443 in GnuTLS; 5090, 5091 in
@@ -247,6 +249,10 @@ struct daemon_start {
 int daemon_start(struct daemon_start *ds);
 /* Removes and unlocks the pid file (at exit).  Safe to call twice. */
 void daemon_finish(struct daemon_start *ds);
+/* Raises the soft RLIMIT_NOFILE to the hard limit (a daemon's connections
+ * each hold a descriptor).  Returns the soft limit now in force (UINT64_MAX:
+ * unlimited, 0: unknown); *hard gets the hard limit. */
+uint64_t daemon_fd_limit_raise(uint64_t *hard);
 /* Installs SIGHUP (reload), SIGTERM/SIGINT (stop) handlers that set the given
  * flags; SIGPIPE is ignored. */
 void daemon_signals(volatile sig_atomic_t *reload, volatile sig_atomic_t *stop);

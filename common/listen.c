@@ -229,6 +229,16 @@ listen_bound_port(int fd)
 	return -1;
 }
 
+int
+sockaddr_port(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)(const void *)sa)->sin6_port);
+	if (sa->sa_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)(const void *)sa)->sin_port);
+	return 0;
+}
+
 const char *
 sockaddr_ntop(const struct sockaddr *sa, char *buf, size_t buflen)
 {

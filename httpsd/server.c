@@ -348,41 +348,34 @@ on_mhd_log(void *cls, const char *fmt, va_list ap)
 void
 httpsd_fit_fds(struct httpsd *h)
 {
-	struct rlimit rl;
 	unsigned nl = 0, threads = h->o.threads, conn;
-	uint64_t fixed;
+	uint64_t fixed, cur, max;
 
 	for (int k = 0; k < LST_COUNT; k++)
 		nl += h->lst[k].fd >= 0;
-	if (nl == 0 || getrlimit(RLIMIT_NOFILE, &rl) < 0)
+	if (nl == 0 || (cur = daemon_fd_limit_raise(&max)) == 0)
 		return;
 	if (threads == 0) {
 		long nc = sysconf(_SC_NPROCESSORS_ONLN);
 		threads = nc > 0 ? (unsigned)nc : 1;
 	}
-	if (rl.rlim_cur < rl.rlim_max) {
-		rlim_t was = rl.rlim_cur;
-		rl.rlim_cur = rl.rlim_max;
-		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
-			rl.rlim_cur = was;
-	}
 	/* Each thread of each listener: an epoll set and a wake-up channel. */
 	fixed = HTTPSD_FD_RESERVE + (uint64_t)nl * threads * 2;
-	conn = rl.rlim_cur == RLIM_INFINITY ? h->o.conn_limit :
-	       rl.rlim_cur <= fixed ? threads :
-	       (unsigned)((rl.rlim_cur - fixed) / ((uint64_t)nl * HTTPSD_FD_PER_CONN));
+	conn = cur == UINT64_MAX ? h->o.conn_limit :
+	       cur <= fixed ? threads :
+	       (unsigned)((cur - fixed) / ((uint64_t)nl * HTTPSD_FD_PER_CONN));
 	if (conn < threads)
 		conn = threads;
 	if (conn < h->o.conn_limit) {
 		log_msg(LOG_WARNING, "descriptors: limit %llu (hard %llu) fits %u "
 		        "connections per listener, not %u: using %u",
-		        (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max,
+		        (unsigned long long)cur, (unsigned long long)max,
 		        conn, h->o.conn_limit, conn);
 		h->o.conn_limit = conn;
 	} else {
 		log_msg(LOG_INFO, "descriptors: limit %llu (hard %llu), %u connections "
-		        "per listener", (unsigned long long)rl.rlim_cur,
-		        (unsigned long long)rl.rlim_max, h->o.conn_limit);
+		        "per listener", (unsigned long long)cur,
+		        (unsigned long long)max, h->o.conn_limit);
 	}
 }
 

@@ -673,8 +673,8 @@ reg_reply_ok_locked(sip_registrar *r, struct reg_request *rq,
 			if (rq->granted[i] > expires)
 				expires = rq->granted[i];
 	}
-	*outlen = sip_reply_bindings(&r->tag, rq->m, r->tab, rq->aor, expires,
-	                             rq->now, out);
+	*outlen = sip_reply_bindings(&r->tag, rq->ci, rq->m, r->tab, rq->aor,
+	                             rq->path, expires, rq->now, out);
 	if (*outlen == 0)
 		return refuse(rq, rp, 500, "response too large");
 	return 0;
@@ -734,7 +734,7 @@ refused:
 	if (rq->why != NULL)
 		log_refusal(rq);
 	count_verdict(r, &rp);
-	*outlen = sip_reply_write(&r->tag, rq->cfg, rq->m, &rp, out);
+	*outlen = sip_reply_write(&r->tag, rq->cfg, rq->ci, rq->m, &rp, out);
 	return rp.code;
 }
 
@@ -765,7 +765,7 @@ sip_reg_handle(sip_registrar *r, const struct sip_conn_info *ci, const char *p,
 		    m->cseq_hdr && m->nvia && pr != SIP_PARSE_TOO_BIG) {
 			/* enough to answer properly */
 			rp.code = pr == SIP_PARSE_BAD_VERSION ? 505 : 400;
-			*outlen = sip_reply_write(&r->tag, cfg, m, &rp, out);
+			*outlen = sip_reply_write(&r->tag, cfg, ci, m, &rp, out);
 			*status = rp.code;
 			return SIP_REG_REPLY;
 		}
@@ -799,7 +799,7 @@ sip_reg_handle(sip_registrar *r, const struct sip_conn_info *ci, const char *p,
 		break;
 	}
 	count_verdict(r, &rp);
-	*outlen = sip_reply_write(&r->tag, cfg, m, &rp, out);
+	*outlen = sip_reply_write(&r->tag, cfg, ci, m, &rp, out);
 	*status = rp.code;
 	return SIP_REG_REPLY;
 }

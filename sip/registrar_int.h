@@ -123,15 +123,19 @@ struct sip_reply {
  * column of DESIGN.md's table). */
 void sip_reply_for_verdict(const struct sip_reg_config *cfg,
                            enum policy_reason reason, struct sip_reply *rp);
-/* Writes the response to the request m into out (SIP_RESP_MAX bytes).
+/* Writes the response to the request m into out (SIP_RESP_MAX bytes); with
+ * ci (the connection it came on), the top Via gets received / rport.
  * Returns its length, 0 when it did not fit. */
 size_t sip_reply_write(struct sip_totag *tag, const struct sip_reg_config *cfg,
-                       const struct sip_msg *m, const struct sip_reply *rp,
-                       char *out);
-/* The 200 to a REGISTER: every current binding of aor (under the lock) and,
- * when expires >= 0, an Expires header.  Same return as sip_reply_write. */
-size_t sip_reply_bindings(struct sip_totag *tag, const struct sip_msg *m,
-                          struct sip_bindings *t, const char *aor,
-                          long long expires, int64_t now, char *out);
+                       const struct sip_conn_info *ci, const struct sip_msg *m,
+                       const struct sip_reply *rp, char *out);
+/* The 200 to a REGISTER: every current binding of aor (under the lock),
+ * the request's Path when it had one (path, "" or NULL: none) and, when
+ * expires >= 0, an Expires header.  With ci, the top Via gets received /
+ * rport.  Same return as sip_reply_write. */
+size_t sip_reply_bindings(struct sip_totag *tag, const struct sip_conn_info *ci,
+                          const struct sip_msg *m, struct sip_bindings *t,
+                          const char *aor, const char *path, long long expires,
+                          int64_t now, char *out);
 
 #endif

@@ -14,6 +14,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <time.h>
 
@@ -107,18 +108,108 @@ reason_phrase(int code)
 	}
 }
 
-/* Status line and the copied headers (RFC 3261 §8.2.6.2): every Via in
- * order, From, To (with our tag when it had none), Call-ID, CSeq. */
+/* Whether host (the sent-by host of a Via, brackets of an IPv6 reference
+ * included) names the address addr, as sockaddr_ntop wrote it. */
+static int
+via_host_is(struct sip_str host, const char *addr)
+{
+	if (host.len >= 2 && host.p[0] == '[' && host.p[host.len - 1] == ']') {
+		host.p++;
+		host.len -= 2;
+	}
+	return strlen(addr) == host.len && strncasecmp(host.p, addr, host.len) == 0;
+}
+
+/* One via-param [p, e) of the top Via: copied, except that an empty rport
+ * gets the source port (RFC 3581 §4) and a received the client sent is
+ * dropped (ours follows).  Sets *rport when the param is rport. */
 static void
-w_start(struct wbuf *w, struct sip_totag *tag, const struct sip_msg *m,
-        int code)
+w_via_param(struct wbuf *w, const char *p, const char *e,
+            const struct sip_conn_info *ci, int *rport)
+{
+	const char *n = p, *ne;
+
+	while (n < e && (*n == ' ' || *n == '\t'))
+		n++;
+	for (ne = n; ne < e && *ne != '=' && *ne != ' ' && *ne != '\t'; ne++)
+		;
+	if (ne - n == 8 && strncasecmp(n, "received", 8) == 0)
+		return;
+	if (ne - n == 5 && strncasecmp(n, "rport", 5) == 0) {
+		*rport = 1;
+		if (ne == e || *ne != '=') {
+			w_fmt(w, ";rport=%u", ci->peer_port);
+			return;
+		}
+	}
+	w_str(w, ";");
+	w_mem(w, p, (size_t)(e - p));
+}
+
+/* The top Via, with received= when its sent-by host is not the address the
+ * request came from or it asked for rport (RFC 3261 §18.2.1, RFC 3581 §4).
+ * The first via-parm of the first Via header is the top one; the rest of
+ * that header is copied as it came. */
+static void
+w_top_via(struct wbuf *w, struct sip_str v, const struct sip_conn_info *ci)
+{
+	const char *p = v.p, *end = v.p + v.len, *cut = p, *params, *hs, *he;
+	int rport = 0;
+	struct sip_str host;
+
+	while (cut < end && *cut != ',')
+		cut++;
+	for (params = p; params < cut && *params != ';'; params++)
+		;
+	he = params;
+	while (he > p && (he[-1] == ' ' || he[-1] == '\t'))
+		he--;
+	for (hs = he; hs > p && hs[-1] != ' ' && hs[-1] != '\t'; hs--)
+		;
+	host.p = hs;
+	host.len = (size_t)(he - hs);
+	if (host.len > 0 && host.p[0] == '[') {
+		const char *rb = memchr(host.p, ']', host.len);
+		host.len = rb ? (size_t)(rb - host.p) + 1 : host.len;
+	} else {
+		const char *colon = memchr(host.p, ':', host.len);
+		host.len = colon ? (size_t)(colon - host.p) : host.len;
+	}
+	w_str(w, "Via: ");
+	w_mem(w, p, (size_t)(he - p));
+	while (params < cut) {
+		const char *e = params + 1;
+		while (e < cut && *e != ';')
+			e++;
+		w_via_param(w, params + 1, e, ci, &rport);
+		params = e;
+	}
+	if (rport || !via_host_is(host, ci->peer_addr))
+		w_fmt(w, ";received=%s", ci->peer_addr);
+	w_mem(w, cut, (size_t)(end - cut));
+	w_str(w, "\r\n");
+}
+
+/* Status line and the copied headers (RFC 3261 §8.2.6.2): every Via in
+ * order (the top one with received/rport when the connection is known),
+ * From, To (with our tag when it had none), Call-ID, CSeq. */
+static void
+w_start(struct wbuf *w, struct sip_totag *tag, const struct sip_conn_info *ci,
+        const struct sip_msg *m, int code)
 {
 	struct sip_str t;
+	int top = 1;
 
 	w_fmt(w, "SIP/2.0 %d %s\r\n", code, reason_phrase(code));
-	for (size_t i = 0; i < m->nhdr; i++)
-		if (m->hdr[i].id == SIP_H_VIA)
+	for (size_t i = 0; i < m->nhdr; i++) {
+		if (m->hdr[i].id != SIP_H_VIA)
+			continue;
+		if (top && ci != NULL && ci->peer_addr != NULL && ci->peer_addr[0])
+			w_top_via(w, m->hdr[i].value, ci);
+		else
 			w_hdr(w, "Via", m->hdr[i].value);
+		top = 0;
+	}
 	w_hdr(w, "From", m->from->value);
 	w_str(w, "To: ");
 	w_mem(w, m->to->value.p, m->to->value.len);
@@ -209,11 +300,12 @@ static const char *const warning_text[] = {
 
 size_t
 sip_reply_write(struct sip_totag *tag, const struct sip_reg_config *cfg,
-                const struct sip_msg *m, const struct sip_reply *rp, char *out)
+                const struct sip_conn_info *ci, const struct sip_msg *m,
+                const struct sip_reply *rp, char *out)
 {
 	struct wbuf w = { out, 0, SIP_RESP_MAX, 0 };
 
-	w_start(&w, tag, m, rp->code);
+	w_start(&w, tag, ci, m, rp->code);
 	if (rp->challenge != SIP_CHAL_NONE)
 		w_challenge(&w, cfg, rp->challenge);
 	if (rp->warning != SIP_WARN_NONE)
@@ -236,14 +328,18 @@ sip_reply_write(struct sip_totag *tag, const struct sip_reg_config *cfg,
 /* ---- the 200 to a REGISTER ----------------------------------------------------- */
 
 size_t
-sip_reply_bindings(struct sip_totag *tag, const struct sip_msg *m,
-                   struct sip_bindings *t, const char *aor, long long expires,
+sip_reply_bindings(struct sip_totag *tag, const struct sip_conn_info *ci,
+                   const struct sip_msg *m, struct sip_bindings *t,
+                   const char *aor, const char *path, long long expires,
                    int64_t now, char *out)
 {
 	struct wbuf w = { out, 0, SIP_RESP_MAX, 0 };
 	int outbound = 0;
 
-	w_start(&w, tag, m, 200);
+	w_start(&w, tag, ci, m, 200);
+	/* RFC 3327 §5.3: the Path the registrar stored, echoed in the 200. */
+	if (path != NULL && path[0])
+		w_fmt(&w, "Path: %s\r\n", path);
 	for (const struct sip_binding *b = sip_bindings_aor_next(t, aor, NULL);
 	     b != NULL; b = sip_bindings_aor_next(t, aor, b)) {
 		w_fmt(&w, "Contact: <%s>;expires=%lld", b->contact,

@@ -51,6 +51,7 @@ struct conn {
 	sip_tls *tls;
 	uint64_t id;
 	char addr[64];
+	unsigned port;                   /* the peer's source port */
 	uint8_t akey[16];                /* the peer address's limiter key */
 	struct sockaddr_storage local;   /* for the Request-URI domain check */
 	time_t last, hs_deadline;
@@ -349,7 +350,7 @@ conn_process(struct sipd_loop *l, struct conn *c, const char *buf, size_t len,
 	size_t off = 0;
 	struct sip_conn_info ci = {
 		.conn_id = c->id, .mtls = c->mtls, .peer = c->peer,
-		.peer_addr = c->addr,
+		.peer_addr = c->addr, .peer_port = c->port,
 		.cfg = c->mtls ? &l->d->reg_mtls : &l->d->reg_tls,
 		.auth_arg = l,
 		.local = c->local.ss_family ? (const void *)&c->local : NULL,
@@ -621,7 +622,7 @@ conn_attach(struct sipd_loop *l, struct conn *c)
 
 /* accept() found no descriptor or memory: a pending connection would wake
  * the loop again at once, so the listeners leave the epoll set until the
- * next tick (accept_resume).  Said once per episode. */
+ * next tick (accept_resume).  Said once per episode of the daemon. */
 static void
 accept_pause(struct sipd_loop *l, time_t now)
 {
@@ -632,9 +633,10 @@ accept_pause(struct sipd_loop *l, time_t now)
 	l->own.accept_pauses++;
 	if (!l->accept_episode) {
 		l->accept_episode = 1;
-		log_msg(LOG_WARNING, "sip: accept: %s; not accepting for a second "
-		        "at a time until it passes (%zu connections open in this "
-		        "loop)", strerror(errno), l->nconns);
+		if (atomic_fetch_add(&l->d->accept_short, 1) == 0)
+			log_msg(LOG_WARNING, "sip: accept: %s; not accepting for a "
+			        "second at a time until it passes (%zu connections "
+			        "open in this loop)", strerror(errno), l->nconns);
 	}
 }
 
@@ -655,6 +657,16 @@ accept_resume(struct sipd_loop *l)
 }
 
 static void
+accept_episode_end(struct sipd_loop *l)
+{
+	if (!l->accept_episode)
+		return;
+	l->accept_episode = 0;
+	if (atomic_fetch_sub(&l->d->accept_short, 1) == 1)
+		log_msg(LOG_NOTICE, "sip: accepting connections again");
+}
+
+static void
 do_accept(struct sipd_loop *l, int i, time_t now)
 {
 	for (int n = 0; n < 64; n++) {
@@ -670,12 +682,11 @@ do_accept(struct sipd_loop *l, int i, time_t now)
 			if (errno == EMFILE || errno == ENFILE ||
 			    errno == ENOBUFS || errno == ENOMEM)
 				accept_pause(l, now);
+			else if (errno == EAGAIN || errno == EWOULDBLOCK)
+				accept_episode_end(l);  /* nothing pending: no shortage seen */
 			return;
 		}
-		if (l->accept_episode) {
-			l->accept_episode = 0;
-			log_msg(LOG_NOTICE, "sip: accepting connections again");
-		}
+		accept_episode_end(l);
 		sockaddr_ntop((struct sockaddr *)&ss, addr, sizeof(addr));
 		limiter_addr_key((struct sockaddr *)&ss, akey);
 		if (accept_admit(l, addr, akey) != 0) {
@@ -685,6 +696,7 @@ do_accept(struct sipd_loop *l, int i, time_t now)
 		c = conn_new(l, i, fd, now);
 		if (c != NULL) {
 			snprintf(c->addr, sizeof(c->addr), "%s", addr);
+			c->port = (unsigned)sockaddr_port((struct sockaddr *)&ss);
 			memcpy(c->akey, akey, sizeof(c->akey));
 		}
 		if (c == NULL || conn_attach(l, c) != 0) {
@@ -732,8 +744,14 @@ tick(struct sipd_loop *l, time_t now)
 {
 	struct conn *c, *n;
 
-	if (l->accept_paused && now > l->accept_paused)
+	if (l->accept_paused && now > l->accept_paused) {
 		accept_resume(l);
+		/* Ask at once: a shortage that has passed ends its episode
+		 * even when no connection is pending on this loop. */
+		for (int i = 0; i < 2 && !l->accept_paused; i++)
+			if (l->lfd[i] >= 0)
+				do_accept(l, i, now);
+	}
 	sipd_loop_listen(l);
 	for (c = l->conns; c != NULL; c = n) {
 		n = c->next;

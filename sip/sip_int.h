@@ -157,7 +157,8 @@ struct sip_conn_info {
 	uint64_t conn_id;
 	int mtls;
 	enum policy_peer peer;
-	const char *peer_addr;          /* for logs */
+	const char *peer_addr;          /* the source address (logs, received=) */
+	unsigned peer_port;             /* the source port (rport=); 0: unknown */
 	const struct sip_reg_config *cfg; /* the listener's; NULL: registrar's */
 	void *auth_arg;                 /* for the callbacks; NULL: registrar's */
 	const void *local;              /* our address of the connection, for

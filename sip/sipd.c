@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <getopt.h>
 #include <malloc.h>
 #include <stdio.h>
@@ -28,7 +29,7 @@ static const char usage_text[] =
 "                  [--handshake-timeout S] [--message-timeout S]\n"
 "                  [--max-bindings N] [--max-bindings-per-device N]\n"
 "                  [--domain NAME]... [--loops N] [--tls-policy NAME]\n"
-"                  [--tls-ticket-lifetime S] [-v] [--help]\n"
+"                  [--tls-ticket-lifetime S] [--share-port] [-v] [--help]\n"
 "\n"
 "SIP OAuth registration listener: TLS (default: the node's SIP OAuth port,\n"
 "5090) and mutual TLS for Expressway-C (the node's SIP MRA OAuth port, 5091),\n"
@@ -73,6 +74,8 @@ static const char usage_text[] =
 "  --tls-ticket-lifetime S  session tickets and cached sessions valid this\n"
 "                         long, ticket keys rotated as often; 0: no\n"
 "                         resumption (3600)\n"
+"  --share-port           let other programs bind the ports too (SO_REUSEPORT);\n"
+"                         without it a port in use stops the start\n"
 "  -v                     log every connection close\n";
 
 static const char *
@@ -87,7 +90,7 @@ enum {
 	OPT_AUTHZ, OPT_EXP_DEF, OPT_EXP_MIN, OPT_EXP_MAX, OPT_MAXCONN,
 	OPT_PERADDR, OPT_IDLE, OPT_LOOPS, OPT_DOMAIN, OPT_HS_TIMEOUT,
 	OPT_MSG_TIMEOUT, OPT_MAX_BINDINGS, OPT_MAX_PER_DEVICE, OPT_HELP, OPT_POLICY,
-	OPT_TICKETS
+	OPT_TICKETS, OPT_SHARE
 };
 
 static const struct option long_opts[] = {
@@ -115,6 +118,7 @@ static const struct option long_opts[] = {
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "tls-policy", required_argument, NULL, OPT_POLICY },
 	{ "tls-ticket-lifetime", required_argument, NULL, OPT_TICKETS },
+	{ "share-port", no_argument, NULL, OPT_SHARE },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -267,6 +271,7 @@ parse_args(int argc, char **argv, struct sipd_opts *o)
 			              &o->ticket_lifetime) < 0)
 				return -1;
 			break;
+		case OPT_SHARE: o->share_port = 1; break;
 		case OPT_HELP:
 		case 'h':
 			fputs(usage_text, stdout);
@@ -453,7 +458,8 @@ open_store(void *arg, char *err, size_t errlen)
 
 /* Start-up's "bind" step.  The listeners accept only while the cluster SIP
  * OAuth mode is on; whether or not it is now, both ports are tried here so
- * a port in use stops the start.  The loops open theirs (SO_REUSEPORT). */
+ * a port in use stops the start (unless --share-port).  The loops open
+ * theirs (SO_REUSEPORT). */
 static int
 bind_all(void *arg, char *err, size_t errlen)
 {
@@ -462,7 +468,8 @@ bind_all(void *arg, char *err, size_t errlen)
 	long ncpu;
 
 	for (int i = 0; i < 2; i++)
-		if (!la[i]->off && listen_probe(la[i], SOCK_STREAM, err, errlen) != 0)
+		if (!la[i]->off &&
+		    listen_claim(la[i], SOCK_STREAM, d->o.share_port, err, errlen) != 0)
 			return -1;
 	d->reg = sip_reg_new(&d->o.reg, sipd_auth, NULL);
 	d->chg = calloc(SIPD_FLUSH_BATCH, sizeof(*d->chg));
@@ -539,6 +546,39 @@ serve(struct sipd *d)
 	}
 }
 
+/* Raises the descriptor limit to its hard value, then lowers --max-conn to
+ * what fits under it (one descriptor per connection, SIPD_FD_RESERVE
+ * besides: the store, the log, each loop's listeners and epoll set). */
+static void
+fit_fds(struct sipd *d)
+{
+	uint64_t max, cur = daemon_fd_limit_raise(&max);
+	uint64_t fixed = SIPD_FD_RESERVE + 3 * (uint64_t)d->nloops;
+	unsigned fit;
+
+	if (cur == 0 || cur == UINT64_MAX)
+		return;
+	fit = cur > fixed + 1 ? (unsigned)(cur - fixed < UINT_MAX ? cur - fixed : UINT_MAX) : 1;
+	if (fit < d->o.conn_max) {
+		log_msg(LOG_WARNING, "descriptors: limit %llu (hard %llu) fits %u "
+		        "connections, not %u: using %u", (unsigned long long)cur,
+		        (unsigned long long)max, fit, d->o.conn_max, fit);
+		d->o.conn_max = fit;
+	}
+}
+
+/* Each listener's registrar settings: the registrar's, with its own
+ * challenge style when one was given. */
+static void
+listener_styles(struct sipd *d)
+{
+	d->reg_tls = d->reg_mtls = d->o.reg;
+	if (d->o.tls_style >= 0)
+		d->reg_tls.style = (enum sip_challenge_style)d->o.tls_style;
+	if (d->o.mtls_style >= 0)
+		d->reg_mtls.style = (enum sip_challenge_style)d->o.mtls_style;
+}
+
 /* Starts one thread per loop; returns how many started. */
 static int
 loops_start(struct sipd *d, pthread_t *thr)
@@ -587,11 +627,7 @@ main(int argc, char **argv)
 	 * (open_store); the loops read them after start-up. */
 	if (daemon_start(&ds) < 0)
 		goto out;
-	d.reg_tls = d.reg_mtls = d.o.reg;
-	if (d.o.tls_style >= 0)
-		d.reg_tls.style = (enum sip_challenge_style)d.o.tls_style;
-	if (d.o.mtls_style >= 0)
-		d.reg_mtls.style = (enum sip_challenge_style)d.o.mtls_style;
+	listener_styles(&d);
 	snprintf(d.stats_path, sizeof(d.stats_path), "%s/oprov-sipd.stats", ds.rundir);
 	sipd_local_refresh(&d, time(NULL), 1);
 	daemon_signals(&d.reload, &d.stop);
@@ -600,6 +636,7 @@ main(int argc, char **argv)
 		log_msg(LOG_ERR, "%s", err);
 		goto out;
 	}
+	fit_fds(&d);
 	started = loops_start(&d, thr);
 	if (started < d.nloops)
 		goto out;

@@ -38,6 +38,8 @@
 #define SIPD_RBUF_MAX              SIP_MSG_MAX /* unread bytes per connection */
 #define SIPD_TLS_SESSION_CACHE     20480
 #define SIPD_LOOPS_MAX             64
+#define SIPD_FD_RESERVE            32     /* descriptors besides connections and
+                                           * each loop's three */
 #define SIPD_FLUSH_BATCH           1024   /* binding changes per transaction */
 #define SIPD_DOMAIN_OPTS_MAX       32     /* --domain given on the command line */
 #define SIPD_LOCAL_ADDRS_MAX       256    /* this host's interface addresses */
@@ -65,6 +67,12 @@ sip_tls_ctx *sip_tls_ctx_new(const char *cert_pem, const char *key_pem,
                              int mtls, certstore *trust, const char *trust_pem,
                              char *err, size_t errlen);
 void sip_tls_ctx_free(sip_tls_ctx *c);
+/* Notes the certificates of a PEM (a chain) the store holds under another
+ * purpose than tomcat-trust, so a client certificate chaining to it
+ * is logged as such (mutual-TLS contexts only).  At most
+ * SIP_TLS_OTHER_CA_MAX; 0 / -1. */
+#define SIP_TLS_OTHER_CA_MAX 64
+int sip_tls_ctx_note_ca(sip_tls_ctx *c, const char *pem, const char *purpose);
 sip_tls *sip_tls_new(sip_tls_ctx *c, int fd);
 void sip_tls_free(sip_tls *t);
 /* SIP_TLS_OK when done, else one of the negative codes above. */
@@ -97,6 +105,7 @@ struct sipd_opts {
 	unsigned handshake_timeout, message_timeout;
 	const struct tls_policy *tls_policy;  /* --tls-policy */
 	unsigned ticket_lifetime;        /* --tls-ticket-lifetime; 0: off */
+	int share_port;                  /* --share-port */
 	int verbose;
 	const char *domain[SIPD_DOMAIN_OPTS_MAX]; /* --domain, "*" = any */
 	size_t ndomain;
@@ -137,6 +146,10 @@ struct sipd {
 	atomic_uint peers_gen;           /* bumped when the Expressway-C entries
 	                                  * may have changed (sipd_gate_changed) */
 	atomic_uint_fast64_t swept;      /* bindings dropped by the sweep */
+	atomic_uint accept_short;        /* loops whose accept() lacks fds or
+	                                  * memory: the episode is logged when
+	                                  * the first starts, and its end when
+	                                  * the last recovers */
 	struct limiter *per_addr;        /* connections per peer address */
 
 	/* One binding table for all loops; main() expires it and writes its

@@ -118,6 +118,28 @@ pem_add(void *ctx, const struct store_cert *c)
 	return 0;
 }
 
+static int
+note_ca(void *ctx, const struct store_cert *c)
+{
+	(void)sip_tls_ctx_note_ca(ctx, c->pem, c->purpose);
+	return 0;
+}
+
+/* The certificates of every other purpose, so 5091 can say when a client's
+ * CA was uploaded under the wrong one. */
+static void
+note_other_cas(struct store *st, sip_tls_ctx *c)
+{
+	static const char *const other[] = {
+		STORE_PURPOSE_TOMCAT, STORE_PURPOSE_PHONE_EDGE_TRUST, STORE_PURPOSE_SAST,
+		STORE_PURPOSE_SAST_NEXT, STORE_PURPOSE_CCM_TFTP,
+	};
+	char serr[STORE_ERR_MAX];
+
+	for (size_t i = 0; i < sizeof(other) / sizeof(other[0]); i++)
+		(void)store_cert_list(st, other[i], note_ca, c, serr, sizeof(serr));
+}
+
 int
 sipd_tls_load(struct sipd *d, struct store *st, char *err, size_t errlen)
 {
@@ -152,6 +174,7 @@ sipd_tls_load(struct sipd *d, struct store *st, char *err, size_t errlen)
 	c2 = sip_tls_ctx_new(tc.pem, tc.key_pem, 1, cs, trust_pem.buf, err, errlen);
 	if (c2 == NULL)
 		goto fail;
+	note_other_cas(st, c2);
 	store_cert_free(&tc);           /* wipes the private key */
 	pthread_rwlock_wrlock(&d->lock);
 	sip_tls_ctx_free(d->tls_ctx);

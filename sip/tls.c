@@ -27,19 +27,59 @@
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "common/common.h"
 #include "sip/sip_int.h"
 #include "sip/sipd_int.h"
+
+/* The CA certificates the store holds under purposes other than
+ * tomcat-trust: a client certificate chaining to one is refused on 5091, and
+ * the log says why (sip_tls_ctx_note_ca).  Hung on the SSL_CTX as ex_data
+ * and freed with it, since handshakes begun before a reload keep the old
+ * SSL_CTX alive after its sip_tls_ctx is gone. */
+struct other_cas {
+	int n;
+	struct {
+		X509 *x;
+		char purpose[STORE_PURPOSE_MAX];
+	} ca[SIP_TLS_OTHER_CA_MAX];
+};
 
 struct sip_tls_ctx {
 	SSL_CTX *ctx;
 	int mtls;
 };
 
+static int other_idx = -1;
+static pthread_once_t other_once = PTHREAD_ONCE_INIT;
+
+static void
+other_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
+           void *argp)
+{
+	struct other_cas *o = ptr;
+
+	(void)parent, (void)ad, (void)idx, (void)argl, (void)argp;
+	if (o == NULL)
+		return;
+	for (int i = 0; i < o->n; i++)
+		X509_free(o->ca[i].x);
+	free(o);
+}
+
+static void
+other_index(void)
+{
+	other_idx = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, other_free);
+}
+
 struct sip_tls {
 	SSL *ssl;
 	int want_write;          /* the last call wants the socket writable */
+	const char *wrong_purpose;  /* set by verify_cb: the chain's CA is held
+	                             * under this purpose, not tomcat-trust */
+	char wrong_ca[128];      /* that CA's subject */
 };
 
 static void
@@ -235,6 +275,92 @@ add_client_cas(SSL_CTX *ctx, const char *pem, size_t len)
 	return n;
 }
 
+/* The index of the CA of another purpose that issued x (or is x), or -1. */
+static int
+other_issuer(const struct other_cas *o, X509 *x)
+{
+	for (int i = 0; i < o->n; i++)
+		if (X509_cmp(x, o->ca[i].x) == 0 ||
+		    X509_NAME_cmp(X509_get_issuer_name(x),
+		                  X509_get_subject_name(o->ca[i].x)) == 0)
+			return i;
+	return -1;
+}
+
+/* On a verification failure, looks through the chain the client sent for a
+ * certificate issued by a CA the store holds under another purpose, so the
+ * log names the real cause instead of "self-signed certificate in
+ * certificate chain".  The verdict itself is OpenSSL's. */
+static int
+verify_cb(int ok, X509_STORE_CTX *sctx)
+{
+	SSL *ssl;
+	sip_tls *t;
+	const struct other_cas *o;
+	STACK_OF(X509) *sent;
+
+	if (ok)
+		return ok;
+	ssl = X509_STORE_CTX_get_ex_data(sctx, SSL_get_ex_data_X509_STORE_CTX_idx());
+	if (ssl == NULL || (t = SSL_get_app_data(ssl)) == NULL || t->wrong_purpose ||
+	    (o = SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), other_idx)) == NULL)
+		return ok;
+	sent = X509_STORE_CTX_get0_untrusted(sctx);
+	for (int i = -1; i < (sent ? sk_X509_num(sent) : 0); i++) {
+		X509 *x = i < 0 ? X509_STORE_CTX_get0_cert(sctx) : sk_X509_value(sent, i);
+		int k = x ? other_issuer(o, x) : -1;
+
+		if (k >= 0) {
+			t->wrong_purpose = o->ca[k].purpose;
+			X509_NAME_oneline(X509_get_subject_name(o->ca[k].x), t->wrong_ca,
+			                  sizeof(t->wrong_ca));
+			break;
+		}
+	}
+	return ok;
+}
+
+int
+sip_tls_ctx_note_ca(sip_tls_ctx *c, const char *pem, const char *purpose)
+{
+	struct other_cas *o = SSL_CTX_get_ex_data(c->ctx, other_idx);
+	BIO *b;
+	X509 *x;
+
+	if (o == NULL || pem == NULL || (b = BIO_new_mem_buf(pem, -1)) == NULL)
+		return -1;
+	while (o->n < SIP_TLS_OTHER_CA_MAX &&
+	       (x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL) {
+		o->ca[o->n].x = x;
+		snprintf(o->ca[o->n].purpose, sizeof(o->ca[0].purpose), "%s", purpose);
+		o->n++;
+	}
+	BIO_free(b);
+	ERR_clear_error();
+	return 0;
+}
+
+/* The rest of the tomcat PEM is the chain, sent along without a self-signed
+ * root (the client must hold it already; RFC 8446 §4.4.2). */
+static void
+ctx_add_chain(SSL_CTX *ctx, BIO *b)
+{
+	for (;;) {
+		X509 *c = PEM_read_bio_X509(b, NULL, NULL, NULL);
+		if (c == NULL)
+			break;
+		if (X509_check_issued(c, c) == X509_V_OK) {
+			X509_free(c);
+			continue;
+		}
+		if (SSL_CTX_add0_chain_cert(ctx, c) != 1) {
+			X509_free(c);
+			break;
+		}
+	}
+	ERR_clear_error();
+}
+
 sip_tls_ctx *
 sip_tls_ctx_new(const char *cert_pem, const char *key_pem, int mtls,
                 certstore *trust, const char *trust_pem, char *err,
@@ -262,17 +388,7 @@ sip_tls_ctx_new(const char *cert_pem, const char *key_pem, int mtls,
 		ossl_err(err, errlen, "tomcat certificate");
 		goto fail;
 	}
-	/* The rest of the PEM is the chain, sent along. */
-	for (;;) {
-		X509 *c = PEM_read_bio_X509(b, NULL, NULL, NULL);
-		if (c == NULL)
-			break;
-		if (SSL_CTX_add0_chain_cert(t->ctx, c) != 1) {
-			X509_free(c);
-			break;
-		}
-	}
-	ERR_clear_error();
+	ctx_add_chain(t->ctx, b);
 	BIO_free(b);
 	b = BIO_new_mem_buf(key_pem, -1);
 	if (b == NULL || (k = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL)) == NULL ||
@@ -287,8 +403,16 @@ sip_tls_ctx_new(const char *cert_pem, const char *key_pem, int mtls,
 			ossl_err(err, errlen, "tomcat-trust store");
 			goto fail;
 		}
+		struct other_cas *o = calloc(1, sizeof(*o));
+		pthread_once(&other_once, other_index);
+		if (o == NULL || other_idx < 0 ||
+		    SSL_CTX_set_ex_data(t->ctx, other_idx, o) != 1) {
+			free(o);
+			snprintf(err, errlen, "out of memory");
+			goto fail;
+		}
 		SSL_CTX_set_verify(t->ctx, SSL_VERIFY_PEER |
-		                   SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+		                   SSL_VERIFY_FAIL_IF_NO_PEER_CERT, verify_cb);
 		SSL_CTX_set_verify_depth(t->ctx, 8);
 		if (trust_pem != NULL)
 			(void)add_client_cas(t->ctx, trust_pem, strlen(trust_pem));
@@ -327,6 +451,7 @@ sip_tls_new(sip_tls_ctx *c, int fd)
 		sip_tls_free(t);
 		return NULL;
 	}
+	SSL_set_app_data(t->ssl, t);
 	SSL_set_accept_state(t->ssl);
 	return t;
 }
@@ -388,7 +513,11 @@ sip_tls_handshake(sip_tls *t, char *err, size_t errlen)
 	r = io_result(t, r, err, errlen);
 	if (r == SIP_TLS_ERROR && err != NULL) {
 		long v = SSL_get_verify_result(t->ssl);
-		if (v != X509_V_OK)
+		if (v != X509_V_OK && t->wrong_purpose != NULL)
+			snprintf(err, errlen, "client certificate: its CA %s is in the "
+			         "store as %s, not tomcat-trust (upload it with "
+			         "--purpose tomcat-trust)", t->wrong_ca, t->wrong_purpose);
+		else if (v != X509_V_OK)
 			snprintf(err, errlen, "client certificate: %s",
 			         X509_verify_cert_error_string(v));
 	}

@@ -243,56 +243,85 @@ certstore_verify_pem(certstore *cs, const char *pem, size_t len,
 	return rc;
 }
 
+/* 1 when the ASN.1 string holds exactly name (case-insensitive when ci), no
+ * NUL inside. */
+static int
+asn1_is(const ASN1_STRING *a, const char *name, size_t nl, int ci)
+{
+	const unsigned char *d = ASN1_STRING_get0_data(a);
+
+	if ((size_t)ASN1_STRING_length(a) != nl || memchr(d, 0, nl) != NULL)
+		return 0;
+	return ci ? strncasecmp((const char *)d, name, nl) == 0 : memcmp(d, name, nl) == 0;
+}
+
+/* The subject CN is exactly name (case-insensitive). */
+static int
+cn_is(X509_NAME *subj, const char *name, size_t nl)
+{
+	int idx = X509_NAME_get_index_by_NID(subj, NID_commonName, -1), rc = 0;
+	unsigned char *u8 = NULL;
+	int l;
+
+	if (idx < 0)
+		return 0;
+	l = ASN1_STRING_to_UTF8(&u8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subj, idx)));
+	if (l >= 0 && (size_t)l == nl && memchr(u8, 0, (size_t)l) == NULL &&
+	    strncasecmp((char *)u8, name, nl) == 0)
+		rc = 1;
+	OPENSSL_free(u8);
+	return rc;
+}
+
+/* The whole subject in RFC 2253 form is exactly name. */
+static int
+dn_is(X509_NAME *subj, const char *name, size_t nl)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	int rc = 0;
+
+	if (b != NULL && X509_NAME_print_ex(b, subj, 0, XN_FLAG_RFC2253) >= 0) {
+		char *dn;
+		long l = BIO_get_mem_data(b, &dn);
+		rc = l >= 0 && (size_t)l == nl && memcmp(dn, name, nl) == 0;
+	}
+	BIO_free(b);
+	return rc;
+}
+
+/* An Expressway-C entry's name against a certificate, RFC 6125 style: the
+ * SAN dNSName entries decide when there are any, each compared as a whole
+ * name (case-insensitive), so a wildcard entry "*.example.com" matches only
+ * an Expressway-C entry that is that same wildcard, never a name under it;
+ * the subject CN is looked at only when there is no dNSName.  SAN URIs
+ * (exact) and the whole subject in RFC 2253 form (exact) are identities an
+ * administrator may record explicitly and are always compared. */
 static int
 name_matches(X509 *x, const char *name)
 {
 	size_t nl = strlen(name);
 	GENERAL_NAMES *gens;
 	X509_NAME *subj = X509_get_subject_name(x);
-	int rc = 0;
+	int rc = 0, ndns = 0;
 
 	if (nl == 0)
 		return 0;
-	/* Hostname rules for SAN DNS; the CN is compared separately below so
-	 * a name never matches a CN through wildcard rules. */
-	if (X509_check_host(x, name, nl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS |
-	                    X509_CHECK_FLAG_NEVER_CHECK_SUBJECT, NULL) == 1)
-		return 1;
 	gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
-	for (int i = 0; gens != NULL && i < sk_GENERAL_NAME_num(gens); i++) {
+	for (int i = 0; gens != NULL && i < sk_GENERAL_NAME_num(gens) && !rc; i++) {
 		const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
-		if (g->type != GEN_URI)
-			continue;
-		const ASN1_IA5STRING *u = g->d.uniformResourceIdentifier;
-		if ((size_t)ASN1_STRING_length(u) == nl &&
-		    memcmp(ASN1_STRING_get0_data(u), name, nl) == 0) {
-			rc = 1;
-			break;
+
+		if (g->type == GEN_DNS) {
+			ndns++;
+			rc = asn1_is(g->d.dNSName, name, nl, 1);
+		} else if (g->type == GEN_URI) {
+			rc = asn1_is(g->d.uniformResourceIdentifier, name, nl, 0);
 		}
 	}
 	GENERAL_NAMES_free(gens);
-	if (rc)
-		return 1;
-	int idx = X509_NAME_get_index_by_NID(subj, NID_commonName, -1);
-	if (idx >= 0) {
-		ASN1_STRING *cn = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subj, idx));
-		unsigned char *u8 = NULL;
-		int l = ASN1_STRING_to_UTF8(&u8, cn);
-		if (l >= 0 && (size_t)l == nl && strncasecmp((char *)u8, name, nl) == 0 &&
-		    memchr(u8, 0, (size_t)l) == NULL)
-			rc = 1;
-		OPENSSL_free(u8);
-		if (rc)
-			return 1;
-	}
-	BIO *b = BIO_new(BIO_s_mem());
-	if (b != NULL && X509_NAME_print_ex(b, subj, 0, XN_FLAG_RFC2253) >= 0) {
-		char *dn;
-		long l = BIO_get_mem_data(b, &dn);
-		if (l >= 0 && (size_t)l == nl && memcmp(dn, name, nl) == 0)
-			rc = 1;
-	}
-	BIO_free(b);
+	if (!rc && ndns == 0)
+		rc = cn_is(subj, name, nl);
+	if (!rc)
+		rc = dn_is(subj, name, nl);
 	ERR_clear_error();
 	return rc;
 }

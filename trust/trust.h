@@ -483,11 +483,12 @@ int certstore_verify_pem(certstore *cs, const char *pem, size_t len,
 void *certstore_x509_store(certstore *cs);
 
 /* Matches a leaf certificate (DER or PEM) against allowed names (as an
- * administrator recorded them for an Expressway-C): each name is compared
- * with the SAN DNS entries (X509_check_host, no partial wildcards, never the
- * CN implicitly), the SAN URI entries (exact), the subject CN (exact,
- * case-insensitive) and the whole subject in RFC 2253 form (exact).  Returns
- * the index of the first matching name, or -1. */
+ * administrator recorded them for an Expressway-C), RFC 6125 style: the SAN
+ * dNSName entries decide when there are any (whole names, case-insensitive;
+ * a wildcard entry matches only the same wildcard recorded as the name),
+ * the subject CN (exact, case-insensitive) only when there is no dNSName;
+ * SAN URI entries (exact) and the whole subject in RFC 2253 form (exact)
+ * always.  Returns the index of the first matching name, or -1. */
 int cert_match_names_der(const uint8_t *der, size_t len,
                          const char *const *names, size_t n);
 int cert_match_names_pem(const char *pem, size_t len,

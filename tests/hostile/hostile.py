@@ -21,6 +21,7 @@ TOP_BUILDDIR = os.environ.get("top_builddir") or os.getcwd()
 CTL = os.environ.get("OPROVCTL") or os.path.join(TOP_BUILDDIR, "cli", "oprovctl")
 HTTPSD = os.path.join(TOP_BUILDDIR, "httpsd", "oprov-httpsd")
 TFTPD = os.path.join(TOP_BUILDDIR, "tftp", "oprov-tftpd")
+SIPD = os.path.join(TOP_BUILDDIR, "sip", "oprov-sipd")
 
 GRANT_CODE = "urn:oprov:params:oauth:grant-type:activation-code"
 
@@ -241,6 +242,46 @@ class Env:
             self.fail("oprov-httpsd did not come up")
         return dm
 
+    def sipd(self, *extra, limits=None, wait=True, ports=None, d=None):
+        """oprov-sipd with TLS (dm.tp) and mutual-TLS (dm.mp) listeners on
+        free ports (or ports); the cluster's SIP OAuth mode of this Env's
+        store is turned on first."""
+        if not getattr(self, "_oauth", False):
+            self.ctl("sipoauth-mode", "enable")
+            self._oauth = True
+        tp, mp = ports or (free_port(), free_port())
+        dm = self.spawn("sipd", [SIPD, "-d", d or self.d, "-f", "--loops", "2",
+                                 "--tls-listen", "127.0.0.1:%d" % tp,
+                                 "--mtls-listen", "127.0.0.1:%d" % mp] +
+                        list(extra), limits)
+        dm.tp, dm.mp = tp, mp
+        if not wait:
+            return dm
+        end = time.time() + 30
+        while time.time() < end:
+            if not dm.alive():
+                self.fail("oprov-sipd exited: %s" % dm.log_text()[-400:])
+            if "listening on 127.0.0.1:%d (TLS)" % tp in dm.log_text():
+                return dm
+            time.sleep(0.1)
+        self.fail("oprov-sipd did not come up")
+
+    def sip_device(self, name, line, profile="Standard-OAuth"):
+        """A device with one line and an access token for it."""
+        self.ctl("device", "add", name, "--model", "8845", "--profile", profile,
+                 "--line", line)
+        return self.ctl("token", "mint", "--device", name)
+
+    def registrations(self):
+        """{device: number of its bindings} as `oprovctl registrations` lists
+        them (the store's copy, written behind within a second)."""
+        out = {}
+        for ln in self.ctl("registrations").splitlines():
+            f = ln.split()
+            if f and f[0][:3] in ("SEP", "CSF", "BOT", "TCT", "TAB"):
+                out[f[0]] = out.get(f[0], 0) + 1
+        return out
+
     def tftpd(self, *extra, limits=None, port=0, wait=True, d=None):
         dm = self.spawn("tftpd", [TFTPD, "-d", d or self.d, "-f", "--listen",
                                   "127.0.0.1:%d" % port] + list(extra), limits)
@@ -374,6 +415,82 @@ def tftp_get(port, name, src="127.0.0.1", timeout=5):
                     return data
     finally:
         s.close()
+
+
+# ---- SIP ----------------------------------------------------------------
+class Sip:
+    """A SIP-over-TLS client connection: builds REGISTERs, reads answers."""
+
+    def __init__(self, port, src="127.0.0.1", timeout=10, cert=None):
+        ctx = tls_context()
+        if cert:
+            ctx.load_cert_chain(*cert)
+        s = socket.socket()
+        s.settimeout(timeout)
+        s.bind((src, 0))
+        s.connect(("127.0.0.1", port))
+        self.s = ctx.wrap_socket(s, server_hostname="localhost")
+        self.lport = self.s.getsockname()[1]
+        self.buf = b""
+        self.n = 0
+
+    def register(self, user, token, contact=None, instance=None, devname=None,
+                 expires=120, to_host="127.0.0.1", call_id=None, path=None):
+        """The bytes of one REGISTER for sip:USER@127.0.0.1."""
+        self.n += 1
+        contact = contact or "sip:%s@127.0.0.1:%d;transport=tls" % (user, self.lport)
+        c = "*" if contact == "*" else "<%s>" % contact
+        if instance:
+            c += ';+sip.instance="<urn:uuid:%s>"' % instance
+        if devname:
+            c += ';+u.sip!devicename.ccm.cisco.com="%s"' % devname
+        m = ("REGISTER sip:127.0.0.1 SIP/2.0\r\n"
+             "Via: SIP/2.0/TLS 127.0.0.1:%d;branch=z9hG4bKh%d\r\n"
+             "From: <sip:%s@127.0.0.1>;tag=h%d\r\n"
+             "To: <sip:%s@%s>\r\n"
+             "Call-ID: %s\r\n"
+             "CSeq: %d REGISTER\r\n"
+             "Max-Forwards: 70\r\n"
+             "Contact: %s\r\n" % (self.lport, self.n, user, self.n, user, to_host,
+                                   call_id or "h-%d@127.0.0.1" % self.lport,
+                                   self.n, c))
+        if token:
+            m += 'Proxy-Authorization: Bearer token="%s"\r\n' % token
+        if path:
+            m += "Path: %s\r\n" % path
+        m += "Expires: %d\r\nContent-Length: 0\r\n\r\n" % expires
+        return m.encode()
+
+    def send(self, data):
+        self.s.sendall(data)
+
+    def read(self):
+        """The status line and head of the next message."""
+        while b"\r\n\r\n" not in self.buf:
+            chunk = self.s.recv(65536)
+            if not chunk:
+                raise ConnectionError("closed by oprov-sipd")
+            self.buf += chunk
+        head, self.buf = self.buf.split(b"\r\n\r\n", 1)
+        head = head.decode("utf-8", "replace")
+        for ln in head.split("\r\n")[1:]:
+            k, _, v = ln.partition(":")
+            if k.strip().lower() in ("content-length", "l") and int(v) > 0:
+                while len(self.buf) < int(v):
+                    self.buf += self.s.recv(65536)
+                self.buf = self.buf[int(v):]
+        return head.split("\r\n")[0], head
+
+    def ask(self, data):
+        """Sends one request, returns the status code of its answer."""
+        self.send(data)
+        return int(self.read()[0].split()[1])
+
+    def close(self):
+        try:
+            self.s.close()
+        except OSError:
+            pass
 
 
 def percentile(xs, p):

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Issue 11 item 12: a second daemon on a port in use refuses to start
-(a second oprov-tftpd on the same UDP port, a second oprov-httpsd on the
-same TCP ports, a UDP port held by another program), unless --share-port
+(a second oprov-tftpd on the same UDP port, a second oprov-httpsd or
+oprov-sipd on the same TCP ports, a UDP port held by another program), unless --share-port
 asks for sharing; and scripts/demo-run.sh checks its TFTP port over UDP."""
 import os
 import socket
@@ -60,6 +60,19 @@ def main():
         time.sleep(0.5)
         env.check(s1.alive() and s2.alive(),
                   "with --share-port two httpsd share the three ports")
+        s1.stop()
+        s2.stop()
+
+        p1 = env.sipd()
+        p2 = env.sipd(wait=False, ports=(p1.tp, p1.mp), d=d2)
+        refused(env, p2, "a second oprov-sipd on the same ports")
+        env.check(p1.alive(), "the first sipd still runs")
+        p1.stop()
+        q1 = env.sipd("--share-port")
+        q2 = env.sipd("--share-port", wait=False, ports=(q1.tp, q1.mp), d=d2)
+        time.sleep(1)
+        env.check(q1.alive() and q2.alive() and "--share-port" in q2.log_text(),
+                  "with --share-port two sipd share the SIP ports (logged)")
 
         demo = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
                             "scripts", "demo-run.sh")

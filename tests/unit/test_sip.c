@@ -531,7 +531,9 @@ Test(registrar, challenge_then_register_both_forms)
 	len = make_register(msg, sizeof(msg), "c1", 1, MAC, DEV, "", "");
 	cr_assert_eq(handle(r, msg, len, 7, 1000, out), 407);
 	cr_assert(strstr(out, "\r\nProxy-Authenticate: Bearer realm=\"ccmsipline\"\r\n"));
-	cr_assert(strstr(out, "\r\nVia: SIP/2.0/TLS 192.0.2.10:51234;branch=z9hG4bK1\r\n"));
+	/* the sent-by is not the source (192.0.2.1): received= (RFC 3261 §18.2.1) */
+	cr_assert(strstr(out, "\r\nVia: SIP/2.0/TLS 192.0.2.10:51234;branch=z9hG4bK1;"
+	                      "received=192.0.2.1\r\n"));
 	cr_assert(strstr(out, "\r\nTo: <sip:1001@node1.example.com>;tag="));
 	cr_assert(strstr(out, "\r\nCSeq: 1 REGISTER\r\n"));
 	cr_assert(strstr(out, "\r\nCall-ID: c1\r\n"));
@@ -1382,5 +1384,106 @@ Test(registrar, firmware_and_path_kept_with_the_binding)
 		len = make_register(msg, sizeof(msg), "c1", 3, MAC, DEV, "", extra);
 		cr_assert_eq(handle(r, msg, len, 42, 1020, out), 400);
 	}
+	sip_reg_free(r);
+}
+
+/* ---- issue 12 items 15 and 16: received / rport, Path echoed ----------------- */
+
+static int
+handle_from(sip_registrar *r, const char *msg, const char *addr, unsigned port,
+            char *out)
+{
+	struct sip_conn_info ci = { .conn_id = 7, .peer = PEER_NONE,
+	                            .peer_addr = addr, .peer_port = port };
+	size_t outlen;
+	int status;
+
+	sip_reg_handle(r, &ci, msg, msg + strlen(msg), 1000, out, &outlen, &status);
+	out[outlen] = '\0';
+	return status;
+}
+
+static void
+options_via(const char *vias, const char *addr, unsigned port, char *out)
+{
+	sip_registrar *r = new_reg();
+	char msg[2048];
+
+	snprintf(msg, sizeof(msg),
+	         "OPTIONS sip:node1.example.com SIP/2.0\r\n"
+	         "%s"
+	         "From: <sip:1001@node1.example.com>;tag=abc\r\n"
+	         "To: <sip:1001@node1.example.com>\r\n"
+	         "Call-ID: via-1\r\n"
+	         "CSeq: 1 OPTIONS\r\n"
+	         "Max-Forwards: 70\r\n"
+	         "Content-Length: 0\r\n\r\n", vias);
+	cr_assert_eq(handle_from(r, msg, addr, port, out), 200, "%s", out);
+	sip_reg_free(r);
+}
+
+Test(via, received_when_sent_by_is_not_the_source)
+{
+	char out[SIP_RESP_MAX + 1];
+
+	/* RFC 3261 §18.2.1: a host name, or another address, gets received= */
+	options_via("Via: SIP/2.0/TLS phone.example.com:5061;branch=z9hG4bKa1\r\n",
+	            "192.0.2.1", 40000, out);
+	cr_assert_not_null(strstr(out, "\r\nVia: SIP/2.0/TLS phone.example.com:5061;"
+	                          "branch=z9hG4bKa1;received=192.0.2.1\r\n"), "%s", out);
+	options_via("Via: SIP/2.0/TLS 198.51.100.7;branch=z9hG4bKa2\r\n",
+	            "192.0.2.1", 40000, out);
+	cr_assert_not_null(strstr(out, ";branch=z9hG4bKa2;received=192.0.2.1\r\n"), "%s", out);
+	/* the same address: nothing added */
+	options_via("Via: SIP/2.0/TLS 192.0.2.1:5061;branch=z9hG4bKa3\r\n",
+	            "192.0.2.1", 40000, out);
+	cr_assert_not_null(strstr(out, "\r\nVia: SIP/2.0/TLS 192.0.2.1:5061;"
+	                          "branch=z9hG4bKa3\r\n"), "%s", out);
+	/* IPv6 reference against the address without brackets */
+	options_via("Via: SIP/2.0/TLS [2001:DB8::1]:5061;branch=z9hG4bKa4\r\n",
+	            "2001:db8::1", 40000, out);
+	cr_assert_not_null(strstr(out, ";branch=z9hG4bKa4\r\n"), "%s", out);
+	cr_assert_null(strstr(out, "received="), "%s", out);
+}
+
+Test(via, rport_filled_and_received_added)
+{
+	char out[SIP_RESP_MAX + 1];
+
+	/* RFC 3581 §4: rport asked → the source port, and received always */
+	options_via("Via: SIP/2.0/TLS 192.0.2.1:5061;rport;branch=z9hG4bKb1\r\n",
+	            "192.0.2.1", 40123, out);
+	cr_assert_not_null(strstr(out, "\r\nVia: SIP/2.0/TLS 192.0.2.1:5061;rport=40123;"
+	                          "branch=z9hG4bKb1;received=192.0.2.1\r\n"), "%s", out);
+	/* a received the client made up is replaced; other Vias untouched */
+	options_via("Via: SIP/2.0/TLS edge.example.com;branch=z9hG4bKb2;received=10.9.9.9;rport, "
+	            "SIP/2.0/TLS 10.0.0.5:5061;branch=z9hG4bKb3;rport\r\n"
+	            "Via: SIP/2.0/TLS 10.0.0.6;branch=z9hG4bKb4\r\n",
+	            "192.0.2.1", 5061, out);
+	cr_assert_not_null(strstr(out, "\r\nVia: SIP/2.0/TLS edge.example.com;branch=z9hG4bKb2;"
+	                          "rport=5061;received=192.0.2.1, SIP/2.0/TLS 10.0.0.5:5061;"
+	                          "branch=z9hG4bKb3;rport\r\n"
+	                          "Via: SIP/2.0/TLS 10.0.0.6;branch=z9hG4bKb4\r\n"), "%s", out);
+	cr_assert_null(strstr(out, "10.9.9.9"), "%s", out);
+}
+
+Test(registrar, path_echoed_in_the_200)
+{
+	sip_registrar *r = new_reg();
+	char msg[4096], out[SIP_RESP_MAX + 1];
+	size_t len;
+
+	len = make_register(msg, sizeof(msg), "p1", 1, MAC, DEV, "",
+	                    "Authorization: Bearer tok-" DEV "\r\n"
+	                    "Path: <sip:expc.example.com:5061;transport=tls;lr>\r\n"
+	                    "Path: <sip:expe.example.com;lr>\r\n");
+	cr_assert_eq(handle(r, msg, len, 42, 1000, out), 200, "%s", out);
+	cr_assert_not_null(strstr(out, "\r\nPath: <sip:expc.example.com:5061;transport=tls;lr>, "
+	                          "<sip:expe.example.com;lr>\r\n"), "%s", out);
+	/* without Path, none in the 200 */
+	len = make_register(msg, sizeof(msg), "p2", 1, MAC, DEV, "",
+	                    "Authorization: Bearer tok-" DEV "\r\n");
+	cr_assert_eq(handle(r, msg, len, 43, 1000, out), 200, "%s", out);
+	cr_assert_null(strstr(out, "Path:"), "%s", out);
 	sip_reg_free(r);
 }

@@ -184,17 +184,31 @@ Test(cert, allowed_names)
 
 	cr_assert_eq(cert_match_names_pem(c, strlen(c), none, 4), -1);
 	cr_assert_eq(cert_match_names_pem(c, strlen(c), dns, 2), 1);
-	cr_assert_eq(cert_match_names_pem(c, strlen(c), cn, 1), 0);
+	/* RFC 6125 §6.4.4: with a dNSName present the CN is not looked at */
+	cr_assert_eq(cert_match_names_pem(c, strlen(c), cn, 1), -1);
 	cr_assert_eq(cert_match_names_pem(c, strlen(c), uri, 1), 0);
 	cr_assert_eq(cert_match_names_pem(c, strlen(c), dn, 1), 0);
 	free(c);
+	/* Without a SAN the CN is the identity (case-insensitive, exact). */
+	c = issue("expc9.example.com", NULL, NULL);
+	const char *cn9[] = { "EXPC9.example.com" }, *cn9b[] = { "expc9.example" };
+	cr_assert_eq(cert_match_names_pem(c, strlen(c), cn9, 1), 0);
+	cr_assert_eq(cert_match_names_pem(c, strlen(c), cn9b, 1), -1);
+	free(c);
+	/* A SAN naming another host: the CN (our entry's name) does not help. */
+	c = issue("expc9.example.com", "other.example.com", NULL);
+	cr_assert_eq(cert_match_names_pem(c, strlen(c), cn9, 1), -1);
+	free(c);
 
-	/* Full-label wildcard matches one label only. */
+	/* A wildcard certificate matches no entry under it, only the entry
+	 * that is that wildcard. */
 	c = issue("wild", "*.example.com", NULL);
 	const char *w1[] = { "a.example.com" }, *w2[] = { "a.b.example.com" }, *w3[] = { "example.com" };
-	cr_assert_eq(cert_match_names_pem(c, strlen(c), w1, 1), 0);
+	const char *w4[] = { "*.EXAMPLE.com" };
+	cr_assert_eq(cert_match_names_pem(c, strlen(c), w1, 1), -1);
 	cr_assert_eq(cert_match_names_pem(c, strlen(c), w2, 1), -1);
 	cr_assert_eq(cert_match_names_pem(c, strlen(c), w3, 1), -1);
+	cr_assert_eq(cert_match_names_pem(c, strlen(c), w4, 1), 0);
 	free(c);
 	/* Partial wildcards never match. */
 	c = issue("partial", "exp*.example.com", NULL);
