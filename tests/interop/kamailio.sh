@@ -15,9 +15,10 @@
 #   edge-other-device   another device's token: 403
 #   edge-delete-cuts    `oprovctl expressway delete`: Kamailio's TLS
 #                       connection to sipd is gone (Kamailio's own list of
-#                       connections, kamcmd core.tcp_list) within 1 s, the
-#                       time printed; the binding made over it is dropped
-#                       and the next relayed REGISTER gets 403
+#                       connections, kamcmd core.tcp_list) within 1 s of
+#                       the entry leaving the store, the time printed;
+#                       the binding made over it is dropped and the next
+#                       relayed REGISTER gets 403
 #   edge-add-again      `oprovctl expressway add` again: the edge registers
 #                       again, same sipd process
 set -u
@@ -296,8 +297,11 @@ kill -0 "$kpid" 2>/dev/null || fail "edge-delete-cuts: Kamailio died"
 	fail "edge-delete-cuts: Kamailio still connected to 5091 (or silent) $((t2 - t0)) ms after the delete"
 grep -q "no longer a listed Expressway-C; closed" "$tmp/sipd.log" ||
 	fail "edge-delete-cuts: sipd did not log the close"
-[ $((t2 - t0)) -lt $CUT_MS ] ||
-	fail "edge-delete-cuts: the connection lasted $((t2 - t0)) ms after the delete (bound $CUT_MS ms)"
+# The bound runs from the moment the entry is gone from the store (oprovctl
+# has returned): oprovctl's own start-up, slow under sanitizers on a loaded
+# machine, is not sipd's reaction time.  Both times are printed.
+[ $((t2 - t1)) -lt $CUT_MS ] ||
+	fail "edge-delete-cuts: the connection lasted $((t2 - t1)) ms after the delete (bound $CUT_MS ms)"
 # The binding made over that connection went with it.
 i=0
 while ctl registrations 2>/dev/null | grep -q "^$DEV"; do
@@ -307,7 +311,7 @@ while ctl registrations 2>/dev/null | grep -q "^$DEV"; do
 done
 code=$(register 1001 "$tok")
 [ "$code" = 403 ] || fail "edge-delete-cuts: a REGISTER relayed after the delete got $code: $(cat "$tmp/answer")"
-ok "edge-delete-cuts: Kamailio's connection to 5091 gone $((t2 - t0)) ms after \`expressway delete\` began ($((t2 - t1)) ms after it returned); binding dropped; next REGISTER: $(head -n 1 "$tmp/answer")"
+ok "edge-delete-cuts: Kamailio's connection to 5091 gone $((t2 - t1)) ms after \`expressway delete\` returned ($((t2 - t0)) ms after it began); binding dropped; next REGISTER: $(head -n 1 "$tmp/answer")"
 
 # ---- edge-add-again -----------------------------------------------------------------
 ctl expressway add $EDGE --x509-name $EDGE >/dev/null || fail "expressway add again"
