@@ -22,10 +22,11 @@
 #include "store/store.h"
 #include "trust/trust.h"
 
-/* Validity of what init makes: the CA ten years, the web certificate 825
- * days (the longest lifetime browsers and most TLS clients accept). */
+/* Validity of what init makes: the CA ten years, the web certificate 397
+ * days (under the 398 that browsers and most TLS clients accept for a
+ * leaf). */
 #define INIT_CA_DAYS     3650
-#define INIT_SERVER_DAYS 825
+#define INIT_SERVER_DAYS 397
 
 #define INIT_PROFILE_PLAIN "Standard-Non-Secure"
 #define INIT_PROFILE_OAUTH "Standard-OAuth"
@@ -142,14 +143,15 @@ plan_make(struct init_plan *p, const char *host, const char *issuer,
 	    cert_info_pem(p->srv_pem, strlen(p->srv_pem), &p->srv_info, err, errlen) < 0 ||
 	    roles_make(p, host, err, errlen) < 0)
 		return -1;
-	/* The web certificate is served with its CA, so a client holding only
-	 * the Phone Edge Trust root can build the chain. */
-	n = strlen(p->srv_pem) + strlen(p->ca_pem) + 1;
+	/* The web certificate alone: its issuer is the self-signed root that
+	 * clients hold (Phone Edge Trust, tomcat-trust), which a server does
+	 * not send (RFC 8446 §4.4.2). */
+	n = strlen(p->srv_pem) + 1;
 	if ((p->chain_pem = malloc(n)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	snprintf(p->chain_pem, n, "%s%s", p->srv_pem, p->ca_pem);
+	snprintf(p->chain_pem, n, "%s", p->srv_pem);
 	return 0;
 }
 

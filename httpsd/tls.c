@@ -24,6 +24,7 @@
 
 #include <gnutls/abstract.h>
 #include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 
 #include "httpsd/httpsd_int.h"
 
@@ -160,6 +161,33 @@ httpsd_tls_free(struct httpsd_tls *t)
 	free(t);
 }
 
+/* Drops self-signed certificates after the first: a server does not send
+ * the root its clients must hold anyway (RFC 8446 §4.4.2).  The new count. */
+static unsigned
+drop_roots(gnutls_pcert_st *chain, unsigned n)
+{
+	unsigned k = 1;
+
+	for (unsigned i = 1; i < n; i++) {
+		gnutls_x509_crt_t c;
+		int self = 0;
+
+		if (gnutls_x509_crt_init(&c) >= 0) {
+			if (gnutls_x509_crt_import(c, &chain[i].cert, GNUTLS_X509_FMT_DER) >= 0)
+				self = gnutls_x509_crt_check_issuer(c, c) == 1;
+			gnutls_x509_crt_deinit(c);
+		}
+		if (self) {
+			gnutls_pcert_deinit(&chain[i]);
+			continue;
+		}
+		if (k != i)
+			chain[k] = chain[i];
+		k++;
+	}
+	return k;
+}
+
 struct httpsd_tls *
 httpsd_tls_new(const char *cert_pem, const char *key_pem, char *err,
                size_t errlen)
@@ -188,7 +216,7 @@ httpsd_tls_new(const char *cert_pem, const char *key_pem, char *err,
 		         HTTPSD_TLS_CHAIN_MAX, rc < 0 ? gnutls_strerror(rc) : "empty");
 		goto fail;
 	}
-	t->nchain = n;
+	t->nchain = drop_roots(t->chain, n);
 	if (gnutls_pubkey_get_pk_algorithm(t->chain[0].pubkey, NULL) !=
 	    key_info(NULL, GNUTLS_PRIVKEY_INFO_PK_ALGO, t->key)) {
 		snprintf(err, errlen, "the tomcat key does not belong to its certificate");

@@ -27,6 +27,7 @@
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "common/common.h"
 #include "sip/sip_int.h"
@@ -339,6 +340,27 @@ sip_tls_ctx_note_ca(sip_tls_ctx *c, const char *pem, const char *purpose)
 	return 0;
 }
 
+/* The rest of the tomcat PEM is the chain, sent along without a self-signed
+ * root (the client must hold it already; RFC 8446 §4.4.2). */
+static void
+ctx_add_chain(SSL_CTX *ctx, BIO *b)
+{
+	for (;;) {
+		X509 *c = PEM_read_bio_X509(b, NULL, NULL, NULL);
+		if (c == NULL)
+			break;
+		if (X509_check_issued(c, c) == X509_V_OK) {
+			X509_free(c);
+			continue;
+		}
+		if (SSL_CTX_add0_chain_cert(ctx, c) != 1) {
+			X509_free(c);
+			break;
+		}
+	}
+	ERR_clear_error();
+}
+
 sip_tls_ctx *
 sip_tls_ctx_new(const char *cert_pem, const char *key_pem, int mtls,
                 certstore *trust, const char *trust_pem, char *err,
@@ -366,17 +388,7 @@ sip_tls_ctx_new(const char *cert_pem, const char *key_pem, int mtls,
 		ossl_err(err, errlen, "tomcat certificate");
 		goto fail;
 	}
-	/* The rest of the PEM is the chain, sent along. */
-	for (;;) {
-		X509 *c = PEM_read_bio_X509(b, NULL, NULL, NULL);
-		if (c == NULL)
-			break;
-		if (SSL_CTX_add0_chain_cert(t->ctx, c) != 1) {
-			X509_free(c);
-			break;
-		}
-	}
-	ERR_clear_error();
+	ctx_add_chain(t->ctx, b);
 	BIO_free(b);
 	b = BIO_new_mem_buf(key_pem, -1);
 	if (b == NULL || (k = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL)) == NULL ||

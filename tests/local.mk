@@ -21,7 +21,7 @@ EXTRA_DIST += tests/fuzz/corpus tests/data
 
 # Style checks over the source tree (tests/lint/).
 TESTS += tests/lint/funclen.sh
-EXTRA_DIST += tests/lint/funclen.sh tests/lint/funclen.py
+EXTRA_DIST += tests/lint/funclen.sh tests/lint/funclen_check.py
 
 # Hostile clients against the real daemons (tests/hostile/).
 include $(srcdir)/tests/hostile/local.mk

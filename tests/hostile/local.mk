@@ -4,6 +4,7 @@
 # line in HOSTILE_TESTS; hostile.py is the helper they share.
 HOSTILE_TESTS = \
 	tests/hostile/httpsd_slow_body.py \
+	tests/hostile/httpsd_small_replies.py \
 	tests/hostile/httpsd_fd_limit.py \
 	tests/hostile/tftp_memory.py \
 	tests/hostile/tftp_resource_error.py \

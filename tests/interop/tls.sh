@@ -18,6 +18,9 @@
 #                        (OpenSSL side: after one lifetime; GnuTLS derives a
 #                        new key every three lifetimes), and a ticket older
 #                        than its lifetime no longer resumes
+#   tls-chain            the web certificate is a leaf of at most 398 days,
+#                        sent without the self-signed root (also when the
+#                        stored chain has it)
 #   tls-policy-modern    --tls-policy modern refuses TLS 1.2
 # and tls-check-fails: the checker flags a server that is off the policy
 # (httpsd with the GnuTLS NORMAL priorities), so a pass means something.
@@ -205,6 +208,40 @@ for p in $PORTS; do
 		fail "tls-server-order $(name_of "$p"): TLS 1.3 $(grep 'Cipher is' "$tmp/s.out")"
 	ok "tls-server-order $(name_of "$p"): AES-128-GCM chosen over the client's ChaCha20"
 done
+
+# ---- tls-chain (issue 12 item 9) -------------------------------------------
+# The web certificate init made: a leaf of at most 398 days, sent without
+# the self-signed root; also when the stored chain carries the root.
+chain_check() { # what
+	for p in $PORTS; do
+		s_client tls1_3 "$p" -showcerts || fail "tls-chain $(name_of "$p"): handshake"
+		nc=$(grep -c "BEGIN CERTIFICATE" "$tmp/s.out")
+		[ "$nc" -eq 1 ] || fail "tls-chain $(name_of "$p") $1: $nc certificates sent"
+	done
+	ok "tls-chain $1: 6971, 8443, 5090, 5091 send the leaf alone"
+}
+s_client tls1_3 "$CP" -showcerts || fail "tls-chain: handshake"
+sed -n '/BEGIN CERTIFICATE/,/END CERTIFICATE/p' "$tmp/s.out" >"$tmp/leaf.pem"
+days=$(( ($(date -d "$(openssl x509 -in "$tmp/leaf.pem" -noout -enddate | cut -d= -f2)" +%s) -
+          $(date -d "$(openssl x509 -in "$tmp/leaf.pem" -noout -startdate | cut -d= -f2)" +%s)) / 86400 ))
+[ "$days" -le 398 ] || fail "tls-chain: the web certificate is valid $days days"
+ok "tls-chain: the web certificate init made is valid $days days (at most 398)"
+chain_check "(init's store)"
+# The stored chain with the root appended, as an administrator might upload it.
+sqlite3 "$D/oprov.db" "UPDATE cert SET pem = pem || (SELECT pem FROM cert
+	WHERE purpose = 'tomcat-trust' LIMIT 1) WHERE purpose = 'tomcat'" ||
+	fail "tls-chain: appending the root"
+kill -HUP "$hpid" "$spid"
+i=0
+until grep -q "reload: certificates and listeners" "$tmp/httpsd.log" &&
+	grep -q "reload: TLS certificates reloaded" "$tmp/sipd.log"; do
+	i=$((i + 1))
+	[ $i -lt 100 ] || fail "tls-chain: the daemons did not reload"
+	sleep 0.1
+done
+! grep -q "keeping the" "$tmp/httpsd.log" "$tmp/sipd.log" || fail "tls-chain: a reload failed"
+sleep 0.5
+chain_check "(root in the stored chain)"
 
 # ---- tls-resumption --------------------------------------------------------
 t0=$(date +%s)
