@@ -8,7 +8,7 @@ libssl-dev libmicrohttpd-dev libgnutls28-dev libxml2-dev libjansson-dev libsqlit
 openssl libxml2-utils sqlite3 postgresql curl clang
 tftp-hpa atftp sip-tester stunnel4 socat procps iproute2
 sslscan python3 python3-authlib python3-jwt python3-jwcrypto python3-requests
-python3-cryptography"
+python3-cryptography kamailio kamailio-tls-modules"
 
 missing=""
 for p in $PKGS; do

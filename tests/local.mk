@@ -28,3 +28,4 @@ include $(srcdir)/tests/hostile/local.mk
 # Third-party clients against real daemons (tests/interop/).
 include $(srcdir)/tests/interop/local.mk
 include $(srcdir)/tests/interop/tls.mk
+include $(srcdir)/tests/interop/kamailio.mk
