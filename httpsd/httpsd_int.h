@@ -61,6 +61,10 @@
 #define HTTPSD_CODE_DEVICE_FAILS 30     /* ... for one device from all addresses */
 #define HTTPSD_CODE_GLOBAL_FAILS 1000   /* ... in all */
 #define HTTPSD_CODE_WINDOW       300    /* seconds */
+/* A key's recorded last exp runs this far ahead of the tokens it signed, so
+ * the store is written once per this many seconds, not once per token; a
+ * rotation waits at most this much longer for the key's tokens to end. */
+#define HTTPSD_KEY_NOTE_AHEAD    300    /* seconds */
 #define HTTPSD_CODE_ADDRS        65536  /* (address, device) pairs tracked for it */
 /* How long a request's store write waits for a lock someone else holds
  * (e.g. an administrator's open SQLite transaction) before it answers 503
@@ -200,6 +204,11 @@ struct httpsd {
 	                                       and device, per device, in all */
 	struct limiter *code_dev_fails, *code_all_fails;
 	atomic_int accept_episode;          /* accept() failing now: logged once */
+	/* The latest exp recorded under the signing key (oauth.c): a token
+	 * whose exp is not past it needs no store write. */
+	pthread_mutex_t note_lock;
+	char note_kid[STORE_NAME_MAX];
+	int64_t note_exp;
 	unsigned sweep_cut, sweep_busy;     /* main loop only: cut since the last */
 	int64_t sweep_logged;               /* ... log line, at this ms */
 

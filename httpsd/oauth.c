@@ -235,6 +235,29 @@ key_activate_due(struct httpsd *h, struct store *st, int64_t now)
 	}
 }
 
+/* Records under kid that a token expiring at exp is signed with it: in the
+ * store, HTTPSD_KEY_NOTE_AHEAD beyond exp, and only when exp passes what
+ * this process recorded last, so issuing costs a store write once per
+ * HTTPSD_KEY_NOTE_AHEAD seconds instead of once per token.  0 / -1. */
+static int
+key_note(struct httpsd *h, struct store *st, const char *kid, int64_t exp,
+         char *err, size_t errlen)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&h->note_lock);
+	if (strcmp(h->note_kid, kid) != 0 || exp > h->note_exp) {
+		int64_t ahead = exp + HTTPSD_KEY_NOTE_AHEAD;
+		rc = store_key_note_exp(st, kid, ahead, err, errlen);
+		if (rc == 0) {
+			snprintf(h->note_kid, sizeof(h->note_kid), "%s", kid);
+			h->note_exp = ahead;
+		}
+	}
+	pthread_mutex_unlock(&h->note_lock);
+	return rc;
+}
+
 /* Mints the access token.  family may be "" (no refresh token).  The
  * token's exp is recorded under its key first, so no rotation retires the
  * key while the token is valid. */
@@ -275,8 +298,7 @@ mint_access(struct httpsd *h, struct store *st, const char *sub,
 		json_object_set_new(cl, "jti", json_string(jti));
 		json_object_set_new(cl, "fam", json_string(family));
 	}
-	if (store_key_note_exp(st, key_kid(snap->signing), now + lifetime, err,
-	                       errlen) != 0)
+	if (key_note(h, st, key_kid(snap->signing), now + lifetime, err, errlen) != 0)
 		goto out;
 	tok = tok_mint(snap->signing, cl, err, errlen);
 out:

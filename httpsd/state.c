@@ -208,6 +208,7 @@ httpsd_state_init(struct httpsd *h, char *err, size_t errlen)
 
 	pthread_rwlock_init(&h->cache_lock, NULL);
 	pthread_mutex_init(&h->conn_lock, NULL);
+	pthread_mutex_init(&h->note_lock, NULL);
 	/* Failed activation codes: code_fails per (address, device), given
 	 * back over code_window; code_device_fails per device; and
 	 * code_global_fails in all. */
