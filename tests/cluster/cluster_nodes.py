@@ -40,6 +40,9 @@ URI = os.environ["OPROV_CLUSTER_URI"]
 WORK = sys.argv[1]
 NAMES = ["a.test", "b.test", "c.test"]
 CLIENTS = int(os.environ.get("OPROV_CLUSTER_CLIENTS", "200"))
+# Revocation propagation samples (each: a family revoked by reuse on one node,
+# the time until all three refuse its access token); bench/cluster asks for more.
+SAMPLES = int(os.environ.get("OPROV_CLUSTER_SAMPLES", "10"))
 ROUNDS = 3
 LIMIT_MS = 100
 
@@ -299,7 +302,12 @@ for i, d in enumerate(devs):
     nodes[i % 3].ctl("device", "add", d, "--model", "8845", "--profile",
                      "Standard-OAuth", "--owner", "u%d" % i, "--line",
                      DN[d])
-for i, d in enumerate(devs):
+sdevs = ["SEP%012X" % (0x002000000000 + i) for i in range(SAMPLES)]
+for i, d in enumerate(sdevs):
+    DN[d] = str(30000 + i)
+    nodes[i % 3].ctl("device", "add", d, "--model", "8845", "--profile",
+                     "Standard-OAuth", "--line", DN[d])
+for i, d in enumerate(devs + sdevs):
     codes[d] = nodes[i % 3].ctl("activation-code", "issue", d).stdout.strip()
 ok("store on PostgreSQL: %d devices and codes written through all three nodes"
    % ndev)
@@ -374,6 +382,30 @@ for n in nodes:
         fail("the revoked family's current refresh token on %s: %s" % (n.name, s))
 ok("reuse on C revoked the family on A, B and C (max %.1f ms)"
    % max(prop.values()))
+
+# The same, sampled: onboard and rotate on one node, reuse the old refresh
+# token on the next; the time until each node refuses the new access token.
+lat = []
+for i, d in enumerate(sdevs):
+    home, other = nodes[i % 3], nodes[(i + 1) % 3]
+    s, h, t1 = onboard(home, d, codes[d])
+    s2, h, t2 = refresh(home, t1["refresh_token"]) if s == 200 else (s, h, None)
+    if s2 != 200:
+        fail("propagation sample %d: onboard/refresh on %s: %s %s" % (i, home.name, s, s2))
+    s, h, body = refresh(other, t1["refresh_token"])
+    t0 = time.monotonic()
+    if s != 400:
+        fail("propagation sample %d: reuse on %s: %s" % (i, other.name, s))
+    prop = propagation(nodes, d, t2["access_token"], t0)
+    if any(v is None for v in prop.values()):
+        fail("propagation sample %d: never refused on %s" % (i, prop))
+    lat.extend(prop.values())
+lat.sort()
+if lat:
+    print("# revocation propagation over %d samples x 3 nodes: p50 %.1f ms, p99 %.1f ms, "
+          "max %.1f ms" % (len(sdevs), lat[len(lat) // 2],
+                           lat[min(len(lat) - 1, int(len(lat) * 0.99))], lat[-1]))
+    ok("revocation reached all three nodes in every one of %d samples" % len(sdevs))
 
 # failed activation codes count across nodes (--code-attempts 3), from a
 # loopback address of their own (127.0.0.2), which they lock out
