@@ -38,7 +38,7 @@ EXTRA_DIST += tests/smoke/httpsd.sh tests/smoke/httpsd-tls.sh
 
 dist_man_MANS += docs/oprov-httpsd.8
 EXTRA_DIST += docs/oprov-httpsd.service bench/https-config bench/token-issue bench/soak \
-	bench/cluster
+	bench/cluster bench/cluster-throughput
 
 # Measurement, not a test: bench/tls-handshake (a script) drives
 # bench/tls_handshake against oprov-httpsd and nginx side by side.
