@@ -20,5 +20,15 @@ done
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 echo "oprov: installing:$missing"
+# Installing postgresql and kamailio would start their system services (5432,
+# 5060); the tests start private instances of their own, so a policy-rc.d
+# that denies service starts is in place for this install only (unless the
+# machine already has one).
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+	printf '#!/bin/sh\n# oprov scripts/deps.sh: no service starts during its install\nexit 101\n' |
+		$SUDO tee /usr/sbin/policy-rc.d >/dev/null
+	$SUDO chmod 755 /usr/sbin/policy-rc.d
+	trap '$SUDO rm -f /usr/sbin/policy-rc.d' EXIT
+fi
 $SUDO apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing
