@@ -25,6 +25,18 @@ void log_open(const char *ident, int foreground);
 void log_set_level(int max_priority);            /* LOG_DEBUG .. LOG_ERR */
 void log_msg(int priority, const char *fmt, ...) OPROV_PRINTF(2, 3);
 #define LOG_LINE_MAX 1024
+/* A bound on the lines one kind of event a client can cause (a refusal, a bad
+ * message) may write: at most `per_sec` a second; the rest are counted and
+ * said in one line when a later second begins.  One per call site, shared by
+ * threads (static storage, zero-initialised). */
+#define LOG_RATE_DEFAULT 100           /* lines a second per kind of event */
+struct log_rate {
+	int64_t sec;
+	unsigned n, dropped;
+	const char *what;               /* the kind, for the summary line */
+};
+/* 1: log this line; 0: over the bound this second (counted). */
+int log_rate_ok(struct log_rate *r, unsigned per_sec);
 
 /* ---- numbers from untrusted or user text --------------------------------
  * Decimal only, optional leading '-', no spaces, no trailing garbage, no

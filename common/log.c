@@ -1,6 +1,7 @@
 /* log.c - one line per event, to stderr in the foreground or to syslog. */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -77,4 +78,32 @@ log_msg(int priority, const char *fmt, ...)
 	/* One write per line keeps lines from several threads whole. */
 	if (write(STDERR_FILENO, line, (size_t)n) < 0)
 		return;
+}
+
+static pthread_mutex_t rate_lock = PTHREAD_MUTEX_INITIALIZER;
+
+int
+log_rate_ok(struct log_rate *r, unsigned per_sec)
+{
+	int64_t now = (int64_t)time(NULL);
+	unsigned dropped = 0;
+	int ok;
+
+	pthread_mutex_lock(&rate_lock);
+	if (r->sec != now) {
+		dropped = r->dropped;
+		r->sec = now;
+		r->n = 0;
+		r->dropped = 0;
+	}
+	ok = r->n < per_sec;
+	if (ok)
+		r->n++;
+	else
+		r->dropped++;
+	pthread_mutex_unlock(&rate_lock);
+	if (dropped > 0)
+		log_msg(LOG_NOTICE, "log: %u more %s lines left out (over %u a second)",
+		        dropped, r->what ? r->what : "similar", per_sec);
+	return ok;
 }

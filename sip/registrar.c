@@ -273,12 +273,20 @@ refuse(struct reg_request *rq, struct sip_reply *rp, int code, const char *why)
 	return -1;
 }
 
+/* "its oldest replaced" lines: a device flooding its own bindings writes at
+ * most LOG_RATE_DEFAULT of them a second. */
+static struct log_rate replaced_rate = { .what = "sip binding replaced" };
+
 static void
 log_refusal(const struct reg_request *rq)
 {
 	const struct sip_conn_info *ci = rq->ci;
 	char dev[64];
 
+	static struct log_rate rate = { .what = "sip refuse" };
+
+	if (!log_rate_ok(&rate, LOG_RATE_DEFAULT))
+		return;
 	str_sanitize(dev, sizeof(dev), rq->device, strlen(rq->device));
 	log_msg(LOG_NOTICE, "sip refuse reason=%s channel=%s peer=%s device=%s "
 	        "jti=%s conn=%llu", rq->why, ci->mtls ? "sip-5091" : "sip-5090",
@@ -638,8 +646,9 @@ reg_update_locked(sip_registrar *r, struct reg_request *rq,
 		char sane[64];
 		str_sanitize(sane, sizeof(sane), rq->victim[v]->instance,
 		             strlen(rq->victim[v]->instance));
-		log_msg(LOG_INFO, "sip device=%s over %u bindings: its oldest "
-		        "(%s) replaced", rq->device, rq->cfg->max_per_device, sane);
+		if (log_rate_ok(&replaced_rate, LOG_RATE_DEFAULT))
+			log_msg(LOG_INFO, "sip device=%s over %u bindings: its oldest "
+			        "(%s) replaced", rq->device, rq->cfg->max_per_device, sane);
 		sip_bindings_remove(r->tab, rq->victim[v]);
 	}
 	if (rq->star)
@@ -757,9 +766,12 @@ sip_reg_handle(sip_registrar *r, const struct sip_conn_info *ci, const char *p,
 	pr = sip_msg_parse(p, end, m, &why);
 	if (pr != SIP_PARSE_OK) {
 		char sane[96];
+		static struct log_rate bad_rate = { .what = "sip bad message" };
+
 		str_sanitize(sane, sizeof(sane), why, strlen(why));
-		log_msg(LOG_INFO, "sip bad message from %s: %s",
-		        ci->peer_addr ? ci->peer_addr : "-", sane);
+		if (log_rate_ok(&bad_rate, LOG_RATE_DEFAULT))
+			log_msg(LOG_INFO, "sip bad message from %s: %s",
+			        ci->peer_addr ? ci->peer_addr : "-", sane);
 		ST_INC(r, bad_request);
 		if (m->is_request && m->from && m->to && m->call_id &&
 		    m->cseq_hdr && m->nvia && pr != SIP_PARSE_TOO_BIG) {

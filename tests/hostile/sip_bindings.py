@@ -3,7 +3,7 @@
 onboarded device sends tens of thousands of REGISTERs from ten addresses at
 once, each with a new Contact or a To host we do not serve; afterwards it
 holds at most --max-bindings-per-device bindings (its oldest replaced), the
-foreign To hosts got 404, and another device still registers."""
+foreign To hosts got 404, and another device still registers; sipd's log stays within its rate bound."""
 import os
 import sys
 import threading
@@ -48,6 +48,7 @@ def main():
         dm = env.sipd()
         idle = H.rss_mb(dm.pid)
         tally, lock, threads, keep = {}, threading.Lock(), [], []
+        t0 = H.time.time()
         for k in range(CONNS):
             t = threading.Thread(target=flood, args=(dm.tp, H.addr(k), ta, attempts // CONNS,
                                                      tally, lock, k, keep))
@@ -55,7 +56,14 @@ def main():
             threads.append(t)
         for t in threads:
             t.join()
+        secs = H.time.time() - t0
         done = sum(tally.values())
+        # Log lines are bounded too: each kind of flood line (refusal,
+        # binding replaced) at most 100 a second, the rest counted.
+        lines = len(dm.log_text().splitlines())
+        bound = int((secs + 2) * (2 * 100 + 2)) + 20
+        env.check(lines <= bound, "sipd wrote %d log lines for %d REGISTERs in %.1f s "
+                  "(bound %d)" % (lines, attempts, secs, bound))
         env.check(done == attempts, "%d REGISTERs answered of %d sent (%s)" %
                   (done, attempts, ", ".join("%s x%d" % kv for kv in sorted(tally.items()))))
         env.check(tally.get("404", 0) == attempts // 2,

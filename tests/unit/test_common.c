@@ -169,3 +169,17 @@ Test(listen, ntop_unmaps_v4)
 	inet_pton(AF_INET6, "::ffff:192.0.2.7", &s6.sin6_addr);
 	cr_assert_str_eq(sockaddr_ntop((struct sockaddr *)&s6, buf, sizeof(buf)), "192.0.2.7");
 }
+
+/* The bound on one kind of flood line: at most per_sec a second, the rest
+ * counted (the loop may straddle one second boundary: twice the bound). */
+Test(log, rate_bound)
+{
+	static struct log_rate r = { .what = "test" };
+	int ok = 0;
+
+	for (int i = 0; i < 100000; i++)
+		ok += log_rate_ok(&r, 10);
+	cr_assert_geq(ok, 10);
+	cr_assert_leq(ok, 20, "%d lines let through", ok);
+	cr_assert_geq(r.dropped + r.n, 10u);
+}
