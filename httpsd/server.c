@@ -429,8 +429,12 @@ httpsd_log_denial(struct httpsd_listener *l, struct MHD_Connection *c,
                   const char *reason, const char *device, const char *jti,
                   const char *detail)
 {
+	static struct log_rate rate = { .what = "deny" };
 	char peer[64], dev[64], j[TOK_JTI_MAX + 16], d[160];
 
+	/* A client can cause one per request: bounded like every such line. */
+	if (!log_rate_ok(&rate, LOG_RATE_DEFAULT))
+		return;
 	httpsd_peer(c, peer, sizeof(peer));
 	str_sanitize(dev, sizeof(dev), device ? device : "-",
 	             device ? strlen(device) : 1);

@@ -84,6 +84,11 @@ request_rate(struct loop *l, struct origin *o, uint64_t now)
 
 /* Parses an RRQ or WRQ; refuses a malformed one or one whose options
  * cannot be negotiated.  0 / -1. */
+/* Refusal lines a client can cause, each kind bounded (common/log.c). */
+static struct log_rate malformed_rate = { .what = "tftp malformed request" };
+static struct log_rate admit_rate = { .what = "tftp refused (caps)" };
+static struct log_rate refuse_rate = { .what = "tftp refused" };
+
 static int
 request_parse(struct loop *l, const struct origin *o, const uint8_t *buf, size_t n,
               struct tftp_request *req)
@@ -97,7 +102,8 @@ request_parse(struct loop *l, const struct origin *o, const uint8_t *buf, size_t
 		STAT(l, refused_options, 1);
 	else
 		STAT(l, refused_malformed, 1);
-	log_msg(LOG_NOTICE, "refused request from %s: %s", o->name, err);
+	if (log_rate_ok(&malformed_rate, LOG_RATE_DEFAULT))
+		log_msg(LOG_NOTICE, "refused request from %s: %s", o->name, err);
 	reply_listen(l, o, code, code == TFTP_EOPTNEG ? tftp_error_text(code) : err);
 	return -1;
 }
@@ -116,10 +122,11 @@ request_admit(struct loop *l, const struct origin *o, const char *fname)
 		STAT(l, refused_client_cap, 1);
 	else
 		STAT(l, refused_rate, 1);
-	log_msg(LOG_NOTICE, "refused \"%s\" to %s: %s", fname, o->name,
-	        adm == TFTP_ADMIT_TOTAL ? "too many transfers" :
-	        adm == TFTP_ADMIT_CLIENT ? "too many transfers for this address" :
-	        "too many client addresses tracked");
+	if (log_rate_ok(&admit_rate, LOG_RATE_DEFAULT))
+		log_msg(LOG_NOTICE, "refused \"%s\" to %s: %s", fname, o->name,
+		        adm == TFTP_ADMIT_TOTAL ? "too many transfers" :
+		        adm == TFTP_ADMIT_CLIENT ? "too many transfers for this address" :
+		        "too many client addresses tracked");
 	reply_listen(l, o, TFTP_EUNDEF, "Too many transfers, retry later");
 	return -1;
 }
@@ -139,8 +146,9 @@ request_resolve(struct loop *l, const struct origin *o, const struct tftp_reques
 		STAT(l, refused_not_found, 1);
 	else
 		STAT(l, refused_access, 1);
-	log_msg(LOG_NOTICE, "refused \"%s\" to %s: error %d, %s", fname, o->name, res->code,
-	        res->why);
+	if (log_rate_ok(&refuse_rate, LOG_RATE_DEFAULT))
+		log_msg(LOG_NOTICE, "refused \"%s\" to %s: error %d, %s", fname, o->name,
+		        res->code, res->why);
 	reply_listen(l, o, res->code, res->msg);
 	tftp_limiter_release(l->s->lim, (const struct sockaddr *)&o->peer);
 	return -1;
