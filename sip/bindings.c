@@ -408,7 +408,7 @@ vals_same(const struct sip_binding *b, const struct sip_binding_set *s)
 }
 
 /* Contact, Call-ID, token id and subject, reported load and Path in one
- * block of their size. */
+ * block of their size (the caller has found them changed). */
 static int
 vals_set(struct sip_binding *b, const struct sip_binding_set *s)
 {
@@ -418,8 +418,6 @@ vals_set(struct sip_binding *b, const struct sip_binding_set *s)
 	size_t len[BINDING_VALS], total = 0;
 	char *blk, *p;
 
-	if (vals_same(b, s))
-		return 0;
 	vals_of(s, v);
 	for (int i = 0; i < BINDING_VALS; i++)
 		total += len[i] = (i == 0 ? s->contact.len : strlen(v[i])) + 1;
@@ -442,14 +440,15 @@ sip_bindings_put(struct sip_bindings *t, const struct sip_binding_key *k,
                  const struct sip_binding_set *s)
 {
 	struct sip_binding **pp = slot_of(t, k), *b = *pp;
-	int fresh = b == NULL;
+	int fresh = b == NULL, same;
 
 	if (fresh && (b = insert(t, k, s->now)) == NULL)
 		return -1;
-	if (b->conn_id != s->conn_id || !vals_same(b, s) ||
+	same = vals_same(b, s);         /* a refresh usually changes nothing */
+	if (b->conn_id != s->conn_id || !same ||
 	    b->stored_expires - s->now < (int64_t)s->granted / 2)
 		mark_dirty(t, b);
-	if (vals_set(b, s) != 0) {
+	if (!same && vals_set(b, s) != 0) {
 		if (fresh)
 			remove_at(t, link_of(t, b));
 		return -1;
