@@ -49,8 +49,11 @@
 #define BS_MAX_PHONES 1000000     /* addresses 127.16.0.1 .. */
 #define BS_MAX_PARALLEL 20000
 #define BS_MAX_REPLY (256 * 1024) /* largest answer read (config file) */
-#define BS_TFTP_REXMIT 1.0        /* seconds before resending a TFTP packet */
-#define BS_TFTP_TRIES 5
+#define BS_TFTP_REXMIT 1.0        /* seconds before the first TFTP resend */
+#define BS_TFTP_REXMIT_MAX 4.0    /* doubling up to this */
+#define BS_TFTP_TRIES 8           /* resends of one packet: 1+2+4+4+4+4+4+4 s */
+#define BS_RETRIES 3              /* 503 + Retry-After honoured this often per step */
+#define BS_RETRY_AFTER_MAX 30     /* seconds: a longer Retry-After is cut to this */
 #define BS_REASON 160
 #ifndef IP_BIND_ADDRESS_NO_PORT
 #define IP_BIND_ADDRESS_NO_PORT 24
@@ -64,7 +67,8 @@ struct phone {
 	char *dn, *secret, *token, *refresh;
 	int idx, step, fd, connected;
 	SSL *ssl;
-	double t_boot, t_step, resend_at;
+	double t_boot, t_step, resend_at, rexmit, retry_at;
+	unsigned retries;          /* 503s honoured in this step */
 	char *buf;                 /* answer bytes (TFTP: the file) */
 	size_t len;
 	char out[4096 + 2048];     /* request bytes (TFTP: the last packet) */
@@ -75,7 +79,7 @@ struct phone {
 
 struct step_stats {
 	double *lat;
-	size_t n, fails;
+	size_t n, fails, retried;
 	char reason[BS_REASON];
 };
 
@@ -225,6 +229,9 @@ fail(struct phone *p, const char *fmt, ...)
 		va_start(ap, fmt);
 		vsnprintf(s->reason + k, sizeof(s->reason) - (size_t)k, fmt, ap);
 		va_end(ap);
+		for (char *c = s->reason; *c; c++)
+			if ((unsigned char)*c < 0x20)
+				*c = ' ';            /* one line in the summary */
 	}
 	close_conn(p);
 	p->step = S_FAILED;
@@ -290,7 +297,7 @@ tftp_send(struct phone *p)
 		dst = p->tid;
 	}
 	sendto(p->fd, p->out, p->outlen, 0, (struct sockaddr *)&dst, sizeof(dst));
-	p->resend_at = now_s() + BS_TFTP_REXMIT;
+	p->resend_at = now_s() + p->rexmit;
 }
 
 static void
@@ -304,6 +311,7 @@ start_tftp(struct phone *p)
 	                             0, 1, p->mac, 0, 0);
 	p->block = 0;
 	p->tries = 0;
+	p->rexmit = BS_TFTP_REXMIT;
 	memset(&p->tid, 0, sizeof(p->tid));
 	if (watch(p, EPOLLIN, EPOLL_CTL_ADD) < 0) {
 		fail(p, "epoll: %s", strerror(errno));
@@ -352,6 +360,8 @@ start_step(struct phone *p)
 		return;
 	}
 	p->t_step = now_s();
+	p->retries = 0;
+	p->retry_at = 0;
 	if (p->step == S_TFTP)
 		start_tftp(p);
 	else
@@ -395,6 +405,7 @@ tftp_packet(struct phone *p, const unsigned char *pkt, size_t n, struct sockaddr
 		p->len += n - 4;
 		p->block++;
 		p->tries = 0;
+		p->rexmit = BS_TFTP_REXMIT;
 	} else if (blk != (p->block & 0xffff)) {
 		return;                        /* neither next nor a duplicate */
 	}
@@ -549,11 +560,34 @@ whole_answer(struct phone *p, int eof, int *status, char **body)
 	return p->len >= want;
 }
 
+/* A 503 with Retry-After (a phone waits and asks again): 1 when the
+ * request is to be repeated later. */
+static int
+retry_later(struct phone *p, int status)
+{
+	char *ra;
+	long secs;
+
+	if (status != 503 || p->retries >= BS_RETRIES ||
+	    (ra = strcasestr(p->buf, "\r\nretry-after:")) == NULL)
+		return 0;
+	secs = strtol(ra + 14, NULL, 10);
+	secs = secs < 1 ? 1 : secs > BS_RETRY_AFTER_MAX ? BS_RETRY_AFTER_MAX : secs;
+	p->retries++;
+	stats[p->step].retried++;
+	close_conn(p);
+	p->retry_at = now_s() + (double)secs;
+	return 1;
+}
+
 static void
 answer_done(struct phone *p, int status, char *body)
 {
 	if (status != 200) {
-		fail(p, "%s answer %d", p->step == S_SIP ? "SIP" : "HTTP", status);
+		if (retry_later(p, status))
+			return;
+		fail(p, "%s answer %d%s%.80s", p->step == S_SIP ? "SIP" : "HTTP", status,
+		     *body ? ": " : "", body);
 		return;
 	}
 	if (p->step == S_TOKEN) {
@@ -664,11 +698,19 @@ check_timers(double now)
 			continue;
 		if (now - p->t_step > step_timeout) {
 			fail(p, "no answer within %.0f s", step_timeout);
+		} else if (p->retry_at != 0 && p->fd < 0) {
+			if (now >= p->retry_at) {
+				p->retry_at = 0;
+				start_tcp(p);
+			}
 		} else if (p->step == S_TFTP && now >= p->resend_at) {
 			if (++p->tries > BS_TFTP_TRIES)
 				fail(p, "TFTP: no answer after %d retransmissions", BS_TFTP_TRIES);
-			else
+			else {
+				p->rexmit = p->rexmit * 2 > BS_TFTP_REXMIT_MAX ? BS_TFTP_REXMIT_MAX :
+				            p->rexmit * 2;
 				tftp_send(p);
+			}
 		}
 	}
 }
@@ -714,10 +756,10 @@ report(double secs)
 			continue;
 		}
 		qsort(st->lat, st->n, sizeof(double), cmp_double);
-		printf("step %s ok %zu p50 %.1f p99 %.1f max %.1f failed %zu%s%s\n", step_name[s],
-		       st->n, pct(st->lat, st->n, 50), pct(st->lat, st->n, 99),
-		       pct(st->lat, st->n, 100), st->fails, st->fails ? " first " : "",
-		       st->reason);
+		printf("step %s ok %zu p50 %.1f p99 %.1f max %.1f failed %zu retried %zu%s%s\n",
+		       step_name[s], st->n, pct(st->lat, st->n, 50), pct(st->lat, st->n, 99),
+		       pct(st->lat, st->n, 100), st->fails, st->retried,
+		       st->fails ? " first " : "", st->reason);
 	}
 	qsort(boot_lat, nboot, sizeof(double), cmp_double);
 	printf("step boot ok %zu p50 %.1f p99 %.1f max %.1f\n", nboot, pct(boot_lat, nboot, 50),
