@@ -32,6 +32,8 @@ struct sq {
 	int gen_valid;
 	int64_t data_version;
 	struct store_generation gen;
+	unsigned lock_wait_ms;          /* how long a statement waits for a lock */
+	uint64_t busy_since;            /* writer_wait: when this wait began */
 };
 
 #define SQ(s) ((struct sq *)(s))
@@ -98,6 +100,10 @@ int sq_count1(struct sq *q, const char *sql, const char *arg, int64_t *out,
  *   sqlite_revoke.c   revocations
  *   sqlite_binding.c  SIP bindings
  *   sqlite_action.c   Apply Config / reset / restart requests */
+/* sqlite_refresh.c: family f and its first token, in the caller's
+ * transaction (store_family_create and store_code_redeem). */
+int sq_family_insert(struct sq *q, const struct store_family *f,
+                     const char *token_hash, char *err, size_t errlen);
 #define SQ_OP_DECLARE(name, ret, params, args) ret sq_##name STORE_OP_PARAMS params;
 STORE_OPS(SQ_OP_DECLARE)
 #undef SQ_OP_DECLARE
