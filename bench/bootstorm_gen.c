@@ -781,6 +781,7 @@ run(void)
 {
 	struct epoll_event evs[512];
 	double t0 = now_s(), last_tick = t0, last_prog = t0;
+	int tty = isatty(2);          /* a terminal: one line redrawn; else every 10 s */
 
 	while (next_phone < nphones || inflight > 0) {
 		double now;
@@ -795,15 +796,15 @@ run(void)
 			check_timers(now);
 			last_tick = now;
 		}
-		if (now - last_prog >= 1.0) {
-			int reg = (int)nboot;
-			fprintf(stderr, "\r  %s: %d/%d registered, %d booting, %d failed, %.0f s  ",
-			        label, reg, nphones, inflight, nfailed, now - t0);
+		if (now - last_prog >= (tty ? 1.0 : 10.0)) {
+			fprintf(stderr, "%s  %s: %zu/%d registered, %d booting, %d failed, %.0f s  %s",
+			        tty ? "\r" : "", label, nboot, nphones, inflight, nfailed, now - t0,
+			        tty ? "" : "\n");
 			last_prog = now;
 		}
 	}
-	fprintf(stderr, "\r  %s: %zu/%d registered, %d failed, %.1f s%20s\n", label, nboot,
-	        nphones, nfailed, now_s() - t0, "");
+	fprintf(stderr, "%s  %s: %zu/%d registered, %d failed, %.1f s%20s\n", tty ? "\r" : "",
+	        label, nboot, nphones, nfailed, now_s() - t0, "");
 	return now_s() - t0;
 }
 
