@@ -271,6 +271,20 @@ vendor_word(const struct cfg_vendor_key *k, const struct cfg_device *d,
 	return v != NULL ? v : k->def;
 }
 
+/* A free-valued setting (no words): its prefix and the value, written only
+ * when the schema's check still accepts the stored value. */
+static void
+vendor_free(struct wr *w, const struct cfg_vendor_key *k, const char *v)
+{
+	char out[RENDER_VENDOR_MAX];
+
+	if (k->check == NULL || k->check(v, NULL, 0) < 0)
+		return;
+	snprintf(out, sizeof(out), "%s%.*s", k->prefix ? k->prefix : "",
+	         (int)cfg_field_len(v, CFG_VVAL_MAX), v);
+	text(w, k->element, out, sizeof(out));
+}
+
 /* One of the two sections, with the family's settings that belong to it. */
 static void
 vendor_section(struct wr *w, const char *element, enum cfg_vsection sec,
@@ -280,7 +294,9 @@ vendor_section(struct wr *w, const char *element, enum cfg_vsection sec,
 	start(w, element);
 	for (size_t i = 0; i < n; i++) {
 		const char *v = k[i].section == sec ? vendor_word(&k[i], d, pr) : NULL;
-		for (int j = 0; v != NULL && k[i].words[j] != NULL; j++)
+		if (v != NULL && k[i].words == NULL)
+			vendor_free(w, &k[i], v);
+		for (int j = 0; v != NULL && k[i].words != NULL && k[i].words[j] != NULL; j++)
 			if (strcmp(k[i].words[j], v) == 0) {
 				lit(w, k[i].element, k[i].xml[j]);
 				break;
