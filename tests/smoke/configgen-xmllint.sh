@@ -3,9 +3,10 @@
 # UTF-8-declared XML according to an independent parser (xmllint, from
 # libxml2-utils), and the device configs (one per model family: SEP*.cnf.xml,
 # and one per soft-client type: CSF, BOT, TCT, TAB *.cnf.xml) and the files
-# they name (dial plan, softkey template, feature policy) must validate against the schemas beside them
-# (device.xsd, named.xsd), which hold the element order of the reference
-# configs.  A schema that does not compile fails the test too.
+# they name (dial plan, softkey template, feature policy) must validate
+# against the schemas beside them (device.xsd, named.xsd), which hold the
+# element order of the reference configs.  A schema that does not compile
+# fails the test too.
 set -eu
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 if ! command -v xmllint >/dev/null 2>&1; then
