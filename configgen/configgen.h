@@ -213,6 +213,10 @@ struct cfg_vendor_key {
 	 * element text is prefix followed by the value. */
 	int (*check)(const char *value, char *err, size_t errlen);
 	const char *prefix;
+	/* Element the setting's element is nested in ("desktopClient"), NULL
+	 * for none; settings of one group are adjacent in the schema and the
+	 * group is written only around the ones that are written. */
+	const char *group;
 };
 
 struct cfg_vendor_kv {

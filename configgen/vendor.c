@@ -31,6 +31,12 @@
  *    server, and group configuration files for subsets of users, which
  *    take priority over the global file and are fetched from TFTP after
  *    the first sign-in;
+ *  - the vendor's developer samples for its provisioning API
+ *    (CiscoDevNet/axl-python-zeep-samples, axl_add_Phone_vendorConfig.py):
+ *    a CSF device's Product Specific settings are vendorConfig elements,
+ *    videoCapability at the top, others inside a section element, such as
+ *    <desktopClient> holding extendAndConnectCapability (Extend and
+ *    Connect: the client controlling a desk phone or other device);
  *  - public administrators' scripts (Python, on GitHub): one reads a Jabber
  *    device's config from TFTP-over-HTTP (6970), takes the text of
  *    <ciscoSupportField>, splits it at '=' and fetches the file named after
@@ -41,15 +47,17 @@
  * Inferences, stated as such: that the device config's <vendorConfig>
  * carries the same elements as the provisioning API's vendorConfig (the
  * phone schemas above rest on the same correspondence); that BOT, TCT and
- * TAB read them as CSF does; that analyticsCollection takes 1 enabled, 0
- * disabled like videoCapability.  Because that last code is inferred, no
- * soft-client setting has a default: an element with a guessed code is
- * never written unless an administrator asks for it, and the client keeps
- * its own default.  The file-name rule for config-file (a name of
- * [A-Za-z0-9._-] ending in ".xml") is oprov's.  Desktop share, desk-phone
- * control and mobility (dial via office, mobile identity) are not here:
- * the public material found names no device-config element for them
- * (Jabber takes most of them from jabber-config.xml, which the group file
+ * TAB read them as CSF does (the mobile clients presumably skip the
+ * desktopClient section); that analyticsCollection and
+ * extendAndConnectCapability take 1 enabled, 0 disabled like
+ * videoCapability; where desktopClient sits among the others (last here).
+ * Because those codes are inferred, no soft-client setting has a default:
+ * an element with a guessed code is never written unless an administrator
+ * asks for it, and the client keeps its own default.  The file-name rule
+ * for config-file (a name of [A-Za-z0-9._-] ending in ".xml") is oprov's.
+ * Desktop share and mobility (dial via office, mobile identity) are not
+ * here: the public material found names no device-config element for them
+ * (Jabber takes such policies from jabber-config.xml, which the group file
  * above can carry).
  */
 #include "config.h"
@@ -70,19 +78,20 @@ static const char *const settings_xml[] = { "1", "0", "2" };
 
 #define VC CFG_VS_VENDOR
 #define CC CFG_VS_COMMON
+#define PLAIN NULL, NULL, NULL          /* a word-valued setting, not nested */
 #define K_SPEAKER(s) { "speaker", "disableSpeaker", s, onoff, speaker, NULL, \
-	"speakerphone (off: disableSpeaker)", NULL, NULL }
-#define K_PC(s) { "pc-port", "pcPort", s, onoff, on0, "on", "the PC Ethernet port", NULL, NULL }
-#define K_GARP(s) { "garp", "garp", s, onoff, on0, NULL, "gratuitous ARP", NULL, NULL }
+	"speakerphone (off: disableSpeaker)", PLAIN }
+#define K_PC(s) { "pc-port", "pcPort", s, onoff, on0, "on", "the PC Ethernet port", PLAIN }
+#define K_GARP(s) { "garp", "garp", s, onoff, on0, NULL, "gratuitous ARP", PLAIN }
 #define K_VLAN(s) { "voice-vlan-access", "voiceVlanAccess", s, onoff, on0, NULL, \
-	"PC port access to the voice VLAN", NULL, NULL }
+	"PC port access to the voice VLAN", PLAIN }
 #define K_SETTINGS(s) { "settings-access", "settingsAccess", s, settings_words, \
-	settings_xml, "on", "the Settings menu (on, off, restricted)", NULL, NULL }
-#define K_VIDEO(s) { "video", "videoCapability", s, onoff, on1, NULL, "video calls", NULL, NULL }
+	settings_xml, "on", "the Settings menu (on, off, restricted)", PLAIN }
+#define K_VIDEO(s) { "video", "videoCapability", s, onoff, on1, NULL, "video calls", PLAIN }
 #define K_WEB(s) { "web-access", "webAccess", s, onoff, on0, "off", \
-	"the phone's web server", NULL, NULL }
+	"the phone's web server", PLAIN }
 #define K_SSH(s) { "ssh-access", "sshAccess", s, onoff, on0, "off", \
-	"the phone's SSH server", NULL, NULL }
+	"the phone's SSH server", PLAIN }
 
 /* Each in the order its family's published configs write the elements. */
 static const struct cfg_vendor_key fam78[] = {
@@ -91,8 +100,8 @@ static const struct cfg_vendor_key fam78[] = {
 };
 static const struct cfg_vendor_key fam88[] = {
 	K_SPEAKER(VC), K_PC(VC), K_GARP(VC), K_VLAN(VC), K_VIDEO(VC),
-	{ "wifi", "wifi", VC, onoff, on1, NULL, "Wi-Fi (8861, 8865)", NULL, NULL },
-	{ "bluetooth", "bluetooth", VC, onoff, on1, NULL, "Bluetooth", NULL, NULL },
+	{ "wifi", "wifi", VC, onoff, on1, NULL, "Wi-Fi (8861, 8865)", PLAIN },
+	{ "bluetooth", "bluetooth", VC, onoff, on1, NULL, "Bluetooth", PLAIN },
 	K_SETTINGS(VC), K_WEB(VC), K_SSH(VC),
 };
 static const struct cfg_vendor_key fam99[] = {
@@ -124,10 +133,13 @@ check_config_file(const char *value, char *err, size_t errlen)
 static const struct cfg_vendor_key famsoft[] = {
 	K_VIDEO(VC),
 	{ "analytics", "analyticsCollection", VC, onoff, on1, NULL,
-	  "usage analytics collection (code inferred)", NULL, NULL },
+	  "usage analytics collection (code inferred)", PLAIN },
 	{ "config-file", "ciscoSupportField", VC, NULL, NULL, NULL,
 	  "the group jabber-config file the client fetches", check_config_file,
-	  JABBER_FILE_PREFIX },
+	  JABBER_FILE_PREFIX, NULL },
+	{ "extend-and-connect", "extendAndConnectCapability", VC, onoff, on1, NULL,
+	  "desk-phone control: Extend and Connect (code inferred)", NULL, NULL,
+	  "desktopClient" },
 };
 
 #define N(a) (sizeof(a) / sizeof(a[0]))

@@ -293,14 +293,14 @@ ok "soft client CSFALICE: its own token-gated config; a CSF name needs the CSF m
 # ---- soft-client vendor settings; the config only for its own token ---------
 out=$(ctl device set CSFALICE --vendor web-access=on 2>&1) &&
 	fail "a phone-only setting accepted for CSFALICE"
-echo "$out" | grep -q '"web-access" is not a vendor setting of soft client models (theirs: video, analytics, config-file)' ||
+echo "$out" | grep -q '"web-access" is not a vendor setting of soft client models (theirs: video, analytics, config-file, extend-and-connect)' ||
 	fail "phone-only setting refusal: $out"
 out=$(ctl device set CSFALICE --vendor config-file=../x.xml 2>&1) && fail "a path as config-file"
 echo "$out" | grep -q "config-file: character '/' not allowed" || fail "config-file refusal: $out"
 ctl profile set Standard-OAuth --vendor config-file=jabber-all.xml --vendor analytics=off \
 	>/dev/null || fail "profile set: soft-client settings"
-ctl device set CSFALICE --vendor video=off --vendor config-file=jabber-sales.xml >/dev/null ||
-	fail "device set CSFALICE --vendor video=off --vendor config-file=jabber-sales.xml"
+ctl device set CSFALICE --vendor video=off --vendor config-file=jabber-sales.xml \
+	--vendor extend-and-connect=on >/dev/null || fail "device set CSFALICE --vendor ..."
 ctl device show CSFALICE | grep -q "^vendor: *config-file=jabber-sales.xml$" ||
 	fail "device show: $(ctl device show CSFALICE)"
 csf_has() { # grep pattern CSFALICE.cnf.xml, fetched with its token, must contain
@@ -311,6 +311,9 @@ csf_has() { # grep pattern CSFALICE.cnf.xml, fetched with its token, must contai
 wait_for csf_has "<ciscoSupportField>configurationFile=jabber-sales.xml</ciscoSupportField>" ||
 	fail "the device's config-file not in CSFALICE.cnf.xml: $(grep -A4 '<vendorConfig' "$tmp/csf.xml")"
 grep -q "<videoCapability>0</videoCapability>" "$tmp/csf.xml" || fail "video=off not rendered"
+tr -d ' \n' <"$tmp/csf.xml" | grep -q \
+	"<desktopClient><extendAndConnectCapability>1</extendAndConnectCapability></desktopClient>" ||
+	fail "extend-and-connect=on not rendered in <desktopClient>"
 grep -q "<analyticsCollection>0</analyticsCollection>" "$tmp/csf.xml" ||
 	fail "the profile's analytics=off not rendered"
 if command -v xmllint >/dev/null 2>&1; then
@@ -339,7 +342,7 @@ for bad in SEP0011223344 SEP00112233445G SEP00-11-22-33-44-55; do
 	ctl device add $bad --model 8845 --profile Standard-OAuth >/dev/null 2>&1 &&
 		fail "device add $bad: a SEP name that is not a MAC accepted"
 done
-ok "soft client: phone-only settings refused, video/analytics/config-file rendered (device over profile), the group file served, config only with its token, SEP names still MACs"
+ok "soft client: phone-only settings refused, its own settings rendered (device over profile), the group file served, config only with its token, SEP names still MACs"
 
 # ---- time zones: the vendor's name in <timeZone>, unmapped ones refused ------
 out=$(ctl pool add Mars --timezone America/Chihuahua 2>&1) && fail "unmapped pool zone accepted"

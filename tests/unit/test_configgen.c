@@ -1176,7 +1176,7 @@ Test(vendor, schemas_and_overrides)
 	        "\"wifi\" is not a vendor setting of 78xx models");
 	REFUSED(cfg_vendor_set(&v, CFG_FAMILY_SOFT, "web-access", "on", E),
 	        "\"web-access\" is not a vendor setting of soft client models "
-	        "(theirs: video, analytics, config-file)");
+	        "(theirs: video, analytics, config-file, extend-and-connect)");
 	REFUSED(cfg_vendor_set(&v, CFG_FAMILY_OTHER, "web-access", "on", E),
 	        "other models have no vendor settings");
 	ACCEPTED(cfg_vendor_set(&v, CFG_FAMILY_88XX, "web-access", "default", E));
@@ -1203,6 +1203,7 @@ Test(vendor, soft_client_schema)
 		{ "video", "videoCapability" },
 		{ "analytics", "analyticsCollection" },
 		{ "config-file", "ciscoSupportField" },
+		{ "extend-and-connect", "extendAndConnectCapability" },
 	};
 	static const enum cfg_family phones[] = { CFG_FAMILY_78XX, CFG_FAMILY_88XX,
 	                                          CFG_FAMILY_99XX };
@@ -1212,7 +1213,7 @@ Test(vendor, soft_client_schema)
 	size_t n;
 
 	k = cfg_vendor_schema(CFG_FAMILY_SOFT, &n);
-	cr_assert_eq(n, 3);
+	cr_assert_eq(n, 4);
 	for (size_t i = 0; i < n; i++) {
 		cr_assert_str_eq(k[i].key, want[i][0]);
 		cr_assert_str_eq(k[i].element, want[i][1]);
@@ -1230,7 +1231,7 @@ Test(vendor, soft_client_schema)
 			               pk[i].key);
 			REFUSED(cfg_vendor_set(&v, CFG_FAMILY_SOFT, pk[i].key, "on", E),
 			        "is not a vendor setting of soft client models (theirs: video, "
-			        "analytics, config-file)");
+			        "analytics, config-file, extend-and-connect)");
 		}
 	}
 	cr_assert_eq(v.count, 0);
@@ -1645,7 +1646,7 @@ soft_golden(struct world *w, const char *name, const char *model, const char *co
 Test(render, family_soft_client_golden)
 {
 	static const char *const set[] = { "video", "off", "config-file", "jabber-sales.xml",
-	                                   NULL };
+	                                   "extend-and-connect", "off", NULL };
 	struct world w;
 	xmlDocPtr doc;
 	char *xml;
@@ -1667,11 +1668,18 @@ Test(render, family_soft_client_golden)
 	cr_assert_null(xp(doc, "/device/commonConfig"));
 	cr_assert_null(xp(doc, "/device/phoneServices"), "no phone applications for Jabber");
 	cr_assert_null(xp(doc, "/device/vendorConfig/webAccess"));
-	/* the order the provisioning-API vendorConfig has them in */
+	/* Extend and Connect inside its section element */
+	assert_xp(doc, "/device/vendorConfig/desktopClient/extendAndConnectCapability", "0");
+	cr_assert_null(xp(doc, "/device/vendorConfig/extendAndConnectCapability"));
+	/* the order the provisioning-API vendorConfig has them in, the section
+	 * last */
 	v = strstr(xml, "<videoCapability>");
 	a = strstr(xml, "<analyticsCollection>");
 	c = strstr(xml, "<ciscoSupportField>");
 	cr_assert(v != NULL && a != NULL && c != NULL && v < a && a < c);
+	cr_assert_not_null(strstr(xml, "</ciscoSupportField>\n    <desktopClient>\n      "
+	                          "<extendAndConnectCapability>0</extendAndConnectCapability>\n"
+	                          "    </desktopClient>\n  </vendorConfig>"));
 	xmlFreeDoc(doc);
 	free(xml);
 }
@@ -1690,6 +1698,8 @@ Test(render, family_soft_bot_tct_tab_golden)
 	          "configurationFile=jabber-all.xml");
 	assert_xp(doc, "/device/vendorConfig/analyticsCollection", "0");
 	cr_assert_null(xp(doc, "/device/vendorConfig/videoCapability"), "no default");
+	cr_assert_null(xp(doc, "/device/vendorConfig/desktopClient"),
+	               "no section element without a setting in it");
 	xmlFreeDoc(doc);
 	free(xml);
 
