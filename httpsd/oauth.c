@@ -333,87 +333,98 @@ token_reply(struct httpsd *h, struct MHD_Connection *c, struct httpsd_req *r,
 	return ret;
 }
 
-/* Creates a refresh family and its first token.  NULL on failure. */
+/* A new refresh family for `device` (not yet stored) in *f, its first
+ * token's hash in hash; returns that token, NULL when out of memory. */
 static char *
-family_new(struct store *st, const char *device, const char *owner,
-           const char *client_id, const char *scope, int64_t now,
-           const struct cfg_params *p, char *fam_id, size_t fam_sz)
+family_prepare(struct store_family *f, char hash[65], const char *device,
+               const char *owner, const char *client_id, const char *scope,
+               int64_t now, const struct cfg_params *p)
 {
-	struct store_family f;
-	char err[STORE_ERR_MAX], hash[65];
 	char *id = trust_random_b64url(FAMILY_ID_BYTES);
 	char *rt = trust_random_b64url(REFRESH_TOKEN_BYTES);
 
-	if (id == NULL || rt == NULL)
-		goto fail;
-	memset(&f, 0, sizeof(f));
-	snprintf(f.id, sizeof(f.id), "%s", id);
-	snprintf(f.device, sizeof(f.device), "%s", device);
-	snprintf(f.owner, sizeof(f.owner), "%s", owner);
-	snprintf(f.client_id, sizeof(f.client_id), "%s", client_id);
-	snprintf(f.scope, sizeof(f.scope), "%s", scope);
-	f.created = now;
-	f.expires = now + (int64_t)p->refresh_token_days * 86400;
-	trust_secret_hash(SECRET_REFRESH_TOKEN, rt, strlen(rt), hash);
-	if (store_family_create(st, &f, hash, err, sizeof(err)) != 0) {
-		log_msg(LOG_ERR, "store: refresh family: %s", err);
-		goto fail;
+	if (id == NULL || rt == NULL) {
+		free(id);
+		trust_free_secret(rt);
+		return NULL;
 	}
-	snprintf(fam_id, fam_sz, "%s", id);
+	memset(f, 0, sizeof(*f));
+	snprintf(f->id, sizeof(f->id), "%s", id);
+	snprintf(f->device, sizeof(f->device), "%s", device);
+	snprintf(f->owner, sizeof(f->owner), "%s", owner);
+	snprintf(f->client_id, sizeof(f->client_id), "%s", client_id);
+	snprintf(f->scope, sizeof(f->scope), "%s", scope);
+	f->created = now;
+	f->expires = now + (int64_t)p->refresh_token_days * 86400;
+	trust_secret_hash(SECRET_REFRESH_TOKEN, rt, strlen(rt), hash);
 	free(id);
 	return rt;
-fail:
-	free(id);
-	trust_free_secret(rt);
-	return NULL;
 }
 
-/* Consumes the activation code of device `dev` (parsed into dev).  0 when
- * it was the device's unused, unexpired code; STORE_NOTFOUND for any wrong
+/* An onboarding: the device's code, and with the refresh login flow a new
+ * refresh family, in one store transaction (store_code_redeem), so a
+ * failure leaves the code for the phone's retry.  0 with *refresh set
+ * (NULL without the flow) and fam filled; STORE_NOTFOUND for any wrong
  * code or name (one answer, so nothing tells them apart); -1 on a store
  * error (said in err). */
 static int
-code_redeem(struct store *st, const char *devname, const char *code,
-            int64_t now, char dev[CFG_DEVNAME_MAX], char *err, size_t errlen)
+onboard(struct httpsd *h, struct store *st, const char *devname, const char *code,
+        const char *client_id, const char *scope, int64_t now,
+        char dev[CFG_DEVNAME_MAX], char fam[STORE_ID_MAX], char **refresh,
+        char *err, size_t errlen)
 {
-	char hash[65];
+	struct cfg_params params;
+	struct store_family f;
+	struct cfg_device d;
+	char code_hash[65], rt_hash[65];
+	int rc;
 
+	*refresh = NULL;
 	if (cfg_device_name_parse(devname, strlen(devname), dev) < 0 ||
 	    strlen(code) != ACTIVATION_CODE_DIGITS ||
 	    strspn(code, "0123456789") != ACTIVATION_CODE_DIGITS)
 		return STORE_NOTFOUND;
-	trust_secret_hash(SECRET_ACTIVATION_CODE, code, strlen(code), hash);
-	return store_code_consume(st, dev, hash, now, NULL, 0, err, errlen);
+	if ((rc = store_device_get(st, dev, &d, err, errlen)) != 0)
+		return rc;              /* an unknown device: a wrong code */
+	trust_secret_hash(SECRET_ACTIVATION_CODE, code, strlen(code), code_hash);
+	params_get(h, &params);
+	if (params.refresh_login_flow) {
+		*refresh = family_prepare(&f, rt_hash, dev, d.owner, client_id, scope,
+		                          now, &params);
+		if (*refresh == NULL) {
+			snprintf(err, errlen, "refresh family: out of memory");
+			return -1;
+		}
+	}
+	rc = store_code_redeem(st, dev, code_hash, now, *refresh ? &f : NULL,
+	                       rt_hash, err, errlen);
+	if (rc != 0) {
+		trust_free_secret(*refresh);
+		*refresh = NULL;
+		return rc;
+	}
+	if (*refresh != NULL)
+		snprintf(fam, STORE_ID_MAX, "%s", f.id);
+	return 0;
 }
 
-/* The tokens of an onboarded device: the access token and, with the
- * refresh login flow, a new refresh family. */
+/* The reply to an onboarded device: the access token and the refresh token
+ * of its new family (refresh, consumed here; NULL without the flow). */
 static enum MHD_Result
 device_tokens(struct httpsd_listener *l, struct MHD_Connection *c,
               struct httpsd_req *r, struct store *st, const char *dev,
-              const char *client_id, const char *scope, int64_t now)
+              const char *client_id, const char *scope, int64_t now,
+              const char *fam, char *refresh)
 {
 	struct httpsd *h = l->h;
-	char fam[STORE_ID_MAX] = "", err[STORE_ERR_MAX], peer[64], cid[STORE_NAME_MAX * 4];
-	char *access, *refresh = NULL;
+	char err[STORE_ERR_MAX], peer[64], cid[STORE_NAME_MAX * 4];
 	struct cfg_params params;
-	struct cfg_device d;
+	char *access;
 	int64_t lifetime;
 	enum MHD_Result ret;
-	int rc;
 
-	if ((rc = store_device_get(st, dev, &d, err, sizeof(err))) < 0)
-		return store_failed(c, r, st, "device", err);
-	if (rc != 0)
-		return httpsd_reply_oauth_error(c, r, 400, "invalid_grant", NULL, NULL);
 	params_get(h, &params);
 	lifetime = (int64_t)params.access_token_minutes * 60;
-	if (params.refresh_login_flow) {
-		refresh = family_new(st, dev, d.owner, client_id, scope, now, &params,
-		                     fam, sizeof(fam));
-		if (refresh == NULL)
-			return store_failed(c, r, st, "refresh family", "not created");
-	}
 	/* A device token: sub and dev name the device (DESIGN.md "Tokens"). */
 	access = mint_access(h, st, dev, dev, client_id, scope, fam, now, lifetime,
 	                     err, sizeof(err));
@@ -458,6 +469,7 @@ grant_activation_code(struct httpsd_listener *l, struct MHD_Connection *c,
 	const char *code = httpsd_form_get(f, "activation_code");
 	const char *devname = httpsd_form_get(f, "device");
 	char dev[CFG_DEVNAME_MAX], scope[STORE_SCOPE_MAX], err[STORE_ERR_MAX];
+	char fam[STORE_ID_MAX] = "", *refresh = NULL;
 	struct httpsd_client cl;
 	enum httpsd_client_result cr;
 	int64_t now = now_s();
@@ -497,7 +509,8 @@ grant_activation_code(struct httpsd_listener *l, struct MHD_Connection *c,
 		                                "too many failed attempts; retry later",
 		                                hd);
 	}
-	rc = code_redeem(st, devname, code, now, dev, err, sizeof(err));
+	rc = onboard(h, st, devname, code, cl.cl.name, scope, now, dev, fam, &refresh,
+	             err, sizeof(err));
 	if (rc < 0)
 		return store_failed(c, r, st, "activation code", err);
 	if (rc != 0) {
@@ -507,7 +520,7 @@ grant_activation_code(struct httpsd_listener *l, struct MHD_Connection *c,
 		                  "activation code unknown, used, expired or of another device");
 		return httpsd_reply_oauth_error(c, r, 400, "invalid_grant", NULL, NULL);
 	}
-	return device_tokens(l, c, r, st, dev, cl.cl.name, scope, now);
+	return device_tokens(l, c, r, st, dev, cl.cl.name, scope, now, fam, refresh);
 }
 
 /* Checks a refresh request against its grant before anything changes

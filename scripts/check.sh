@@ -33,16 +33,24 @@ fi
 mkdir -p "$b"
 cd "$b"
 [ -f Makefile ] || "$top/configure" $flags >/dev/null
-make -j"$jobs" -s
-if ! make -j"$jobs" -s check; then
-	for f in $(find . -name '*.log' ! -name test-suite.log ! -name config.log); do
+# The end of each failed test's log, so that a CI log alone shows why.
+failed_logs() { # directory
+	for f in $(find "$1" -name '*.log' ! -name test-suite.log ! -name config.log); do
 		grep -q '^FAIL\|^ERROR' "${f%.log}.trs" 2>/dev/null && { echo "==== $f"; tail -n 40 "$f"; }
 	done
+}
+make -j"$jobs" -s
+if ! make -j"$jobs" -s check; then
+	failed_logs .
 	exit 1
 fi
 # One plain closing line for whoever reads the log.
 awk '/^# (PASS|XFAIL):/ {p += $3} /^# (FAIL|XPASS|ERROR):/ {f += $3} /^# SKIP:/ {k += $3}
      END {printf "oprov: %d passed, %d failed, %d skipped\n", p, f, k}' test-suite.log
 if [ "$dist" = yes ]; then
-	make -j"$jobs" -s distcheck DISTCHECK_CONFIGURE_FLAGS="--enable-werror"
+	# A failed distcheck leaves its tree (oprov-VERSION/_build/sub) behind.
+	if ! make -j"$jobs" -s distcheck DISTCHECK_CONFIGURE_FLAGS="--enable-werror"; then
+		for d in oprov-*/_build; do [ -d "$d" ] && failed_logs "$d"; done
+		exit 1
+	fi
 fi

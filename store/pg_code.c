@@ -57,15 +57,42 @@ fail:
 	return -1;
 }
 
-int
-pg_code_consume(struct store *s, const char *device, const char *code_hash,
-                int64_t now, char *device_out, size_t device_outlen,
-                char *err, size_t errlen)
+/* The single-use rule (see sq_code_consume), in the caller's transaction:
+ * marks the code used and copies its device to found.  0, STORE_NOTFOUND
+ * or -1. */
+static int
+consume(struct pg *c, const char *key, const char *code_hash, int64_t now,
+        char found[CFG_DEVNAME_MAX], char *err, size_t errlen)
 {
-	struct pg *c = PG(s);
-	char key[CFG_DEVNAME_MAX] = "", found[CFG_DEVNAME_MAX] = "";
 	PGresult *res;
 	int n;
+
+	res = pg_run(c, "consuming an activation code", err, errlen,
+	             "UPDATE activation_code SET used_at = $3"
+	             " WHERE code_hash = $1 AND ($2::text IS NULL OR device = $2)"
+	             " AND used_at = 0 AND expires > $3 RETURNING device", "tni",
+	             code_hash, key, now);
+	if (res == NULL)
+		return -1;
+	if ((n = PQntuples(res)) > 0)
+		pg_col_copy(res, 0, 0, found, CFG_DEVNAME_MAX);
+	PQclear(res);
+	if (n == 0)
+		return store_notfound(err, errlen, "no usable activation code "
+		                      "(unknown, used, expired or for another "
+		                      "device)");
+	return 0;
+}
+
+/* pg_code_consume and pg_code_redeem: the code (and family f, when not
+ * NULL) in one transaction; the code's device is copied to found. */
+static int
+redeem(struct pg *c, const char *device, const char *code_hash, int64_t now,
+       const struct store_family *f, const char *token_hash,
+       char found[CFG_DEVNAME_MAX], char *err, size_t errlen)
+{
+	char key[CFG_DEVNAME_MAX] = "";
+	int rc;
 
 	if (store_check_str(code_hash, STORE_HASH_MAX, 1, "activation code hash",
 	                    err, errlen) < 0)
@@ -75,31 +102,39 @@ pg_code_consume(struct store *s, const char *device, const char *code_hash,
 		return store_notfound(err, errlen, "no usable activation code");
 	if (pg_begin(c, err, errlen) < 0)
 		return -1;
-	/* The single-use rule is this one statement (see sq_code_consume). */
-	res = pg_run(c, "consuming an activation code", err, errlen,
-	             "UPDATE activation_code SET used_at = $3"
-	             " WHERE code_hash = $1 AND ($2::text IS NULL OR device = $2)"
-	             " AND used_at = 0 AND expires > $3 RETURNING device", "tni",
-	             code_hash, key, now);
-	if (res == NULL)
-		goto fail;
-	if ((n = PQntuples(res)) > 0)
-		pg_col_copy(res, 0, 0, found, sizeof(found));
-	PQclear(res);
-	if (n == 0) {
+	rc = consume(c, key, code_hash, now, found, err, errlen);
+	if (rc == 0 && f != NULL)
+		rc = pg_family_insert(c, f, token_hash, err, errlen);
+	if (rc != 0) {
 		pg_rollback(c);
-		return store_notfound(err, errlen, "no usable activation code "
-		                      "(unknown, used, expired or for another "
-		                      "device)");
+		return rc;
 	}
-	if (pg_commit(c, err, errlen) < 0)
-		return -1;
-	if (device_out != NULL && device_outlen > 0)
+	return pg_commit(c, err, errlen);
+}
+
+int
+pg_code_redeem(struct store *s, const char *device, const char *code_hash,
+               int64_t now, const struct store_family *f, const char *token_hash,
+               char *err, size_t errlen)
+{
+	char found[CFG_DEVNAME_MAX] = "";
+
+	return redeem(PG(s), device, code_hash, now, f, token_hash, found, err,
+	              errlen);
+}
+
+int
+pg_code_consume(struct store *s, const char *device, const char *code_hash,
+                int64_t now, char *device_out, size_t device_outlen,
+                char *err, size_t errlen)
+{
+	char found[CFG_DEVNAME_MAX] = "";
+	int rc = redeem(PG(s), device, code_hash, now, NULL, NULL, found, err,
+	                errlen);
+
+	if (rc == 0 && device_out != NULL && device_outlen > 0)
 		store_copy(device_out, device_outlen, found);
-	return 0;
-fail:
-	pg_rollback(c);
-	return -1;
+	return rc;
 }
 
 int

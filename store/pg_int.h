@@ -101,6 +101,10 @@ int pg_each(struct pg *c, PGresult *res, pg_row_fn fn, void *cb, void *ctx,
  *   pg_trust.c    certificates, Expressway-C entries, signing keys,
  *                 activation codes, OAuth clients
  *   pg_token.c    refresh families and rotation, revocations, bindings */
+/* pg_token.c: family f and its first token, in the caller's transaction
+ * (store_family_create and store_code_redeem). */
+int pg_family_insert(struct pg *c, const struct store_family *f,
+                     const char *token_hash, char *err, size_t errlen);
 #define PG_OP_DECLARE(name, ret, params, args) ret pg_##name STORE_OP_PARAMS params;
 STORE_OPS(PG_OP_DECLARE)
 #undef PG_OP_DECLARE

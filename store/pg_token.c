@@ -66,18 +66,17 @@ family_check(const struct store_family *f, const char *token_hash, char *err,
 	return 0;
 }
 
+/* Checks family f and inserts it with token_hash as its current token, in
+ * the caller's transaction.  0 / -1. */
 int
-pg_family_create(struct store *s, const struct store_family *f,
+pg_family_insert(struct pg *c, const struct store_family *f,
                  const char *token_hash, char *err, size_t errlen)
 {
-	struct pg *c = PG(s);
 	char key[CFG_DEVNAME_MAX] = "";
 
 	if (family_check(f, token_hash, err, errlen) < 0)
 		return -1;
 	store_upper(key, sizeof(key), f->device);
-	if (pg_begin(c, err, errlen) < 0)
-		return -1;
 	if (pg_do(c, "creating a refresh family", err, errlen, NULL,
 	          "INSERT INTO refresh_family (id, device, owner, client_id,"
 	          " scope, created, expires) VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -86,14 +85,24 @@ pg_family_create(struct store *s, const struct store_family *f,
 		if (pg_state_is(c, PG_UNIQUE_VIOLATION))
 			store_fail(err, errlen, "refresh family %s already exists",
 			           f->id);
-		goto fail;
+		return -1;
 	}
-	if (token_insert(c, token_hash, f->id, f->created, err, errlen) < 0)
-		goto fail;
+	return token_insert(c, token_hash, f->id, f->created, err, errlen);
+}
+
+int
+pg_family_create(struct store *s, const struct store_family *f,
+                 const char *token_hash, char *err, size_t errlen)
+{
+	struct pg *c = PG(s);
+
+	if (pg_begin(c, err, errlen) < 0)
+		return -1;
+	if (pg_family_insert(c, f, token_hash, err, errlen) < 0) {
+		pg_rollback(c);
+		return -1;
+	}
 	return pg_commit(c, err, errlen);
-fail:
-	pg_rollback(c);
-	return -1;
 }
 
 int

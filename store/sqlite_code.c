@@ -73,10 +73,11 @@ fail:
 	return -1;
 }
 
-int
-sq_code_consume(struct store *s, const char *device, const char *code_hash,
-                int64_t now, char *device_out, size_t device_outlen,
-                char *err, size_t errlen)
+/* The single-use rule, in the caller's transaction: marks the code used
+ * and copies its device to found.  0, STORE_NOTFOUND or -1. */
+static int
+consume(struct sq *q, const char *key, const char *code_hash, int64_t now,
+        char found[CFG_DEVNAME_MAX], char *err, size_t errlen)
 {
 	/* The whole single-use rule is this one statement, run under the
 	 * write lock: of two concurrent consumers the second finds
@@ -85,54 +86,82 @@ sq_code_consume(struct store *s, const char *device, const char *code_hash,
 		"UPDATE activation_code SET used_at = ?3"
 		" WHERE code_hash = ?1 AND (?2 IS NULL OR device = ?2)"
 		" AND used_at = 0 AND expires > ?3 RETURNING device";
-	struct sq *q = SQ(s);
-	char key[CFG_DEVNAME_MAX], found[CFG_DEVNAME_MAX] = "";
 	sqlite3_stmt *st;
 	int rc, rc2;
 
-	if (store_check_str(code_hash, STORE_HASH_MAX, 1, "activation code hash",
-	                    err, errlen) < 0)
-		return -1;
-	if (device != NULL && device[0] != '\0') {
-		if (store_upper(key, sizeof(key), device) < 0)
-			return store_notfound(err, errlen, "no usable activation "
-			                      "code");
-	} else {
-		key[0] = '\0';
-	}
-	if (sq_begin(q, err, errlen) < 0)
-		return -1;
 	if ((st = sq_stmt(q, sql, err, errlen)) == NULL)
-		goto fail;
+		return -1;
 	sq_bind_text(st, 1, code_hash);
 	sq_bind_text_or_null(st, 2, key);
 	sqlite3_bind_int64(st, 3, now);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
-		sq_col_copy(st, 0, found, sizeof(found));
+		sq_col_copy(st, 0, found, CFG_DEVNAME_MAX);
 		rc2 = sqlite3_step(st);
 	} else {
 		rc2 = rc;
 	}
 	sq_done(q, sql, st);
-	if (rc2 != SQLITE_DONE) {
-		sq_err(q, err, errlen, "consuming an activation code");
-		goto fail;
-	}
-	if (rc != SQLITE_ROW) {
-		sq_rollback(q);
+	if (rc2 != SQLITE_DONE)
+		return sq_err(q, err, errlen, "consuming an activation code");
+	if (rc != SQLITE_ROW)
 		return store_notfound(err, errlen, "no usable activation code "
 		                      "(unknown, used, expired or for another "
 		                      "device)");
-	}
-	if (sq_commit(q, err, errlen) < 0)
-		return -1;
-	if (device_out != NULL && device_outlen > 0)
-		store_copy(device_out, device_outlen, found);
 	return 0;
-fail:
-	sq_rollback(q);
-	return -1;
+}
+
+/* store_code_consume and store_code_redeem: the code (and family f, when
+ * not NULL) in one transaction; the code's device is copied to found. */
+static int
+redeem(struct sq *q, const char *device, const char *code_hash, int64_t now,
+       const struct store_family *f, const char *token_hash,
+       char found[CFG_DEVNAME_MAX], char *err, size_t errlen)
+{
+	char key[CFG_DEVNAME_MAX] = "";
+	int rc;
+
+	if (store_check_str(code_hash, STORE_HASH_MAX, 1, "activation code hash",
+	                    err, errlen) < 0)
+		return -1;
+	if (device != NULL && device[0] != '\0' &&
+	    store_upper(key, sizeof(key), device) < 0)
+		return store_notfound(err, errlen, "no usable activation code");
+	if (sq_begin(q, err, errlen) < 0)
+		return -1;
+	rc = consume(q, key, code_hash, now, found, err, errlen);
+	if (rc == 0 && f != NULL)
+		rc = sq_family_insert(q, f, token_hash, err, errlen);
+	if (rc != 0) {
+		sq_rollback(q);
+		return rc;
+	}
+	return sq_commit(q, err, errlen);
+}
+
+int
+sq_code_redeem(struct store *s, const char *device, const char *code_hash,
+               int64_t now, const struct store_family *f, const char *token_hash,
+               char *err, size_t errlen)
+{
+	char found[CFG_DEVNAME_MAX] = "";
+
+	return redeem(SQ(s), device, code_hash, now, f, token_hash, found, err,
+	              errlen);
+}
+
+int
+sq_code_consume(struct store *s, const char *device, const char *code_hash,
+                int64_t now, char *device_out, size_t device_outlen,
+                char *err, size_t errlen)
+{
+	char found[CFG_DEVNAME_MAX] = "";
+	int rc = redeem(SQ(s), device, code_hash, now, NULL, NULL, found, err,
+	                errlen);
+
+	if (rc == 0 && device_out != NULL && device_outlen > 0)
+		store_copy(device_out, device_outlen, found);
+	return rc;
 }
 
 int

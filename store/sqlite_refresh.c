@@ -55,14 +55,15 @@ token_insert(struct sq *q, const char *hash, const char *family,
 	return 0;
 }
 
+/* Checks family f and inserts it with token_hash as its current token, in
+ * the caller's transaction.  0 / -1. */
 int
-sq_family_create(struct store *s, const struct store_family *f,
+sq_family_insert(struct sq *q, const struct store_family *f,
                  const char *token_hash, char *err, size_t errlen)
 {
 	static const char sql[] =
 		"INSERT INTO refresh_family (id, device, owner, client_id, scope,"
 		" created, expires) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
-	struct sq *q = SQ(s);
 	char key[CFG_DEVNAME_MAX] = "";
 	sqlite3_stmt *st;
 	int rc;
@@ -83,10 +84,8 @@ sq_family_create(struct store *s, const struct store_family *f,
 		return store_fail(err, errlen, "refresh family %s: expiry before "
 		                  "creation", f->id);
 	store_upper(key, sizeof(key), f->device);
-	if (sq_begin(q, err, errlen) < 0)
-		return -1;
 	if ((st = sq_stmt(q, sql, err, errlen)) == NULL)
-		goto fail;
+		return -1;
 	sq_bind_text(st, 1, f->id);
 	sq_bind_text(st, 2, key);
 	sq_bind_text(st, 3, f->owner);
@@ -96,20 +95,26 @@ sq_family_create(struct store *s, const struct store_family *f,
 	sqlite3_bind_int64(st, 7, f->expires);
 	rc = sqlite3_step(st);
 	sq_done(q, sql, st);
-	if (rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
-		store_fail(err, errlen, "refresh family %s already exists", f->id);
-		goto fail;
+	if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+		return store_fail(err, errlen, "refresh family %s already exists", f->id);
+	if (rc != SQLITE_DONE)
+		return sq_err(q, err, errlen, "creating a refresh family");
+	return token_insert(q, token_hash, f->id, f->created, err, errlen);
+}
+
+int
+sq_family_create(struct store *s, const struct store_family *f,
+                 const char *token_hash, char *err, size_t errlen)
+{
+	struct sq *q = SQ(s);
+
+	if (sq_begin(q, err, errlen) < 0)
+		return -1;
+	if (sq_family_insert(q, f, token_hash, err, errlen) < 0) {
+		sq_rollback(q);
+		return -1;
 	}
-	if (rc != SQLITE_DONE) {
-		sq_err(q, err, errlen, "creating a refresh family");
-		goto fail;
-	}
-	if (token_insert(q, token_hash, f->id, f->created, err, errlen) < 0)
-		goto fail;
 	return sq_commit(q, err, errlen);
-fail:
-	sq_rollback(q);
-	return -1;
 }
 
 int

@@ -639,6 +639,16 @@ int store_code_issue(struct store *s, const char *device,
 int store_code_consume(struct store *s, const char *device,
                        const char *code_hash, int64_t now, char *device_out,
                        size_t device_outlen, char *err, size_t errlen);
+/* Onboarding in one transaction: consumes the device's code as
+ * store_code_consume does and, when f is not NULL, creates family f with
+ * token_hash as store_family_create does.  Either both happen or neither:
+ * a failure creating the family leaves the code unused for the phone's
+ * retry.  0, STORE_NOTFOUND (the code, as store_code_consume), or -1. */
+struct store_family;
+int store_code_redeem(struct store *s, const char *device,
+                      const char *code_hash, int64_t now,
+                      const struct store_family *f, const char *token_hash,
+                      char *err, size_t errlen);
 /* Deletes the device's codes (used or not); STORE_NOTFOUND when none. */
 int store_code_revoke(struct store *s, const char *device, char *err,
                       size_t errlen);

@@ -17,7 +17,7 @@ TESTS += tests/unit/test_common
 FUZZERS += tests/fuzz/fuzz_common_num
 tests_fuzz_fuzz_common_num_SOURCES = tests/fuzz/fuzz_common_num.c
 tests_fuzz_fuzz_common_num_LDADD = $(FUZZ_DRIVER) common/libcommon.a
-EXTRA_DIST += tests/fuzz/corpus tests/data
+EXTRA_DIST += tests/fuzz/corpus tests/data tests/freeport.py
 
 # Style checks over the source tree (tests/lint/).
 TESTS += tests/lint/funclen.sh

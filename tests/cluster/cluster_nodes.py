@@ -30,6 +30,8 @@ import subprocess
 import sys
 import threading
 import time
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import freeport  # noqa: E402  (tests/freeport.py)
 import urllib.parse
 
 B = os.environ["top_builddir"]
@@ -72,13 +74,7 @@ def fail(msg):
 
 
 def free_ports(n):
-    ss = [socket.socket() for _ in range(n)]
-    for s in ss:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in ss]
-    for s in ss:
-        s.close()
-    return ports
+    return freeport.ports(n)   # tests/freeport.py
 
 
 class Node:

@@ -16,6 +16,8 @@ import subprocess
 import sys
 import tempfile
 import time
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import freeport  # noqa: E402  (tests/freeport.py)
 
 TOP_BUILDDIR = os.environ.get("top_builddir") or os.getcwd()
 CTL = os.environ.get("OPROVCTL") or os.path.join(TOP_BUILDDIR, "cli", "oprovctl")
@@ -45,11 +47,10 @@ def addr(i):
 
 
 def free_port(kind=socket.SOCK_STREAM):
-    s = socket.socket(socket.AF_INET, kind)
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
+    """A port free for TCP and UDP (tests/freeport.py); kind is kept for
+    the callers that name it."""
+    del kind
+    return freeport.port()
 
 
 def rss_mb(pid):

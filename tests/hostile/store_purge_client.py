@@ -14,6 +14,8 @@ import subprocess
 import sys
 import tempfile
 import time
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import freeport  # noqa: E402  (tests/freeport.py)
 
 BUILD = os.environ.get("top_builddir") or os.getcwd()
 CTL = os.path.join(BUILD, "cli", "oprovctl")
@@ -47,11 +49,7 @@ def ctl(*args):
 
 
 def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
+    return freeport.port()   # tests/freeport.py
 
 
 def counts(db):

@@ -82,13 +82,7 @@ ok() {
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
 # shellcheck disable=SC2046
-set -- $(python3 -c '
-import socket
-ss = [socket.socket() for _ in range(4)]
-for s in ss:
-    s.bind(("127.0.0.1", 0))
-print(" ".join(str(s.getsockname()[1]) for s in ss))
-')
+set -- $(python3 "$top_srcdir/tests/freeport.py" 4)
 TP=$1 MP=$2 KP=$3 KT=$4
 D=$tmp/d
 ctl() { "$CTL" -d "$D" "$@"; }

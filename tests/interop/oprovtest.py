@@ -18,6 +18,8 @@ import tempfile
 import time
 import traceback
 import urllib.request
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import freeport  # noqa: E402  (tests/freeport.py)
 
 SRCDIR = os.environ.get("top_srcdir") or os.path.abspath(
     os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -27,17 +29,9 @@ HTTPSD = os.path.join(BUILDDIR, "httpsd", "oprov-httpsd")
 
 
 def free_ports(n):
-    """n distinct free TCP ports on 127.0.0.1 (bound together, then freed)."""
-    socks = []
-    try:
-        for _ in range(n):
-            s = socket.socket()
-            s.bind(("127.0.0.1", 0))
-            socks.append(s)
-        return [s.getsockname()[1] for s in socks]
-    finally:
-        for s in socks:
-            s.close()
+    """n distinct free ports on 127.0.0.1 (tests/freeport.py: below the
+    ephemeral range, never handed to two tests at once)."""
+    return freeport.ports(n)
 
 
 def wait_for(what, cond, timeout=10.0, step=0.05):

@@ -65,13 +65,7 @@ wait_for() {
 	done
 }
 
-set -- $(python3 -c '
-import socket
-ss = [socket.socket() for _ in range(4)]
-for s in ss:
-    s.bind(("127.0.0.1", 0))
-print(" ".join(str(s.getsockname()[1]) for s in ss))
-')
+set -- $(python3 "$top_srcdir/tests/freeport.py" 4)
 TP=$1 CP=$2 HP=$3 MP=$4
 D=$tmp/d
 MAC=001122334455

@@ -38,13 +38,7 @@ ok() {
 	echo "ok $n - $*"
 }
 
-set -- $(python3 -c '
-import socket
-ss = [socket.socket() for _ in range(4)]
-for s in ss:
-    s.bind(("127.0.0.1", 0))
-print(" ".join(str(s.getsockname()[1]) for s in ss))
-')
+set -- $(python3 "$top_srcdir/tests/freeport.py" 4)
 CP=$1 HP=$2 OP=$3 MP=$4
 D=$tmp/d
 ctl() { "$CTL" -d "$D" "$@"; }

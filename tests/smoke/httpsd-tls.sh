@@ -57,13 +57,7 @@ s_client() {
 }
 
 for kt in rsa2048 ec256 ed25519; do
-	set -- $(python3 -c '
-import socket
-ss = [socket.socket() for _ in range(2)]
-for s in ss:
-    s.bind(("127.0.0.1", 0))
-print(" ".join(str(s.getsockname()[1]) for s in ss))
-')
+	set -- $(python3 "$top_srcdir/tests/freeport.py" 2)
 	CP=$1 HP=$2
 	D=$tmp/$kt
 	"$CTL" -d "$D" init --hostname localhost --key-type "$kt" --web-key-type "$kt" >"$tmp/init.out" 2>&1 ||

@@ -54,13 +54,7 @@ ok() {
 	echo "ok $n - $*"
 }
 
-set -- $(python3 -c '
-import socket
-ss = [socket.socket() for _ in range(10)]
-for s in ss:
-    s.bind(("127.0.0.1", 0))
-print(" ".join(str(s.getsockname()[1]) for s in ss))
-')
+set -- $(python3 "$top_srcdir/tests/freeport.py" 10)
 TP=$1 MP=$2 S1=$3 S2=$4 S3=$5 S4=$6 S5=$7 LP=$8 TP2=$9
 D=$tmp/d
 ctl() { "$CTL" -d "$D" "$@"; }
@@ -173,7 +167,7 @@ csv() { # mac credential-line line-number
 	printf 'SEQUENTIAL\n%s;%s;%s;\n' "$1" "$2" "$3" >"$tmp/in.csv"
 }
 free_tcp_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+	python3 "$top_srcdir/tests/freeport.py" 1
 }
 sipp_run() { # scenario port [tag]
 	# SIPp's own socket port is chosen free just before it runs; another

@@ -58,19 +58,9 @@ ok() {
 	echo "ok $n - $*"
 }
 
-set -- $(python3 -c '
-import socket
-ss = [socket.socket() for _ in range(6)]
-for s in ss:
-    s.bind(("127.0.0.1", 0))
-print(" ".join(str(s.getsockname()[1]) for s in ss))
-')
+set -- $(python3 "$top_srcdir/tests/freeport.py" 6)
 CP=$1 HP=$2 OP=$3 TP=$4 MP=$5 XP=$6
-UP=$(python3 -c '
-import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])')
+UP=$(python3 "$top_srcdir/tests/freeport.py" 1)
 
 ctl() { "$CTL" -d "$D" "$@"; }
 ctl init --hostname localhost >"$tmp/init.log" 2>&1 || fail "oprovctl init as root"
@@ -95,7 +85,8 @@ ok "oprovctl init as root, then each daemon as root with --user $U"
 for d in oprov-httpsd oprov-tftpd oprov-sipd; do
 	f=$D/run/$d.pid
 	i=0
-	while [ ! -s "$f" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	# Generous: a loaded machine (parallel tests, CI) can be slow to start.
+	while [ ! -s "$f" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
 	[ -s "$f" ] || fail "$d: no pid file"
 	pid=$(cat "$f")
 	[ "$(ps -o user= -p "$pid" | tr -d ' ')" = "$U" ] ||
@@ -112,7 +103,7 @@ ok "the root-owned store was handed to $U, and that was logged"
 
 i=0
 until curl -sf "http://127.0.0.1:$HP/pub.txt" -o "$tmp/pub.out" 2>/dev/null; do
-	i=$((i + 1)); [ $i -lt 50 ] || fail "6970: no answer"; sleep 0.1
+	i=$((i + 1)); [ $i -lt 300 ] || fail "6970: no answer"; sleep 0.1
 done
 cmp -s "$tmp/pub.out" "$D/files/pub.txt" || fail "6970: wrong bytes"
 code=$(curl -sk -o "$tmp/cfg.xml" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" \
@@ -131,7 +122,7 @@ port, tok = int(sys.argv[1]), sys.argv[2]
 ctx = ssl.create_default_context()
 ctx.check_hostname = False
 ctx.verify_mode = ssl.CERT_NONE
-for i in range(50):          # the listener opens once the mode is seen
+for i in range(150):         # the listener opens once the mode is seen
     try:
         s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), 2))
         break
@@ -166,13 +157,7 @@ expect_fail() { # description step-pattern command...
 		fail "$desc: no \"start-up: $pat\" line: $(cat "$tmp/fail.out")"
 	ok "$desc -> exit 1, \"$(grep -o "start-up: $pat.*" "$tmp/fail.out" | head -c 110)\""
 }
-set -- $(python3 -c '
-import socket
-ss = [socket.socket() for _ in range(3)]
-for s in ss:
-    s.bind(("127.0.0.1", 0))
-print(" ".join(str(s.getsockname()[1]) for s in ss))
-')
+set -- $(python3 "$top_srcdir/tests/freeport.py" 3)
 expect_fail "a second oprov-httpsd on the same data directory" \
 	"pid file: .*already running" \
 	"$HTTPSD" -d "$D" -f --user "$U" --config-listen "127.0.0.1:$1" \

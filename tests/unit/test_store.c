@@ -1135,6 +1135,59 @@ Test(store, activation_code_concurrent_consumers)
 
 /* ---- refresh tokens -------------------------------------------------------------------- */
 
+/* store_code_redeem: the code and the new family in one transaction.  A
+ * family that cannot be created (here: its id is taken) leaves the code
+ * unused; a wrong code creates no family. */
+Test(store, activation_code_redeem_is_atomic)
+{
+	struct store_family f, got;
+	int cur = -1;
+
+	S = open_new();
+	add_profile(S, "P", 1);
+	add_device(S, "SEP0000000000C7", "P");
+	cr_assert_eq(store_code_issue(S, "SEP0000000000C7", "k1", 100, 1000, err,
+	                              sizeof(err)), 0, "%s", err);
+	memset(&f, 0, sizeof(f));
+	snprintf(f.id, sizeof(f.id), "FX");
+	snprintf(f.device, sizeof(f.device), "SEP0000000000C7");
+	snprintf(f.client_id, sizeof(f.client_id), "phone");
+	snprintf(f.scope, sizeof(f.scope), "config sip");
+	f.created = 150;
+	f.expires = 5000;
+	cr_assert_eq(store_family_create(S, &f, "other", err, sizeof(err)), 0, "%s", err);
+
+	/* the family id is taken: nothing happens, the code stays usable */
+	cr_assert_eq(store_code_redeem(S, "SEP0000000000C7", "k1", 150, &f, "rt1",
+	                               err, sizeof(err)), -1);
+	cr_assert_not_null(strstr(err, "already exists"), "%s", err);
+	cr_assert_eq(store_refresh_find(S, "rt1", &got, &cur, err, sizeof(err)),
+	             STORE_NOTFOUND);
+	/* a wrong code: no family */
+	snprintf(f.id, sizeof(f.id), "FY");
+	cr_assert_eq(store_code_redeem(S, "SEP0000000000C7", "nope", 150, &f, "rt2",
+	                               err, sizeof(err)), STORE_NOTFOUND);
+	cr_assert_eq(store_family_get(S, "FY", &got, err, sizeof(err)), STORE_NOTFOUND);
+	/* the right code: both, once */
+	cr_assert_eq(store_code_redeem(S, "sep0000000000c7", "k1", 150, &f, "rt2",
+	                               err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_refresh_find(S, "rt2", &got, &cur, err, sizeof(err)), 0,
+	             "%s", err);
+	cr_assert_str_eq(got.id, "FY");
+	cr_assert_eq(cur, 1);
+	snprintf(f.id, sizeof(f.id), "FZ");
+	cr_assert_eq(store_code_redeem(S, "SEP0000000000C7", "k1", 151, &f, "rt3",
+	                               err, sizeof(err)), STORE_NOTFOUND);
+	cr_assert_eq(store_family_get(S, "FZ", &got, err, sizeof(err)), STORE_NOTFOUND);
+	/* without a family it is store_code_consume */
+	cr_assert_eq(store_code_issue(S, "SEP0000000000C7", "k2", 100, 1000, err,
+	                              sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_code_redeem(S, "SEP0000000000C7", "k2", 150, NULL, NULL,
+	                               err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_code_consume(S, "SEP0000000000C7", "k2", 150, NULL, 0,
+	                                err, sizeof(err)), STORE_NOTFOUND);
+}
+
 static void
 make_family(struct store *s, const char *id, const char *device,
             const char *owner, const char *token, int64_t created,
