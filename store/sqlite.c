@@ -10,7 +10,14 @@
  *    would resurrect a revoked token or strand a phone's new refresh token).
  *  - foreign_keys=ON: lines, pool members, Expressway-C names and activation
  *    codes cannot outlive what they belong to.
- *  - busy_timeout STORE_BUSY_TIMEOUT_MS: writers queue instead of failing.
+ *  - a busy handler (writer_wait) with a budget of STORE_BUSY_TIMEOUT_MS or
+ *    the daemon's lock wait: writers queue instead of failing.  SQLite's
+ *    own busy_timeout sleeps 1, 2, 5, 10 ... 100 ms between tries whatever
+ *    happens meanwhile; a daemon's threads, each on its own connection,
+ *    then spent most of a burst of onboardings asleep while the lock was
+ *    free, and the slowest hit the lock wait.  writer_wait is woken by
+ *    this process's own commits and rollbacks, and polls every
+ *    SQ_BUSY_POLL_MS for another process's.
  *  - mmap_size 256 MiB: reads come straight from the kernel's page
  *    cache, shared by every connection, instead of a pread() per page miss
  *    into each connection's private cache; lookups in a large store stay
@@ -22,10 +29,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "store/sqlite_int.h"
@@ -120,6 +129,62 @@ sq_exec(struct sq *q, const char *sql, char *err, size_t errlen)
 	return 0;
 }
 
+/* ---- waiting for the write lock ------------------------------------------------ */
+
+#define SQ_BUSY_POLL_MS 5       /* another process's lock: tried this often */
+
+static pthread_mutex_t writer_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t writer_cv = PTHREAD_COND_INITIALIZER;
+static uint64_t writer_ends;    /* this process's ended write transactions */
+
+static uint64_t
+sq_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* A write transaction of this process ended: wake the writers waiting. */
+static void
+writer_ended(void)
+{
+	pthread_mutex_lock(&writer_mu);
+	writer_ends++;
+	pthread_cond_broadcast(&writer_cv);
+	pthread_mutex_unlock(&writer_mu);
+}
+
+/* sqlite3_busy_handler: 1 to try again, 0 to give up (SQLITE_BUSY) once
+ * q->lock_wait_ms have passed since the first try. */
+static int
+writer_wait(void *arg, int count)
+{
+	struct sq *q = arg;
+	uint64_t now = sq_now_ms(), left, seen;
+	struct timespec until;
+
+	if (count == 0)
+		q->busy_since = now;
+	if (now - q->busy_since >= q->lock_wait_ms)
+		return 0;
+	left = q->busy_since + q->lock_wait_ms - now;
+	if (left > SQ_BUSY_POLL_MS)
+		left = SQ_BUSY_POLL_MS;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += (long)(left * 1000000u);
+	until.tv_sec += until.tv_nsec / 1000000000L;
+	until.tv_nsec %= 1000000000L;
+	pthread_mutex_lock(&writer_mu);
+	seen = writer_ends;
+	while (writer_ends == seen &&
+	       pthread_cond_timedwait(&writer_cv, &writer_mu, &until) == 0)
+		;
+	pthread_mutex_unlock(&writer_mu);
+	return 1;
+}
+
 int
 sq_begin(struct sq *q, char *err, size_t errlen)
 {
@@ -139,6 +204,7 @@ sq_commit(struct sq *q, char *err, size_t errlen)
 		return -1;
 	}
 	q->gen_valid = 0;
+	writer_ended();
 	return 0;
 }
 
@@ -147,6 +213,7 @@ sq_rollback(struct sq *q)
 {
 	if (!sqlite3_get_autocommit(q->db))
 		sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+	writer_ended();
 }
 
 int
@@ -452,7 +519,8 @@ sq_unavailable(struct store *s)
 static int
 sq_set_lock_wait(struct store *s, unsigned ms)
 {
-	return sqlite3_busy_timeout(SQ(s)->db, (int)ms) == SQLITE_OK ? 0 : -1;
+	SQ(s)->lock_wait_ms = ms;
+	return 0;
 }
 
 static const struct store_ops sqlite_ops = {
@@ -564,7 +632,8 @@ db_connect(struct sq *q, const char *path, char *err, size_t errlen)
 		return store_fail(err, errlen, "%s: out of memory", path);
 	}
 	sqlite3_extended_result_codes(q->db, 1);
-	sqlite3_busy_timeout(q->db, STORE_BUSY_TIMEOUT_MS);
+	q->lock_wait_ms = STORE_BUSY_TIMEOUT_MS;
+	sqlite3_busy_handler(q->db, writer_wait, q);
 	return 0;
 }
 

@@ -32,6 +32,8 @@ struct sq {
 	int gen_valid;
 	int64_t data_version;
 	struct store_generation gen;
+	unsigned lock_wait_ms;          /* how long a statement waits for a lock */
+	uint64_t busy_since;            /* writer_wait: when this wait began */
 };
 
 #define SQ(s) ((struct sq *)(s))
