@@ -29,6 +29,9 @@
 /* Longest text after "{host}" substitution in a URL, and longest element
  * text written at all. */
 #define RENDER_URL_MAX     1024
+/* A free-valued vendor setting's element text: its prefix
+ * ("configurationFile=") and the value. */
+#define RENDER_VENDOR_MAX  (32 + CFG_VVAL_MAX)
 
 /* The versionStamp is written with this placeholder, the whole file is
  * hashed, then the placeholder is overwritten with the hash.  Admin text can

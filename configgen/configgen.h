@@ -208,11 +208,21 @@ struct cfg_vendor_key {
 	const char *const *xml;          /* element text for each word */
 	const char *def;                 /* default word; NULL: not written */
 	const char *description;
+	/* Settings whose value is free text rather than a word (words NULL):
+	 * check() accepts or refuses the value (0 / -1 with err), and the
+	 * element text is prefix followed by the value. */
+	int (*check)(const char *value, char *err, size_t errlen);
+	const char *prefix;
+	/* Element the setting's element is nested in ("desktopClient"), NULL
+	 * for none; settings of one group are adjacent in the schema and the
+	 * group is written only around the ones that are written. */
+	const char *group;
 };
 
 struct cfg_vendor_kv {
 	char key[CFG_VKEY_MAX];
-	char value[CFG_VVAL_MAX];        /* one of the key's words */
+	char value[CFG_VVAL_MAX];        /* one of the key's words, or a free value
+	                                    its check() accepts */
 };
 struct cfg_vendor {
 	size_t count;

@@ -271,21 +271,62 @@ vendor_word(const struct cfg_vendor_key *k, const struct cfg_device *d,
 	return v != NULL ? v : k->def;
 }
 
-/* One of the two sections, with the family's settings that belong to it. */
+/* A free-valued setting (no words) whose check accepts the stored value:
+ * its prefix and the value. */
+static void
+vendor_free(struct wr *w, const struct cfg_vendor_key *k, const char *v)
+{
+	char out[RENDER_VENDOR_MAX];
+
+	snprintf(out, sizeof(out), "%s%.*s", k->prefix ? k->prefix : "",
+	         (int)cfg_field_len(v, CFG_VVAL_MAX), v);
+	text(w, k->element, out, sizeof(out));
+}
+
+/* The element text of setting k for word v, or NULL when v is none of its
+ * words (a stored value that slipped past validation). */
+static const char *
+vendor_xml(const struct cfg_vendor_key *k, const char *v)
+{
+	for (int j = 0; k->words[j] != NULL; j++)
+		if (strcmp(k->words[j], v) == 0)
+			return k->xml[j];
+	return NULL;
+}
+
+/* One of the two sections, with the family's settings that belong to it;
+ * a group element is opened before the first of its settings written and
+ * closed after the last one (the schema keeps a group's settings
+ * adjacent). */
 static void
 vendor_section(struct wr *w, const char *element, enum cfg_vsection sec,
                const struct cfg_vendor_key *k, size_t n,
                const struct cfg_device *d, const struct cfg_profile *pr)
 {
+	const char *group = NULL;               /* the group element open */
+
 	start(w, element);
 	for (size_t i = 0; i < n; i++) {
 		const char *v = k[i].section == sec ? vendor_word(&k[i], d, pr) : NULL;
-		for (int j = 0; v != NULL && k[i].words[j] != NULL; j++)
-			if (strcmp(k[i].words[j], v) == 0) {
-				lit(w, k[i].element, k[i].xml[j]);
-				break;
-			}
+		const char *x = v != NULL && k[i].words != NULL ? vendor_xml(&k[i], v) : NULL;
+		int writes = x != NULL || (v != NULL && k[i].words == NULL &&
+		                           k[i].check != NULL && k[i].check(v, NULL, 0) == 0);
+
+		if (!writes)
+			continue;
+		if (group != NULL && (k[i].group == NULL || strcmp(group, k[i].group) != 0)) {
+			end(w);
+			group = NULL;
+		}
+		if (k[i].group != NULL && group == NULL)
+			start(w, group = k[i].group);
+		if (x != NULL)
+			lit(w, k[i].element, x);
+		else
+			vendor_free(w, &k[i], v);
 	}
+	if (group != NULL)
+		end(w);
 	if (!w->failed)
 		chk(w, xmlTextWriterFullEndElement(w->w));
 }

@@ -15,7 +15,8 @@
 # REGISTER reported is shown; a model's default load reaches the config;
 # vendor settings layer; dial plans are served (6970 and TFTP); a soft
 # client (CSF) has its
-# own token-gated config.
+# own token-gated config, with its own vendor settings (a phone-only one
+# refused).
 set -u
 
 : "${top_builddir:=$(pwd)}"
@@ -282,6 +283,60 @@ code=$(curl -sk -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $T" \
 ctl device add CSFBOB --model 8845 --profile Standard-OAuth >/dev/null 2>&1 &&
 	fail "a CSF name accepted for a phone model"
 ok "soft client CSFALICE: its own token-gated config; a CSF name needs the CSF model"
+
+# ---- soft-client vendor settings; the config only for its own token ---------
+out=$(ctl device set CSFALICE --vendor web-access=on 2>&1) &&
+	fail "a phone-only setting accepted for CSFALICE"
+echo "$out" | grep -q '"web-access" is not a vendor setting of soft client models (theirs: video, analytics, config-file, extend-and-connect)' ||
+	fail "phone-only setting refusal: $out"
+out=$(ctl device set CSFALICE --vendor config-file=../x.xml 2>&1) && fail "a path as config-file"
+echo "$out" | grep -q "config-file: character '/' not allowed" || fail "config-file refusal: $out"
+ctl profile set Standard-OAuth --vendor config-file=jabber-all.xml --vendor analytics=off \
+	>/dev/null || fail "profile set: soft-client settings"
+ctl device set CSFALICE --vendor video=off --vendor config-file=jabber-sales.xml \
+	--vendor extend-and-connect=on >/dev/null || fail "device set CSFALICE --vendor ..."
+ctl device show CSFALICE | grep -q "^vendor: *config-file=jabber-sales.xml$" ||
+	fail "device show: $(ctl device show CSFALICE)"
+csf_has() { # grep pattern CSFALICE.cnf.xml, fetched with its token, must contain
+	code=$(curl -sk -o "$tmp/csf.xml" -w '%{http_code}' -H "Authorization: Bearer $TC" \
+		"https://127.0.0.1:$CP/CSFALICE.cnf.xml") && [ "$code" = 200 ] &&
+		grep -q "$1" "$tmp/csf.xml"
+}
+wait_for csf_has "<ciscoSupportField>configurationFile=jabber-sales.xml</ciscoSupportField>" ||
+	fail "the device's config-file not in CSFALICE.cnf.xml: $(grep -A4 '<vendorConfig' "$tmp/csf.xml")"
+grep -q "<videoCapability>0</videoCapability>" "$tmp/csf.xml" || fail "video=off not rendered"
+tr -d ' \n' <"$tmp/csf.xml" | grep -q \
+	"<desktopClient><extendAndConnectCapability>1</extendAndConnectCapability></desktopClient>" ||
+	fail "extend-and-connect=on not rendered in <desktopClient>"
+grep -q "<analyticsCollection>0</analyticsCollection>" "$tmp/csf.xml" ||
+	fail "the profile's analytics=off not rendered"
+if command -v xmllint >/dev/null 2>&1; then
+	xmllint --noout --nonet --schema "$top_srcdir/tests/data/configgen/device.xsd" \
+		"$tmp/csf.xml" 2>"$tmp/xmllint.err" ||
+		fail "served CSFALICE.cnf.xml: $(cat "$tmp/xmllint.err")"
+else
+	echo "# xmllint missing: the served CSFALICE.cnf.xml not checked against device.xsd"
+fi
+code=$(curl -sk -o "$tmp/sep2.xml" -w '%{http_code}' -H "Authorization: Bearer $T2" \
+	"https://127.0.0.1:$CP/SEP00AABBCCDDEE.cnf.xml")
+[ "$code" = 200 ] && grep -q "<versionStamp>" "$tmp/sep2.xml" || fail "6971 SEP00AABBCCDDEE: $code"
+grep -q "ciscoSupportField\|analyticsCollection" "$tmp/sep2.xml" &&
+	fail "a phone on the same profile got soft-client settings"
+# the group file it names is a public file, served from DATADIR/files
+mkdir -p "$D/files" && printf '<config version="1.0"><Client/></config>\n' \
+	>"$D/files/jabber-sales.xml" || fail "files/jabber-sales.xml"
+code=$(curl -s -o "$tmp/group.xml" -w '%{http_code}' "http://127.0.0.1:$HP/jabber-sales.xml")
+[ "$code" = 200 ] && cmp -s "$tmp/group.xml" "$D/files/jabber-sales.xml" ||
+	fail "6970 jabber-sales.xml: $code"
+code=$(curl -sk -o /dev/null -w '%{http_code}' "https://127.0.0.1:$CP/CSFALICE.cnf.xml")
+[ "$code" = 401 ] || fail "CSFALICE.cnf.xml without a token on 6971: $code"
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$HP/CSFALICE.cnf.xml")
+[ "$code" != 200 ] || fail "CSFALICE.cnf.xml served on 6970"
+for bad in SEP0011223344 SEP00112233445G SEP00-11-22-33-44-55; do
+	ctl device add $bad --model 8845 --profile Standard-OAuth >/dev/null 2>&1 &&
+		fail "device add $bad: a SEP name that is not a MAC accepted"
+done
+ok "soft client: phone-only settings refused, its own settings rendered (device over profile), the group file served, config only with its token, SEP names still MACs"
 
 # ---- time zones: the vendor's name in <timeZone>, unmapped ones refused ------
 out=$(ctl pool add Mars --timezone America/Chihuahua 2>&1) && fail "unmapped pool zone accepted"

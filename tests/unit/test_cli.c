@@ -393,3 +393,33 @@ Test(devjson, issue14_members_round_trip)
 	cr_assert_eq(to_device("{\"name\":\"SEP00AABBCCDD88\",\"model\":\"8865\",\"profile\":\"P\","
 	                       "\"kem_count\":4}", &back, err, sizeof(err)), -1);
 }
+
+/* A soft client's vendor settings in JSON: checked against the soft
+ * clients' schema, kept through export and import. */
+Test(devjson, soft_client_vendor)
+{
+	struct cfg_device back;
+	char err[256];
+	json_t *j;
+
+	cr_assert_eq(to_device("{\"name\":\"CSFalice\",\"model\":\"CSF\",\"profile\":\"P\","
+	                       "\"vendor\":{\"video\":\"off\",\"config-file\":\"jabber-sales.xml\"}}",
+	                       &back, err, sizeof(err)), 0, "%s", err);
+	cr_assert_str_eq(back.name, "CSFALICE");
+	cr_assert_str_eq(cfg_vendor_get(&back.vendor, "video"), "off");
+	cr_assert_str_eq(cfg_vendor_get(&back.vendor, "config-file"), "jabber-sales.xml");
+	j = devjson_from_device(&back);
+	cr_assert_not_null(j);
+	cr_assert_eq(devjson_to_device(j, &back, err, sizeof(err)), 0, "%s", err);
+	json_decref(j);
+	cr_assert_eq(back.vendor.count, 2);
+	cr_assert_str_eq(cfg_vendor_get(&back.vendor, "config-file"), "jabber-sales.xml");
+	cr_assert_eq(to_device("{\"name\":\"CSFALICE\",\"model\":\"CSF\",\"profile\":\"P\","
+	                       "\"vendor\":{\"web-access\":\"on\"}}", &back, err, sizeof(err)), -1);
+	cr_assert(strstr(err, "\"web-access\" is not a vendor setting of soft client models")
+	          != NULL, "%s", err);
+	cr_assert_eq(to_device("{\"name\":\"TABX\",\"model\":\"TAB\",\"profile\":\"P\","
+	                       "\"vendor\":{\"config-file\":\"../x.xml\"}}", &back, err,
+	                       sizeof(err)), -1);
+	cr_assert(strstr(err, "config-file: character '/' not allowed") != NULL, "%s", err);
+}

@@ -1175,7 +1175,10 @@ Test(vendor, schemas_and_overrides)
 	REFUSED(cfg_vendor_set(&v, CFG_FAMILY_78XX, "wifi", "on", E),
 	        "\"wifi\" is not a vendor setting of 78xx models");
 	REFUSED(cfg_vendor_set(&v, CFG_FAMILY_SOFT, "web-access", "on", E),
-	        "soft client models have no vendor settings");
+	        "\"web-access\" is not a vendor setting of soft client models "
+	        "(theirs: video, analytics, config-file, extend-and-connect)");
+	REFUSED(cfg_vendor_set(&v, CFG_FAMILY_OTHER, "web-access", "on", E),
+	        "other models have no vendor settings");
 	ACCEPTED(cfg_vendor_set(&v, CFG_FAMILY_88XX, "web-access", "default", E));
 	cr_assert_null(cfg_vendor_get(&v, "web-access"));
 	cr_assert_eq(v.count, 1);
@@ -1189,6 +1192,97 @@ Test(vendor, schemas_and_overrides)
 	REFUSED(cfg_vendor_validate(&v, CFG_FAMILY_88XX, E), "given twice");
 	v.count = CFG_VENDOR_MAX + 1;
 	REFUSED(cfg_vendor_validate(&v, CFG_FAMILY_88XX, E), "at most 24");
+}
+
+/* The soft clients' schema (CSF, BOT, TCT, TAB): its keys in order, none
+ * with a default, the phone-only keys refused with a message naming the
+ * family's own, and the free-valued config-file checked as a file name. */
+Test(vendor, soft_client_schema)
+{
+	static const char *const want[][2] = {
+		{ "video", "videoCapability" },
+		{ "analytics", "analyticsCollection" },
+		{ "config-file", "ciscoSupportField" },
+		{ "extend-and-connect", "extendAndConnectCapability" },
+	};
+	static const enum cfg_family phones[] = { CFG_FAMILY_78XX, CFG_FAMILY_88XX,
+	                                          CFG_FAMILY_99XX };
+	struct cfg_vendor v = { 0 };
+	const struct cfg_vendor_key *k;
+	char long_name[CFG_VVAL_MAX + 8];
+	size_t n;
+
+	k = cfg_vendor_schema(CFG_FAMILY_SOFT, &n);
+	cr_assert_eq(n, 4);
+	for (size_t i = 0; i < n; i++) {
+		cr_assert_str_eq(k[i].key, want[i][0]);
+		cr_assert_str_eq(k[i].element, want[i][1]);
+		cr_assert_eq(k[i].section, CFG_VS_VENDOR);
+		cr_assert_null(k[i].def, "%s: no default (codes partly inferred)", k[i].key);
+	}
+	/* every phone setting the soft clients lack is refused for them */
+	for (size_t f = 0; f < sizeof(phones) / sizeof(phones[0]); f++) {
+		size_t m;
+		const struct cfg_vendor_key *pk = cfg_vendor_schema(phones[f], &m);
+		for (size_t i = 0; i < m; i++) {
+			if (strcmp(pk[i].key, "video") == 0)
+				continue;
+			cr_assert_null(cfg_vendor_key_find(CFG_FAMILY_SOFT, pk[i].key), "%s",
+			               pk[i].key);
+			REFUSED(cfg_vendor_set(&v, CFG_FAMILY_SOFT, pk[i].key, "on", E),
+			        "is not a vendor setting of soft client models (theirs: video, "
+			        "analytics, config-file, extend-and-connect)");
+		}
+	}
+	cr_assert_eq(v.count, 0);
+	REFUSED(cfg_vendor_set(&v, CFG_FAMILY_88XX, "config-file", "a.xml", E),
+	        "\"config-file\" is not a vendor setting of 88xx models");
+
+	ACCEPTED(cfg_vendor_set(&v, CFG_FAMILY_SOFT, "video", "OFF", E));
+	cr_assert_str_eq(cfg_vendor_get(&v, "video"), "off");
+	ACCEPTED(cfg_vendor_set(&v, CFG_FAMILY_SOFT, "analytics", "off", E));
+	REFUSED(cfg_vendor_set(&v, CFG_FAMILY_SOFT, "analytics", "maybe", E),
+	        "analytics: \"maybe\" is not one of: on, off");
+	ACCEPTED(cfg_vendor_set(&v, CFG_FAMILY_SOFT, "config-file", "Jabber-Sales_2.XML", E));
+	cr_assert_str_eq(cfg_vendor_get(&v, "config-file"), "Jabber-Sales_2.XML",
+	                 "a file name is kept as given");
+	REFUSED(cfg_vendor_set(&v, CFG_FAMILY_SOFT, "config-file", "../etc/x.xml", E),
+	        "config-file: character '/' not allowed");
+	REFUSED(cfg_vendor_set(&v, CFG_FAMILY_SOFT, "config-file", "a b.xml", E),
+	        "config-file: character ' ' not allowed");
+	REFUSED(cfg_vendor_set(&v, CFG_FAMILY_SOFT, "config-file", "x.xml\"<", E),
+	        "config-file: character '\\x22' not allowed");
+	REFUSED(cfg_vendor_set(&v, CFG_FAMILY_SOFT, "config-file", "sales", E),
+	        "config-file: \"sales\" is not NAME.xml");
+	REFUSED(cfg_vendor_set(&v, CFG_FAMILY_SOFT, "config-file", ".xml", E), "is not NAME.xml");
+	REFUSED(cfg_vendor_set(&v, CFG_FAMILY_SOFT, "config-file", ".hidden.xml", E),
+	        "is not NAME.xml");
+	memset(long_name, 'a', sizeof(long_name));
+	memcpy(long_name + sizeof(long_name) - 5, ".xml", 5);
+	REFUSED(cfg_vendor_set(&v, CFG_FAMILY_SOFT, "config-file", long_name, E),
+	        "config-file: longer than 31 bytes");
+	cr_assert_str_eq(cfg_vendor_get(&v, "config-file"), "Jabber-Sales_2.XML",
+	                 "a refused value leaves the old one");
+	ACCEPTED(cfg_vendor_validate(&v, CFG_FAMILY_SOFT, E));
+	ACCEPTED(cfg_vendor_validate(&v, CFG_FAMILY_ANY, E));
+	REFUSED(cfg_vendor_validate(&v, CFG_FAMILY_99XX, E), "\"analytics\" is not a vendor setting");
+	/* a stored value that slipped past set() is caught */
+	snprintf(v.kv[2].value, sizeof(v.kv[2].value), "%s", "a/b.xml");
+	REFUSED(cfg_vendor_validate(&v, CFG_FAMILY_SOFT, E), "config-file: character '/'");
+	snprintf(v.kv[2].value, sizeof(v.kv[2].value), "%s", "a.xml");
+	snprintf(v.kv[0].value, sizeof(v.kv[0].value), "%s", "OFF");
+	REFUSED(cfg_vendor_validate(&v, CFG_FAMILY_SOFT, E), "video: \"OFF\" is not one of its values");
+	snprintf(v.kv[0].value, sizeof(v.kv[0].value), "%s", "off");
+	ACCEPTED(cfg_vendor_set(&v, CFG_FAMILY_SOFT, "config-file", "default", E));
+	cr_assert_null(cfg_vendor_get(&v, "config-file"), "default removes the override");
+	cr_assert_eq(v.count, 2);
+	/* profiles take any family's settings, the soft clients' too */
+	memset(&v, 0, sizeof(v));
+	ACCEPTED(cfg_vendor_set(&v, CFG_FAMILY_ANY, "config-file", "jabber-all.xml", E));
+	ACCEPTED(cfg_vendor_set(&v, CFG_FAMILY_ANY, "analytics", "on", E));
+	REFUSED(cfg_vendor_set(&v, CFG_FAMILY_ANY, "config-file", "all", E), "is not NAME.xml");
+	REFUSED(cfg_vendor_set(&v, CFG_FAMILY_ANY, "teleport", "on", E),
+	        "\"teleport\" is not a vendor setting");
 }
 
 /* ---- devices: soft clients, modules, named files ----------------------------------------- */
@@ -1515,27 +1609,153 @@ Test(render, family_99xx_golden)
 	free(xml);
 }
 
+/* Soft clients: one golden file per device type.  The profile gives every
+ * soft client a group config file and analytics off; CSFALICE overrides
+ * the file and turns video off; BOTALICE keeps the profile's; TCTALICE is
+ * on a profile without settings (nothing written: no defaults); TABALICE
+ * turns video and analytics on.  A phone on the same profile gets none of
+ * the soft-client elements. */
+static void
+soft_profile(struct world *w)
+{
+	char err[ERRLEN] = "";
+
+	cr_assert_eq(cfg_vendor_set(&w->oauth_profile.vendor, CFG_FAMILY_ANY, "config-file",
+	                            "jabber-all.xml", err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(cfg_vendor_set(&w->oauth_profile.vendor, CFG_FAMILY_ANY, "analytics",
+	                            "off", err, sizeof(err)), 0, "%s", err);
+}
+
+static xmlDocPtr
+soft_golden(struct world *w, const char *name, const char *model, const char *const *set,
+            const struct cfg_profile *p, char **xml)
+{
+	struct cfg_device d;
+	char file[64], err[ERRLEN] = "";
+
+	family_dev(w, &d, name, model);
+	d.require_activation_code = 0;
+	for (size_t i = 0; set != NULL && set[i] != NULL; i += 2)
+		cr_assert_eq(cfg_vendor_set(&d.vendor, CFG_FAMILY_SOFT, set[i], set[i + 1], err,
+		                            sizeof(err)), 0, "%s", err);
+	snprintf(file, sizeof(file), "%s.cnf.xml", d.name);
+	*xml = family_golden(w, &d, p, 0, file);
+	return parse(*xml);
+}
+
 Test(render, family_soft_client_golden)
 {
+	static const char *const set[] = { "video", "off", "config-file", "jabber-sales.xml",
+	                                   "extend-and-connect", "off", NULL };
 	struct world w;
-	struct cfg_device d;
-	char err[ERRLEN] = "";
+	xmlDocPtr doc;
+	char *xml;
+	const char *v, *a, *c;
+
+	world_init(&w);
+	soft_profile(&w);
+	doc = soft_golden(&w, "CSFALICE", "CSF", set, &w.oauth_profile, &xml);
+	assert_xp(doc, "/device/sipOAuthMode", "1");
+	assert_xp(doc, "//member[@priority='0']/callManager/ports/sipOAuthPort", "5090");
+	assert_xp(doc, "//member[@priority='0']/callManager/ports/sipMRAOAuthPort", "5091");
+	assert_xp(doc, "//sipLines/line[@button='1']/port", "5090");
+	assert_xp(doc, "//sipLines/line[@button='1']/authName", "");
+	/* device over profile, profile over (no) default */
+	assert_xp(doc, "/device/vendorConfig/videoCapability", "0");
+	assert_xp(doc, "/device/vendorConfig/analyticsCollection", "0");
+	assert_xp(doc, "/device/vendorConfig/ciscoSupportField",
+	          "configurationFile=jabber-sales.xml");
+	cr_assert_null(xp(doc, "/device/commonConfig"));
+	cr_assert_null(xp(doc, "/device/phoneServices"), "no phone applications for Jabber");
+	cr_assert_null(xp(doc, "/device/vendorConfig/webAccess"));
+	/* Extend and Connect inside its section element */
+	assert_xp(doc, "/device/vendorConfig/desktopClient/extendAndConnectCapability", "0");
+	cr_assert_null(xp(doc, "/device/vendorConfig/extendAndConnectCapability"));
+	/* the order the provisioning-API vendorConfig has them in, the section
+	 * last */
+	v = strstr(xml, "<videoCapability>");
+	a = strstr(xml, "<analyticsCollection>");
+	c = strstr(xml, "<ciscoSupportField>");
+	cr_assert(v != NULL && a != NULL && c != NULL && v < a && a < c);
+	cr_assert_not_null(strstr(xml, "</ciscoSupportField>\n    <desktopClient>\n      "
+	                          "<extendAndConnectCapability>0</extendAndConnectCapability>\n"
+	                          "    </desktopClient>\n  </vendorConfig>"));
+	xmlFreeDoc(doc);
+	free(xml);
+}
+
+Test(render, family_soft_bot_tct_tab_golden)
+{
+	static const char *const tab[] = { "video", "on", "analytics", "on", NULL };
+	struct world w;
 	xmlDocPtr doc;
 	char *xml;
 
 	world_init(&w);
-	family_dev(&w, &d, "CSFALICE", "CSF");
-	d.require_activation_code = 0;
-	/* no schema for soft clients: any vendor setting is refused */
-	cr_assert_eq(cfg_vendor_set(&d.vendor, CFG_FAMILY_SOFT, "web-access", "on", err,
-	                            sizeof(err)), -1);
-	xml = family_golden(&w, &d, &w.oauth_profile, 0, "CSFALICE.cnf.xml");
-	doc = parse(xml);
-	assert_xp(doc, "/device/sipOAuthMode", "1");
-	assert_xp(doc, "//member[@priority='0']/callManager/ports/sipOAuthPort", "5090");
-	assert_xp(doc, "/device/vendorConfig", "");
+	soft_profile(&w);
+	doc = soft_golden(&w, "BOTALICE", "BOT", NULL, &w.oauth_profile, &xml);
+	assert_xp(doc, "/device/vendorConfig/ciscoSupportField",
+	          "configurationFile=jabber-all.xml");
+	assert_xp(doc, "/device/vendorConfig/analyticsCollection", "0");
+	cr_assert_null(xp(doc, "/device/vendorConfig/videoCapability"), "no default");
+	cr_assert_null(xp(doc, "/device/vendorConfig/desktopClient"),
+	               "no section element without a setting in it");
 	xmlFreeDoc(doc);
 	free(xml);
+
+	world_init(&w);                         /* a profile without settings */
+	doc = soft_golden(&w, "TCTALICE", "TCT", NULL, &w.oauth_profile, &xml);
+	assert_xp(doc, "/device/vendorConfig", "");
+	cr_assert_not_null(strstr(xml, "<vendorConfig></vendorConfig>"));
+	assert_xp(doc, "/device/sipOAuthMode", "1");
+	xmlFreeDoc(doc);
+	free(xml);
+
+	world_init(&w);
+	soft_profile(&w);
+	doc = soft_golden(&w, "TABALICE", "TAB", tab, &w.oauth_profile, &xml);
+	assert_xp(doc, "/device/vendorConfig/videoCapability", "1");
+	assert_xp(doc, "/device/vendorConfig/analyticsCollection", "1");
+	assert_xp(doc, "/device/vendorConfig/ciscoSupportField",
+	          "configurationFile=jabber-all.xml");
+	xmlFreeDoc(doc);
+	free(xml);
+}
+
+Test(render, soft_client_settings_stay_off_phones)
+{
+	struct world w;
+	struct cfg_device d;
+	struct cfg_render_ctx c;
+	xmlDocPtr doc;
+	char *xml;
+
+	world_init(&w);
+	soft_profile(&w);
+	d = w.oauth_dev;                                /* an 8845 on the same profile */
+	c = ctx_for(&w, &d, &w.oauth_profile, &w.pool);
+	xml = render(&c, NULL);
+	cr_assert_null(strstr(xml, "ciscoSupportField"));
+	cr_assert_null(strstr(xml, "analyticsCollection"));
+	free(xml);
+	/* a stored file name that slipped past the checks is not written */
+	family_dev(&w, &d, "CSFALICE", "CSF");
+	d.vendor.count = 1;
+	snprintf(d.vendor.kv[0].key, CFG_VKEY_MAX, "%s", "config-file");
+	snprintf(d.vendor.kv[0].value, CFG_VVAL_MAX, "%s", "a<b>.xml");
+	c = ctx_for(&w, &d, &w.oauth_profile, &w.pool);
+	xml = render(&c, NULL);
+	doc = parse(xml);
+	cr_assert_null(xp(doc, "/device/vendorConfig/ciscoSupportField"),
+	               "the bad device value is dropped, not escaped");
+	cr_assert_null(strstr(xml, "a&lt;b"));
+	xmlFreeDoc(doc);
+	free(xml);
+	/* and a phone-only setting on a soft client is refused by validation */
+	snprintf(d.vendor.kv[0].key, CFG_VKEY_MAX, "%s", "web-access");
+	snprintf(d.vendor.kv[0].value, CFG_VVAL_MAX, "%s", "on");
+	REFUSED(cfg_device_validate(&d, &w.oauth_profile, E),
+	        "\"web-access\" is not a vendor setting of soft client models");
 }
 
 Test(render, named_files_golden)
