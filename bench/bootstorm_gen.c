@@ -218,6 +218,9 @@ finish_phone(struct phone *p)
 	p->token = NULL;
 }
 
+static void fail(struct phone *p, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 static void
 fail(struct phone *p, const char *fmt, ...)
 {
@@ -226,6 +229,8 @@ fail(struct phone *p, const char *fmt, ...)
 
 	if (s->fails++ == 0) {
 		int k = snprintf(s->reason, sizeof(s->reason), "%s (SEP%s): ", label, p->mac);
+		if (k < 0 || (size_t)k >= sizeof(s->reason))
+			k = 0;
 		va_start(ap, fmt);
 		vsnprintf(s->reason + k, sizeof(s->reason) - (size_t)k, fmt, ap);
 		va_end(ap);
