@@ -368,12 +368,11 @@ family_prepare(struct store_family *f, char hash[65], const char *device,
  * code or name (one answer, so nothing tells them apart); -1 on a store
  * error (said in err). */
 static int
-onboard(struct httpsd *h, struct store *st, const char *devname, const char *code,
-        const char *client_id, const char *scope, int64_t now,
+onboard(struct store *st, const struct cfg_params *params, const char *devname,
+        const char *code, const char *client_id, const char *scope, int64_t now,
         char dev[CFG_DEVNAME_MAX], char fam[STORE_ID_MAX], char **refresh,
         char *err, size_t errlen)
 {
-	struct cfg_params params;
 	struct store_family f;
 	struct cfg_device d;
 	char code_hash[65], rt_hash[65];
@@ -387,10 +386,9 @@ onboard(struct httpsd *h, struct store *st, const char *devname, const char *cod
 	if ((rc = store_device_get(st, dev, &d, err, errlen)) != 0)
 		return rc;              /* an unknown device: a wrong code */
 	trust_secret_hash(SECRET_ACTIVATION_CODE, code, strlen(code), code_hash);
-	params_get(h, &params);
-	if (params.refresh_login_flow) {
+	if (params->refresh_login_flow) {
 		*refresh = family_prepare(&f, rt_hash, dev, d.owner, client_id, scope,
-		                          now, &params);
+		                          now, params);
 		if (*refresh == NULL) {
 			snprintf(err, errlen, "refresh family: out of memory");
 			return -1;
@@ -409,22 +407,21 @@ onboard(struct httpsd *h, struct store *st, const char *devname, const char *cod
 }
 
 /* The reply to an onboarded device: the access token and the refresh token
- * of its new family (refresh, consumed here; NULL without the flow). */
+ * of its new family (refresh, consumed here; NULL without the flow), with
+ * the parameters the onboarding used. */
 static enum MHD_Result
 device_tokens(struct httpsd_listener *l, struct MHD_Connection *c,
-              struct httpsd_req *r, struct store *st, const char *dev,
-              const char *client_id, const char *scope, int64_t now,
+              struct httpsd_req *r, struct store *st, const struct cfg_params *params,
+              const char *dev, const char *client_id, const char *scope, int64_t now,
               const char *fam, char *refresh)
 {
 	struct httpsd *h = l->h;
 	char err[STORE_ERR_MAX], peer[64], cid[STORE_NAME_MAX * 4];
-	struct cfg_params params;
 	char *access;
 	int64_t lifetime;
 	enum MHD_Result ret;
 
-	params_get(h, &params);
-	lifetime = (int64_t)params.access_token_minutes * 60;
+	lifetime = (int64_t)params->access_token_minutes * 60;
 	/* A device token: sub and dev name the device (DESIGN.md "Tokens"). */
 	access = mint_access(h, st, dev, dev, client_id, scope, fam, now, lifetime,
 	                     err, sizeof(err));
@@ -470,6 +467,7 @@ grant_activation_code(struct httpsd_listener *l, struct MHD_Connection *c,
 	const char *devname = httpsd_form_get(f, "device");
 	char dev[CFG_DEVNAME_MAX], scope[STORE_SCOPE_MAX], err[STORE_ERR_MAX];
 	char fam[STORE_ID_MAX] = "", *refresh = NULL;
+	struct cfg_params params;
 	struct httpsd_client cl;
 	enum httpsd_client_result cr;
 	int64_t now = now_s();
@@ -509,8 +507,9 @@ grant_activation_code(struct httpsd_listener *l, struct MHD_Connection *c,
 		                                "too many failed attempts; retry later",
 		                                hd);
 	}
-	rc = onboard(h, st, devname, code, cl.cl.name, scope, now, dev, fam, &refresh,
-	             err, sizeof(err));
+	params_get(h, &params);         /* one snapshot for the whole grant */
+	rc = onboard(st, &params, devname, code, cl.cl.name, scope, now, dev, fam,
+	             &refresh, err, sizeof(err));
 	if (rc < 0)
 		return store_failed(c, r, st, "activation code", err);
 	if (rc != 0) {
@@ -520,7 +519,8 @@ grant_activation_code(struct httpsd_listener *l, struct MHD_Connection *c,
 		                  "activation code unknown, used, expired or of another device");
 		return httpsd_reply_oauth_error(c, r, 400, "invalid_grant", NULL, NULL);
 	}
-	return device_tokens(l, c, r, st, dev, cl.cl.name, scope, now, fam, refresh);
+	return device_tokens(l, c, r, st, &params, dev, cl.cl.name, scope, now, fam,
+	                     refresh);
 }
 
 /* Checks a refresh request against its grant before anything changes
