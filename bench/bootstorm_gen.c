@@ -461,7 +461,7 @@ url_encode(char *dst, size_t cap, const char *s)
 		    (*s >= '0' && *s <= '9') || strchr("-._~", *s))
 			dst[k++] = *s;
 		else
-			k += (size_t)sprintf(dst + k, "%%%02X", (unsigned char)*s);
+			k += (size_t)snprintf(dst + k, cap - k, "%%%02X", (unsigned char)*s);
 	}
 	dst[k] = '\0';
 	return 0;
@@ -537,6 +537,17 @@ json_str(const char *body, const char *name)
 	return strndup(s, (size_t)(e - s));
 }
 
+/* The three-digit status code at s (the answer holds at least 12 bytes),
+ * or 0 when those are not three digits. */
+static int
+status_code(const char *s)
+{
+	for (int i = 0; i < 3; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+	return (s[0] - '0') * 100 + (s[1] - '0') * 10 + (s[2] - '0');
+}
+
 /* 1 when buf holds a whole answer (status in *status, body at *body), 0
  * when more is needed; eof: the peer closed (an HTTP answer without a
  * Content-Length ends there). */
@@ -549,9 +560,9 @@ whole_answer(struct phone *p, int eof, int *status, char **body)
 	if ((e = memmem(p->buf, p->len, "\r\n\r\n", 4)) == NULL || p->len < 12)
 		return 0;
 	hl = (size_t)(e - p->buf) + 4;
-	*status = atoi(p->buf + (p->step == S_SIP ? 8 : 9));   /* "SIP/2.0 " or "HTTP/1.1 " */
+	*status = status_code(p->buf + (p->step == S_SIP ? 8 : 9)); /* "SIP/2.0 ", "HTTP/1.1 " */
 	*body = p->buf + hl;
-	if (p->step == S_SIP && *status < 200) {     /* provisional: dropped */
+	if (p->step == S_SIP && *status >= 100 && *status < 200) { /* provisional: dropped */
 		memmove(p->buf, p->buf + hl, p->len - hl);
 		p->len -= hl;
 		return whole_answer(p, eof, status, body);
