@@ -57,7 +57,7 @@ fail:
 	return -1;
 }
 
-/* The single-use rule (see sq_code_consume), in the caller's transaction:
+/* The single-use rule (see sqlite_code.c), in the caller's transaction:
  * marks the code used and copies its device to found.  0, STORE_NOTFOUND
  * or -1. */
 static int
@@ -84,14 +84,15 @@ consume(struct pg *c, const char *key, const char *code_hash, int64_t now,
 	return 0;
 }
 
-/* pg_code_consume and pg_code_redeem: the code (and family f, when not
- * NULL) in one transaction; the code's device is copied to found. */
-static int
-redeem(struct pg *c, const char *device, const char *code_hash, int64_t now,
-       const struct store_family *f, const char *token_hash,
-       char found[CFG_DEVNAME_MAX], char *err, size_t errlen)
+/* store_code_consume and store_code_redeem: the code (and family f, when
+ * not NULL) in one transaction; the code's device copied to device_out. */
+int
+pg_code_use(struct store *s, const char *device, const char *code_hash,
+            int64_t now, const struct store_family *f, const char *token_hash,
+            char *device_out, size_t device_outlen, char *err, size_t errlen)
 {
-	char key[CFG_DEVNAME_MAX] = "";
+	struct pg *c = PG(s);
+	char key[CFG_DEVNAME_MAX] = "", found[CFG_DEVNAME_MAX] = "";
 	int rc;
 
 	if (store_check_str(code_hash, STORE_HASH_MAX, 1, "activation code hash",
@@ -109,32 +110,11 @@ redeem(struct pg *c, const char *device, const char *code_hash, int64_t now,
 		pg_rollback(c);
 		return rc;
 	}
-	return pg_commit(c, err, errlen);
-}
-
-int
-pg_code_redeem(struct store *s, const char *device, const char *code_hash,
-               int64_t now, const struct store_family *f, const char *token_hash,
-               char *err, size_t errlen)
-{
-	char found[CFG_DEVNAME_MAX] = "";
-
-	return redeem(PG(s), device, code_hash, now, f, token_hash, found, err,
-	              errlen);
-}
-
-int
-pg_code_consume(struct store *s, const char *device, const char *code_hash,
-                int64_t now, char *device_out, size_t device_outlen,
-                char *err, size_t errlen)
-{
-	char found[CFG_DEVNAME_MAX] = "";
-	int rc = redeem(PG(s), device, code_hash, now, NULL, NULL, found, err,
-	                errlen);
-
-	if (rc == 0 && device_out != NULL && device_outlen > 0)
+	if (pg_commit(c, err, errlen) < 0)
+		return -1;
+	if (device_out != NULL && device_outlen > 0)
 		store_copy(device_out, device_outlen, found);
-	return rc;
+	return 0;
 }
 
 int

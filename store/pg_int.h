@@ -102,7 +102,7 @@ int pg_each(struct pg *c, PGresult *res, pg_row_fn fn, void *cb, void *ctx,
  *                 activation codes, OAuth clients
  *   pg_token.c    refresh families and rotation, revocations, bindings */
 /* pg_token.c: family f and its first token, in the caller's transaction
- * (store_family_create and store_code_redeem). */
+ * (store_family_create and store_code_use). */
 int pg_family_insert(struct pg *c, const struct store_family *f,
                      const char *token_hash, char *err, size_t errlen);
 #define PG_OP_DECLARE(name, ret, params, args) ret pg_##name STORE_OP_PARAMS params;

@@ -112,13 +112,14 @@ consume(struct sq *q, const char *key, const char *code_hash, int64_t now,
 }
 
 /* store_code_consume and store_code_redeem: the code (and family f, when
- * not NULL) in one transaction; the code's device is copied to found. */
-static int
-redeem(struct sq *q, const char *device, const char *code_hash, int64_t now,
-       const struct store_family *f, const char *token_hash,
-       char found[CFG_DEVNAME_MAX], char *err, size_t errlen)
+ * not NULL) in one transaction; the code's device copied to device_out. */
+int
+sq_code_use(struct store *s, const char *device, const char *code_hash,
+            int64_t now, const struct store_family *f, const char *token_hash,
+            char *device_out, size_t device_outlen, char *err, size_t errlen)
 {
-	char key[CFG_DEVNAME_MAX] = "";
+	struct sq *q = SQ(s);
+	char key[CFG_DEVNAME_MAX] = "", found[CFG_DEVNAME_MAX] = "";
 	int rc;
 
 	if (store_check_str(code_hash, STORE_HASH_MAX, 1, "activation code hash",
@@ -136,32 +137,11 @@ redeem(struct sq *q, const char *device, const char *code_hash, int64_t now,
 		sq_rollback(q);
 		return rc;
 	}
-	return sq_commit(q, err, errlen);
-}
-
-int
-sq_code_redeem(struct store *s, const char *device, const char *code_hash,
-               int64_t now, const struct store_family *f, const char *token_hash,
-               char *err, size_t errlen)
-{
-	char found[CFG_DEVNAME_MAX] = "";
-
-	return redeem(SQ(s), device, code_hash, now, f, token_hash, found, err,
-	              errlen);
-}
-
-int
-sq_code_consume(struct store *s, const char *device, const char *code_hash,
-                int64_t now, char *device_out, size_t device_outlen,
-                char *err, size_t errlen)
-{
-	char found[CFG_DEVNAME_MAX] = "";
-	int rc = redeem(SQ(s), device, code_hash, now, NULL, NULL, found, err,
-	                errlen);
-
-	if (rc == 0 && device_out != NULL && device_outlen > 0)
+	if (sq_commit(q, err, errlen) < 0)
+		return -1;
+	if (device_out != NULL && device_outlen > 0)
 		store_copy(device_out, device_outlen, found);
-	return rc;
+	return 0;
 }
 
 int

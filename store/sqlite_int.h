@@ -101,7 +101,7 @@ int sq_count1(struct sq *q, const char *sql, const char *arg, int64_t *out,
  *   sqlite_binding.c  SIP bindings
  *   sqlite_action.c   Apply Config / reset / restart requests */
 /* sqlite_refresh.c: family f and its first token, in the caller's
- * transaction (store_family_create and store_code_redeem). */
+ * transaction (store_family_create and store_code_use). */
 int sq_family_insert(struct sq *q, const struct store_family *f,
                      const char *token_hash, char *err, size_t errlen);
 #define SQ_OP_DECLARE(name, ret, params, args) ret sq_##name STORE_OP_PARAMS params;

@@ -379,3 +379,21 @@ store_check_counter(const char *name, int64_t window, int64_t add, char *err,
 	}
 STORE_OPS(STORE_FORWARD)
 #undef STORE_FORWARD
+
+int
+store_code_consume(struct store *s, const char *device, const char *code_hash,
+                   int64_t now, char *device_out, size_t device_outlen,
+                   char *err, size_t errlen)
+{
+	return store_code_use(s, device, code_hash, now, NULL, NULL, device_out,
+	                      device_outlen, err, errlen);
+}
+
+int
+store_code_redeem(struct store *s, const char *device, const char *code_hash,
+                  int64_t now, const struct store_family *f,
+                  const char *token_hash, char *err, size_t errlen)
+{
+	return store_code_use(s, device, code_hash, now, f, token_hash, NULL, 0,
+	                      err, errlen);
+}

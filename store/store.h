@@ -649,6 +649,13 @@ int store_code_redeem(struct store *s, const char *device,
                       const char *code_hash, int64_t now,
                       const struct store_family *f, const char *token_hash,
                       char *err, size_t errlen);
+/* The operation behind both (the one each backend implements): the code,
+ * the family f when not NULL, the code's device copied to device_out when
+ * not NULL. */
+int store_code_use(struct store *s, const char *device, const char *code_hash,
+                   int64_t now, const struct store_family *f,
+                   const char *token_hash, char *device_out,
+                   size_t device_outlen, char *err, size_t errlen);
 /* Deletes the device's codes (used or not); STORE_NOTFOUND when none. */
 int store_code_revoke(struct store *s, const char *device, char *err,
                       size_t errlen);

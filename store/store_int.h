@@ -112,12 +112,11 @@
 	X(code_issue, int, (const char *device, const char *code_hash, int64_t created, \
 	                    int64_t expires), \
 	  (device, code_hash, created, expires)) \
-	X(code_consume, int, (const char *device, const char *code_hash, int64_t now, \
-	                      char *device_out, size_t device_outlen), \
-	  (device, code_hash, now, device_out, device_outlen)) \
-	X(code_redeem, int, (const char *device, const char *code_hash, int64_t now, \
-	                     const struct store_family *f, const char *token_hash), \
-	  (device, code_hash, now, f, token_hash)) \
+	/* store_code_consume and store_code_redeem (store.c) */ \
+	X(code_use, int, (const char *device, const char *code_hash, int64_t now, \
+	                  const struct store_family *f, const char *token_hash, \
+	                  char *device_out, size_t device_outlen), \
+	  (device, code_hash, now, f, token_hash, device_out, device_outlen)) \
 	X(code_revoke, int, (const char *device), (device)) \
 	X(code_list, int, (store_code_cb cb, void *ctx), (cb, ctx)) \
 	X(client_add, int, (const struct store_client *c), (c)) \
